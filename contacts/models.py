@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from contacts import identifiers
+
+
+class Voivodeship(models.Model):
+    """One of the 16 voivodeships; the primary key is its two-digit TERYT code ("02" … "32")."""
+
+    code = models.CharField(_("kod TERYT"), max_length=2, primary_key=True)
+    name = models.CharField(_("nazwa"), max_length=40, unique=True)
+    seat = models.CharField(_("siedziba"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("województwo")
+        verbose_name_plural = _("województwa")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegionalOfficeQuerySet(models.QuerySet):
+    def valid_on(self, day):
+        return self.filter(models.Q(valid_from__lte=day), models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=day))
+
+
+class RegionalOffice(models.Model):
+    """The organisation acting as regional administrator for a voivodeship over a period of time."""
+
+    voivodeship = models.ForeignKey(Voivodeship, on_delete=models.PROTECT, related_name="offices")
+    name = models.CharField(_("nazwa"), max_length=300)
+    department = models.CharField(_("komórka"), max_length=300, blank=True)
+    valid_from = models.DateField(_("od"))
+    valid_to = models.DateField(_("do"), null=True, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("telefon"), max_length=100, blank=True)
+    address = models.CharField(_("adres"), max_length=300, blank=True)
+    website = models.URLField(_("strona"), blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("członkowie"), blank=True, related_name="regional_offices"
+    )
+
+    objects = RegionalOfficeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("urząd wojewódzki (realizator)")
+        verbose_name_plural = _("urzędy wojewódzkie (realizatorzy)")
+        ordering = ["voivodeship", "-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.voivodeship})"
+
+    def clean(self) -> None:
+        if self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("Data końca nie może być wcześniejsza niż data początku.")})
+
+
+class UnitKind(models.TextChoices):
+    HOSPITAL = "hospital", _("szpital")
+    OUTPATIENT = "outpatient", _("podmiot ambulatoryjny")
+    INDIVIDUAL_PRACTICE = "individual_practice", _("indywidualna praktyka")
+    GROUP_PRACTICE = "group_practice", _("grupowa praktyka")
+    OTHER = "other", _("inny")
+
+
+class ReportingUnit(models.Model):
+    """A health-care provider that must submit statistical forms ("jednostka sprawozdawcza")."""
+
+    name = models.CharField(_("nazwa"), max_length=500)
+    regon = models.CharField(_("REGON"), max_length=14, unique=True, null=True, blank=True)
+    nip = models.CharField(_("NIP"), max_length=10, blank=True, db_index=True)
+    rpwdl = models.CharField(_("numer księgi RPWDL"), max_length=12, blank=True, db_index=True)
+    kind = models.CharField(_("rodzaj"), max_length=30, choices=UnitKind.choices, default=UnitKind.OUTPATIENT)
+    voivodeship = models.ForeignKey(
+        Voivodeship, verbose_name=_("województwo"), on_delete=models.PROTECT, related_name="units"
+    )
+    teryt = models.CharField(_("TERYT gminy"), max_length=7, blank=True)
+    address = models.CharField(_("adres"), max_length=500, blank=True)
+    email_domain = models.CharField(_("domena e-mail"), max_length=200, blank=True, db_index=True)
+    is_active = models.BooleanField(_("aktywna"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("jednostka sprawozdawcza")
+        verbose_name_plural = _("jednostki sprawozdawcze")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        for field, normalize in (
+            ("regon", identifiers.normalize_regon),
+            ("nip", identifiers.normalize_nip),
+            ("rpwdl", identifiers.normalize_rpwdl),
+        ):
+            value = getattr(self, field)
+            if not value:
+                continue
+            try:
+                setattr(self, field, normalize(value))
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        if self.regon == "":
+            self.regon = None
+        if errors:
+            raise ValidationError(errors)
+
+
+class Person(models.Model):
+    """Someone who writes or calls on behalf of one or more reporting units."""
+
+    name = models.CharField(_("imię i nazwisko"), max_length=200)
+    units = models.ManyToManyField(
+        ReportingUnit, through="UnitMembership", related_name="people", verbose_name=_("jednostki")
+    )
+    notes = models.TextField(_("uwagi"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("osoba")
+        verbose_name_plural = _("osoby")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitMembership(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    unit = models.ForeignKey(ReportingUnit, on_delete=models.CASCADE)
+    role = models.CharField(_("funkcja w jednostce"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("powiązanie z jednostką")
+        verbose_name_plural = _("powiązania z jednostkami")
+        constraints = [models.UniqueConstraint(fields=["person", "unit"], name="unique_person_unit")]
+
+
+class PersonEmail(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="emails")
+    email = models.EmailField(_("e-mail"))
+
+    class Meta:
+        verbose_name = _("adres e-mail")
+        verbose_name_plural = _("adresy e-mail")
+        constraints = [models.UniqueConstraint(Lower("email"), name="unique_person_email_ci")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        self.email = (self.email or "").strip().lower()
+
+
+class PersonPhone(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("numer (E.164)"), max_length=20, db_index=True)
+
+    class Meta:
+        verbose_name = _("telefon")
+        verbose_name_plural = _("telefony")
+
+    def __str__(self) -> str:
+        return self.number
+
+    def clean(self) -> None:
+        try:
+            self.number = identifiers.normalize_phone(self.number)
+        except ValidationError as exc:
+            raise ValidationError({"number": exc.messages}) from None
+
+
+class StatisticalForm(models.Model):
+    """A form of the statistical survey programme (MZ-xx); a catalogue kept as editable data."""
+
+    code = models.CharField(_("symbol"), max_length=20, unique=True)
+    title = models.CharField(_("tytuł"), max_length=300)
+    submitted_by = models.TextField(_("kto składa"), blank=True)
+    periodicity = models.CharField(_("częstotliwość"), max_length=50, default="roczna")
+    usual_deadline = models.CharField(_("zwykły termin"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("aktywny"), default=True)
+
+    class Meta:
+        verbose_name = _("formularz statystyczny")
+        verbose_name_plural = _("formularze statystyczne")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"

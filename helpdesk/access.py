@@ -1,0 +1,93 @@
+"""Who may see and do what: the one place where roles turn into scopes.
+
+Every selector that lists or fetches something a regional administrator might not be allowed to see
+(tickets, reporting units, attachments, search results, exports, websocket groups) narrows its queryset
+through `voivodeship_scope()`. Views never filter by role themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework.permissions import BasePermission
+
+from helpdesk.models import Role
+
+ALL = None  # scope value meaning "every voivodeship and the central desk"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a member of staff can see: everything (`codes is ALL`) or the voivodeships in `codes`."""
+
+    codes: frozenset[str] | None
+
+    @property
+    def is_everything(self) -> bool:
+        return self.codes is ALL
+
+    def allows(self, voivodeship_code: str | None) -> bool:
+        return self.is_everything or (voivodeship_code is not None and voivodeship_code in self.codes)
+
+
+NOTHING = Scope(frozenset())
+
+
+def is_staff_member(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.role in Role.values)
+
+
+def voivodeship_scope(user) -> Scope:
+    """The tickets and units `user` may see, by voivodeship; cached on the user object per request."""
+    if not is_staff_member(user):
+        return NOTHING
+    cached = getattr(user, "_voivodeship_scope", None)
+    if cached is not None:
+        return cached
+    if user.role in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN) or user.is_superuser:
+        scope = Scope(ALL)
+    elif user.role == Role.REGIONAL_ADMIN:
+        scope = Scope(frozenset(user.voivodeships.values_list("code", flat=True)))
+    else:  # knowledge-base editors work on articles, not tickets
+        scope = NOTHING
+    user._voivodeship_scope = scope
+    return scope
+
+
+def can_work_tickets(user) -> bool:
+    """Reply, add notes, change status: agents, admins and regional administrators (within scope)."""
+    return is_staff_member(user) and (user.role in (Role.AGENT, Role.REGIONAL_ADMIN, Role.ADMIN) or user.is_superuser)
+
+
+def can_assign_tickets(user) -> bool:
+    return can_work_tickets(user) or (is_staff_member(user) and user.role == Role.SUPERVISOR)
+
+
+def workers_for(voivodeship_code: str | None):
+    """Active staff who may work on tickets of a queue of `voivodeship_code` (None: a central queue)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    who = Q(role__in=[Role.AGENT, Role.ADMIN]) | Q(is_superuser=True)
+    if voivodeship_code:
+        who |= Q(role=Role.REGIONAL_ADMIN, voivodeships=voivodeship_code)
+    return get_user_model().objects.filter(who, is_active=True).distinct()
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def not_found() -> Http404:
+    """What an out-of-scope fetch raises: the same answer as for something that does not exist."""
+    return Http404("Nie znaleziono.")
+
+
+class IsStaffMember(BasePermission):
+    """DRF default: only active staff with a role; object scoping happens in the selectors."""
+
+    def has_permission(self, request, view) -> bool:
+        return is_staff_member(request.user)

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, User, WorkerHeartbeat
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Rola w pomocy SSOZ", {"fields": ("role", "voivodeships", "signature")}),
+    )
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        ("Rola w pomocy SSOZ", {"fields": ("email", "role", "voivodeships")}),
+    )
+    list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
+    list_filter = ("role", "is_active", "voivodeships")
+    filter_horizontal = ("voivodeships", "groups", "user_permissions")
+
+
+class ClosureInline(admin.TabularInline):
+    model = CalendarClosure
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "timezone", "always_open", "opens_at", "closes_at", "holidays_country")
+    inlines = [ClosureInline]
+
+
+@admin.register(OutboxMessage)
+class OutboxAdmin(admin.ModelAdmin):
+    list_display = ("pk", "kind", "created_at", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ("name", "last_seen")

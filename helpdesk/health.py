@@ -1,0 +1,57 @@
+"""/healthz: the state of the database, Redis, the background workers and the outbox, as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from helpdesk import outbox
+from helpdesk.models import WorkerHeartbeat
+
+HEARTBEAT_STALE = dt.timedelta(minutes=2)
+
+
+def check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:300]}
+
+
+def check_redis() -> dict:
+    if not settings.REDIS_URL:
+        return {"ok": True, "mode": "embedded (no Redis configured)"}
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:300]}
+
+
+def check_workers() -> dict:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "in-process (embedded)"}
+    beat = WorkerHeartbeat.objects.filter(name="celery").first()
+    if beat is None:
+        return {"ok": False, "error": "no heartbeat yet: are celery worker and beat running?"}
+    age = timezone.now() - beat.last_seen
+    return {"ok": age < HEARTBEAT_STALE, "last_heartbeat": beat.last_seen.isoformat(), "age_seconds": int(age.total_seconds())}
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    database = check_database()
+    report = {"database": database, "redis": check_redis()}
+    if database["ok"]:
+        report["workers"] = check_workers()
+        report["outbox_pending"] = outbox.pending_count()
+    report["ok"] = all(part["ok"] for part in report.values() if isinstance(part, dict))
+    # Only a dead database makes the web process unfit to serve; Redis or workers being away degrade it.
+    return JsonResponse(report, status=200 if database["ok"] else 503)

@@ -1,0 +1,107 @@
+"""Side effects that must survive a crash or an absent Redis: write a row now, deliver after commit.
+
+`enqueue_*` is called inside an action's transaction. After commit the row is handed to a Celery task
+(in the embedded default the task runs in-process). If handing it over or delivering fails, the row stays
+pending and `drain()` (Celery beat every 30 s, or `manage.py drain_outbox`) retries it with backoff.
+A row is claimed by an atomic UPDATE, so any number of workers can drain at once without sending twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = dt.timedelta(minutes=5)
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+def enqueue_email(
+    *, to: list[str], subject: str, body: str, cc: list[str] | None = None, headers: dict | None = None
+) -> OutboxMessage:
+    payload = {"to": to, "cc": cc or [], "subject": subject, "body": body, "headers": headers or {}}
+    return _enqueue(OutboxMessage.Kind.EMAIL, payload)
+
+
+def enqueue_push(*, groups: list[str], event: dict) -> OutboxMessage:
+    return _enqueue(OutboxMessage.Kind.PUSH, {"groups": groups, "event": event})
+
+
+def _enqueue(kind: str, payload: dict) -> OutboxMessage:
+    message = OutboxMessage.objects.create(kind=kind, payload=payload, next_attempt_at=timezone.now())
+    transaction.on_commit(lambda: hand_over(message.pk))
+    return message
+
+
+def hand_over(message_id: int) -> None:
+    """Queue delivery on Celery; if the broker is away, leave the row for the periodic drain."""
+    from helpdesk.tasks import dispatch_outbox
+
+    try:
+        dispatch_outbox.delay(message_id)
+    except Exception as exc:  # broker unreachable: nothing is lost, drain() retries
+        log.warning("outbox %s left for the drain: %s", message_id, exc)
+
+
+def claim(message_id: int) -> OutboxMessage | None:
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True, next_attempt_at__lte=now).update(
+        next_attempt_at=now + CLAIM_LEASE
+    )
+    return OutboxMessage.objects.get(pk=message_id) if claimed else None
+
+
+def dispatch(message_id: int) -> bool:
+    """Deliver one pending message if nobody else holds it; True when it was delivered now."""
+    message = claim(message_id)
+    if message is None:
+        return False
+    try:
+        DELIVERERS[message.kind](message.payload)
+    except Exception as exc:
+        attempts = message.attempts + 1
+        backoff = min(dt.timedelta(seconds=15 * 2**attempts), MAX_BACKOFF)
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            attempts=attempts, last_error=str(exc)[:2000], next_attempt_at=timezone.now() + backoff
+        )
+        log.warning("outbox %s delivery failed (attempt %s): %s", message.pk, attempts, exc)
+        return False
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        sent_at=timezone.now(), attempts=message.attempts + 1, last_error=""
+    )
+    return True
+
+
+def drain(limit: int = 500) -> int:
+    """Deliver every due message (oldest first); returns how many were delivered."""
+    due = OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=timezone.now())
+    ids = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    return sum(dispatch(message_id) for message_id in ids)
+
+
+def pending_count() -> int:
+    return OutboxMessage.objects.filter(sent_at__isnull=True).count()
+
+
+def _deliver_email(payload: dict) -> None:
+    EmailMessage(
+        subject=payload["subject"], body=payload["body"], to=payload["to"], cc=payload["cc"], headers=payload["headers"]
+    ).send(fail_silently=False)
+
+
+def _deliver_push(payload: dict) -> None:
+    layer = get_channel_layer()
+    for group in payload["groups"]:
+        async_to_sync(layer.group_send)(group, {"type": "ticket.event", "event": payload["event"]})
+
+
+DELIVERERS = {OutboxMessage.Kind.EMAIL: _deliver_email, OutboxMessage.Kind.PUSH: _deliver_push}

@@ -1,0 +1,22 @@
+"""Settings for the test suite: the same module, with a cheap password hasher and no network."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("HTTPS", "false")
+os.environ.setdefault("HELPDESK_VAR_DIR", tempfile.mkdtemp(prefix="helpdesk-test-"))
+# The application's own Redis stays off in tests (tasks eager, in-memory channel layer); tests that need a
+# real Redis use TEST_REDIS_URL explicitly (see tests/conftest.py).
+if os.environ.get("REDIS_URL"):
+    os.environ.setdefault("TEST_REDIS_URL", os.environ["REDIS_URL"])
+os.environ["REDIS_URL"] = ""
+os.environ.pop("EMAIL_HOST", None)
+
+from helpdesk.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from tickets.models import Category, Queue, Ticket, TicketEvent
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "kind", "voivodeship", "calendar", "is_active")
+    list_filter = ("kind", "is_active")
+    filter_horizontal = ("members",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_active")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class EventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "actor", "kind", "data", "reason")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Read-only here: tickets change only through tickets.actions (the workspace), which logs every change."""
+
+    list_display = ("reference", "subject", "status", "priority", "channel", "queue", "assignee", "updated_at")
+    list_filter = ("status", "channel", "queue")
+    search_fields = ("reference", "subject", "requester_email")
+    list_select_related = ("queue", "assignee")
+    inlines = [EventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,42 @@
+from django import forms
+
+from helpdesk import access
+from tickets.models import Priority, Status
+
+
+class ReplyForm(forms.Form):
+    KIND_CHOICES = [("outbound", "Odpowiedź e-mailem"), ("note", "Notatka wewnętrzna")]
+    kind = forms.ChoiceField(label="Rodzaj", choices=KIND_CHOICES, initial="outbound")
+    body_text = forms.CharField(label="Treść", widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
+    attachments = forms.FileField(
+        label="Załączniki", required=False, widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True})
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=Status.choices)
+    reason = forms.CharField(label="Uzasadnienie", required=False, max_length=500)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(label="Priorytet", choices=Priority.choices, coerce=int)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label="Przydziel", queryset=None, required=False)
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = access.workers_for(ticket.queue.voivodeship_id).order_by(
+            "last_name", "username"
+        )
+        self.fields["assignee"].empty_label = "— nieprzydzielone —"
+
+
+class QueueForm(forms.Form):
+    queue = forms.ModelChoiceField(label="Przekaż do kolejki", queryset=None)
+    reason = forms.CharField(label="Notatka do przekazania", required=False, max_length=500)
+
+    def __init__(self, *args, queues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].queryset = queues

@@ -1,0 +1,92 @@
+"""Reading tickets: every query starts from `tickets_for_user`, so scoping cannot be forgotten."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from helpdesk import access
+from tickets.models import OPEN_STATUSES, Attachment, Entry, Queue, Ticket
+
+
+def tickets_for_user(user) -> QuerySet[Ticket]:
+    scope = access.voivodeship_scope(user)
+    if scope.is_everything:
+        return Ticket.objects.all()
+    if not scope.codes:
+        return Ticket.objects.none()
+    return Ticket.objects.filter(queue__voivodeship_id__in=scope.codes)
+
+
+def queues_for_user(user) -> QuerySet[Queue]:
+    scope = access.voivodeship_scope(user)
+    queues = Queue.objects.filter(is_active=True)
+    if scope.is_everything:
+        return queues
+    return queues.filter(voivodeship_id__in=scope.codes or [])
+
+
+def ticket_for_user(user, reference: str) -> Ticket:
+    """The ticket page's fetch: 404 for a ticket that does not exist or that `user` may not see."""
+    ticket = (
+        tickets_for_user(user)
+        .select_related("queue", "queue__voivodeship", "assignee", "reporting_unit__voivodeship", "requester", "category")
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise access.not_found()
+    return ticket
+
+
+def conversation(ticket: Ticket) -> QuerySet[Entry]:
+    return ticket.entries.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.select_related("file"))
+    )
+
+
+def attachment_for_user(user, attachment_id: int) -> Attachment:
+    attachment = (
+        Attachment.objects.select_related("file", "entry__ticket")
+        .filter(pk=attachment_id, entry__ticket__in=tickets_for_user(user))
+        .first()
+    )
+    if attachment is None:
+        raise access.not_found()
+    if attachment.entry.kind == Entry.Kind.NOTE and not access.is_staff_member(user):
+        raise access.not_found()
+    return attachment
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    queue: str = ""  # queue slug
+    status: str = ""  # a Status value, "open" for every open status, or "" for all
+    assignee: str = ""  # "me", "none", a user id, or ""
+    q: str = ""  # reference or words of the subject
+
+    @classmethod
+    def from_query(cls, params) -> TicketFilters:
+        return cls(**{name: (params.get(name) or "").strip()[:200] for name in ("queue", "status", "assignee", "q")})
+
+
+def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
+    """The ticket list: scoped, filtered, newest activity first, with everything a row shows joined in."""
+    tickets = tickets_for_user(user)
+    if filters.queue:
+        tickets = tickets.filter(queue__slug=filters.queue)
+    if filters.status == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif filters.assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        tickets = tickets.filter(assignee_id=int(filters.assignee))
+    if filters.q:
+        q = filters.q
+        tickets = tickets.filter(Q(reference__iexact=q) | Q(subject__icontains=q) | Q(requester_email__iexact=q))
+    return tickets.select_related("queue", "assignee", "reporting_unit", "category").order_by("-updated_at", "-id")

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from tickets import views
+
+app_name = "tickets"
+
+urlpatterns = [
+    path("", views.ticket_list, name="list"),
+    path("<str:reference>/", views.ticket_detail, name="detail"),
+    path("<str:reference>/reply", views.ticket_reply, name="reply"),
+    path("<str:reference>/status", views.ticket_status, name="status"),
+    path("<str:reference>/priority", views.ticket_priority, name="priority"),
+    path("<str:reference>/assign", views.ticket_assign, name="assign"),
+    path("<str:reference>/move", views.ticket_move, name="move"),
+]
