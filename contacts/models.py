@@ -95,7 +95,8 @@ class ReportingUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude=None) -> None:
+        """Normalise REGON, NIP and RPWDL as typed ("123-456-785") before the length checks run."""
         errors = {}
         for field, normalize in (
             ("regon", identifiers.normalize_regon),
@@ -103,7 +104,7 @@ class ReportingUnit(models.Model):
             ("rpwdl", identifiers.normalize_rpwdl),
         ):
             value = getattr(self, field)
-            if not value:
+            if not value or (exclude and field in exclude):
                 continue
             try:
                 setattr(self, field, normalize(value))
@@ -111,6 +112,10 @@ class ReportingUnit(models.Model):
                 errors[field] = exc.messages
         if self.regon == "":
             self.regon = None
+        try:
+            super().clean_fields(exclude=(set(exclude or ()) | set(errors)))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         if errors:
             raise ValidationError(errors)
 
@@ -143,6 +148,9 @@ class UnitMembership(models.Model):
         verbose_name = _("powiązanie z jednostką")
         verbose_name_plural = _("powiązania z jednostkami")
         constraints = [models.UniqueConstraint(fields=["person", "unit"], name="unique_person_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.person} – {self.unit}"
 
 
 class PersonEmail(models.Model):

@@ -43,7 +43,11 @@ def check_workers() -> dict:
     if beat is None:
         return {"ok": False, "error": "no heartbeat yet: are celery worker and beat running?"}
     age = timezone.now() - beat.last_seen
-    return {"ok": age < HEARTBEAT_STALE, "last_heartbeat": beat.last_seen.isoformat(), "age_seconds": int(age.total_seconds())}
+    return {
+        "ok": age < HEARTBEAT_STALE,
+        "last_heartbeat": beat.last_seen.isoformat(),
+        "age_seconds": int(age.total_seconds()),
+    }
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

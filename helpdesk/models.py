@@ -146,3 +146,6 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         verbose_name = _("sygnał procesu")
         verbose_name_plural = _("sygnały procesów")
+
+    def __str__(self) -> str:
+        return self.name

@@ -116,9 +116,7 @@ def _new_message_id() -> str:
 def store_file(content: bytes) -> StoredFile:
     """Store `content` once per SHA-256; a second identical attachment points at the same file."""
     if len(content) > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError(
-            f"Załącznik jest za duży ({len(content)} B, limit {settings.ATTACHMENT_MAX_BYTES} B)."
-        )
+        raise ValidationError(f"Załącznik jest za duży ({len(content)} B, limit {settings.ATTACHMENT_MAX_BYTES} B).")
     digest = hashlib.sha256(content).hexdigest()
     existing = StoredFile.objects.filter(sha256=digest).first()
     if existing:
@@ -228,9 +226,9 @@ def open_ticket(
 
 
 def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
-    if not (fields.get("body_text") or "").strip() and not fields.get("body_html") and not attachments:
-        if kind != Entry.Kind.CALL:
-            raise ValidationError({"body_text": "Treść nie może być pusta."})
+    empty = not (fields.get("body_text") or "").strip() and not fields.get("body_html") and not attachments
+    if empty and kind != Entry.Kind.CALL:  # a logged call may have no notes
+        raise ValidationError({"body_text": "Treść nie może być pusta."})
     fields["body_html"] = sanitize_html(fields.get("body_html") or "")
     fields["to"] = list(fields.get("to") or [])
     fields["cc"] = list(fields.get("cc") or [])
@@ -270,7 +268,7 @@ def add_entry(
         if not to:
             raise ValidationError({"to": "Zgłaszający nie ma adresu e-mail: podaj adresata."})
         message_id = _new_message_id()
-        in_reply_to = _last_inbound_message_id(ticket)
+        in_reply_to = _last_message_id(ticket)
         sender_name, sender_email = str(actor), settings.DEFAULT_FROM_EMAIL
     elif actor is not None:
         sender_name, sender_email = sender_name or str(actor), sender_email or actor.email
@@ -311,9 +309,12 @@ def add_entry(
     return entry
 
 
-def _last_inbound_message_id(ticket: Ticket) -> str:
+def _last_message_id(ticket: Ticket) -> str:
     return (
-        ticket.entries.exclude(message_id="").order_by("-created_at", "-id").values_list("message_id", flat=True).first()
+        ticket.entries.exclude(message_id="")
+        .order_by("-created_at", "-id")
+        .values_list("message_id", flat=True)
+        .first()
         or ""
     )
 
@@ -423,6 +424,7 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
     # the old voivodeship's live lists must drop the ticket too
     if old_queue.voivodeship_id and old_queue.voivodeship_id != queue.voivodeship_id:
         outbox.enqueue_push(
-            groups=[f"tickets.v{old_queue.voivodeship_id}"], event={"change": "moved_away", "reference": ticket.reference}
+            groups=[f"tickets.v{old_queue.voivodeship_id}"],
+            event={"change": "moved_away", "reference": ticket.reference},
         )
     return ticket

@@ -85,6 +85,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
 
 class Ticket(models.Model):
     reference = models.CharField(_("sygnatura"), max_length=30, unique=True)
@@ -92,9 +95,7 @@ class Ticket(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     priority = models.PositiveSmallIntegerField(_("priorytet"), choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(_("kanał"), max_length=10, choices=Channel.choices)
-    category = models.ForeignKey(
-        Category, verbose_name=_("kategoria"), on_delete=models.PROTECT, null=True, blank=True
-    )
+    category = models.ForeignKey(Category, verbose_name=_("kategoria"), on_delete=models.PROTECT, null=True, blank=True)
     queue = models.ForeignKey(Queue, verbose_name=_("kolejka"), on_delete=models.PROTECT, related_name="tickets")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

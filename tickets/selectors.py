@@ -31,7 +31,9 @@ def ticket_for_user(user, reference: str) -> Ticket:
     """The ticket page's fetch: 404 for a ticket that does not exist or that `user` may not see."""
     ticket = (
         tickets_for_user(user)
-        .select_related("queue", "queue__voivodeship", "assignee", "reporting_unit__voivodeship", "requester", "category")
+        .select_related(
+            "queue", "queue__voivodeship", "assignee", "reporting_unit__voivodeship", "requester", "category"
+        )
         .filter(reference=reference)
         .first()
     )

@@ -152,7 +152,10 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
         return _invalid(request, ticket, form)
     assignee = form.cleaned_data["assignee"]
     return _run(
-        request, ticket, lambda: actions.assign(actor=request.user, ticket=ticket, assignee=assignee), "Zmieniono przydział."
+        request,
+        ticket,
+        lambda: actions.assign(actor=request.user, ticket=ticket, assignee=assignee),
+        "Zmieniono przydział.",
     )
 
 

@@ -1,0 +1,51 @@
+import secrets
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from helpdesk.models import Role
+from helpdesk.staff import upsert_staff
+
+
+class Command(BaseCommand):
+    help = "Create or update a member of staff (idempotent). Prints a one-time password for a new account."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--email", required=True)
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--voivodeship", action="append", default=[], metavar="TERYT", help="repeatable")
+        parser.add_argument("--first-name", default="")
+        parser.add_argument("--last-name", default="")
+        parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        parser.add_argument("--reset-password", action="store_true", help="give an existing account a new password")
+
+    def handle(self, *args, **options):
+        password = None
+        if options["password_stdin"]:
+            password = sys.stdin.readline().rstrip("\n")
+            if not password:
+                raise CommandError("Nie podano hasła na standardowym wejściu.")
+        generated = False
+        try:
+            user, created = upsert_staff(
+                username=options["username"],
+                email=options["email"],
+                role=options["role"],
+                voivodeships=options["voivodeship"],
+                first_name=options["first_name"],
+                last_name=options["last_name"],
+                password=password,
+            )
+            if password is None and (created or options["reset_password"]):
+                password = secrets.token_urlsafe(12)
+                user.set_password(password)
+                user.save(update_fields=["password"])
+                generated = True
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        verb = "Utworzono" if created else "Zaktualizowano"
+        self.stdout.write(f"{verb} konto {user.username} ({user.get_role_display()}).")
+        if generated:
+            self.stdout.write(f"Hasło jednorazowe: {password}  (zmień je po pierwszym logowaniu)")

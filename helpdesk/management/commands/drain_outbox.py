@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from helpdesk import outbox
+
+
+class Command(BaseCommand):
+    help = "Deliver pending outbox messages (e-mails, live pushes) now; Celery beat does this every 30 s."
+
+    def handle(self, *args, **options):
+        delivered = outbox.drain()
+        self.stdout.write(f"Dostarczono {delivered}; oczekuje {outbox.pending_count()}.")

@@ -1,0 +1,120 @@
+"""Personas and helpers shared by the suite.
+
+alice   central agent            (sees every queue)
+bob     regional admin of 14     (mazowieckie)
+celina  regional admin of 24     (śląskie): "the regional administrator of another voivodeship"
+szef    supervisor               (reads everything, assigns, does not reply)
+redaktor knowledge-base editor   (no tickets)
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import transaction
+
+from helpdesk.models import Role, User
+from tickets import actions
+from tickets.models import Channel, Queue
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need_server(what: str, configured: bool, how: str) -> None:
+    """Skip a test whose server is not configured, except in CI, where that is a failure."""
+    if configured:
+        return
+    message = f"{what} not configured ({how})"
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+def _staff(username: str, role: str, voivodeships: tuple[str, ...] = ()) -> User:
+    user = User.objects.create_user(
+        username=username, password="test-pass-123", email=f"{username}@example.gov.pl", role=role
+    )
+    user.first_name = username.capitalize()
+    user.save(update_fields=["first_name"])
+    user.voivodeships.set(voivodeships)
+    return user
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return _staff("alice", Role.AGENT)
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return _staff("bob", Role.REGIONAL_ADMIN, ("14",))
+
+
+@pytest.fixture
+def celina(db) -> User:
+    return _staff("celina", Role.REGIONAL_ADMIN, ("24",))
+
+
+@pytest.fixture
+def szef(db) -> User:
+    return _staff("szef", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def redaktor(db) -> User:
+    return _staff("redaktor", Role.KB_EDITOR)
+
+
+@pytest.fixture
+def queue_14(db) -> Queue:
+    return Queue.objects.get(slug="woj-14")
+
+
+@pytest.fixture
+def queue_24(db) -> Queue:
+    return Queue.objects.get(slug="woj-24")
+
+
+@pytest.fixture
+def central(db) -> Queue:
+    return Queue.objects.get(slug="centralna")
+
+
+@pytest.fixture
+def open_email_ticket(db):
+    """Open a ticket as the e-mail channel does (actor None) in `queue`."""
+
+    def make(queue: Queue, subject: str = "Nie mogę złożyć MZ-88", **extra):
+        fields = {
+            "actor": None,
+            "channel": Channel.EMAIL,
+            "subject": subject,
+            "body_text": "Dzień dobry, system odrzuca sprawozdanie.",
+            "requester_email": "rejestracja@przychodnia.example.pl",
+            "requester_name": "Jan Nowak",
+            "queue": queue,
+            "message_id": "",
+        }
+        fields.update(extra)
+        return actions.open_ticket(**fields)
+
+    return make
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run an action inside a block whose on-commit side effects are executed, as after a real commit."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            return fn(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "")
+    need_server("Redis", bool(url), "set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
+    return url

@@ -1,0 +1,81 @@
+"""Staff can be set up from the shell: `manage.py create_staff` is idempotent and refuses bad input."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from helpdesk.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, stdin: str | None = None, monkeypatch=None) -> str:
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    call_command("create_staff", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_new_regional_admin_gets_a_one_time_password_and_their_voivodeships():
+    output = run(
+        "ewa",
+        "--email",
+        "ewa@uw.example.gov.pl",
+        "--role",
+        "regional_admin",
+        "--voivodeship",
+        "14",
+        "--voivodeship",
+        "24",
+    )
+    password = output.split("Hasło jednorazowe: ")[1].split()[0]
+    user = User.objects.get(username="ewa")
+    assert user.role == Role.REGIONAL_ADMIN and user.check_password(password)
+    assert sorted(user.voivodeships.values_list("code", flat=True)) == ["14", "24"]
+
+
+def test_running_it_again_updates_without_touching_the_password():
+    run("ewa", "--email", "ewa@uw.example.gov.pl", "--role", "agent")
+    before = User.objects.get(username="ewa").password
+    output = run("ewa", "--email", "nowy@uw.example.gov.pl", "--role", "supervisor")
+    user = User.objects.get(username="ewa")
+    assert "Hasło" not in output and user.password == before
+    assert user.email == "nowy@uw.example.gov.pl" and user.role == Role.SUPERVISOR
+    assert User.objects.count() == 1
+
+
+def test_the_password_can_come_from_standard_input(monkeypatch):
+    output = run(
+        "admin1",
+        "--email",
+        "a@example.gov.pl",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="Sekretne-Haslo-1\n",
+        monkeypatch=monkeypatch,
+    )
+    user = User.objects.get(username="admin1")
+    assert "Hasło" not in output and user.check_password("Sekretne-Haslo-1")
+    assert user.is_superuser and user.is_staff
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "regional_admin"], "co najmniej jedno"),
+        (["--role", "regional_admin", "--voivodeship", "15"], "Nieznany kod TERYT"),
+        (["--role", "agent", "--voivodeship", "14"], "tylko administratorom"),
+    ],
+)
+def test_bad_input_is_refused_and_creates_nothing(args, message):
+    with pytest.raises(CommandError, match=message):
+        run("zly", "--email", "zly@example.gov.pl", *args)
+    assert not User.objects.filter(username="zly").exists()
+
+
+def test_an_invalid_email_is_refused():
+    with pytest.raises(CommandError):
+        run("zly", "--email", "nie-adres", "--role", "agent")
