@@ -120,13 +120,34 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-STORAGES = {
-    # Attachments are never served from a public URL: they go through tickets.views.attachment_download.
-    "default": {"BACKEND": env_str("FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
-if STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
-    STORAGES["default"]["OPTIONS"] = {"location": MEDIA_ROOT}
+# Attachments are never served from a public URL: tickets.views.attachment_download checks access first.
+# Several web machines need one shared store: FILE_STORAGE=s3 (any S3-compatible service).
+FILE_STORAGE = env_str("FILE_STORAGE", "local")
+STORAGES = {"staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+if FILE_STORAGE == "local":
+    STORAGES["default"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+elif FILE_STORAGE == "s3":
+    if not env_str("S3_BUCKET"):
+        raise ImproperlyConfigured("S3_BUCKET must be set when FILE_STORAGE=s3")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_url("S3_ENDPOINT_URL", schemes={"http", "https"}) or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX", "helpdesk"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"FILE_STORAGE must be local or s3, got {FILE_STORAGE!r}")
 WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
 
