@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework.permissions import BasePermission
 
 from helpdesk.models import Role
@@ -83,7 +84,7 @@ def require(condition: bool, message: str) -> None:
 
 def not_found() -> Http404:
     """What an out-of-scope fetch raises: the same answer as for something that does not exist."""
-    return Http404("Nie znaleziono.")
+    return Http404(_("Nie znaleziono."))
 
 
 class IsStaffMember(BasePermission):

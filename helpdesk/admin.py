@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, User, WorkerHeartbeat
 
@@ -8,11 +9,11 @@ from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, Us
 class StaffAdmin(UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("Rola w pomocy SSOZ", {"fields": ("role", "voivodeships", "signature")}),
+        (_("Rola w pomocy SSOZ"), {"fields": ("role", "voivodeships", "signature")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        ("Rola w pomocy SSOZ", {"fields": ("email", "role", "voivodeships")}),
+        (_("Rola w pomocy SSOZ"), {"fields": ("email", "role", "voivodeships")}),
     )
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "voivodeships")

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from helpdesk.models import Role, User
 
@@ -24,18 +25,25 @@ def upsert_staff(
 ) -> tuple[User, bool]:
     """Create or update a member of staff; returns (user, created). The password changes only if given."""
     if role not in Role.values:
-        raise ValidationError({"role": f"Nieznana rola {role!r}; dozwolone: {', '.join(Role.values)}."})
+        raise ValidationError(
+            {
+                "role": _("Nieznana rola %(role)s; dozwolone: %(allowed)s.")
+                % {"role": repr(role), "allowed": ", ".join(Role.values)}
+            }
+        )
     validate_email(email)
     codes = sorted(set(voivodeships))
     if role == Role.REGIONAL_ADMIN and not codes:
-        raise ValidationError({"voivodeships": "Administrator wojewódzki musi mieć co najmniej jedno województwo."})
+        raise ValidationError({"voivodeships": _("Administrator wojewódzki musi mieć co najmniej jedno województwo.")})
     if role != Role.REGIONAL_ADMIN and codes:
-        raise ValidationError({"voivodeships": "Województwa przypisuje się tylko administratorom wojewódzkim."})
+        raise ValidationError({"voivodeships": _("Województwa przypisuje się tylko administratorom wojewódzkim.")})
     from contacts.models import Voivodeship
 
     found = set(Voivodeship.objects.filter(code__in=codes).values_list("code", flat=True))
     if missing := [code for code in codes if code not in found]:
-        raise ValidationError({"voivodeships": f"Nieznany kod TERYT województwa: {', '.join(missing)}."})
+        raise ValidationError(
+            {"voivodeships": _("Nieznany kod TERYT województwa: %(codes)s.") % {"codes": ", ".join(missing)}}
+        )
     user = User.objects.filter(username=username).first()
     created = user is None
     if created:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from rest_framework.routers import DefaultRouter
 
@@ -11,8 +12,8 @@ from tickets.views import attachment_download
 router = DefaultRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
 
-admin.site.site_header = "Pomoc SSOZ: administracja"
-admin.site.site_title = "Pomoc SSOZ"
+admin.site.site_header = _("Pomoc SSOZ: administracja")
+admin.site.site_title = _("Pomoc SSOZ")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:list", permanent=False)),

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
@@ -53,24 +54,24 @@ def _check_can_work(actor, queue: Queue) -> None:
     """A human actor must be allowed to work on tickets of `queue`; the system (None) always may."""
     if actor is None:
         return
-    access.require(access.can_work_tickets(actor), "Nie masz uprawnień do obsługi zgłoszeń.")
+    access.require(access.can_work_tickets(actor), _("Nie masz uprawnień do obsługi zgłoszeń."))
     code = queue.voivodeship_id
-    access.require(access.voivodeship_scope(actor).allows(code), "To zgłoszenie należy do innego województwa.")
+    access.require(access.voivodeship_scope(actor).allows(code), _("To zgłoszenie należy do innego województwa."))
 
 
 def _check_can_assign(actor, queue: Queue) -> None:
     if actor is None:
         return
-    access.require(access.can_assign_tickets(actor), "Nie masz uprawnień do przydzielania zgłoszeń.")
+    access.require(access.can_assign_tickets(actor), _("Nie masz uprawnień do przydzielania zgłoszeń."))
     access.require(
-        access.voivodeship_scope(actor).allows(queue.voivodeship_id), "To zgłoszenie należy do innego województwa."
+        access.voivodeship_scope(actor).allows(queue.voivodeship_id), _("To zgłoszenie należy do innego województwa.")
     )
 
 
 def _clean_subject(subject: str) -> str:
     subject = " ".join((subject or "").split())
     if not subject:
-        raise ValidationError({"subject": "Temat nie może być pusty."})
+        raise ValidationError({"subject": _("Temat nie może być pusty.")})
     return subject[:MAX_SUBJECT]
 
 
@@ -78,7 +79,7 @@ def default_queue() -> Queue:
     queue = Queue.objects.filter(is_active=True, kind=Queue.Kind.TRIAGE).order_by("pk").first()
     queue = queue or Queue.objects.filter(is_active=True, kind=Queue.Kind.CENTRAL).order_by("pk").first()
     if queue is None:
-        raise ValidationError("Brak aktywnej kolejki: utwórz kolejkę w panelu administracyjnym.")
+        raise ValidationError(_("Brak aktywnej kolejki: utwórz kolejkę w panelu administracyjnym."))
     return queue
 
 
@@ -116,7 +117,10 @@ def _new_message_id() -> str:
 def store_file(content: bytes) -> StoredFile:
     """Store `content` once per SHA-256; a second identical attachment points at the same file."""
     if len(content) > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError(f"Załącznik jest za duży ({len(content)} B, limit {settings.ATTACHMENT_MAX_BYTES} B).")
+        raise ValidationError(
+            _("Załącznik jest za duży (%(size)s B, limit %(limit)s B).")
+            % {"size": len(content), "limit": settings.ATTACHMENT_MAX_BYTES}
+        )
     digest = hashlib.sha256(content).hexdigest()
     existing = StoredFile.objects.filter(sha256=digest).first()
     if existing:
@@ -175,11 +179,11 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket with its first conversation entry."""
     if channel not in Channel.values:
-        raise ValidationError({"channel": f"Nieznany kanał: {channel}."})
+        raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
     if priority not in Priority.values:
-        raise ValidationError({"priority": "Nieznany priorytet."})
+        raise ValidationError({"priority": _("Nieznany priorytet.")})
     if entry_kind not in Entry.Kind.values:
-        raise ValidationError({"entry_kind": "Nieznany rodzaj wpisu."})
+        raise ValidationError({"entry_kind": _("Nieznany rodzaj wpisu.")})
     subject = _clean_subject(subject)
     queue = queue or default_queue()
     _check_can_work(actor, queue)
@@ -228,7 +232,7 @@ def open_ticket(
 def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
     empty = not (fields.get("body_text") or "").strip() and not fields.get("body_html") and not attachments
     if empty and kind != Entry.Kind.CALL:  # a logged call may have no notes
-        raise ValidationError({"body_text": "Treść nie może być pusta."})
+        raise ValidationError({"body_text": _("Treść nie może być pusta.")})
     fields["body_html"] = sanitize_html(fields.get("body_html") or "")
     fields["to"] = list(fields.get("to") or [])
     fields["cc"] = list(fields.get("cc") or [])
@@ -257,16 +261,16 @@ def add_entry(
 ) -> Entry:
     """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call."""
     if kind not in Entry.Kind.values:
-        raise ValidationError({"kind": "Nieznany rodzaj wpisu."})
+        raise ValidationError({"kind": _("Nieznany rodzaj wpisu.")})
     ticket = _locked(ticket)
     _check_can_work(actor, ticket.queue)
     if kind in (Entry.Kind.OUTBOUND, Entry.Kind.NOTE, Entry.Kind.CALL) and actor is None:
-        raise ValidationError("Odpowiedź, notatkę i rozmowę dodaje pracownik.")
+        raise ValidationError(_("Odpowiedź, notatkę i rozmowę dodaje pracownik."))
     now = timezone.now()
     if kind == Entry.Kind.OUTBOUND:
         to = list(to) or ([ticket.requester_email] if ticket.requester_email else [])
         if not to:
-            raise ValidationError({"to": "Zgłaszający nie ma adresu e-mail: podaj adresata."})
+            raise ValidationError({"to": _("Zgłaszający nie ma adresu e-mail: podaj adresata.")})
         message_id = _new_message_id()
         in_reply_to = _last_message_id(ticket)
         sender_name, sender_email = str(actor), settings.DEFAULT_FROM_EMAIL
@@ -297,10 +301,10 @@ def add_entry(
         if ticket.first_response_at is None:
             ticket.first_response_at = now
             changed.append("first_response_at")
-        _set_status(ticket, actor, Status.WAITING_CUSTOMER, "odpowiedź wysłana", changed, now)
+        _set_status(ticket, actor, Status.WAITING_CUSTOMER, events.REASON_REPLY_SENT, changed, now)
         _send_reply(ticket, entry)
     elif kind == Entry.Kind.INBOUND and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
-        _set_status(ticket, actor, Status.OPEN, "nowa wiadomość od zgłaszającego", changed, now)
+        _set_status(ticket, actor, Status.OPEN, events.REASON_REQUESTER_WROTE, changed, now)
     elif kind == Entry.Kind.CALL and ticket.first_response_at is None:
         ticket.first_response_at = now
         changed.append("first_response_at")
@@ -354,7 +358,7 @@ def _set_status(ticket: Ticket, actor, status: str, reason: str, changed: list[s
 @transaction.atomic
 def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ticket:
     if status not in Status.values:
-        raise ValidationError({"status": f"Nieznany status: {status}."})
+        raise ValidationError({"status": _("Nieznany status: %(status)s.") % {"status": status}})
     ticket = _locked(ticket)
     _check_can_work(actor, ticket.queue)
     now = timezone.now()
@@ -369,7 +373,7 @@ def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ti
 @transaction.atomic
 def change_priority(*, actor, ticket: Ticket, priority: int, reason: str = "") -> Ticket:
     if priority not in Priority.values:
-        raise ValidationError({"priority": "Nieznany priorytet."})
+        raise ValidationError({"priority": _("Nieznany priorytet.")})
     ticket = _locked(ticket)
     _check_can_work(actor, ticket.queue)
     if ticket.priority != priority:
@@ -388,9 +392,11 @@ def assign(*, actor, ticket: Ticket, assignee, reason: str = "") -> Ticket:
     _check_can_assign(actor, ticket.queue)
     if assignee is not None:
         if not access.can_work_tickets(assignee):
-            raise ValidationError({"assignee": f"{assignee} nie może obsługiwać zgłoszeń."})
+            raise ValidationError({"assignee": _("%(name)s nie może obsługiwać zgłoszeń.") % {"name": assignee}})
         if not access.voivodeship_scope(assignee).allows(ticket.queue.voivodeship_id):
-            raise ValidationError({"assignee": f"{assignee} nie ma dostępu do zgłoszeń tej kolejki."})
+            raise ValidationError(
+                {"assignee": _("%(name)s nie ma dostępu do zgłoszeń tej kolejki.") % {"name": assignee}}
+            )
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
     events.assigned(ticket, actor, ticket.assignee, assignee, reason)
@@ -407,7 +413,7 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
     ticket = _locked(ticket)
     _check_can_work(actor, ticket.queue)
     if not queue.is_active:
-        raise ValidationError({"queue": "Ta kolejka jest nieaktywna."})
+        raise ValidationError({"queue": _("Ta kolejka jest nieaktywna.")})
     if ticket.queue_id == queue.pk:
         return ticket
     old_queue = ticket.queue
@@ -415,7 +421,7 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
     changed = ["queue", "updated_at"]
     ticket.queue = queue
     if ticket.assignee and not access.voivodeship_scope(ticket.assignee).allows(queue.voivodeship_id):
-        events.assigned(ticket, actor, ticket.assignee, None, "przydzielony nie widzi nowej kolejki")
+        events.assigned(ticket, actor, ticket.assignee, None, events.REASON_ASSIGNEE_LOST_SIGHT)
         ticket.assignee = None
         changed.append("assignee")
     ticket.updated_at = timezone.now()

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TicketsConfig(AppConfig):
     name = "tickets"
-    verbose_name = "Zgłoszenia"
+    verbose_name = _("Zgłoszenia")

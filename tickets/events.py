@@ -6,8 +6,17 @@ Rows are appended, never changed: the log answers "who did what, when, and why".
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tickets.models import Entry, Ticket, TicketEvent
+
+# Reasons the system gives itself. They are stored in Polish like the rest of the log and translated only when
+# shown (`display_reason`), so the log does not depend on the language of whoever caused the change.
+REASON_REPLY_SENT = gettext_noop("odpowiedź wysłana")
+REASON_REQUESTER_WROTE = gettext_noop("nowa wiadomość od zgłaszającego")
+REASON_ASSIGNEE_LOST_SIGHT = gettext_noop("przydzielony nie widzi nowej kolejki")
+SYSTEM_REASONS = frozenset({REASON_REPLY_SENT, REASON_REQUESTER_WROTE, REASON_ASSIGNEE_LOST_SIGHT})
 
 
 def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str = "") -> TicketEvent:
@@ -47,25 +56,36 @@ def queue_changed(ticket: Ticket, actor, old_slug: str, new_slug: str, reason: s
 
 
 def describe(event: TicketEvent) -> str:
-    """A Polish sentence for the event log on the ticket page."""
+    """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
     match event.kind:
         case "opened":
-            return f"Utworzono zgłoszenie (kanał: {data.get('channel')}, kolejka: {data.get('queue')})"
+            return _("Utworzono zgłoszenie (kanał: %(channel)s, kolejka: %(queue)s)") % {
+                "channel": data.get("channel"),
+                "queue": data.get("queue"),
+            }
         case "entry_added":
-            return f"Dodano wpis: {Entry.Kind(data['entry_kind']).label}"
+            return _("Dodano wpis: %(kind)s") % {"kind": Entry.Kind(data["entry_kind"]).label}
         case "status_changed":
             from tickets.models import Status
 
-            return f"Status: {Status(data['from']).label} → {Status(data['to']).label}"
+            return _("Status: %(old)s → %(new)s") % {"old": Status(data["from"]).label, "new": Status(data["to"]).label}
         case "priority_changed":
             from tickets.models import Priority
 
-            return f"Priorytet: {Priority(data['from']).label} → {Priority(data['to']).label}"
+            return _("Priorytet: %(old)s → %(new)s") % {
+                "old": Priority(data["from"]).label,
+                "new": Priority(data["to"]).label,
+            }
         case "assigned":
             if data.get("to"):
-                return f"Przydzielono: {data.get('to_name')}"
-            return f"Cofnięto przydział ({data.get('from_name')})"
+                return _("Przydzielono: %(name)s") % {"name": data.get("to_name")}
+            return _("Cofnięto przydział (%(name)s)") % {"name": data.get("from_name")}
         case "queue_changed":
-            return f"Przeniesiono z kolejki {data.get('from')} do {data.get('to')}"
+            return _("Przeniesiono z kolejki %(old)s do %(new)s") % {"old": data.get("from"), "new": data.get("to")}
     return event.kind
+
+
+def display_reason(event: TicketEvent) -> str:
+    """The event's reason as shown: a system reason in the reader's language, a person's reason as typed."""
+    return _(event.reason) if event.reason in SYSTEM_REASONS else event.reason

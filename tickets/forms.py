@@ -1,41 +1,42 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk import access
 from tickets.models import Priority, Status
 
 
 class ReplyForm(forms.Form):
-    KIND_CHOICES = [("outbound", "Odpowiedź e-mailem"), ("note", "Notatka wewnętrzna")]
-    kind = forms.ChoiceField(label="Rodzaj", choices=KIND_CHOICES, initial="outbound")
-    body_text = forms.CharField(label="Treść", widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
+    KIND_CHOICES = [("outbound", _("Odpowiedź e-mailem")), ("note", _("Notatka wewnętrzna"))]
+    kind = forms.ChoiceField(label=_("Rodzaj"), choices=KIND_CHOICES, initial="outbound")
+    body_text = forms.CharField(label=_("Treść"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     attachments = forms.FileField(
-        label="Załączniki", required=False, widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True})
+        label=_("Załączniki"), required=False, widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True})
     )
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label="Status", choices=Status.choices)
-    reason = forms.CharField(label="Uzasadnienie", required=False, max_length=500)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    reason = forms.CharField(label=_("Uzasadnienie"), required=False, max_length=500)
 
 
 class PriorityForm(forms.Form):
-    priority = forms.TypedChoiceField(label="Priorytet", choices=Priority.choices, coerce=int)
+    priority = forms.TypedChoiceField(label=_("Priorytet"), choices=Priority.choices, coerce=int)
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label="Przydziel", queryset=None, required=False)
+    assignee = forms.ModelChoiceField(label=_("Przydziel"), queryset=None, required=False)
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = access.workers_for(ticket.queue.voivodeship_id).order_by(
             "last_name", "username"
         )
-        self.fields["assignee"].empty_label = "— nieprzydzielone —"
+        self.fields["assignee"].empty_label = _("— nieprzydzielone —")
 
 
 class QueueForm(forms.Form):
-    queue = forms.ModelChoiceField(label="Przekaż do kolejki", queryset=None)
-    reason = forms.CharField(label="Notatka do przekazania", required=False, max_length=500)
+    queue = forms.ModelChoiceField(label=_("Przekaż do kolejki"), queryset=None)
+    reason = forms.CharField(label=_("Notatka do przekazania"), required=False, max_length=500)
 
     def __init__(self, *args, queues, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from helpdesk import access
@@ -22,7 +23,7 @@ def staff_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not access.is_staff_member(request.user):
-            raise PermissionDenied("Brak dostępu.")
+            raise PermissionDenied(_("Brak dostępu."))
         return view(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -57,7 +58,7 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     context = {
         "ticket": ticket,
         "entries": selectors.conversation(ticket),
-        "events": [(event, events.describe(event)) for event in ticket.events.select_related("actor")],
+        "events": [(event, events.describe(event)) for event in _event_log(ticket)],
         "can_work": can_work,
         "can_assign": access.can_assign_tickets(request.user),
         "reply_form": ReplyForm(),
@@ -69,14 +70,21 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "tickets/detail.html", context)
 
 
+def _event_log(ticket) -> list:
+    log = list(ticket.events.select_related("actor"))
+    for event in log:
+        event.reason = events.display_reason(event)  # for display only; events are never saved again
+    return log
+
+
 def _run(request: HttpRequest, ticket, action, success: str) -> HttpResponse:
-    """Call an action; a refused or invalid one becomes a Polish message, and nothing is changed."""
+    """Call an action; a refused or invalid one becomes a message in the active language, and nothing is changed."""
     try:
         action()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:
-        messages.error(request, str(exc) or "Brak uprawnień.")
+        messages.error(request, str(exc) or _("Brak uprawnień."))
     else:
         messages.success(request, success)
     return redirect("tickets:detail", reference=ticket.reference)
@@ -107,7 +115,7 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         lambda: actions.add_entry(
             actor=request.user, ticket=ticket, kind=kind, body_text=form.cleaned_data["body_text"], attachments=files
         ),
-        "Wysłano odpowiedź." if kind == "outbound" else "Dodano notatkę.",
+        _("Wysłano odpowiedź.") if kind == "outbound" else _("Dodano notatkę."),
     )
 
 
@@ -123,7 +131,7 @@ def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
         request,
         ticket,
         lambda: actions.change_status(actor=request.user, ticket=ticket, status=data["status"], reason=data["reason"]),
-        "Zmieniono status.",
+        _("Zmieniono status."),
     )
 
 
@@ -139,7 +147,7 @@ def ticket_priority(request: HttpRequest, reference: str) -> HttpResponse:
         request,
         ticket,
         lambda: actions.change_priority(actor=request.user, ticket=ticket, priority=priority),
-        "Zmieniono priorytet.",
+        _("Zmieniono priorytet."),
     )
 
 
@@ -155,7 +163,7 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
         request,
         ticket,
         lambda: actions.assign(actor=request.user, ticket=ticket, assignee=assignee),
-        "Zmieniono przydział.",
+        _("Zmieniono przydział."),
     )
 
 
@@ -171,7 +179,7 @@ def ticket_move(request: HttpRequest, reference: str) -> HttpResponse:
         request,
         ticket,
         lambda: actions.move_to_queue(actor=request.user, ticket=ticket, queue=data["queue"], reason=data["reason"]),
-        "Przekazano zgłoszenie.",
+        _("Przekazano zgłoszenie."),
     )
     if not selectors.tickets_for_user(request.user).filter(pk=ticket.pk).exists():
         return redirect("tickets:list")  # handed out of this user's sight

@@ -10,13 +10,14 @@ from tests.conftest import need_server
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser") or ""
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(monkeypatch):
+    """A fresh Chromium per test: Playwright's event loop must not outlive the test (async tests follow)."""
     need_server("Chromium", bool(CHROMIUM), "apt-get install chromium, or set CHROMIUM_PATH")
     from playwright.sync_api import sync_playwright
 
     # Playwright runs an event loop in this thread; the ORM calls made by the test itself are synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -31,6 +32,11 @@ def browser():
             ],
         )
         yield browser
+        # ORM calls made while Playwright's loop was running opened their own connection: close it,
+        # or PostgreSQL refuses to drop the test database at the end ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
         browser.close()
 
 

@@ -3,6 +3,7 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from helpdesk.models import Role
 from helpdesk.staff import upsert_staff
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         if options["password_stdin"]:
             password = sys.stdin.readline().rstrip("\n")
             if not password:
-                raise CommandError("Nie podano hasła na standardowym wejściu.")
+                raise CommandError(_("Nie podano hasła na standardowym wejściu."))
         generated = False
         try:
             user, created = upsert_staff(
@@ -45,7 +46,12 @@ class Command(BaseCommand):
                 generated = True
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        verb = "Utworzono" if created else "Zaktualizowano"
-        self.stdout.write(f"{verb} konto {user.username} ({user.get_role_display()}).")
+        account = {"username": user.username, "role": user.get_role_display()}
+        if created:
+            self.stdout.write(_("Utworzono konto %(username)s (%(role)s).") % account)
+        else:
+            self.stdout.write(_("Zaktualizowano konto %(username)s (%(role)s).") % account)
         if generated:
-            self.stdout.write(f"Hasło jednorazowe: {password}  (zmień je po pierwszym logowaniu)")
+            self.stdout.write(
+                _("Hasło jednorazowe: %(password)s  (zmień je po pierwszym logowaniu)") % {"password": password}
+            )

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from helpdesk import outbox
 
@@ -8,4 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         delivered = outbox.drain()
-        self.stdout.write(f"Dostarczono {delivered}; oczekuje {outbox.pending_count()}.")
+        self.stdout.write(
+            _("Dostarczono %(delivered)s; oczekuje %(pending)s.")
+            % {"delivered": delivered, "pending": outbox.pending_count()}
+        )
