@@ -66,6 +66,11 @@ def can_assign_tickets(user) -> bool:
     return can_work_tickets(user) or (is_staff_member(user) and user.role == Role.SUPERVISOR)
 
 
+def can_hand_to(user, voivodeship_code: str | None) -> bool:
+    """Where `user` may hand a ticket: any queue they see, and always back to the central desk or triage."""
+    return voivodeship_code is None or voivodeship_scope(user).allows(voivodeship_code)
+
+
 def workers_for(voivodeship_code: str | None):
     """Active staff who may work on tickets of a queue of `voivodeship_code` (None: a central queue)."""
     from django.contrib.auth import get_user_model

@@ -229,4 +229,6 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------------
 TICKET_REFERENCE_PREFIX = env_str("TICKET_REFERENCE_PREFIX", "SSOZ")
+# `manage.py load_demo` creates accounts with published passwords: allowed only where this is true.
+ALLOW_DEMO_DATA = env_bool("ALLOW_DEMO_DATA", DEBUG)
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)

@@ -108,3 +108,12 @@ def test_a_second_run_keeps_a_password_the_user_has_changed():
     load_demo()
     agent.refresh_from_db()
     assert agent.check_password("moje-nowe-haslo")
+
+
+def test_demo_data_is_refused_on_a_production_installation(settings):
+    from django.core.management import CommandError
+
+    settings.ALLOW_DEMO_DATA = False
+    with pytest.raises(CommandError, match="DEBUG=false"):
+        call_command("load_demo", "--quiet", stdout=StringIO())
+    assert not User.objects.filter(username="admin").exists()

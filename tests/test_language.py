@@ -75,7 +75,7 @@ def test_the_ticket_page_in_english_translates_the_event_log_and_the_form_labels
     client.force_login(alice)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
-    assert "Ticket opened (channel: email, queue: centralna)" in page
+    assert "Ticket opened (channel: email, queue: Centrala – pomoc techniczna)" in page
     assert "Status: new → waiting for the requester" in page and "reply sent" in page
     assert "Reply by email" in page and "Transfer to queue" in page
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from helpdesk.models import OutboxMessage
 from tickets import actions
-from tickets.models import Entry, Status, StoredFile, Ticket, TicketEvent
+from tickets.models import Entry, Queue, Status, StoredFile, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +131,46 @@ def test_handing_a_ticket_to_a_voivodeship_keeps_its_history_and_drops_an_assign
     assert ticket.assignee is None
     kinds = list(ticket.events.values_list("kind", flat=True))
     assert kinds.count("queue_changed") == 2 and ticket.entries.count() == 1
+
+
+def test_the_action_itself_refuses_a_hand_off_to_a_third_voivodeship(bob, queue_14, open_email_ticket):
+    ticket = open_email_ticket(queue_14)
+    with pytest.raises(ValidationError):
+        actions.move_to_queue(actor=bob, ticket=ticket, queue=Queue.objects.get(slug="woj-02"))
+    ticket.refresh_from_db()
+    assert ticket.queue == queue_14 and not ticket.events.filter(kind="queue_changed").exists()
+
+
+def test_replies_thread_to_the_requesters_latest_message_and_reference_the_whole_thread(
+    alice, central, open_email_ticket, run_on_commit
+):
+    ticket = open_email_ticket(central, message_id="<m1@przychodnia.example.pl>")
+    first = actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę o REGON.")
+    actions.add_entry(
+        actor=None,
+        ticket=ticket,
+        kind=Entry.Kind.INBOUND,
+        body_text="REGON 123456785",
+        message_id="<m2@przychodnia.example.pl>",
+    )
+    mail.outbox.clear()
+    second = run_on_commit(
+        actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Dziękuję."
+    )
+    headers = mail.outbox[0].extra_headers
+    assert headers["In-Reply-To"] == "<m2@przychodnia.example.pl>"
+    assert headers["References"].split() == [
+        "<m1@przychodnia.example.pl>",
+        first.message_id,
+        "<m2@przychodnia.example.pl>",
+    ]
+    assert second.in_reply_to == "<m2@przychodnia.example.pl>"
+
+
+def test_a_message_from_the_requester_is_signed_with_their_name_by_default(central, open_email_ticket):
+    ticket = open_email_ticket(central)
+    entry = actions.add_entry(actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, body_text="Jeszcze jedno pytanie")
+    assert (entry.sender_name, entry.sender_email) == ("Jan Nowak", "rejestracja@przychodnia.example.pl")
 
 
 def test_identical_attachments_are_stored_once(central, open_email_ticket):

@@ -82,11 +82,44 @@ def test_an_assignment_to_someone_outside_the_queue_is_refused_in_polish(
     assert ticket.assignee is None
 
 
-def test_handing_a_ticket_out_of_sight_returns_to_the_list(client, bob, queue_14, central, open_email_ticket):
+def test_a_regional_admin_hands_a_ticket_back_to_the_central_desk_with_a_note(
+    client, bob, queue_14, central, open_email_ticket
+):
     ticket = open_email_ticket(queue_14)
     client.force_login(bob)
-    response = client.post(reverse("tickets:move", args=[ticket.reference]), {"queue": central.pk})
-    # bob cannot choose the central queue: it is not among his queues
-    assert response.status_code == 302
+    response = client.post(
+        reverse("tickets:move", args=[ticket.reference]), {"queue": central.pk, "reason": "to sprawa logowania"}
+    )
+    assert response["Location"] == reverse("tickets:list")  # the ticket left his sight
+    ticket.refresh_from_db()
+    assert ticket.queue == central
+    event = ticket.events.get(kind="queue_changed")
+    assert event.reason == "to sprawa logowania" and event.data["to_name"] == central.name
+
+
+def test_a_regional_admin_cannot_hand_a_ticket_to_another_voivodeship(
+    client, bob, queue_14, queue_24, open_email_ticket
+):
+    ticket = open_email_ticket(queue_14)
+    client.force_login(bob)
+    response = client.post(reverse("tickets:move", args=[ticket.reference]), {"queue": queue_24.pk}, follow=True)
+    assert "Przekaż do kolejki:" in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.queue == queue_14
+
+
+def test_a_reply_can_carry_several_attachments(client, alice, central, open_email_ticket):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ticket = open_email_ticket(central)
+    client.force_login(alice)
+    files = [
+        SimpleUploadedFile("instrukcja.pdf", b"%PDF-1.4 instrukcja", content_type="application/pdf"),
+        SimpleUploadedFile("zrzut.png", b"\x89PNG zrzut", content_type="image/png"),
+    ]
+    client.post(
+        reverse("tickets:reply", args=[ticket.reference]),
+        {"kind": "note", "body_text": "Instrukcja i zrzut ekranu w załącznikach.", "attachments": files},
+    )
+    note = ticket.entries.get(kind=Entry.Kind.NOTE)
+    assert sorted(note.attachments.values_list("filename", flat=True)) == ["instrukcja.pdf", "zrzut.png"]

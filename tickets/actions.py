@@ -272,10 +272,12 @@ def add_entry(
         if not to:
             raise ValidationError({"to": _("Zgłaszający nie ma adresu e-mail: podaj adresata.")})
         message_id = _new_message_id()
-        in_reply_to = _last_message_id(ticket)
+        in_reply_to = _message_to_answer(ticket)
         sender_name, sender_email = str(actor), settings.DEFAULT_FROM_EMAIL
     elif actor is not None:
         sender_name, sender_email = sender_name or str(actor), sender_email or actor.email
+    else:  # a message from the requester, e.g. by e-mail
+        sender_name, sender_email = sender_name or ticket.requester_name, sender_email or ticket.requester_email
     entry = _create_entry(
         ticket,
         actor,
@@ -313,21 +315,29 @@ def add_entry(
     return entry
 
 
-def _last_message_id(ticket: Ticket) -> str:
-    return (
-        ticket.entries.exclude(message_id="")
-        .order_by("-created_at", "-id")
-        .values_list("message_id", flat=True)
-        .first()
-        or ""
-    )
+def _thread_message_ids(ticket: Ticket) -> list[tuple[str, str]]:
+    """(kind, Message-ID) of every message of the ticket's e-mail thread, oldest first."""
+    return list(ticket.entries.exclude(message_id="").order_by("created_at", "id").values_list("kind", "message_id"))
+
+
+def _message_to_answer(ticket: Ticket) -> str:
+    """A reply answers the requester's latest message, or continues our own last one if they never wrote."""
+    thread = _thread_message_ids(ticket)
+    inbound = [message_id for kind, message_id in thread if kind == Entry.Kind.INBOUND]
+    return (inbound or [message_id for _kind, message_id in thread] or [""])[-1]
+
+
+REFERENCES_KEPT = 20  # RFC 5322 lets References grow; mail clients cope with a trimmed middle
 
 
 def _send_reply(ticket: Ticket, entry: Entry) -> None:
     headers = {"Message-ID": entry.message_id, "X-Helpdesk-Ticket": ticket.reference}
     if entry.in_reply_to:
         headers["In-Reply-To"] = entry.in_reply_to
-        headers["References"] = entry.in_reply_to
+        earlier = [message_id for _kind, message_id in _thread_message_ids(ticket) if message_id != entry.message_id]
+        if len(earlier) > REFERENCES_KEPT:
+            earlier = earlier[:1] + earlier[-(REFERENCES_KEPT - 1) :]
+        headers["References"] = " ".join(earlier)
     outbox.enqueue_email(
         to=entry.to,
         cc=entry.cc,
@@ -414,10 +424,14 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
     _check_can_work(actor, ticket.queue)
     if not queue.is_active:
         raise ValidationError({"queue": _("Ta kolejka jest nieaktywna.")})
+    if actor is not None and not access.can_hand_to(actor, queue.voivodeship_id):
+        raise ValidationError(
+            {"queue": _("Zgłoszenie można przekazać do centrali albo do kolejki swojego województwa.")}
+        )
     if ticket.queue_id == queue.pk:
         return ticket
     old_queue = ticket.queue
-    events.queue_changed(ticket, actor, old_queue.slug, queue.slug, reason)
+    events.queue_changed(ticket, actor, old_queue, queue, reason)
     changed = ["queue", "updated_at"]
     ticket.queue = queue
     if ticket.assignee and not access.voivodeship_scope(ticket.assignee).allows(queue.voivodeship_id):

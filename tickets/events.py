@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from tickets.models import Entry, Ticket, TicketEvent
+from tickets.models import Channel, Entry, Priority, Queue, Status, Ticket, TicketEvent
 
 # Reasons the system gives itself. They are stored in Polish like the rest of the log and translated only when
 # shown (`display_reason`), so the log does not depend on the language of whoever caused the change.
@@ -26,7 +26,8 @@ def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str
 
 
 def ticket_opened(ticket: Ticket, actor) -> TicketEvent:
-    return _log(ticket, actor, "opened", {"channel": ticket.channel, "queue": ticket.queue.slug})
+    data = {"channel": ticket.channel, "queue": ticket.queue.slug, "queue_name": ticket.queue.name}
+    return _log(ticket, actor, "opened", data)
 
 
 def entry_added(ticket: Ticket, actor, entry: Entry) -> TicketEvent:
@@ -51,8 +52,9 @@ def assigned(ticket: Ticket, actor, old, new, reason: str = "") -> TicketEvent:
     return _log(ticket, actor, "assigned", data, reason)
 
 
-def queue_changed(ticket: Ticket, actor, old_slug: str, new_slug: str, reason: str = "") -> TicketEvent:
-    return _log(ticket, actor, "queue_changed", {"from": old_slug, "to": new_slug}, reason)
+def queue_changed(ticket: Ticket, actor, old: Queue, new: Queue, reason: str = "") -> TicketEvent:
+    data = {"from": old.slug, "to": new.slug, "from_name": old.name, "to_name": new.name}
+    return _log(ticket, actor, "queue_changed", data, reason)
 
 
 def describe(event: TicketEvent) -> str:
@@ -61,18 +63,16 @@ def describe(event: TicketEvent) -> str:
     match event.kind:
         case "opened":
             return _("Utworzono zgłoszenie (kanał: %(channel)s, kolejka: %(queue)s)") % {
-                "channel": data.get("channel"),
-                "queue": data.get("queue"),
+                "channel": Channel(data["channel"]).label
+                if data.get("channel") in Channel.values
+                else data.get("channel"),
+                "queue": data.get("queue_name") or data.get("queue"),
             }
         case "entry_added":
             return _("Dodano wpis: %(kind)s") % {"kind": Entry.Kind(data["entry_kind"]).label}
         case "status_changed":
-            from tickets.models import Status
-
             return _("Status: %(old)s → %(new)s") % {"old": Status(data["from"]).label, "new": Status(data["to"]).label}
         case "priority_changed":
-            from tickets.models import Priority
-
             return _("Priorytet: %(old)s → %(new)s") % {
                 "old": Priority(data["from"]).label,
                 "new": Priority(data["to"]).label,
@@ -82,7 +82,10 @@ def describe(event: TicketEvent) -> str:
                 return _("Przydzielono: %(name)s") % {"name": data.get("to_name")}
             return _("Cofnięto przydział (%(name)s)") % {"name": data.get("from_name")}
         case "queue_changed":
-            return _("Przeniesiono z kolejki %(old)s do %(new)s") % {"old": data.get("from"), "new": data.get("to")}
+            return _("Przeniesiono z kolejki %(old)s do %(new)s") % {
+                "old": data.get("from_name") or data.get("from"),
+                "new": data.get("to_name") or data.get("to"),
+            }
     return event.kind
 
 

@@ -5,13 +5,28 @@ from helpdesk import access
 from tickets.models import Priority, Status
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class ReplyForm(forms.Form):
     KIND_CHOICES = [("outbound", _("Odpowiedź e-mailem")), ("note", _("Notatka wewnętrzna"))]
     kind = forms.ChoiceField(label=_("Rodzaj"), choices=KIND_CHOICES, initial="outbound")
     body_text = forms.CharField(label=_("Treść"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
-    attachments = forms.FileField(
-        label=_("Załączniki"), required=False, widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True})
-    )
+    attachments = MultipleFileField(label=_("Załączniki"), required=False)
 
 
 class StatusForm(forms.Form):

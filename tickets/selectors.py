@@ -27,6 +27,15 @@ def queues_for_user(user) -> QuerySet[Queue]:
     return queues.filter(voivodeship_id__in=scope.codes or [])
 
 
+def handoff_queues_for_user(user) -> QuerySet[Queue]:
+    """Queues `user` may hand a ticket to: their own, plus the central desk and triage (see access.can_hand_to)."""
+    scope = access.voivodeship_scope(user)
+    queues = Queue.objects.filter(is_active=True)
+    if scope.is_everything:
+        return queues
+    return queues.filter(Q(voivodeship__isnull=True) | Q(voivodeship_id__in=scope.codes or []))
+
+
 def ticket_for_user(user, reference: str) -> Ticket:
     """The ticket page's fetch: 404 for a ticket that does not exist or that `user` may not see."""
     ticket = (

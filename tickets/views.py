@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,7 +35,8 @@ def staff_required(view):
 @staff_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters.from_query(request.GET)
-    page = Paginator(selectors.list_tickets(request.user, filters), per_page=50).get_page(request.GET.get("page"))
+    tickets = selectors.list_tickets(request.user, filters)
+    page = Paginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "filters": filters,
@@ -65,7 +67,9 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "assign_form": AssignForm(ticket=ticket, initial={"assignee": ticket.assignee_id}),
-        "queue_form": QueueForm(queues=selectors.queues_for_user(request.user), initial={"queue": ticket.queue_id}),
+        "queue_form": QueueForm(
+            queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
+        ),
     }
     return render(request, "tickets/detail.html", context)
 
@@ -106,7 +110,7 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         return _invalid(request, ticket, form)
     files = [
         actions.NewAttachment(filename=f.name, content=f.read(), content_type=f.content_type or "")
-        for f in request.FILES.getlist("attachments")
+        for f in form.cleaned_data["attachments"]
     ]
     kind = form.cleaned_data["kind"]
     return _run(
@@ -171,7 +175,7 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required
 def ticket_move(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_user(request.user, reference)
-    form = QueueForm(request.POST, queues=selectors.queues_for_user(request.user))
+    form = QueueForm(request.POST, queues=selectors.handoff_queues_for_user(request.user))
     if not form.is_valid():
         return _invalid(request, ticket, form)
     data = form.cleaned_data

@@ -15,7 +15,7 @@ from collections import Counter
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from phonenumbers import PhoneNumberFormat, format_number, parse
@@ -52,8 +52,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Wypisz tylko tabelę kont demonstracyjnych.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Załaduj mimo produkcyjnych ustawień (tworzy konta ze znanymi hasłami!).",
+        )
 
     def handle(self, *args, quiet: bool = False, **options):
+        if not settings.ALLOW_DEMO_DATA and not options["force"]:
+            raise CommandError(
+                "Dane demonstracyjne tworzą konta ze znanymi hasłami (np. admin / demo-admin): "
+                "w instalacji produkcyjnej (DEBUG=false, ALLOW_DEMO_DATA nieustawione) odmawiam. "
+                "Użyj --force, jeśli naprawdę tego chcesz."
+            )
         started = time.monotonic()
         task_log = logging.getLogger("celery.app.trace")  # in-process tasks log one line per outbox message
         level = task_log.level
