@@ -81,60 +81,61 @@ def _event_log(ticket) -> list:
     return log
 
 
-def _run(request: HttpRequest, ticket, action, success: str) -> HttpResponse:
-    """Call an action; a refused or invalid one becomes a message in the active language, and nothing is changed."""
+def _act(request: HttpRequest, reference: str, form, perform, success) -> HttpResponse:
+    """The shape of every ticket action page: fetch through the access layer, validate the form, call one
+    action. A refused or invalid action becomes a message in the reader's language and changes nothing."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    form = form(ticket)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect("tickets:detail", reference=ticket.reference)
     try:
-        action()
+        perform(ticket, form.cleaned_data)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("Brak uprawnień."))
     else:
-        messages.success(request, success)
+        messages.success(request, success(form.cleaned_data) if callable(success) else success)
+    if not selectors.tickets_for_user(request.user).filter(pk=ticket.pk).exists():
+        return redirect("tickets:list")  # e.g. handed to a queue out of this user's sight
     return redirect("tickets:detail", reference=ticket.reference)
 
 
-def _invalid(request: HttpRequest, ticket, form) -> HttpResponse:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-    return redirect("tickets:detail", reference=ticket.reference)
+def _uploaded(files) -> list[actions.NewAttachment]:
+    return [actions.NewAttachment(filename=f.name, content=f.read(), content_type=f.content_type or "") for f in files]
 
 
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_for_user(request.user, reference)
-    form = ReplyForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _invalid(request, ticket, form)
-    files = [
-        actions.NewAttachment(filename=f.name, content=f.read(), content_type=f.content_type or "")
-        for f in form.cleaned_data["attachments"]
-    ]
-    kind = form.cleaned_data["kind"]
-    return _run(
+    return _act(
         request,
-        ticket,
-        lambda: actions.add_entry(
-            actor=request.user, ticket=ticket, kind=kind, body_text=form.cleaned_data["body_text"], attachments=files
+        reference,
+        lambda ticket: ReplyForm(request.POST, request.FILES),
+        lambda ticket, data: actions.add_entry(
+            actor=request.user,
+            ticket=ticket,
+            kind=data["kind"],
+            body_text=data["body_text"],
+            attachments=_uploaded(data["attachments"]),
         ),
-        _("Wysłano odpowiedź.") if kind == "outbound" else _("Dodano notatkę."),
+        lambda data: _("Wysłano odpowiedź.") if data["kind"] == "outbound" else _("Dodano notatkę."),
     )
 
 
 @require_POST
 @staff_required
 def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_for_user(request.user, reference)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, ticket, form)
-    data = form.cleaned_data
-    return _run(
+    return _act(
         request,
-        ticket,
-        lambda: actions.change_status(actor=request.user, ticket=ticket, status=data["status"], reason=data["reason"]),
+        reference,
+        lambda ticket: StatusForm(request.POST),
+        lambda ticket, data: actions.change_status(
+            actor=request.user, ticket=ticket, status=data["status"], reason=data["reason"]
+        ),
         _("Zmieniono status."),
     )
 
@@ -142,15 +143,11 @@ def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @staff_required
 def ticket_priority(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_for_user(request.user, reference)
-    form = PriorityForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, ticket, form)
-    priority = form.cleaned_data["priority"]
-    return _run(
+    return _act(
         request,
-        ticket,
-        lambda: actions.change_priority(actor=request.user, ticket=ticket, priority=priority),
+        reference,
+        lambda ticket: PriorityForm(request.POST),
+        lambda ticket, data: actions.change_priority(actor=request.user, ticket=ticket, priority=data["priority"]),
         _("Zmieniono priorytet."),
     )
 
@@ -158,15 +155,11 @@ def ticket_priority(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @staff_required
 def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_for_user(request.user, reference)
-    form = AssignForm(request.POST, ticket=ticket)
-    if not form.is_valid():
-        return _invalid(request, ticket, form)
-    assignee = form.cleaned_data["assignee"]
-    return _run(
+    return _act(
         request,
-        ticket,
-        lambda: actions.assign(actor=request.user, ticket=ticket, assignee=assignee),
+        reference,
+        lambda ticket: AssignForm(request.POST, ticket=ticket),
+        lambda ticket, data: actions.assign(actor=request.user, ticket=ticket, assignee=data["assignee"]),
         _("Zmieniono przydział."),
     )
 
@@ -174,20 +167,15 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @staff_required
 def ticket_move(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_for_user(request.user, reference)
-    form = QueueForm(request.POST, queues=selectors.handoff_queues_for_user(request.user))
-    if not form.is_valid():
-        return _invalid(request, ticket, form)
-    data = form.cleaned_data
-    response = _run(
+    return _act(
         request,
-        ticket,
-        lambda: actions.move_to_queue(actor=request.user, ticket=ticket, queue=data["queue"], reason=data["reason"]),
+        reference,
+        lambda ticket: QueueForm(request.POST, queues=selectors.handoff_queues_for_user(request.user)),
+        lambda ticket, data: actions.move_to_queue(
+            actor=request.user, ticket=ticket, queue=data["queue"], reason=data["reason"]
+        ),
         _("Przekazano zgłoszenie."),
     )
-    if not selectors.tickets_for_user(request.user).filter(pk=ticket.pk).exists():
-        return redirect("tickets:list")  # handed out of this user's sight
-    return response
 
 
 @staff_required
