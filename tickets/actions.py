@@ -92,17 +92,25 @@ def _locked(ticket: Ticket) -> Ticket:
 
 
 def push_groups(ticket: Ticket) -> list[str]:
-    """Websocket groups told about a change: everyone who sees all tickets, and the ticket's voivodeship."""
-    groups = ["tickets.all"]
+    """Websocket groups told about a change: everyone who sees all tickets, the ticket's voivodeship, and the
+    pages open on this ticket (tickets.consumers)."""
+    groups = ["tickets.all", f"ticket.{ticket.pk}"]
     if ticket.queue.voivodeship_id:
         groups.append(f"tickets.v{ticket.queue.voivodeship_id}")
     return groups
 
 
-def _announce(ticket: Ticket, change: str) -> None:
+def _announce(ticket: Ticket, change: str, actor=None) -> None:
     outbox.enqueue_push(
         groups=push_groups(ticket),
-        event={"change": change, "reference": ticket.reference, "status": ticket.status, "queue": ticket.queue_id},
+        event={
+            "change": change,
+            "reference": ticket.reference,
+            "status": ticket.status,
+            "queue": ticket.queue_id,
+            "actor_id": actor.pk if actor else None,
+            "actor": str(actor) if actor else "",
+        },
     )
 
 
@@ -225,7 +233,7 @@ def open_ticket(
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
-    _announce(ticket, "opened")
+    _announce(ticket, "opened", actor)
     return ticket
 
 
@@ -311,7 +319,7 @@ def add_entry(
         ticket.first_response_at = now
         changed.append("first_response_at")
     ticket.save(update_fields=changed)
-    _announce(ticket, "entry_added")
+    _announce(ticket, "entry_added", actor)
     return entry
 
 
@@ -376,7 +384,7 @@ def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ti
     ticket.updated_at = now
     _set_status(ticket, actor, status, reason, changed, now)
     ticket.save(update_fields=changed)
-    _announce(ticket, "status_changed")
+    _announce(ticket, "status_changed", actor)
     return ticket
 
 
@@ -391,7 +399,7 @@ def change_priority(*, actor, ticket: Ticket, priority: int, reason: str = "") -
         ticket.priority = priority
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["priority", "updated_at"])
-        _announce(ticket, "priority_changed")
+        _announce(ticket, "priority_changed", actor)
     return ticket
 
 
@@ -413,7 +421,12 @@ def assign(*, actor, ticket: Ticket, assignee, reason: str = "") -> Ticket:
     ticket.assignee = assignee
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=["assignee", "updated_at"])
-    _announce(ticket, "assigned")
+    _announce(ticket, "assigned", actor)
+    if assignee is not None and assignee != actor:
+        outbox.enqueue_push(
+            groups=[f"user.{assignee.pk}"],
+            event={"change": "assigned_to_you", "reference": ticket.reference, "subject": ticket.subject},
+        )
     return ticket
 
 
@@ -440,7 +453,7 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
         changed.append("assignee")
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=changed)
-    _announce(ticket, "moved")
+    _announce(ticket, "moved", actor)
     # the old voivodeship's live lists must drop the ticket too
     if old_queue.voivodeship_id and old_queue.voivodeship_id != queue.voivodeship_id:
         outbox.enqueue_push(

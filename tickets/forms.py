@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import access
@@ -23,10 +24,67 @@ class MultipleFileField(forms.FileField):
 
 
 class ReplyForm(forms.Form):
+    """A reply or note. `seen_event` is the last event the writer saw: if someone else changed the ticket
+    meanwhile, the form is refused once with a description of the changes, the text kept (collision check)."""
+
     KIND_CHOICES = [("outbound", _("Odpowiedź e-mailem")), ("note", _("Notatka wewnętrzna"))]
     kind = forms.ChoiceField(label=_("Rodzaj"), choices=KIND_CHOICES, initial="outbound")
+    to = forms.CharField(
+        label=_("Do"),
+        required=False,
+        max_length=2000,
+        help_text=_("Puste: zgłaszający. Kilka adresów oddziel przecinkami."),
+    )
+    cc = forms.CharField(label=_("Kopia"), required=False, max_length=2000)
     body_text = forms.CharField(label=_("Treść"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     attachments = MultipleFileField(label=_("Załączniki"), required=False)
+    seen_event = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, ticket=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket, self.user = ticket, user
+        self.newer_events: list = []
+
+    @staticmethod
+    def _addresses(value: str) -> list[str]:
+        addresses = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("Nieprawidłowy adres e-mail: %(address)s") % {"address": address}
+                ) from None
+        return addresses
+
+    def clean_to(self) -> list[str]:
+        return self._addresses(self.cleaned_data["to"])
+
+    def clean_cc(self) -> list[str]:
+        return self._addresses(self.cleaned_data["cc"])
+
+    def clean(self):
+        data = super().clean()
+        seen = data.get("seen_event")
+        if self.ticket is not None and seen is not None:
+            self.newer_events = list(
+                self.ticket.events.filter(pk__gt=seen).exclude(actor=self.user).select_related("actor").order_by("pk")
+            )
+            if self.newer_events:
+                from tickets.events import describe
+
+                changes = "; ".join(f"{describe(e)} ({e.actor or _('system')})" for e in self.newer_events)
+                raise forms.ValidationError(
+                    _("Zgłoszenie zmieniło się, gdy pisałeś(-aś): %(changes)s. Sprawdź zmiany i wyślij ponownie.")
+                    % {"changes": changes},
+                    code="stale",
+                )
+        return data
+
+    def acknowledge_changes(self) -> None:
+        """After a refusal for staleness, the next submit of the same text goes through."""
+        self.data = self.data.copy()
+        self.data["seen_event"] = str(self.newer_events[-1].pk)
 
 
 class StatusForm(forms.Form):

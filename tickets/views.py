@@ -56,14 +56,20 @@ def _query_without_page(request: HttpRequest) -> str:
 @staff_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_user(request.user, reference)
-    can_work = access.can_work_tickets(request.user)
-    context = {
+    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None = None) -> dict:
+    log = _event_log(ticket)
+    if reply_form is None:
+        reply_form = ReplyForm(initial={"seen_event": log[-1].pk if log else 0, "to": ticket.requester_email})
+    return {
         "ticket": ticket,
         "entries": selectors.conversation(ticket),
-        "events": [(event, events.describe(event)) for event in _event_log(ticket)],
-        "can_work": can_work,
+        "events": [(event, events.describe(event)) for event in log],
+        "can_work": access.can_work_tickets(request.user),
         "can_assign": access.can_assign_tickets(request.user),
-        "reply_form": ReplyForm(),
+        "reply_form": reply_form,
         "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "assign_form": AssignForm(ticket=ticket, initial={"assignee": ticket.assignee_id}),
@@ -71,7 +77,6 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
             queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
         ),
     }
-    return render(request, "tickets/detail.html", context)
 
 
 def _event_log(ticket) -> list:
@@ -91,14 +96,18 @@ def _act(request: HttpRequest, reference: str, form, perform, success) -> HttpRe
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect("tickets:detail", reference=ticket.reference)
+    return _perform(request, ticket, lambda: perform(ticket, form.cleaned_data), success)
+
+
+def _perform(request: HttpRequest, ticket, perform, success: str) -> HttpResponse:
     try:
-        perform(ticket, form.cleaned_data)
+        perform()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("Brak uprawnień."))
     else:
-        messages.success(request, success(form.cleaned_data) if callable(success) else success)
+        messages.success(request, success)
     if not selectors.tickets_for_user(request.user).filter(pk=ticket.pk).exists():
         return redirect("tickets:list")  # e.g. handed to a queue out of this user's sight
     return redirect("tickets:detail", reference=ticket.reference)
@@ -111,19 +120,32 @@ def _uploaded(files) -> list[actions.NewAttachment]:
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(
-        request,
-        reference,
-        lambda ticket: ReplyForm(request.POST, request.FILES),
-        lambda ticket, data: actions.add_entry(
+    """Unlike the small action forms, a refused reply is shown again on the ticket page with its text kept."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    form = ReplyForm(request.POST, request.FILES, ticket=ticket, user=request.user)
+    if not form.is_valid():
+        if form.newer_events:
+            form.acknowledge_changes()
+            if request.FILES:
+                messages.warning(request, _("Załączniki trzeba dodać ponownie."))
+        status = 409 if form.newer_events else 400
+        return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=status)
+    data = form.cleaned_data
+    try:
+        actions.add_entry(
             actor=request.user,
             ticket=ticket,
             kind=data["kind"],
+            to=data["to"] if data["kind"] == "outbound" else (),
+            cc=data["cc"] if data["kind"] == "outbound" else (),
             body_text=data["body_text"],
             attachments=_uploaded(data["attachments"]),
-        ),
-        lambda data: _("Wysłano odpowiedź.") if data["kind"] == "outbound" else _("Dodano notatkę."),
-    )
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+        return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
+    messages.success(request, _("Wysłano odpowiedź.") if data["kind"] == "outbound" else _("Dodano notatkę."))
+    return redirect("tickets:detail", reference=ticket.reference)
 
 
 @require_POST
