@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from rest_framework.routers import DefaultRouter
 
 from helpdesk.health import healthz
-from tickets.api import TicketViewSet
+from tickets.api import TelephonyEventView, TicketViewSet
 from tickets.views import attachment_download
 
 router = DefaultRouter()
@@ -21,6 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tickets/", include("tickets.urls")),
     path("attachments/<int:attachment_id>/<str:filename>", attachment_download, name="attachment"),
+    path("api/v1/telephony/events", TelephonyEventView.as_view(), name="telephony_events"),
     path("api/v1/", include(router.urls)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -71,7 +71,7 @@ async def test_assignment_is_announced_to_the_new_assignee(alice, bob, queue_14)
     ticket = await database_sync_to_async(actions.open_ticket)(
         actor=None, channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14
     )
-    communicator, connected, _ = await _connect(bob, "/ws/tickets/")
+    communicator, connected, _ = await _connect(bob, "/ws/notify/")
     assert connected
     await database_sync_to_async(actions.assign)(actor=alice, ticket=ticket, assignee=bob)
     await database_sync_to_async(outbox.drain)()

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts.identifiers import normalize_phone
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from tickets import events
@@ -183,6 +184,9 @@ def open_ticket(
     cc: Sequence[str] = (),
     call_direction: str = "",
     call_duration_seconds: int | None = None,
+    call_id: str = "",
+    caller_number: str = "",
+    outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
 ) -> Ticket:
     """Open a ticket with its first conversation entry."""
@@ -229,6 +233,9 @@ def open_ticket(
         in_reply_to=in_reply_to,
         call_direction=call_direction,
         call_duration_seconds=call_duration_seconds,
+        call_id=call_id[:100],
+        caller_number=caller_number,
+        outside_hours=outside_hours,
         attachments=attachments,
         created_at=now,
     )
@@ -265,6 +272,9 @@ def add_entry(
     in_reply_to: str = "",
     call_direction: str = "",
     call_duration_seconds: int | None = None,
+    call_id: str = "",
+    caller_number: str = "",
+    outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
 ) -> Entry:
     """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call."""
@@ -301,6 +311,9 @@ def add_entry(
         in_reply_to=in_reply_to,
         call_direction=call_direction,
         call_duration_seconds=call_duration_seconds,
+        call_id=call_id[:100],
+        caller_number=caller_number,
+        outside_hours=outside_hours,
         attachments=attachments,
         created_at=now,
     )
@@ -461,3 +474,93 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
             event={"change": "moved_away", "reference": ticket.reference},
         )
     return ticket
+
+
+class CallOutcome(models.TextChoices):
+    ANSWERED = "answered", _("wyjaśnione w trakcie rozmowy")
+    NEW_TICKET = "new", _("nowe zgłoszenie")
+    EXISTING = "existing", _("dopisz do istniejącego zgłoszenia")
+    REGION = "region", _("przekaż administratorowi wojewódzkiemu")
+    CALLBACK = "callback", _("prośba o oddzwonienie")
+
+
+@transaction.atomic
+def log_call(
+    *,
+    actor,
+    direction: str,
+    caller_number: str,
+    outcome: str,
+    notes: str = "",
+    subject: str = "",
+    duration_seconds: int | None = None,
+    reporting_unit=None,
+    requester=None,
+    requester_name: str = "",
+    category: Category | None = None,
+    ticket: Ticket | None = None,
+    call_id: str = "",
+    callback_due_at=None,
+) -> Ticket:
+    """Log a phone call an agent handled: a new ticket (resolved already if answered on the call, handed to
+    the unit's voivodeship, or waiting for a call back) or the next entry of an existing ticket."""
+    if actor is None:
+        raise ValidationError(_("Rozmowę rejestruje pracownik."))
+    if outcome not in CallOutcome.values:
+        raise ValidationError({"outcome": _("Nieznany wynik rozmowy.")})
+    if direction not in Entry.CallDirection.values:
+        raise ValidationError({"direction": _("Nieznany kierunek rozmowy.")})
+    if duration_seconds is not None and not 0 <= duration_seconds <= 24 * 3600:
+        raise ValidationError({"duration_seconds": _("Czas rozmowy musi mieścić się w 0–24 h.")})
+    number = normalize_phone(caller_number) if caller_number.strip() else ""
+    call = {
+        "call_direction": direction,
+        "call_duration_seconds": duration_seconds,
+        "call_id": call_id,
+        "caller_number": number,
+        "body_text": notes,
+    }
+    if outcome == CallOutcome.EXISTING:
+        if ticket is None:
+            raise ValidationError({"ticket": _("Wybierz zgłoszenie, do którego dopisać rozmowę.")})
+        call["outside_hours"] = not ticket.queue.calendar.is_open(timezone.now())
+        add_entry(actor=actor, ticket=ticket, kind=Entry.Kind.CALL, **call)
+        return ticket
+    if outcome == CallOutcome.REGION and reporting_unit is None:
+        raise ValidationError({"reporting_unit": _("Aby przekazać sprawę do województwa, wskaż jednostkę.")})
+    if outcome == CallOutcome.CALLBACK and callback_due_at is None:
+        raise ValidationError({"callback_due_at": _("Podaj, do kiedy oddzwonić.")})
+    queue = _queue_for_call(actor, reporting_unit if outcome == CallOutcome.REGION else None)
+    call["outside_hours"] = not queue.calendar.is_open(timezone.now())
+    ticket = open_ticket(
+        actor=actor,
+        channel=Channel.PHONE,
+        subject=subject or _("Rozmowa telefoniczna %(number)s") % {"number": number or _("(numer ukryty)")},
+        queue=queue,
+        requester=requester,
+        requester_name=requester_name,
+        requester_phone=number,
+        reporting_unit=reporting_unit,
+        category=category,
+        entry_kind=Entry.Kind.CALL,
+        **call,
+    )
+    if outcome == CallOutcome.ANSWERED:
+        ticket = change_status(actor=actor, ticket=ticket, status=Status.RESOLVED, reason=CallOutcome.ANSWERED.label)
+    elif outcome == CallOutcome.CALLBACK:
+        Ticket.objects.filter(pk=ticket.pk).update(callback_due_at=callback_due_at)
+        events.callback_requested(ticket, actor, callback_due_at)
+        ticket.callback_due_at = callback_due_at
+    else:
+        ticket = change_status(actor=actor, ticket=ticket, status=Status.OPEN)
+    return ticket
+
+
+def _queue_for_call(actor, unit) -> Queue:
+    """The voivodeship's queue when handing over; a regional administrator's own queue; else the default."""
+    if unit is not None:
+        return Queue.objects.get(voivodeship_id=unit.voivodeship_id)
+    scope = access.voivodeship_scope(actor)
+    if not scope.is_everything and scope.codes:
+        return Queue.objects.get(voivodeship_id=sorted(scope.codes)[0])
+    return Queue.objects.filter(is_active=True, kind=Queue.Kind.CENTRAL).order_by("pk").first() or default_queue()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tickets.models import Category, Queue, Ticket, TicketEvent
+from tickets.models import Category, Pbx, PbxExtension, Queue, TelephonyEvent, Ticket, TicketEvent
 
 
 @admin.register(Queue)
@@ -44,4 +44,34 @@ class TicketAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PbxExtensionInline(admin.TabularInline):
+    model = PbxExtension
+    extra = 1
+
+
+@admin.register(Pbx)
+class PbxAdmin(admin.ModelAdmin):
+    """Tokens are issued by `manage.py create_pbx NAME` (shown once); only their hash is kept."""
+
+    list_display = ("name", "is_active")
+    readonly_fields = ("token_sha256",)
+    inlines = [PbxExtensionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(TelephonyEvent)
+class TelephonyEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "pbx", "kind", "call_id", "caller_number", "extension", "user", "accepted", "error")
+    list_filter = ("accepted", "kind", "pbx")
+    readonly_fields = [f.name for f in TelephonyEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

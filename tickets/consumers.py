@@ -1,7 +1,7 @@
 """Websockets of the agents' workspace, scoped exactly like the pages (helpdesk.access via tickets.selectors).
 
-- /ws/tickets/            live ticket lists: the groups of the voivodeships the user may see, plus the
-                          user's own group (assigned to you, mentions)
+- /ws/tickets/            live ticket lists: the groups of the voivodeships the user may see
+- /ws/notify/             the user's own group: assigned to you, a call ringing at your extension
 - /ws/tickets/<ref>/      one ticket: changes, who else is viewing, who is typing a reply
 """
 
@@ -51,7 +51,19 @@ class TicketStreamConsumer(_GroupsConsumer):
         if not groups:
             await self.close(code=4403)
             return
-        await self.join([*groups, user_group(user)])
+        await self.join(groups)
+        await self.accept()
+
+
+class NotifyConsumer(_GroupsConsumer):
+    """/ws/notify/ on every staff page: things addressed to this user (assigned to you, a call ringing)."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if not (user and await database_sync_to_async(access.is_staff_member)(user)):
+            await self.close(code=4403)
+            return
+        await self.join([user_group(user)])
         await self.accept()
 
 
@@ -72,7 +84,7 @@ class TicketPageConsumer(_GroupsConsumer):
         if self.ticket_id is None:
             await self.close(code=4404)  # the same answer for "no such ticket" and "not yours"
             return
-        await self.join([ticket_group(self.ticket_id), user_group(self.user)])
+        await self.join([ticket_group(self.ticket_id)])
         await self.accept()
         await self._announce_presence(
             await database_sync_to_async(presence.join)(self.ticket_id, self.user.pk, str(self.user))

@@ -57,6 +57,10 @@ def queue_changed(ticket: Ticket, actor, old: Queue, new: Queue, reason: str = "
     return _log(ticket, actor, "queue_changed", data, reason)
 
 
+def callback_requested(ticket: Ticket, actor, due_at) -> TicketEvent:
+    return _log(ticket, actor, "callback_requested", {"due_at": due_at.isoformat()})
+
+
 def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
@@ -81,6 +85,13 @@ def describe(event: TicketEvent) -> str:
             if data.get("to"):
                 return _("Przydzielono: %(name)s") % {"name": data.get("to_name")}
             return _("Cofnięto przydział (%(name)s)") % {"name": data.get("from_name")}
+        case "callback_requested":
+            from django.utils.dateparse import parse_datetime
+            from django.utils.formats import date_format
+            from django.utils.timezone import localtime
+
+            due = localtime(parse_datetime(data["due_at"]))
+            return _("Prośba o oddzwonienie do %(due)s") % {"due": date_format(due, "DATETIME_FORMAT")}
         case "queue_changed":
             return _("Przeniesiono z kolejki %(old)s do %(new)s") % {
                 "old": data.get("from_name") or data.get("from"),

@@ -129,6 +129,7 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("pierwsza odpowiedź"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("rozwiązane"), null=True, blank=True)
     closed_at = models.DateTimeField(_("zamknięte"), null=True, blank=True)
+    callback_due_at = models.DateTimeField(_("oddzwonić do"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("zgłoszenie")
@@ -193,6 +194,9 @@ class Entry(models.Model):
     in_reply_to = models.CharField(_("In-Reply-To"), max_length=500, blank=True)
     call_direction = models.CharField(_("kierunek rozmowy"), max_length=10, choices=CallDirection.choices, blank=True)
     call_duration_seconds = models.PositiveIntegerField(_("czas rozmowy [s]"), null=True, blank=True)
+    call_id = models.CharField(_("identyfikator rozmowy w centrali"), max_length=100, blank=True, db_index=True)
+    caller_number = models.CharField(_("numer dzwoniącego"), max_length=20, blank=True)
+    outside_hours = models.BooleanField(_("poza godzinami pracy"), default=False)
     created_at = models.DateTimeField(_("utworzone"))
 
     class Meta:
@@ -241,3 +245,62 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Pbx(models.Model):
+    """A telephone exchange (Asterisk, 3CX…) allowed to post call events; it authenticates with a token whose
+    SHA-256 is stored here (the token itself is shown once, by `manage.py create_pbx`)."""
+
+    name = models.CharField(_("nazwa"), max_length=100, unique=True)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    is_active = models.BooleanField(_("aktywna"), default=True)
+
+    class Meta:
+        verbose_name = _("centrala telefoniczna")
+        verbose_name_plural = _("centrale telefoniczne")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PbxExtension(models.Model):
+    pbx = models.ForeignKey(Pbx, on_delete=models.CASCADE, related_name="extensions")
+    extension = models.CharField(_("numer wewnętrzny"), max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pracownik"), on_delete=models.CASCADE, related_name="extensions"
+    )
+
+    class Meta:
+        verbose_name = _("numer wewnętrzny")
+        verbose_name_plural = _("numery wewnętrzne")
+        constraints = [models.UniqueConstraint(fields=["pbx", "extension"], name="unique_pbx_extension")]
+
+    def __str__(self) -> str:
+        return f"{self.pbx} {self.extension} → {self.user}"
+
+
+class TelephonyEvent(models.Model):
+    """Every call event a PBX posted, accepted or refused, for the record."""
+
+    class Kind(models.TextChoices):
+        RINGING = "ringing", _("dzwoni")
+        ANSWERED = "answered", _("odebrane")
+        HUNG_UP = "hung_up", _("rozłączone")
+
+    pbx = models.ForeignKey(Pbx, on_delete=models.SET_NULL, null=True, blank=True)
+    kind = models.CharField(max_length=10, blank=True)
+    call_id = models.CharField(max_length=100, blank=True, db_index=True)
+    caller_number = models.CharField(max_length=40, blank=True)
+    extension = models.CharField(max_length=20, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    accepted = models.BooleanField(default=False)
+    error = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("zdarzenie telefoniczne")
+        verbose_name_plural = _("zdarzenia telefoniczne")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.call_id}"

@@ -6,6 +6,9 @@ app_name = "tickets"
 
 urlpatterns = [
     path("", views.ticket_list, name="list"),
+    path("calls/new", views.call_new, name="call_new"),
+    path("calls/caller-card", views.call_caller_card, name="call_caller_card"),
+    path("calls/units", views.call_unit_suggestions, name="call_units"),
     path("<str:reference>/", views.ticket_detail, name="detail"),
     path("<str:reference>/reply", views.ticket_reply, name="reply"),
     path("<str:reference>/status", views.ticket_status, name="status"),

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from helpdesk import access
-from tickets import actions, events, selectors
-from tickets.forms import AssignForm, PriorityForm, QueueForm, ReplyForm, StatusForm
+from tickets import actions, calls, events, selectors
+from tickets.forms import AssignForm, CallForm, PriorityForm, QueueForm, ReplyForm, StatusForm
 from tickets.models import Status
 
 
@@ -213,3 +213,54 @@ def attachment_download(request: HttpRequest, attachment_id: int, filename: str)
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@staff_required
+def call_new(request: HttpRequest) -> HttpResponse:
+    """Log a phone call. GET may be prefilled by the PBX pop-up: ?number=…&call_id=…"""
+    if not access.can_work_tickets(request.user):
+        raise PermissionDenied(_("Nie masz uprawnień do obsługi zgłoszeń."))
+    if request.method == "POST":
+        form = CallForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = actions.log_call(
+                    actor=request.user,
+                    direction=data["direction"],
+                    caller_number=data["caller_number"],
+                    outcome=data["outcome"],
+                    notes=data["notes"],
+                    subject=data["subject"],
+                    duration_seconds=data["duration_seconds"],
+                    reporting_unit=data["reporting_unit"],
+                    requester_name=data["requester_name"],
+                    category=data["category"],
+                    ticket=data["ticket"],
+                    call_id=data["call_id"],
+                    callback_due_at=data["callback_due_at"],
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+            else:
+                messages.success(request, _("Zapisano rozmowę w zgłoszeniu %(ref)s.") % {"ref": ticket.reference})
+                return redirect("tickets:detail", reference=ticket.reference)
+        status = 400
+    else:
+        initial = {"caller_number": request.GET.get("number", ""), "call_id": request.GET.get("call_id", "")}
+        form, status = CallForm(initial=initial, user=request.user), 200
+    card = calls.caller_card(request.user, form["caller_number"].value() or "")
+    return render(request, "tickets/call_new.html", {"form": form, "card": card}, status=status)
+
+
+@staff_required
+def call_caller_card(request: HttpRequest) -> HttpResponse:
+    """The caller card as an HTML fragment, refreshed while the agent types the number."""
+    card = calls.caller_card(request.user, request.GET.get("number", "")[:40])
+    return render(request, "tickets/_caller_card.html", {"card": card})
+
+
+@staff_required
+def call_unit_suggestions(request: HttpRequest) -> HttpResponse:
+    units = calls.search_units(request.user, request.GET.get("q", "")[:200])
+    return render(request, "tickets/_unit_suggestions.html", {"units": units})

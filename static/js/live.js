@@ -11,14 +11,6 @@
     socket.onopen = () => { delay = 1000; };
     socket.onmessage = (message) => {
       const event = JSON.parse(message.data);
-      if (event.change === "assigned_to_you") {
-        const mine = document.getElementById("assigned-notice");
-        const link = mine.querySelector("a");
-        link.href = `/tickets/${event.reference}/`;
-        link.textContent = `${event.reference} ${event.subject}`;
-        mine.hidden = false;
-        return;
-      }
       changes += 1;
       notice.hidden = false;
       notice.querySelector("[data-count]").textContent = changes;
