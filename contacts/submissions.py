@@ -93,7 +93,7 @@ class StatusBatch:
         if "__error__" in values:
             return clean, {"__all__": [str(values["__error__"])]}
         try:
-            clean["regon"] = identifiers.normalize_regon(str(values.get("regon") or ""))
+            clean["regon"] = identifiers.normalize_regon(identifiers.spreadsheet_regon(values.get("regon")))
         except ValidationError as exc:
             errors["regon"] = exc.messages
         code = normalize_form_code(values.get("form"))
