@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import submissions, tabular
+from contacts import submissions, tabular, units_import
 from contacts.models import ImportRun, Submission
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,50 @@ def import_submissions(
                 for row in chunk:
                     if row.line in outcome.errors:
                         rejected.add(row.line, outcome.errors[row.line])
+                rows_read += len(chunk)
+                _publish(run, table.fraction_done(), rows_read)
+                if on_progress:
+                    on_progress(table.fraction_done(), rows_read)
+    except tabular.FileProblem as exc:
+        return _fail(run, str(exc), rows_read)
+    except Exception as exc:
+        _fail(run, _("Błąd podczas importu: %(error)s") % {"error": exc}, rows_read)
+        raise
+    finally:
+        rejected.close()
+    return _finish(run, {"rows": rows_read, **totals}, rejected)
+
+
+def import_units(
+    path: str | Path,
+    *,
+    actor=None,
+    run: ImportRun | None = None,
+    report_path: str | Path | None = None,
+    on_progress: Callable[[float, int], None] | None = None,
+) -> ImportRun:
+    """Import reporting units (CSV/XLSX/JSON/JSONL) with their contact people; returns the finished run."""
+    run = run or start_run(ImportRun.Kind.UNITS, Path(path).name, actor)
+    rejected = RejectedRows(report_path)
+    totals = {"created": 0, "updated": 0, "unchanged": 0}
+    rows_read = 0
+    try:
+        with (
+            transaction.atomic(),
+            tabular.Table(path, units_import.COLUMNS, units_import.REQUIRED, units_import.ONE_OF) as table,
+        ):
+            batch = units_import.UnitBatch()
+            rows = table.rows()
+            while chunk := list(itertools.islice(rows, BATCH)):
+                valid = []
+                for row in chunk:
+                    checked, errors = batch.check(row.line, row.values)
+                    if errors:
+                        rejected.add(row.line, errors)
+                    else:
+                        valid.append(checked)
+                for name, value in batch.write(valid).items():
+                    totals[name] += value
                 rows_read += len(chunk)
                 _publish(run, table.fraction_done(), rows_read)
                 if on_progress:

@@ -44,8 +44,14 @@ def header_key(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def map_header(header: list[object], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> dict[int, str]:
-    """Column index → canonical name; raises FileProblem naming the required columns that are missing."""
+def map_header(
+    header: list[object],
+    aliases: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    one_of: tuple[tuple[str, ...], ...] = (),
+) -> dict[int, str]:
+    """Column index → canonical name; raises FileProblem naming the required columns that are missing
+    (`one_of`: groups of which at least one column must be present, e.g. teryt or voivodeship)."""
     by_alias = {header_key(alias): name for name, names in aliases.items() for alias in (name, *names)}
     mapping: dict[int, str] = {}
     for index, cell in enumerate(header):
@@ -53,6 +59,7 @@ def map_header(header: list[object], aliases: dict[str, tuple[str, ...]], requir
         if name and name not in mapping.values():
             mapping[index] = name
     missing = [name for name in required if name not in mapping.values()]
+    missing += [" / ".join(group) for group in one_of if not set(group) & set(mapping.values())]
     if missing:
         found = ", ".join(str(c) for c in header if c not in (None, "")) or _("(pusty)")
         raise FileProblem(
@@ -65,9 +72,15 @@ def map_header(header: list[object], aliases: dict[str, tuple[str, ...]], requir
 class Table:
     """An open import file: `rows()` yields Row objects; `fraction_done()` tells how far the reading got."""
 
-    def __init__(self, path: str | Path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]):
+    def __init__(
+        self,
+        path: str | Path,
+        aliases: dict[str, tuple[str, ...]],
+        required: tuple[str, ...],
+        one_of: tuple[tuple[str, ...], ...] = (),
+    ):
         self.path = Path(path)
-        self.aliases, self.required = aliases, required
+        self.aliases, self.required, self.one_of = aliases, required, one_of
         self.size = max(self.path.stat().st_size, 1)
         self._raw = self.path.open("rb")
         self._done = 0.0
@@ -124,7 +137,7 @@ class Table:
                     continue  # empty lines
                 if mapping is None:
                     cells[0] = cells[0].lstrip("\ufeff")
-                    mapping = map_header(cells, self.aliases, self.required)
+                    mapping = map_header(cells, self.aliases, self.required, self.one_of)
                     continue
                 if reader.line_num % 1000 == 0:
                     self._track()
@@ -165,7 +178,7 @@ class Table:
                 if not any(cell not in (None, "") and str(cell).strip() for cell in cells):
                     continue
                 if mapping is None:
-                    mapping = map_header(list(cells), self.aliases, self.required)
+                    mapping = map_header(list(cells), self.aliases, self.required, self.one_of)
                     continue
                 if total and number % 1000 == 0:
                     self._done = number / total

@@ -27,11 +27,12 @@ from helpdesk import access, ratelimit
 
 
 def staff_required(view):
-    """Logged-in staff with a role; anyone else gets 403 (and anonymous users the login page)."""
+    """Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login."""
 
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not access.is_staff_member(request.user):
+        scope = access.voivodeship_scope(request.user)
+        if not access.is_staff_member(request.user) or not (scope.is_everything or scope.codes):
             raise PermissionDenied(_("Brak dostępu."))
         return view(request, *args, **kwargs)
 
