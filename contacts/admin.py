@@ -1,12 +1,26 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from contacts import imports
 from contacts.models import (
+    FormDeadline,
+    ImportRun,
     Person,
     PersonEmail,
     PersonPhone,
     RegionalOffice,
+    Reminder,
     ReportingUnit,
     StatisticalForm,
+    Submission,
+    SubmissionChange,
+    SubmissionStatus,
     UnitMembership,
     Voivodeship,
 )
@@ -58,7 +72,126 @@ class PersonAdmin(admin.ModelAdmin):
     inlines = [EmailInline, PhoneInline, MembershipInline]
 
 
+class DeadlineInline(admin.TabularInline):
+    model = FormDeadline
+    extra = 1
+
+
 @admin.register(StatisticalForm)
 class StatisticalFormAdmin(admin.ModelAdmin):
     list_display = ("code", "title", "periodicity", "usual_deadline", "is_active")
     search_fields = ("code", "title")
+    inlines = [DeadlineInline]
+
+
+@admin.register(SubmissionStatus)
+class SubmissionStatusAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "counts_as_submitted", "order")
+    list_editable = ("order",)
+
+
+class HistoryInline(admin.TabularInline):
+    model = SubmissionChange
+    extra = 0
+    can_delete = False
+    fields = ("changed_at", "status", "source", "actor", "note", "recorded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    """Read-only here: statuses change through feeds and the regional administrators' page (logged)."""
+
+    list_display = ("unit", "form", "year", "status", "changed_at", "source")
+    list_filter = ("year", "form", "status", "source")
+    search_fields = ("unit__regon", "unit__name")
+    list_select_related = ("unit", "form", "status")
+    readonly_fields = ("unit", "form", "year", "status", "changed_at", "source", "created_at", "updated_at")
+    inlines = [HistoryInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ("unit", "form", "year", "sent_by", "sent_at")
+    list_filter = ("form", "year")
+    search_fields = ("unit__regon", "unit__name")
+    readonly_fields = ("unit", "form", "year", "sent_by", "sent_at", "recipients", "outbox_message")
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Co importować"), choices=ImportRun.Kind.choices)
+    file = forms.FileField(
+        label=gettext_lazy("Plik"), help_text=gettext_lazy("CSV (UTF-8 lub Windows-1250), XLSX, JSON lub JSONL.")
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")):
+            raise forms.ValidationError(_("Nieobsługiwany rodzaj pliku: użyj CSV, XLSX, JSON lub JSONL."))
+        return upload
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Imports with an upload page and a progress page that refreshes itself (no JavaScript needed)."""
+
+    list_display = ("started_at", "kind", "filename", "state", "started_by", "finished_at")
+    list_filter = ("kind", "state")
+    readonly_fields = ("kind", "filename", "started_by", "started_at", "finished_at", "state", "counts", "error")
+    exclude = ("rejected",)
+    change_list_template = "admin/contacts/importrun/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        own = [
+            path("upload/", self.admin_site.admin_view(self.upload), name="contacts_importrun_upload"),
+            path(
+                "<int:run_id>/progress/", self.admin_site.admin_view(self.progress), name="contacts_importrun_progress"
+            ),
+        ]
+        return own + super().get_urls()
+
+    def upload(self, request):
+        if not request.user.has_perm("contacts.add_reportingunit"):
+            messages.error(request, _("Brak uprawnień do importu."))
+            return redirect("admin:contacts_importrun_changelist")
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            stored = default_storage.save(f"imports/{upload.name}", upload)
+            run = imports.start_run(form.cleaned_data["kind"], upload.name, request.user)
+            from contacts.tasks import run_import
+
+            transaction.on_commit(lambda: run_import.delay(run.pk, stored))
+            return redirect("admin:contacts_importrun_progress", run_id=run.pk)
+        context = {**self.admin_site.each_context(request), "form": form, "title": _("Import pliku")}
+        return render(request, "admin/contacts/importrun/upload.html", context)
+
+    def progress(self, request, run_id: int):
+        run = get_object_or_404(ImportRun, pk=run_id)
+        state = imports.progress(run.pk) or {"fraction": 0, "rows": 0}
+        context = {
+            **self.admin_site.each_context(request),
+            "run": run,
+            "percent": round(100 * state["fraction"]),
+            "rows": state["rows"],
+            "running": run.state == ImportRun.State.RUNNING,
+            "title": _("Import: %(name)s") % {"name": run.filename},
+            "change_url": reverse("admin:contacts_importrun_change", args=[run.pk]),
+        }
+        return render(request, "admin/contacts/importrun/progress.html", context)
