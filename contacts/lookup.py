@@ -18,11 +18,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts import identifiers, selectors
-from contacts.models import FormDeadline, RegionalOffice, ReportingUnit, StatisticalForm, Submission, UnitKind
+from contacts.models import FormDeadline, RegionalOffice, StatisticalForm, Submission, UnitKind
 from contacts.submissions import normalize_form_code
 
 PRIVATE_KINDS = {UnitKind.INDIVIDUAL_PRACTICE, UnitKind.GROUP_PRACTICE}
@@ -70,7 +71,11 @@ def year_choices(today: dt.date | None = None) -> list[int]:
 
 
 def clean_query(regon: str, year: str | int | None = None, form: str | None = None) -> tuple[str, int, str]:
-    """Validate the lookup's input; raises ValidationError with Polish messages per field."""
+    """Validate the lookup's input; raises ValidationError with Polish messages per field.
+
+    The form code is only normalised here; whether it exists is checked when nothing was found (see lookup),
+    so the usual look-up costs no query for it.
+    """
     errors = {}
     try:
         regon = identifiers.normalize_regon(regon or "")
@@ -85,34 +90,38 @@ def clean_query(regon: str, year: str | int | None = None, form: str | None = No
         errors["year"] = [_("Rok sprawozdawczy musi być liczbą od 2000 do %(max)s.") % {"max": today.year + 1}]
         year_value = 0
     code = normalize_form_code(form) if form else ""
-    if code and not StatisticalForm.objects.filter(code=code).exists():
-        errors["form"] = [_("Nie znamy formularza „%(form)s”.") % {"form": str(form)[:30]}]
     if errors:
         raise ValidationError(errors)
     return regon, year_value, code
 
 
+def _unknown_form(code: str) -> ValidationError:
+    return ValidationError({"form": [_("Nie znamy formularza „%(form)s”.") % {"form": code[:30]}]})
+
+
 def lookup(regon: str, year: str | int | None = None, form: str | None = None) -> LookupResult:
-    """Statuses of the unit's reports for the year, with deadlines and its regional administrator's contacts."""
+    """Statuses of the unit's reports for the year, with deadlines and its regional administrator's contacts.
+
+    Two queries when something is due (the reports with unit, form, status and deadline joined in; the
+    regional office), one when nothing is.
+    """
     regon, year, code = clean_query(regon, year, form)
     today = timezone.localdate()
-    unit = ReportingUnit.objects.select_related("voivodeship").filter(regon=regon).first()
-    rows = []
-    if unit is not None:
-        rows = list(
-            Submission.objects.filter(unit=unit, year=year, **({"form__code": code} if code else {}))
-            .select_related("form", "status")
-            .order_by("form__code")
-        )
+    deadline = FormDeadline.objects.filter(form=OuterRef("form_id"), year=OuterRef("year"))
+    reports = Submission.objects.filter(unit__regon=regon, year=year)
+    if code:
+        reports = reports.filter(form__code=code)
+    rows = list(
+        reports.select_related("unit__voivodeship", "form", "status")
+        .annotate(due=Subquery(deadline.values("deadline")[:1]), due_note=Subquery(deadline.values("note")[:1]))
+        .order_by("form__code")
+    )
     if not rows:
+        if code and not StatisticalForm.objects.filter(code=code).exists():
+            raise _unknown_form(code)
         return LookupResult(regon, year, code, "", "", "", [], [])
-    deadlines = {
-        d.form_id: d for d in FormDeadline.objects.filter(year=year, form_id__in=[row.form_id for row in rows])
-    }
     forms = []
     for row in rows:
-        deadline = deadlines.get(row.form_id)
-        due = deadline.deadline if deadline else None
         forms.append(
             FormStatus(
                 form_code=row.form.code,
@@ -121,13 +130,14 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
                 status_name=row.status.name,
                 next_step=row.status.next_step,
                 changed_at=row.changed_at,
-                deadline=due,
-                deadline_note=deadline.note if deadline else "",
+                deadline=row.due,
+                deadline_note=row.due_note or "",
                 instruction_url=row.form.instruction_url,
                 counts_as_submitted=row.status.counts_as_submitted,
-                overdue=bool(due and due < today and not row.status.counts_as_submitted),
+                overdue=bool(row.due and row.due < today and not row.status.counts_as_submitted),
             )
         )
+    unit = rows[0].unit
     return LookupResult(
         regon=regon,
         year=year,

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import identifiers, tabular
+from contacts import bulk, identifiers, tabular
 from contacts.models import (
     Person,
     PersonEmail,
@@ -163,16 +164,18 @@ class UnitBatch:
         """Upsert one batch of valid rows; returns counts of created / updated / unchanged units."""
         regons = [row.regon for row in rows if row.regon]
         rpwdls = [row.values["rpwdl"] for row in rows if not row.regon]
-        existing = {}
-        for unit in ReportingUnit.objects.filter(Q(regon__in=regons) | Q(regon__isnull=True, rpwdl__in=rpwdls)):
-            existing[f"regon:{unit.regon}" if unit.regon else f"rpwdl:{unit.rpwdl}"] = unit
-        new, changed, counts = [], [], {"created": 0, "updated": 0, "unchanged": 0}
+        existing: dict[str, int] = {}
+        changed = []
+        found = ReportingUnit.objects.filter(Q(regon__in=regons) | Q(regon__isnull=True, rpwdl__in=rpwdls))
+        current = {}
+        for unit in found.only("pk", "regon", *UNIT_FIELDS):
+            key = f"regon:{unit.regon}" if unit.regon else f"rpwdl:{unit.rpwdl}"
+            existing[key], current[key] = unit.pk, unit
+        new_rows, counts = [], {"created": 0, "updated": 0, "unchanged": 0}
         for row in rows:
-            unit = existing.get(row.key)
+            unit = current.get(row.key)
             if unit is None:
-                unit = ReportingUnit(regon=row.regon, **row.values)
-                new.append(unit)
-                existing[row.key] = unit
+                new_rows.append(row)
             elif any(getattr(unit, field) != value for field, value in row.values.items() if value != ""):
                 for field, value in row.values.items():
                     if value != "":  # an empty cell does not erase what is known
@@ -181,13 +184,21 @@ class UnitBatch:
                 changed.append(unit)
             else:
                 counts["unchanged"] += 1
-        ReportingUnit.objects.bulk_create(new, batch_size=1000)
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        ids = _insert(
+            ReportingUnit,
+            ["regon", *UNIT_FIELDS, "email_domain", "is_active", "created_at", "updated_at"],
+            [[row.regon, *(row.values[f] for f in UNIT_FIELDS), "", True, now, now] for row in new_rows],
+            returning=True,
+        )
+        existing.update({row.key: pk for row, pk in zip(new_rows, ids, strict=True)})
         ReportingUnit.objects.bulk_update(changed, [*UNIT_FIELDS, "updated_at"], batch_size=1000)
-        counts["created"], counts["updated"] = len(new), len(changed)
+        counts["created"], counts["updated"] = len(new_rows), len(changed)
         self._people([(row, existing[row.key]) for row in rows if row.email or row.phone])
         return counts
 
-    def _people(self, pairs: list[tuple[UnitRow, ReportingUnit]]) -> None:
+    def _people(self, pairs: list[tuple[UnitRow, int]]) -> None:
+        """Find each row's contact person by e-mail or phone, or create one; link them to the unit."""
         if not pairs:
             return
         by_email = dict(
@@ -200,28 +211,45 @@ class UnitBatch:
                 "number", "person_id"
             )
         )
-        fresh: list[Person] = []
-        memberships, emails, phones = [], [], []
-        for row, unit in pairs:
-            found = (by_email.get(row.email) if row.email else None) or (by_phone.get(row.phone) if row.phone else None)
-            if found is None:
-                found = Person(name=row.person or _("(kontakt jednostki)"))
-                fresh.append(found)
+        fresh: list[UnitRow] = []
+        for row, _unit_id in pairs:
+            known = (by_email.get(row.email) if row.email else None) or (by_phone.get(row.phone) if row.phone else None)
+            if known is None:
+                fresh.append(row)
+                marker = ("new", len(fresh) - 1)
                 if row.email:
-                    emails.append(PersonEmail(person=found, email=row.email))
-                    by_email[row.email] = found
+                    by_email[row.email] = marker
                 if row.phone:
-                    phones.append(PersonPhone(person=found, number=row.phone))
-                    by_phone[row.phone] = found
-            memberships.append((found, unit, row.role[:200]))
-        Person.objects.bulk_create(fresh, batch_size=1000)
-        PersonEmail.objects.bulk_create(emails, batch_size=1000)
-        PersonPhone.objects.bulk_create(phones, batch_size=1000)
-        UnitMembership.objects.bulk_create(
-            [
-                UnitMembership(person_id=found.pk if isinstance(found, Person) else found, unit_id=unit.pk, role=role)
-                for found, unit, role in memberships
-            ],
-            batch_size=1000,
+                    by_phone[row.phone] = marker
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        default_name = _("(kontakt jednostki)")
+        ids = _insert(
+            Person,
+            ["name", "notes", "created_at"],
+            [[r.person or default_name, "", now] for r in fresh],
+            returning=True,
+        )
+
+        def person_of(row: UnitRow) -> int:
+            known = (by_email.get(row.email) if row.email else None) or by_phone.get(row.phone)
+            return ids[known[1]] if isinstance(known, tuple) else known
+
+        _insert(PersonEmail, ["person_id", "email"], [[ids[n], r.email] for n, r in enumerate(fresh) if r.email])
+        _insert(PersonPhone, ["person_id", "number"], [[ids[n], r.phone] for n, r in enumerate(fresh) if r.phone])
+        _insert(
+            UnitMembership,
+            ["person_id", "unit_id", "role"],
+            [[person_of(row), unit_id, row.role[:200]] for row, unit_id in pairs],
             ignore_conflicts=True,
         )
+
+
+def _insert(model, columns: list[str], rows: list[list], *, returning: bool = False, ignore_conflicts=False) -> list:
+    found = bulk.insert(
+        model,
+        columns,
+        rows,
+        tail="ON CONFLICT DO NOTHING" if ignore_conflicts else "",
+        returning="id" if returning else "",
+    )
+    return [pk for (pk,) in found]
