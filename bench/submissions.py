@@ -253,13 +253,14 @@ def main() -> int:
         seconds, rss, output = child(["import_units", str(units_csv), "--quiet"])
         rate = args.units / seconds
         lines.append(
-            f"| `import_units` {args.units:,} units + people (CSV, new) | {seconds:.1f} s | {rate:,.0f} rows/s | {rss} MiB |"
+            f"| `import_units` {args.units:,} units + people (new) | {seconds:.1f} s | {rate:,.0f}/s | {rss} MiB |"
         )
         claims_hold &= seconds < 60
         print(output, file=sys.stderr)
         seconds, rss, output = child(["import_units", str(units_csv), "--quiet"])
+        rate = args.units / seconds
         lines.append(
-            f"| `import_units` the same file again (all unchanged) | {seconds:.1f} s | {args.units / seconds:,.0f} rows/s | {rss} MiB |"
+            f"| `import_units` the same file again (unchanged) | {seconds:.1f} s | {rate:,.0f}/s | {rss} MiB |"
         )
     units = ReportingUnit.objects.count()
     expected = units * StatisticalForm.objects.count() * len(years)
@@ -282,7 +283,7 @@ def main() -> int:
             print(output, file=sys.stderr)
             lines.append(
                 f"| `import_submissions` {args.import_rows:,} rows: {label} | {seconds:.1f} s | "
-                f"{args.import_rows / seconds:,.0f} rows/s | {rss} MiB |"
+                f"{args.import_rows / seconds:,.0f}/s | {rss} MiB |"
             )
             claims_hold &= seconds < 600
         small = work / "changes-small.csv"
@@ -293,8 +294,8 @@ def main() -> int:
                 target.write(line)
         seconds, rss, _output = child(["import_submissions", str(small), "--quiet"])
         lines.append(
-            f"| `import_submissions` {args.import_rows // 10:,} rows (memory comparison, unchanged) | {seconds:.1f} s | "
-            f"{args.import_rows // 10 / seconds:,.0f} rows/s | {rss} MiB |"
+            f"| `import_submissions` {args.import_rows // 10:,} rows (memory comparison, unchanged) | "
+            f"{seconds:.1f} s | {args.import_rows // 10 / seconds:,.0f}/s | {rss} MiB |"
         )
 
     regons = list(ReportingUnit.objects.order_by("?").values_list("regon", flat=True)[:2000])
@@ -312,7 +313,8 @@ def main() -> int:
         f"- Command: `DATABASE_URL=… .venv/bin/python bench/submissions.py --units {args.units} --years {args.years} "
         f"--import-rows {args.import_rows} --runs {args.runs}`",
         *machine_lines(),
-        f"- Data: {units:,} units, {StatisticalForm.objects.count()} forms, {len(years)} years: {status_rows:,} status rows",
+        f"- Data: {units:,} units, {StatisticalForm.objects.count()} forms, {len(years)} years: "
+        f"{status_rows:,} status rows",
         "",
     ]
     if lines:
