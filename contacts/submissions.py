@@ -187,6 +187,8 @@ class StatusBatch:
         )
         written = {(unit, form, year): (pk, bool(new)) for pk, unit, form, year, new in returned}
         history = []
+        actor_id = self.actor.pk if self.actor is not None else None
+        run_id = self.import_run.pk if self.import_run is not None else None
         for row in rows:
             hit = written.get((row.unit_id, row.form_id, row.year))
             if hit is None:
@@ -195,15 +197,10 @@ class StatusBatch:
             submission_id, created = hit
             outcome.results[row.key] = CREATED if created else UPDATED
             history.append(
-                SubmissionChange(
-                    submission_id=submission_id,
-                    status_id=row.status_id,
-                    changed_at=row.changed_at,
-                    recorded_at=self.now,
-                    source=self.source,
-                    actor=self.actor,
-                    import_run=self.import_run,
-                    note=row.note,
-                )
+                [submission_id, row.status_id, adapt(row.changed_at), now, self.source, actor_id, run_id, row.note]
             )
-        SubmissionChange.objects.bulk_create(history, batch_size=2000)
+        bulk.insert(
+            SubmissionChange,
+            ["submission_id", "status_id", "changed_at", "recorded_at", "source", "actor_id", "import_run_id", "note"],
+            history,
+        )

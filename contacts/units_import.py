@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,9 +166,13 @@ class UnitBatch:
         rpwdls = [row.values["rpwdl"] for row in rows if not row.regon]
         existing: dict[str, int] = {}
         changed = []
-        found = ReportingUnit.objects.filter(Q(regon__in=regons) | Q(regon__isnull=True, rpwdl__in=rpwdls))
         current = {}
-        for unit in found.only("pk", "regon", *UNIT_FIELDS):
+        found = list(ReportingUnit.objects.filter(regon__in=regons).only("pk", "regon", *UNIT_FIELDS))
+        if rpwdls:  # a separate query: an OR with the REGON condition would not use the indexes
+            found += ReportingUnit.objects.filter(regon__isnull=True, rpwdl__in=rpwdls).only(
+                "pk", "regon", *UNIT_FIELDS
+            )
+        for unit in found:
             key = f"regon:{unit.regon}" if unit.regon else f"rpwdl:{unit.rpwdl}"
             existing[key], current[key] = unit.pk, unit
         new_rows, counts = [], {"created": 0, "updated": 0, "unchanged": 0}
@@ -201,10 +205,9 @@ class UnitBatch:
         """Find each row's contact person by e-mail or phone, or create one; link them to the unit."""
         if not pairs:
             return
+        emails = [r.email for r, _u in pairs if r.email]  # lower-case already; the unique index is on lower(email)
         by_email = dict(
-            PersonEmail.objects.filter(email__in=[r.email for r, _u in pairs if r.email]).values_list(
-                "email", "person_id"
-            )
+            PersonEmail.objects.annotate(key=Lower("email")).filter(key__in=emails).values_list("key", "person_id")
         )
         by_phone = dict(
             PersonPhone.objects.filter(number__in=[r.phone for r, _u in pairs if r.phone]).values_list(
