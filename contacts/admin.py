@@ -1,14 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contacts import imports
+from contacts import imports, privacy
 from contacts.models import (
+    DirectoryLog,
     FormDeadline,
     ImportRun,
     Person,
@@ -47,12 +50,35 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ("person", "unit")
 
 
+def _merge_selected(modeladmin, request, queryset, merge):
+    """Merge every selected record into the oldest one (lowest id), through contacts.privacy (logged)."""
+    records = list(queryset.order_by("pk"))
+    if len(records) < 2:
+        modeladmin.message_user(request, _("Zaznacz co najmniej dwa rekordy do scalenia."), messages.ERROR)
+        return
+    keep = records[0]
+    try:
+        for duplicate in records[1:]:
+            merge(actor=request.user, keep=keep, duplicate=duplicate, reason=_("scalenie w panelu administracyjnym"))
+    except (ValidationError, PermissionDenied) as exc:
+        modeladmin.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+        return
+    modeladmin.message_user(
+        request, _("Scalono %(n)s rekordów w: %(keep)s.") % {"n": len(records) - 1, "keep": keep}, messages.SUCCESS
+    )
+
+
 @admin.register(ReportingUnit)
 class ReportingUnitAdmin(admin.ModelAdmin):
     list_display = ("name", "regon", "nip", "rpwdl", "kind", "voivodeship", "is_active")
     list_filter = ("voivodeship", "kind", "is_active")
     search_fields = ("name", "regon", "nip", "rpwdl")
     inlines = [MembershipInline]
+    actions = ["merge"]
+
+    @admin.action(description=gettext_lazy("Scal zaznaczone jednostki (zostaje najstarsza, ze zgłoszeniami)"))
+    def merge(self, request, queryset):
+        _merge_selected(self, request, queryset, privacy.merge_units)
 
 
 class EmailInline(admin.TabularInline):
@@ -65,11 +91,56 @@ class PhoneInline(admin.TabularInline):
     extra = 1
 
 
+class AnonymiseForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Podstawa (np. numer wniosku)"), max_length=500)
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ("name", "created_at")
     search_fields = ("name", "emails__email", "phones__number")
     inlines = [EmailInline, PhoneInline, MembershipInline]
+    actions = ["merge", "export_data", "anonymise"]
+
+    @admin.action(description=gettext_lazy("Scal zaznaczone osoby (zostaje najstarsza, ze zgłoszeniami)"))
+    def merge(self, request, queryset):
+        _merge_selected(self, request, queryset, privacy.merge_people)
+
+    @admin.action(description=gettext_lazy("Eksportuj wszystkie dane osoby (JSON, RODO art. 15)"))
+    def export_data(self, request, queryset):
+        people = list(queryset[:2])
+        if len(people) != 1:
+            self.message_user(request, _("Zaznacz dokładnie jedną osobę."), messages.ERROR)
+            return None
+        try:
+            data = privacy.export_person(actor=request.user, person=people[0])
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="osoba-{people[0].pk}.json"'
+        return response
+
+    @admin.action(description=gettext_lazy("Anonimizuj zaznaczone osoby (RODO art. 17)"))
+    def anonymise(self, request, queryset):
+        form = AnonymiseForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            try:
+                for person in queryset:
+                    privacy.anonymise_person(actor=request.user, person=person, reason=form.cleaned_data["reason"])
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+                return None
+            self.message_user(request, _("Zanonimizowano: %(n)s.") % {"n": queryset.count()}, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Anonimizacja osób"),
+            "people": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return render(request, "admin/contacts/person/anonymise.html", context)
 
 
 class DeadlineInline(admin.TabularInline):
@@ -195,3 +266,19 @@ class ImportRunAdmin(admin.ModelAdmin):
             "change_url": reverse("admin:contacts_importrun_change", args=[run.pk]),
         }
         return render(request, "admin/contacts/importrun/progress.html", context)
+
+
+@admin.register(DirectoryLog)
+class DirectoryLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "kind", "subject", "actor", "reason")
+    list_filter = ("kind",)
+    readonly_fields = ("kind", "actor", "at", "subject", "reason", "data")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -357,3 +357,28 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.form_id} {self.year}"
+
+
+class DirectoryLog(models.Model):
+    """Who merged, exported or anonymised what in the directory, and when: appended, never edited."""
+
+    class Kind(models.TextChoices):
+        MERGE_UNITS = "merge_units", _("scalenie jednostek")
+        MERGE_PEOPLE = "merge_people", _("scalenie osób")
+        EXPORT_PERSON = "export_person", _("eksport danych osoby")
+        ANONYMISE_PERSON = "anonymise_person", _("anonimizacja osoby")
+
+    kind = models.CharField(_("rodzaj"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("kto"), on_delete=models.PROTECT)
+    at = models.DateTimeField(_("kiedy"))
+    subject = models.CharField(_("czego dotyczy"), max_length=200)
+    reason = models.CharField(_("powód"), max_length=500, blank=True)
+    data = models.JSONField(_("szczegóły"), default=dict)
+
+    class Meta:
+        verbose_name = _("wpis dziennika katalogu")
+        verbose_name_plural = _("dziennik katalogu (scalenia, RODO)")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
