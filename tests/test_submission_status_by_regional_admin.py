@@ -85,3 +85,16 @@ def test_the_ticket_page_shows_the_units_report_statuses(client, alice, queue_14
     client.force_login(alice)
     page = client.get(f"/tickets/{ticket.reference}/").content.decode()
     assert "Sprawozdania jednostki" in page and "MZ-88" in page and "zwrócone do korekty" in page
+
+
+def test_the_canned_reply_inserts_the_units_statuses_into_the_reply(client, alice, queue_14, open_email_ticket):
+    from contacts.lookup import default_year
+
+    clinic = unit(4007, "14")
+    report(clinic, "MZ-88", default_year(), "returned")
+    ticket = open_email_ticket(queue_14, reporting_unit=clinic)
+    client.force_login(alice)
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert "?wstaw=statusy" in page
+    page = client.get(f"/tickets/{ticket.reference}/", {"wstaw": "statusy"}).content.decode()
+    assert "- MZ-88: zwrócone do korekty" in page and f"/status/?regon={clinic.regon}" in page

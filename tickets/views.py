@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contacts import replies
 from helpdesk import access
 from tickets import actions, events, selectors
 from tickets.forms import AssignForm, PriorityForm, QueueForm, ReplyForm, StatusForm
@@ -63,7 +64,7 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "events": [(event, events.describe(event)) for event in _event_log(ticket)],
         "can_work": can_work,
         "can_assign": access.can_assign_tickets(request.user),
-        "reply_form": ReplyForm(),
+        "reply_form": ReplyForm(initial=_reply_initial(request, ticket)),
         "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "assign_form": AssignForm(ticket=ticket, initial={"assignee": ticket.assignee_id}),
@@ -72,6 +73,13 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
         ),
     }
     return render(request, "tickets/detail.html", context)
+
+
+def _reply_initial(request: HttpRequest, ticket) -> dict:
+    """?wstaw=statusy pre-fills the reply with the unit's report statuses (a canned reply, no JavaScript)."""
+    if request.GET.get("wstaw") == "statusy" and ticket.reporting_unit and ticket.reporting_unit.regon:
+        return {"body_text": replies.status_summary(ticket.reporting_unit)}
+    return {}
 
 
 def _event_log(ticket) -> list:
