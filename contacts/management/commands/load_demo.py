@@ -162,7 +162,9 @@ class Command(BaseCommand):
         rows = [
             (n, {"regon": spec.regon, "form": form, "year": year, "status": status, "changed_at": changed_at})
             for spec in specs
-            for n, (form, year, status, changed_at) in enumerate(demo.submission_plan(spec.regon, spec.kind))
+            for n, (form, year, status, changed_at) in enumerate(
+                demo.submission_plan(spec.regon, spec.kind, first_year=timezone.localdate().year - 2)
+            )
         ]
         outcome = batch.apply((f"{key}-{index}", values) for index, (key, values) in enumerate(rows))
         counts = outcome.count()
