@@ -1349,22 +1349,24 @@ STATUS_MIX_RECENT = [
 ]  # fmt: skip
 
 
-def submission_plan(regon: str, kind: str, first_year: int = 2024) -> list[tuple[str, int, str, str]]:
-    """(form, year, status code, changed_at ISO) for a demo unit: the same every run for the same REGON."""
+def submission_plan(
+    regon: str, kind: str, first_year: int = 2024, latest: str = "9999-12-31"
+) -> list[tuple[str, int, str, str]]:
+    """(form, year, status code, changed_at ISO) for a demo unit: the same every run for the same REGON.
+
+    Moments after `latest` (an ISO date, e.g. today early in the year) are moved back to it."""
     rng = random.Random(f"{SEED}-{regon}")
     plan = []
     codes, weights = zip(*STATUS_MIX_RECENT, strict=True)
+
+    def moment(year: int, day: int, hour: int) -> str:
+        text = f"{year}-{1 + day // 28:02d}-{1 + day % 28:02d}T{hour:02d}:30:00"
+        return min(text, f"{latest}T07:00:00")
+
     for form in FORMS_BY_KIND.get(kind, ["MZ-88"]):
         day = rng.randint(5, 60)
-        plan.append((form, first_year, "accepted", f"{first_year + 1}-{1 + day // 28:02d}-{1 + day % 28:02d}T10:15:00"))
+        plan.append((form, first_year, "accepted", moment(first_year + 1, day, 10)))
         status = rng.choices(codes, weights)[0]
-        plan.append(
-            (
-                form,
-                first_year + 1,
-                status,
-                f"{first_year + 2}-{1 + day // 28:02d}-{1 + day % 28:02d}T{8 + day % 8:02d}:30:00",
-            )
-        )
-        plan.append((form, first_year + 2, "assigned", f"{first_year + 2}-11-02T07:00:00"))
+        plan.append((form, first_year + 1, status, moment(first_year + 2, day, 8 + day % 8)))
+        plan.append((form, first_year + 2, "assigned", moment(first_year + 2, 0, 7)))
     return plan

@@ -158,12 +158,15 @@ class Command(BaseCommand):
     def load_submissions(self):
         """Submission statuses of the demo units (three reporting years), recorded like any feed: idempotent."""
         batch = StatusBatch(source=Submission.Source.DEMO)
+        today = timezone.localdate()
         specs, _people = demo.generate()
         rows = [
             (n, {"regon": spec.regon, "form": form, "year": year, "status": status, "changed_at": changed_at})
             for spec in specs
             for n, (form, year, status, changed_at) in enumerate(
-                demo.submission_plan(spec.regon, spec.kind, first_year=timezone.localdate().year - 2)
+                demo.submission_plan(
+                    spec.regon, spec.kind, first_year=today.year - 2, latest=(today - dt.timedelta(days=1)).isoformat()
+                )
             )
         ]
         outcome = batch.apply((f"{key}-{index}", values) for index, (key, values) in enumerate(rows))
