@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from rest_framework.routers import DefaultRouter
 
+from contacts import api as contacts_api
+from contacts import views as contacts_views
 from helpdesk.health import healthz
 from tickets.api import TelephonyEventView, TicketViewSet
 from tickets.views import attachment_download
@@ -22,6 +24,11 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("attachments/<int:attachment_id>/<str:filename>", attachment_download, name="attachment"),
     path("api/v1/telephony/events", TelephonyEventView.as_view(), name="telephony_events"),
+    path("status/", contacts_views.status_lookup, name="status_lookup"),
+    path("administratorzy/", contacts_views.administrators, name="administrators"),
+    path("sprawozdania/", include("contacts.urls")),
+    path("api/v1/submissions/lookup", contacts_api.submission_lookup, name="api_submission_lookup"),
+    path("api/v1/submissions/batch", contacts_api.submission_batch, name="api_submission_batch"),
     path("api/v1/", include(router.urls)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

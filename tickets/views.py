@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contacts import replies
 from helpdesk import access
 from tickets import actions, calls, events, selectors
 from tickets.forms import AssignForm, CallForm, PriorityForm, QueueForm, ReplyForm, StatusForm
@@ -62,7 +63,8 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None = None) -> dict:
     log = _event_log(ticket)
     if reply_form is None:
-        reply_form = ReplyForm(initial={"seen_event": log[-1].pk if log else 0, "to": ticket.requester_email})
+        initial = {"seen_event": log[-1].pk if log else 0, "to": ticket.requester_email}
+        reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
         "ticket": ticket,
         "entries": selectors.conversation(ticket),
@@ -77,6 +79,13 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
             queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
         ),
     }
+
+
+def _reply_initial(request: HttpRequest, ticket) -> dict:
+    """?wstaw=statusy pre-fills the reply with the unit's report statuses (a canned reply, no JavaScript)."""
+    if request.GET.get("wstaw") == "statusy" and ticket.reporting_unit and ticket.reporting_unit.regon:
+        return {"body_text": replies.status_summary(ticket.reporting_unit)}
+    return {}
 
 
 def _event_log(ticket) -> list:
