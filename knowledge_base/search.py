@@ -140,7 +140,7 @@ def _resolve(groups: list[Group], *, last_loose: str, using: str) -> None:
         is_code = kbtext.FORM_CODE.fullmatch(folded) is not None or folded.isdigit()
         if folded == last_loose and len(folded) >= PREFIX_MIN_LENGTH and not kbtext.lemmas(group.word.lower()):
             group.prefix = folded
-        elif not in_vocabulary and not is_code and len(folded) >= TYPO_MIN_LENGTH:
+        if not in_vocabulary and not is_code and len(folded) >= TYPO_MIN_LENGTH:
             group.corrected = _closest_terms(folded, using=using)
             for term in group.corrected:
                 group.tokens |= known_lemmas(term, using=using)
@@ -257,7 +257,7 @@ def search(
             continue
         idf = math.log(1 + total_docs / len(anywhere))
         for article_id in anywhere:
-            weight = TITLE if article_id in in_title else HEADINGS if article_id in in_headings else BODY
+            weight = BODY + (TITLE if article_id in in_title else 0) + (HEADINGS if article_id in in_headings else 0)
             scores[article_id] += idf * weight
     if required is not None:
         scores = {k: v for k, v in scores.items() if k in required}
