@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from helpdesk import access
+from helpdesk import access, outbox
 from knowledge_base import extract, render
 from knowledge_base import text as kbtext
 from knowledge_base.models import (
@@ -351,3 +351,108 @@ def flag_missing_article(*, actor, ticket, note: str = "") -> MissingArticleFlag
         _("To zgłoszenie należy do innego województwa."),
     )
     return MissingArticleFlag.objects.create(ticket=ticket, flagged_by=actor, note=(note or "").strip()[:500])
+
+
+# --- the contact form and the requester's private link -----------------------------------------------------------
+
+
+def _ack_body(ticket, link_url: str) -> str:
+    return _(
+        "Dzień dobry,\n\nprzyjęliśmy Twoje zgłoszenie %(reference)s: „%(subject)s”.\n"
+        "Odpowiemy w dni robocze w godzinach 8:00–16:00.\n\n"
+        "Pod tym prywatnym adresem sprawdzisz stan zgłoszenia i dopiszesz odpowiedź bez zakładania konta:\n"
+        "%(link)s\n\nNie przekazuj tego adresu innym osobom.\n\nPomoc SSOZ"
+    ) % {"reference": ticket.reference, "subject": ticket.subject, "link": link_url}
+
+
+@transaction.atomic
+def submit_contact_form(
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    body: str,
+    regon: str = "",
+    attachments: Sequence = (),
+    attempt_token: str = "",
+):
+    """Open a web-channel ticket from the portal's contact form, send the acknowledgement with a private link.
+
+    Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256)."""
+    from contacts.identifiers import normalize_regon
+    from contacts.models import ReportingUnit
+    from knowledge_base.models import RequesterLink, new_token
+    from knowledge_base.selectors import token_digest
+    from tickets import actions as ticket_actions
+    from tickets.models import Channel
+
+    errors = {}
+    name, email = " ".join((name or "").split())[:200], (email or "").strip().lower()
+    if not name:
+        errors["name"] = _("Podaj imię i nazwisko.")
+    if not email or "@" not in email:
+        errors["email"] = _("Podaj adres e-mail, na który odpowiemy.")
+    if not (body or "").strip():
+        errors["body"] = _("Opisz sprawę.")
+    unit = None
+    if (regon or "").strip():
+        try:
+            normalized = normalize_regon(regon)
+        except ValidationError as exc:
+            errors["regon"] = " ".join(exc.messages)
+        else:
+            unit = ReportingUnit.objects.filter(regon=normalized).first()
+            if unit is None and len(normalized) == 14:
+                unit = ReportingUnit.objects.filter(regon=normalized[:9]).first()
+            regon = normalized
+    if errors:
+        raise ValidationError(errors)
+    text = body.strip()
+    if regon:
+        text += "\n\n" + _("REGON jednostki: %(regon)s") % {"regon": regon}
+    ticket = ticket_actions.open_ticket(
+        actor=None,
+        channel=Channel.WEB,
+        subject=subject,
+        body_text=text,
+        requester_name=name,
+        requester_email=email,
+        reporting_unit=unit,
+        attachments=list(attachments),
+    )
+    token = new_token()
+    RequesterLink.objects.create(ticket=ticket, token_sha256=token_digest(token), email=email)
+    from django.urls import reverse
+
+    link_url = settings.SITE_URL + reverse("kb:requester_ticket", kwargs={"token": token})
+    outbox.enqueue_email(
+        to=[email],
+        subject=_("[%(reference)s] Przyjęliśmy zgłoszenie") % {"reference": ticket.reference},
+        body=_ack_body(ticket, link_url),
+        headers={"X-Helpdesk-Ticket": ticket.reference},
+    )
+    if attempt_token:
+        ContactAttempt.objects.filter(token=attempt_token[:40]).update(ticket_sent=True, updated_at=timezone.now())
+    return ticket, token
+
+
+@transaction.atomic
+def requester_reply(*, link, body: str, attachments: Sequence = ()):
+    """The requester answers through the private link: an inbound entry, as if they had e-mailed."""
+    from tickets import actions as ticket_actions
+    from tickets.models import Entry
+
+    if not (body or "").strip() and not attachments:
+        raise ValidationError({"body": _("Wpisz treść odpowiedzi.")})
+    entry = ticket_actions.add_entry(
+        actor=None,
+        ticket=link.ticket,
+        kind=Entry.Kind.INBOUND,
+        body_text=(body or "").strip(),
+        sender_name=link.ticket.requester_name,
+        sender_email=link.email,
+        attachments=list(attachments),
+    )
+    link.last_used_at = timezone.now()
+    link.save(update_fields=["last_used_at"])
+    return entry
