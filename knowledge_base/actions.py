@@ -113,7 +113,9 @@ def index_article(article: Article) -> None:
     pairs = kbtext.vocabulary_pairs(f"{title_source} {headings_source} {body_source}")
     for field in (article.search_title, article.search_headings, article.search_body):
         pairs.update((token, token) for token in field.split())
-    TermForm.objects.bulk_create([TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True)
+    TermForm.objects.bulk_create(
+        [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
+    )
 
 
 def _save_version(article: Article, actor, note: str) -> ArticleVersion:
@@ -274,7 +276,9 @@ def restore_version(*, actor, article: Article, version: ArticleVersion) -> Arti
 
 
 @transaction.atomic
-def add_attachment(*, actor, article: Article, filename: str, content: bytes, content_type: str = "") -> ArticleAttachment:
+def add_attachment(
+    *, actor, article: Article, filename: str, content: bytes, content_type: str = ""
+) -> ArticleAttachment:
     """Attach a file; the text of a PDF/DOCX/TXT is extracted and indexed with the article."""
     _require_editor(actor)
     filename = (filename or "").strip().replace("/", "_").replace("\\", "_")[:255]

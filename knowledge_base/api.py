@@ -18,13 +18,29 @@ from knowledge_base.permissions import can_edit
 
 class ArticleSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False,
-                                            allow_null=True)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
 
     class Meta:
         model = Article
-        fields = ["id", "kind", "title", "slug", "summary", "url", "category", "forms", "reporting_year",
-                  "visibility", "status", "language", "publish_at", "expire_at", "updated_at"]
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "slug",
+            "summary",
+            "url",
+            "category",
+            "forms",
+            "reporting_year",
+            "visibility",
+            "status",
+            "language",
+            "publish_at",
+            "expire_at",
+            "updated_at",
+        ]
         read_only_fields = ["slug", "status", "updated_at"]
 
     def get_url(self, article) -> str:
@@ -44,8 +60,9 @@ class ArticleWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False,
-                                            allow_null=True)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
     forms = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
     reporting_year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
     publish_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -67,8 +84,9 @@ def _as_api_error(exc: ValidationError) -> ApiValidationError:
 @permission_classes([permissions.AllowAny])
 @throttle_classes([])
 def search_view(request):
-    if not ratelimit.allow("kb-search", ratelimit.client_address(request), limit=settings.KB_SEARCH_PER_MINUTE,
-                           window_seconds=60):
+    if not ratelimit.allow(
+        "kb-search", ratelimit.client_address(request), limit=settings.KB_SEARCH_PER_MINUTE, window_seconds=60
+    ):
         return Response({"detail": "Za dużo zapytań. Spróbuj za chwilę."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     try:
         limit = min(max(int(request.query_params.get("limit", 10)), 1), 50)

@@ -9,9 +9,7 @@ class ContactForm(forms.Form):
 
     name = forms.CharField(label=_("Imię i nazwisko"), max_length=200)
     email = forms.EmailField(label=_("Adres e-mail do odpowiedzi"))
-    regon = forms.CharField(
-        label=_("REGON jednostki (jeśli sprawa dotyczy jednostki)"), max_length=30, required=False
-    )
+    regon = forms.CharField(label=_("REGON jednostki (jeśli sprawa dotyczy jednostki)"), max_length=30, required=False)
     subject = forms.CharField(label=_("Temat"), max_length=300)
     body = forms.CharField(label=_("Opis sprawy"), widget=forms.Textarea(attrs={"rows": 8}), max_length=20_000)
     attachments = MultipleFileField(label=_("Załączniki (np. zrzut ekranu z komunikatem)"), required=False)
@@ -29,5 +27,9 @@ class FeedbackForm(forms.Form):
     helpful = forms.TypedChoiceField(
         choices=[("1", _("Tak")), ("0", _("Nie"))], coerce=lambda v: v == "1", widget=forms.RadioSelect
     )
-    comment = forms.CharField(label=_("Co możemy poprawić? (opcjonalnie)"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Co możemy poprawić? (opcjonalnie)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -197,34 +197,39 @@ def _fts_terms(group: Group) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
+_PG_MATCH = (
+    "SELECT a.id, a.search_vector @@ to_tsquery('simple', %s), a.search_vector @@ to_tsquery('simple', %s)"
+    " FROM knowledge_base_article a WHERE a.search_vector @@ to_tsquery('simple', %s) AND "
+)
+_FTS_MATCH = "SELECT a.id FROM kb_fts JOIN knowledge_base_article a ON a.id = kb_fts.rowid WHERE kb_fts MATCH %s AND "
+
+
 def _match(group: Group, *, using: str, live: tuple[str, list]) -> tuple[set[int], set[int], set[int]]:
-    """(articles with the group anywhere, in the title, in the headings)."""
+    """(articles with the group anywhere, in the title, in the headings). `live` holds placeholders only."""
     connection = connections[using]
     where, params = live
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT a.id, a.search_vector @@ to_tsquery('simple', %s), a.search_vector @@ to_tsquery('simple', %s)"
-                " FROM knowledge_base_article a WHERE a.search_vector @@ to_tsquery('simple', %s) AND " + where,
-                [_pg_terms(group, "A"), _pg_terms(group, "B"), _pg_terms(group), *params],
-            )
+            sql = _PG_MATCH + where
+            cursor.execute(sql, [_pg_terms(group, "A"), _pg_terms(group, "B"), _pg_terms(group), *params])
             rows = cursor.fetchall()
             return {r[0] for r in rows}, {r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}
         found = []
         for column in ("", "{search_title} : ", "{search_headings} : "):
-            cursor.execute(
-                "SELECT a.id FROM kb_fts JOIN knowledge_base_article a ON a.id = kb_fts.rowid"
-                " WHERE kb_fts MATCH %s AND " + where,
-                [column + _fts_terms(group), *params],
-            )
+            sql = _FTS_MATCH + where
+            cursor.execute(sql, [column + _fts_terms(group), *params])
             found.append({row[0] for row in cursor.fetchall()})
         return found[0], found[1], found[2]
+
+
+_COUNT = "SELECT COUNT(*) FROM knowledge_base_article a WHERE "
 
 
 def _count_live(using: str, live: tuple[str, list]) -> int:
     where, params = live
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM knowledge_base_article a WHERE " + where, params)
+        sql = _COUNT + where
+        cursor.execute(sql, params)
         return cursor.fetchone()[0]
 
 
@@ -269,7 +274,9 @@ def search(
     if len(ranked) > len(window) and window:  # articles tied with the last shown one compete for its place
         edge = round(window[-1][1], 9)
         window += [item for item in ranked[len(window) :] if round(item[1], 9) == edge][:500]
-    articles = Article.objects.using(using).select_related("category").in_bulk([article_id for article_id, _s in window])
+    articles = (
+        Article.objects.using(using).select_related("category").in_bulk([article_id for article_id, _s in window])
+    )
     ordered = sorted(
         window,
         key=lambda item: (

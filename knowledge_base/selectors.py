@@ -85,9 +85,7 @@ def announcements(user, language: str = "pl") -> list[Article]:
 
 def categories_with_counts(user, language: str = "pl") -> list[Category]:
     live = articles_for_user(user).live().filter(language=language)
-    return list(
-        Category.objects.annotate(count=Count("articles", filter=Q(articles__in=live))).filter(count__gt=0)
-    )
+    return list(Category.objects.annotate(count=Count("articles", filter=Q(articles__in=live))).filter(count__gt=0))
 
 
 def category_articles(user, category: Category, language: str = "pl") -> QuerySet[Article]:
@@ -110,9 +108,7 @@ def diff(older: ArticleVersion, newer: ArticleVersion) -> list[str]:
     """A unified diff of title and body between two versions, line by line."""
     before = [f"# {older.title}", *older.body.splitlines()]
     after = [f"# {newer.title}", *newer.body.splitlines()]
-    return list(
-        difflib.unified_diff(before, after, f"v{older.number}", f"v{newer.number}", lineterm="", n=2)
-    )
+    return list(difflib.unified_diff(before, after, f"v{older.number}", f"v{newer.number}", lineterm="", n=2))
 
 
 # --- the requester's private link -----------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts.models import StatisticalForm
 from helpdesk import ratelimit
-from knowledge_base import actions, render as kbrender, search, selectors
+from knowledge_base import actions, search, selectors
+from knowledge_base import render as kbrender
 from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
 from knowledge_base.models import Category, Kind, SearchLog
 from tickets.actions import NewAttachment
@@ -48,7 +49,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
             actions.record_search(query=results.query, source=SearchLog.Source.PORTAL, results=results.total)
         else:
             limited = True
-    return render(request, "public/kb/search.html", {"q": raw, "results": results, "limited": limited}, status=429 if limited else 200)
+    return render(
+        request,
+        "public/kb/search.html",
+        {"q": raw, "results": results, "limited": limited},
+        status=429 if limited else 200,
+    )
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:

@@ -24,8 +24,9 @@ def test_anonymous_search_returns_ranked_public_articles_with_snippets_and_forms
 
 
 def test_internal_articles_are_found_by_agents_only(client, alice, celina):
-    article = actions.create_article(actor=None, title="Procedura eskalacji awarii", body="Dzwoń do dyżurnego.",
-                                     visibility=Visibility.INTERNAL)
+    article = actions.create_article(
+        actor=None, title="Procedura eskalacji awarii", body="Dzwoń do dyżurnego.", visibility=Visibility.INTERNAL
+    )
     actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
     assert client.get("/api/v1/kb/search", {"q": "eskalacja awarii"}).json()["count"] == 0
     assert client.get(f"/api/v1/kb/articles/{article.pk}/").status_code == 404
@@ -53,8 +54,9 @@ def test_editors_create_and_update_articles_and_others_may_not(client, redaktor,
     )
     assert created.status_code == 201 and created.json()["forms"] == ["MZ-88"]
     article_id = created.json()["id"]
-    updated = client.patch(f"/api/v1/kb/articles/{article_id}/", {"title": "Zmieniony komunikat"},
-                           content_type="application/json")
+    updated = client.patch(
+        f"/api/v1/kb/articles/{article_id}/", {"title": "Zmieniony komunikat"}, content_type="application/json"
+    )
     assert updated.status_code == 200 and Article.objects.get().versions.count() == 3
     bad = client.patch(f"/api/v1/kb/articles/{article_id}/", {"title": " "}, content_type="application/json")
     assert bad.status_code == 400

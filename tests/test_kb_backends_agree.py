@@ -13,7 +13,16 @@ from tests.kb_relevance_set import QUESTIONS
 OTHER = "kb_compare"
 pytestmark = pytest.mark.django_db(databases=["default", OTHER] if OTHER in settings.DATABASES else ["default"])
 
-AWKWARD = ['"zmiana hasła"', '"profil zaufany" logowanie', "&|!():*\"'", "MZ 88", "mz-11 nfz", "lodz", "zal", "x" * 10000]
+AWKWARD = [
+    '"zmiana hasła"',
+    '"profil zaufany" logowanie',
+    "&|!():*\"'",
+    "MZ 88",
+    "mz-11 nfz",
+    "lodz",
+    "zal",
+    "x" * 10000,
+]
 
 
 def copy_to(alias: str) -> None:
@@ -27,8 +36,11 @@ def copy_to(alias: str) -> None:
 
 
 def test_both_databases_rank_the_same_articles_in_the_same_order():
-    need_server("A second database for the comparison", OTHER in settings.DATABASES, "run on PostgreSQL, or set "
-                "KB_COMPARE_DATABASE_URL=postgres://… when the suite runs on SQLite")
+    need_server(
+        "A second database for the comparison",
+        OTHER in settings.DATABASES,
+        "run on PostgreSQL, or set KB_COMPARE_DATABASE_URL=postgres://… when the suite runs on SQLite",
+    )
     load_starter_content()
     copy_to(OTHER)
     vendors = {settings.DATABASES["default"]["ENGINE"], settings.DATABASES[OTHER]["ENGINE"]}

@@ -93,10 +93,16 @@ def _docx(text: str) -> bytes:
 
 def test_text_of_attached_pdf_and_docx_files_is_found_by_search(redaktor):
     article = actions.create_article(actor=redaktor, title="Instrukcja systemu", body="Zobacz załączniki.")
-    actions.add_attachment(actor=redaktor, article=article, filename="instrukcja.pdf",
-                           content=_pdf("Harmonogram archiwizacji danych"), content_type="application/pdf")
-    actions.add_attachment(actor=redaktor, article=article, filename="zalacznik.docx",
-                           content=_docx("Słownik zawodów medycznych"))
+    actions.add_attachment(
+        actor=redaktor,
+        article=article,
+        filename="instrukcja.pdf",
+        content=_pdf("Harmonogram archiwizacji danych"),
+        content_type="application/pdf",
+    )
+    actions.add_attachment(
+        actor=redaktor, article=article, filename="zalacznik.docx", content=_docx("Słownik zawodów medycznych")
+    )
     actions.change_status(actor=redaktor, article=article, status=Status.PUBLISHED)
     assert [h.article.pk for h in search("harmonogramu archiwizacji").hits] == [article.pk]
     assert [h.article.pk for h in search("slownik zawodow").hits] == [article.pk]
@@ -105,6 +111,11 @@ def test_text_of_attached_pdf_and_docx_files_is_found_by_search(redaktor):
 def test_a_corrupt_pdf_is_refused_with_a_clear_message_and_nothing_is_stored(redaktor):
     article = actions.create_article(actor=redaktor, title="Instrukcja", body="Treść")
     with pytest.raises(ValidationError, match="uszkodzony"):
-        actions.add_attachment(actor=redaktor, article=article, filename="zepsuty.pdf",
-                               content=b"%PDF-1.4 garbage \x00\x01", content_type="application/pdf")
+        actions.add_attachment(
+            actor=redaktor,
+            article=article,
+            filename="zepsuty.pdf",
+            content=b"%PDF-1.4 garbage \x00\x01",
+            content_type="application/pdf",
+        )
     assert not ArticleAttachment.objects.exists()

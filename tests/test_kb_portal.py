@@ -32,8 +32,12 @@ def test_the_front_page_is_public_and_shows_search_categories_and_current_announ
 def test_an_expired_announcement_leaves_the_front_page(client):
     from django.utils import timezone
 
-    publish("Przerwa techniczna w sobotę", "System nie działa.", kind=Kind.ANNOUNCEMENT,
-            expire_at=timezone.now() + timezone.timedelta(hours=1))
+    publish(
+        "Przerwa techniczna w sobotę",
+        "System nie działa.",
+        kind=Kind.ANNOUNCEMENT,
+        expire_at=timezone.now() + timezone.timedelta(hours=1),
+    )
     assert "Przerwa techniczna" in client.get("/").content.decode()
     Article.objects.update(expire_at=timezone.now() - timezone.timedelta(minutes=1))
     assert "Przerwa techniczna" not in client.get("/").content.decode()
@@ -67,7 +71,9 @@ def test_an_article_page_has_a_table_of_contents_with_anchors_for_a_manual(clien
 
 
 def test_script_in_an_article_body_is_never_served(client):
-    publish("Artykuł z pułapką", "Tekst <script>alert(1)</script> <img src=x onerror=alert(2)> [link](javascript:alert(3))")
+    publish(
+        "Artykuł z pułapką", "Tekst <script>alert(1)</script> <img src=x onerror=alert(2)> [link](javascript:alert(3))"
+    )
     article = Article.objects.get()
     assert "<script" not in article.body_html and "onerror" not in article.body_html
     assert "javascript:" not in article.body_html
@@ -83,7 +89,9 @@ def test_script_in_an_article_body_is_never_served(client):
         (Visibility.INTERNAL, 404, 404, 200),
     ],
 )
-def test_article_visibility_follows_the_readers_role(client, celina, alice, visibility, anonymous, regional_admin, agent):
+def test_article_visibility_follows_the_readers_role(
+    client, celina, alice, visibility, anonymous, regional_admin, agent
+):
     article = publish("Procedura wewnętrzna", "Treść.", visibility=visibility)
     url = article.get_absolute_url()
     assert client.get(url).status_code == anonymous
