@@ -239,3 +239,9 @@ LOOKUP_RATE_WINDOW_SECONDS = env_int("LOOKUP_RATE_WINDOW_SECONDS", 60, minimum=1
 SUBMISSIONS_BATCH_MAX_ITEMS = env_int("SUBMISSIONS_BATCH_MAX_ITEMS", 5000, minimum=1)
 REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=0)  # one reminder per unit and report
 REMINDERS_PER_HOUR = env_int("REMINDERS_PER_HOUR", 500, minimum=1)  # per member of staff
+# Knowledge base and public portal (knowledge_base/).
+# The private link of a web-form ticket keeps working this many days after the ticket is closed.
+KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
+# Contact-form tickets per client address and hour (spam guard), and portal searches per address and minute.
+KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
+KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
