@@ -46,7 +46,7 @@ class Schedule:
     closes_at: dt.time
     holidays_country: str = ""
     closures: frozenset[dt.date] = frozenset()
-    _intervals: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _intervals: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -452,3 +452,20 @@ class RoutingRule(models.Model):
         from tickets.rules import validate_rule
 
         validate_rule(self)
+
+
+class DigestSent(models.Model):
+    """One row per regional administrator and day: the daily digest is sent at most once, whoever runs it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    ticket_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("wysłane zestawienie dzienne")
+        verbose_name_plural = _("wysłane zestawienia dzienne")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_digest_per_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"
