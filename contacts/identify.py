@@ -14,6 +14,7 @@ One unit: identified. Several: the candidates are kept for the agent to choose. 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 
@@ -23,12 +24,34 @@ from contacts import identifiers
 
 # Domains of public mail providers: a unit cannot be recognised by them.
 PUBLIC_MAIL_DOMAINS = frozenset(
-    """gmail.com googlemail.com wp.pl o2.pl onet.pl onet.eu op.pl interia.pl interia.eu poczta.fm tlen.pl
-    gazeta.pl vp.pl yahoo.com outlook.com hotmail.com live.com icloud.com proton.me protonmail.com buziaczek.pl
-    poczta.onet.pl autograf.pl int.pl""".split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "wp.pl",
+        "o2.pl",
+        "onet.pl",
+        "onet.eu",
+        "op.pl",
+        "interia.pl",
+        "interia.eu",
+        "poczta.fm",
+        "tlen.pl",
+        "gazeta.pl",
+        "vp.pl",
+        "yahoo.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "proton.me",
+        "protonmail.com",
+        "buziaczek.pl",
+        "poczta.onet.pl",
+        "autograf.pl",
+        "int.pl",
+    ]
 )
 
-_SEP = r"[\s\-.]?"
 _KEYWORD_NUMBER = re.compile(
     r"(?P<kw>regon|nip|rpwdl|ksi[eę]g[iaą]?\s+rejestrow\w*|nr\s+ksi[eę]gi)\W{0,12}?(?:nr\.?\s*|numer\s*)?"
     r"(?P<num>(?:PL)?\d(?:[\s\-.]?\d){3,15})",
@@ -71,15 +94,11 @@ def find_numbers(text: str) -> Numbers:
         except ValidationError:
             _add(rejected, number.strip())
     for number in _BARE_REGON14.findall(text or ""):
-        try:
+        with contextlib.suppress(ValidationError):
             _add(regons, identifiers.normalize_regon(number))
-        except ValidationError:
-            pass
     for number in _BARE_NIP.findall(text or ""):
-        try:
+        with contextlib.suppress(ValidationError):
             _add(nips, identifiers.normalize_nip(number))
-        except ValidationError:
-            pass
     return Numbers(tuple(regons), tuple(nips), tuple(rpwdls), tuple(rejected))
 
 

@@ -73,12 +73,14 @@ class Schedule:
         if self.is_working_day(day):
             zone = self.zone
             if self.always_open:
-                start, end = dt.datetime.combine(day, dt.time(0), zone), dt.datetime.combine(
-                    day + dt.timedelta(days=1), dt.time(0), zone
+                start, end = (
+                    dt.datetime.combine(day, dt.time(0), zone),
+                    dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone),
                 )
             else:
-                start, end = dt.datetime.combine(day, self.opens_at, zone), dt.datetime.combine(
-                    day, self.closes_at, zone
+                start, end = (
+                    dt.datetime.combine(day, self.opens_at, zone),
+                    dt.datetime.combine(day, self.closes_at, zone),
                 )
             result = (start.astimezone(UTC), end.astimezone(UTC))
         if len(self._intervals) > 20000:  # bounded memory in a long-running worker
@@ -180,7 +182,7 @@ def compile_calendar(calendar, closures=()) -> Schedule:
 
 
 def parse_workdays(value: str) -> list[int]:
-    """"0,1,2,3,4" → [0, 1, 2, 3, 4]; raises ValueError for anything that is not weekday numbers 0–6."""
+    """ "0,1,2,3,4" → [0, 1, 2, 3, 4]; raises ValueError for anything that is not weekday numbers 0–6."""
     days = [int(part) for part in (value or "").split(",") if part.strip()]
     if any(day < 0 or day > 6 for day in days):
         raise ValueError(value)

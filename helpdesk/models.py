@@ -40,7 +40,9 @@ class User(AbstractUser):
         max_length=10,
         choices=NoticeMode.choices,
         default=NoticeMode.EACH,
-        help_text=_("Dla administratora wojewódzkiego: e-mail o każdym skierowanym zgłoszeniu albo zestawienie dzienne."),
+        help_text=_(
+            "Dla administratora wojewódzkiego: e-mail o każdym skierowanym zgłoszeniu albo zestawienie dzienne."
+        ),
     )
 
     class Meta:

@@ -291,12 +291,8 @@ class SlaPolicy(models.Model):
     name = models.CharField(_("nazwa"), max_length=200)
     queue = models.ForeignKey(Queue, verbose_name=_("kolejka"), on_delete=models.CASCADE, null=True, blank=True)
     priority = models.PositiveSmallIntegerField(_("priorytet"), choices=Priority.choices, null=True, blank=True)
-    category = models.ForeignKey(
-        Category, verbose_name=_("kategoria"), on_delete=models.CASCADE, null=True, blank=True
-    )
-    first_response_minutes = models.PositiveIntegerField(
-        _("pierwsza odpowiedź [min roboczych]"), null=True, blank=True
-    )
+    category = models.ForeignKey(Category, verbose_name=_("kategoria"), on_delete=models.CASCADE, null=True, blank=True)
+    first_response_minutes = models.PositiveIntegerField(_("pierwsza odpowiedź [min roboczych]"), null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(_("rozwiązanie [min roboczych]"), null=True, blank=True)
     warn_before_minutes = models.PositiveIntegerField(_("ostrzeżenie przed terminem [min roboczych]"), default=60)
     breach_raise_priority = models.BooleanField(_("po przekroczeniu podnieś priorytet"), default=True)

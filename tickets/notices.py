@@ -24,9 +24,11 @@ from tickets.models import OPEN_STATUSES, DigestSent, Ticket
 def send_daily_digests(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     day = timezone.localdate(now)
-    admins = get_user_model().objects.filter(
-        role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.DIGEST, is_active=True
-    ).exclude(email="")
+    admins = (
+        get_user_model()
+        .objects.filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.DIGEST, is_active=True)
+        .exclude(email="")
+    )
     sent = 0
     for admin in admins.order_by("pk"):
         sent += _send_one(admin, day, now)
@@ -44,7 +46,9 @@ def _send_one(admin, day: dt.date, now: dt.datetime) -> int:
         return 0
     site = settings.SITE_URL.rstrip("/")
     lines = [_("Nowe zgłoszenia z ostatniej doby: %(count)s") % {"count": len(new)}, ""]
-    lines += [f"{ticket.reference}  {ticket.subject}\n  {site}{reverse('tickets:detail', args=[ticket.reference])}" for ticket in new]
+    for ticket in new:
+        url = site + reverse("tickets:detail", args=[ticket.reference])
+        lines += [f"{ticket.reference}  {ticket.subject}", f"  {url}"]
     lines += ["", _("Otwarte i nieprzydzielone w Twoich kolejkach: %(count)s") % {"count": unassigned}]
     try:
         with transaction.atomic():

@@ -23,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-
 from helpdesk import access, business_time, outbox
 from tickets import events
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status, Ticket
