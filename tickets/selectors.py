@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from helpdesk import access
-from tickets.models import OPEN_STATUSES, Attachment, Entry, Queue, Ticket
+from tickets import sla
+from tickets.models import OPEN_STATUSES, Attachment, Entry, Queue, SlaTimer, Ticket
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:
@@ -41,7 +42,12 @@ def ticket_for_user(user, reference: str) -> Ticket:
     ticket = (
         tickets_for_user(user)
         .select_related(
-            "queue", "queue__voivodeship", "assignee", "reporting_unit__voivodeship", "requester", "category"
+            "queue__calendar",
+            "queue__voivodeship",
+            "assignee",
+            "reporting_unit__voivodeship",
+            "requester",
+            "category",
         )
         .filter(reference=reference)
         .first()
@@ -100,4 +106,37 @@ def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.q:
         q = filters.q
         tickets = tickets.filter(Q(reference__iexact=q) | Q(subject__icontains=q) | Q(requester_email__iexact=q))
-    return tickets.select_related("queue", "assignee", "reporting_unit", "category").order_by("-updated_at", "-id")
+    live_timers = Prefetch("sla_timers", queryset=SlaTimer.objects.exclude(state=SlaTimer.State.DONE))
+    return (
+        tickets.select_related("queue__calendar", "assignee", "reporting_unit", "category")
+        .prefetch_related(live_timers)
+        .order_by("-updated_at", "-id")
+    )
+
+
+def sla_overview(ticket: Ticket, now=None) -> list[dict]:
+    """Every SLA clock of the ticket, described for the ticket page (working time left, paused, met…)."""
+    from django.utils import timezone
+
+    schedule = ticket.queue.calendar.schedule()
+    now = now or timezone.now()
+    timers = SlaTimer.objects.filter(ticket=ticket).order_by("kind")
+    return [sla.describe(timer, schedule, now) for timer in timers]
+
+
+def list_sla(tickets, now=None) -> None:
+    """Attach `sla_nearest` (the clock closest to its due time, described) to each ticket of a list page."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    for ticket in tickets:
+        ticket.sla_nearest = sla.nearest(ticket.sla_timers.all(), ticket.queue.calendar.schedule(), now)
+
+
+def unit_candidates(user, ticket: Ticket) -> list:
+    """The units identification found possible for the ticket, limited to those `user` may see."""
+    from contacts.selectors import units_for_user
+
+    if not ticket.unit_candidates:
+        return []
+    return list(units_for_user(user).filter(pk__in=ticket.unit_candidates).order_by("name"))

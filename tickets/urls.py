@@ -12,4 +12,6 @@ urlpatterns = [
     path("<str:reference>/priority", views.ticket_priority, name="priority"),
     path("<str:reference>/assign", views.ticket_assign, name="assign"),
     path("<str:reference>/move", views.ticket_move, name="move"),
+    path("<str:reference>/reroute", views.ticket_reroute, name="reroute"),
+    path("<str:reference>/unit", views.ticket_choose_unit, name="choose_unit"),
 ]

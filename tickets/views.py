@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk import access
 from tickets import actions, events, selectors
-from tickets.forms import AssignForm, PriorityForm, QueueForm, ReplyForm, StatusForm
+from tickets.forms import AssignForm, ChooseUnitForm, PriorityForm, QueueForm, ReplyForm, RerouteForm, StatusForm
 from tickets.models import Status
 
 
@@ -37,6 +37,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters.from_query(request.GET)
     tickets = selectors.list_tickets(request.user, filters)
     page = Paginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.list_sla(page)
     context = {
         "page": page,
         "filters": filters,
@@ -70,6 +71,8 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "queue_form": QueueForm(
             queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
         ),
+        "sla": selectors.sla_overview(ticket),
+        "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
     }
     return render(request, "tickets/detail.html", context)
 
@@ -175,6 +178,30 @@ def ticket_move(request: HttpRequest, reference: str) -> HttpResponse:
             actor=request.user, ticket=ticket, queue=data["queue"], reason=data["reason"]
         ),
         _("Przekazano zgłoszenie."),
+    )
+
+
+@require_POST
+@staff_required
+def ticket_reroute(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda ticket: RerouteForm(request.POST),
+        lambda ticket, data: actions.reroute(actor=request.user, ticket=ticket),
+        _("Ponownie zastosowano reguły kierowania."),
+    )
+
+
+@require_POST
+@staff_required
+def ticket_choose_unit(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda ticket: ChooseUnitForm(request.POST, candidates=selectors.unit_candidates(request.user, ticket)),
+        lambda ticket, data: actions.choose_unit(actor=request.user, ticket=ticket, unit=data["unit"]),
+        _("Wybrano jednostkę."),
     )
 
 
