@@ -9,7 +9,7 @@ from stdnum.pl import regon as stdnum_regon
 from contacts.identify import find_numbers, identify
 from contacts.models import Person, PersonEmail, PersonPhone, ReportingUnit, UnitMembership
 from tickets import actions
-from tickets.models import Channel, Identification
+from tickets.models import Channel, Identification, Queue
 
 # a mobile phone number that happens to pass the REGON checksum
 PHONE_LIKE_REGON = "50136985" + stdnum_regon.calc_check_digit("50136985")
@@ -134,3 +134,21 @@ def test_a_unit_outside_the_candidates_cannot_be_chosen(units, alice, client):
     client.post(f"/tickets/{ticket.reference}/unit", {"unit": units[2].pk})
     ticket.refresh_from_db()
     assert ticket.reporting_unit is None
+
+
+@pytest.mark.django_db
+def test_a_regional_admin_of_another_voivodeship_cannot_choose_the_unit(units, bob, celina, client):
+    ticket = actions.open_ticket(
+        actor=None,
+        channel=Channel.EMAIL,
+        subject="Pytanie",
+        body_text="x",
+        requester_email="a@zdrowie.example.pl",
+        queue=Queue.objects.get(slug="woj-14"),
+    )
+    client.force_login(celina)
+    assert client.post(f"/tickets/{ticket.reference}/unit", {"unit": units[0].pk}).status_code == 404
+    client.force_login(bob)
+    client.post(f"/tickets/{ticket.reference}/unit", {"unit": units[0].pk})
+    ticket.refresh_from_db()
+    assert ticket.reporting_unit == units[0]

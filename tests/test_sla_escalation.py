@@ -93,3 +93,15 @@ def test_a_reply_before_the_due_time_prevents_the_breach(ticket, alice):
     actions.add_entry(actor=alice, ticket=ticket, kind="outbound", body_text="Odpowiadamy.")
     sla.escalate(at(2026, 12, 1, 9, 30))
     assert ("sla_breached", "first_response") not in escalation_events(ticket)
+
+
+def test_the_beat_schedule_runs_the_scan_through_a_thin_task(ticket):
+    from django.conf import settings
+
+    from tickets import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["sla-escalation"]["task"] == "tickets.tasks.escalate_sla"
+    SlaTimer.objects.filter(ticket=ticket).delete()
+    sla.sync(ticket, at(2020, 1, 7, 9, 0))  # clocks started long ago: both are past due and past warning
+    assert tasks.escalate_sla() == 2
+    assert tasks.escalate_sla() == 0

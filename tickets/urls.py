@@ -6,6 +6,7 @@ app_name = "tickets"
 
 urlpatterns = [
     path("", views.ticket_list, name="list"),
+    path("sla/", views.sla_report, name="sla_report"),
     path("<str:reference>/", views.ticket_detail, name="detail"),
     path("<str:reference>/reply", views.ticket_reply, name="reply"),
     path("<str:reference>/status", views.ticket_status, name="status"),

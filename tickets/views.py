@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -179,6 +182,24 @@ def ticket_move(request: HttpRequest, reference: str) -> HttpResponse:
         ),
         _("Przekazano zgłoszenie."),
     )
+
+
+@staff_required
+def sla_report(request: HttpRequest) -> HttpResponse:
+    """SLA compliance for a month (?month=YYYY-MM, default: the current one), per queue the user may see."""
+    today = timezone.localdate()
+    try:
+        year, month = (int(part) for part in (request.GET.get("month") or f"{today:%Y-%m}").split("-"))
+        start = dt.date(year, month, 1)
+    except ValueError:
+        messages.error(request, _("Miesiąc podaje się jako RRRR-MM."))
+        start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    zone = timezone.get_current_timezone()
+    rows = selectors.sla_report(
+        request.user, dt.datetime.combine(start, dt.time(0), zone), dt.datetime.combine(end, dt.time(0), zone)
+    )
+    return render(request, "tickets/sla_report.html", {"rows": rows, "month": start})
 
 
 @require_POST
