@@ -27,56 +27,13 @@ from django.utils.translation import gettext as _
 _FOLD = str.maketrans({"ł": "l", "Ł": "L"})
 _WORD = re.compile(r"[a-z0-9]+")
 # Inflectional endings, longest first; a stem keeps at least MIN_STEM letters.
-_SUFFIXES = sorted(
-    [
-        "owaniami",
-        "owaniach",
-        "owaniem",
-        "owania",
-        "owanie",
-        "owaniu",
-        "aniami",
-        "aniach",
-        "aniem",
-        "ania",
-        "anie",
-        "aniu",
-        "eniem",
-        "enia",
-        "enie",
-        "eniu",
-        "ami",
-        "ach",
-        "ego",
-        "emu",
-        "ich",
-        "imi",
-        "ymi",
-        "ych",
-        "owi",
-        "iem",
-        "om",
-        "ow",
-        "ej",
-        "ie",
-        "ia",
-        "iu",
-        "em",
-        "ym",
-        "im",
-        "an",
-        "en",
-        "ow",
-        "a",
-        "e",
-        "i",
-        "o",
-        "u",
-        "y",
-    ],
-    key=len,
-    reverse=True,
+_NOUN_ENDINGS = (
+    "owaniami owaniach owaniem owania owanie owaniu aniami aniach aniem ania anie aniu eniem enia enie eniu "
+    "ami ach ego emu ich imi ymi ych owi iem om ow ej ie ia iu em ym im an en a e i o u y"
 )
+# verbs: infinitive, past tense, participles ("zalogować", "zalogowałem", "zalogowany")
+_VERB_ENDINGS = "owac owalem owalam owali owaly owala owal owany owana owane ac ic yc"
+_SUFFIXES = sorted(f"{_NOUN_ENDINGS} {_VERB_ENDINGS}".split(), key=len, reverse=True)
 MIN_STEM = 3
 
 
