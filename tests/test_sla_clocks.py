@@ -116,3 +116,18 @@ def test_a_calendar_without_policy_leaves_the_ticket_without_clocks(open_email_t
     SlaPolicy.objects.update(is_active=False)
     ticket = open_email_ticket(central)
     assert not SlaTimer.objects.filter(ticket=ticket).exists()
+
+
+def test_the_sync_sla_command_starts_clocks_for_open_tickets_that_have_none(open_email_ticket, central):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ticket = open_email_ticket(central)
+    SlaTimer.objects.filter(ticket=ticket).delete()
+    out = StringIO()
+    call_command("sync_sla", stdout=out)
+    assert set(timers(ticket)) == {"first_response", "resolution"}
+    call_command("sync_sla", stdout=out)  # idempotent
+    assert SlaTimer.objects.filter(ticket=ticket).count() == 2
+    assert "open tickets aligned" in out.getvalue()
