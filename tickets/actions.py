@@ -15,13 +15,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.identifiers import normalize_phone
+from contacts.identify import identify
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
-from tickets import events
+from helpdesk.models import NoticeMode, Role
+from tickets import assignment, events, rules, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -188,8 +191,14 @@ def open_ticket(
     caller_number: str = "",
     outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
+    mailbox: str = "",
 ) -> Ticket:
-    """Open a ticket with its first conversation entry."""
+    """Open a ticket with its first conversation entry.
+
+    Without `reporting_unit` the sender, the numbers in the text and the phone identify it (contacts.identify);
+    without `queue` the routing rules choose queue, category, priority, tags and assignee (tickets.rules), and
+    the decision is logged with the rules that made it. The queue's assignment mode and SLA clocks apply.
+    """
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
     if priority not in Priority.values:
@@ -197,11 +206,31 @@ def open_ticket(
     if entry_kind not in Entry.Kind.values:
         raise ValidationError({"entry_kind": _("Nieznany rodzaj wpisu.")})
     subject = _clean_subject(subject)
-    queue = queue or default_queue()
+    now = timezone.now()
+    found = None
+    if reporting_unit is None:
+        found = identify(sender_email=requester_email, text=f"{subject}\n{body_text}", phone=requester_phone)
+        reporting_unit, requester = found.unit, requester or found.person
+    decision = None
+    if queue is None:
+        facts = rules.Facts(
+            channel=channel,
+            mailbox=mailbox,
+            sender=requester_email,
+            unit_voivodeship=reporting_unit.voivodeship_id if reporting_unit else None,
+            category=category.slug if category else "",
+            subject=subject,
+            body=body_text,
+            moment=now,
+        )
+        decision = rules.decide(facts)
+        queue = _decided_queue(decision) or default_queue()
+        if decision.category and decision.category != facts.category:
+            category = Category.objects.filter(slug=decision.category).first() or category
+        priority = decision.priority or priority
     _check_can_work(actor, queue)
     if requester is not None and not requester_name:
         requester_name = requester.name
-    now = timezone.now()
     ticket = Ticket.objects.create(
         reference=next_reference(timezone.localdate(now).year),
         subject=subject,
@@ -216,8 +245,15 @@ def open_ticket(
         reporting_unit=reporting_unit,
         created_at=now,
         updated_at=now,
+        tags=decision.tags if decision else [],
+        identification=found.state if found else "identified",
+        unit_candidates=[unit.pk for unit in found.candidates] if found else [],
     )
     events.ticket_opened(ticket, actor)
+    if found is not None:
+        events.identified(ticket, actor, found.method, found.unit, found.candidates)
+    if decision is not None:
+        events.routed(ticket, actor, decision.steps)
     entry = _create_entry(
         ticket,
         actor,
@@ -240,8 +276,85 @@ def open_ticket(
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
+    _assign_new(ticket, decision, now)
+    if decision is not None and ticket.requester_email:
+        for reply_subject, reply_body in decision.replies:
+            _send_canned_reply(ticket, entry, reply_subject, reply_body)
+    sla.sync(ticket, now)
+    _notify_regional_admins(ticket)
     _announce(ticket, "opened", actor)
     return ticket
+
+
+def _decided_queue(decision: rules.Decision) -> Queue | None:
+    if decision.voivodeship_queue_of:
+        return Queue.objects.filter(voivodeship_id=decision.voivodeship_queue_of, is_active=True).first()
+    if decision.queue_id:
+        return Queue.objects.filter(pk=decision.queue_id, is_active=True).first()
+    return None
+
+
+def _assign_new(ticket: Ticket, decision: rules.Decision | None, now) -> None:
+    """A rule's assignee, or the queue's assignment mode; someone who cannot see the queue is skipped."""
+    from django.contrib.auth import get_user_model
+
+    assignee, reason = None, events.REASON_QUEUE_MODE
+    if decision is not None and decision.assign_to_id:
+        assignee = get_user_model().objects.filter(pk=decision.assign_to_id, is_active=True).first()
+        reason = events.REASON_ROUTING
+        visible = assignee is not None and access.voivodeship_scope(assignee).allows(ticket.queue.voivodeship_id)
+        assignee = assignee if visible and access.can_work_tickets(assignee) else None
+    if assignee is None:
+        assignee = assignment.pick_assignee(ticket.queue, now)
+    if assignee is None and decision is not None and decision.auto_assign:
+        assignee = assignment.pick_assignee_least_open(ticket.queue, now)
+    if assignee is None:
+        return
+    events.assigned(ticket, None, None, assignee, reason)
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee"])
+    assignment.remember_round_robin(ticket.queue, assignee)
+
+
+def _send_canned_reply(ticket: Ticket, entry: Entry, reply_subject: str, reply_body: str) -> None:
+    headers = {"X-Helpdesk-Ticket": ticket.reference, "Auto-Submitted": "auto-replied"}
+    if entry.message_id:
+        headers["In-Reply-To"] = headers["References"] = entry.message_id
+    subject = reply_subject or ticket.subject
+    outbox.enqueue_email(
+        to=[ticket.requester_email],
+        subject=f"[{ticket.reference}] {subject}",
+        body=reply_body.replace("{sygnatura}", ticket.reference),
+        headers=headers,
+    )
+
+
+def _notify_regional_admins(ticket: Ticket) -> None:
+    """A regional administrator who chose a notice per ticket gets one when a ticket reaches their queue."""
+    code = ticket.queue.voivodeship_id
+    if not code:
+        return
+    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH)
+    recipients = sorted({admin.email for admin in admins if admin.email})
+    if not recipients:
+        return
+    url = settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference])
+    body = "\n".join(
+        [
+            _("Nowe zgłoszenie w kolejce %(queue)s.") % {"queue": ticket.queue.name},
+            "",
+            _("Temat: %(subject)s") % {"subject": ticket.subject},
+            _("Zgłaszający: %(name)s") % {"name": ticket.requester_name or ticket.requester_email or "—"},
+            _("Jednostka: %(unit)s") % {"unit": ticket.reporting_unit or "—"},
+            url,
+        ]
+    )
+    outbox.enqueue_email(
+        to=recipients,
+        subject=f"[{ticket.reference}] {ticket.subject}",
+        body=body,
+        headers={"X-Helpdesk-Ticket": ticket.reference, "X-Helpdesk-Notice": "routed"},
+    )
 
 
 def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
@@ -332,6 +445,7 @@ def add_entry(
         ticket.first_response_at = now
         changed.append("first_response_at")
     ticket.save(update_fields=changed)
+    sla.sync(ticket, now)
     _announce(ticket, "entry_added", actor)
     return entry
 
@@ -397,6 +511,7 @@ def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ti
     ticket.updated_at = now
     _set_status(ticket, actor, status, reason, changed, now)
     ticket.save(update_fields=changed)
+    sla.sync(ticket, now)
     _announce(ticket, "status_changed", actor)
     return ticket
 
@@ -412,6 +527,7 @@ def change_priority(*, actor, ticket: Ticket, priority: int, reason: str = "") -
         ticket.priority = priority
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["priority", "updated_at"])
+        sla.sync(ticket, ticket.updated_at)
         _announce(ticket, "priority_changed", actor)
     return ticket
 
@@ -466,6 +582,7 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
         changed.append("assignee")
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=changed)
+    sla.sync(ticket, ticket.updated_at)
     _announce(ticket, "moved", actor)
     # the old voivodeship's live lists must drop the ticket too
     if old_queue.voivodeship_id and old_queue.voivodeship_id != queue.voivodeship_id:
@@ -564,3 +681,93 @@ def _queue_for_call(actor, unit) -> Queue:
     if not scope.is_everything and scope.codes:
         return Queue.objects.get(voivodeship_id=sorted(scope.codes)[0])
     return Queue.objects.filter(is_active=True, kind=Queue.Kind.CENTRAL).order_by("pk").first() or default_queue()
+
+
+@transaction.atomic
+def reroute(*, actor, ticket: Ticket) -> Ticket:
+    """Run the routing rules again on the ticket's first message; log what they decided and which rule did."""
+    ticket = _locked(ticket)
+    _check_can_work(actor, ticket.queue)
+    first = ticket.entries.filter(kind=Entry.Kind.INBOUND).order_by("created_at", "id").first()
+    facts = rules.Facts(
+        channel=ticket.channel,
+        sender=ticket.requester_email,
+        unit_voivodeship=ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None,
+        category=ticket.category.slug if ticket.category_id else "",
+        subject=ticket.subject,
+        body=first.body_text if first else "",
+        moment=ticket.created_at,
+    )
+    decision = rules.decide(facts)
+    queue = _decided_queue(decision) or default_queue()
+    if actor is not None and not access.can_hand_to(actor, queue.voivodeship_id):
+        raise ValidationError(
+            _("Reguły kierują to zgłoszenie do kolejki %(queue)s, do której nie możesz go przekazać.")
+            % {"queue": queue.name}
+        )
+    now = timezone.now()
+    changed = ["updated_at"]
+    old_queue = ticket.queue
+    if queue.pk != old_queue.pk:
+        events.queue_changed(ticket, actor, old_queue, queue, events.REASON_ROUTING)
+        ticket.queue = queue
+        changed.append("queue")
+        if ticket.assignee and not access.voivodeship_scope(ticket.assignee).allows(queue.voivodeship_id):
+            events.assigned(ticket, actor, ticket.assignee, None, events.REASON_ASSIGNEE_LOST_SIGHT)
+            ticket.assignee = None
+            changed.append("assignee")
+    if decision.category and decision.category != facts.category:
+        category = Category.objects.filter(slug=decision.category).first()
+        if category is not None:
+            events.category_changed(ticket, actor, ticket.category, category, events.REASON_ROUTING)
+            ticket.category = category
+            changed.append("category")
+    if decision.priority and decision.priority != ticket.priority:
+        events.priority_changed(ticket, actor, ticket.priority, decision.priority, events.REASON_ROUTING)
+        ticket.priority = decision.priority
+        changed.append("priority")
+    tags = ticket.tags + [tag for tag in decision.tags if tag not in ticket.tags]
+    if tags != ticket.tags:
+        events.tags_changed(ticket, actor, ticket.tags, tags, events.REASON_ROUTING)
+        ticket.tags = tags
+        changed.append("tags")
+    events.routed(ticket, actor, decision.steps, rerouted=True)
+    ticket.updated_at = now
+    ticket.save(update_fields=changed)
+    sla.sync(ticket, now)
+    _announce(ticket, "moved" if "queue" in changed else "rerouted", actor)
+    if old_queue.voivodeship_id and old_queue.voivodeship_id != queue.voivodeship_id:
+        outbox.enqueue_push(
+            groups=[f"tickets.v{old_queue.voivodeship_id}"],
+            event={"change": "moved_away", "reference": ticket.reference},
+        )
+    return ticket
+
+
+@transaction.atomic
+def choose_unit(*, actor, ticket: Ticket, unit) -> Ticket:
+    """The agent picks the reporting unit (e.g. one of several candidates found by identification)."""
+    ticket = _locked(ticket)
+    _check_can_work(actor, ticket.queue)
+    if actor is not None and not access.voivodeship_scope(actor).allows(unit.voivodeship_id):
+        raise ValidationError({"unit": _("Ta jednostka należy do innego województwa.")})
+    if ticket.reporting_unit_id == unit.pk:
+        return ticket
+    ticket.reporting_unit = unit
+    ticket.identification = "identified"
+    ticket.unit_candidates = []
+    ticket.updated_at = timezone.now()
+    events.identified(ticket, actor, "agent", unit, [])
+    ticket.save(update_fields=["reporting_unit", "identification", "unit_candidates", "updated_at"])
+    _announce(ticket, "unit_chosen", actor)
+    return ticket
+
+
+def return_tickets_of_absent_staff(*, day=None) -> int:
+    """Open tickets of staff on leave on `day` go back to their queue (each in its own transaction)."""
+    day = day or timezone.localdate()
+    count = 0
+    for ticket in assignment.tickets_of_absent_staff(day):
+        assign(actor=None, ticket=ticket, assignee=None, reason=events.REASON_ABSENCE)
+        count += 1
+    return count

@@ -1,11 +1,22 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Category, Pbx, PbxExtension, Queue, TelephonyEvent, Ticket, TicketEvent
+from tickets.models import (
+    Category,
+    Pbx,
+    PbxExtension,
+    Queue,
+    RoutingRule,
+    SlaPolicy,
+    TelephonyEvent,
+    Ticket,
+    TicketEvent,
+)
 
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "kind", "voivodeship", "calendar", "is_active")
+    list_display = ("name", "slug", "kind", "voivodeship", "calendar", "assignment_mode", "lead", "is_active")
     list_filter = ("kind", "is_active")
     filter_horizontal = ("members",)
     prepopulated_fields = {"slug": ("name",)}
@@ -75,3 +86,61 @@ class TelephonyEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("position", "name", "is_active", "stop", "set_queue", "queue_of_unit_voivodeship", "set_category")
+    list_display_links = ("name",)
+    list_editable = ("position", "is_active")
+    ordering = ("position", "id")
+    fieldsets = (
+        (None, {"fields": ("name", "position", "is_active", "stop")}),
+        (
+            _("Warunki (puste = dowolne)"),
+            {
+                "fields": (
+                    "channel",
+                    "mailbox",
+                    "senders",
+                    "unit",
+                    "voivodeship",
+                    "form_codes",
+                    "words",
+                    "category",
+                    "time",
+                    "calendar",
+                )
+            },
+        ),
+        (
+            _("Działania"),
+            {
+                "fields": (
+                    "set_queue",
+                    "queue_of_unit_voivodeship",
+                    "set_category",
+                    "set_priority",
+                    "add_tags",
+                    "assign_to",
+                    "auto_assign",
+                    "reply_subject",
+                    "reply_body",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "queue",
+        "priority",
+        "category",
+        "first_response_minutes",
+        "resolution_minutes",
+        "is_active",
+    )
+    list_filter = ("is_active", "queue")

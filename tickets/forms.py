@@ -183,3 +183,19 @@ class CallForm(forms.Form):
         if form and form.code not in (data.get("subject") or ""):
             data["subject"] = f"{form.code}: {data.get('subject') or form.title}"
         return data
+
+
+class RerouteForm(forms.Form):
+    """No fields: re-running the routing rules needs only the ticket."""
+
+
+class ChooseUnitForm(forms.Form):
+    unit = forms.TypedChoiceField(label=_("Jednostka"), coerce=int, choices=())
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {unit.pk: unit for unit in candidates}
+        self.fields["unit"].choices = [(unit.pk, f"{unit.name} (REGON {unit.regon or '—'})") for unit in candidates]
+
+    def clean_unit(self):
+        return self.candidates[self.cleaned_data["unit"]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,13 +11,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access
 from tickets import actions, calls, events, selectors
-from tickets.forms import AssignForm, CallForm, PriorityForm, QueueForm, ReplyForm, StatusForm
+from tickets.forms import (
+    AssignForm,
+    CallForm,
+    ChooseUnitForm,
+    PriorityForm,
+    QueueForm,
+    ReplyForm,
+    RerouteForm,
+    StatusForm,
+)
 from tickets.models import Status
 
 
@@ -38,6 +50,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters.from_query(request.GET)
     tickets = selectors.list_tickets(request.user, filters)
     page = Paginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.list_sla(page)
     context = {
         "page": page,
         "filters": filters,
@@ -78,6 +91,8 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "queue_form": QueueForm(
             queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
         ),
+        "sla": selectors.sla_overview(ticket),
+        "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
     }
 
 
@@ -206,6 +221,48 @@ def ticket_move(request: HttpRequest, reference: str) -> HttpResponse:
             actor=request.user, ticket=ticket, queue=data["queue"], reason=data["reason"]
         ),
         _("Przekazano zgłoszenie."),
+    )
+
+
+@staff_required
+def sla_report(request: HttpRequest) -> HttpResponse:
+    """SLA compliance for a month (?month=YYYY-MM, default: the current one), per queue the user may see."""
+    today = timezone.localdate()
+    try:
+        year, month = (int(part) for part in (request.GET.get("month") or f"{today:%Y-%m}").split("-"))
+        start = dt.date(year, month, 1)
+    except ValueError:
+        messages.error(request, _("Miesiąc podaje się jako RRRR-MM."))
+        start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    zone = timezone.get_current_timezone()
+    rows = selectors.sla_report(
+        request.user, dt.datetime.combine(start, dt.time(0), zone), dt.datetime.combine(end, dt.time(0), zone)
+    )
+    return render(request, "tickets/sla_report.html", {"rows": rows, "month": start})
+
+
+@require_POST
+@staff_required
+def ticket_reroute(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda ticket: RerouteForm(request.POST),
+        lambda ticket, data: actions.reroute(actor=request.user, ticket=ticket),
+        _("Ponownie zastosowano reguły kierowania."),
+    )
+
+
+@require_POST
+@staff_required
+def ticket_choose_unit(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda ticket: ChooseUnitForm(request.POST, candidates=selectors.unit_candidates(request.user, ticket)),
+        lambda ticket, data: actions.choose_unit(actor=request.user, ticket=ticket, unit=data["unit"]),
+        _("Wybrano jednostkę."),
     )
 
 
