@@ -176,8 +176,10 @@ def open_ticket(
     call_direction: str = "",
     call_duration_seconds: int | None = None,
     attachments: Sequence[NewAttachment] = (),
+    visible_text: str = "",
+    related_to: Ticket | None = None,
 ) -> Ticket:
-    """Open a ticket with its first conversation entry."""
+    """Open a ticket with its first conversation entry (`related_to`: an earlier ticket it refers to)."""
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
     if priority not in Priority.values:
@@ -202,6 +204,7 @@ def open_ticket(
         requester_email=(requester_email or "").strip().lower(),
         requester_phone=requester_phone,
         reporting_unit=reporting_unit,
+        related_to=related_to,
         created_at=now,
         updated_at=now,
     )
@@ -222,6 +225,7 @@ def open_ticket(
         call_direction=call_direction,
         call_duration_seconds=call_duration_seconds,
         attachments=attachments,
+        visible_text=visible_text,
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
@@ -258,8 +262,13 @@ def add_entry(
     call_direction: str = "",
     call_duration_seconds: int | None = None,
     attachments: Sequence[NewAttachment] = (),
+    visible_text: str = "",
+    reopen: bool = True,
 ) -> Entry:
-    """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call."""
+    """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call.
+
+    `reopen=False` for automatic inbound mail (out-of-office answers, bounces): it is recorded but never
+    changes the ticket's status."""
     if kind not in Entry.Kind.values:
         raise ValidationError({"kind": _("Nieznany rodzaj wpisu.")})
     ticket = _locked(ticket)
@@ -294,6 +303,7 @@ def add_entry(
         call_direction=call_direction,
         call_duration_seconds=call_duration_seconds,
         attachments=attachments,
+        visible_text=visible_text,
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
@@ -305,7 +315,7 @@ def add_entry(
             changed.append("first_response_at")
         _set_status(ticket, actor, Status.WAITING_CUSTOMER, events.REASON_REPLY_SENT, changed, now)
         _send_reply(ticket, entry)
-    elif kind == Entry.Kind.INBOUND and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
+    elif kind == Entry.Kind.INBOUND and reopen and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
         _set_status(ticket, actor, Status.OPEN, events.REASON_REQUESTER_WROTE, changed, now)
     elif kind == Entry.Kind.CALL and ticket.first_response_at is None:
         ticket.first_response_at = now

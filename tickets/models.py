@@ -129,6 +129,15 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("pierwsza odpowiedź"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("rozwiązane"), null=True, blank=True)
     closed_at = models.DateTimeField(_("zamknięte"), null=True, blank=True)
+    related_to = models.ForeignKey(
+        "self",
+        verbose_name=_("powiązane ze zgłoszeniem"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="related_tickets",
+        help_text=_("Np. wiadomość z sygnaturą cudzego zgłoszenia w temacie trafia do nowego, powiązanego zgłoszenia."),
+    )
 
     class Meta:
         verbose_name = _("zgłoszenie")
@@ -189,6 +198,9 @@ class Entry(models.Model):
     subject = models.CharField(_("temat"), max_length=500, blank=True)
     body_text = models.TextField(_("treść"), blank=True)
     body_html = models.TextField(_("treść HTML (oczyszczona)"), blank=True)
+    visible_text = models.TextField(
+        _("nowa treść"), blank=True, help_text=_("Treść bez cytowanej historii i podpisu; pusta = cała treść.")
+    )
     message_id = models.CharField(_("Message-ID"), max_length=500, blank=True, db_index=True)
     in_reply_to = models.CharField(_("In-Reply-To"), max_length=500, blank=True)
     call_direction = models.CharField(_("kierunek rozmowy"), max_length=10, choices=CallDirection.choices, blank=True)
