@@ -7,8 +7,8 @@ from django.core import mail
 
 from inbox_ingest import actions
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
-from tickets.models import Entry, Status, Ticket
 from tests.mailtools import POLISH, message
+from tickets.models import Entry, Status, Ticket
 
 
 @pytest.fixture
@@ -116,7 +116,8 @@ def test_a_bounce_of_our_acknowledgement_is_attached_and_marks_the_address_faili
     ticket = ingest(message(), mailbox=mailbox, uid=1).ticket
     ack_id = SentMessage.objects.get().message_id
     bounce = (
-        "From: MAILER-DAEMON@mx.example.pl\r\nTo: pomoc-14@localhost\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "From: MAILER-DAEMON@mx.example.pl\r\nTo: pomoc-14@localhost\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
         "Message-ID: <bounce1@mx>\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
         "--B\r\nContent-Type: text/plain\r\n\r\nNie dostarczono.\r\n"

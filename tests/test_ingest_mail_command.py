@@ -9,8 +9,8 @@ import mailbox as stdlib_mailbox
 import pytest
 from django.core.management import CommandError, call_command
 
-from tickets.models import Ticket
 from tests.mailtools import POLISH, corpus, message
+from tickets.models import Ticket
 
 
 def run(*args) -> list[dict]:

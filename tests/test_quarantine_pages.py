@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from inbox_ingest.models import Mailbox, RawMessage
-from tickets.models import Ticket
 from tests.mailtools import message
+from tickets.models import Ticket
 
 
 def _quarantined(mailbox, subject="Nieczytelna") -> RawMessage:
