@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from helpdesk import access
@@ -45,9 +46,9 @@ def raw_download(request: HttpRequest, raw_id: int) -> HttpResponse:
 
 
 ACTIONS = {
-    "retry": (actions.retry_quarantined, "Ponowiono przetwarzanie: %(outcome)s."),
-    "create": (actions.create_ticket_anyway, "Utworzono zgłoszenie %(ticket)s."),
-    "discard": (actions.discard_quarantined, "Wiadomość odrzucona."),
+    "retry": (actions.retry_quarantined, gettext_noop("Ponowiono przetwarzanie: %(outcome)s.")),
+    "create": (actions.create_ticket_anyway, gettext_noop("Utworzono zgłoszenie %(ticket)s.")),
+    "discard": (actions.discard_quarantined, gettext_noop("Wiadomość odrzucona.")),
 }
 
 

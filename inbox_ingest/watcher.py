@@ -60,6 +60,21 @@ def _fault(point: str) -> None:
 _fault.counts = {}  # type: ignore[attr-defined]
 
 
+def _dead_on_this_host(owner: str) -> bool:
+    """Whether a lease holder ("host:pid:nonce") is a process of this machine that no longer runs."""
+    host, _sep, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _secret(mailbox: Mailbox) -> str:
     if mailbox.auth == Mailbox.Auth.XOAUTH2:
         if not mailbox.token_provider:
@@ -110,6 +125,9 @@ class Watcher:
     def claim(self) -> bool:
         now = timezone.now()
         free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=self.owner)
+        holder = WatcherState.objects.filter(pk=self.mailbox.pk).values_list("lease_owner", flat=True).first()
+        if holder and _dead_on_this_host(holder):
+            free |= Q(lease_owner=holder)  # a watcher on this machine that was killed: no need to wait it out
         until = now + timezone.timedelta(seconds=settings.INBOX_LEASE_SECONDS)
         return bool(
             WatcherState.objects.filter(free, pk=self.mailbox.pk).update(lease_owner=self.owner, lease_until=until)

@@ -106,7 +106,7 @@ def test_healthz_reports_each_mailbox(client, db, dovecot, queue_14, monkeypatch
     assert state["last_fetch_at"] and state["last_error"] == "" and state["backlog"] == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_watcher_uses_idle_and_picks_up_new_mail_within_seconds(dovecot, monkeypatch):
     from tickets.models import Queue
 
