@@ -122,7 +122,7 @@ def process(raw_id: int) -> Result:
 
 @transaction.atomic
 def _process_once(raw_id: int) -> Result:
-    row = RawMessage.objects.select_for_update().select_related("mailbox__queue").get(pk=raw_id)
+    row = RawMessage.objects.select_for_update(of=("self",)).select_related("mailbox__queue").get(pk=raw_id)
     if row.status != RawMessage.Status.PENDING:
         return _result(row)
     row.attempts += 1
@@ -371,7 +371,7 @@ def _check_quarantine(actor, row: RawMessage) -> None:
 
 
 def _locked_row(raw_id: int) -> RawMessage:
-    return RawMessage.objects.select_for_update().select_related("mailbox__queue").get(pk=raw_id)
+    return RawMessage.objects.select_for_update(of=("self",)).select_related("mailbox__queue").get(pk=raw_id)
 
 
 @transaction.atomic
