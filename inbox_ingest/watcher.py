@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import Max, Q
 from django.utils import timezone
 from imapclient import IMAPClient
@@ -273,6 +273,7 @@ class Watcher:
                     except Exception:
                         log.debug("logout failed", exc_info=True)
         self.release()
+        connection.close()  # this thread's own database connection
 
     def _wait_for_mail(self, client: IMAPClient) -> None:
         wait = max(1, min(self.mailbox.poll_seconds, settings.INBOX_LEASE_SECONDS // 3))
