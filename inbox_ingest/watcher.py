@@ -186,20 +186,26 @@ class Watcher:
             self._state(backlog=len(uids) - start)
             batch = uids[start : start + FETCH_BATCH]
             data = client.fetch(batch, ["BODY.PEEK[]"])
+            items = []
             for uid in batch:
                 if uid not in data or b"BODY[]" not in data[uid]:
                     continue  # expunged meanwhile
                 _fault("after_fetch")
-                row, _new = actions.store(
-                    raw=bytes(data[uid][b"BODY[]"]),
-                    mailbox=self.mailbox,
-                    uidvalidity=uidvalidity,
-                    uid=uid,
-                    source=f"imap:{self.mailbox.name}/{self.mailbox.folder}",
+                items.append(
+                    {
+                        "raw": bytes(data[uid][b"BODY[]"]),
+                        "mailbox": self.mailbox,
+                        "uidvalidity": uidvalidity,
+                        "uid": uid,
+                        "source": f"imap:{self.mailbox.name}/{self.mailbox.folder}",
+                    }
                 )
+            rows = actions.store_batch(items)
+            for _row in rows:
                 _fault("after_store")
-                self.report(actions.process(row.pk))
-                fetched += 1
+            for result in actions.process_batch([row.pk for row in rows]):
+                self.report(result)
+            fetched += len(rows)
             _fault("before_flag")
             self._finish_on_server(client, uidvalidity)
             self.claim()  # renew the lease
@@ -207,10 +213,11 @@ class Watcher:
 
     def _process_pending(self) -> None:
         """Rows stored by a run that died before processing them."""
-        for raw_id in RawMessage.objects.filter(mailbox=self.mailbox, status=RawMessage.Status.PENDING).values_list(
-            "pk", flat=True
-        ):
-            self.report(actions.process(raw_id))
+        pending = RawMessage.objects.filter(mailbox=self.mailbox, status=RawMessage.Status.PENDING)
+        ids = list(pending.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), FETCH_BATCH):
+            for result in actions.process_batch(ids[start : start + FETCH_BATCH]):
+                self.report(result)
 
     def _finish_on_server(self, client: IMAPClient, uidvalidity: int) -> None:
         """Mark seen / move / delete the messages that are safely processed (or quarantined)."""

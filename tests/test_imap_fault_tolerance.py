@@ -71,12 +71,15 @@ def _check(mailbox, client, raws: list[bytes], tickets_expected: int) -> None:
 
 def test_killed_after_fetch_after_store_and_before_the_flag_every_message_lands_once(dovecot, monkeypatch):
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch)
-    raws = _messages(12)
-    client.multiappend("INBOX", raws)
+    raws = _messages(20)
+    client.multiappend("INBOX", raws[:12])
     command, env = _command(mailbox)
-    for fault in ("after_fetch:4", "after_store:3", "before_flag:1"):
+    # (fault, messages arriving before the next run): each run dies at its point, more mail keeps coming
+    for fault, arriving in (("after_fetch:4", []), ("before_flag:1", raws[12:16]), ("after_store:3", raws[16:])):
         result = subprocess.run(command, cwd=ROOT, env={**env, "INBOX_FAULT_AT": fault}, timeout=120, check=False)
         assert result.returncode == 137, fault  # it really died there
+        if arriving:
+            client.multiappend("INBOX", arriving)
     assert subprocess.run(command, cwd=ROOT, env=env, timeout=120, check=False).returncode == 0
     _check(mailbox, client, raws, _expected_tickets(raws))
 
