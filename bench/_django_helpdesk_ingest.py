@@ -43,7 +43,7 @@ settings.configure(
         "django.contrib.humanize",
         "rest_framework",
         "helpdesk",
-    ],  # fmt: skip
+    ],
     TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True, "OPTIONS": {}}],
     SITE_ID=1,
     USE_TZ=True,

@@ -366,12 +366,22 @@ def _valid_email(address: str) -> str:
 # --- acknowledgements --------------------------------------------------------------------------------
 
 
-def _own_addresses() -> set[str]:
-    import email.utils
+_OWN_CACHE: dict[str, tuple[float, frozenset[str]]] = {}
+OWN_CACHE_SECONDS = 60
 
+
+def _own_addresses() -> frozenset[str]:
+    """Our own addresses (never acknowledged); re-read at most once a minute: mailboxes rarely change."""
+    import email.utils
+    import time
+
+    cached = _OWN_CACHE.get("own")
+    if cached and time.monotonic() - cached[0] < OWN_CACHE_SECONDS:
+        return cached[1]
     own = {email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()}
     own |= {address.lower() for address in Mailbox.objects.values_list("email_address", flat=True)}
-    return own
+    _OWN_CACHE["own"] = (time.monotonic(), frozenset(own))
+    return _OWN_CACHE["own"][1]
 
 
 def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> bool:

@@ -20,6 +20,8 @@ def mailbox(db, queue_14):
 
 @pytest.fixture
 def ingest(run_on_commit):
+    actions._OWN_CACHE.clear()  # our own addresses are cached for a minute; each test has its own mailboxes
+
     def run(raw: bytes, mailbox=None, uid=None, uidvalidity=1) -> actions.Result:
         row, _new = actions.store(raw=raw, mailbox=mailbox, uid=uid, uidvalidity=uidvalidity if uid else None)
         return run_on_commit(actions.process, row.pk)
