@@ -207,3 +207,12 @@ def test_a_crash_in_the_middle_of_processing_leaves_the_message_pending_and_it_i
     monkeypatch.setattr(ticket_actions, "open_ticket", real)
     assert run_on_commit(actions.process, row.pk).outcome == "created" and Ticket.objects.count() == 1
     assert actions.process(row.pk).outcome == "created" and Ticket.objects.count() == 1  # idempotent
+
+
+def test_the_ticket_page_shows_the_new_text_first_and_the_whole_message_one_click_away(client, alice, ingest):
+    raw = (POLISH / "outlook_pl_od_wyslano.eml").read_bytes()
+    ticket = Ticket.objects.get(reference=ingest(raw).ticket)
+    client.force_login(alice)
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    new_text, _sep, rest = page.partition("<details>")
+    assert "nadal nie widzę formularza MZ-11" in new_text and "Dzień dobry, proszę sprawdzić" in rest

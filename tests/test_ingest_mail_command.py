@@ -64,3 +64,30 @@ def test_every_zammad_message_reaches_an_outcome_and_only_unreadable_ones_are_qu
     assert all(line["outcome"] in {"created", "appended", "duplicate", "autoreply", "bounce"} for line in lines), [
         line for line in lines if line["outcome"] == "quarantined"
     ]
+
+
+def test_the_same_file_twice_in_one_run_is_stored_once_and_reported_as_a_duplicate(db, central, tmp_path):
+    (tmp_path / "a.eml").write_bytes(message())
+    (tmp_path / "b.eml").write_bytes(message())
+    assert [line["outcome"] for line in run(str(tmp_path))] == ["created", "duplicate"]
+    from inbox_ingest.models import RawMessage
+
+    assert RawMessage.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+def test_a_batch_with_one_unreadable_message_quarantines_only_that_one(db, central, tmp_path, monkeypatch):
+    from inbox_ingest import parsing
+
+    real = parsing.parse
+
+    def broken(raw):
+        if b"ZEPSUTA" in raw:
+            raise ValueError("nie do odczytania")
+        return real(raw)
+
+    monkeypatch.setattr(parsing, "parse", broken)
+    for number in range(5):
+        subject = "ZEPSUTA" if number == 2 else f"Dobra {number}"
+        (tmp_path / f"{number}.eml").write_bytes(message(message_id=f"<b{number}@x>", subject=subject))
+    outcomes = [line["outcome"] for line in run(str(tmp_path))]
+    assert outcomes == ["created", "created", "quarantined", "created", "created"]

@@ -73,42 +73,39 @@ BATCH = 100
 
 
 def ingest_file_messages(messages: list[tuple[str, bytes]], *, mailbox: Mailbox | None) -> list[actions.Result]:
-    """Files have no UID: the same file twice is recognised by its bytes and reported as a duplicate.
-    Messages are stored, then processed, a batch per transaction; results come back in the given order."""
+    """Store, then process, a batch of (source, raw) messages; one result per message, in order.
+
+    Files have no UID: the same bytes again (in an earlier run or twice in this batch) are recognised by their
+    hash and reported as a duplicate without being stored again."""
     digests = [hashlib.sha256(raw).hexdigest() for _source, raw in messages]
-    earlier = {
+    known = {
         row.sha256: row
         for row in RawMessage.objects.filter(sha256__in=digests, uid__isnull=True).select_related("ticket").defer("raw")
     }
-    results: dict[int, actions.Result] = {}
-    to_store, positions = [], []
-    for index, ((source, raw), digest) in enumerate(zip(messages, digests, strict=True)):
-        row = earlier.get(digest)
-        if row is not None and row.status != RawMessage.Status.PENDING:
+    results: list[actions.Result | None] = [None] * len(messages)
+    to_process: dict[int, list[int]] = {}  # raw row id → the messages (indexes) it stands for
+    fresh: dict[str, list[int]] = {}  # digest → the messages with these bytes, not stored yet
+    for index, digest in enumerate(digests):
+        row = known.get(digest)
+        if row is None:
+            fresh.setdefault(digest, []).append(index)
+        elif row.status == RawMessage.Status.PENDING:  # stored by a run that stopped before processing it
+            to_process.setdefault(row.pk, []).append(index)
+        else:
             ticket = row.ticket.reference if row.ticket_id else None
             results[index] = actions.Result(row.pk, row.message_id, RawMessage.Outcome.DUPLICATE, ticket, "")
-        elif row is not None:
-            positions.append((index, row.pk))
-        else:
-            earlier[digest] = row = RawMessage(pk=None)  # the same bytes twice in one batch: store once
-            to_store.append({"raw": raw, "mailbox": mailbox, "source": source})
-            positions.append((index, digest))
-    stored = iter(actions.store_batch(to_store)) if to_store else iter(())
-    ids = {}
-    for index, key in positions:
-        if isinstance(key, str):
-            if key not in ids:
-                ids[key] = next(stored).pk
-            positions[positions.index((index, key))] = (index, ids[key])
-    processed = {result.raw_id: result for result in actions.process_batch(sorted({pk for _i, pk in positions}))}
-    seen: set[int] = set()
-    for index, pk in positions:
-        result = processed[pk]
-        if pk in seen:  # a second copy of the same bytes in this batch
-            result = actions.Result(pk, result.message_id, RawMessage.Outcome.DUPLICATE, result.ticket, "")
-        seen.add(pk)
-        results[index] = result
-    return [results[index] for index in range(len(messages))]
+    groups = list(fresh.values())
+    items = [{"source": messages[group[0]][0], "raw": messages[group[0]][1], "mailbox": mailbox} for group in groups]
+    for row, group in zip(actions.store_batch(items) if items else [], groups, strict=True):
+        to_process.setdefault(row.pk, []).extend(group)
+    for result in actions.process_batch(sorted(to_process)):
+        first, *copies = to_process[result.raw_id]
+        results[first] = result
+        for index in copies:
+            results[index] = actions.Result(
+                result.raw_id, result.message_id, RawMessage.Outcome.DUPLICATE, result.ticket, ""
+            )
+    return results
 
 
 def ingest_file_message(raw: bytes, *, source: str, mailbox: Mailbox | None) -> actions.Result:
