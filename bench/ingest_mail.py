@@ -279,8 +279,9 @@ def main() -> None:
     from django.core.management import call_command
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
-    # As in production, ingestion only publishes the outbox rows to the broker; workers deliver them (not
-    # measured). Without REDIS_URL the broker is kombu's in-memory one instead of Redis.
+    # As in production, ingestion only publishes the outbox rows to the broker (Redis, when REDIS_URL is set:
+    # use a Redis database of its own, the queued tasks stay there); workers deliver them (not measured).
+    # Without REDIS_URL the broker is kombu's in-memory one, whose queue grows inside this process.
     from helpdesk.celery import app
 
     app.conf.task_always_eager = False
@@ -301,8 +302,11 @@ def main() -> None:
     from django.db import connection
 
     print(f"## E-mail ingestion, {len(messages):,} messages ({size / 2**20:.1f} MiB)\n")
+    load = os.getloadavg()[0]
+    broker = "Redis" if settings.REDIS_URL else "in-memory (no REDIS_URL)"
     print(f"Machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"PostgreSQL {connection.pg_version // 10000} on the same machine.\n")  # fmt: skip
+          f"PostgreSQL {connection.pg_version // 10000} on the same machine, Celery broker {broker}, "
+          f"load average at the end {load:.1f}.\n")  # fmt: skip
     print("| run | messages | seconds | messages/s | peak RSS MiB | RSS after each tenth (MiB) | outcomes |")
     print("|---|---:|---:|---:|---:|---|---|")
     for row in [*results, *([theirs] if theirs else [])]:

@@ -340,7 +340,7 @@ def _bounce(row, parsed, attachments) -> None:
         if "@" not in address:
             continue
         failing, created = FailingAddress.objects.get_or_create(
-            email=address[:254], defaults={"bounces": 1, "last_reason": parsed.subject[:500], "last_bounce_at": now}
+            email=address.lower()[:254], defaults={"bounces": 1, "last_reason": parsed.subject[:500], "last_bounce_at": now}
         )
         if not created:
             FailingAddress.objects.filter(pk=failing.pk).update(
@@ -387,10 +387,11 @@ def _own_addresses() -> frozenset[str]:
 def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> bool:
     """Send the Polish acknowledgement for a new ticket, unless that would feed a mail loop."""
     to = _valid_email(parsed.reply_to or parsed.from_email) or _valid_email(parsed.from_email)
-    if not to or to in _own_addresses() or FailingAddress.objects.filter(email__iexact=to).exists():
+    to = to.lower()  # addresses are stored lower-case: exact lookups use the indexes
+    if not to or to in _own_addresses() or FailingAddress.objects.filter(email=to).exists():
         return False
     window_start = timezone.now() - dt.timedelta(seconds=settings.INBOX_ACK_WINDOW_SECONDS)
-    sent = SentMessage.objects.filter(to_email__iexact=to, kind="acknowledgement", created_at__gte=window_start)
+    sent = SentMessage.objects.filter(to_email=to, kind="acknowledgement", created_at__gte=window_start)
     if sent.count() >= settings.INBOX_ACK_LIMIT:
         log.info("acknowledgement to %s skipped: limit reached (loop guard)", to)
         return False

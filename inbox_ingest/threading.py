@@ -27,7 +27,7 @@ class Thread:
 
 
 def reference_pattern() -> re.Pattern:
-    return re.compile(rf"\b{re.escape(settings.TICKET_REFERENCE_PREFIX)}-\d{{4}}-\d{{6}}\b", re.IGNORECASE)
+    return re.compile(rf"\b{re.escape(settings.TICKET_REFERENCE_PREFIX)}-(\d{{4}}-\d{{6}})\b", re.IGNORECASE)
 
 
 def by_message_ids(message_ids: tuple[str, ...]) -> Ticket | None:
@@ -63,7 +63,8 @@ def find_thread(parsed: ParsedMessage, *, extra_ids: tuple[str, ...] = ()) -> Th
         return Thread(ticket, how="headers")
     match = reference_pattern().search(parsed.subject or "")
     if match:
-        named = Ticket.objects.select_related("queue").filter(reference__iexact=match.group(0)).first()
+        reference = f"{settings.TICKET_REFERENCE_PREFIX}-{match.group(1)}"  # as stored: the unique index finds it
+        named = Ticket.objects.select_related("queue").filter(reference=reference).first()
         if named is not None:
             if takes_part(named, parsed.from_email):
                 return Thread(named, how="subject")
