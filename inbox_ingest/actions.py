@@ -340,7 +340,8 @@ def _bounce(row, parsed, attachments) -> None:
         if "@" not in address:
             continue
         failing, created = FailingAddress.objects.get_or_create(
-            email=address.lower()[:254], defaults={"bounces": 1, "last_reason": parsed.subject[:500], "last_bounce_at": now}
+            email=address.lower()[:254],
+            defaults={"bounces": 1, "last_reason": parsed.subject[:500], "last_bounce_at": now},
         )
         if not created:
             FailingAddress.objects.filter(pk=failing.pk).update(
