@@ -86,20 +86,24 @@ def test_killed_after_fetch_after_store_and_before_the_flag_every_message_lands_
 
 def test_killed_at_random_moments_and_restarted_every_message_lands_once(dovecot, monkeypatch):
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch)
-    raws = _messages(60)
-    client.multiappend("INBOX", raws)
+    raws = _messages(200)
+    client.multiappend("INBOX", raws[:120])
+    arriving = iter(range(120, 200, 20))  # more mail keeps coming while the watcher is killed and restarted
     command, env = _command(mailbox)
     seed = random.randrange(1_000_000)
     chance = random.Random(seed)
     kills = 0
-    for _attempt in range(12):
+    for _attempt in range(15):
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        time.sleep(chance.uniform(0.5, 3.0))
+        time.sleep(chance.uniform(0.8, 2.5))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait(timeout=60)
-        if process.returncode == 0:
+        start = next(arriving, None)
+        if start is not None:
+            client.multiappend("INBOX", raws[start : start + 20])
+        elif kills >= 3:
             break
     assert subprocess.run(command, cwd=ROOT, env=env, timeout=120, check=False).returncode == 0
     assert kills, f"seed {seed}: the process was never killed mid-run"
