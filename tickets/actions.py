@@ -192,12 +192,16 @@ def open_ticket(
     outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
     mailbox: str = "",
+    fallback_queue: Queue | None = None,
+    visible_text: str = "",
+    related_to: Ticket | None = None,
 ) -> Ticket:
-    """Open a ticket with its first conversation entry.
+    """Open a ticket with its first conversation entry (`related_to`: an earlier ticket it refers to).
 
     Without `reporting_unit` the sender, the numbers in the text and the phone identify it (contacts.identify);
     without `queue` the routing rules choose queue, category, priority, tags and assignee (tickets.rules), and
-    the decision is logged with the rules that made it. The queue's assignment mode and SLA clocks apply.
+    the decision is logged with the rules that made it (`fallback_queue`, e.g. a mailbox's, when no rule
+    names one). The queue's assignment mode and SLA clocks apply.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
@@ -224,7 +228,12 @@ def open_ticket(
             moment=now,
         )
         decision = rules.decide(facts)
-        queue = _decided_queue(decision) or default_queue()
+        queue = _decided_queue(decision)
+        if fallback_queue is not None and (queue is None or queue.kind == Queue.Kind.TRIAGE):
+            # A mailbox's own queue beats the generic "unidentified → triage"; a rule naming a queue beats both.
+            queue = fallback_queue
+            decision.steps.append({"rule_name": _("kolejka skrzynki %(mailbox)s") % {"mailbox": mailbox or "—"}})
+        queue = queue or default_queue()
         if decision.category and decision.category != facts.category:
             category = Category.objects.filter(slug=decision.category).first() or category
         priority = decision.priority or priority
@@ -243,6 +252,7 @@ def open_ticket(
         requester_email=(requester_email or "").strip().lower(),
         requester_phone=requester_phone,
         reporting_unit=reporting_unit,
+        related_to=related_to,
         created_at=now,
         updated_at=now,
         tags=decision.tags if decision else [],
@@ -273,6 +283,7 @@ def open_ticket(
         caller_number=caller_number,
         outside_hours=outside_hours,
         attachments=attachments,
+        visible_text=visible_text,
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
@@ -389,8 +400,13 @@ def add_entry(
     caller_number: str = "",
     outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
+    visible_text: str = "",
+    reopen: bool = True,
 ) -> Entry:
-    """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call."""
+    """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call.
+
+    `reopen=False` for automatic inbound mail (out-of-office answers, bounces): it is recorded but never
+    changes the ticket's status."""
     if kind not in Entry.Kind.values:
         raise ValidationError({"kind": _("Nieznany rodzaj wpisu.")})
     ticket = _locked(ticket)
@@ -428,6 +444,7 @@ def add_entry(
         caller_number=caller_number,
         outside_hours=outside_hours,
         attachments=attachments,
+        visible_text=visible_text,
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
@@ -439,7 +456,7 @@ def add_entry(
             changed.append("first_response_at")
         _set_status(ticket, actor, Status.WAITING_CUSTOMER, events.REASON_REPLY_SENT, changed, now)
         _send_reply(ticket, entry)
-    elif kind == Entry.Kind.INBOUND and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
+    elif kind == Entry.Kind.INBOUND and reopen and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
         _set_status(ticket, actor, Status.OPEN, events.REASON_REQUESTER_WROTE, changed, now)
     elif kind == Entry.Kind.CALL and ticket.first_response_at is None:
         ticket.first_response_at = now

@@ -41,6 +41,8 @@ def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str
 
 def ticket_opened(ticket: Ticket, actor) -> TicketEvent:
     data = {"channel": ticket.channel, "queue": ticket.queue.slug, "queue_name": ticket.queue.name}
+    if ticket.related_to_id:
+        data["related_to"] = ticket.related_to.reference
     return _log(ticket, actor, "opened", data)
 
 
@@ -112,6 +114,11 @@ def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
     match event.kind:
+        case "opened" if data.get("related_to"):
+            return _("Utworzono zgłoszenie powiązane z %(reference)s (kanał: %(channel)s)") % {
+                "reference": data["related_to"],
+                "channel": data.get("channel"),
+            }
         case "opened":
             return _("Utworzono zgłoszenie (kanał: %(channel)s, kolejka: %(queue)s)") % {
                 "channel": Channel(data["channel"]).label
