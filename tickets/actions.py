@@ -24,7 +24,7 @@ from contacts.identify import identify
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
-from tickets import assignment, events, rules, sla
+from tickets import assignment, deadlines, events, notices, rules, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -238,6 +238,9 @@ def open_ticket(
             category = Category.objects.filter(slug=decision.category).first() or category
         priority = decision.priority or priority
     _check_can_work(actor, queue)
+    near = deadlines.near_deadlines(f"{subject}\n{body_text}", queue.calendar, now)
+    if near and priority < Priority.HIGH:
+        priority = Priority.HIGH
     if requester is not None and not requester_name:
         requester_name = requester.name
     ticket = Ticket.objects.create(
@@ -264,6 +267,8 @@ def open_ticket(
         events.identified(ticket, actor, found.method, found.unit, found.candidates)
     if decision is not None:
         events.routed(ticket, actor, decision.steps)
+    if near:
+        events.deadline_near(ticket, near)
     entry = _create_entry(
         ticket,
         actor,
@@ -345,10 +350,7 @@ def _notify_regional_admins(ticket: Ticket) -> None:
     code = ticket.queue.voivodeship_id
     if not code:
         return
-    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH)
-    recipients = sorted({admin.email for admin in admins if admin.email})
-    if not recipients:
-        return
+    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH).exclude(email="")
     url = settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference])
     body = "\n".join(
         [
@@ -358,14 +360,31 @@ def _notify_regional_admins(ticket: Ticket) -> None:
             _("Zgłaszający: %(name)s") % {"name": ticket.requester_name or ticket.requester_email or "—"},
             _("Jednostka: %(unit)s") % {"unit": ticket.reporting_unit or "—"},
             url,
+            "",
+            _("Możesz odpowiedzieć zgłaszającemu, odpowiadając na tę wiadomość ze swojej skrzynki."),
+            _("Napisz #notatka w pierwszym wierszu, aby dodać notatkę wewnętrzną zamiast odpowiedzi."),
         ]
     )
-    outbox.enqueue_email(
-        to=recipients,
-        subject=f"[{ticket.reference}] {ticket.subject}",
-        body=body,
-        headers={"X-Helpdesk-Ticket": ticket.reference, "X-Helpdesk-Notice": "routed"},
-    )
+    for admin in admins.order_by("pk"):  # one message each: its Message-ID names the recipient (tickets.notices)
+        outbox.enqueue_email(
+            to=[admin.email],
+            subject=f"[{ticket.reference}] {ticket.subject}",
+            body=body,
+            headers={
+                "Message-ID": notices.notice_message_id(ticket, admin),
+                "X-Helpdesk-Ticket": ticket.reference,
+                "X-Helpdesk-Notice": "routed",
+            },
+        )
+
+
+@transaction.atomic
+def post_staff_email_reply(*, ticket: Ticket, staff, text: str, attachments: Sequence[NewAttachment] = ()) -> Entry:
+    """A member of staff answered a notice by e-mail: their reply to the requester, or an internal note when
+    the first line is #notatka / #note. Their usual permissions apply (a refusal is raised, not ignored)."""
+    as_note, text = notices.split_note_marker(text)
+    kind = Entry.Kind.NOTE if as_note else Entry.Kind.OUTBOUND
+    return add_entry(actor=staff, ticket=ticket, kind=kind, body_text=text, attachments=attachments)
 
 
 def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
