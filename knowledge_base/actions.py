@@ -110,12 +110,26 @@ def index_article(article: Article) -> None:
     article.search_title = kbtext.index_text(title_source)
     article.search_headings = kbtext.index_text(headings_source)
     article.search_body = kbtext.index_text(body_source)
-    pairs = kbtext.vocabulary_pairs(f"{title_source} {headings_source} {body_source}")
+    _extend_vocabulary(f"{title_source} {headings_source} {body_source}", article)
+
+
+def _extend_vocabulary(source: str, article: Article) -> None:
+    """Add the inflected forms of lemmas the vocabulary does not know yet (a lemma is known once its identity
+    row lemma → lemma exists), and every index token, so that typo correction can reach it."""
+    tokens = set()
     for field in (article.search_title, article.search_headings, article.search_body):
-        pairs.update((token, token) for token in field.split())
-    TermForm.objects.bulk_create(
-        [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
-    )
+        tokens.update(field.split())
+    known = set()
+    ordered = sorted(tokens)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        known.update(TermForm.objects.filter(form__in=chunk, lemma__in=chunk).values_list("form", flat=True))
+    if tokens - known:
+        pairs = {(token, token) for token in tokens - known}
+        pairs |= {(form, lemma) for form, lemma in kbtext.vocabulary_pairs(source) if lemma not in known}
+        TermForm.objects.bulk_create(
+            [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
+        )
 
 
 def _save_version(article: Article, actor, note: str) -> ArticleVersion:
