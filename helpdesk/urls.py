@@ -18,6 +18,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tickets/", include("tickets.urls")),
+    path("redakcja/", include("knowledge_base.editor_urls")),  # knowledge-base editors
     path("attachments/<int:attachment_id>/<str:filename>", attachment_download, name="attachment"),
     path("api/v1/kb/", include("knowledge_base.api_urls")),
     path("api/v1/", include(router.urls)),

@@ -123,7 +123,8 @@ def _extend_vocabulary(source: str, article: Article) -> None:
     ordered = sorted(tokens)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        known.update(TermForm.objects.filter(form__in=chunk, lemma__in=chunk).values_list("form", flat=True))
+        rows = TermForm.objects.filter(form__in=chunk).values_list("form", "lemma")
+        known.update(form for form, lemma in rows if form == lemma)
     if tokens - known:
         pairs = {(token, token) for token in tokens - known}
         pairs |= {(form, lemma) for form, lemma in kbtext.vocabulary_pairs(source) if lemma not in known}

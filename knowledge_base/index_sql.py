@@ -19,7 +19,8 @@ POSTGRES_INSTALL = [
     ON knowledge_base_article FOR EACH ROW EXECUTE FUNCTION kb_article_search_vector()
     """,
     "CREATE INDEX kb_article_search_gin ON knowledge_base_article USING gin (search_vector)",
-    "CREATE INDEX kb_termform_trgm ON knowledge_base_termform USING gin (form gin_trgm_ops)",
+    # on lower(form), not form: equality look-ups must keep using the B-tree (the planner would pick this one)
+    "CREATE INDEX kb_termform_trgm ON knowledge_base_termform USING gin (lower(form) gin_trgm_ops)",
 ]
 POSTGRES_UNINSTALL = [
     "DROP INDEX IF EXISTS kb_termform_trgm",

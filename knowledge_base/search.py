@@ -156,7 +156,7 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
     if not inner:
         return []
     connection = connections[using]
-    where = " OR ".join(["form LIKE %s"] * len(inner))
+    where = " OR ".join(["lower(form) LIKE %s"] * len(inner))  # lower(): the trigram index (forms are lower case)
     sql = f"SELECT DISTINCT form FROM knowledge_base_termform WHERE {where}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [f"%{t}%" for t in inner])
