@@ -32,7 +32,7 @@ from knowledge_base.models import Article, TermForm, Visibility
 
 MAX_QUERY = 200
 MAX_WORDS = 12
-TITLE, HEADINGS, BODY = 3.0, 2.0, 1.0
+TITLE, HEADINGS, BODY = 3.0, 2.0, 1.0  # summed over the fields a word is in
 TYPO_MIN_LENGTH = 4
 TYPO_THRESHOLD = 0.4
 TYPO_ALTERNATIVES = 3
@@ -167,33 +167,35 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
 
 # --- matching and ranking in the database ------------------------------------------------------------------
 #
-# One statement ranks the live, visible articles that contain any query word. Each word's membership per field
-# is an `a.id IN (full-text subquery)`; the only backend-specific text is that subquery (GIN tsvector on
-# PostgreSQL, FTS5 on SQLite), so both backends compute the same sums of the same floating-point numbers in the
-# same order, and sort the same way.
+# One statement ranks the live, visible articles that contain any query word, reading only the narrow
+# SearchEntry table (alias `e`). Each word's membership per field is an `IN (full-text subquery)`; the only
+# backend-specific text is that subquery (GIN tsvector on PostgreSQL, FTS5 on SQLite), and every number is cast
+# to double precision, so both backends compute the same sums in the same order and sort the same way.
+
+ENTRY = "knowledge_base_searchentry"
 
 
 def _live_filter(connection, visibilities, language, kinds) -> tuple[str, list]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = (
-        "a.status = 'published' AND a.language = %s"
-        " AND (a.publish_at IS NULL OR a.publish_at <= %s)"
-        " AND (a.expire_at IS NULL OR a.expire_at > %s)"
-        f" AND a.visibility IN ({', '.join(['%s'] * len(visibilities))})"
+        "e.status = 'published' AND e.language = %s"
+        " AND (e.publish_at IS NULL OR e.publish_at <= %s)"
+        " AND (e.expire_at IS NULL OR e.expire_at > %s)"
+        f" AND e.visibility IN ({', '.join(['%s'] * len(visibilities))})"
     )
     params = [language, now, now, *visibilities]
     if kinds:
-        sql += f" AND a.kind IN ({', '.join(['%s'] * len(kinds))})"
+        sql += f" AND e.kind IN ({', '.join(['%s'] * len(kinds))})"
         params += list(kinds)
     return sql, params
 
 
-def _pg_terms(groups: list[Group], weight: str = "") -> str:
+def _pg_terms(groups: list[Group]) -> str:
     parts = []
     for group in groups:
-        parts += [f"{t}:{weight}" if weight else t for t in sorted(group.tokens)]
+        parts += sorted(group.tokens)
         if group.prefix:
-            parts.append(f"{group.prefix}:*{weight}")
+            parts.append(f"{group.prefix}:*")
     return " | ".join(parts)
 
 
@@ -206,34 +208,39 @@ def _fts_terms(groups: list[Group]) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
-FIELD_FILTERS = {"any": ("", ""), "title": ("A", "{search_title} : "), "headings": ("B", "{search_headings} : ")}
+FIELDS = ("title", "headings", "body")
 
 
-def _member(vendor: str, groups: list[Group], field: str = "any") -> tuple[str, list]:
-    """SQL that is true when article `a` contains any of `groups` in `field`, and its parameters."""
-    weight, column = FIELD_FILTERS[field]
+def _member(vendor: str, groups: list[Group], field: str = "") -> tuple[str, list]:
+    """SQL that is true when entry `e` contains any of `groups` in `field` (or in any field), and its parameters."""
     if vendor == "postgresql":
-        if field == "any":
-            return "a.search_vector @@ to_tsquery('simple', %s)", [_pg_terms(groups)]
+        terms = _pg_terms(groups)
+        if not field:
+            vectors = " OR ".join(f"e.{name}_v @@ to_tsquery('simple', %s)" for name in FIELDS)
+            return f"({vectors})", [terms] * len(FIELDS)
         return (
-            "a.id IN (SELECT b.id FROM knowledge_base_article b WHERE b.search_vector @@ to_tsquery('simple', %s))",
-            [_pg_terms(groups, weight)],
+            f"e.article_id IN (SELECT b.article_id FROM {ENTRY} b WHERE b.{field}_v @@ to_tsquery('simple', %s))",
+            [terms],
         )
-    return "a.id IN (SELECT rowid FROM kb_fts WHERE kb_fts MATCH %s)", [column + _fts_terms(groups)]
+    column = f"{{{field}}} : " if field else ""
+    return "e.article_id IN (SELECT rowid FROM kb_fts WHERE kb_fts MATCH %s)", [column + _fts_terms(groups)]
 
 
 def _frequencies(connection, groups: list[Group], live: tuple[str, list]) -> tuple[int, list[int]]:
     """The number of live articles, and of those containing each group, in one round trip."""
     where, params = live
-    parts, values = [f"(SELECT COUNT(*) FROM knowledge_base_article a WHERE {where})"], list(params)
+    parts, values = [f"(SELECT COUNT(*) FROM {ENTRY} e WHERE {where})"], list(params)
     for group in groups:
         member, member_params = _member(connection.vendor, [group])
-        parts.append(f"(SELECT COUNT(*) FROM knowledge_base_article a WHERE {where} AND {member})")
+        parts.append(f"(SELECT COUNT(*) FROM {ENTRY} e WHERE {where} AND {member})")
         values += params + member_params
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), values)
         row = cursor.fetchone()
     return row[0], list(row[1:])
+
+
+WEIGHTS = (("title", TITLE), ("headings", HEADINGS), ("body", BODY))
 
 
 def _ranked(connection, groups, idfs, live, *, limit: int | None, offset: int) -> list[tuple[int, float, int]]:
@@ -242,24 +249,22 @@ def _ranked(connection, groups, idfs, live, *, limit: int | None, offset: int) -
     where, where_params = live
     terms, score_params = [], []
     for group, idf in zip(groups, idfs, strict=True):
-        for where_in, weight in (("any", BODY), ("title", TITLE), ("headings", HEADINGS)):
-            member, member_params = _member(vendor, [group], where_in)
+        for name, weight in WEIGHTS:
+            member, member_params = _member(vendor, [group], name)
             terms.append(f"CASE WHEN {member} THEN CAST(%s AS DOUBLE PRECISION) ELSE 0 END")
             score_params += [*member_params, idf * weight]
     anything, anything_params = _member(vendor, groups)
-    required = ""
-    required_params: list = []
+    required, required_params = "", []
     for group in groups:
         if group.required:
             member, member_params = _member(vendor, [group])
             required += f" AND {member}"
             required_params += member_params
-    helpfulness = "CAST(a.helpful_yes + 1 AS DOUBLE PRECISION) / (a.helpful_yes + a.helpful_no + 2)"
+    helpfulness = "CAST(e.helpful_yes + 1 AS DOUBLE PRECISION) / (e.helpful_yes + e.helpful_no + 2)"
     sql = (
-        f"SELECT a.id, score, COUNT(*) OVER () FROM (SELECT a.id, ({' + '.join(terms)}) AS score"
-        f" FROM knowledge_base_article a WHERE {where} AND {anything}{required}) ranked"
-        f" JOIN knowledge_base_article a ON a.id = ranked.id"
-        f" ORDER BY score DESC, {helpfulness} DESC, a.updated_at DESC, a.id"
+        f"SELECT e.article_id, ({' + '.join(terms)}) AS score, COUNT(*) OVER ()"
+        f" FROM {ENTRY} e WHERE {where} AND {anything}{required}"
+        f" ORDER BY score DESC, {helpfulness} DESC, e.updated_at DESC, e.article_id"
     )
     params = [*score_params, *where_params, *anything_params, *required_params]
     if limit is not None:
