@@ -20,9 +20,10 @@ import html
 import math
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 from helpdesk import access
@@ -214,14 +215,11 @@ FIELDS = ("title", "headings", "body")
 def _member(vendor: str, groups: list[Group], field: str = "") -> tuple[str, list]:
     """SQL that is true when entry `e` contains any of `groups` in `field` (or in any field), and its parameters."""
     if vendor == "postgresql":
+        # Always through a subquery the GIN indexes answer: testing `@@` row by row would de-toast every body.
         terms = _pg_terms(groups)
-        if not field:
-            vectors = " OR ".join(f"e.{name}_v @@ to_tsquery('simple', %s)" for name in FIELDS)
-            return f"({vectors})", [terms] * len(FIELDS)
-        return (
-            f"e.article_id IN (SELECT b.article_id FROM {ENTRY} b WHERE b.{field}_v @@ to_tsquery('simple', %s))",
-            [terms],
-        )
+        names = [field] if field else list(FIELDS)
+        vectors = " OR ".join(f"b.{name}_v @@ to_tsquery('simple', %s)" for name in names)
+        return f"e.article_id IN (SELECT b.article_id FROM {ENTRY} b WHERE {vectors})", [terms] * len(names)
     column = f"{{{field}}} : " if field else ""
     return "e.article_id IN (SELECT rowid FROM kb_fts WHERE kb_fts MATCH %s)", [column + _fts_terms(groups)]
 
@@ -275,6 +273,21 @@ def _ranked(connection, groups, idfs, live, *, limit: int | None, offset: int) -
         return cursor.fetchall()
 
 
+@contextmanager
+def _planned(connection):
+    """On PostgreSQL, make the planner use the GIN indexes: for a common word it would rather scan the table and
+    test `@@` row by row, which de-toasts every body vector (measured: 117 ms instead of 19 ms at 20,000 articles).
+    JIT compilation costs more than these short statements gain. Both settings end with the transaction."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # workers would each rebuild every subplan
+        yield
+
+
 # --- the search --------------------------------------------------------------------------------------------
 
 
@@ -293,7 +306,8 @@ def search(
         return Results(query=query, hits=[], total=0)
     connection = connections[using]
     live = _live_filter(connection, visibilities_for(user), language, kinds)
-    total_docs, frequencies = _frequencies(connection, query.groups, live)
+    with _planned(connection):
+        total_docs, frequencies = _frequencies(connection, query.groups, live)
     if any(group.required and not df for group, df in zip(query.groups, frequencies, strict=True)):
         return Results(query=query, hits=[], total=0)
     kept = [(g, df) for g, df in zip(query.groups, frequencies, strict=True) if df]
@@ -301,13 +315,14 @@ def search(
         return Results(query=query, hits=[], total=0)
     groups = [g for g, _df in kept]
     idfs = [math.log(1 + max(total_docs, 1) / df) for _g, df in kept]
-    if query.phrases:  # narrowed by the required words; the phrase itself is checked on the text
-        rows = _ranked(connection, groups, idfs, live, limit=None, offset=0)
-        rows = _with_phrases(rows, query.phrases, using=using)
-        total, rows = len(rows), rows[offset : offset + limit]
-    else:
-        rows = _ranked(connection, groups, idfs, live, limit=limit, offset=offset)
-        total = rows[0][2] if rows else 0
+    with _planned(connection):
+        if query.phrases:  # narrowed by the required words; the phrase itself is checked on the text
+            rows = _ranked(connection, groups, idfs, live, limit=None, offset=0)
+            rows = _with_phrases(rows, query.phrases, using=using)
+            total, rows = len(rows), rows[offset : offset + limit]
+        else:
+            rows = _ranked(connection, groups, idfs, live, limit=limit, offset=offset)
+            total = rows[0][2] if rows else 0
     articles = Article.objects.using(using).select_related("category").in_bulk([row[0] for row in rows])
     hits = [Hit(article=articles[row[0]], score=row[1], snippet=snippet(articles[row[0]], query)) for row in rows]
     return Results(query=query, hits=hits, total=total)
