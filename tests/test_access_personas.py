@@ -148,3 +148,30 @@ async def test_websocket_refuses_an_anonymous_visitor():
     communicator = WebsocketCommunicator(application, "/ws/tickets/", headers=[(b"origin", b"http://127.0.0.1")])
     connected, _ = await communicator.connect()
     assert not connected
+
+
+def test_a_ticket_handed_back_to_the_central_desk_stays_visible_to_its_voivodeship_read_only(
+    client, bob, celina, queue_14, central
+):
+    from django.core.exceptions import PermissionDenied
+
+    from contacts.models import ReportingUnit
+
+    unit = ReportingUnit.objects.create(name="Szpital w Radomiu", regon="123456785", voivodeship_id="14")
+    ticket = actions.open_ticket(
+        actor=None,
+        channel="email",
+        subject="Logowanie",
+        body_text="Nie mogę się zalogować",
+        queue=queue_14,
+        reporting_unit=unit,
+    )
+    actions.move_to_queue(actor=bob, ticket=ticket, queue=central, reason="to sprawa logowania")
+    client.force_login(bob)
+    page = client.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    assert "to sprawa logowania" in page  # the history, hand-off note included
+    assert 'id="reply-form"' not in page  # read-only for him now
+    with pytest.raises(PermissionDenied):
+        actions.change_status(actor=bob, ticket=ticket, status="resolved")
+    client.force_login(celina)
+    assert client.get(reverse("tickets:detail", args=[ticket.reference])).status_code == 404

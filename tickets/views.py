@@ -83,7 +83,9 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "ticket": ticket,
         "entries": selectors.conversation(ticket),
         "events": [(event, events.describe(event)) for event in log],
-        "can_work": access.can_work_tickets(request.user),
+        # a regional administrator may read a ticket about their unit after it left their queue, not act on it
+        "can_work": access.can_work_tickets(request.user)
+        and access.voivodeship_scope(request.user).allows(ticket.queue.voivodeship_id),
         "can_assign": access.can_assign_tickets(request.user),
         "reply_form": reply_form,
         "status_form": StatusForm(initial={"status": ticket.status}),
