@@ -1330,3 +1330,43 @@ TICKETS = [
         steps=(("move", "agent2", "woj-24", MOVE_REGION), ("assign", "slaskie", "slaskie")),
     ),
 ]
+
+
+# --- submission statuses -------------------------------------------------------------------------------
+# Which forms a demo unit reports, by kind; every provider reports MZ-88 and MZ-89 (staff).
+FORMS_BY_KIND = {
+    "hospital": ["MZ-29", "MZ-88", "MZ-89"],
+    "outpatient": ["MZ-11", "MZ-88", "MZ-89"],
+    "individual_practice": ["MZ-11", "MZ-88"],
+    "group_practice": ["MZ-11", "MZ-88"],
+    "other": ["MZ-88"],
+}
+# The reporting year whose deadlines fell this spring gets a realistic mix; the year before is settled; the
+# current year is only assigned.
+STATUS_MIX_RECENT = [
+    ("accepted", 40), ("under_verification", 12), ("submitted", 10), ("returned", 8), ("corrected", 6),
+    ("draft", 8), ("after_deadline", 8), ("assigned", 8),
+]  # fmt: skip
+
+
+def submission_plan(
+    regon: str, kind: str, first_year: int = 2024, latest: str = "9999-12-31"
+) -> list[tuple[str, int, str, str]]:
+    """(form, year, status code, changed_at ISO) for a demo unit: the same every run for the same REGON.
+
+    Moments after `latest` (an ISO date, e.g. today early in the year) are moved back to it."""
+    rng = random.Random(f"{SEED}-{regon}")
+    plan = []
+    codes, weights = zip(*STATUS_MIX_RECENT, strict=True)
+
+    def moment(year: int, day: int, hour: int) -> str:
+        text = f"{year}-{1 + day // 28:02d}-{1 + day % 28:02d}T{hour:02d}:30:00"
+        return min(text, f"{latest}T07:00:00")
+
+    for form in FORMS_BY_KIND.get(kind, ["MZ-88"]):
+        day = rng.randint(5, 60)
+        plan.append((form, first_year, "accepted", moment(first_year + 1, day, 10)))
+        status = rng.choices(codes, weights)[0]
+        plan.append((form, first_year + 1, status, moment(first_year + 2, day, 8 + day % 8)))
+        plan.append((form, first_year + 2, "assigned", moment(first_year + 2, 0, 7)))
+    return plan

@@ -64,3 +64,17 @@ def normalize_phone(value: str, region: str = "PL") -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValidationError(_("Nieprawidłowy numer telefonu: %(value)s.") % {"value": value})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def spreadsheet_regon(value: object) -> str:
+    """A REGON as a spreadsheet cell holds it: a number loses its leading zeros ("12345678" for "012345678"),
+    so a short all-digit value is zero-padded to 9 (or 14) digits before validation."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    shortest = 1 if isinstance(value, int) else 6  # a typed text of 1-5 digits is a mistake, not lost zeros
+    text = _digits(str(value if value is not None else ""))
+    if text.isdigit() and shortest <= len(text) < 9:
+        text = text.zfill(9)
+    elif text.isdigit() and 11 <= len(text) < 14:
+        text = text.zfill(14)
+    return text

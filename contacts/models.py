@@ -196,6 +196,9 @@ class StatisticalForm(models.Model):
     periodicity = models.CharField(_("częstotliwość"), max_length=50, default="roczna")
     usual_deadline = models.CharField(_("zwykły termin"), max_length=200, blank=True)
     is_active = models.BooleanField(_("aktywny"), default=True)
+    instruction_url = models.URLField(
+        _("instrukcja"), blank=True, help_text=_("Odnośnik do instrukcji wypełniania formularza (np. w bazie wiedzy).")
+    )
 
     class Meta:
         verbose_name = _("formularz statystyczny")
@@ -204,3 +207,178 @@ class StatisticalForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+
+class FormDeadline(models.Model):
+    """The deadline of a form for one reporting year (they move every year, so they are data)."""
+
+    form = models.ForeignKey(StatisticalForm, on_delete=models.CASCADE, related_name="deadlines")
+    year = models.PositiveSmallIntegerField(_("rok sprawozdawczy"))
+    deadline = models.DateField(_("termin"))
+    note = models.CharField(_("uwagi"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("termin formularza")
+        verbose_name_plural = _("terminy formularzy")
+        ordering = ["-year", "form"]
+        constraints = [models.UniqueConstraint(fields=["form", "year"], name="unique_form_deadline_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.form.code} {self.year}: {self.deadline:%d.%m.%Y}"
+
+
+class SubmissionStatus(models.Model):
+    """A state of a report in the statistics system; names and explanations are data, editable in the admin."""
+
+    code = models.SlugField(_("kod"), max_length=40, unique=True, help_text=_("Kod używany w plikach i w API."))
+    name = models.CharField(_("nazwa"), max_length=100)
+    next_step = models.TextField(_("co zrobić dalej"), help_text=_("Wyjaśnienie dla jednostki, widoczne publicznie."))
+    counts_as_submitted = models.BooleanField(
+        _("liczy się jako złożone"),
+        default=False,
+        help_text=_("Jednostki z tym statusem nie trafiają na listę „nie złożyły” ani do przypomnień."),
+    )
+    order = models.PositiveSmallIntegerField(_("kolejność"), default=0)
+
+    class Meta:
+        verbose_name = _("status sprawozdania")
+        verbose_name_plural = _("statusy sprawozdań")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Submission(models.Model):
+    """The current status of one report: a reporting unit, a form, a reporting year."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("import pliku")
+        API = "api", _("API systemu statystycznego")
+        STAFF = "staff", _("pracownik")
+        DEMO = "demo", _("dane demonstracyjne")
+
+    unit = models.ForeignKey(ReportingUnit, on_delete=models.CASCADE, related_name="submissions")
+    form = models.ForeignKey(StatisticalForm, on_delete=models.PROTECT, related_name="submissions")
+    year = models.PositiveSmallIntegerField(_("rok sprawozdawczy"))
+    status = models.ForeignKey(SubmissionStatus, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("data zmiany statusu"))
+    source = models.CharField(_("źródło"), max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("sprawozdanie")
+        verbose_name_plural = _("sprawozdania")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "form", "year"], name="unique_submission_per_unit_form_year")
+        ]
+        indexes = [models.Index(fields=["form", "year", "status"], name="submission_form_year_status")]
+        permissions = [("push_submissions", _("Może przesyłać statusy sprawozdań przez API (system statystyczny)"))]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.form_id} {self.year}: {self.status_id}"
+
+
+class SubmissionChange(models.Model):
+    """History of a submission: one row per accepted change, appended, never edited."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="history")
+    status = models.ForeignKey(SubmissionStatus, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("data zmiany statusu"))
+    recorded_at = models.DateTimeField(_("zapisano"))
+    source = models.CharField(_("źródło"), max_length=10, choices=Submission.Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("kto"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    import_run = models.ForeignKey("ImportRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(_("uwagi"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("zmiana statusu sprawozdania")
+        verbose_name_plural = _("historia statusów sprawozdań")
+        ordering = ["submission", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}: {self.status_id} ({self.changed_at:%Y-%m-%d %H:%M})"
+
+
+class ImportRun(models.Model):
+    """One import of a file (units or submission statuses): who, what, how it went, the rejected rows."""
+
+    class Kind(models.TextChoices):
+        UNITS = "units", _("jednostki")
+        SUBMISSIONS = "submissions", _("statusy sprawozdań")
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("w toku")
+        DONE = "done", _("zakończony")
+        FAILED = "failed", _("przerwany – nic nie zapisano")
+
+    kind = models.CharField(_("rodzaj"), max_length=20, choices=Kind.choices)
+    filename = models.CharField(_("plik"), max_length=500)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uruchomił"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    started_at = models.DateTimeField(_("początek"))
+    finished_at = models.DateTimeField(_("koniec"), null=True, blank=True)
+    state = models.CharField(_("stan"), max_length=10, choices=State.choices, default=State.RUNNING)
+    counts = models.JSONField(_("liczby"), default=dict)
+    rejected = models.JSONField(_("odrzucone wiersze"), default=list)
+    error = models.TextField(_("błąd"), blank=True)
+
+    class Meta:
+        verbose_name = _("import pliku")
+        verbose_name_plural = _("importy plików")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class Reminder(models.Model):
+    """A reminder e-mail sent to a unit about a form it has not submitted: logged per unit."""
+
+    unit = models.ForeignKey(ReportingUnit, on_delete=models.CASCADE, related_name="reminders")
+    form = models.ForeignKey(StatisticalForm, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("rok sprawozdawczy"))
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("wysłał"), on_delete=models.PROTECT)
+    sent_at = models.DateTimeField(_("wysłano"))
+    recipients = models.JSONField(_("adresaci"), default=list)
+    outbox_message = models.ForeignKey(
+        "helpdesk.OutboxMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("przypomnienie")
+        verbose_name_plural = _("przypomnienia")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["form", "year", "unit"], name="reminder_form_year_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.form_id} {self.year}"
+
+
+class DirectoryLog(models.Model):
+    """Who merged, exported or anonymised what in the directory, and when: appended, never edited."""
+
+    class Kind(models.TextChoices):
+        MERGE_UNITS = "merge_units", _("scalenie jednostek")
+        MERGE_PEOPLE = "merge_people", _("scalenie osób")
+        EXPORT_PERSON = "export_person", _("eksport danych osoby")
+        ANONYMISE_PERSON = "anonymise_person", _("anonimizacja osoby")
+
+    kind = models.CharField(_("rodzaj"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("kto"), on_delete=models.PROTECT)
+    at = models.DateTimeField(_("kiedy"))
+    subject = models.CharField(_("czego dotyczy"), max_length=200)
+    reason = models.CharField(_("powód"), max_length=500, blank=True)
+    data = models.JSONField(_("szczegóły"), default=dict)
+
+    class Meta:
+        verbose_name = _("wpis dziennika katalogu")
+        verbose_name_plural = _("dziennik katalogu (scalenia, RODO)")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"

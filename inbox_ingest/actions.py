@@ -30,6 +30,7 @@ from helpdesk import access, outbox
 from inbox_ingest import parsing, threading
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tickets import actions as ticket_actions
+from tickets import notices
 from tickets.models import Channel, Entry, Queue, Ticket
 
 log = logging.getLogger(__name__)
@@ -237,10 +238,17 @@ def _ingest(row: RawMessage, *, force_new: bool = False) -> None:
     queue = row.mailbox.queue if row.mailbox_id else ticket_actions.default_queue()
     attachments, notes = _attachments(parsed)
     row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
+    staff_reply = (
+        None
+        if (parsed.is_bounce or parsed.auto_reply)
+        else notices.staff_reply_target(parsed.thread_ids, parsed.from_email)
+    )
     if parsed.is_bounce:
         _bounce(row, parsed, attachments)
     elif parsed.auto_reply:
         _automatic(row, parsed, attachments)
+    elif staff_reply is not None:
+        _staff_reply(row, parsed, attachments, *staff_reply)
     else:
         _person(row, parsed, attachments, queue, notes, force_new=force_new)
     if row.oversized and not row.reason:
@@ -306,7 +314,9 @@ def _person(row, parsed, attachments, queue: Queue, notes, *, force_new: bool) -
         actor=None,
         channel=Channel.EMAIL,
         subject=parsed.subject or _("(bez tematu)"),
-        queue=queue,
+        queue=None,  # the routing rules decide (tickets.rules); the mailbox's queue when none does
+        fallback_queue=queue,
+        mailbox=row.mailbox.email_address if row.mailbox_id else "",  # routing rules name a mailbox by address
         requester_name=parsed.from_name,
         requester_email=_valid_email(parsed.from_email),
         message_id=parsed.message_id,
@@ -323,6 +333,18 @@ def _person(row, parsed, attachments, queue: Queue, notes, *, force_new: bool) -
             "reference": thread.related.reference
         }
     acknowledge(ticket, parsed, row.mailbox)
+
+
+def _staff_reply(row, parsed, attachments, ticket: Ticket, staff) -> None:
+    """A regional administrator answered a notice from their own mailbox: post it as theirs (tickets.notices)."""
+    text = parsed.visible_text or parsed.text
+    entry = ticket_actions.post_staff_email_reply(ticket=ticket, staff=staff, text=text, attachments=attachments)
+    row.ticket, row.outcome = ticket, RawMessage.Outcome.APPENDED
+    row.reason = (
+        _("Notatka wewnętrzna od %(who)s (odpowiedź na powiadomienie).")
+        if entry.kind == Entry.Kind.NOTE
+        else _("Odpowiedź %(who)s wysłana do zgłaszającego (odpowiedź na powiadomienie).")
+    ) % {"who": staff}
 
 
 def _automatic(row, parsed, attachments) -> None:

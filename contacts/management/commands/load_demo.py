@@ -15,6 +15,7 @@ from collections import Counter
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +24,17 @@ from phonenumbers import PhoneNumberFormat, format_number, parse
 from contacts import demo_data as demo
 from contacts.demo_data import DemoTicket
 from contacts.identifiers import normalize_phone
-from contacts.models import Person, PersonEmail, PersonPhone, RegionalOffice, ReportingUnit, UnitMembership, Voivodeship
+from contacts.models import (
+    Person,
+    PersonEmail,
+    PersonPhone,
+    RegionalOffice,
+    ReportingUnit,
+    Submission,
+    UnitMembership,
+    Voivodeship,
+)
+from contacts.submissions import CREATED, StatusBatch
 from helpdesk import access
 from helpdesk.models import BusinessCalendar, CalendarClosure, Role, User
 from tickets import actions
@@ -72,6 +83,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 rows = [self.load_offices(), *self.load_units_and_people(), self.load_staff(), self.load_closures()]
+                rows.append(self.load_submissions())
             rows.append(self.load_tickets())  # one transaction per ticket: replies are mailed after each commit
         finally:
             task_log.setLevel(level)
@@ -81,6 +93,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {label}: {total} (nowe: {created})")
             self.stdout.write(f"Gotowe w {time.monotonic() - started:.1f} s.\n\n")
         self.print_logins()
+        call_command("load_kb", stdout=self.stdout)  # the knowledge base's starter articles (knowledge_base/)
 
     # --- contacts ----------------------------------------------------------------------------------------
 
@@ -143,6 +156,24 @@ class Command(BaseCommand):
             ("osoby kontaktowe", len(people), len(fresh)),
             ("powiązania osób z jednostkami", len(memberships), UnitMembership.objects.count() - before),
         ]
+
+    def load_submissions(self):
+        """Submission statuses of the demo units (three reporting years), recorded like any feed: idempotent."""
+        batch = StatusBatch(source=Submission.Source.DEMO)
+        today = timezone.localdate()
+        specs, _people = demo.generate()
+        rows = [
+            (n, {"regon": spec.regon, "form": form, "year": year, "status": status, "changed_at": changed_at})
+            for spec in specs
+            for n, (form, year, status, changed_at) in enumerate(
+                demo.submission_plan(
+                    spec.regon, spec.kind, first_year=today.year - 2, latest=(today - dt.timedelta(days=1)).isoformat()
+                )
+            )
+        ]
+        outcome = batch.apply((f"{key}-{index}", values) for index, (key, values) in enumerate(rows))
+        counts = outcome.count()
+        return "statusy sprawozdań", len(rows), counts[CREATED]
 
     # --- staff and calendar ------------------------------------------------------------------------------
 

@@ -1,0 +1,149 @@
+"""The write paths of contacts that people trigger: a status change by a regional administrator, reminders.
+
+Each action is atomic, keyword-only, takes the acting user, checks scope through helpdesk.access, validates
+with Polish messages, logs (submission history, Reminder rows) and sends e-mail only through helpdesk.outbox.
+Bulk feeds (file import, the statistics system's API) go through contacts.submissions and contacts.imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts import identifiers, selectors, submissions
+from contacts.models import FormDeadline, Reminder, ReportingUnit, StatisticalForm, Submission
+from helpdesk import access, outbox, ratelimit
+from helpdesk.models import Role
+
+
+def can_manage_submissions(user) -> bool:
+    """Regional administrators (for their voivodeships) and system administrators set statuses and remind."""
+    return access.is_staff_member(user) and (user.role in (Role.REGIONAL_ADMIN, Role.ADMIN) or user.is_superuser)
+
+
+def _check_manager(actor) -> None:
+    access.require(
+        can_manage_submissions(actor), _("Statusy sprawozdań zmieniają i przypomnienia wysyłają administratorzy.")
+    )
+
+
+@transaction.atomic
+def set_submission_status(*, actor, regon: str, form: str, year: int | str, status: str, note: str = "") -> str:
+    """Set the status of one report of a unit of the actor's voivodeship; returns created/updated/unchanged."""
+    _check_manager(actor)
+    try:
+        regon = identifiers.normalize_regon(regon)
+    except ValidationError as exc:
+        raise ValidationError({"regon": exc.messages}) from None
+    unit = ReportingUnit.objects.select_related("voivodeship").filter(regon=regon).first()
+    if unit is None:
+        raise ValidationError({"regon": _("W katalogu nie ma jednostki o REGON %(regon)s.") % {"regon": regon}})
+    if not access.voivodeship_scope(actor).allows(unit.voivodeship_id):
+        raise ValidationError(
+            {
+                "regon": _(
+                    "Jednostka o REGON %(regon)s należy do województwa %(name)s: możesz zmieniać tylko "
+                    "sprawozdania jednostek swojego województwa."
+                )
+                % {"regon": regon, "name": unit.voivodeship.name}
+            }
+        )
+    note = " ".join((note or "").split())
+    batch = submissions.StatusBatch(source=Submission.Source.STAFF, actor=actor)
+    values = {"regon": regon, "form": form, "year": year, "status": status, "changed_at": batch.now, "note": note}
+    outcome = batch.apply([(0, values)])
+    if outcome.results[0] == submissions.REJECTED:
+        raise ValidationError(outcome.errors[0])
+    return outcome.results[0]
+
+
+@dataclass
+class ReminderReport:
+    sent: list[int] = field(default_factory=list)  # unit ids
+    no_email: list[int] = field(default_factory=list)
+    recently_reminded: list[int] = field(default_factory=list)
+    not_pending: int = 0  # submitted meanwhile, or out of the actor's scope
+    rate_limited: int = 0
+
+
+@transaction.atomic
+def send_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[int]) -> ReminderReport:
+    """E-mail each chosen unit that has not submitted `form` for `year` (through the outbox), logged per unit.
+
+    A unit is reminded about the same report at most once per REMINDER_INTERVAL_DAYS, and one person sends at
+    most REMINDERS_PER_HOUR reminders an hour (the rest are reported as not sent).
+    """
+    _check_manager(actor)
+    report = ReminderReport()
+    wanted = set(unit_ids)
+    pending = list(selectors.not_submitted(actor, form=form, year=year).filter(unit_id__in=wanted))
+    report.not_pending = len(wanted) - len(pending)
+    since = timezone.now() - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
+    recent = set(
+        Reminder.objects.filter(form=form, year=year, unit_id__in=wanted, sent_at__gte=since).values_list(
+            "unit_id", flat=True
+        )
+    )
+    emails = selectors.unit_emails([submission.unit_id for submission in pending])
+    deadline = FormDeadline.objects.filter(form=form, year=year).first()
+    offices = {office.voivodeship_id: office for office in selectors.current_offices()}
+    now = timezone.now()
+    for submission in pending:
+        unit = submission.unit
+        if unit.pk in recent:
+            report.recently_reminded.append(unit.pk)
+            continue
+        recipients = emails.get(unit.pk, [])
+        if not recipients:
+            report.no_email.append(unit.pk)
+            continue
+        if not ratelimit.allow("reminders", str(actor.pk), limit=settings.REMINDERS_PER_HOUR, window_seconds=3600):
+            report.rate_limited += 1
+            continue
+        message = outbox.enqueue_email(
+            to=recipients,
+            subject=_("Przypomnienie: sprawozdanie %(form)s za %(year)s r.") % {"form": form.code, "year": year},
+            body=_reminder_body(submission, form, year, deadline, offices.get(unit.voivodeship_id)),
+            headers={"X-Helpdesk-Reminder": f"{form.code}/{year}/{unit.regon}"},
+        )
+        Reminder.objects.create(
+            unit=unit, form=form, year=year, sent_by=actor, sent_at=now, recipients=recipients, outbox_message=message
+        )
+        report.sent.append(unit.pk)
+    return report
+
+
+def _reminder_body(submission: Submission, form: StatisticalForm, year: int, deadline, office) -> str:
+    unit = submission.unit
+    link = f"{settings.SITE_URL}/status/?" + urlencode({"regon": unit.regon, "year": year, "form": form.code})
+    lines = [
+        _("Dzień dobry,"),
+        "",
+        _(
+            "według danych systemu statystycznego sprawozdanie %(form)s (%(title)s) za %(year)s r. jednostki "
+            "%(unit)s (REGON %(regon)s) nie zostało jeszcze złożone. Obecny status: %(status)s."
+        )
+        % {
+            "form": form.code,
+            "title": form.title,
+            "year": year,
+            "unit": unit.name,
+            "regon": unit.regon,
+            "status": submission.status.name,
+        },
+    ]
+    if deadline:
+        lines.append(_("Termin złożenia: %(date)s.") % {"date": deadline.deadline.strftime("%d.%m.%Y")})
+    lines += ["", submission.status.next_step, "", _("Aktualny status sprawdzisz tutaj: %(link)s") % {"link": link}]
+    if office:
+        lines += ["", _("Administrator wojewódzki:"), office.name]
+        lines += [value for value in (office.department, office.email, office.phone, office.address) if value]
+    lines += ["", _("Jeśli sprawozdanie zostało już złożone, prosimy zignorować tę wiadomość."), "", _("Pomoc SSOZ")]
+    return "\n".join(lines)

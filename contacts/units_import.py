@@ -1,0 +1,258 @@
+"""Importing reporting units (an extract like the national register's): validation per row, upsert by REGON or
+RPWDL register number, contact people by e-mail or phone. Called by contacts.imports.import_units inside one
+transaction, in batches: memory and queries per batch stay constant whatever the file's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts import bulk, identifiers, tabular
+from contacts.models import (
+    Person,
+    PersonEmail,
+    PersonPhone,
+    ReportingUnit,
+    UnitKind,
+    UnitMembership,
+    Voivodeship,
+)
+
+COLUMNS = {
+    "regon": ("nr regon", "numer regon"),
+    "nip": ("nr nip", "numer nip"),
+    "rpwdl": ("numer ksiegi", "nr ksiegi", "numer ksiegi rejestrowej", "ksiega rejestrowa", "kod resortowy i"),
+    "name": ("nazwa", "nazwa jednostki", "nazwa podmiotu"),
+    "kind": ("rodzaj", "typ", "forma", "rodzaj podmiotu"),
+    "teryt": ("kod teryt", "teryt gminy", "kod terytorialny"),
+    "voivodeship": ("wojewodztwo", "woj"),
+    "address": ("adres", "adres siedziby", "ulica"),
+    "email": ("e-mail", "adres e-mail", "mail", "poczta"),
+    "phone": ("telefon", "tel", "nr telefonu"),
+    "person": ("osoba", "osoba kontaktowa", "imie i nazwisko"),
+    "role": ("funkcja", "stanowisko"),
+}
+REQUIRED = ("name",)
+ONE_OF = (("regon", "rpwdl"), ("teryt", "voivodeship"))
+UNIT_FIELDS = ("name", "nip", "rpwdl", "kind", "voivodeship_id", "teryt", "address")
+KIND_WORDS = [  # (word in the register's description, kind); the first match wins
+    ("szpital", UnitKind.HOSPITAL),
+    ("hospital", UnitKind.HOSPITAL),
+    ("indywidualn", UnitKind.INDIVIDUAL_PRACTICE),
+    ("individual", UnitKind.INDIVIDUAL_PRACTICE),
+    ("grupow", UnitKind.GROUP_PRACTICE),
+    ("group", UnitKind.GROUP_PRACTICE),
+    ("ambulator", UnitKind.OUTPATIENT),
+    ("przychodn", UnitKind.OUTPATIENT),
+    ("outpatient", UnitKind.OUTPATIENT),
+    ("podmiot", UnitKind.OUTPATIENT),
+]
+
+
+@dataclass
+class UnitRow:
+    line: int
+    key: str  # "regon:…" or "rpwdl:…"
+    regon: str | None
+    values: dict
+    email: str
+    phone: str
+    person: str
+    role: str
+
+
+def _kind(value: str) -> str:
+    text = tabular.header_key(value)
+    if not text:
+        return UnitKind.OUTPATIENT
+    if value in UnitKind.values:
+        return value
+    for word, kind in KIND_WORDS:
+        if word in text:
+            return kind
+    return UnitKind.OTHER
+
+
+class UnitBatch:
+    def __init__(self):
+        self.codes = set(Voivodeship.objects.values_list("code", flat=True))
+        self.by_name = {tabular.header_key(v.name): v.code for v in Voivodeship.objects.all()}
+        self.seen: dict[str, int] = {}  # key → line where it first appeared (duplicate rows in one file)
+        self.now = timezone.now()
+
+    def _voivodeship(self, teryt: str, name: str) -> tuple[str, str]:
+        digits = "".join(ch for ch in teryt if ch.isdigit())
+        if digits:
+            if len(digits) in (1, 3, 5, 6):  # a spreadsheet dropped the leading zero of "02…"
+                digits = "0" + digits
+            return digits[:2], digits if len(digits) == 7 else ""
+        key = tabular.header_key(name or teryt).removeprefix("wojewodztwo").removeprefix("woj")
+        return self.by_name.get(key, ""), ""
+
+    def check(self, line: int, raw: dict) -> tuple[UnitRow | None, dict[str, list[str]]]:
+        errors: dict[str, list[str]] = {}
+        text = {key: str(value).strip() if value is not None else "" for key, value in raw.items()}
+        regon = rpwdl = nip = None
+        if text.get("regon") or isinstance(raw.get("regon"), int | float):
+            try:
+                regon = identifiers.normalize_regon(identifiers.spreadsheet_regon(raw.get("regon")))
+            except ValidationError as exc:
+                errors["regon"] = exc.messages
+        if text.get("rpwdl"):
+            try:
+                rpwdl = identifiers.normalize_rpwdl(text["rpwdl"].removesuffix(".0"))
+            except ValidationError as exc:
+                errors["rpwdl"] = exc.messages
+        if text.get("nip"):
+            try:
+                nip = identifiers.normalize_nip(text["nip"].removesuffix(".0"))
+            except ValidationError as exc:
+                errors["nip"] = exc.messages
+        if not regon and not rpwdl and "regon" not in errors and "rpwdl" not in errors:
+            errors["regon"] = [_("Podaj REGON albo numer księgi RPWDL.")]
+        name = " ".join(text.get("name", "").split())
+        if not name:
+            errors["name"] = [_("Brak nazwy jednostki.")]
+        code, teryt = self._voivodeship(text.get("teryt", "").removesuffix(".0"), text.get("voivodeship", ""))
+        if code not in self.codes:
+            errors["voivodeship"] = [
+                _("Nie rozpoznano województwa (TERYT „%(teryt)s”, województwo „%(name)s”).")
+                % {"teryt": text.get("teryt", ""), "name": text.get("voivodeship", "")}
+            ]
+        email = text.get("email", "").lower()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = [_("Nieprawidłowy adres e-mail: %(value)s.") % {"value": email[:100]}]
+        phone = ""
+        if text.get("phone"):
+            try:
+                phone = identifiers.normalize_phone(text["phone"].removesuffix(".0"))
+            except ValidationError as exc:
+                errors["phone"] = exc.messages
+        if errors:
+            return None, errors
+        key = f"regon:{regon}" if regon else f"rpwdl:{rpwdl}"
+        if key in self.seen:
+            return None, {
+                "__all__": [
+                    _("Ta sama jednostka co w wierszu %(line)s (%(key)s): pominięto powtórzenie.")
+                    % {"line": self.seen[key], "key": key.replace(":", " ").upper()}
+                ]
+            }
+        self.seen[key] = line
+        values = {
+            "name": name[:500],
+            "nip": nip or "",
+            "rpwdl": rpwdl or "",
+            "kind": _kind(text.get("kind", "")),
+            "voivodeship_id": code,
+            "teryt": teryt,
+            "address": " ".join(text.get("address", "").split())[:500],
+        }
+        return UnitRow(line, key, regon, values, email, phone, text.get("person", "")[:200], text.get("role", "")), {}
+
+    def write(self, rows: list[UnitRow]) -> dict[str, int]:
+        """Upsert one batch of valid rows; returns counts of created / updated / unchanged units."""
+        regons = [row.regon for row in rows if row.regon]
+        rpwdls = [row.values["rpwdl"] for row in rows if not row.regon]
+        existing: dict[str, int] = {}
+        changed = []
+        current = {}
+        found = list(ReportingUnit.objects.filter(regon__in=regons).only("pk", "regon", *UNIT_FIELDS))
+        if rpwdls:  # a separate query: an OR with the REGON condition would not use the indexes
+            found += ReportingUnit.objects.filter(regon__isnull=True, rpwdl__in=rpwdls).only(
+                "pk", "regon", *UNIT_FIELDS
+            )
+        for unit in found:
+            key = f"regon:{unit.regon}" if unit.regon else f"rpwdl:{unit.rpwdl}"
+            existing[key], current[key] = unit.pk, unit
+        new_rows, counts = [], {"created": 0, "updated": 0, "unchanged": 0}
+        for row in rows:
+            unit = current.get(row.key)
+            if unit is None:
+                new_rows.append(row)
+            elif any(getattr(unit, field) != value for field, value in row.values.items() if value != ""):
+                for field, value in row.values.items():
+                    if value != "":  # an empty cell does not erase what is known
+                        setattr(unit, field, value)
+                unit.updated_at = self.now
+                changed.append(unit)
+            else:
+                counts["unchanged"] += 1
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        ids = _insert(
+            ReportingUnit,
+            ["regon", *UNIT_FIELDS, "email_domain", "is_active", "created_at", "updated_at"],
+            [[row.regon, *(row.values[f] for f in UNIT_FIELDS), "", True, now, now] for row in new_rows],
+            returning=True,
+        )
+        existing.update({row.key: pk for row, pk in zip(new_rows, ids, strict=True)})
+        ReportingUnit.objects.bulk_update(changed, [*UNIT_FIELDS, "updated_at"], batch_size=1000)
+        counts["created"], counts["updated"] = len(new_rows), len(changed)
+        self._people([(row, existing[row.key]) for row in rows if row.email or row.phone])
+        return counts
+
+    def _people(self, pairs: list[tuple[UnitRow, int]]) -> None:
+        """Find each row's contact person by e-mail or phone, or create one; link them to the unit."""
+        if not pairs:
+            return
+        emails = [r.email for r, _u in pairs if r.email]  # lower-case already; the unique index is on lower(email)
+        by_email = dict(
+            PersonEmail.objects.annotate(key=Lower("email")).filter(key__in=emails).values_list("key", "person_id")
+        )
+        by_phone = dict(
+            PersonPhone.objects.filter(number__in=[r.phone for r, _u in pairs if r.phone]).values_list(
+                "number", "person_id"
+            )
+        )
+        fresh: list[UnitRow] = []
+        for row, _unit_id in pairs:
+            known = (by_email.get(row.email) if row.email else None) or (by_phone.get(row.phone) if row.phone else None)
+            if known is None:
+                fresh.append(row)
+                marker = ("new", len(fresh) - 1)
+                if row.email:
+                    by_email[row.email] = marker
+                if row.phone:
+                    by_phone[row.phone] = marker
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        default_name = _("(kontakt jednostki)")
+        ids = _insert(
+            Person,
+            ["name", "notes", "created_at"],
+            [[r.person or default_name, "", now] for r in fresh],
+            returning=True,
+        )
+
+        def person_of(row: UnitRow) -> int:
+            known = (by_email.get(row.email) if row.email else None) or by_phone.get(row.phone)
+            return ids[known[1]] if isinstance(known, tuple) else known
+
+        _insert(PersonEmail, ["person_id", "email"], [[ids[n], r.email] for n, r in enumerate(fresh) if r.email])
+        _insert(PersonPhone, ["person_id", "number"], [[ids[n], r.phone] for n, r in enumerate(fresh) if r.phone])
+        _insert(
+            UnitMembership,
+            ["person_id", "unit_id", "role"],
+            [[person_of(row), unit_id, row.role[:200]] for row, unit_id in pairs],
+            ignore_conflicts=True,
+        )
+
+
+def _insert(model, columns: list[str], rows: list[list], *, returning: bool = False, ignore_conflicts=False) -> list:
+    found = bulk.insert(
+        model,
+        columns,
+        rows,
+        tail="ON CONFLICT DO NOTHING" if ignore_conflicts else "",
+        returning="id" if returning else "",
+    )
+    return [pk for (pk,) in found]

@@ -1,0 +1,272 @@
+"""Pages of contacts: thin adapters over contacts.lookup, contacts.selectors and contacts.actions.
+
+Public (no login): the submission-status lookup (/status/) and the regional administrators' contacts
+(/administratorzy/). Staff: a unit's reports with the status-change form, and "who has not submitted form X"
+with CSV/XLSX export and reminders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contacts import actions, lookup, selectors
+from contacts.models import StatisticalForm, SubmissionStatus, Voivodeship
+from helpdesk import access, ratelimit
+
+
+def staff_required(view):
+    """Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login."""
+
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        scope = access.voivodeship_scope(request.user)
+        if not access.is_staff_member(request.user) or not (scope.is_everything or scope.codes):
+            raise PermissionDenied(_("Brak dostępu."))
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+# --- public -----------------------------------------------------------------------------------------------
+
+
+def lookup_allowed(request: HttpRequest) -> bool:
+    """One look-up counted against the client's address (malformed ones too, so guessing costs the same)."""
+    return ratelimit.allow(
+        "lookup",
+        ratelimit.client_address(request),
+        limit=settings.LOOKUP_RATE_LIMIT,
+        window_seconds=settings.LOOKUP_RATE_WINDOW_SECONDS,
+    )
+
+
+def rate_limit_message() -> str:
+    return _(
+        "Za dużo zapytań z tego adresu w krótkim czasie. Odczekaj %(seconds)s s i spróbuj ponownie; "
+        "jeśli sprawdzasz wiele jednostek, skontaktuj się z administratorem wojewódzkim."
+    ) % {"seconds": settings.LOOKUP_RATE_WINDOW_SECONDS}
+
+
+def status_lookup(request: HttpRequest) -> HttpResponse:
+    context = {
+        "years": lookup.year_choices(),
+        "forms": selectors.forms_for_filter(),
+        "regon": request.GET.get("regon", "")[:40],
+        "year": request.GET.get("year") or str(lookup.default_year()),
+        "form": request.GET.get("form", "")[:20],
+    }
+    status = 200
+    if "regon" in request.GET:
+        if not lookup_allowed(request):
+            context["limited"] = rate_limit_message()
+            response = render(request, "contacts/status.html", context, status=429)
+            response["Retry-After"] = str(settings.LOOKUP_RATE_WINDOW_SECONDS)
+            return response
+        try:
+            context["result"] = lookup.lookup(context["regon"], context["year"], context["form"])
+        except ValidationError as exc:
+            context["errors"] = exc.message_dict
+            status = 400
+    return render(request, "contacts/status.html", context, status=status)
+
+
+def administrators(request: HttpRequest) -> HttpResponse:
+    return render(request, "contacts/administrators.html", {"offices": selectors.current_offices()})
+
+
+# --- staff ------------------------------------------------------------------------------------------------
+
+
+@staff_required
+def unit_reports(request: HttpRequest, regon: str) -> HttpResponse:
+    unit = selectors.unit_by_regon_for_user(request.user, regon)
+    context = {
+        "unit": unit,
+        "reports": selectors.unit_submissions(unit, years=4),
+        "can_manage": actions.can_manage_submissions(request.user),
+        "forms": selectors.forms_for_filter(),
+        "statuses": SubmissionStatus.objects.all(),
+        "years": lookup.year_choices(),
+        "default_year": lookup.default_year(),
+    }
+    return render(request, "contacts/unit_reports.html", context)
+
+
+@require_POST
+@staff_required
+def set_status(request: HttpRequest) -> HttpResponse:
+    regon = request.POST.get("regon", "")
+    try:
+        result = actions.set_submission_status(
+            actor=request.user,
+            regon=regon,
+            form=request.POST.get("form", ""),
+            year=request.POST.get("year", ""),
+            status=request.POST.get("status", ""),
+            note=request.POST.get("note", "")[:500],
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        for text in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+            messages.error(request, text)
+        return redirect(request.POST.get("back") or reverse("contacts:missing"))
+    if result == "unchanged":
+        messages.info(request, _("Status był już taki sam: nic nie zmieniono."))
+    else:
+        messages.success(request, _("Zapisano status sprawozdania."))
+    unit_url = reverse("contacts:unit", args=[regon.replace(" ", "").replace("-", "")])
+    return redirect(unit_url if result != "unchanged" or not request.POST.get("back") else request.POST["back"])
+
+
+def _missing_query(request: HttpRequest, user):
+    """The not-submitted list's filters from the query string: (form, year, voivodeship, errors)."""
+    forms = {form.code: form for form in selectors.forms_for_filter()}
+    form = forms.get(request.GET.get("form") or "MZ-88") or next(iter(forms.values()), None)
+    year_text = request.GET.get("year") or str(lookup.default_year())
+    year = int(year_text) if year_text.isdigit() else lookup.default_year()
+    scope = access.voivodeship_scope(user)
+    voivodeships = (
+        Voivodeship.objects.all() if scope.is_everything else Voivodeship.objects.filter(code__in=scope.codes)
+    )
+    voivodeship = request.GET.get("voivodeship", "")
+    if voivodeship and not voivodeships.filter(code=voivodeship).exists():
+        raise access.not_found()
+    return form, year, voivodeship, voivodeships
+
+
+@staff_required
+def missing(request: HttpRequest) -> HttpResponse:
+    """Which units (of my voivodeships) have not submitted form X for year Y yet."""
+    form, year, voivodeship, voivodeships = _missing_query(request, request.user)
+    reports = selectors.not_submitted(request.user, form=form, year=year, voivodeship=voivodeship) if form else None
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx") and reports is not None:
+        return _export(reports, form, year, export)
+    rows = selectors.with_reminder_flag(reports, form=form, year=year) if reports is not None else []
+    context = {
+        "form": form,
+        "year": year,
+        "voivodeship": voivodeship,
+        "forms": selectors.forms_for_filter(),
+        "years": lookup.year_choices(),
+        "voivodeships": voivodeships,
+        "reports": rows[:1000] if rows != [] else [],
+        "total": reports.count() if reports is not None else 0,
+        "can_manage": actions.can_manage_submissions(request.user),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "contacts/missing.html", context)
+
+
+EXPORT_HEADER = ["REGON", "nazwa", "województwo", "status", "data zmiany", "e-mail"]
+
+
+def _export_rows(reports, form, year):
+    yield EXPORT_HEADER
+    chunk = []
+
+    def flush(items):
+        emails = selectors.unit_emails([item.unit_id for item in items])
+        for item in items:
+            changed = timezone.localtime(item.changed_at).strftime("%Y-%m-%d %H:%M")
+            yield [
+                item.unit.regon,
+                item.unit.name,
+                item.unit.voivodeship.name,
+                item.status.name,
+                changed,
+                ", ".join(emails.get(item.unit_id, [])),
+            ]
+
+    for item in reports.iterator(chunk_size=2000):
+        chunk.append(item)
+        if len(chunk) == 2000:
+            yield from flush(chunk)
+            chunk = []
+    yield from flush(chunk)
+
+
+def _export(reports, form: StatisticalForm, year: int, kind: str) -> HttpResponse:
+    filename = f"niezlozone-{form.code}-{year}.{kind}"
+    if kind == "csv":
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo(), delimiter=";")
+        body = (writer.writerow(row) for row in _export_rows(reports, form, year))
+        # the byte-order mark makes Excel read the Polish letters as UTF-8
+        response = StreamingHttpResponse(_chain("\ufeff", body), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(f"{form.code} {year}")
+        for row in _export_rows(reports, form, year):
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _chain(first: str, rest):
+    yield first
+    yield from rest
+
+
+@require_POST
+@staff_required
+def remind(request: HttpRequest) -> HttpResponse:
+    form = StatisticalForm.objects.filter(code=request.POST.get("form", "")).first()
+    year = request.POST.get("year", "")
+    back = reverse("contacts:missing") + "?" + request.POST.get("query", "")
+    if form is None or not year.isdigit():
+        messages.error(request, _("Wybierz formularz i rok."))
+        return redirect(back)
+    unit_ids = [int(value) for value in request.POST.getlist("unit") if value.isdigit()]
+    if not unit_ids:
+        messages.error(request, _("Zaznacz jednostki, do których wysłać przypomnienie."))
+        return redirect(back)
+    try:
+        report = actions.send_reminders(actor=request.user, form=form, year=int(year), unit_ids=unit_ids)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(request, _("Wysłano przypomnień: %(n)s.") % {"n": len(report.sent)})
+    if report.no_email:
+        messages.warning(request, _("Bez adresu e-mail (nie wysłano): %(n)s.") % {"n": len(report.no_email)})
+    if report.recently_reminded:
+        messages.warning(
+            request,
+            _("Pominięto, bo przypomnienie wysłano w ciągu ostatnich %(days)s dni: %(n)s.")
+            % {"n": len(report.recently_reminded), "days": settings.REMINDER_INTERVAL_DAYS},
+        )
+    if report.rate_limited:
+        messages.warning(
+            request,
+            _("Limit %(limit)s przypomnień na godzinę: nie wysłano %(n)s, spróbuj za godzinę.")
+            % {"limit": settings.REMINDERS_PER_HOUR, "n": report.rate_limited},
+        )
+    if report.not_pending:
+        messages.warning(
+            request, _("Pominięto jednostki, które już złożyły sprawozdanie: %(n)s.") % {"n": report.not_pending}
+        )
+    return redirect(back)

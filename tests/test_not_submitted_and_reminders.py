@@ -1,0 +1,120 @@
+"""A regional administrator lists the units of their voivodeship that have not submitted form X, exports the list
+(CSV, XLSX) and e-mails them a reminder through the outbox: logged per unit, not twice in a week, rate-limited."""
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from openpyxl import load_workbook
+
+from contacts import actions
+from contacts.models import Reminder, StatisticalForm
+from helpdesk.models import OutboxMessage
+from tests.submission_data import office, report, unit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def reports(db):
+    office("14")
+    late = unit(5001, "14", name="Przychodnia Spóźniona", email="rejestracja@spozniona.example.pl")
+    draft = unit(5002, "14", name="Przychodnia Robocza", email="biuro@robocza.example.pl")
+    done = unit(5003, "14", name="Przychodnia Wzorowa", email="biuro@wzorowa.example.pl")
+    other = unit(5004, "24", name="Przychodnia Śląska", email="biuro@slaska.example.pl")
+    report(late, "MZ-88", 2025, "after_deadline")
+    report(draft, "MZ-88", 2025, "draft")
+    report(done, "MZ-88", 2025, "accepted")
+    report(other, "MZ-88", 2025, "assigned")
+    return late, draft, done, other
+
+
+def test_bob_sees_only_the_units_of_his_voivodeship_that_have_not_submitted(client, bob, reports):
+    client.force_login(bob)
+    page = client.get("/sprawozdania/", {"form": "MZ-88", "year": "2025"}).content.decode()
+    assert "Przychodnia Spóźniona" in page and "Przychodnia Robocza" in page
+    assert "Przychodnia Wzorowa" not in page and "Przychodnia Śląska" not in page
+
+
+def test_celina_does_not_see_mazowieckie_even_when_she_asks_for_it(client, celina, reports):
+    client.force_login(celina)
+    page = client.get("/sprawozdania/", {"form": "MZ-88", "year": "2025"}).content.decode()
+    assert "Przychodnia Śląska" in page and "Przychodnia Spóźniona" not in page
+    assert client.get("/sprawozdania/", {"form": "MZ-88", "year": "2025", "voivodeship": "14"}).status_code == 404
+
+
+def test_the_csv_and_xlsx_exports_list_the_same_units(client, bob, reports):
+    client.force_login(bob)
+    response = client.get("/sprawozdania/", {"form": "MZ-88", "year": "2025", "export": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert response["Content-Disposition"] == 'attachment; filename="niezlozone-MZ-88-2025.csv"'
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("REGON;nazwa") and len(lines) == 3
+    assert "rejestracja@spozniona.example.pl" in text and "Wzorowa" not in text and "Śląska" not in text
+    xlsx = client.get("/sprawozdania/", {"form": "MZ-88", "year": "2025", "export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 3 and {row[1] for row in rows[1:]} == {"Przychodnia Spóźniona", "Przychodnia Robocza"}
+
+
+def test_reminders_go_through_the_outbox_once_per_unit_and_are_logged(bob, reports, run_on_commit):
+    late, draft, done, other = reports
+    form = StatisticalForm.objects.get(code="MZ-88")
+    ids = [late.pk, draft.pk, done.pk, other.pk]
+    result = run_on_commit(actions.send_reminders, actor=bob, form=form, year=2025, unit_ids=ids)
+    assert sorted(result.sent) == sorted([late.pk, draft.pk]) and result.not_pending == 2
+    assert {tuple(m.to) for m in mail.outbox} == {("rejestracja@spozniona.example.pl",), ("biuro@robocza.example.pl",)}
+    body = next(m.body for m in mail.outbox if m.to == ["rejestracja@spozniona.example.pl"])
+    assert "MZ-88" in body and "po terminie" in body and f"/status/?regon={late.regon}" in body
+    assert "statystyka14@uw.example.gov.pl" in body
+    assert Reminder.objects.filter(sent_by=bob).count() == 2
+    assert OutboxMessage.objects.filter(sent_at__isnull=False).count() == 2
+    again = actions.send_reminders(actor=bob, form=form, year=2025, unit_ids=ids)
+    assert again.sent == [] and sorted(again.recently_reminded) == sorted([late.pk, draft.pk])
+
+
+def test_reminders_stop_at_the_hourly_limit(bob, reports, settings):
+    late, draft, _done, _other = reports
+    settings.REMINDERS_PER_HOUR = 1
+    form = StatisticalForm.objects.get(code="MZ-88")
+    result = actions.send_reminders(actor=bob, form=form, year=2025, unit_ids=[late.pk, draft.pk])
+    assert len(result.sent) == 1 and result.rate_limited == 1
+
+
+def test_a_unit_without_an_e_mail_address_is_reported_not_reminded(bob, reports):
+    silent = unit(5005, "14", name="Bez adresu")
+    report(silent, "MZ-88", 2025, "draft")
+    form = StatisticalForm.objects.get(code="MZ-88")
+    result = actions.send_reminders(actor=bob, form=form, year=2025, unit_ids=[silent.pk])
+    assert result.no_email == [silent.pk] and not Reminder.objects.exists()
+
+
+def test_the_reminder_button_of_the_page_and_who_may_press_it(client, bob, alice, celina, reports):
+    late = reports[0]
+    client.force_login(celina)
+    client.post("/sprawozdania/przypomnienia", {"form": "MZ-88", "year": "2025", "unit": [late.pk]})
+    assert not Reminder.objects.exists()  # not her voivodeship: counted as not pending
+    client.force_login(alice)
+    response = client.post(
+        "/sprawozdania/przypomnienia", {"form": "MZ-88", "year": "2025", "unit": [late.pk]}, follow=True
+    )
+    assert "administratorzy" in response.content.decode() and not Reminder.objects.exists()
+    client.force_login(bob)
+    response = client.post(
+        "/sprawozdania/przypomnienia", {"form": "MZ-88", "year": "2025", "unit": [late.pk]}, follow=True
+    )
+    assert "Wysłano przypomnień: 1." in response.content.decode()
+    assert Reminder.objects.get().unit == late
+
+
+def test_anonymous_and_knowledge_base_editors_cannot_open_the_list(client, redaktor, reports):
+    assert client.get("/sprawozdania/").status_code == 302
+    client.force_login(redaktor)
+    assert client.get("/sprawozdania/").status_code == 403
