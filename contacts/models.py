@@ -128,6 +128,12 @@ class Person(models.Model):
         ReportingUnit, through="UnitMembership", related_name="people", verbose_name=_("jednostki")
     )
     notes = models.TextField(_("uwagi"), blank=True)
+    consent_given_at = models.DateTimeField(
+        _("zgoda na kontakt"),
+        null=True,
+        blank=True,
+        help_text=_("Kiedy osoba zgodziła się na przetwarzanie danych kontaktowych; puste = brak zgody."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
