@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, User, WorkerHeartbeat
+from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, StaffAbsence, User, WorkerHeartbeat
 
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
-        (_("Rola w pomocy SSOZ"), {"fields": ("role", "voivodeships", "signature")}),
+        (_("Rola w pomocy SSOZ"), {"fields": ("role", "voivodeships", "signature", "notice_mode")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
@@ -44,3 +44,9 @@ class OutboxAdmin(admin.ModelAdmin):
 @admin.register(WorkerHeartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "last_seen")
+
+
+@admin.register(StaffAbsence)
+class StaffAbsenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "starts_on", "ends_on", "reason")
+    list_filter = ("starts_on",)

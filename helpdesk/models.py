@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
-import holidays
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,6 +17,12 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("administrator systemu")
 
 
+class NoticeMode(models.TextChoices):
+    EACH = "each", _("e-mail o każdym zgłoszeniu")
+    DIGEST = "digest", _("zestawienie dzienne")
+    NONE = "none", _("bez powiadomień")
+
+
 class User(AbstractUser):
     """A member of staff. Reporting units are not users: they are contacts (contacts.Person)."""
 
@@ -31,6 +35,15 @@ class User(AbstractUser):
         help_text=_("Dla administratora wojewódzkiego: województwa, których zgłoszenia i jednostki widzi."),
     )
     signature = models.TextField(_("podpis"), blank=True)
+    notice_mode = models.CharField(
+        _("powiadomienia o nowych zgłoszeniach"),
+        max_length=10,
+        choices=NoticeMode.choices,
+        default=NoticeMode.EACH,
+        help_text=_(
+            "Dla administratora wojewódzkiego: e-mail o każdym skierowanym zgłoszeniu albo zestawienie dzienne."
+        ),
+    )
 
     class Meta:
         verbose_name = _("pracownik")
@@ -54,6 +67,8 @@ class BusinessCalendar(models.Model):
     holidays_country = models.CharField(
         _("święta państwowe"), max_length=2, default="PL", blank=True, help_text=_("Kod kraju; puste = bez świąt.")
     )
+    # Bumped whenever the calendar or one of its closures changes: compiled schedules are cached under it.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("kalendarz pracy")
@@ -63,6 +78,16 @@ class BusinessCalendar(models.Model):
         return self.name
 
     def clean(self) -> None:
+        from helpdesk.business_time import parse_workdays
+
+        try:
+            workdays = parse_workdays(self.workdays)
+        except ValueError:
+            raise ValidationError(
+                {"workdays": _("Dni robocze to numery 0–6 oddzielone przecinkami (0 = poniedziałek).")}
+            ) from None
+        if not self.always_open and not workdays:
+            raise ValidationError({"workdays": _("Kalendarz bez dni roboczych nie ma czasu pracy: podaj dni.")})
         if not self.always_open and self.opens_at >= self.closes_at:
             raise ValidationError({"closes_at": _("Godzina zamknięcia musi być późniejsza niż otwarcia.")})
         try:
@@ -70,25 +95,18 @@ class BusinessCalendar(models.Model):
         except (KeyError, ValueError):
             raise ValidationError({"timezone": _("Nieznana strefa czasowa.")}) from None
 
-    @cached_property
-    def _workdays(self) -> set[int]:
-        return {int(day) for day in self.workdays.split(",") if day.strip()}
+    def schedule(self):
+        """The compiled working-time schedule (helpdesk.business_time), cached per process."""
+        from helpdesk import business_time
+
+        return business_time.schedule_for(self)
 
     def is_working_day(self, day: dt.date) -> bool:
-        if self.always_open:
-            return True
-        if day.weekday() not in self._workdays:
-            return False
-        if self.holidays_country and day in holidays.country_holidays(self.holidays_country, years=day.year):
-            return False
-        return not self.closures.filter(date=day).exists()
+        return self.schedule().is_working_day(day)
 
     def is_open(self, moment: dt.datetime) -> bool:
         """Whether `moment` (an aware datetime) falls inside working hours."""
-        if self.always_open:
-            return True
-        local = moment.astimezone(ZoneInfo(self.timezone))
-        return self.is_working_day(local.date()) and self.opens_at <= local.time() < self.closes_at
+        return self.schedule().is_open(moment)
 
 
 class CalendarClosure(models.Model):
@@ -105,6 +123,27 @@ class CalendarClosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.reason}"
+
+
+class StaffAbsence(models.Model):
+    """Leave of a member of staff: no new tickets, and their open tickets return to the queue."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="absences", verbose_name=_("pracownik"))
+    starts_on = models.DateField(_("od"))
+    ends_on = models.DateField(_("do"))
+    reason = models.CharField(_("powód"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("nieobecność")
+        verbose_name_plural = _("nieobecności")
+        indexes = [models.Index(fields=["ends_on", "starts_on"], name="absence_period")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts_on}–{self.ends_on}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("Data końca nie może być wcześniejsza niż data początku.")})
 
 
 class OutboxMessage(models.Model):

@@ -26,19 +26,28 @@ MAX_BACKOFF = dt.timedelta(hours=1)
 
 
 def enqueue_email(
-    *, to: list[str], subject: str, body: str, cc: list[str] | None = None, headers: dict | None = None
+    *,
+    to: list[str],
+    subject: str,
+    body: str,
+    cc: list[str] | None = None,
+    headers: dict | None = None,
+    not_before: dt.datetime | None = None,
 ) -> OutboxMessage:
+    """`not_before` holds the message until then (e.g. a notice written at night waits for working hours)."""
     payload = {"to": to, "cc": cc or [], "subject": subject, "body": body, "headers": headers or {}}
-    return _enqueue(OutboxMessage.Kind.EMAIL, payload)
+    return _enqueue(OutboxMessage.Kind.EMAIL, payload, not_before)
 
 
 def enqueue_push(*, groups: list[str], event: dict) -> OutboxMessage:
     return _enqueue(OutboxMessage.Kind.PUSH, {"groups": groups, "event": event})
 
 
-def _enqueue(kind: str, payload: dict) -> OutboxMessage:
-    message = OutboxMessage.objects.create(kind=kind, payload=payload, next_attempt_at=timezone.now())
-    transaction.on_commit(lambda: hand_over(message.pk))
+def _enqueue(kind: str, payload: dict, not_before: dt.datetime | None = None) -> OutboxMessage:
+    now = timezone.now()
+    message = OutboxMessage.objects.create(kind=kind, payload=payload, next_attempt_at=max(not_before or now, now))
+    if message.next_attempt_at <= now:  # a held message is delivered by the periodic drain when its time comes
+        transaction.on_commit(lambda: hand_over(message.pk))
     return message
 
 

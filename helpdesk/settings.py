@@ -7,6 +7,7 @@ Celery tasks run in-process. Setting DATABASE_URL and REDIS_URL turns it into th
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk.env import env_bool, env_int, env_list, env_str, env_url
@@ -171,9 +172,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # pending for the periodic drain (helpdesk.outbox).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+SLA_SCAN_SECONDS = env_int("SLA_SCAN_SECONDS", 60, minimum=5)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7, minimum=0)
+if not 0 <= DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("DIGEST_HOUR must be an hour 0-23")
 CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {"task": "helpdesk.tasks.drain_outbox", "schedule": 30.0},
     "worker-heartbeat": {"task": "helpdesk.tasks.heartbeat", "schedule": 30.0},
+    "sla-escalation": {"task": "tickets.tasks.escalate_sla", "schedule": float(SLA_SCAN_SECONDS)},
+    "tickets-of-absent-staff": {"task": "tickets.tasks.return_tickets_of_absent_staff", "schedule": 3600.0},
+    "regional-digest": {
+        "task": "tickets.tasks.send_daily_digests",
+        "schedule": crontab(hour=DIGEST_HOUR, minute=30),
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------------
@@ -239,3 +250,9 @@ LOOKUP_RATE_WINDOW_SECONDS = env_int("LOOKUP_RATE_WINDOW_SECONDS", 60, minimum=1
 SUBMISSIONS_BATCH_MAX_ITEMS = env_int("SUBMISSIONS_BATCH_MAX_ITEMS", 5000, minimum=1)
 REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=0)  # one reminder per unit and report
 REMINDERS_PER_HOUR = env_int("REMINDERS_PER_HOUR", 500, minimum=1)  # per member of staff
+# Knowledge base and public portal (knowledge_base/).
+# The private link of a web-form ticket keeps working this many days after the ticket is closed.
+KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
+# Contact-form tickets per client address and hour (spam guard), and portal searches per address and minute.
+KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
+KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)

@@ -25,3 +25,19 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405  (threads in tests must n
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrency tests then see real SQLite locking (busy timeout, WAL).
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
+# The knowledge-base search must return the same results on both databases: tests/test_kb_backends_agree.py
+# loads the same articles into a second database of the other kind. On PostgreSQL the other one is an SQLite
+# file; on SQLite it is KB_COMPARE_DATABASE_URL (a PostgreSQL server), when given.
+_kb_compare = os.environ.get("KB_COMPARE_DATABASE_URL", "")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["kb_compare"] = {  # noqa: F405
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "kb-compare.sqlite3"),  # noqa: F405
+        "TEST": {"NAME": str(VAR_DIR / "test-kb-compare.sqlite3")},  # noqa: F405
+        "OPTIONS": {"timeout": 20},
+    }
+elif _kb_compare:
+    import dj_database_url
+
+    DATABASES["kb_compare"] = dj_database_url.parse(_kb_compare, conn_max_age=0)  # noqa: F405

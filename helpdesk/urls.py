@@ -2,13 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 from rest_framework.routers import DefaultRouter
 
 from contacts import api as contacts_api
 from contacts import views as contacts_views
 from helpdesk.health import healthz
-from tickets.api import TicketViewSet
+from tickets.api import TelephonyEventView, TicketViewSet
 from tickets.views import attachment_download
 
 router = DefaultRouter()
@@ -18,18 +17,20 @@ admin.site.site_header = _("Pomoc SSOZ: administracja")
 admin.site.site_title = _("Pomoc SSOZ")
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="tickets:list", permanent=False)),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tickets/", include("tickets.urls")),
     path("attachments/<int:attachment_id>/<str:filename>", attachment_download, name="attachment"),
+    path("api/v1/telephony/events", TelephonyEventView.as_view(), name="telephony_events"),
     path("status/", contacts_views.status_lookup, name="status_lookup"),
     path("administratorzy/", contacts_views.administrators, name="administrators"),
     path("sprawozdania/", include("contacts.urls")),
     path("api/v1/submissions/lookup", contacts_api.submission_lookup, name="api_submission_lookup"),
     path("api/v1/submissions/batch", contacts_api.submission_batch, name="api_submission_batch"),
+    path("api/v1/kb/", include("knowledge_base.api_urls")),
     path("api/v1/", include(router.urls)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("knowledge_base.urls")),  # the public portal: front page, articles, forms, contact
 ]

@@ -17,7 +17,7 @@ def test_opening_a_ticket_writes_the_first_entry_and_the_event_log(open_email_ti
     assert ticket.status == Status.NEW
     entry = ticket.entries.get()
     assert entry.kind == Entry.Kind.INBOUND and entry.message_id == "<abc@przychodnia.example.pl>"
-    assert list(ticket.events.values_list("kind", flat=True)) == ["opened", "entry_added"]
+    assert list(ticket.events.values_list("kind", flat=True)) == ["opened", "identified", "entry_added"]
 
 
 def test_a_ticket_without_queue_lands_in_triage(open_email_ticket):

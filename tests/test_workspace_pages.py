@@ -53,10 +53,9 @@ def test_an_agent_replies_from_the_ticket_page_and_the_requester_gets_the_email(
 def test_an_empty_reply_is_refused_in_polish_and_nothing_is_added(client, alice, central, open_email_ticket):
     ticket = open_email_ticket(central)
     client.force_login(alice)
-    response = client.post(
-        reverse("tickets:reply", args=[ticket.reference]), {"kind": "outbound", "body_text": ""}, follow=True
-    )
-    assert "Treść: To pole jest wymagane." in response.content.decode()
+    response = client.post(reverse("tickets:reply", args=[ticket.reference]), {"kind": "outbound", "body_text": ""})
+    assert response.status_code == 400
+    assert "To pole jest wymagane." in response.content.decode()
     assert ticket.entries.count() == 1
 
 
@@ -123,3 +122,44 @@ def test_a_reply_can_carry_several_attachments(client, alice, central, open_emai
     )
     note = ticket.entries.get(kind=Entry.Kind.NOTE)
     assert sorted(note.attachments.values_list("filename", flat=True)) == ["instrukcja.pdf", "zrzut.png"]
+
+
+def test_a_reply_goes_to_the_chosen_addresses_and_a_bad_address_keeps_the_text(
+    client, alice, central, open_email_ticket, django_capture_on_commit_callbacks
+):
+    ticket = open_email_ticket(central)
+    client.force_login(alice)
+    url = reverse("tickets:reply", args=[ticket.reference])
+    response = client.post(url, {"kind": "outbound", "to": "kadry@, ala@example.pl", "body_text": "Treść odpowiedzi"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nieprawidłowy adres e-mail: kadry@" in page and "Treść odpowiedzi" in page
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url,
+            {
+                "kind": "outbound",
+                "to": "kadry@przychodnia.example.pl",
+                "cc": "szef@przychodnia.example.pl",
+                "body_text": "Treść",
+            },
+        )
+    assert mail.outbox[0].to == ["kadry@przychodnia.example.pl"] and mail.outbox[0].cc == [
+        "szef@przychodnia.example.pl"
+    ]
+
+
+def test_a_reply_to_a_requester_without_an_address_is_refused_with_the_text_kept(client, alice, central):
+    from tickets import actions as ticket_actions
+
+    ticket = ticket_actions.open_ticket(
+        actor=alice, channel="phone", subject="Telefon", body_text="Notatka z rozmowy", queue=central
+    )
+    client.force_login(alice)
+    response = client.post(
+        reverse("tickets:reply", args=[ticket.reference]), {"kind": "outbound", "body_text": "Moja odpowiedź"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Zgłaszający nie ma adresu e-mail" in page and "Moja odpowiedź" in page

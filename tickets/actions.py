@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts.identifiers import normalize_phone
+from contacts.identify import identify
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
-from tickets import events
+from helpdesk.models import NoticeMode, Role
+from tickets import assignment, events, rules, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -92,17 +96,25 @@ def _locked(ticket: Ticket) -> Ticket:
 
 
 def push_groups(ticket: Ticket) -> list[str]:
-    """Websocket groups told about a change: everyone who sees all tickets, and the ticket's voivodeship."""
-    groups = ["tickets.all"]
+    """Websocket groups told about a change: everyone who sees all tickets, the ticket's voivodeship, and the
+    pages open on this ticket (tickets.consumers)."""
+    groups = ["tickets.all", f"ticket.{ticket.pk}"]
     if ticket.queue.voivodeship_id:
         groups.append(f"tickets.v{ticket.queue.voivodeship_id}")
     return groups
 
 
-def _announce(ticket: Ticket, change: str) -> None:
+def _announce(ticket: Ticket, change: str, actor=None) -> None:
     outbox.enqueue_push(
         groups=push_groups(ticket),
-        event={"change": change, "reference": ticket.reference, "status": ticket.status, "queue": ticket.queue_id},
+        event={
+            "change": change,
+            "reference": ticket.reference,
+            "status": ticket.status,
+            "queue": ticket.queue_id,
+            "actor_id": actor.pk if actor else None,
+            "actor": str(actor) if actor else "",
+        },
     )
 
 
@@ -175,9 +187,18 @@ def open_ticket(
     cc: Sequence[str] = (),
     call_direction: str = "",
     call_duration_seconds: int | None = None,
+    call_id: str = "",
+    caller_number: str = "",
+    outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
+    mailbox: str = "",
 ) -> Ticket:
-    """Open a ticket with its first conversation entry."""
+    """Open a ticket with its first conversation entry.
+
+    Without `reporting_unit` the sender, the numbers in the text and the phone identify it (contacts.identify);
+    without `queue` the routing rules choose queue, category, priority, tags and assignee (tickets.rules), and
+    the decision is logged with the rules that made it. The queue's assignment mode and SLA clocks apply.
+    """
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
     if priority not in Priority.values:
@@ -185,11 +206,31 @@ def open_ticket(
     if entry_kind not in Entry.Kind.values:
         raise ValidationError({"entry_kind": _("Nieznany rodzaj wpisu.")})
     subject = _clean_subject(subject)
-    queue = queue or default_queue()
+    now = timezone.now()
+    found = None
+    if reporting_unit is None:
+        found = identify(sender_email=requester_email, text=f"{subject}\n{body_text}", phone=requester_phone)
+        reporting_unit, requester = found.unit, requester or found.person
+    decision = None
+    if queue is None:
+        facts = rules.Facts(
+            channel=channel,
+            mailbox=mailbox,
+            sender=requester_email,
+            unit_voivodeship=reporting_unit.voivodeship_id if reporting_unit else None,
+            category=category.slug if category else "",
+            subject=subject,
+            body=body_text,
+            moment=now,
+        )
+        decision = rules.decide(facts)
+        queue = _decided_queue(decision) or default_queue()
+        if decision.category and decision.category != facts.category:
+            category = Category.objects.filter(slug=decision.category).first() or category
+        priority = decision.priority or priority
     _check_can_work(actor, queue)
     if requester is not None and not requester_name:
         requester_name = requester.name
-    now = timezone.now()
     ticket = Ticket.objects.create(
         reference=next_reference(timezone.localdate(now).year),
         subject=subject,
@@ -204,8 +245,15 @@ def open_ticket(
         reporting_unit=reporting_unit,
         created_at=now,
         updated_at=now,
+        tags=decision.tags if decision else [],
+        identification=found.state if found else "identified",
+        unit_candidates=[unit.pk for unit in found.candidates] if found else [],
     )
     events.ticket_opened(ticket, actor)
+    if found is not None:
+        events.identified(ticket, actor, found.method, found.unit, found.candidates)
+    if decision is not None:
+        events.routed(ticket, actor, decision.steps)
     entry = _create_entry(
         ticket,
         actor,
@@ -221,12 +269,92 @@ def open_ticket(
         in_reply_to=in_reply_to,
         call_direction=call_direction,
         call_duration_seconds=call_duration_seconds,
+        call_id=call_id[:100],
+        caller_number=caller_number,
+        outside_hours=outside_hours,
         attachments=attachments,
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
-    _announce(ticket, "opened")
+    _assign_new(ticket, decision, now)
+    if decision is not None and ticket.requester_email:
+        for reply_subject, reply_body in decision.replies:
+            _send_canned_reply(ticket, entry, reply_subject, reply_body)
+    sla.sync(ticket, now)
+    _notify_regional_admins(ticket)
+    _announce(ticket, "opened", actor)
     return ticket
+
+
+def _decided_queue(decision: rules.Decision) -> Queue | None:
+    if decision.voivodeship_queue_of:
+        return Queue.objects.filter(voivodeship_id=decision.voivodeship_queue_of, is_active=True).first()
+    if decision.queue_id:
+        return Queue.objects.filter(pk=decision.queue_id, is_active=True).first()
+    return None
+
+
+def _assign_new(ticket: Ticket, decision: rules.Decision | None, now) -> None:
+    """A rule's assignee, or the queue's assignment mode; someone who cannot see the queue is skipped."""
+    from django.contrib.auth import get_user_model
+
+    assignee, reason = None, events.REASON_QUEUE_MODE
+    if decision is not None and decision.assign_to_id:
+        assignee = get_user_model().objects.filter(pk=decision.assign_to_id, is_active=True).first()
+        reason = events.REASON_ROUTING
+        visible = assignee is not None and access.voivodeship_scope(assignee).allows(ticket.queue.voivodeship_id)
+        assignee = assignee if visible and access.can_work_tickets(assignee) else None
+    if assignee is None:
+        assignee = assignment.pick_assignee(ticket.queue, now)
+    if assignee is None and decision is not None and decision.auto_assign:
+        assignee = assignment.pick_assignee_least_open(ticket.queue, now)
+    if assignee is None:
+        return
+    events.assigned(ticket, None, None, assignee, reason)
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee"])
+    assignment.remember_round_robin(ticket.queue, assignee)
+
+
+def _send_canned_reply(ticket: Ticket, entry: Entry, reply_subject: str, reply_body: str) -> None:
+    headers = {"X-Helpdesk-Ticket": ticket.reference, "Auto-Submitted": "auto-replied"}
+    if entry.message_id:
+        headers["In-Reply-To"] = headers["References"] = entry.message_id
+    subject = reply_subject or ticket.subject
+    outbox.enqueue_email(
+        to=[ticket.requester_email],
+        subject=f"[{ticket.reference}] {subject}",
+        body=reply_body.replace("{sygnatura}", ticket.reference),
+        headers=headers,
+    )
+
+
+def _notify_regional_admins(ticket: Ticket) -> None:
+    """A regional administrator who chose a notice per ticket gets one when a ticket reaches their queue."""
+    code = ticket.queue.voivodeship_id
+    if not code:
+        return
+    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH)
+    recipients = sorted({admin.email for admin in admins if admin.email})
+    if not recipients:
+        return
+    url = settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference])
+    body = "\n".join(
+        [
+            _("Nowe zgłoszenie w kolejce %(queue)s.") % {"queue": ticket.queue.name},
+            "",
+            _("Temat: %(subject)s") % {"subject": ticket.subject},
+            _("Zgłaszający: %(name)s") % {"name": ticket.requester_name or ticket.requester_email or "—"},
+            _("Jednostka: %(unit)s") % {"unit": ticket.reporting_unit or "—"},
+            url,
+        ]
+    )
+    outbox.enqueue_email(
+        to=recipients,
+        subject=f"[{ticket.reference}] {ticket.subject}",
+        body=body,
+        headers={"X-Helpdesk-Ticket": ticket.reference, "X-Helpdesk-Notice": "routed"},
+    )
 
 
 def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
@@ -257,6 +385,9 @@ def add_entry(
     in_reply_to: str = "",
     call_direction: str = "",
     call_duration_seconds: int | None = None,
+    call_id: str = "",
+    caller_number: str = "",
+    outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
 ) -> Entry:
     """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call."""
@@ -293,6 +424,9 @@ def add_entry(
         in_reply_to=in_reply_to,
         call_direction=call_direction,
         call_duration_seconds=call_duration_seconds,
+        call_id=call_id[:100],
+        caller_number=caller_number,
+        outside_hours=outside_hours,
         attachments=attachments,
         created_at=now,
     )
@@ -311,7 +445,8 @@ def add_entry(
         ticket.first_response_at = now
         changed.append("first_response_at")
     ticket.save(update_fields=changed)
-    _announce(ticket, "entry_added")
+    sla.sync(ticket, now)
+    _announce(ticket, "entry_added", actor)
     return entry
 
 
@@ -376,7 +511,8 @@ def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ti
     ticket.updated_at = now
     _set_status(ticket, actor, status, reason, changed, now)
     ticket.save(update_fields=changed)
-    _announce(ticket, "status_changed")
+    sla.sync(ticket, now)
+    _announce(ticket, "status_changed", actor)
     return ticket
 
 
@@ -391,7 +527,8 @@ def change_priority(*, actor, ticket: Ticket, priority: int, reason: str = "") -
         ticket.priority = priority
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["priority", "updated_at"])
-        _announce(ticket, "priority_changed")
+        sla.sync(ticket, ticket.updated_at)
+        _announce(ticket, "priority_changed", actor)
     return ticket
 
 
@@ -413,7 +550,12 @@ def assign(*, actor, ticket: Ticket, assignee, reason: str = "") -> Ticket:
     ticket.assignee = assignee
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=["assignee", "updated_at"])
-    _announce(ticket, "assigned")
+    _announce(ticket, "assigned", actor)
+    if assignee is not None and assignee != actor:
+        outbox.enqueue_push(
+            groups=[f"user.{assignee.pk}"],
+            event={"change": "assigned_to_you", "reference": ticket.reference, "subject": ticket.subject},
+        )
     return ticket
 
 
@@ -440,7 +582,8 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
         changed.append("assignee")
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=changed)
-    _announce(ticket, "moved")
+    sla.sync(ticket, ticket.updated_at)
+    _announce(ticket, "moved", actor)
     # the old voivodeship's live lists must drop the ticket too
     if old_queue.voivodeship_id and old_queue.voivodeship_id != queue.voivodeship_id:
         outbox.enqueue_push(
@@ -448,3 +591,183 @@ def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> T
             event={"change": "moved_away", "reference": ticket.reference},
         )
     return ticket
+
+
+class CallOutcome(models.TextChoices):
+    ANSWERED = "answered", _("wyjaśnione w trakcie rozmowy")
+    NEW_TICKET = "new", _("nowe zgłoszenie")
+    EXISTING = "existing", _("dopisz do istniejącego zgłoszenia")
+    REGION = "region", _("przekaż administratorowi wojewódzkiemu")
+    CALLBACK = "callback", _("prośba o oddzwonienie")
+
+
+@transaction.atomic
+def log_call(
+    *,
+    actor,
+    direction: str,
+    caller_number: str,
+    outcome: str,
+    notes: str = "",
+    subject: str = "",
+    duration_seconds: int | None = None,
+    reporting_unit=None,
+    requester=None,
+    requester_name: str = "",
+    category: Category | None = None,
+    ticket: Ticket | None = None,
+    call_id: str = "",
+    callback_due_at=None,
+) -> Ticket:
+    """Log a phone call an agent handled: a new ticket (resolved already if answered on the call, handed to
+    the unit's voivodeship, or waiting for a call back) or the next entry of an existing ticket."""
+    if actor is None:
+        raise ValidationError(_("Rozmowę rejestruje pracownik."))
+    if outcome not in CallOutcome.values:
+        raise ValidationError({"outcome": _("Nieznany wynik rozmowy.")})
+    if direction not in Entry.CallDirection.values:
+        raise ValidationError({"direction": _("Nieznany kierunek rozmowy.")})
+    if duration_seconds is not None and not 0 <= duration_seconds <= 24 * 3600:
+        raise ValidationError({"duration_seconds": _("Czas rozmowy musi mieścić się w 0–24 h.")})
+    number = normalize_phone(caller_number) if caller_number.strip() else ""
+    call = {
+        "call_direction": direction,
+        "call_duration_seconds": duration_seconds,
+        "call_id": call_id,
+        "caller_number": number,
+        "body_text": notes,
+    }
+    if outcome == CallOutcome.EXISTING:
+        if ticket is None:
+            raise ValidationError({"ticket": _("Wybierz zgłoszenie, do którego dopisać rozmowę.")})
+        call["outside_hours"] = not ticket.queue.calendar.is_open(timezone.now())
+        add_entry(actor=actor, ticket=ticket, kind=Entry.Kind.CALL, **call)
+        return ticket
+    if outcome == CallOutcome.REGION and reporting_unit is None:
+        raise ValidationError({"reporting_unit": _("Aby przekazać sprawę do województwa, wskaż jednostkę.")})
+    if outcome == CallOutcome.CALLBACK and callback_due_at is None:
+        raise ValidationError({"callback_due_at": _("Podaj, do kiedy oddzwonić.")})
+    queue = _queue_for_call(actor, reporting_unit if outcome == CallOutcome.REGION else None)
+    call["outside_hours"] = not queue.calendar.is_open(timezone.now())
+    ticket = open_ticket(
+        actor=actor,
+        channel=Channel.PHONE,
+        subject=subject or _("Rozmowa telefoniczna %(number)s") % {"number": number or _("(numer ukryty)")},
+        queue=queue,
+        requester=requester,
+        requester_name=requester_name,
+        requester_phone=number,
+        reporting_unit=reporting_unit,
+        category=category,
+        entry_kind=Entry.Kind.CALL,
+        **call,
+    )
+    if outcome == CallOutcome.ANSWERED:
+        ticket = change_status(actor=actor, ticket=ticket, status=Status.RESOLVED, reason=CallOutcome.ANSWERED.label)
+    elif outcome == CallOutcome.CALLBACK:
+        Ticket.objects.filter(pk=ticket.pk).update(callback_due_at=callback_due_at)
+        events.callback_requested(ticket, actor, callback_due_at)
+        ticket.callback_due_at = callback_due_at
+    else:
+        ticket = change_status(actor=actor, ticket=ticket, status=Status.OPEN)
+    return ticket
+
+
+def _queue_for_call(actor, unit) -> Queue:
+    """The voivodeship's queue when handing over; a regional administrator's own queue; else the default."""
+    if unit is not None:
+        return Queue.objects.get(voivodeship_id=unit.voivodeship_id)
+    scope = access.voivodeship_scope(actor)
+    if not scope.is_everything and scope.codes:
+        return Queue.objects.get(voivodeship_id=sorted(scope.codes)[0])
+    return Queue.objects.filter(is_active=True, kind=Queue.Kind.CENTRAL).order_by("pk").first() or default_queue()
+
+
+@transaction.atomic
+def reroute(*, actor, ticket: Ticket) -> Ticket:
+    """Run the routing rules again on the ticket's first message; log what they decided and which rule did."""
+    ticket = _locked(ticket)
+    _check_can_work(actor, ticket.queue)
+    first = ticket.entries.filter(kind=Entry.Kind.INBOUND).order_by("created_at", "id").first()
+    facts = rules.Facts(
+        channel=ticket.channel,
+        sender=ticket.requester_email,
+        unit_voivodeship=ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None,
+        category=ticket.category.slug if ticket.category_id else "",
+        subject=ticket.subject,
+        body=first.body_text if first else "",
+        moment=ticket.created_at,
+    )
+    decision = rules.decide(facts)
+    queue = _decided_queue(decision) or default_queue()
+    if actor is not None and not access.can_hand_to(actor, queue.voivodeship_id):
+        raise ValidationError(
+            _("Reguły kierują to zgłoszenie do kolejki %(queue)s, do której nie możesz go przekazać.")
+            % {"queue": queue.name}
+        )
+    now = timezone.now()
+    changed = ["updated_at"]
+    old_queue = ticket.queue
+    if queue.pk != old_queue.pk:
+        events.queue_changed(ticket, actor, old_queue, queue, events.REASON_ROUTING)
+        ticket.queue = queue
+        changed.append("queue")
+        if ticket.assignee and not access.voivodeship_scope(ticket.assignee).allows(queue.voivodeship_id):
+            events.assigned(ticket, actor, ticket.assignee, None, events.REASON_ASSIGNEE_LOST_SIGHT)
+            ticket.assignee = None
+            changed.append("assignee")
+    if decision.category and decision.category != facts.category:
+        category = Category.objects.filter(slug=decision.category).first()
+        if category is not None:
+            events.category_changed(ticket, actor, ticket.category, category, events.REASON_ROUTING)
+            ticket.category = category
+            changed.append("category")
+    if decision.priority and decision.priority != ticket.priority:
+        events.priority_changed(ticket, actor, ticket.priority, decision.priority, events.REASON_ROUTING)
+        ticket.priority = decision.priority
+        changed.append("priority")
+    tags = ticket.tags + [tag for tag in decision.tags if tag not in ticket.tags]
+    if tags != ticket.tags:
+        events.tags_changed(ticket, actor, ticket.tags, tags, events.REASON_ROUTING)
+        ticket.tags = tags
+        changed.append("tags")
+    events.routed(ticket, actor, decision.steps, rerouted=True)
+    ticket.updated_at = now
+    ticket.save(update_fields=changed)
+    sla.sync(ticket, now)
+    _announce(ticket, "moved" if "queue" in changed else "rerouted", actor)
+    if old_queue.voivodeship_id and old_queue.voivodeship_id != queue.voivodeship_id:
+        outbox.enqueue_push(
+            groups=[f"tickets.v{old_queue.voivodeship_id}"],
+            event={"change": "moved_away", "reference": ticket.reference},
+        )
+    return ticket
+
+
+@transaction.atomic
+def choose_unit(*, actor, ticket: Ticket, unit) -> Ticket:
+    """The agent picks the reporting unit (e.g. one of several candidates found by identification)."""
+    ticket = _locked(ticket)
+    _check_can_work(actor, ticket.queue)
+    if actor is not None and not access.voivodeship_scope(actor).allows(unit.voivodeship_id):
+        raise ValidationError({"unit": _("Ta jednostka należy do innego województwa.")})
+    if ticket.reporting_unit_id == unit.pk:
+        return ticket
+    ticket.reporting_unit = unit
+    ticket.identification = "identified"
+    ticket.unit_candidates = []
+    ticket.updated_at = timezone.now()
+    events.identified(ticket, actor, "agent", unit, [])
+    ticket.save(update_fields=["reporting_unit", "identification", "unit_candidates", "updated_at"])
+    _announce(ticket, "unit_chosen", actor)
+    return ticket
+
+
+def return_tickets_of_absent_staff(*, day=None) -> int:
+    """Open tickets of staff on leave on `day` go back to their queue (each in its own transaction)."""
+    day = day or timezone.localdate()
+    count = 0
+    for ticket in assignment.tickets_of_absent_staff(day):
+        assign(actor=None, ticket=ticket, assignee=None, reason=events.REASON_ABSENCE)
+        count += 1
+    return count

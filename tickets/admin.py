@@ -1,11 +1,22 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Category, Queue, Ticket, TicketEvent
+from tickets.models import (
+    Category,
+    Pbx,
+    PbxExtension,
+    Queue,
+    RoutingRule,
+    SlaPolicy,
+    TelephonyEvent,
+    Ticket,
+    TicketEvent,
+)
 
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "kind", "voivodeship", "calendar", "is_active")
+    list_display = ("name", "slug", "kind", "voivodeship", "calendar", "assignment_mode", "lead", "is_active")
     list_filter = ("kind", "is_active")
     filter_horizontal = ("members",)
     prepopulated_fields = {"slug": ("name",)}
@@ -45,3 +56,91 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PbxExtensionInline(admin.TabularInline):
+    model = PbxExtension
+    extra = 1
+
+
+@admin.register(Pbx)
+class PbxAdmin(admin.ModelAdmin):
+    """Tokens are issued by `manage.py create_pbx NAME` (shown once); only their hash is kept."""
+
+    list_display = ("name", "is_active")
+    readonly_fields = ("token_sha256",)
+    inlines = [PbxExtensionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(TelephonyEvent)
+class TelephonyEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "pbx", "kind", "call_id", "caller_number", "extension", "user", "accepted", "error")
+    list_filter = ("accepted", "kind", "pbx")
+    readonly_fields = [f.name for f in TelephonyEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("position", "name", "is_active", "stop", "set_queue", "queue_of_unit_voivodeship", "set_category")
+    list_display_links = ("name",)
+    list_editable = ("position", "is_active")
+    ordering = ("position", "id")
+    fieldsets = (
+        (None, {"fields": ("name", "position", "is_active", "stop")}),
+        (
+            _("Warunki (puste = dowolne)"),
+            {
+                "fields": (
+                    "channel",
+                    "mailbox",
+                    "senders",
+                    "unit",
+                    "voivodeship",
+                    "form_codes",
+                    "words",
+                    "category",
+                    "time",
+                    "calendar",
+                )
+            },
+        ),
+        (
+            _("Działania"),
+            {
+                "fields": (
+                    "set_queue",
+                    "queue_of_unit_voivodeship",
+                    "set_category",
+                    "set_priority",
+                    "add_tags",
+                    "assign_to",
+                    "auto_assign",
+                    "reply_subject",
+                    "reply_body",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "queue",
+        "priority",
+        "category",
+        "first_response_minutes",
+        "resolution_minutes",
+        "is_active",
+    )
+    list_filter = ("is_active", "queue")

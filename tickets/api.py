@@ -1,8 +1,11 @@
 """REST API v1 for tickets: the same selectors (and so the same scoping) as the pages."""
 
 from rest_framework import serializers, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from tickets import selectors
+from tickets import selectors, telephony
 from tickets.models import Entry, Ticket
 
 
@@ -55,3 +58,20 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer
+
+
+class TelephonyEventView(APIView):
+    """POST /api/v1/telephony/events — from a PBX, authenticated by its own token (not a staff login):
+    `Authorization: Bearer <token>` or `X-PBX-Token: <token>`; body {"event", "call_id", "caller", "extension"}."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else request.headers.get("X-PBX-Token", "")
+        try:
+            event = telephony.receive_event(token=token, payload=request.data)
+        except telephony.TelephonyError as error:
+            return Response({"detail": str(error)}, status=error.status)
+        return Response({"accepted": True, "id": event.pk, "user": event.user.username}, status=202)

@@ -16,7 +16,21 @@ from tickets.models import Channel, Entry, Priority, Queue, Status, Ticket, Tick
 REASON_REPLY_SENT = gettext_noop("odpowiedź wysłana")
 REASON_REQUESTER_WROTE = gettext_noop("nowa wiadomość od zgłaszającego")
 REASON_ASSIGNEE_LOST_SIGHT = gettext_noop("przydzielony nie widzi nowej kolejki")
-SYSTEM_REASONS = frozenset({REASON_REPLY_SENT, REASON_REQUESTER_WROTE, REASON_ASSIGNEE_LOST_SIGHT})
+REASON_SLA_BREACH = gettext_noop("przekroczony termin SLA")
+REASON_ABSENCE = gettext_noop("nieobecność przydzielonej osoby")
+REASON_ROUTING = gettext_noop("reguła kierowania")
+REASON_QUEUE_MODE = gettext_noop("przydział automatyczny kolejki")
+SYSTEM_REASONS = frozenset(
+    {
+        REASON_REPLY_SENT,
+        REASON_REQUESTER_WROTE,
+        REASON_ASSIGNEE_LOST_SIGHT,
+        REASON_SLA_BREACH,
+        REASON_ABSENCE,
+        REASON_ROUTING,
+        REASON_QUEUE_MODE,
+    }
+)
 
 
 def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str = "") -> TicketEvent:
@@ -57,6 +71,43 @@ def queue_changed(ticket: Ticket, actor, old: Queue, new: Queue, reason: str = "
     return _log(ticket, actor, "queue_changed", data, reason)
 
 
+def callback_requested(ticket: Ticket, actor, due_at) -> TicketEvent:
+    return _log(ticket, actor, "callback_requested", {"due_at": due_at.isoformat()})
+
+
+def routed(ticket: Ticket, actor, steps: list[dict], *, rerouted: bool = False) -> TicketEvent:
+    """Which rules decided the queue, category, priority, tags, assignee and canned reply (and what each set)."""
+    data = {"rules": steps, "queue": ticket.queue.slug, "queue_name": ticket.queue.name, "rerouted": rerouted}
+    return _log(ticket, actor, "routed", data)
+
+
+def identified(ticket: Ticket, actor, method: str, unit, candidates: list) -> TicketEvent:
+    data = {
+        "method": method,
+        "unit": unit.pk if unit else None,
+        "unit_name": unit.name if unit else "",
+        "candidates": [candidate.pk for candidate in candidates],
+    }
+    return _log(ticket, actor, "identified", data)
+
+
+def tags_changed(ticket: Ticket, actor, old: list[str], new: list[str], reason: str = "") -> TicketEvent:
+    return _log(ticket, actor, "tags_changed", {"from": old, "to": new}, reason)
+
+
+def category_changed(ticket: Ticket, actor, old, new, reason: str = "") -> TicketEvent:
+    data = {"from": old.slug if old else None, "to": new.slug if new else None, "to_name": new.name if new else ""}
+    return _log(ticket, actor, "category_changed", data, reason)
+
+
+def sla_warning(ticket: Ticket, kind: str, due_at) -> TicketEvent:
+    return _log(ticket, None, "sla_warning", {"timer": kind, "due_at": due_at.isoformat() if due_at else None})
+
+
+def sla_breached(ticket: Ticket, kind: str, due_at) -> TicketEvent:
+    return _log(ticket, None, "sla_breached", {"timer": kind, "due_at": due_at.isoformat() if due_at else None})
+
+
 def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
@@ -81,12 +132,50 @@ def describe(event: TicketEvent) -> str:
             if data.get("to"):
                 return _("Przydzielono: %(name)s") % {"name": data.get("to_name")}
             return _("Cofnięto przydział (%(name)s)") % {"name": data.get("from_name")}
+        case "callback_requested":
+            from django.utils.dateparse import parse_datetime
+            from django.utils.formats import date_format
+            from django.utils.timezone import localtime
+
+            due = localtime(parse_datetime(data["due_at"]))
+            return _("Prośba o oddzwonienie do %(due)s") % {"due": date_format(due, "DATETIME_FORMAT")}
         case "queue_changed":
             return _("Przeniesiono z kolejki %(old)s do %(new)s") % {
                 "old": data.get("from_name") or data.get("from"),
                 "new": data.get("to_name") or data.get("to"),
             }
+        case "routed":
+            rules = ", ".join(step.get("rule_name", "") for step in data.get("rules", [])) or _("żadna reguła")
+            template = (
+                _("Ponowne kierowanie: kolejka %(queue)s (reguły: %(rules)s)")
+                if data.get("rerouted")
+                else _("Skierowano do kolejki %(queue)s (reguły: %(rules)s)")
+            )
+            return template % {"queue": data.get("queue_name") or data.get("queue"), "rules": rules}
+        case "identified":
+            if data.get("unit"):
+                return _("Rozpoznano jednostkę: %(unit)s (%(method)s)") % {
+                    "unit": data.get("unit_name"),
+                    "method": data.get("method") or "—",
+                }
+            if data.get("candidates"):
+                return _("Kilka możliwych jednostek: %(count)s") % {"count": len(data["candidates"])}
+            return _("Nie rozpoznano jednostki")
+        case "tags_changed":
+            return _("Etykiety: %(tags)s") % {"tags": ", ".join(data.get("to") or []) or "—"}
+        case "category_changed":
+            return _("Kategoria: %(name)s") % {"name": data.get("to_name") or "—"}
+        case "sla_warning":
+            return _("Ostrzeżenie SLA: zbliża się termin (%(kind)s)") % {"kind": _timer_label(data.get("timer"))}
+        case "sla_breached":
+            return _("Przekroczono termin SLA (%(kind)s)") % {"kind": _timer_label(data.get("timer"))}
     return event.kind
+
+
+def _timer_label(kind: str | None) -> str:
+    from tickets.models import SlaTimer
+
+    return SlaTimer.Kind(kind).label if kind in SlaTimer.Kind.values else str(kind)
 
 
 def display_reason(event: TicketEvent) -> str:

@@ -1,8 +1,15 @@
 from django import forms
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from contacts.identifiers import normalize_phone
+from contacts.models import StatisticalForm
+from contacts.selectors import units_for_user
 from helpdesk import access
-from tickets.models import Priority, Status
+from tickets.actions import CallOutcome
+from tickets.calls import search_units
+from tickets.models import OPEN_STATUSES, Category, Entry, Priority, Status, Ticket
+from tickets.selectors import tickets_for_user
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -23,10 +30,67 @@ class MultipleFileField(forms.FileField):
 
 
 class ReplyForm(forms.Form):
+    """A reply or note. `seen_event` is the last event the writer saw: if someone else changed the ticket
+    meanwhile, the form is refused once with a description of the changes, the text kept (collision check)."""
+
     KIND_CHOICES = [("outbound", _("Odpowiedź e-mailem")), ("note", _("Notatka wewnętrzna"))]
     kind = forms.ChoiceField(label=_("Rodzaj"), choices=KIND_CHOICES, initial="outbound")
+    to = forms.CharField(
+        label=_("Do"),
+        required=False,
+        max_length=2000,
+        help_text=_("Puste: zgłaszający. Kilka adresów oddziel przecinkami."),
+    )
+    cc = forms.CharField(label=_("Kopia"), required=False, max_length=2000)
     body_text = forms.CharField(label=_("Treść"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     attachments = MultipleFileField(label=_("Załączniki"), required=False)
+    seen_event = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, ticket=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket, self.user = ticket, user
+        self.newer_events: list = []
+
+    @staticmethod
+    def _addresses(value: str) -> list[str]:
+        addresses = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("Nieprawidłowy adres e-mail: %(address)s") % {"address": address}
+                ) from None
+        return addresses
+
+    def clean_to(self) -> list[str]:
+        return self._addresses(self.cleaned_data["to"])
+
+    def clean_cc(self) -> list[str]:
+        return self._addresses(self.cleaned_data["cc"])
+
+    def clean(self):
+        data = super().clean()
+        seen = data.get("seen_event")
+        if self.ticket is not None and seen is not None:
+            self.newer_events = list(
+                self.ticket.events.filter(pk__gt=seen).exclude(actor=self.user).select_related("actor").order_by("pk")
+            )
+            if self.newer_events:
+                from tickets.events import describe
+
+                changes = "; ".join(f"{describe(e)} ({e.actor or _('system')})" for e in self.newer_events)
+                raise forms.ValidationError(
+                    _("Zgłoszenie zmieniło się, gdy pisałeś(-aś): %(changes)s. Sprawdź zmiany i wyślij ponownie.")
+                    % {"changes": changes},
+                    code="stale",
+                )
+        return data
+
+    def acknowledge_changes(self) -> None:
+        """After a refusal for staleness, the next submit of the same text goes through."""
+        self.data = self.data.copy()
+        self.data["seen_event"] = str(self.newer_events[-1].pk)
 
 
 class StatusForm(forms.Form):
@@ -56,3 +120,82 @@ class QueueForm(forms.Form):
     def __init__(self, *args, queues, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["queue"].queryset = queues
+
+
+class CallForm(forms.Form):
+    """Logging a phone call in a few seconds; the unit is given by id (picked from suggestions) or typed."""
+
+    caller_number = forms.CharField(label=_("Numer dzwoniącego"), required=False, max_length=40)
+    direction = forms.ChoiceField(
+        label=_("Kierunek"), choices=Entry.CallDirection.choices, initial=Entry.CallDirection.INCOMING
+    )
+    unit = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    unit_query = forms.CharField(label=_("Jednostka (REGON, NIP, nr księgi lub nazwa)"), required=False, max_length=200)
+    requester_name = forms.CharField(label=_("Rozmówca"), required=False, max_length=200)
+    subject = forms.CharField(label=_("Temat"), required=False, max_length=300)
+    category = forms.ModelChoiceField(label=_("Kategoria"), queryset=Category.objects.none(), required=False)
+    form_code = forms.ModelChoiceField(
+        label=_("Formularz"), queryset=StatisticalForm.objects.none(), required=False, to_field_name="code"
+    )
+    notes = forms.CharField(label=_("Notatka z rozmowy"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    duration_seconds = forms.IntegerField(label=_("Czas rozmowy [s]"), required=False, min_value=0, max_value=86400)
+    outcome = forms.ChoiceField(
+        label=_("Wynik"), choices=CallOutcome.choices, initial=CallOutcome.ANSWERED, widget=forms.RadioSelect
+    )
+    ticket = forms.ModelChoiceField(
+        label=_("Istniejące zgłoszenie"), queryset=Ticket.objects.none(), required=False, to_field_name="reference"
+    )
+    callback_due_at = forms.DateTimeField(
+        label=_("Oddzwonić do"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    call_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.fields["form_code"].queryset = StatisticalForm.objects.filter(is_active=True)
+        self.fields["ticket"].queryset = tickets_for_user(user).filter(status__in=OPEN_STATUSES)
+
+    def clean_caller_number(self) -> str:
+        raw = self.cleaned_data["caller_number"].strip()
+        if raw:
+            normalize_phone(raw)  # raises a Polish ValidationError for a malformed number
+        return raw
+
+    def clean(self):
+        data = super().clean()
+        data["reporting_unit"] = None
+        if data.get("unit"):
+            data["reporting_unit"] = units_for_user(self.user).filter(pk=data["unit"]).first()
+            if data["reporting_unit"] is None:
+                self.add_error("unit_query", _("Nie znaleziono tej jednostki."))
+        elif data.get("unit_query"):
+            found = search_units(self.user, data["unit_query"], limit=2)
+            if len(found) == 1:
+                data["reporting_unit"] = found[0]
+            else:
+                self.add_error(
+                    "unit_query",
+                    _("Nie znaleziono jednostki.") if not found else _("Pasuje kilka jednostek: wybierz z listy."),
+                )
+        form = data.get("form_code")
+        if form and form.code not in (data.get("subject") or ""):
+            data["subject"] = f"{form.code}: {data.get('subject') or form.title}"
+        return data
+
+
+class RerouteForm(forms.Form):
+    """No fields: re-running the routing rules needs only the ticket."""
+
+
+class ChooseUnitForm(forms.Form):
+    unit = forms.TypedChoiceField(label=_("Jednostka"), coerce=int, choices=())
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {unit.pk: unit for unit in candidates}
+        self.fields["unit"].choices = [(unit.pk, f"{unit.name} (REGON {unit.regon or '—'})") for unit in candidates]
+
+    def clean_unit(self):
+        return self.candidates[self.cleaned_data["unit"]]

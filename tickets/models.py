@@ -5,6 +5,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AssignmentMode(models.TextChoices):
+    MANUAL = "manual", _("ręczny")
+    ROUND_ROBIN = "round_robin", _("po kolei")
+    LEAST_OPEN = "least_open", _("najmniej otwartych zgłoszeń")
+
+
 class Queue(models.Model):
     class Kind(models.TextChoices):
         CENTRAL = "central", _("centralna")
@@ -29,6 +35,27 @@ class Queue(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("członkowie"), blank=True, related_name="queues"
     )
     is_active = models.BooleanField(_("aktywna"), default=True)
+    assignment_mode = models.CharField(
+        _("przydział"), max_length=15, choices=AssignmentMode.choices, default=AssignmentMode.MANUAL
+    )
+    max_open_per_member = models.PositiveIntegerField(
+        _("limit otwartych zgłoszeń na osobę"), null=True, blank=True, help_text=_("Puste = bez limitu.")
+    )
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kierownik kolejki"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_queues",
+        help_text=_("Dostaje powiadomienia o przekroczeniu terminów SLA."),
+    )
+    escalate_outside_hours = models.BooleanField(
+        _("powiadomienia o terminach także poza godzinami pracy"), default=False
+    )
 
     class Meta:
         verbose_name = _("kolejka")
@@ -77,6 +104,12 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("telefon")
     WEB = "web", _("formularz WWW")
     API = "api", _("API")
+
+
+class Identification(models.TextChoices):
+    IDENTIFIED = "identified", _("zidentyfikowana")
+    AMBIGUOUS = "ambiguous", _("kilka możliwych jednostek")
+    UNIDENTIFIED = "unidentified", _("niezidentyfikowana")
 
 
 class ReferenceCounter(models.Model):
@@ -129,6 +162,12 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("pierwsza odpowiedź"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("rozwiązane"), null=True, blank=True)
     closed_at = models.DateTimeField(_("zamknięte"), null=True, blank=True)
+    callback_due_at = models.DateTimeField(_("oddzwonić do"), null=True, blank=True)
+    tags = models.JSONField(_("etykiety"), default=list, blank=True)
+    identification = models.CharField(
+        _("identyfikacja"), max_length=15, choices=Identification.choices, default=Identification.UNIDENTIFIED
+    )
+    unit_candidates = models.JSONField(_("możliwe jednostki"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("zgłoszenie")
@@ -193,6 +232,9 @@ class Entry(models.Model):
     in_reply_to = models.CharField(_("In-Reply-To"), max_length=500, blank=True)
     call_direction = models.CharField(_("kierunek rozmowy"), max_length=10, choices=CallDirection.choices, blank=True)
     call_duration_seconds = models.PositiveIntegerField(_("czas rozmowy [s]"), null=True, blank=True)
+    call_id = models.CharField(_("identyfikator rozmowy w centrali"), max_length=100, blank=True, db_index=True)
+    caller_number = models.CharField(_("numer dzwoniącego"), max_length=20, blank=True)
+    outside_hours = models.BooleanField(_("poza godzinami pracy"), default=False)
     created_at = models.DateTimeField(_("utworzone"))
 
     class Meta:
@@ -241,3 +283,248 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SlaPolicy(models.Model):
+    """Targets for a kind of ticket, in working time of the ticket's queue calendar.
+
+    The most specific active policy applies: one naming the queue, priority and category beats one naming
+    fewer of them; an empty field matches anything.
+    """
+
+    name = models.CharField(_("nazwa"), max_length=200)
+    queue = models.ForeignKey(Queue, verbose_name=_("kolejka"), on_delete=models.CASCADE, null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priorytet"), choices=Priority.choices, null=True, blank=True)
+    category = models.ForeignKey(Category, verbose_name=_("kategoria"), on_delete=models.CASCADE, null=True, blank=True)
+    first_response_minutes = models.PositiveIntegerField(_("pierwsza odpowiedź [min roboczych]"), null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(_("rozwiązanie [min roboczych]"), null=True, blank=True)
+    warn_before_minutes = models.PositiveIntegerField(_("ostrzeżenie przed terminem [min roboczych]"), default=60)
+    breach_raise_priority = models.BooleanField(_("po przekroczeniu podnieś priorytet"), default=True)
+    breach_reassign_to_lead = models.BooleanField(_("po przekroczeniu przydziel kierownikowi kolejki"), default=False)
+    is_active = models.BooleanField(_("aktywna"), default=True)
+
+    class Meta:
+        verbose_name = _("polityka SLA")
+        verbose_name_plural = _("polityki SLA")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not self.first_response_minutes and not self.resolution_minutes:
+            raise ValidationError(_("Podaj czas pierwszej odpowiedzi, czas rozwiązania albo oba."))
+
+    @property
+    def specificity(self) -> int:
+        return (self.queue_id is not None) * 4 + (self.category_id is not None) * 2 + (self.priority is not None)
+
+
+class SlaTimer(models.Model):
+    """One SLA clock of a ticket (first response or resolution), counting working time of the queue calendar.
+
+    `consumed` is the working time counted before `running_since`; while running, `due_at` is when the
+    target is reached. Waiting for the customer pauses the clock (running_since and due_at empty).
+    `next_check_at` is the next moment the escalation scan must look at the timer (a warning or the breach);
+    it is empty when nothing is left to do, so the scan's partial index never holds closed tickets.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("pierwsza odpowiedź")
+        RESOLUTION = "resolution", _("rozwiązanie")
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("biegnie")
+        PAUSED = "paused", _("wstrzymany")
+        DONE = "done", _("zakończony")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_timers")
+    kind = models.CharField(_("termin"), max_length=20, choices=Kind.choices)
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    target_seconds = models.PositiveIntegerField(_("cel [s roboczych]"))
+    warn_before_seconds = models.PositiveIntegerField(default=0)
+    state = models.CharField(_("stan"), max_length=10, choices=State.choices, default=State.RUNNING)
+    consumed_seconds = models.IntegerField(default=0)
+    running_since = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(_("termin"), null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(_("przekroczony"), null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("termin SLA")
+        verbose_name_plural = _("terminy SLA")
+        constraints = [models.UniqueConstraint(fields=["ticket", "kind"], name="one_sla_timer_per_kind")]
+        indexes = [
+            models.Index(
+                fields=["next_check_at"], condition=models.Q(next_check_at__isnull=False), name="sla_timer_to_check"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.state}"
+
+
+class RoutingRule(models.Model):
+    """An ordered rule: when every filled-in condition holds, the actions apply (see tickets.rules)."""
+
+    class UnitCondition(models.TextChoices):
+        ANY = "", _("dowolna")
+        IDENTIFIED = "identified", _("zidentyfikowana")
+        UNIDENTIFIED = "unidentified", _("niezidentyfikowana")
+
+    class TimeCondition(models.TextChoices):
+        ANY = "", _("dowolny")
+        OUTSIDE_HOURS = "outside", _("poza godzinami pracy")
+        WORKING_HOURS = "inside", _("w godzinach pracy")
+
+    name = models.CharField(_("nazwa"), max_length=200, unique=True)
+    position = models.PositiveIntegerField(_("kolejność"), default=100)
+    is_active = models.BooleanField(_("aktywna"), default=True)
+    stop = models.BooleanField(
+        _("zakończ po dopasowaniu"), default=True, help_text=_("Odznacz, aby sprawdzać także kolejne reguły.")
+    )
+    # conditions (empty = any)
+    channel = models.CharField(_("kanał"), max_length=10, choices=Channel.choices, blank=True)
+    mailbox = models.CharField(_("skrzynka"), max_length=200, blank=True, help_text=_("Adres skrzynki odbiorczej."))
+    senders = models.TextField(
+        _("nadawcy"), blank=True, help_text=_("Adresy lub domeny (np. @nfz.gov.pl), po przecinku lub w wierszach.")
+    )
+    unit = models.CharField(_("jednostka"), max_length=15, choices=UnitCondition.choices, blank=True)
+    voivodeship = models.ForeignKey(
+        "contacts.Voivodeship", verbose_name=_("województwo jednostki"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    form_codes = models.CharField(
+        _("formularze"), max_length=300, blank=True, help_text=_("Symbole po przecinku, np. MZ-11, MZ-88.")
+    )
+    words = models.TextField(
+        _("słowa lub frazy"),
+        blank=True,
+        help_text=_("Po przecinku lub w wierszach; pasują też formy odmienione i pisownia bez polskich znaków."),
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("kategoria"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    time = models.CharField(_("czas"), max_length=10, choices=TimeCondition.choices, blank=True)
+    calendar = models.ForeignKey(
+        "helpdesk.BusinessCalendar",
+        verbose_name=_("kalendarz dla warunku czasu"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    # actions
+    set_queue = models.ForeignKey(
+        Queue, verbose_name=_("ustaw kolejkę"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    queue_of_unit_voivodeship = models.BooleanField(_("kolejka województwa jednostki"), default=False)
+    set_category = models.ForeignKey(
+        Category, verbose_name=_("ustaw kategorię"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    set_priority = models.PositiveSmallIntegerField(
+        _("ustaw priorytet"), choices=Priority.choices, null=True, blank=True
+    )
+    add_tags = models.CharField(_("dodaj etykiety"), max_length=300, blank=True)
+    assign_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("przydziel osobie"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    auto_assign = models.BooleanField(_("przydziel według trybu kolejki"), default=False)
+    reply_subject = models.CharField(_("temat odpowiedzi automatycznej"), max_length=300, blank=True)
+    reply_body = models.TextField(_("odpowiedź automatyczna"), blank=True)
+
+    class Meta:
+        verbose_name = _("reguła kierowania")
+        verbose_name_plural = _("reguły kierowania")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from tickets.rules import validate_rule
+
+        validate_rule(self)
+
+
+class DigestSent(models.Model):
+    """One row per regional administrator and day: the daily digest is sent at most once, whoever runs it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    ticket_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("wysłane zestawienie dzienne")
+        verbose_name_plural = _("wysłane zestawienia dzienne")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_digest_per_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"
+
+
+class Pbx(models.Model):
+    """A telephone exchange (Asterisk, 3CX…) allowed to post call events; it authenticates with a token whose
+    SHA-256 is stored here (the token itself is shown once, by `manage.py create_pbx`)."""
+
+    name = models.CharField(_("nazwa"), max_length=100, unique=True)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    is_active = models.BooleanField(_("aktywna"), default=True)
+
+    class Meta:
+        verbose_name = _("centrala telefoniczna")
+        verbose_name_plural = _("centrale telefoniczne")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PbxExtension(models.Model):
+    pbx = models.ForeignKey(Pbx, on_delete=models.CASCADE, related_name="extensions")
+    extension = models.CharField(_("numer wewnętrzny"), max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pracownik"), on_delete=models.CASCADE, related_name="extensions"
+    )
+
+    class Meta:
+        verbose_name = _("numer wewnętrzny")
+        verbose_name_plural = _("numery wewnętrzne")
+        constraints = [models.UniqueConstraint(fields=["pbx", "extension"], name="unique_pbx_extension")]
+
+    def __str__(self) -> str:
+        return f"{self.pbx} {self.extension} → {self.user}"
+
+
+class TelephonyEvent(models.Model):
+    """Every call event a PBX posted, accepted or refused, for the record."""
+
+    class Kind(models.TextChoices):
+        RINGING = "ringing", _("dzwoni")
+        ANSWERED = "answered", _("odebrane")
+        HUNG_UP = "hung_up", _("rozłączone")
+
+    pbx = models.ForeignKey(Pbx, on_delete=models.SET_NULL, null=True, blank=True)
+    kind = models.CharField(max_length=10, blank=True)
+    call_id = models.CharField(max_length=100, blank=True, db_index=True)
+    caller_number = models.CharField(max_length=40, blank=True)
+    extension = models.CharField(max_length=20, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    accepted = models.BooleanField(default=False)
+    error = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("zdarzenie telefoniczne")
+        verbose_name_plural = _("zdarzenia telefoniczne")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.call_id}"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from helpdesk import access
-from tickets.models import OPEN_STATUSES, Attachment, Entry, Queue, Ticket
+from tickets import sla
+from tickets.models import OPEN_STATUSES, Attachment, Entry, Queue, SlaTimer, Ticket
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:
@@ -41,7 +42,12 @@ def ticket_for_user(user, reference: str) -> Ticket:
     ticket = (
         tickets_for_user(user)
         .select_related(
-            "queue", "queue__voivodeship", "assignee", "reporting_unit__voivodeship", "requester", "category"
+            "queue__calendar",
+            "queue__voivodeship",
+            "assignee",
+            "reporting_unit__voivodeship",
+            "requester",
+            "category",
         )
         .filter(reference=reference)
         .first()
@@ -100,4 +106,80 @@ def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.q:
         q = filters.q
         tickets = tickets.filter(Q(reference__iexact=q) | Q(subject__icontains=q) | Q(requester_email__iexact=q))
-    return tickets.select_related("queue", "assignee", "reporting_unit", "category").order_by("-updated_at", "-id")
+    live_timers = Prefetch("sla_timers", queryset=SlaTimer.objects.exclude(state=SlaTimer.State.DONE))
+    return (
+        tickets.select_related("queue__calendar", "assignee", "reporting_unit", "category")
+        .prefetch_related(live_timers)
+        .order_by("-updated_at", "-id")
+    )
+
+
+def sla_overview(ticket: Ticket, now=None) -> list[dict]:
+    """Every SLA clock of the ticket, described for the ticket page (working time left, paused, met…)."""
+    from django.utils import timezone
+
+    schedule = ticket.queue.calendar.schedule()
+    now = now or timezone.now()
+    timers = SlaTimer.objects.filter(ticket=ticket).order_by("kind")
+    return [sla.describe(timer, schedule, now) for timer in timers]
+
+
+def list_sla(tickets, now=None) -> None:
+    """Attach `sla_nearest` (the clock closest to its due time, described) to each ticket of a list page."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    for ticket in tickets:
+        ticket.sla_nearest = sla.nearest(ticket.sla_timers.all(), ticket.queue.calendar.schedule(), now)
+
+
+def unit_candidates(user, ticket: Ticket) -> list:
+    """The units identification found possible for the ticket, limited to those `user` may see."""
+    from contacts.selectors import units_for_user
+
+    if not ticket.unit_candidates:
+        return []
+    return list(units_for_user(user).filter(pk__in=ticket.unit_candidates).order_by("name"))
+
+
+@dataclass(frozen=True)
+class SlaReportRow:
+    queue: str
+    kind: str
+    finished: int
+    met: int
+    breached_open: int
+
+    @property
+    def met_share(self) -> float | None:
+        return round(100 * self.met / self.finished, 1) if self.finished else None
+
+
+def sla_report(user, start, end) -> list[SlaReportRow]:
+    """SLA compliance per queue and clock for clocks finished in [start, end), plus clocks breached and still
+    running now; scoped like every ticket read. What a desk lead shows the ministry."""
+    from django.db.models import Count
+
+    timers = SlaTimer.objects.filter(ticket__in=tickets_for_user(user))
+    finished = (
+        timers.filter(state=SlaTimer.State.DONE, done_at__gte=start, done_at__lt=end)
+        .values("ticket__queue__name", "kind")
+        .annotate(total=Count("pk"), met=Count("pk", filter=Q(breached_at__isnull=True)))
+    )
+    breached = (
+        timers.exclude(state=SlaTimer.State.DONE)
+        .filter(breached_at__isnull=False)
+        .values("ticket__queue__name", "kind")
+        .annotate(total=Count("pk"))
+    )
+    rows: dict[tuple[str, str], dict] = {}
+    for item in finished:
+        key = (item["ticket__queue__name"], item["kind"])
+        rows[key] = {"finished": item["total"], "met": item["met"], "breached_open": 0}
+    for item in breached:
+        key = (item["ticket__queue__name"], item["kind"])
+        rows.setdefault(key, {"finished": 0, "met": 0, "breached_open": 0})["breached_open"] = item["total"]
+    return [
+        SlaReportRow(queue=queue, kind=SlaTimer.Kind(kind).label, **values)
+        for (queue, kind), values in sorted(rows.items())
+    ]

@@ -6,10 +6,16 @@ app_name = "tickets"
 
 urlpatterns = [
     path("", views.ticket_list, name="list"),
+    path("calls/new", views.call_new, name="call_new"),
+    path("calls/caller-card", views.call_caller_card, name="call_caller_card"),
+    path("calls/units", views.call_unit_suggestions, name="call_units"),
+    path("sla/", views.sla_report, name="sla_report"),
     path("<str:reference>/", views.ticket_detail, name="detail"),
     path("<str:reference>/reply", views.ticket_reply, name="reply"),
     path("<str:reference>/status", views.ticket_status, name="status"),
     path("<str:reference>/priority", views.ticket_priority, name="priority"),
     path("<str:reference>/assign", views.ticket_assign, name="assign"),
     path("<str:reference>/move", views.ticket_move, name="move"),
+    path("<str:reference>/reroute", views.ticket_reroute, name="reroute"),
+    path("<str:reference>/unit", views.ticket_choose_unit, name="choose_unit"),
 ]

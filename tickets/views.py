@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,13 +11,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access
-from tickets import actions, events, selectors
-from tickets.forms import AssignForm, PriorityForm, QueueForm, ReplyForm, StatusForm
+from tickets import actions, calls, events, selectors
+from tickets.forms import (
+    AssignForm,
+    CallForm,
+    ChooseUnitForm,
+    PriorityForm,
+    QueueForm,
+    ReplyForm,
+    RerouteForm,
+    StatusForm,
+)
 from tickets.models import Status
 
 
@@ -38,6 +50,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters.from_query(request.GET)
     tickets = selectors.list_tickets(request.user, filters)
     page = Paginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.list_sla(page)
     context = {
         "page": page,
         "filters": filters,
@@ -57,22 +70,30 @@ def _query_without_page(request: HttpRequest) -> str:
 @staff_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_user(request.user, reference)
-    can_work = access.can_work_tickets(request.user)
-    context = {
+    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None = None) -> dict:
+    log = _event_log(ticket)
+    if reply_form is None:
+        initial = {"seen_event": log[-1].pk if log else 0, "to": ticket.requester_email}
+        reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
+    return {
         "ticket": ticket,
         "entries": selectors.conversation(ticket),
-        "events": [(event, events.describe(event)) for event in _event_log(ticket)],
-        "can_work": can_work,
+        "events": [(event, events.describe(event)) for event in log],
+        "can_work": access.can_work_tickets(request.user),
         "can_assign": access.can_assign_tickets(request.user),
-        "reply_form": ReplyForm(initial=_reply_initial(request, ticket)),
+        "reply_form": reply_form,
         "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "assign_form": AssignForm(ticket=ticket, initial={"assignee": ticket.assignee_id}),
         "queue_form": QueueForm(
             queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
         ),
+        "sla": selectors.sla_overview(ticket),
+        "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
     }
-    return render(request, "tickets/detail.html", context)
 
 
 def _reply_initial(request: HttpRequest, ticket) -> dict:
@@ -99,14 +120,18 @@ def _act(request: HttpRequest, reference: str, form, perform, success) -> HttpRe
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect("tickets:detail", reference=ticket.reference)
+    return _perform(request, ticket, lambda: perform(ticket, form.cleaned_data), success)
+
+
+def _perform(request: HttpRequest, ticket, perform, success: str) -> HttpResponse:
     try:
-        perform(ticket, form.cleaned_data)
+        perform()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("Brak uprawnień."))
     else:
-        messages.success(request, success(form.cleaned_data) if callable(success) else success)
+        messages.success(request, success)
     if not selectors.tickets_for_user(request.user).filter(pk=ticket.pk).exists():
         return redirect("tickets:list")  # e.g. handed to a queue out of this user's sight
     return redirect("tickets:detail", reference=ticket.reference)
@@ -119,19 +144,32 @@ def _uploaded(files) -> list[actions.NewAttachment]:
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(
-        request,
-        reference,
-        lambda ticket: ReplyForm(request.POST, request.FILES),
-        lambda ticket, data: actions.add_entry(
+    """Unlike the small action forms, a refused reply is shown again on the ticket page with its text kept."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    form = ReplyForm(request.POST, request.FILES, ticket=ticket, user=request.user)
+    if not form.is_valid():
+        if form.newer_events:
+            form.acknowledge_changes()
+            if request.FILES:
+                messages.warning(request, _("Załączniki trzeba dodać ponownie."))
+        status = 409 if form.newer_events else 400
+        return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=status)
+    data = form.cleaned_data
+    try:
+        actions.add_entry(
             actor=request.user,
             ticket=ticket,
             kind=data["kind"],
+            to=data["to"] if data["kind"] == "outbound" else (),
+            cc=data["cc"] if data["kind"] == "outbound" else (),
             body_text=data["body_text"],
             attachments=_uploaded(data["attachments"]),
-        ),
-        lambda data: _("Wysłano odpowiedź.") if data["kind"] == "outbound" else _("Dodano notatkę."),
-    )
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+        return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
+    messages.success(request, _("Wysłano odpowiedź.") if data["kind"] == "outbound" else _("Dodano notatkę."))
+    return redirect("tickets:detail", reference=ticket.reference)
 
 
 @require_POST
@@ -187,6 +225,48 @@ def ticket_move(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required
+def sla_report(request: HttpRequest) -> HttpResponse:
+    """SLA compliance for a month (?month=YYYY-MM, default: the current one), per queue the user may see."""
+    today = timezone.localdate()
+    try:
+        year, month = (int(part) for part in (request.GET.get("month") or f"{today:%Y-%m}").split("-"))
+        start = dt.date(year, month, 1)
+    except ValueError:
+        messages.error(request, _("Miesiąc podaje się jako RRRR-MM."))
+        start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    zone = timezone.get_current_timezone()
+    rows = selectors.sla_report(
+        request.user, dt.datetime.combine(start, dt.time(0), zone), dt.datetime.combine(end, dt.time(0), zone)
+    )
+    return render(request, "tickets/sla_report.html", {"rows": rows, "month": start})
+
+
+@require_POST
+@staff_required
+def ticket_reroute(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda ticket: RerouteForm(request.POST),
+        lambda ticket, data: actions.reroute(actor=request.user, ticket=ticket),
+        _("Ponownie zastosowano reguły kierowania."),
+    )
+
+
+@require_POST
+@staff_required
+def ticket_choose_unit(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda ticket: ChooseUnitForm(request.POST, candidates=selectors.unit_candidates(request.user, ticket)),
+        lambda ticket, data: actions.choose_unit(actor=request.user, ticket=ticket, unit=data["unit"]),
+        _("Wybrano jednostkę."),
+    )
+
+
+@staff_required
 def attachment_download(request: HttpRequest, attachment_id: int, filename: str) -> FileResponse:
     attachment = selectors.attachment_for_user(request.user, attachment_id)
     inline = attachment.content_type.startswith("image/") or attachment.content_type == "application/pdf"
@@ -199,3 +279,54 @@ def attachment_download(request: HttpRequest, attachment_id: int, filename: str)
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@staff_required
+def call_new(request: HttpRequest) -> HttpResponse:
+    """Log a phone call. GET may be prefilled by the PBX pop-up: ?number=…&call_id=…"""
+    if not access.can_work_tickets(request.user):
+        raise PermissionDenied(_("Nie masz uprawnień do obsługi zgłoszeń."))
+    if request.method == "POST":
+        form = CallForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = actions.log_call(
+                    actor=request.user,
+                    direction=data["direction"],
+                    caller_number=data["caller_number"],
+                    outcome=data["outcome"],
+                    notes=data["notes"],
+                    subject=data["subject"],
+                    duration_seconds=data["duration_seconds"],
+                    reporting_unit=data["reporting_unit"],
+                    requester_name=data["requester_name"],
+                    category=data["category"],
+                    ticket=data["ticket"],
+                    call_id=data["call_id"],
+                    callback_due_at=data["callback_due_at"],
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+            else:
+                messages.success(request, _("Zapisano rozmowę w zgłoszeniu %(ref)s.") % {"ref": ticket.reference})
+                return redirect("tickets:detail", reference=ticket.reference)
+        status = 400
+    else:
+        initial = {"caller_number": request.GET.get("number", ""), "call_id": request.GET.get("call_id", "")}
+        form, status = CallForm(initial=initial, user=request.user), 200
+    card = calls.caller_card(request.user, form["caller_number"].value() or "")
+    return render(request, "tickets/call_new.html", {"form": form, "card": card}, status=status)
+
+
+@staff_required
+def call_caller_card(request: HttpRequest) -> HttpResponse:
+    """The caller card as an HTML fragment, refreshed while the agent types the number."""
+    card = calls.caller_card(request.user, request.GET.get("number", "")[:40])
+    return render(request, "tickets/_caller_card.html", {"card": card})
+
+
+@staff_required
+def call_unit_suggestions(request: HttpRequest) -> HttpResponse:
+    units = calls.search_units(request.user, request.GET.get("q", "")[:200])
+    return render(request, "tickets/_unit_suggestions.html", {"units": units})

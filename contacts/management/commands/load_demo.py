@@ -15,6 +15,7 @@ from collections import Counter
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -92,6 +93,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {label}: {total} (nowe: {created})")
             self.stdout.write(f"Gotowe w {time.monotonic() - started:.1f} s.\n\n")
         self.print_logins()
+        call_command("load_kb", stdout=self.stdout)  # the knowledge base's starter articles (knowledge_base/)
 
     # --- contacts ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,197 @@
+"""Who is writing: the reporting unit and person behind a sender address, a number in the text, a phone.
+
+`find_numbers(text)` is a plain function (no database): it finds REGON, NIP and RPWDL numbers as people write
+them ("REGON: 123-456-785", "nip 526 000 12 46", "nr księgi 000000012345") and keeps only those that pass
+their checksum, so a phone number is not taken for a REGON. A bare 9-digit number is never read as a REGON
+(it is as likely to be a phone number); a bare 14-digit REGON or a dashed NIP is, after its checksum.
+
+`identify(...)` then asks the directory, strongest evidence first:
+1. numbers written in the subject or body (they name the unit the question is about),
+2. the sender's address or the caller's phone number of a known person (their units),
+3. the unit's e-mail domain (not for public mail providers).
+One unit: identified. Several: the candidates are kept for the agent to choose. None: unidentified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from contacts import identifiers
+
+# Domains of public mail providers: a unit cannot be recognised by them.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    [
+        "gmail.com",
+        "googlemail.com",
+        "wp.pl",
+        "o2.pl",
+        "onet.pl",
+        "onet.eu",
+        "op.pl",
+        "interia.pl",
+        "interia.eu",
+        "poczta.fm",
+        "tlen.pl",
+        "gazeta.pl",
+        "vp.pl",
+        "yahoo.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "proton.me",
+        "protonmail.com",
+        "buziaczek.pl",
+        "poczta.onet.pl",
+        "autograf.pl",
+        "int.pl",
+    ]
+)
+
+_KEYWORD_NUMBER = re.compile(
+    r"(?P<kw>regon|nip|rpwdl|ksi[eę]g[iaą]?\s+rejestrow\w*|nr\s+ksi[eę]gi)\W{0,12}?(?:nr\.?\s*|numer\s*)?"
+    r"(?P<num>(?:PL)?\d(?:[\s\-.]?\d){3,15})",
+    re.IGNORECASE,
+)
+_BARE_REGON14 = re.compile(r"(?<![\d\-])\d{14}(?![\d\-])")
+_BARE_NIP = re.compile(r"(?<![\d\-])(\d{3}-\d{3}-\d{2}-\d{2}|\d{3}-\d{2}-\d{2}-\d{3})(?![\d\-])")
+
+
+@dataclass(frozen=True)
+class Numbers:
+    regons: tuple[str, ...] = ()
+    nips: tuple[str, ...] = ()
+    rpwdls: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()  # numbers named as an identifier that failed their checksum
+
+    def __bool__(self) -> bool:
+        return bool(self.regons or self.nips or self.rpwdls)
+
+
+def _add(found: list[str], value: str) -> None:
+    if value not in found:
+        found.append(value)
+
+
+def find_numbers(text: str) -> Numbers:
+    regons: list[str] = []
+    nips: list[str] = []
+    rpwdls: list[str] = []
+    rejected: list[str] = []
+    for match in _KEYWORD_NUMBER.finditer(text or ""):
+        keyword, number = match["kw"].lower(), match["num"]
+        try:
+            if keyword == "regon":
+                _add(regons, identifiers.normalize_regon(number))
+            elif keyword == "nip":
+                _add(nips, identifiers.normalize_nip(number))
+            else:
+                _add(rpwdls, identifiers.normalize_rpwdl(number))
+        except ValidationError:
+            _add(rejected, number.strip())
+    for number in _BARE_REGON14.findall(text or ""):
+        with contextlib.suppress(ValidationError):
+            _add(regons, identifiers.normalize_regon(number))
+    for number in _BARE_NIP.findall(text or ""):
+        with contextlib.suppress(ValidationError):
+            _add(nips, identifiers.normalize_nip(number))
+    return Numbers(tuple(regons), tuple(nips), tuple(rpwdls), tuple(rejected))
+
+
+@dataclass
+class Identification:
+    unit: object | None = None  # contacts.ReportingUnit
+    person: object | None = None  # contacts.Person
+    candidates: list = field(default_factory=list)  # ReportingUnit, when several are possible
+    method: str = ""  # "number", "sender", "phone", "domain" or ""
+    numbers: Numbers = field(default_factory=Numbers)
+
+    @property
+    def state(self) -> str:
+        if self.unit is not None:
+            return "identified"
+        return "ambiguous" if self.candidates else "unidentified"
+
+
+def _units_by_numbers(numbers: Numbers) -> list:
+    from django.db.models import Q
+
+    from contacts.models import ReportingUnit
+
+    query = Q()
+    if numbers.regons:
+        # a 14-digit local-unit REGON also names its parent entity's 9 digits
+        query |= Q(regon__in=numbers.regons) | Q(regon__in=[regon[:9] for regon in numbers.regons if len(regon) == 14])
+    if numbers.nips:
+        query |= Q(nip__in=numbers.nips)
+    if numbers.rpwdls:
+        query |= Q(rpwdl__in=numbers.rpwdls)
+    units = list(ReportingUnit.objects.filter(query, is_active=True).select_related("voivodeship").order_by("pk"))
+    exact = [unit for unit in units if unit.regon in numbers.regons]
+    return exact or units
+
+
+def _person_by_email(email: str):
+    from contacts.models import Person
+
+    return Person.objects.filter(emails__email__iexact=email).order_by("pk").first() if email else None
+
+
+def _person_by_phone(phone: str):
+    from contacts.models import Person
+
+    if not phone:
+        return None
+    try:
+        number = identifiers.normalize_phone(phone)
+    except ValidationError:
+        return None
+    return Person.objects.filter(phones__number=number).order_by("pk").first()
+
+
+def _active_units(person) -> list:
+    return list(person.units.filter(is_active=True).select_related("voivodeship").order_by("pk"))
+
+
+def identify(*, sender_email: str = "", text: str = "", phone: str = "") -> Identification:
+    from contacts.models import ReportingUnit
+
+    sender_email = (sender_email or "").strip().lower()
+    numbers = find_numbers(text)
+    person = _person_by_email(sender_email)
+    method = "sender" if person else ""
+    if person is None:
+        person = _person_by_phone(phone)
+        method = "phone" if person else ""
+    result = Identification(person=person, numbers=numbers)
+    if numbers:
+        units = _units_by_numbers(numbers)
+        if units:
+            return _settle(result, units, "number")
+    if person is not None:
+        units = _active_units(person)
+        if units:
+            return _settle(result, units, method)
+    domain = sender_email.rsplit("@", 1)[-1] if "@" in sender_email else ""
+    if domain and domain not in PUBLIC_MAIL_DOMAINS:
+        units = list(
+            ReportingUnit.objects.filter(email_domain__iexact=domain, is_active=True)
+            .select_related("voivodeship")
+            .order_by("pk")[:20]
+        )
+        if units:
+            return _settle(result, units, "domain")
+    return result
+
+
+def _settle(result: Identification, units: list, method: str) -> Identification:
+    result.method = method
+    if len(units) == 1:
+        result.unit = units[0]
+    else:
+        result.candidates = units
+    return result

@@ -1,0 +1,196 @@
+"""Arithmetic in working time: "4 working hours after Thursday 15:30" and "how much working time is left".
+
+A `Schedule` is a compiled, immutable picture of a BusinessCalendar: its time zone, weekly hours, public
+holidays and the organisation's own closures, loaded in one query and cached per process under the calendar's
+`version` (bumped whenever the calendar or one of its closures changes). Arithmetic walks day by day over
+precomputed working intervals in UTC, so daylight-saving changes are handled by the time-zone conversion of
+each day's opening and closing time, never by adding hours to local clock readings.
+
+Conventions: a due time is the *end* of the last working second, so the minute just before it is always
+working time (a 1 h target started at 15:00 is due at 16:00 the same day, not 08:00 the next one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+UTC = dt.UTC
+ZERO = dt.timedelta(0)
+# A calendar that has no working time for this long is broken; arithmetic refuses rather than loop forever.
+MAX_SEARCH_DAYS = 3 * 366
+
+
+class NoWorkingTime(ValueError):
+    """The calendar has no working time within MAX_SEARCH_DAYS of the moment asked about."""
+
+
+@lru_cache(maxsize=256)
+def public_holidays(country: str, year: int) -> frozenset[dt.date]:
+    if not country:
+        return frozenset()
+    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+
+@dataclass(frozen=True)
+class Schedule:
+    timezone: str
+    always_open: bool
+    workdays: frozenset[int]
+    opens_at: dt.time
+    closes_at: dt.time
+    holidays_country: str = ""
+    closures: frozenset[dt.date] = frozenset()
+    _intervals: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    # --- days --------------------------------------------------------------------------------------------
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if self.always_open:
+            return True
+        return (
+            day.weekday() in self.workdays
+            and day not in public_holidays(self.holidays_country, day.year)
+            and day not in self.closures
+        )
+
+    def interval(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """The day's working interval in UTC, or None; memoised (a schedule is immutable)."""
+        try:
+            return self._intervals[day]
+        except KeyError:
+            pass
+        result = None
+        if self.is_working_day(day):
+            zone = self.zone
+            if self.always_open:
+                start, end = (
+                    dt.datetime.combine(day, dt.time(0), zone),
+                    dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone),
+                )
+            else:
+                start, end = (
+                    dt.datetime.combine(day, self.opens_at, zone),
+                    dt.datetime.combine(day, self.closes_at, zone),
+                )
+            result = (start.astimezone(UTC), end.astimezone(UTC))
+        if len(self._intervals) > 20000:  # bounded memory in a long-running worker
+            self._intervals.clear()
+        self._intervals[day] = result
+        return result
+
+    def _local_day(self, moment: dt.datetime) -> dt.date:
+        if moment.tzinfo is None:
+            raise ValueError("business time needs aware datetimes")
+        return moment.astimezone(self.zone).date()
+
+    def _days_from(self, moment: dt.datetime):
+        """Working intervals (UTC) that end after `moment`, in order, starting with `moment`'s local day."""
+        day = self._local_day(moment)
+        for _n in range(MAX_SEARCH_DAYS):
+            span = self.interval(day)
+            if span is not None and span[1] > moment:
+                yield span
+            day += dt.timedelta(days=1)
+        raise NoWorkingTime(f"no working time within {MAX_SEARCH_DAYS} days after {moment.isoformat()}")
+
+    # --- questions --------------------------------------------------------------------------------------
+
+    def is_open(self, moment: dt.datetime) -> bool:
+        if self.always_open:
+            return True
+        span = self.interval(self._local_day(moment))
+        return span is not None and span[0] <= moment < span[1]
+
+    def next_open(self, moment: dt.datetime) -> dt.datetime:
+        """`moment` itself when it is working time, else the start of the next working interval."""
+        if self.always_open:
+            return moment
+        start, _end = next(self._days_from(moment))
+        return max(start, moment)
+
+    def add(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+        """The moment when `duration` of working time has passed after `start`."""
+        if duration < ZERO:
+            raise ValueError("duration must not be negative")
+        if self.always_open:
+            return (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+        if duration == ZERO:
+            return self.next_open(start)
+        left = duration
+        for span_start, span_end in self._days_from(start):
+            begin = max(span_start, start)
+            available = span_end - begin
+            if left <= available:
+                return begin + left
+            left -= available
+        raise AssertionError("unreachable")  # _days_from raises first
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Working time from `start` to `end`; negative when `end` is earlier."""
+        if end < start:
+            return -self.between(end, start)
+        if self.always_open:
+            return end.astimezone(UTC) - start.astimezone(UTC)
+        total = ZERO
+        day, last = self._local_day(start), self._local_day(end)
+        while day <= last:
+            span = self.interval(day)
+            if span is not None:
+                overlap = min(span[1], end) - max(span[0], start)
+                if overlap > ZERO:
+                    total += overlap
+            day += dt.timedelta(days=1)
+        return total
+
+
+_cache: dict[int, tuple[int, Schedule]] = {}
+_cache_lock = threading.Lock()
+
+
+def schedule_for(calendar) -> Schedule:
+    """The compiled schedule of a BusinessCalendar, cached per process under (pk, version)."""
+    with _cache_lock:
+        cached = _cache.get(calendar.pk)
+    if cached is not None and cached[0] == calendar.version:
+        return cached[1]
+    schedule = compile_calendar(calendar, closures=calendar.closures.values_list("date", flat=True))
+    with _cache_lock:
+        _cache[calendar.pk] = (calendar.version, schedule)
+    return schedule
+
+
+def compile_calendar(calendar, closures=()) -> Schedule:
+    return Schedule(
+        timezone=calendar.timezone,
+        always_open=calendar.always_open,
+        workdays=frozenset(parse_workdays(calendar.workdays)),
+        opens_at=calendar.opens_at,
+        closes_at=calendar.closes_at,
+        holidays_country=calendar.holidays_country or "",
+        closures=frozenset(closures),
+    )
+
+
+def parse_workdays(value: str) -> list[int]:
+    """ "0,1,2,3,4" → [0, 1, 2, 3, 4]; raises ValueError for anything that is not weekday numbers 0–6."""
+    days = [int(part) for part in (value or "").split(",") if part.strip()]
+    if any(day < 0 or day > 6 for day in days):
+        raise ValueError(value)
+    return days
+
+
+def format_duration(duration: dt.timedelta) -> tuple[int, int]:
+    """(hours, minutes) of a non-negative duration, minutes rounded up so that "0 min" means really none."""
+    seconds = max(0, int(duration.total_seconds()))
+    minutes = (seconds + 59) // 60
+    return minutes // 60, minutes % 60

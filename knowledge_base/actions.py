@@ -1,0 +1,462 @@
+"""The only write path of the knowledge base. Every function is atomic, keyword-only, takes the acting user
+(None for an anonymous visitor of the portal), validates with Polish messages and keeps a version of every
+change of an article.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from helpdesk import access, outbox
+from knowledge_base import extract, render
+from knowledge_base import text as kbtext
+from knowledge_base.models import (
+    Article,
+    ArticleAttachment,
+    ArticleVersion,
+    Category,
+    ContactAttempt,
+    Feedback,
+    Kind,
+    MissingArticleFlag,
+    SearchLog,
+    Status,
+    Tag,
+    TermForm,
+    Visibility,
+)
+from knowledge_base.permissions import can_edit
+
+MAX_TITLE = 300
+MAX_BODY = 400_000
+MAX_COMMENT = 2000
+
+# Which state an article may move to from which (editors may also re-publish an archived article's draft).
+TRANSITIONS = {
+    Status.DRAFT: {Status.REVIEW, Status.PUBLISHED, Status.ARCHIVED},
+    Status.REVIEW: {Status.DRAFT, Status.PUBLISHED, Status.ARCHIVED},
+    Status.PUBLISHED: {Status.DRAFT, Status.ARCHIVED},
+    Status.ARCHIVED: {Status.DRAFT},
+}
+
+
+def _require_editor(actor) -> None:
+    """Editors and admins; None is the system itself (the starter-content loader)."""
+    if actor is None:
+        return
+    access.require(can_edit(actor), _("Tylko redaktor bazy wiedzy może zmieniać artykuły."))
+
+
+def _clean_forms(forms: Iterable[str]) -> list[str]:
+    cleaned = []
+    for code in forms or ():
+        token = kbtext.form_token(str(code))
+        if not token:
+            raise ValidationError({"forms": _("„%(code)s” nie jest symbolem formularza (np. MZ-11).") % {"code": code}})
+        label = "MZ-" + token[2:].upper()
+        if label not in cleaned:
+            cleaned.append(label)
+    return cleaned
+
+
+def _unique_slug(title: str, wanted: str = "", exclude: int | None = None) -> str:
+    base = slugify(kbtext.fold(wanted or title))[:180] or "artykul"
+    slug, n = base, 2
+    while Article.objects.filter(slug=slug).exclude(pk=exclude).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _validate(article: Article) -> None:
+    article.title = " ".join((article.title or "").split())[:MAX_TITLE]
+    if not article.title:
+        raise ValidationError({"title": _("Tytuł nie może być pusty.")})
+    if len(article.body or "") > MAX_BODY:
+        raise ValidationError({"body": _("Treść jest za długa (limit %(limit)s znaków).") % {"limit": MAX_BODY}})
+    if article.kind not in Kind.values:
+        raise ValidationError({"kind": _("Nieznany rodzaj artykułu.")})
+    if article.visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Nieznana widoczność.")})
+    if article.language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Nieobsługiwany język.")})
+    if article.publish_at and article.expire_at and article.expire_at <= article.publish_at:
+        raise ValidationError({"expire_at": _("Data wygaśnięcia musi być późniejsza niż data publikacji.")})
+    if article.translation_of_id:
+        original = Article.objects.filter(pk=article.translation_of_id).first()
+        if original is None or original.pk == article.pk or original.language == article.language:
+            raise ValidationError({"translation_of": _("Tłumaczenie musi wskazywać artykuł w innym języku.")})
+
+
+def index_article(article: Article) -> None:
+    """Render the Markdown and fill the search columns and the vocabulary (no save)."""
+    rendered = render.render(article.body)
+    article.body_html, article.body_text = rendered.html, rendered.text
+    attachments = " ".join(a.extracted_text for a in article.attachments.all()) if article.pk else ""
+    tags = " ".join(t.name for t in article.tags.all()) if article.pk else ""
+    title_source = f"{article.title} {' '.join(article.forms)}"
+    headings_source = f"{article.summary} {' '.join(h[2] for h in rendered.headings)} {tags}"
+    body_source = f"{rendered.text} {attachments}"
+    article.search_title = kbtext.index_text(title_source)
+    article.search_headings = kbtext.index_text(headings_source)
+    article.search_body = kbtext.index_text(body_source)
+    pairs = kbtext.vocabulary_pairs(f"{title_source} {headings_source} {body_source}")
+    for field in (article.search_title, article.search_headings, article.search_body):
+        pairs.update((token, token) for token in field.split())
+    TermForm.objects.bulk_create(
+        [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
+    )
+
+
+def _save_version(article: Article, actor, note: str) -> ArticleVersion:
+    number = (article.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return ArticleVersion.objects.create(
+        article=article,
+        number=number,
+        title=article.title,
+        summary=article.summary,
+        body=article.body,
+        status=article.status,
+        note=note[:300],
+        author=actor,
+    )
+
+
+@transaction.atomic
+def create_article(
+    *,
+    actor,
+    title: str,
+    body: str = "",
+    kind: str = Kind.FAQ,
+    summary: str = "",
+    category: Category | None = None,
+    tags: Sequence[Tag] = (),
+    forms: Sequence[str] = (),
+    reporting_year: int | None = None,
+    visibility: str = Visibility.PUBLIC,
+    language: str = "pl",
+    translation_of: Article | None = None,
+    publish_at: dt.datetime | None = None,
+    expire_at: dt.datetime | None = None,
+    slug: str = "",
+    note: str = "",
+) -> Article:
+    """A new article, always a draft: publishing is a separate step (change_status)."""
+    _require_editor(actor)
+    article = Article(
+        kind=kind,
+        title=title,
+        body=body or "",
+        summary=(summary or "")[:500],
+        category=category,
+        forms=_clean_forms(forms),
+        reporting_year=reporting_year,
+        visibility=visibility,
+        language=language,
+        translation_of=translation_of,
+        publish_at=publish_at,
+        expire_at=expire_at,
+        created_by=actor,
+        status=Status.DRAFT,
+    )
+    _validate(article)
+    article.slug = _unique_slug(article.title, slug)
+    index_article(article)
+    article.save()
+    if tags:
+        article.tags.set(tags)
+        index_article(article)
+        article.save(update_fields=["search_title", "search_headings", "search_body", "body_html", "body_text"])
+    _save_version(article, actor, note or _("Utworzenie artykułu"))
+    return article
+
+
+EDITABLE = (
+    "title",
+    "body",
+    "kind",
+    "summary",
+    "category",
+    "forms",
+    "reporting_year",
+    "visibility",
+    "language",
+    "translation_of",
+    "publish_at",
+    "expire_at",
+)
+
+
+@transaction.atomic
+def update_article(*, actor, article: Article, note: str = "", tags: Sequence[Tag] | None = None, **changes) -> Article:
+    """Change any of EDITABLE; a new version is kept whenever something changed."""
+    _require_editor(actor)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(_("Nieznane pola: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if "forms" in changes:
+        changes["forms"] = _clean_forms(changes["forms"])
+    changed = [name for name, value in changes.items() if getattr(article, name) != value]
+    for name in changed:
+        value = changes[name]
+        setattr(article, name, "" if value is None and name in ("body", "summary") else value)
+    tags_changed = tags is not None and {t.pk for t in tags} != set(article.tags.values_list("pk", flat=True))
+    if not changed and not tags_changed:
+        return article
+    _validate(article)
+    if tags_changed:
+        article.tags.set(tags)
+    article.updated_at = timezone.now()
+    index_article(article)
+    article.save()
+    _save_version(article, actor, note or _("Zmiana: %(fields)s") % {"fields": ", ".join(changed) or "tags"})
+    return article
+
+
+@transaction.atomic
+def change_status(
+    *, actor, article: Article, status: str, publish_at: dt.datetime | None = None, note: str = ""
+) -> Article:
+    """Move an article through draft → review → published → archived (see TRANSITIONS)."""
+    _require_editor(actor)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if status not in Status.values:
+        raise ValidationError({"status": _("Nieznany stan artykułu.")})
+    if status == article.status:
+        return article
+    if status not in TRANSITIONS[article.status]:
+        raise ValidationError(
+            {
+                "status": _("Artykułu w stanie „%(old)s” nie można przenieść do stanu „%(new)s”.")
+                % {"old": Status(article.status).label, "new": Status(status).label}
+            }
+        )
+    now = timezone.now()
+    fields = ["status", "updated_at"]
+    article.status, article.updated_at = status, now
+    if status == Status.PUBLISHED:
+        if not (article.body or "").strip():
+            raise ValidationError({"body": _("Nie można opublikować artykułu bez treści.")})
+        if publish_at is not None:
+            article.publish_at = publish_at
+            fields.append("publish_at")
+        if article.expire_at and article.expire_at <= (article.publish_at or now):
+            raise ValidationError({"expire_at": _("Data wygaśnięcia musi być późniejsza niż data publikacji.")})
+        article.published_at = max(now, article.publish_at or now)
+        fields.append("published_at")
+    article.save(update_fields=fields)
+    _save_version(article, actor, note or _("Stan: %(status)s") % {"status": Status(status).label})
+    return article
+
+
+@transaction.atomic
+def restore_version(*, actor, article: Article, version: ArticleVersion) -> Article:
+    if version.article_id != article.pk:
+        raise ValidationError(_("Ta wersja należy do innego artykułu."))
+    return update_article(
+        actor=actor,
+        article=article,
+        title=version.title,
+        summary=version.summary,
+        body=version.body,
+        note=_("Przywrócenie wersji %(number)s") % {"number": version.number},
+    )
+
+
+@transaction.atomic
+def add_attachment(
+    *, actor, article: Article, filename: str, content: bytes, content_type: str = ""
+) -> ArticleAttachment:
+    """Attach a file; the text of a PDF/DOCX/TXT is extracted and indexed with the article."""
+    _require_editor(actor)
+    filename = (filename or "").strip().replace("/", "_").replace("\\", "_")[:255]
+    if not filename:
+        raise ValidationError({"file": _("Plik musi mieć nazwę.")})
+    if len(content) > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            {"file": _("Plik jest za duży (limit %(limit)s B).") % {"limit": settings.ATTACHMENT_MAX_BYTES}}
+        )
+    text = extract.extract_text(filename, content, content_type)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    attachment = ArticleAttachment(
+        article=article,
+        filename=filename,
+        content_type=(content_type or "application/octet-stream")[:200],
+        size=len(content),
+        extracted_text=text,
+        uploaded_by=actor,
+    )
+    digest = hashlib.sha256(content).hexdigest()
+    attachment.content.save(f"{digest}-{filename}", ContentFile(content), save=False)
+    attachment.save()
+    index_article(article)
+    article.updated_at = timezone.now()
+    article.save()
+    _save_version(article, actor, _("Załącznik: %(name)s") % {"name": filename})
+    return attachment
+
+
+# --- the portal's records -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_feedback(*, article: Article, helpful: bool, comment: str = "") -> Feedback:
+    """A visitor's answer to "was this helpful?"; counters on the article feed the ranking's tie-break."""
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ValidationError({"comment": _("Komentarz może mieć najwyżej %(n)s znaków.") % {"n": MAX_COMMENT}})
+    feedback = Feedback.objects.create(article=article, helpful=bool(helpful), comment=comment)
+    counter = "helpful_yes" if helpful else "helpful_no"
+    Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
+    return feedback
+
+
+def record_search(*, query, source: str, results: int) -> SearchLog | None:
+    if not query.raw.strip():
+        return None
+    return SearchLog.objects.create(
+        query=query.raw.strip()[:200], normalized=query.normalized[:200], source=source, results=results
+    )
+
+
+def contact_attempt(*, token: str, suggested: Sequence[int] = (), opened_article: Article | None = None) -> None:
+    """Remember what the contact form suggested to a visitor (and which article they opened)."""
+    if not token or len(token) > 40:
+        return
+    attempt, _created = ContactAttempt.objects.get_or_create(token=token)
+    fields = ["updated_at"]
+    if suggested:
+        attempt.suggested = sorted({*attempt.suggested, *suggested})[:50]
+        fields.append("suggested")
+    if opened_article is not None:
+        attempt.opened_article = opened_article
+        fields.append("opened_article")
+    attempt.updated_at = timezone.now()
+    attempt.save(update_fields=fields)
+
+
+@transaction.atomic
+def flag_missing_article(*, actor, ticket, note: str = "") -> MissingArticleFlag:
+    access.require(access.can_work_tickets(actor), _("Nie masz uprawnień do obsługi zgłoszeń."))
+    access.require(
+        access.voivodeship_scope(actor).allows(ticket.queue.voivodeship_id),
+        _("To zgłoszenie należy do innego województwa."),
+    )
+    return MissingArticleFlag.objects.create(ticket=ticket, flagged_by=actor, note=(note or "").strip()[:500])
+
+
+# --- the contact form and the requester's private link -----------------------------------------------------------
+
+
+def _ack_body(ticket, link_url: str) -> str:
+    return _(
+        "Dzień dobry,\n\nprzyjęliśmy Twoje zgłoszenie %(reference)s: „%(subject)s”.\n"
+        "Odpowiemy w dni robocze w godzinach 8:00–16:00.\n\n"
+        "Pod tym prywatnym adresem sprawdzisz stan zgłoszenia i dopiszesz odpowiedź bez zakładania konta:\n"
+        "%(link)s\n\nNie przekazuj tego adresu innym osobom.\n\nPomoc SSOZ"
+    ) % {"reference": ticket.reference, "subject": ticket.subject, "link": link_url}
+
+
+@transaction.atomic
+def submit_contact_form(
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    body: str,
+    regon: str = "",
+    attachments: Sequence = (),
+    attempt_token: str = "",
+):
+    """Open a web-channel ticket from the portal's contact form, send the acknowledgement with a private link.
+
+    Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256)."""
+    from contacts.identifiers import normalize_regon
+    from contacts.models import ReportingUnit
+    from knowledge_base.models import RequesterLink, new_token
+    from knowledge_base.selectors import token_digest
+    from tickets import actions as ticket_actions
+    from tickets.models import Channel
+
+    errors = {}
+    name, email = " ".join((name or "").split())[:200], (email or "").strip().lower()
+    if not name:
+        errors["name"] = _("Podaj imię i nazwisko.")
+    if not email or "@" not in email:
+        errors["email"] = _("Podaj adres e-mail, na który odpowiemy.")
+    if not (body or "").strip():
+        errors["body"] = _("Opisz sprawę.")
+    unit = None
+    if (regon or "").strip():
+        try:
+            normalized = normalize_regon(regon)
+        except ValidationError as exc:
+            errors["regon"] = " ".join(exc.messages)
+        else:
+            unit = ReportingUnit.objects.filter(regon=normalized).first()
+            if unit is None and len(normalized) == 14:
+                unit = ReportingUnit.objects.filter(regon=normalized[:9]).first()
+            regon = normalized
+    if errors:
+        raise ValidationError(errors)
+    text = body.strip()
+    if regon:
+        text += "\n\n" + _("REGON jednostki: %(regon)s") % {"regon": regon}
+    ticket = ticket_actions.open_ticket(
+        actor=None,
+        channel=Channel.WEB,
+        subject=subject,
+        body_text=text,
+        requester_name=name,
+        requester_email=email,
+        reporting_unit=unit,
+        attachments=list(attachments),
+    )
+    token = new_token()
+    RequesterLink.objects.create(ticket=ticket, token_sha256=token_digest(token), email=email)
+    from django.urls import reverse
+
+    link_url = settings.SITE_URL + reverse("kb:requester_ticket", kwargs={"token": token})
+    outbox.enqueue_email(
+        to=[email],
+        subject=_("[%(reference)s] Przyjęliśmy zgłoszenie") % {"reference": ticket.reference},
+        body=_ack_body(ticket, link_url),
+        headers={"X-Helpdesk-Ticket": ticket.reference},
+    )
+    if attempt_token:
+        ContactAttempt.objects.filter(token=attempt_token[:40]).update(ticket_sent=True, updated_at=timezone.now())
+    return ticket, token
+
+
+@transaction.atomic
+def requester_reply(*, link, body: str, attachments: Sequence = ()):
+    """The requester answers through the private link: an inbound entry, as if they had e-mailed."""
+    from tickets import actions as ticket_actions
+    from tickets.models import Entry
+
+    if not (body or "").strip() and not attachments:
+        raise ValidationError({"body": _("Wpisz treść odpowiedzi.")})
+    entry = ticket_actions.add_entry(
+        actor=None,
+        ticket=link.ticket,
+        kind=Entry.Kind.INBOUND,
+        body_text=(body or "").strip(),
+        sender_name=link.ticket.requester_name,
+        sender_email=link.email,
+        attachments=list(attachments),
+    )
+    link.last_used_at = timezone.now()
+    link.save(update_fields=["last_used_at"])
+    return entry

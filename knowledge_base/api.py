@@ -1,0 +1,168 @@
+"""REST API v1 of the knowledge base: search and articles for anyone (visibility by role), writes for editors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from rest_framework import permissions, serializers, status
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from helpdesk import ratelimit
+from knowledge_base import actions, search, selectors
+from knowledge_base.models import Article, Category, Kind, SearchLog, Status, Visibility
+from knowledge_base.permissions import can_edit
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Article
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "slug",
+            "summary",
+            "url",
+            "category",
+            "forms",
+            "reporting_year",
+            "visibility",
+            "status",
+            "language",
+            "publish_at",
+            "expire_at",
+            "updated_at",
+        ]
+        read_only_fields = ["slug", "status", "updated_at"]
+
+    def get_url(self, article) -> str:
+        return settings.SITE_URL + article.get_absolute_url()
+
+
+class ArticleDetailSerializer(ArticleSerializer):
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "body", "body_html"]
+        read_only_fields = [*ArticleSerializer.Meta.read_only_fields, "body_html"]
+
+
+class ArticleWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    body = serializers.CharField(allow_blank=True, required=False, max_length=actions.MAX_BODY)
+    summary = serializers.CharField(allow_blank=True, required=False, max_length=500)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    forms = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    reporting_year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
+    publish_at = serializers.DateTimeField(required=False, allow_null=True)
+    expire_at = serializers.DateTimeField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class EditorOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or can_edit(request.user)
+
+
+def _as_api_error(exc: ValidationError) -> ApiValidationError:
+    return ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+
+
+@api_view(["GET"])
+@permission_classes([permissions.AllowAny])
+@throttle_classes([])
+def search_view(request):
+    if not ratelimit.allow(
+        "kb-search", ratelimit.client_address(request), limit=settings.KB_SEARCH_PER_MINUTE, window_seconds=60
+    ):
+        return Response({"detail": "Za dużo zapytań. Spróbuj za chwilę."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    try:
+        limit = min(max(int(request.query_params.get("limit", 10)), 1), 50)
+    except ValueError:
+        limit = 10
+    kinds = [k for k in request.query_params.getlist("kind") if k in Kind.values] or None
+    results = search.search(request.query_params.get("q", ""), user=request.user, kinds=kinds, limit=limit)
+    actions.record_search(query=results.query, source=SearchLog.Source.API, results=results.total)
+    return Response(
+        {
+            "query": results.query.raw,
+            "count": results.total,
+            "corrections": results.query.corrections,
+            "results": [
+                {
+                    "id": hit.article.pk,
+                    "title": hit.article.title,
+                    "url": settings.SITE_URL + hit.article.get_absolute_url(),
+                    "snippet": hit.snippet,
+                    "kind": hit.article.kind,
+                    "forms": hit.article.forms,
+                    "score": round(hit.score, 4),
+                }
+                for hit in results.hits
+            ],
+        }
+    )
+
+
+class ArticleList(APIView):
+    permission_classes = [EditorOrReadOnly]
+
+    def get(self, request):
+        articles = selectors.articles_for_user(request.user).select_related("category").order_by("pk")
+        kind = request.query_params.get("kind")
+        if kind:
+            articles = articles.filter(kind=kind)
+        page = articles[:500]
+        return Response({"count": articles.count(), "results": ArticleSerializer(page, many=True).data})
+
+    def post(self, request):
+        data = ArticleWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        wanted_status = fields.pop("status", None)
+        if "title" not in fields:
+            raise ApiValidationError({"title": ["Tytuł nie może być pusty."]})
+        try:
+            article = actions.create_article(actor=request.user, **fields)
+            if wanted_status and wanted_status != Status.DRAFT:
+                article = actions.change_status(actor=request.user, article=article, status=wanted_status)
+        except ValidationError as exc:
+            raise _as_api_error(exc) from None
+        return Response(ArticleDetailSerializer(article).data, status=status.HTTP_201_CREATED)
+
+
+class ArticleDetail(APIView):
+    permission_classes = [EditorOrReadOnly]
+
+    def get(self, request, article_id: int):
+        return Response(ArticleDetailSerializer(selectors.article_by_id_for_user(request.user, article_id)).data)
+
+    def patch(self, request, article_id: int):
+        article = selectors.article_by_id_for_user(request.user, article_id)
+        data = ArticleWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        wanted_status = fields.pop("status", None)
+        note = fields.pop("note", "")
+        try:
+            if fields:
+                article = actions.update_article(actor=request.user, article=article, note=note, **fields)
+            if wanted_status:
+                article = actions.change_status(actor=request.user, article=article, status=wanted_status)
+        except ValidationError as exc:
+            raise _as_api_error(exc) from None
+        return Response(ArticleDetailSerializer(article).data)
+
+    put = patch

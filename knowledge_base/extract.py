@@ -1,0 +1,73 @@
+"""Text out of attached files (PDF, DOCX, plain text), so that a manual's original file is searchable.
+
+A file that cannot be read raises ValidationError with a Polish message naming the file; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_TEXT = 500_000
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TEXT_TYPES = ("text/plain", "text/markdown")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def kind_of(filename: str, content_type: str) -> str:
+    name = filename.lower()
+    if name.endswith(".pdf") or content_type == PDF:
+        return "pdf"
+    if name.endswith(".docx") or content_type == DOCX:
+        return "docx"
+    if name.endswith((".txt", ".md")) or content_type in TEXT_TYPES:
+        return "text"
+    if content_type in IMAGE_TYPES or name.endswith((".png", ".jpg", ".jpeg", ".gif", ".webp")):
+        return "image"
+    return ""
+
+
+def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
+    kind = kind_of(filename, content_type)
+    if not kind:
+        raise ValidationError(
+            _("Plik %(name)s ma nieobsługiwany format: dołącz PDF, DOCX, TXT albo obraz.") % {"name": filename}
+        )
+    if kind == "image":
+        return ""
+    try:
+        if kind == "pdf":
+            return _pdf(content)[:MAX_TEXT]
+        if kind == "docx":
+            return _docx(content)[:MAX_TEXT]
+        return content.decode("utf-8")[:MAX_TEXT]
+    except UnicodeDecodeError:
+        raise ValidationError(_("Plik %(name)s nie jest tekstem w UTF-8.") % {"name": filename}) from None
+    except Exception:  # pypdf/python-docx raise many types on broken files
+        raise ValidationError(
+            _("Nie udało się odczytać pliku %(name)s: plik jest uszkodzony albo zabezpieczony hasłem.")
+            % {"name": filename}
+        ) from None
+
+
+def _pdf(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content), strict=False)
+    if reader.is_encrypted:
+        raise ValueError("encrypted")
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def _docx(content: bytes) -> str:
+    import docx
+
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        raise ValueError("not a zip")
+    document = docx.Document(io.BytesIO(content))
+    return "\n".join(paragraph.text for paragraph in document.paragraphs)

@@ -1,0 +1,162 @@
+"""Reading the knowledge base: every fetch starts from `articles_for_user`, so visibility cannot be forgotten."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from helpdesk import access
+from knowledge_base.models import (
+    Article,
+    ArticleAttachment,
+    ArticleVersion,
+    Category,
+    ContactAttempt,
+    Kind,
+    RequesterLink,
+    SearchLog,
+)
+from knowledge_base.permissions import can_edit
+from knowledge_base.search import visibilities_for
+
+
+def articles_for_user(user) -> QuerySet[Article]:
+    """Live articles `user` may read; editors also see drafts, reviews and archived ones."""
+    if can_edit(user):
+        return Article.objects.all()
+    return Article.objects.live().filter(visibility__in=visibilities_for(user))
+
+
+def article_for_user(user, slug: str) -> Article:
+    article = (
+        articles_for_user(user)
+        .select_related("category", "translation_of")
+        .prefetch_related("tags", "attachments")
+        .filter(slug=slug)
+        .first()
+    )
+    if article is None:
+        raise access.not_found()
+    return article
+
+
+def article_by_id_for_user(user, article_id: int) -> Article:
+    article = articles_for_user(user).filter(pk=article_id).first()
+    if article is None:
+        raise access.not_found()
+    return article
+
+
+def related_for_user(user, article: Article) -> list[Article]:
+    visible = articles_for_user(user).exclude(pk=article.pk)
+    return list(visible.filter(related=article).order_by("title")[:10])
+
+
+def translations_for_user(user, article: Article) -> list[Article]:
+    """The same article in other languages (linked either way)."""
+    root = article.translation_of_id or article.pk
+    visible = articles_for_user(user).exclude(pk=article.pk)
+    return list(visible.filter(Q(pk=root) | Q(translation_of_id=root)).order_by("language"))
+
+
+def attachment_for_user(user, attachment_id: int) -> ArticleAttachment:
+    attachment = (
+        ArticleAttachment.objects.filter(pk=attachment_id, article__in=articles_for_user(user))
+        .select_related("article")
+        .first()
+    )
+    if attachment is None:
+        raise access.not_found()
+    return attachment
+
+
+def announcements(user, language: str = "pl") -> list[Article]:
+    return list(
+        articles_for_user(user)
+        .live()
+        .filter(kind=Kind.ANNOUNCEMENT, language=language)
+        .order_by("-published_at", "-pk")[:5]
+    )
+
+
+def categories_with_counts(user, language: str = "pl") -> list[Category]:
+    live = articles_for_user(user).live().filter(language=language)
+    return list(Category.objects.annotate(count=Count("articles", filter=Q(articles__in=live))).filter(count__gt=0))
+
+
+def category_articles(user, category: Category, language: str = "pl") -> QuerySet[Article]:
+    return articles_for_user(user).live().filter(category=category, language=language).order_by("kind", "title")
+
+
+def popular_articles(user, language: str = "pl", limit: int = 8) -> list[Article]:
+    live = articles_for_user(user).live().filter(language=language).exclude(kind=Kind.ANNOUNCEMENT)
+    return list(live.order_by("-helpful_yes", "title")[:limit])
+
+
+# --- versions -------------------------------------------------------------------------------------------------
+
+
+def versions(article: Article) -> QuerySet[ArticleVersion]:
+    return article.versions.select_related("author").order_by("-number")
+
+
+def diff(older: ArticleVersion, newer: ArticleVersion) -> list[str]:
+    """A unified diff of title and body between two versions, line by line."""
+    before = [f"# {older.title}", *older.body.splitlines()]
+    after = [f"# {newer.title}", *newer.body.splitlines()]
+    return list(difflib.unified_diff(before, after, f"v{older.number}", f"v{newer.number}", lineterm="", n=2))
+
+
+# --- the requester's private link -----------------------------------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def requester_link(token: str) -> RequesterLink:
+    """The link for `token`, or 404 when unknown or expired (KB_REQUESTER_LINK_DAYS after closing)."""
+    if not token or len(token) > 100:
+        raise access.not_found()
+    link = RequesterLink.objects.select_related("ticket").filter(token_sha256=token_digest(token)).first()
+    if link is None or link_expired(link):
+        raise access.not_found()
+    return link
+
+
+def link_expired(link: RequesterLink, now=None) -> bool:
+    closed = link.ticket.closed_at
+    if closed is None:
+        return False
+    return (now or timezone.now()) > closed + timezone.timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
+
+
+# --- analytics for editors ------------------------------------------------------------------------------------
+
+
+def analytics(days: int = 30) -> dict:
+    since = timezone.now() - timezone.timedelta(days=days)
+    searches = SearchLog.objects.filter(created_at__gte=since)
+    attempts = ContactAttempt.objects.filter(created_at__gte=since)
+    shown = attempts.exclude(suggested=[]).count()
+    sent_anyway = attempts.exclude(suggested=[]).filter(ticket_sent=True).count()
+    return {
+        "days": days,
+        "top": list(searches.values("normalized").annotate(n=Count("id")).order_by("-n", "normalized")[:20]),
+        "empty": list(
+            searches.filter(results=0).values("normalized").annotate(n=Count("id")).order_by("-n", "normalized")[:20]
+        ),
+        "helpfulness": list(
+            Article.objects.filter(Q(helpful_yes__gt=0) | Q(helpful_no__gt=0)).order_by("helpful_yes", "-helpful_no")[
+                :30
+            ]
+        ),
+        "searches": searches.count(),
+        "contact_with_suggestions": shown,
+        "contact_sent_anyway": sent_anyway,
+        "deflection_rate": (1 - sent_anyway / shown) if shown else None,
+    }

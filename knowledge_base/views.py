@@ -1,0 +1,229 @@
+"""The public portal (no login): thin adapters over knowledge_base.selectors, .search and .actions."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from contacts.models import StatisticalForm
+from helpdesk import ratelimit
+from knowledge_base import actions, search, selectors
+from knowledge_base import render as kbrender
+from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
+from knowledge_base.models import Category, Kind, SearchLog
+from tickets.actions import NewAttachment
+from tickets.models import Entry
+
+LANGUAGE = "pl"  # the knowledge base is Polish first; English translations are linked from each article
+
+
+def _search_allowed(request: HttpRequest) -> bool:
+    return ratelimit.allow(
+        "kb-search", ratelimit.client_address(request), limit=settings.KB_SEARCH_PER_MINUTE, window_seconds=60
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "announcements": selectors.announcements(request.user, LANGUAGE),
+        "categories": selectors.categories_with_counts(request.user, LANGUAGE),
+        "popular": selectors.popular_articles(request.user, LANGUAGE),
+    }
+    return render(request, "public/kb/home.html", context)
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    raw = (request.GET.get("q") or "")[: search.MAX_QUERY]
+    results, limited = None, False
+    if raw.strip():
+        if _search_allowed(request):
+            results = search.search(raw, user=request.user, language=LANGUAGE, limit=20)
+            actions.record_search(query=results.query, source=SearchLog.Source.PORTAL, results=results.total)
+        else:
+            limited = True
+    return render(
+        request,
+        "public/kb/search.html",
+        {"q": raw, "results": results, "limited": limited},
+        status=429 if limited else 200,
+    )
+
+
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    articles = selectors.category_articles(request.user, category, LANGUAGE)
+    return render(request, "public/kb/category.html", {"category": category, "articles": articles})
+
+
+def article(request: HttpRequest, slug: str) -> HttpResponse:
+    article = selectors.article_for_user(request.user, slug)
+    attempt = (request.GET.get("z") or "")[:40]
+    if attempt:
+        actions.contact_attempt(token=attempt, opened_article=article)
+    context = {
+        "article": article,
+        "toc": kbrender.render(article.body).headings if article.kind == Kind.MANUAL else [],
+        "related": selectors.related_for_user(request.user, article),
+        "translations": selectors.translations_for_user(request.user, article),
+        "feedback_form": FeedbackForm(),
+        "feedback_sent": request.GET.get("opinia") == "dziekujemy",
+    }
+    return render(request, "public/kb/article.html", context)
+
+
+@require_POST
+def feedback(request: HttpRequest, slug: str) -> HttpResponse:
+    article = selectors.article_for_user(request.user, slug)
+    form = FeedbackForm(request.POST)
+    if not ratelimit.allow("kb-feedback", ratelimit.client_address(request), limit=30, window_seconds=3600):
+        messages.error(request, _("Za dużo ocen z tego adresu. Spróbuj później."))
+    elif form.is_valid():
+        try:
+            actions.record_feedback(
+                article=article, helpful=form.cleaned_data["helpful"], comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            return redirect(article.get_absolute_url() + "?opinia=dziekujemy#opinia")
+    else:
+        messages.error(request, _("Wybierz „Tak” albo „Nie”."))
+    return redirect(article.get_absolute_url() + "#opinia")
+
+
+def attachment(request: HttpRequest, attachment_id: int, filename: str) -> FileResponse:
+    item = selectors.attachment_for_user(request.user, attachment_id)
+    inline = item.content_type.startswith("image/") or item.content_type == "application/pdf"
+    response = FileResponse(
+        item.content.open("rb"), as_attachment=not inline, filename=item.filename, content_type=item.content_type
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def forms_catalogue(request: HttpRequest) -> HttpResponse:
+    forms = StatisticalForm.objects.filter(is_active=True).order_by("code")
+    return render(request, "public/kb/forms.html", {"forms": forms})
+
+
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/kb/accessibility.html")
+
+
+# --- contact form and deflection ------------------------------------------------------------------------------
+
+
+@require_GET
+def suggestions(request: HttpRequest) -> HttpResponse:
+    """Articles matching what the person is typing into the contact form (an HTML fragment for the page)."""
+    raw = " ".join([(request.GET.get("subject") or "")[:200], (request.GET.get("body") or "")[:200]])
+    hits = []
+    if raw.strip() and _search_allowed(request):
+        results = search.search(raw, user=None, language=LANGUAGE, limit=5)
+        hits = results.hits
+        token = (request.GET.get("attempt") or "")[:40]
+        if hits and token:
+            actions.contact_attempt(token=token, suggested=[hit.article.pk for hit in hits])
+    return render(request, "public/kb/_suggestions.html", {"hits": hits, "attempt": request.GET.get("attempt", "")})
+
+
+def _files(uploaded) -> list[NewAttachment]:
+    return [NewAttachment(filename=f.name, content=f.read(), content_type=f.content_type or "") for f in uploaded]
+
+
+def contact(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        form = ContactForm(initial={"attempt": secrets.token_urlsafe(16)})
+        return render(request, "public/kb/contact.html", {"form": form})
+    form = ContactForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "public/kb/contact.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    if data["website"]:  # the honeypot: a bot; answer as if it worked and open nothing
+        return redirect("kb:contact_sent")
+    if not ratelimit.allow(
+        "kb-contact", ratelimit.client_address(request), limit=settings.KB_CONTACT_PER_HOUR, window_seconds=3600
+    ):
+        form.add_error(None, _("Z tego adresu wysłano już wiele zgłoszeń. Spróbuj za godzinę albo napisz e-mail."))
+        return render(request, "public/kb/contact.html", {"form": form}, status=429)
+    try:
+        ticket, _token = actions.submit_contact_form(
+            name=data["name"],
+            email=data["email"],
+            subject=data["subject"],
+            body=data["body"],
+            regon=data["regon"],
+            attachments=_files(data["attachments"]),
+            attempt_token=data["attempt"],
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+            form.add_error(field if field in form.fields else None, errors)
+        return render(request, "public/kb/contact.html", {"form": form}, status=400)
+    request.session["kb_last_ticket"] = ticket.reference
+    return redirect("kb:contact_sent")
+
+
+def contact_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/kb/contact_sent.html", {"reference": request.session.get("kb_last_ticket", "")})
+
+
+# --- the requester's private ticket page ----------------------------------------------------------------------
+
+VISIBLE_TO_REQUESTER = (Entry.Kind.INBOUND, Entry.Kind.OUTBOUND)
+
+
+def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.requester_link(token)
+    form = ReplyForm()
+    if request.method == "POST":
+        form = ReplyForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                actions.requester_reply(
+                    link=link, body=form.cleaned_data["body"], attachments=_files(form.cleaned_data["attachments"])
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, _("Dodaliśmy Twoją odpowiedź do zgłoszenia."))
+                return redirect("kb:requester_ticket", token=token)
+    ticket = link.ticket
+    entries = (
+        ticket.entries.filter(kind__in=VISIBLE_TO_REQUESTER).prefetch_related("attachments").order_by("created_at")
+    )
+    response = render(
+        request, "public/kb/requester_ticket.html", {"ticket": ticket, "entries": entries, "form": form, "token": token}
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the address: never leak it to other sites
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def requester_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
+    link = selectors.requester_link(token)
+    from tickets.models import Attachment
+
+    item = (
+        Attachment.objects.select_related("file")
+        .filter(pk=attachment_id, entry__ticket=link.ticket, entry__kind__in=VISIBLE_TO_REQUESTER)
+        .first()
+    )
+    if item is None:
+        from helpdesk.access import not_found
+
+        raise not_found()
+    response = FileResponse(item.file.content.open("rb"), as_attachment=True, filename=item.filename)
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,58 @@
+// The live ticket page: who else is viewing, who is typing a reply, and a warning when the ticket changes
+// while you write (the server refuses a stale reply once as well: tickets.forms.ReplyForm).
+(function () {
+  const box = document.getElementById("live-ticket");
+  if (!box || !("WebSocket" in window)) return;
+  const me = Number(box.dataset.userId);
+  const viewersEl = box.querySelector("[data-viewers]");
+  const typingEl = box.querySelector("[data-typing]");
+  const changedEl = document.getElementById("ticket-changed");
+  const textarea = document.querySelector("#reply-form textarea");
+  let socket = null;
+  let delay = 1000;
+  let typingTimer = null;
+  let lastTyping = 0;
+
+  function showViewers(viewers) {
+    const others = viewers.filter((v) => v.id !== me).map((v) => v.name);
+    viewersEl.textContent = others.join(", ");
+    viewersEl.closest("p").hidden = others.length === 0;
+  }
+  function showTyping(name) {
+    typingEl.textContent = name;
+    typingEl.closest("p").hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { typingEl.closest("p").hidden = true; }, 6000);
+  }
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/ws/tickets/${box.dataset.reference}/`);
+    socket.onopen = () => { delay = 1000; };
+    socket.onmessage = (message) => {
+      const event = JSON.parse(message.data);
+      if (event.change === "presence") showViewers(event.viewers);
+      else if (event.change === "typing") { if (event.user_id !== me) showTyping(event.user); }
+      else if (event.change === "assigned_to_you") { /* shown by the list page */ }
+      else if (event.actor_id !== me && event.reference === box.dataset.reference) {
+        changedEl.hidden = false;
+        changedEl.querySelector("[data-who]").textContent = event.actor || changedEl.dataset.system;
+      }
+    };
+    socket.onclose = (closed) => {
+      if (closed.code === 4404 || closed.code === 4403) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+  setInterval(() => { if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: "heartbeat" })); }, 20000);
+  if (textarea) {
+    textarea.addEventListener("input", () => {
+      const now = Date.now();
+      if (socket && socket.readyState === 1 && now - lastTyping > 3000) {
+        lastTyping = now;
+        socket.send(JSON.stringify({ type: "typing" }));
+      }
+    });
+  }
+  connect();
+})();

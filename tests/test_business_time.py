@@ -1,0 +1,177 @@
+"""Working-time arithmetic: due times across weekends, holidays, closures, DST and year ends.
+
+Property-based (hypothesis) over the default office calendar (Mon–Fri 08:00–16:00 Warsaw, Polish holidays,
+an organisation's own days off) and the 24/7 calendar, plus the worked examples a desk lead would check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpdesk import business_time
+from helpdesk.business_time import Schedule
+from helpdesk.models import BusinessCalendar, CalendarClosure
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+OFFICE = Schedule(
+    timezone="Europe/Warsaw",
+    always_open=False,
+    workdays=frozenset({0, 1, 2, 3, 4}),
+    opens_at=dt.time(8),
+    closes_at=dt.time(16),
+    holidays_country="PL",
+    # government offices' days off for holidays falling on a Saturday (2025, 2026)
+    closures=frozenset({dt.date(2025, 5, 2), dt.date(2025, 11, 10), dt.date(2026, 8, 14), dt.date(2026, 12, 28)}),
+)
+ROUND_THE_CLOCK = Schedule(
+    timezone="Europe/Warsaw", always_open=True, workdays=frozenset(), opens_at=dt.time(0), closes_at=dt.time(0)
+)
+
+moments = st.datetimes(
+    min_value=dt.datetime(2024, 12, 1), max_value=dt.datetime(2027, 12, 31), timezones=st.just(dt.UTC)
+)
+durations = st.integers(min_value=0, max_value=60 * 60 * 8 * 30).map(lambda s: dt.timedelta(seconds=s))
+schedules = st.sampled_from([OFFICE, ROUND_THE_CLOCK])
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=WARSAW)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schedules, moments, durations)
+def test_adding_working_time_then_measuring_it_gives_the_same_duration(schedule, start, duration):
+    due = schedule.add(start, duration)
+    # from `start` itself: time before the first working minute does not count
+    assert schedule.between(start, due) == duration
+
+
+@settings(max_examples=300, deadline=None)
+@given(moments, durations.filter(lambda d: d > dt.timedelta(0)))
+def test_a_due_time_is_never_on_a_non_working_minute(start, duration):
+    due = OFFICE.add(start, duration)
+    # the due time closes a working minute: the minute before it is working time
+    assert OFFICE.is_open(due - dt.timedelta(seconds=1))
+    local = due.astimezone(WARSAW)
+    assert local.weekday() < 5
+    assert local.date() not in holidays.country_holidays("PL", years=local.year)
+    assert local.date() not in OFFICE.closures
+    assert dt.time(8) < local.time() <= dt.time(16)
+
+
+@settings(max_examples=200, deadline=None)
+@given(schedules, moments, durations, durations)
+def test_due_times_are_monotonic_in_the_duration_and_in_the_start(schedule, start, first, second):
+    shorter, longer = sorted([first, second])
+    assert schedule.add(start, shorter) <= schedule.add(start, longer)
+    later_start = start + (longer - shorter)
+    assert schedule.add(start, shorter) <= schedule.add(later_start, shorter)
+
+
+@settings(max_examples=200, deadline=None)
+@given(schedules, moments, moments)
+def test_measuring_is_additive_and_antisymmetric(schedule, a, b):
+    low, high = sorted([a, b])
+    middle = low + (high - low) / 2
+    assert schedule.between(low, high) == schedule.between(low, middle) + schedule.between(middle, high)
+    assert schedule.between(high, low) == -schedule.between(low, high)
+
+
+def test_four_hours_from_thursday_before_easter_with_good_friday_off_is_due_on_tuesday_at_half_past_eleven():
+    # Easter 2026 is on 5 April; the office takes Friday 3 April off; Easter Monday is a public holiday
+    schedule = dataclasses.replace(OFFICE, closures=frozenset({dt.date(2026, 4, 3)}))
+    due = schedule.add(at(2026, 4, 2, 15, 30), dt.timedelta(hours=4))
+    assert due == at(2026, 4, 7, 11, 30)
+
+
+def test_office_hours_stay_eight_to_four_local_time_across_both_daylight_saving_changes():
+    # spring forward on Sunday 29 March 2026, fall back on Sunday 25 October 2026
+    assert OFFICE.add(at(2026, 3, 27, 15, 0), dt.timedelta(hours=2)) == at(2026, 3, 30, 9, 0)
+    assert OFFICE.add(at(2026, 10, 23, 15, 0), dt.timedelta(hours=2)) == at(2026, 10, 26, 9, 0)
+    assert OFFICE.between(at(2026, 3, 27, 15, 0), at(2026, 3, 30, 9, 0)) == dt.timedelta(hours=2)
+
+
+def test_the_round_the_clock_calendar_counts_real_elapsed_time_across_daylight_saving():
+    # 29 March 2026 has 23 hours in Warsaw: 24 elapsed hours after Saturday noon end at Sunday 13:00 local
+    assert ROUND_THE_CLOCK.add(at(2026, 3, 28, 12, 0), dt.timedelta(hours=24)) == at(2026, 3, 29, 13, 0)
+    assert ROUND_THE_CLOCK.between(at(2026, 10, 24, 12, 0), at(2026, 10, 25, 12, 0)) == dt.timedelta(hours=25)
+
+
+def test_the_year_end_skips_christmas_eve_christmas_the_organisations_day_off_and_new_year():
+    # Tuesday 22 Dec 2026 15:00 + 3 h: 1 h on the 22nd, Wednesday 23rd 08:00–10:00
+    assert OFFICE.add(at(2026, 12, 22, 15, 0), dt.timedelta(hours=3)) == at(2026, 12, 23, 10, 0)
+    # Wednesday 23 Dec 15:00 + 2 h: 24–27 Dec holidays and weekend, 28th the day off, 29th 09:00
+    assert OFFICE.add(at(2026, 12, 23, 15, 0), dt.timedelta(hours=2)) == at(2026, 12, 29, 9, 0)
+    # Thursday 31 Dec 2026 15:00 + 2 h: 1 Jan holiday, weekend, Monday 4 Jan 2027 09:00
+    assert OFFICE.add(at(2026, 12, 31, 15, 0), dt.timedelta(hours=2)) == at(2027, 1, 4, 9, 0)
+
+
+def test_a_moment_outside_hours_starts_counting_at_the_next_opening():
+    assert OFFICE.add(at(2026, 11, 27, 18, 0), dt.timedelta(minutes=30)) == at(2026, 11, 30, 8, 30)
+    assert OFFICE.add(at(2026, 11, 30, 6, 0), dt.timedelta(0)) == at(2026, 11, 30, 8, 0)
+    assert OFFICE.next_open(at(2026, 11, 30, 9, 0)) == at(2026, 11, 30, 9, 0)
+
+
+@pytest.mark.parametrize("year", [2025, 2026, 2027])
+def test_polish_public_holidays_agree_with_the_law_fourteen_a_year_with_christmas_eve(year):
+    days = business_time.public_holidays("PL", year)
+    assert len(days) == 14
+    assert dt.date(year, 12, 24) in days
+    for month, day in [(1, 1), (1, 6), (5, 1), (5, 3), (8, 15), (11, 1), (11, 11), (12, 25), (12, 26)]:
+        assert dt.date(year, month, day) in days
+
+
+@pytest.mark.parametrize(("year", "working_days"), [(2025, 251), (2026, 253), (2027, 253)])
+def test_the_number_of_working_days_matches_the_official_count(year, working_days):
+    schedule = dataclasses.replace(OFFICE, closures=frozenset())
+    day, count = dt.date(year, 1, 1), 0
+    while day.year == year:
+        count += schedule.is_working_day(day)
+        day += dt.timedelta(days=1)
+    assert count == working_days
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ValueError):
+        OFFICE.add(dt.datetime(2026, 11, 26, 9, 0), dt.timedelta(hours=1))
+
+
+@pytest.mark.django_db
+def test_a_calendar_with_no_working_time_is_refused_when_saved():
+    calendar = BusinessCalendar(name="Pusty", workdays="", opens_at=dt.time(8), closes_at=dt.time(16))
+    with pytest.raises(ValidationError) as error:
+        calendar.full_clean()
+    assert "Kalendarz bez dni roboczych nie ma czasu pracy" in str(error.value)
+    calendar = BusinessCalendar(name="Zero godzin", opens_at=dt.time(8), closes_at=dt.time(8))
+    with pytest.raises(ValidationError, match="Godzina zamknięcia musi być późniejsza"):
+        calendar.full_clean()
+    calendar = BusinessCalendar(name="Dni 7", workdays="1,7")
+    with pytest.raises(ValidationError, match="0–6"):
+        calendar.full_clean()
+
+
+def test_a_schedule_with_no_working_days_raises_instead_of_looping():
+    empty = dataclasses.replace(OFFICE, workdays=frozenset())
+    with pytest.raises(business_time.NoWorkingTime):
+        empty.add(at(2026, 1, 5, 9, 0), dt.timedelta(hours=1))
+
+
+@pytest.mark.django_db
+def test_a_new_day_off_reaches_the_cached_schedule_at_once(django_assert_num_queries):
+    office = BusinessCalendar.objects.get(name="Dni robocze 8:00–16:00")
+    before = office.schedule().add(at(2026, 8, 13, 15, 0), dt.timedelta(hours=2))
+    assert before == at(2026, 8, 14, 9, 0)
+    with django_assert_num_queries(0):  # cached: no query per call, let alone per day
+        office.schedule().add(at(2026, 8, 13, 15, 0), dt.timedelta(hours=40))
+    CalendarClosure.objects.create(calendar=office, date=dt.date(2026, 8, 14), reason="za 15 sierpnia")
+    fresh = BusinessCalendar.objects.get(pk=office.pk)
+    assert fresh.schedule().add(at(2026, 8, 13, 15, 0), dt.timedelta(hours=2)) == at(2026, 8, 17, 9, 0)
+    assert office.schedule().add(at(2026, 8, 13, 15, 0), dt.timedelta(hours=2)) == at(2026, 8, 17, 9, 0)

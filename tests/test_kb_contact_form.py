@@ -1,0 +1,129 @@
+"""The portal's contact form opens a web ticket, acknowledges it with a private link where the person follows
+and answers the ticket without an account; spam is held back by a honeypot and a per-address limit."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from helpdesk import outbox
+from knowledge_base.loading import load_starter_content
+from knowledge_base.models import ContactAttempt, RequesterLink
+from tickets import actions as ticket_actions
+from tickets.models import Channel, Entry, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "name": "Anna Kowalska",
+    "email": "Rejestracja@Przychodnia.example.pl",
+    "regon": "",
+    "subject": "Nie mogę wysłać MZ-88",
+    "body": "Przycisk Wyślij jest szary.",
+    "website": "",
+    "attempt": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+
+
+def send(client, **changes):
+    return client.post(reverse("kb:contact"), {**FORM, **changes})
+
+
+def private_link() -> str:
+    outbox.drain()
+    body = mail.outbox[-1].body
+    return re.search(r"http://\S+/zgloszenie/\S+/", body).group(0)
+
+
+def test_sending_the_form_opens_a_web_ticket_with_the_attachment_and_mails_a_private_link(client):
+    screenshot = SimpleUploadedFile("blad.png", b"\x89PNG fake", content_type="image/png")
+    response = client.post(reverse("kb:contact"), {**FORM, "attachments": [screenshot]})
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Channel.WEB and ticket.requester_email == "rejestracja@przychodnia.example.pl"
+    assert ticket.entries.get().attachments.get().filename == "blad.png"
+    link = private_link()
+    assert ticket.reference in mail.outbox[-1].subject
+    assert ticket.reference in client.get(reverse("kb:contact_sent")).content.decode()
+    assert RequesterLink.objects.get().token_sha256 not in link  # only the digest is stored
+
+
+def test_a_valid_regon_links_the_unit_and_a_wrong_one_is_refused_with_a_message(client):
+    from contacts.models import ReportingUnit
+
+    unit = ReportingUnit.objects.create(name="Przychodnia", regon="123456785", voivodeship_id="14")
+    response = send(client, regon="123-456-786")
+    assert response.status_code == 400 and "cyfrę kontrolną" in response.content.decode()
+    assert not Ticket.objects.exists()
+    send(client, regon="123-456-785")
+    assert Ticket.objects.get().reporting_unit == unit
+
+
+def test_missing_fields_are_explained_and_nothing_is_opened(client):
+    response = send(client, email="", body="")
+    assert response.status_code == 400 and not Ticket.objects.exists()
+    assert "field-error" in response.content.decode()
+
+
+def test_a_filled_honeypot_looks_like_success_but_opens_nothing(client):
+    assert send(client, website="http://spam.example").status_code == 302
+    assert not Ticket.objects.exists()
+
+
+@override_settings(KB_CONTACT_PER_HOUR=2)
+def test_one_address_may_send_only_a_few_forms_an_hour(client):
+    assert send(client).status_code == 302
+    assert send(client).status_code == 302
+    response = send(client)
+    assert response.status_code == 429 and "Spróbuj za godzinę" in response.content.decode()
+    assert Ticket.objects.count() == 2
+
+
+def test_suggestions_while_typing_are_recorded_and_so_is_sending_anyway(client):
+    load_starter_content()
+    fragment = client.get(reverse("kb:suggestions"), {"subject": "zmiana hasla", "attempt": "abc123"}).content.decode()
+    assert "Jak zmienić lub odzyskać hasło?" in fragment and "?z=abc123" in fragment
+    attempt = ContactAttempt.objects.get(token="abc123")
+    assert attempt.suggested and not attempt.ticket_sent
+    send(client, attempt="abc123")
+    attempt.refresh_from_db()
+    assert attempt.ticket_sent
+
+
+def test_the_private_link_shows_the_conversation_without_internal_notes_and_takes_a_reply(client, alice):
+    send(client)
+    link = private_link()
+    ticket = Ticket.objects.get()
+    ticket_actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.NOTE, body_text="Notatka: sprawdzić logi")
+    ticket_actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę odświeżyć stronę.")
+    page = client.get(link).content.decode()
+    assert "Proszę odświeżyć stronę." in page and "sprawdzić logi" not in page
+    response = client.post(link, {"body": "Pomogło, dziękuję."})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.entries.filter(kind=Entry.Kind.INBOUND).count() == 2 and ticket.status == Status.OPEN
+
+
+def test_a_wrong_token_is_not_found(client):
+    assert client.get(reverse("kb:requester_ticket", args=["nie-ma-takiego"])).status_code == 404
+
+
+@override_settings(KB_REQUESTER_LINK_DAYS=7)
+def test_the_link_expires_a_configurable_time_after_the_ticket_is_closed(client, alice):
+    send(client)
+    link = private_link()
+    ticket = Ticket.objects.get()
+    ticket_actions.change_status(actor=alice, ticket=ticket, status=Status.CLOSED)
+    assert client.get(link).status_code == 200
+    Ticket.objects.filter(pk=ticket.pk).update(closed_at=timezone.now() - timezone.timedelta(days=8))
+    assert client.get(link).status_code == 404

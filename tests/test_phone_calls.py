@@ -1,0 +1,172 @@
+"""Logging phone calls: each outcome, the caller card, unit search, bad input, and scoping."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.models import Person, PersonPhone, ReportingUnit, UnitMembership
+from tickets import actions, calls
+from tickets.models import Entry, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def przychodnia(db):
+    unit = ReportingUnit.objects.create(
+        name="Przychodnia Pod Lipami", regon="123456785", nip="5260250995", voivodeship_id="14"
+    )
+    person = Person.objects.create(name="Ewa Lis")
+    PersonPhone.objects.create(person=person, number="+48501369856")
+    UnitMembership.objects.create(person=person, unit=unit, role="rejestratorka")
+    return unit
+
+
+def test_a_call_answered_on_the_phone_becomes_a_resolved_ticket(alice):
+    ticket = actions.log_call(
+        actor=alice,
+        direction="incoming",
+        caller_number="501-369-856",
+        outcome="answered",
+        notes="Pytanie o termin MZ-11, wyjaśnione.",
+        subject="Termin MZ-11",
+        duration_seconds=95,
+    )
+    assert ticket.status == Status.RESOLVED and ticket.channel == "phone"
+    call = ticket.entries.get()
+    assert (call.kind, call.caller_number, call.call_duration_seconds) == (Entry.Kind.CALL, "+48501369856", 95)
+    assert ticket.requester_phone == "+48501369856"
+
+
+def test_a_call_handed_to_the_voivodeship_lands_in_its_queue(alice, przychodnia):
+    ticket = actions.log_call(
+        actor=alice,
+        direction="incoming",
+        caller_number="+48 501 369 856",
+        outcome="region",
+        notes="Pyta o korektę działu II",
+        reporting_unit=przychodnia,
+    )
+    assert ticket.queue.slug == "woj-14" and ticket.reporting_unit == przychodnia
+
+
+def test_a_call_is_added_to_an_existing_ticket(alice, central, open_email_ticket):
+    ticket = open_email_ticket(central)
+    actions.log_call(
+        actor=alice, direction="outgoing", caller_number="", outcome="existing", notes="Oddzwoniłam", ticket=ticket
+    )
+    assert ticket.entries.filter(kind=Entry.Kind.CALL, call_direction="outgoing").count() == 1
+
+
+def test_a_callback_request_keeps_its_due_time(alice):
+    due = timezone.now() + dt.timedelta(hours=3)
+    ticket = actions.log_call(
+        actor=alice, direction="incoming", caller_number="501369856", outcome="callback", callback_due_at=due
+    )
+    ticket.refresh_from_db()
+    assert ticket.callback_due_at == due
+    assert ticket.events.filter(kind="callback_requested").exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"caller_number": "12", "outcome": "new"}, "numer telefonu"),
+        ({"caller_number": "", "outcome": "existing"}, "Wybierz zgłoszenie"),
+        ({"caller_number": "", "outcome": "region"}, "wskaż jednostkę"),
+        ({"caller_number": "", "outcome": "callback"}, "oddzwonić"),
+        ({"caller_number": "", "outcome": "new", "duration_seconds": -5}, "Czas rozmowy"),
+    ],
+)
+def test_bad_call_input_is_refused_and_nothing_is_written(alice, fields, message):
+    from tickets.models import Ticket
+
+    with pytest.raises(ValidationError) as error:
+        actions.log_call(actor=alice, direction="incoming", **fields)
+    assert message in " ".join(error.value.messages)
+    assert not Ticket.objects.exists()
+
+
+def test_the_caller_card_finds_the_person_their_unit_and_open_tickets(alice, przychodnia, queue_14):
+    open_ticket = actions.log_call(
+        actor=alice, direction="incoming", caller_number="501369856", outcome="region", reporting_unit=przychodnia
+    )
+    card = calls.caller_card(alice, "+48 501-369-856")
+    assert [p.name for p in card.people] == ["Ewa Lis"]
+    assert card.units == [przychodnia]
+    assert card.open_tickets == [open_ticket]
+
+
+def test_an_unknown_and_a_malformed_number(alice):
+    assert calls.caller_card(alice, "600 100 200").people == []
+    assert "numer telefonu" in calls.caller_card(alice, "abc").error
+
+
+def test_units_are_found_by_regon_nip_or_name_within_the_users_scope(alice, celina, przychodnia):
+    assert calls.search_units(alice, "123-456-785") == [przychodnia]
+    assert calls.search_units(alice, "526 025 09") == [przychodnia]
+    assert calls.search_units(alice, "pod lipami") == [przychodnia]
+    assert calls.search_units(celina, "123456785") == []  # a unit of another voivodeship
+
+
+def test_the_call_page_logs_a_call_by_regon_typed_by_hand(client, alice, przychodnia):
+    client.force_login(alice)
+    assert client.get(reverse("tickets:call_new"), {"number": "501369856"}).status_code == 200
+    response = client.post(
+        reverse("tickets:call_new"),
+        {
+            "caller_number": "501369856",
+            "direction": "incoming",
+            "unit_query": "123456785",
+            "subject": "Dział II",
+            "notes": "Wyjaśniono",
+            "duration_seconds": "120",
+            "outcome": "answered",
+            "form_code": "MZ-88",
+        },
+    )
+    assert response.status_code == 302
+    from tickets.models import Ticket
+
+    ticket = Ticket.objects.get()
+    assert ticket.reporting_unit == przychodnia and ticket.subject == "MZ-88: Dział II"
+
+
+def test_the_call_page_refuses_bad_input_in_polish_and_keeps_what_was_typed(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("tickets:call_new"),
+        {
+            "caller_number": "12",
+            "direction": "incoming",
+            "unit_query": "999999999",
+            "notes": "Ważna notatka",
+            "outcome": "new",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nieprawidłowy numer telefonu" in page and "Nie znaleziono jednostki" in page and "Ważna notatka" in page
+
+
+def test_the_caller_card_fragment_never_shows_another_voivodeships_units_or_tickets(client, alice, celina, przychodnia):
+    actions.log_call(
+        actor=alice, direction="incoming", caller_number="501369856", outcome="region", reporting_unit=przychodnia
+    )
+    client.force_login(celina)
+    page = client.get(reverse("tickets:call_caller_card"), {"number": "501369856"}).content.decode()
+    assert "Przychodnia Pod Lipami" not in page and "SSOZ-" not in page
+    assert "Pod Lipami" not in client.get(reverse("tickets:call_units"), {"q": "lipami"}).content.decode()
+
+
+def test_a_regional_admin_logs_calls_into_their_own_voivodeship(bob):
+    ticket = actions.log_call(actor=bob, direction="incoming", caller_number="", outcome="new", notes="Pytanie")
+    assert ticket.queue.slug == "woj-14"
+
+
+def test_the_supervisor_cannot_log_calls(client, szef):
+    client.force_login(szef)
+    assert client.get(reverse("tickets:call_new")).status_code == 403

@@ -1,0 +1,73 @@
+"""Who gets a new ticket of a queue: manual (nobody), round-robin, or the member with the fewest open tickets.
+
+Only members who are working are considered: active staff allowed to work the queue, not on leave on the
+queue's next working day (a ticket arriving at night goes to someone who works tomorrow morning), and under the
+queue's cap of open tickets. Nobody eligible: the ticket stays unassigned in the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from helpdesk import access
+from helpdesk.models import StaffAbsence
+from tickets.models import OPEN_STATUSES, AssignmentMode, Queue, Ticket
+
+
+def absent_user_ids(day: dt.date) -> set[int]:
+    return set(StaffAbsence.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list("user_id", flat=True))
+
+
+def eligible_members(queue: Queue, now: dt.datetime) -> list:
+    """Members who may take a ticket now, each annotated with `open_count`."""
+    schedule = queue.calendar.schedule()
+    working_day = timezone.localtime(schedule.next_open(now), schedule.zone).date()
+    absent = absent_user_ids(working_day)
+    members = (
+        queue.members.filter(is_active=True)
+        .exclude(pk__in=absent)
+        .annotate(open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)))
+        .order_by("pk")
+    )
+    scope_code = queue.voivodeship_id
+    result = []
+    for member in members:
+        if not access.can_work_tickets(member) or not access.voivodeship_scope(member).allows(scope_code):
+            continue
+        if queue.max_open_per_member is not None and member.open_count >= queue.max_open_per_member:
+            continue
+        result.append(member)
+    return result
+
+
+def pick_assignee(queue: Queue, now: dt.datetime):
+    """The member the queue's mode chooses, or None (manual mode, or nobody eligible)."""
+    if queue.assignment_mode == AssignmentMode.MANUAL:
+        return None
+    members = eligible_members(queue, now)
+    if not members:
+        return None
+    if queue.assignment_mode == AssignmentMode.LEAST_OPEN:
+        return min(members, key=lambda member: (member.open_count, member.pk))
+    after = [member for member in members if queue.last_assigned_id is None or member.pk > queue.last_assigned_id]
+    return (after or members)[0]
+
+
+def remember_round_robin(queue: Queue, assignee) -> None:
+    if queue.assignment_mode == AssignmentMode.ROUND_ROBIN and assignee is not None:
+        Queue.objects.filter(pk=queue.pk).update(last_assigned=assignee)
+        queue.last_assigned = assignee
+
+
+def tickets_of_absent_staff(day: dt.date):
+    """Open tickets whose assignee is on leave on `day`: they return to their queue."""
+    return Ticket.objects.filter(assignee_id__in=absent_user_ids(day), status__in=OPEN_STATUSES).order_by("pk")
+
+
+def pick_assignee_least_open(queue: Queue, now: dt.datetime):
+    """For a rule that asks to assign within a queue whose own mode is manual."""
+    members = eligible_members(queue, now)
+    return min(members, key=lambda member: (member.open_count, member.pk)) if members else None

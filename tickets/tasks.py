@@ -1,0 +1,20 @@
+"""Celery beat tasks of tickets: thin wrappers over tickets.sla, tickets.actions and tickets.notices."""
+
+from celery import shared_task
+
+from tickets import actions, notices, sla
+
+
+@shared_task(ignore_result=True)
+def escalate_sla() -> int:
+    return sla.escalate()
+
+
+@shared_task(ignore_result=True)
+def return_tickets_of_absent_staff() -> int:
+    return actions.return_tickets_of_absent_staff()
+
+
+@shared_task(ignore_result=True)
+def send_daily_digests() -> int:
+    return notices.send_daily_digests()
