@@ -162,7 +162,7 @@ def missing(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("export")
     if export in ("csv", "xlsx") and reports is not None:
         return _export(reports, form, year, export)
-    rows = selectors.with_reminder_flag(reports, form=form, year=year) if reports is not None else []
+    rows = list(selectors.with_reminder_flag(reports, form=form, year=year)[:1000]) if reports is not None else []
     context = {
         "form": form,
         "year": year,
@@ -170,7 +170,7 @@ def missing(request: HttpRequest) -> HttpResponse:
         "forms": selectors.forms_for_filter(),
         "years": lookup.year_choices(),
         "voivodeships": voivodeships,
-        "reports": rows[:1000] if rows != [] else [],
+        "reports": rows,
         "total": reports.count() if reports is not None else 0,
         "can_manage": actions.can_manage_submissions(request.user),
         "query": request.GET.urlencode(),
