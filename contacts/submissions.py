@@ -146,9 +146,7 @@ class StatusBatch:
             else:
                 checked.append((key, clean))
         units = dict(
-            ReportingUnit.objects.filter(regon__in={clean["regon"] for _key, clean in checked}).values_list(
-                "regon", "pk"
-            )
+            bulk.select_in(ReportingUnit, "regon", list({clean["regon"] for _k, clean in checked}), ["regon", "id"])
         )
         latest: dict[tuple, StatusRow] = {}
         for key, clean in checked:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -165,26 +164,26 @@ class UnitBatch:
         regons = [row.regon for row in rows if row.regon]
         rpwdls = [row.values["rpwdl"] for row in rows if not row.regon]
         existing: dict[str, int] = {}
-        changed = []
-        current = {}
-        found = list(ReportingUnit.objects.filter(regon__in=regons).only("pk", "regon", *UNIT_FIELDS))
+        current: dict[str, dict] = {}
+        names = ["id", "regon", *UNIT_FIELDS]
+        found = bulk.select_in(ReportingUnit, "regon", regons, names)
         if rpwdls:  # a separate query: an OR with the REGON condition would not use the indexes
-            found += ReportingUnit.objects.filter(regon__isnull=True, rpwdl__in=rpwdls).only(
-                "pk", "regon", *UNIT_FIELDS
-            )
-        for unit in found:
-            key = f"regon:{unit.regon}" if unit.regon else f"rpwdl:{unit.rpwdl}"
-            existing[key], current[key] = unit.pk, unit
+            found += bulk.select_in(ReportingUnit, "rpwdl", rpwdls, names, extra="regon IS NULL")
+        for values in found:
+            unit = dict(zip(names, values, strict=True))
+            key = f"regon:{unit['regon']}" if unit["regon"] else f"rpwdl:{unit['rpwdl']}"
+            existing[key], current[key] = unit["id"], unit
+        changed: list[ReportingUnit] = []
         new_rows, counts = [], {"created": 0, "updated": 0, "unchanged": 0}
         for row in rows:
-            unit = current.get(row.key)
-            if unit is None:
+            known = current.get(row.key)
+            if known is None:
                 new_rows.append(row)
-            elif any(getattr(unit, field) != value for field, value in row.values.items() if value != ""):
-                for field, value in row.values.items():
-                    if value != "":  # an empty cell does not erase what is known
-                        setattr(unit, field, value)
-                unit.updated_at = self.now
+            elif any(known[field] != value for field, value in row.values.items() if value != ""):
+                unit = ReportingUnit(pk=known["id"], regon=known["regon"], updated_at=self.now)
+                for field in UNIT_FIELDS:
+                    value = row.values[field]
+                    setattr(unit, field, value if value != "" else known[field])  # an empty cell erases nothing
                 changed.append(unit)
             else:
                 counts["unchanged"] += 1
@@ -206,14 +205,10 @@ class UnitBatch:
         if not pairs:
             return
         emails = [r.email for r, _u in pairs if r.email]  # lower-case already; the unique index is on lower(email)
-        by_email = dict(
-            PersonEmail.objects.annotate(key=Lower("email")).filter(key__in=emails).values_list("key", "person_id")
-        )
-        by_phone = dict(
-            PersonPhone.objects.filter(number__in=[r.phone for r, _u in pairs if r.phone]).values_list(
-                "number", "person_id"
-            )
-        )
+        by_email = dict(bulk.select_in(PersonEmail, "LOWER(email)", emails, ["email", "person_id"]))
+        by_email = {email.lower(): person for email, person in by_email.items()}
+        phones = [r.phone for r, _u in pairs if r.phone]
+        by_phone = dict(bulk.select_in(PersonPhone, "number", phones, ["number", "person_id"]))
         fresh: list[UnitRow] = []
         for row, _unit_id in pairs:
             known = (by_email.get(row.email) if row.email else None) or (by_phone.get(row.phone) if row.phone else None)
