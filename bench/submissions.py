@@ -101,7 +101,7 @@ def child(command: list[str]) -> tuple[float, int, str]:
         "execute_from_command_line(sys.argv); "
         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-c", wrapper, *command], cwd=ROOT, capture_output=True, text=True, check=False
     )
     seconds = time.monotonic() - started

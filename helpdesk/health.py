@@ -56,6 +56,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if database["ok"]:
         report["workers"] = check_workers()
         report["outbox_pending"] = outbox.pending_count()
+        from inbox_ingest.health import check_mailboxes
+
+        report["mailboxes"] = check_mailboxes()
     report["ok"] = all(part["ok"] for part in report.values() if isinstance(part, dict))
     # Only a dead database makes the web process unfit to serve; Redis or workers being away degrade it.
     return JsonResponse(report, status=200 if database["ok"] else 503)

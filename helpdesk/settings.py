@@ -242,6 +242,8 @@ LOGGING = {
 TICKET_REFERENCE_PREFIX = env_str("TICKET_REFERENCE_PREFIX", "SSOZ")
 # `manage.py load_demo` creates accounts with published passwords: allowed only where this is true.
 ALLOW_DEMO_DATA = env_bool("ALLOW_DEMO_DATA", DEBUG)
+# A ticket about a form due within this many working days gets at least high priority (0: off).
+DEADLINE_PRIORITY_WORKING_DAYS = env_int("DEADLINE_PRIORITY_WORKING_DAYS", 5, minimum=0)
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)
 
 # Submission statuses (contacts): the public lookup, the statistics system's push API, reminders.
@@ -256,3 +258,12 @@ KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
 # Contact-form tickets per client address and hour (spam guard), and portal searches per address and minute.
 KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
 KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
+# --- E-mail channel (inbox_ingest) ----------------------------------------------------------------
+# A message larger than this is still ingested, but flagged as oversized for the agents.
+INBOX_MAX_MESSAGE_BYTES = env_int("INBOX_MAX_MESSAGE_BYTES", 30 * 1024 * 1024, minimum=1)
+# Loop guard: at most INBOX_ACK_LIMIT acknowledgements to one address per INBOX_ACK_WINDOW_SECONDS.
+INBOX_ACK_LIMIT = env_int("INBOX_ACK_LIMIT", 3, minimum=0)
+INBOX_ACK_WINDOW_SECONDS = env_int("INBOX_ACK_WINDOW_SECONDS", 3600, minimum=1)
+# A watcher holds a mailbox for this long and renews it while it works; another waits meanwhile.
+INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 120, minimum=10)
+INBOX_IMAP_TIMEOUT = env_int("INBOX_IMAP_TIMEOUT", 60, minimum=1)

@@ -118,3 +118,14 @@ def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL", "")
     need_server("Redis", bool(url), "set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
     return url
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """A real Dovecot IMAP server (Debian's dovecot-imapd) on free ports of 127.0.0.1, for this test session."""
+    from tests.dovecot_server import Dovecot, available
+
+    need_server("Dovecot", available(), "apt-get install dovecot-imapd, run as root")
+    server = Dovecot().start()
+    yield server
+    server.stop()

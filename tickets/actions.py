@@ -24,7 +24,7 @@ from contacts.identify import identify
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
-from tickets import assignment, events, rules, sla
+from tickets import assignment, deadlines, events, notices, rules, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -192,12 +192,16 @@ def open_ticket(
     outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
     mailbox: str = "",
+    fallback_queue: Queue | None = None,
+    visible_text: str = "",
+    related_to: Ticket | None = None,
 ) -> Ticket:
-    """Open a ticket with its first conversation entry.
+    """Open a ticket with its first conversation entry (`related_to`: an earlier ticket it refers to).
 
     Without `reporting_unit` the sender, the numbers in the text and the phone identify it (contacts.identify);
     without `queue` the routing rules choose queue, category, priority, tags and assignee (tickets.rules), and
-    the decision is logged with the rules that made it. The queue's assignment mode and SLA clocks apply.
+    the decision is logged with the rules that made it (`fallback_queue`, e.g. a mailbox's, when no rule
+    names one). The queue's assignment mode and SLA clocks apply.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
@@ -224,11 +228,19 @@ def open_ticket(
             moment=now,
         )
         decision = rules.decide(facts)
-        queue = _decided_queue(decision) or default_queue()
+        queue = _decided_queue(decision)
+        if fallback_queue is not None and (queue is None or queue.kind == Queue.Kind.TRIAGE):
+            # A mailbox's own queue beats the generic "unidentified → triage"; a rule naming a queue beats both.
+            queue = fallback_queue
+            decision.steps.append({"rule_name": _("kolejka skrzynki %(mailbox)s") % {"mailbox": mailbox or "—"}})
+        queue = queue or default_queue()
         if decision.category and decision.category != facts.category:
             category = Category.objects.filter(slug=decision.category).first() or category
         priority = decision.priority or priority
     _check_can_work(actor, queue)
+    near = deadlines.near_deadlines(f"{subject}\n{body_text}", queue.calendar, now)
+    if near and priority < Priority.HIGH:
+        priority = Priority.HIGH
     if requester is not None and not requester_name:
         requester_name = requester.name
     ticket = Ticket.objects.create(
@@ -243,6 +255,7 @@ def open_ticket(
         requester_email=(requester_email or "").strip().lower(),
         requester_phone=requester_phone,
         reporting_unit=reporting_unit,
+        related_to=related_to,
         created_at=now,
         updated_at=now,
         tags=decision.tags if decision else [],
@@ -254,6 +267,8 @@ def open_ticket(
         events.identified(ticket, actor, found.method, found.unit, found.candidates)
     if decision is not None:
         events.routed(ticket, actor, decision.steps)
+    if near:
+        events.deadline_near(ticket, near)
     entry = _create_entry(
         ticket,
         actor,
@@ -273,6 +288,7 @@ def open_ticket(
         caller_number=caller_number,
         outside_hours=outside_hours,
         attachments=attachments,
+        visible_text=visible_text,
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
@@ -334,10 +350,7 @@ def _notify_regional_admins(ticket: Ticket) -> None:
     code = ticket.queue.voivodeship_id
     if not code:
         return
-    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH)
-    recipients = sorted({admin.email for admin in admins if admin.email})
-    if not recipients:
-        return
+    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH).exclude(email="")
     url = settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference])
     body = "\n".join(
         [
@@ -347,14 +360,31 @@ def _notify_regional_admins(ticket: Ticket) -> None:
             _("Zgłaszający: %(name)s") % {"name": ticket.requester_name or ticket.requester_email or "—"},
             _("Jednostka: %(unit)s") % {"unit": ticket.reporting_unit or "—"},
             url,
+            "",
+            _("Możesz odpowiedzieć zgłaszającemu, odpowiadając na tę wiadomość ze swojej skrzynki."),
+            _("Napisz #notatka w pierwszym wierszu, aby dodać notatkę wewnętrzną zamiast odpowiedzi."),
         ]
     )
-    outbox.enqueue_email(
-        to=recipients,
-        subject=f"[{ticket.reference}] {ticket.subject}",
-        body=body,
-        headers={"X-Helpdesk-Ticket": ticket.reference, "X-Helpdesk-Notice": "routed"},
-    )
+    for admin in admins.order_by("pk"):  # one message each: its Message-ID names the recipient (tickets.notices)
+        outbox.enqueue_email(
+            to=[admin.email],
+            subject=f"[{ticket.reference}] {ticket.subject}",
+            body=body,
+            headers={
+                "Message-ID": notices.notice_message_id(ticket, admin),
+                "X-Helpdesk-Ticket": ticket.reference,
+                "X-Helpdesk-Notice": "routed",
+            },
+        )
+
+
+@transaction.atomic
+def post_staff_email_reply(*, ticket: Ticket, staff, text: str, attachments: Sequence[NewAttachment] = ()) -> Entry:
+    """A member of staff answered a notice by e-mail: their reply to the requester, or an internal note when
+    the first line is #notatka / #note. Their usual permissions apply (a refusal is raised, not ignored)."""
+    as_note, text = notices.split_note_marker(text)
+    kind = Entry.Kind.NOTE if as_note else Entry.Kind.OUTBOUND
+    return add_entry(actor=staff, ticket=ticket, kind=kind, body_text=text, attachments=attachments)
 
 
 def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
@@ -389,8 +419,13 @@ def add_entry(
     caller_number: str = "",
     outside_hours: bool = False,
     attachments: Sequence[NewAttachment] = (),
+    visible_text: str = "",
+    reopen: bool = True,
 ) -> Entry:
-    """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call."""
+    """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call.
+
+    `reopen=False` for automatic inbound mail (out-of-office answers, bounces): it is recorded but never
+    changes the ticket's status."""
     if kind not in Entry.Kind.values:
         raise ValidationError({"kind": _("Nieznany rodzaj wpisu.")})
     ticket = _locked(ticket)
@@ -428,6 +463,7 @@ def add_entry(
         caller_number=caller_number,
         outside_hours=outside_hours,
         attachments=attachments,
+        visible_text=visible_text,
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
@@ -439,7 +475,7 @@ def add_entry(
             changed.append("first_response_at")
         _set_status(ticket, actor, Status.WAITING_CUSTOMER, events.REASON_REPLY_SENT, changed, now)
         _send_reply(ticket, entry)
-    elif kind == Entry.Kind.INBOUND and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
+    elif kind == Entry.Kind.INBOUND and reopen and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED):
         _set_status(ticket, actor, Status.OPEN, events.REASON_REQUESTER_WROTE, changed, now)
     elif kind == Entry.Kind.CALL and ticket.first_response_at is None:
         ticket.first_response_at = now

@@ -1,24 +1,76 @@
-"""REST API v1 for tickets: the same selectors (and so the same scoping) as the pages."""
+"""REST API v1 for tickets: the same selectors (and so the same scoping) as the pages.
 
+GET /api/v1/tickets/?status=&queue=&channel=&voivodeship=&regon=&requester_email=
+GET /api/v1/tickets/<reference>/   (with the conversation: entries, new text, sanitised HTML, attachments)
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tickets import selectors, telephony
-from tickets.models import Entry, Ticket
+from tickets.models import Attachment, Channel, Entry, Status, Ticket
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    size = serializers.IntegerField(source="file.size")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "size", "content_type", "is_inline", "url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        path = reverse("attachment", args=[attachment.pk, attachment.filename])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class EntrySerializer(serializers.ModelSerializer):
+    sender = serializers.SerializerMethodField()
+    created = serializers.DateTimeField(source="created_at")
+    text = serializers.CharField(source="body_text")
+    visible_text = serializers.SerializerMethodField()
+    html = serializers.CharField(source="body_html")
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
     class Meta:
         model = Entry
-        fields = ["id", "kind", "sender_name", "sender_email", "subject", "body_text", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "sender",
+            "created",
+            "subject",
+            "text",
+            "visible_text",
+            "html",
+            "message_id",
+            "attachments",
+        ]
+
+    def get_sender(self, entry: Entry) -> dict:
+        return {"name": entry.sender_name, "email": entry.sender_email}
+
+    def get_visible_text(self, entry: Entry) -> str:
+        return entry.visible_text or entry.body_text
 
 
 class TicketSerializer(serializers.ModelSerializer):
     queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    voivodeship = serializers.CharField(source="queue.voivodeship_id", allow_null=True)
     assignee = serializers.StringRelatedField()
-    reporting_unit = serializers.StringRelatedField()
+    reporting_unit = serializers.SerializerMethodField()
+    requester = serializers.SerializerMethodField()
+    related_to = serializers.SlugRelatedField(slug_field="reference", read_only=True)
 
     class Meta:
         model = Ticket
@@ -29,15 +81,27 @@ class TicketSerializer(serializers.ModelSerializer):
             "priority",
             "channel",
             "queue",
+            "voivodeship",
             "assignee",
             "reporting_unit",
+            "requester",
             "requester_name",
             "requester_email",
+            "related_to",
             "created_at",
             "updated_at",
             "first_response_at",
             "resolved_at",
         ]
+
+    def get_reporting_unit(self, ticket: Ticket) -> dict | None:
+        unit = ticket.reporting_unit
+        if unit is None:
+            return None
+        return {"name": unit.name, "regon": unit.regon, "voivodeship": unit.voivodeship_id}
+
+    def get_requester(self, ticket: Ticket) -> dict:
+        return {"name": ticket.requester_name, "email": ticket.requester_email, "phone": ticket.requester_phone}
 
 
 class TicketDetailSerializer(TicketSerializer):
@@ -47,14 +111,56 @@ class TicketDetailSerializer(TicketSerializer):
         fields = [*TicketSerializer.Meta.fields, "entries"]
 
 
+_TERYT = re.compile(r"^\d{2}$")
+
+
+def _api_filters(tickets, params):
+    """The API's extra filters over the scoped list; a malformed value is refused, never ignored."""
+    errors = {}
+    status = (params.get("status") or "").strip()
+    if status and status != "open" and status not in Status.values:
+        errors["status"] = _("Nieznany status: %(value)s.") % {"value": status}
+    channel = (params.get("channel") or "").strip()
+    if channel:
+        if channel not in Channel.values:
+            errors["channel"] = _("Nieznany kanał: %(channel)s.") % {"channel": channel}
+        tickets = tickets.filter(channel=channel)
+    voivodeship = (params.get("voivodeship") or "").strip()
+    if voivodeship:
+        if not _TERYT.match(voivodeship):
+            errors["voivodeship"] = _("Kod TERYT województwa to dwie cyfry, np. 14.")
+        tickets = tickets.filter(queue__voivodeship_id=voivodeship)
+    regon = re.sub(r"[\s-]", "", params.get("regon") or "")
+    if regon:
+        if not regon.isdigit() or len(regon) not in (9, 14):
+            errors["regon"] = _("REGON ma 9 albo 14 cyfr.")
+        tickets = tickets.filter(reporting_unit__regon=regon)
+    email = (params.get("requester_email") or "").strip()
+    if email:
+        tickets = tickets.filter(requester_email__iexact=email)
+    if errors:
+        raise serializers.ValidationError(errors)
+    return tickets
+
+
 class TicketViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "reference"
 
     def get_queryset(self):
-        return selectors.list_tickets(self.request.user, selectors.TicketFilters.from_query(self.request.query_params))
+        params = self.request.query_params
+        tickets = selectors.list_tickets(self.request.user, selectors.TicketFilters.from_query(params))
+        return _api_filters(tickets, params).select_related("queue", "reporting_unit", "related_to")
 
     def get_object(self):
-        return selectors.ticket_for_user(self.request.user, self.kwargs["reference"])
+        ticket = selectors.ticket_for_user(self.request.user, self.kwargs["reference"])
+        entries = Entry.objects.prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.select_related("file"))
+        ).order_by("created_at", "id")
+        return (
+            Ticket.objects.select_related("queue", "reporting_unit", "related_to", "assignee")
+            .prefetch_related(Prefetch("entries", queryset=entries))
+            .get(pk=ticket.pk)
+        )
 
     def get_serializer_class(self):
         return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer

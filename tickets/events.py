@@ -20,8 +20,10 @@ REASON_SLA_BREACH = gettext_noop("przekroczony termin SLA")
 REASON_ABSENCE = gettext_noop("nieobecność przydzielonej osoby")
 REASON_ROUTING = gettext_noop("reguła kierowania")
 REASON_QUEUE_MODE = gettext_noop("przydział automatyczny kolejki")
+REASON_DEADLINE_NEAR = gettext_noop("zbliża się termin formularza")
 SYSTEM_REASONS = frozenset(
     {
+        REASON_DEADLINE_NEAR,
         REASON_REPLY_SENT,
         REASON_REQUESTER_WROTE,
         REASON_ASSIGNEE_LOST_SIGHT,
@@ -41,6 +43,8 @@ def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str
 
 def ticket_opened(ticket: Ticket, actor) -> TicketEvent:
     data = {"channel": ticket.channel, "queue": ticket.queue.slug, "queue_name": ticket.queue.name}
+    if ticket.related_to_id:
+        data["related_to"] = ticket.related_to.reference
     return _log(ticket, actor, "opened", data)
 
 
@@ -108,10 +112,21 @@ def sla_breached(ticket: Ticket, kind: str, due_at) -> TicketEvent:
     return _log(ticket, None, "sla_breached", {"timer": kind, "due_at": due_at.isoformat() if due_at else None})
 
 
+def deadline_near(ticket: Ticket, deadlines: list) -> TicketEvent:
+    """The ticket is about a form due soon: its priority was raised (tickets.deadlines)."""
+    data = {"forms": [{"code": d.form.code, "deadline": d.deadline.isoformat()} for d in deadlines]}
+    return _log(ticket, None, "deadline_near", data, REASON_DEADLINE_NEAR)
+
+
 def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
     match event.kind:
+        case "opened" if data.get("related_to"):
+            return _("Utworzono zgłoszenie powiązane z %(reference)s (kanał: %(channel)s)") % {
+                "reference": data["related_to"],
+                "channel": data.get("channel"),
+            }
         case "opened":
             return _("Utworzono zgłoszenie (kanał: %(channel)s, kolejka: %(queue)s)") % {
                 "channel": Channel(data["channel"]).label
@@ -144,6 +159,9 @@ def describe(event: TicketEvent) -> str:
                 "old": data.get("from_name") or data.get("from"),
                 "new": data.get("to_name") or data.get("to"),
             }
+        case "deadline_near":
+            forms = ", ".join(f"{f['code']} ({f['deadline']})" for f in data.get("forms", []))
+            return _("Zbliża się termin: %(forms)s — priorytet co najmniej wysoki") % {"forms": forms}
         case "routed":
             rules = ", ".join(step.get("rule_name", "") for step in data.get("rules", [])) or _("żadna reguła")
             template = (

@@ -168,6 +168,15 @@ class Ticket(models.Model):
         _("identyfikacja"), max_length=15, choices=Identification.choices, default=Identification.UNIDENTIFIED
     )
     unit_candidates = models.JSONField(_("możliwe jednostki"), default=list, blank=True)
+    related_to = models.ForeignKey(
+        "self",
+        verbose_name=_("powiązane ze zgłoszeniem"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="related_tickets",
+        help_text=_("Np. wiadomość z sygnaturą cudzego zgłoszenia w temacie trafia do nowego, powiązanego zgłoszenia."),
+    )
 
     class Meta:
         verbose_name = _("zgłoszenie")
@@ -228,6 +237,9 @@ class Entry(models.Model):
     subject = models.CharField(_("temat"), max_length=500, blank=True)
     body_text = models.TextField(_("treść"), blank=True)
     body_html = models.TextField(_("treść HTML (oczyszczona)"), blank=True)
+    visible_text = models.TextField(
+        _("nowa treść"), blank=True, help_text=_("Treść bez cytowanej historii i podpisu; pusta = cała treść.")
+    )
     message_id = models.CharField(_("Message-ID"), max_length=500, blank=True, db_index=True)
     in_reply_to = models.CharField(_("In-Reply-To"), max_length=500, blank=True)
     call_direction = models.CharField(_("kierunek rozmowy"), max_length=10, choices=CallDirection.choices, blank=True)

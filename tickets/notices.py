@@ -1,4 +1,7 @@
-"""The daily digest for regional administrators who chose it instead of an e-mail per routed ticket.
+"""Notices to regional administrators: the daily digest for those who chose it instead of an e-mail per
+routed ticket, and recognising their e-mail replies to a notice (posted as their reply or internal note).
+
+The digest:
 
 Sent once per administrator and day (a DigestSent row is written in the same transaction as the outbox
 message, under a unique constraint), listing the tickets that reached their voivodeships' queues in the last
@@ -8,12 +11,14 @@ message, under a unique constraint), listing the tickets that reached their voiv
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from helpdesk import outbox
@@ -62,3 +67,46 @@ def _send_one(admin, day: dt.date, now: dt.datetime) -> int:
     except IntegrityError:  # already sent today
         return 0
     return 1
+
+
+# --- Answering a notice by e-mail ------------------------------------------------------------------------
+# A notice carries a Message-ID that names the ticket and the recipient and is signed with SECRET_KEY, so a
+# reply to it (In-Reply-To/References) can be recognised without storing anything, and only when it comes
+# back from that same member of staff: the headers and the sender together, never the sender alone.
+
+_NOTICE_ID = re.compile(r"^<ssoz-notice\.(\d+)\.(\d+)\.([0-9a-f]{20})@[^>]+>$")
+NOTE_MARKERS = ("#notatka", "#note")
+
+
+def _signature(ticket_id: int, user_id: int) -> str:
+    return salted_hmac("tickets.notice", f"{ticket_id}.{user_id}").hexdigest()[:20]
+
+
+def notice_message_id(ticket: Ticket, user) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "helpdesk.local"
+    return f"<ssoz-notice.{ticket.pk}.{user.pk}.{_signature(ticket.pk, user.pk)}@{domain}>"
+
+
+def staff_reply_target(message_ids, sender_email: str):
+    """(ticket, member of staff) when a message answers a notice sent to that same person; else None."""
+    sender = (sender_email or "").strip().lower()
+    for message_id in message_ids or ():
+        match = _NOTICE_ID.match((message_id or "").strip())
+        if not match:
+            continue
+        ticket_id, user_id, signature = int(match.group(1)), int(match.group(2)), match.group(3)
+        if not constant_time_compare(signature, _signature(ticket_id, user_id)):
+            continue
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        ticket = Ticket.objects.select_related("queue").filter(pk=ticket_id).first()
+        if user is not None and ticket is not None and user.email.lower() == sender:
+            return ticket, user
+    return None
+
+
+def split_note_marker(text: str) -> tuple[bool, str]:
+    """`#notatka` / `#note` on the first line makes the reply an internal note; the marker is dropped."""
+    lines = (text or "").strip().splitlines()
+    if lines and lines[0].strip().lower() in NOTE_MARKERS:
+        return True, "\n".join(lines[1:]).strip()
+    return False, (text or "").strip()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access
-from tickets import actions, calls, events, selectors
+from tickets import actions, calls, deadlines, events, selectors
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -57,6 +57,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "queues": selectors.queues_for_user(request.user),
         "statuses": Status.choices,
         "query_without_page": _query_without_page(request),
+        "deadlines": deadlines.upcoming(),
     }
     return render(request, "tickets/list.html", context)
 

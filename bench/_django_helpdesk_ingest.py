@@ -1,0 +1,118 @@
+"""Run by bench/ingest_mail.py with the throwaway venv's Python (django-helpdesk 2.6.1 from PyPI, never one
+of our dependencies): django-helpdesk's own ingestion function on every message of a Maildir, into a
+PostgreSQL database of its own. Prints one JSON line with the figures.
+
+    /tmp/ssoz-bench-dh/bin/python bench/_django_helpdesk_ingest.py MAILDIR DATABASE_URL
+"""
+
+import json
+import logging
+import mailbox
+import os
+import resource
+import sys
+import time
+from urllib.parse import urlparse
+
+import django
+from django.conf import settings
+
+maildir, url = sys.argv[1], sys.argv[2]
+parsed = urlparse(url)
+settings.configure(
+    DEBUG=False,
+    SECRET_KEY="bench-only",
+    DATABASES={
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": parsed.path.lstrip("/"),
+            "USER": parsed.username or "postgres",
+            "PASSWORD": parsed.password or "",
+            "HOST": parsed.hostname or "127.0.0.1",
+            "PORT": parsed.port or 5432,
+        }
+    },
+    INSTALLED_APPS=[
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "django.contrib.sites",
+        "django.contrib.humanize",
+        "rest_framework",
+        "helpdesk",
+    ],
+    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True, "OPTIONS": {}}],
+    SITE_ID=1,
+    USE_TZ=True,
+    MEDIA_ROOT="/tmp/ssoz-bench-dh-media",
+    DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+    EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+    HELPDESK_TEAMS_MODE_ENABLED=False,
+    ROOT_URLCONF=__name__,  # urlpatterns below: its notifications reverse "helpdesk:…"
+    STATIC_URL="/static/",
+    HELPDESK_VALID_EXTENSIONS=[".txt", ".pdf", ".xls", ".xlsx", ".png", ".jpg", ".zip"],
+    LOGGING={"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}},
+)
+django.setup()
+
+from django.urls import include, path  # noqa: E402
+
+urlpatterns = [path("helpdesk/", include("helpdesk.urls"))]
+
+from django.contrib.auth.models import Permission  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import encoding  # noqa: E402
+
+call_command("migrate", verbosity=0)
+from helpdesk.email import extract_email_metadata  # noqa: E402
+
+from helpdesk.models import Queue, Ticket  # noqa: E402
+
+with connection.cursor() as cursor:
+    cursor.execute("TRUNCATE helpdesk_ticket CASCADE")
+if not Queue.objects.filter(slug="bench").exists():  # its Queue.save() adds a permission per queue
+    Permission.objects.filter(codename="queue_access_bench").delete()
+queue, _created = Queue.objects.get_or_create(
+    slug="bench", defaults={"title": "Bench", "email_address": "pomoc-ssoz@localhost"}
+)
+logger = logging.getLogger("bench")
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+box = mailbox.Maildir(maildir, factory=None, create=False)
+keys = sorted(box.keys())
+samples, outcomes = [], {"ok": 0, "error": 0}
+started = time.perf_counter()
+for index, key in enumerate(keys, start=1):
+    with box.get_file(key) as handle:
+        message = encoding.force_str(handle.read(), errors="replace")  # as its process_queue reads a file
+    try:
+        extract_email_metadata(message=message, queue=queue, logger=logger)
+        outcomes["ok"] += 1
+    except Exception as exc:  # counted and reported, like its own process_queue logs and goes on
+        outcomes["error"] += 1
+        outcomes.setdefault("first_error", f"{type(exc).__name__}: {exc}"[:300])
+    if index % max(1, len(keys) // 10) == 0:
+        samples.append(round(rss_mib(), 1))
+seconds = time.perf_counter() - started
+print(
+    json.dumps(
+        {
+            "label": "django-helpdesk 2.6.1: Maildir → PostgreSQL",
+            "messages": len(keys),
+            "seconds": round(seconds, 1),
+            "per_second": round(len(keys) / seconds, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "rss_samples_mib": samples,
+            "outcomes": {**outcomes, "tickets": Ticket.objects.count()},
+        }
+    )
+)

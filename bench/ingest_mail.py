@@ -1,0 +1,328 @@
+"""Benchmark: e-mail ingestion into PostgreSQL, from a Maildir and from a real Dovecot, against django-helpdesk.
+
+Claims checked: "at least 500 messages/s into PostgreSQL, memory flat as the mailbox grows, and at least 10×
+django-helpdesk 2.6.1 on the same messages in the same run".
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench_ingest \
+        .venv/bin/python bench/ingest_mail.py [--messages 10000] [--no-dovecot] [--no-django-helpdesk]
+
+The script generates --messages realistic messages (Polish text in UTF-8, ISO-8859-2 and Windows-1250, plain
+and HTML, some with attachments, some replies that thread into earlier tickets, a few out-of-office answers),
+writes them to a Maildir, and measures three runs, each on empty e-mail/ticket tables of a database of its
+own (the name must contain "bench"; it is created when missing, migrated, and its tickets are deleted):
+
+1. ours, Maildir → PostgreSQL: `ingest_mail`'s path (store raw, parse, thread, ticket + entry + attachments,
+   acknowledgement into the outbox, delivered by the dummy mail backend);
+2. ours, Dovecot → PostgreSQL: the same messages appended to a real Dovecot (needs root and dovecot-imapd),
+   then one watcher pass (fetch with BODY.PEEK[], store, process, mark \\Seen);
+3. django-helpdesk 2.6.1 from PyPI in a separate throwaway venv (/tmp/ssoz-bench-dh; never one of our
+   dependencies), its own ingestion function (`helpdesk.email.object_from_message`) on the same Maildir, into
+   a PostgreSQL database of its own on the same server.
+
+It prints a markdown report: messages/s, peak RSS, RSS after every tenth of the messages (flatness), outcomes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import mailbox as stdlib_mailbox
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from email.header import Header
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+os.environ.setdefault("DEBUG", "false")  # production settings: no query logging
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("HTTPS", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench_ingest"
+DH_VENV = Path("/tmp/ssoz-bench-dh")
+SEED = 20260301
+
+SUBJECTS = [
+    "Nie mogę złożyć sprawozdania MZ-88", "Błąd walidacji w formularzu MZ-11", "Logowanie przez Profil Zaufany",
+    "Korekta sprawozdania MZ-03", "Brak formularza MZ-89 na liście", "Zmiana REGON jednostki",
+    "Termin złożenia MZ-29", "Zamknięcie praktyki lekarskiej", "Pytanie o liczbę etatów (stan na 31 grudnia)",
+]  # fmt: skip
+BODY = (
+    "Dzień dobry,\n\nzwracam się z prośbą o pomoc: przy próbie wysłania sprawozdania system zgłasza błąd "
+    "walidacji w dziale {n}. Sprawdziłam dane dwukrotnie, REGON jednostki {regon}.\n\n"
+    "Z poważaniem\nGrażyna Wiśniewska\nPrzychodnia Zdrowie Sp. z o.o.\n"
+)
+CHARSETS = ["utf-8", "utf-8", "iso-8859-2", "windows-1250"]
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def generate(count: int) -> list[bytes]:
+    chance = random.Random(SEED)
+    messages: list[bytes] = []
+    sent_ids: list[str] = []
+    attachment = bytes(chance.randrange(256) for _ in range(20_000))
+    for n in range(count):
+        charset = chance.choice(CHARSETS)
+        sender = f"jednostka{chance.randrange(3000)}@przychodnia{chance.randrange(50)}.example.pl"
+        subject = chance.choice(SUBJECTS) + f" ({n})"
+        message_id = f"<bench-{n}@przychodnia.example.pl>"
+        body = BODY.format(n=n % 17 + 1, regon="123456785")
+        headers = [
+            f"From: {Header('Grażyna Wiśniewska', charset).encode()} <{sender}>",
+            "To: pomoc-ssoz@localhost",
+            f"Subject: {Header(subject, charset).encode()}",
+            "Date: Mon, 3 Mar 2025 10:00:00 +0100",
+            f"Message-ID: {message_id}",
+            "MIME-Version: 1.0",
+        ]
+        kind = chance.random()
+        if kind < 0.05 and sent_ids:  # a reply quoting the earlier message
+            earlier = chance.choice(sent_ids)
+            headers += [f"In-Reply-To: {earlier}", f"References: {earlier}"]
+            headers[2] = f"Subject: {Header('Odp: ' + subject, charset).encode()}"
+            body = "Dziękuję, już działa.\n\n-----Wiadomość oryginalna-----\nOd: Pomoc SSOZ\n" + "\n".join(
+                "> " + line for line in body.splitlines()
+            )
+        elif kind < 0.07:
+            headers += ["Auto-Submitted: auto-replied"]
+            headers[2] = f"Subject: {Header('Odpowiedź automatyczna: ' + subject, charset).encode()}"
+            body = "Jestem na urlopie do 20 marca.\n"
+        encoded = base64.encodebytes(body.encode(charset)).decode()
+        if kind > 0.90:  # with an attachment
+            headers.append('Content-Type: multipart/mixed; boundary="b"')
+            parts = (
+                f"--b\r\nContent-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                f'{encoded}\r\n--b\r\nContent-Type: application/vnd.ms-excel; name="MZ-88_{n}.xls"\r\n'
+                f'Content-Disposition: attachment; filename="MZ-88_{n}.xls"\r\nContent-Transfer-Encoding: base64'
+                f"\r\n\r\n{base64.encodebytes(attachment[: 5000 + n % 15000]).decode()}\r\n--b--\r\n"
+            )
+            raw = "\r\n".join(headers) + "\r\n\r\n" + parts
+        elif kind > 0.75:  # HTML alternative
+            html = "<html><body>" + "".join(f"<p>{line}</p>" for line in body.splitlines()) + "</body></html>"
+            headers.append('Content-Type: multipart/alternative; boundary="a"')
+            raw = "\r\n".join(headers) + (
+                f"\r\n\r\n--a\r\nContent-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: base64"
+                f"\r\n\r\n{encoded}\r\n--a\r\nContent-Type: text/html; charset={charset}\r\n"
+                f"Content-Transfer-Encoding: base64\r\n\r\n{base64.encodebytes(html.encode(charset)).decode()}"
+                "\r\n--a--\r\n"
+            )
+        else:
+            headers += [f"Content-Type: text/plain; charset={charset}", "Content-Transfer-Encoding: base64"]
+            raw = "\r\n".join(headers) + "\r\n\r\n" + encoded
+        messages.append(raw.encode("ascii"))
+        sent_ids.append(message_id)
+    return messages
+
+
+def prepare_database(url: str) -> None:
+    import dj_database_url
+    import psycopg
+
+    name = dj_database_url.parse(url)["NAME"]
+    if "bench" not in name:
+        sys.exit(f"refusing to use database {name!r}: its name must contain 'bench' (it is emptied)")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def empty_tables() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE inbox_ingest_rawmessage, inbox_ingest_sentmessage, inbox_ingest_failingaddress, "
+            "inbox_ingest_watcherstate, inbox_ingest_mailbox, tickets_ticket, tickets_storedfile, "
+            "helpdesk_outboxmessage CASCADE"
+        )
+        cursor.execute("VACUUM ANALYZE")
+
+
+class Meter:
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.count = 0
+        self.outcomes: dict[str, int] = {}
+        self.samples: list[float] = []
+        self.started = time.perf_counter()
+
+    def __call__(self, result) -> None:
+        self.count += 1
+        self.outcomes[result.outcome] = self.outcomes.get(result.outcome, 0) + 1
+        if self.count % max(1, self.total // 10) == 0:
+            self.samples.append(round(rss_mib(), 1))
+
+    def report(self, label: str) -> dict:
+        seconds = time.perf_counter() - self.started
+        return {
+            "label": label,
+            "messages": self.count,
+            "seconds": round(seconds, 1),
+            "per_second": round(self.count / seconds, 1),
+            "peak_rss_mib": round(peak_mib(), 1),
+            "rss_samples_mib": self.samples,
+            "outcomes": self.outcomes,
+        }
+
+
+def ours_from_maildir(maildir: Path, total: int) -> dict:
+    from inbox_ingest import sources
+    from inbox_ingest.management.commands.ingest_mail import BATCH, ingest_file_messages
+
+    empty_tables()
+    meter = Meter(total)
+    batch = []
+    for item in sources.messages(maildir):  # what `manage.py ingest_mail MAILDIR` does
+        batch.append(item)
+        if len(batch) == BATCH:
+            for result in ingest_file_messages(batch, mailbox=None):
+                meter(result)
+            batch = []
+    for result in ingest_file_messages(batch, mailbox=None):
+        meter(result)
+    return meter.report("ours: Maildir → PostgreSQL")
+
+
+def ours_from_dovecot(messages: list[bytes]) -> dict:
+    import ssl
+
+    from imapclient import IMAPClient
+
+    from inbox_ingest.models import Mailbox
+    from inbox_ingest.watcher import Watcher
+    from tests.dovecot_server import Dovecot
+    from tickets.models import Queue
+
+    empty_tables()
+    server = Dovecot().start()
+    try:
+        user, password = server.new_user()
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        client = IMAPClient("127.0.0.1", port=server.ssl_port, ssl=True, ssl_context=context)
+        client.login(user, password)
+        loading = time.perf_counter()
+        for start in range(0, len(messages), 1000):
+            client.multiappend("INBOX", messages[start : start + 1000])
+        loaded = time.perf_counter() - loading
+        os.environ["BENCH_IMAP_PASSWORD"] = password
+        box = Mailbox.objects.create(
+            name="bench", email_address="bench@localhost", host="127.0.0.1", port=server.ssl_port,
+            verify_certificate=False, username=user, secret_env="BENCH_IMAP_PASSWORD",
+            queue=Queue.objects.get(slug="centralna"),
+        )  # fmt: skip
+        meter = Meter(len(messages))
+        Watcher(box, report=meter).run_once()
+        result = meter.report("ours: Dovecot (IMAPS) → PostgreSQL")
+        result["multiappend_seconds"] = round(loaded, 1)
+        client.select_folder("INBOX")
+        result["seen_on_server"] = len(client.search(["SEEN"]))
+        client.logout()
+        return result
+    finally:
+        server.stop()
+
+
+def django_helpdesk(maildir: Path, url: str) -> dict | None:
+    python = DH_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating the throwaway venv {DH_VENV} with django-helpdesk 2.6.1 from PyPI", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(DH_VENV)], check=True)
+        subprocess.run(
+            [str(DH_VENV / "bin" / "pip"), "install", "-q", "django-helpdesk==2.6.1", "psycopg[binary]"], check=True
+        )
+    dh_url = url.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1] + "_dh"
+    prepare_database(dh_url)
+    result = subprocess.run(
+        [str(python), str(ROOT / "bench" / "_django_helpdesk_ingest.py"), str(maildir), dh_url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        print(result.stderr[-3000:], file=sys.stderr)
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--no-dovecot", action="store_true")
+    parser.add_argument("--no-django-helpdesk", action="store_true")
+    args = parser.parse_args()
+    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    prepare_database(url)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    # As in production, ingestion only publishes the outbox rows to the broker (Redis, when REDIS_URL is set:
+    # use a Redis database of its own, the queued tasks stay there); workers deliver them (not measured).
+    # Without REDIS_URL the broker is kombu's in-memory one, whose queue grows inside this process.
+    from helpdesk.celery import app
+
+    app.conf.task_always_eager = False
+    call_command("migrate", verbosity=0)
+
+    messages = generate(args.messages)
+    workdir = Path(tempfile.mkdtemp(prefix="ssoz-bench-mail-"))
+    box = stdlib_mailbox.Maildir(workdir / "Maildir")
+    for raw in messages:
+        box.add(raw)
+    size = sum(len(raw) for raw in messages)
+
+    results = [ours_from_maildir(workdir / "Maildir", len(messages))]
+    if not args.no_dovecot:
+        results.append(ours_from_dovecot(messages))
+    theirs = None if args.no_django_helpdesk else django_helpdesk(workdir / "Maildir", url)
+
+    from django.db import connection
+
+    print(f"## E-mail ingestion, {len(messages):,} messages ({size / 2**20:.1f} MiB)\n")
+    load = os.getloadavg()[0]
+    broker = "Redis" if settings.REDIS_URL else "in-memory (no REDIS_URL)"
+    print(f"Machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"PostgreSQL {connection.pg_version // 10000} on the same machine, Celery broker {broker}, "
+          f"load average at the end {load:.1f}.\n")  # fmt: skip
+    print("| run | messages | seconds | messages/s | peak RSS MiB | RSS after each tenth (MiB) | outcomes |")
+    print("|---|---:|---:|---:|---:|---|---|")
+    for row in [*results, *([theirs] if theirs else [])]:
+        print(
+            f"| {row['label']} | {row['messages']} | {row['seconds']} | {row['per_second']} | {row['peak_rss_mib']} "
+            f"| {' '.join(str(s) for s in row['rss_samples_mib'])} | {row['outcomes']} |"
+        )
+    for row in results:
+        if "multiappend_seconds" in row:
+            print(f"\nDovecot: {len(messages)} messages appended with MULTIAPPEND in {row['multiappend_seconds']} s; "
+                  f"{row['seen_on_server']} marked \\Seen after the pass.")  # fmt: skip
+    if theirs:
+        print(
+            f"\nSpeed-up over django-helpdesk 2.6.1 (Maildir): {results[0]['per_second'] / theirs['per_second']:.1f}×"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,520 @@
+"""The e-mail channel's write path: store a message raw, turn the stored copy into a ticket or an entry,
+and the agents' quarantine actions. Tickets are written only through tickets.actions.
+
+Exactly once:
+- `store()` writes the raw bytes (with mailbox, UIDVALIDITY and UID, unique together) in one transaction;
+  fetching the same UID again finds the row and stores nothing.
+- `process()` locks the stored row, claims its `dedupe_key` (the Message-ID, or a content hash when there is
+  none; unique), and creates the ticket or entry in the same transaction. A crash rolls all of it back and the
+  row stays pending for the next run; a second copy (refetch, second mailbox) finds the key taken and is
+  recorded as a duplicate of the first.
+- One bad message is quarantined with its reason and never blocks the ones after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpdesk import access, outbox
+from inbox_ingest import parsing, threading
+from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
+from tickets import actions as ticket_actions
+from tickets import notices
+from tickets.models import Channel, Entry, Queue, Ticket
+
+log = logging.getLogger(__name__)
+
+TRACE_HEADERS = (b"received", b"delivered-to", b"return-path", b"x-original-to", b"x-received", b"status", b"x-uid")
+
+
+@dataclass(frozen=True)
+class Result:
+    raw_id: int | None
+    message_id: str
+    outcome: str
+    ticket: str | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "message_id": self.message_id or None,
+            "outcome": self.outcome,
+            "ticket": self.ticket,
+            "reason": self.reason,
+        }
+
+
+# --- storing -----------------------------------------------------------------------------------------
+
+
+def content_key(raw: bytes) -> str:
+    """A hash of the message without the trace headers each delivery adds (Received, Delivered-To, …), so
+    the same message without a Message-ID delivered to two mailboxes hashes the same."""
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    if not separator:
+        head, separator, body = raw.partition(b"\n\n")
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line.strip())
+            continue
+        name = line.split(b":", 1)[0].strip().lower()
+        skipping = name in TRACE_HEADERS or line.startswith(b"From ")
+        if not skipping:
+            kept.append(line.strip())
+    return hashlib.sha256(b"\n".join(kept) + b"\n\n" + body.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def store(
+    *, raw: bytes, mailbox: Mailbox | None = None, uidvalidity: int | None = None, uid: int | None = None, source=""
+) -> tuple[RawMessage, bool]:
+    """Store a received message before anything else; (row, False) when this UID was stored before."""
+    if uid is not None:
+        existing = RawMessage.objects.filter(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid).first()
+        if existing:
+            return existing, False
+    headers = parsing.parse_headers_only(raw)
+    try:
+        with transaction.atomic():
+            row = RawMessage.objects.create(
+                mailbox=mailbox,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                source=str(source)[:500],
+                raw=raw,
+                size=len(raw),
+                sha256=hashlib.sha256(raw).hexdigest(),
+                message_id=headers.message_id[:998],
+                subject=headers.subject[:500],
+                sender=headers.from_email[:254],
+            )
+    except IntegrityError:  # another watcher stored this UID a moment ago
+        return RawMessage.objects.get(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid), False
+    return row, True
+
+
+def store_batch(items: list[dict]) -> list[RawMessage]:
+    """Store several fetched messages in one transaction (each item: the keyword arguments of `store`).
+
+    Faster than one transaction each; if any UID was stored meanwhile, falls back to storing one by one."""
+    rows = []
+    for item in items:
+        raw = item["raw"]
+        headers = parsing.parse_headers_only(raw)
+        rows.append(
+            RawMessage(
+                mailbox=item.get("mailbox"),
+                uidvalidity=item.get("uidvalidity"),
+                uid=item.get("uid"),
+                source=str(item.get("source", ""))[:500],
+                raw=raw,
+                size=len(raw),
+                sha256=hashlib.sha256(raw).hexdigest(),
+                message_id=headers.message_id[:998],
+                subject=headers.subject[:500],
+                sender=headers.from_email[:254],
+            )
+        )
+    try:
+        with transaction.atomic():
+            return RawMessage.objects.bulk_create(rows)
+    except IntegrityError:
+        return [store(**item)[0] for item in items]
+
+
+# --- processing --------------------------------------------------------------------------------------
+
+
+def process(raw_id: int) -> Result:
+    """Turn a stored message into a ticket or entry (or a duplicate, autoreply, bounce, quarantine)."""
+    for attempt in range(2):
+        try:
+            return _process_once(raw_id)
+        except IntegrityError:
+            # two processes claimed the same dedupe key at once: the loser is a duplicate, see it on retry
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+SAVED_FIELDS = [
+    "status", "outcome", "reason", "oversized", "attempts", "ticket", "duplicate_of", "dedupe_key", "processed_at",
+]  # fmt: skip
+
+
+def process_batch(raw_ids: list[int]) -> list[Result]:
+    """Process several stored messages in one transaction (what the watcher and ingest_mail do).
+
+    If any of them fails, the whole batch is rolled back and each message is processed on its own, so a bad
+    one is quarantined alone and never blocks the others."""
+    try:
+        with transaction.atomic():
+            rows = (
+                RawMessage.objects.select_for_update(of=("self",))
+                .select_related("mailbox__queue")
+                .filter(pk__in=raw_ids)
+                .order_by("pk")
+            )
+            results = []
+            for row in rows:
+                if row.status == RawMessage.Status.PENDING:
+                    row.attempts += 1
+                    _ingest(row)
+                    row.processed_at = timezone.now()
+                    row.save(update_fields=SAVED_FIELDS)
+                results.append(_result(row))
+            return results
+    except Exception:
+        log.info("batch of %s messages processed one by one after a failure", len(raw_ids), exc_info=True)
+        return [process(raw_id) for raw_id in raw_ids]
+
+
+@transaction.atomic
+def _process_once(raw_id: int) -> Result:
+    row = RawMessage.objects.select_for_update(of=("self",)).select_related("mailbox__queue").get(pk=raw_id)
+    if row.status != RawMessage.Status.PENDING:
+        return _result(row)
+    row.attempts += 1
+    try:
+        with transaction.atomic():
+            _ingest(row)
+    except IntegrityError:
+        raise
+    except Exception as exc:  # anything unexpected: quarantine, never block the next message
+        log.exception("message %s quarantined", row.pk)
+        row.status, row.outcome = RawMessage.Status.QUARANTINED, RawMessage.Outcome.QUARANTINED
+        row.reason = f"{type(exc).__name__}: {_message_of(exc)}"[:5000]
+        row.dedupe_key, row.ticket, row.duplicate_of = None, None, None
+    row.processed_at = timezone.now()
+    row.save(update_fields=SAVED_FIELDS)
+    return _result(row)
+
+
+def _message_of(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(str(m) for m in exc.messages)
+    return str(exc)
+
+
+def _result(row: RawMessage) -> Result:
+    ticket = row.ticket.reference if row.ticket_id else None
+    return Result(row.pk, row.message_id, row.outcome or row.status, ticket, row.reason)
+
+
+def dedupe_key(parsed: parsing.ParsedMessage, raw: bytes) -> str:
+    if parsed.message_id:
+        return f"mid:{parsed.message_id.lower()}"[:1000]
+    return f"sha:{content_key(raw)}"
+
+
+def _ingest(row: RawMessage, *, force_new: bool = False) -> None:
+    raw = bytes(row.raw)
+    parsed = parsing.parse(raw)
+    key = dedupe_key(parsed, raw)
+    first = RawMessage.objects.filter(dedupe_key=key).exclude(pk=row.pk).select_related("ticket").first()
+    if first is not None:
+        row.status, row.outcome, row.duplicate_of, row.ticket = (
+            RawMessage.Status.DONE,
+            RawMessage.Outcome.DUPLICATE,
+            first,
+            first.ticket,
+        )
+        row.reason = _("Ta sama wiadomość została już przyjęta (wiadomość nr %(id)s).") % {"id": first.pk}
+        return
+    row.dedupe_key = key  # claimed when the row is saved in this transaction (unique)
+    queue = row.mailbox.queue if row.mailbox_id else ticket_actions.default_queue()
+    attachments, notes = _attachments(parsed)
+    row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
+    staff_reply = (
+        None
+        if (parsed.is_bounce or parsed.auto_reply)
+        else notices.staff_reply_target(parsed.thread_ids, parsed.from_email)
+    )
+    if parsed.is_bounce:
+        _bounce(row, parsed, attachments)
+    elif parsed.auto_reply:
+        _automatic(row, parsed, attachments)
+    elif staff_reply is not None:
+        _staff_reply(row, parsed, attachments, *staff_reply)
+    else:
+        _person(row, parsed, attachments, queue, notes, force_new=force_new)
+    if row.oversized and not row.reason:
+        row.reason = _("Wiadomość przekracza limit rozmiaru (%(size)s B).") % {"size": parsed.size}
+    row.status = RawMessage.Status.DONE
+
+
+def _attachments(parsed: parsing.ParsedMessage) -> tuple[list[ticket_actions.NewAttachment], list[str]]:
+    """Attachments for the entry; a file over the size limit stays in the stored raw message, with a note."""
+    kept, notes = [], []
+    for item in parsed.attachments:
+        if item.size > settings.ATTACHMENT_MAX_BYTES:
+            notes.append(
+                _("[Załącznik %(name)s (%(size)s B) przekracza limit; jest w oryginale wiadomości.]")
+                % {"name": item.filename, "size": item.size}
+            )
+            continue
+        kept.append(
+            ticket_actions.NewAttachment(
+                filename=item.filename or "plik",
+                content=item.content,
+                content_type=item.content_type,
+                is_inline=item.is_inline,
+                content_id=item.content_id,
+            )
+        )
+    return kept, notes
+
+
+def _texts(parsed: parsing.ParsedMessage, notes: list[str] = ()) -> dict:
+    text = parsed.text or ("" if parsed.html else _("(wiadomość bez treści)"))
+    if notes:
+        text = (text + "\n\n" + "\n".join(notes)).strip()
+    visible = parsed.visible_text if parsed.visible_text and parsed.visible_text != parsed.text.strip() else ""
+    return {"body_text": text, "body_html": parsed.html, "visible_text": visible}
+
+
+def _append(row, ticket: Ticket, parsed, attachments, notes=(), *, reopen: bool) -> None:
+    ticket_actions.add_entry(
+        actor=None,
+        ticket=ticket,
+        kind=Entry.Kind.INBOUND,
+        to=parsed.to,
+        cc=parsed.cc,
+        sender_name=parsed.from_name,
+        sender_email=_valid_email(parsed.from_email),
+        message_id=parsed.message_id,
+        in_reply_to=(parsed.in_reply_to or ("",))[0],
+        attachments=attachments,
+        reopen=reopen,
+        **_texts(parsed, list(notes)),
+    )
+    row.ticket = ticket
+
+
+def _person(row, parsed, attachments, queue: Queue, notes, *, force_new: bool) -> None:
+    thread = threading.Thread(None) if force_new else threading.find_thread(parsed)
+    if thread.ticket is not None:
+        _append(row, thread.ticket, parsed, attachments, notes, reopen=True)
+        row.outcome = RawMessage.Outcome.APPENDED
+        return
+    ticket = ticket_actions.open_ticket(
+        actor=None,
+        channel=Channel.EMAIL,
+        subject=parsed.subject or _("(bez tematu)"),
+        queue=None,  # the routing rules decide (tickets.rules); the mailbox's queue when none does
+        fallback_queue=queue,
+        mailbox=row.mailbox.email_address if row.mailbox_id else "",  # routing rules name a mailbox by address
+        requester_name=parsed.from_name,
+        requester_email=_valid_email(parsed.from_email),
+        message_id=parsed.message_id,
+        in_reply_to=(parsed.in_reply_to or ("",))[0],
+        to=parsed.to,
+        cc=parsed.cc,
+        attachments=attachments,
+        related_to=thread.related,
+        **_texts(parsed, notes),
+    )
+    row.ticket, row.outcome = ticket, RawMessage.Outcome.CREATED
+    if thread.related is not None:
+        row.reason = _("Nadawca nie uczestniczy w %(reference)s: utworzono nowe, powiązane zgłoszenie.") % {
+            "reference": thread.related.reference
+        }
+    acknowledge(ticket, parsed, row.mailbox)
+
+
+def _staff_reply(row, parsed, attachments, ticket: Ticket, staff) -> None:
+    """A regional administrator answered a notice from their own mailbox: post it as theirs (tickets.notices)."""
+    text = parsed.visible_text or parsed.text
+    entry = ticket_actions.post_staff_email_reply(ticket=ticket, staff=staff, text=text, attachments=attachments)
+    row.ticket, row.outcome = ticket, RawMessage.Outcome.APPENDED
+    row.reason = (
+        _("Notatka wewnętrzna od %(who)s (odpowiedź na powiadomienie).")
+        if entry.kind == Entry.Kind.NOTE
+        else _("Odpowiedź %(who)s wysłana do zgłaszającego (odpowiedź na powiadomienie).")
+    ) % {"who": staff}
+
+
+def _automatic(row, parsed, attachments) -> None:
+    """Out-of-office and other automatic answers: a quiet entry on the ticket they answer, or set aside."""
+    thread = threading.find_thread(parsed)
+    row.outcome, row.reason = RawMessage.Outcome.AUTOREPLY, parsed.auto_reply[:500]
+    if thread.ticket is not None:
+        _append(row, thread.ticket, parsed, attachments, reopen=False)
+
+
+def _bounce(row, parsed, attachments) -> None:
+    """A delivery-status report: attach it to the ticket whose mail bounced, mark the address failing."""
+    now = timezone.now()
+    for address in parsed.bounced_recipients:
+        if "@" not in address:
+            continue
+        failing, created = FailingAddress.objects.get_or_create(
+            email=address.lower()[:254],
+            defaults={"bounces": 1, "last_reason": parsed.subject[:500], "last_bounce_at": now},
+        )
+        if not created:
+            FailingAddress.objects.filter(pk=failing.pk).update(
+                bounces=F("bounces") + 1, last_reason=parsed.subject[:500], last_bounce_at=now
+            )
+    thread = threading.find_thread(parsed, extra_ids=parsed.bounced_message_ids)
+    row.outcome = RawMessage.Outcome.BOUNCE
+    row.reason = _("Niedoręczenie do: %(addresses)s") % {"addresses": ", ".join(parsed.bounced_recipients) or "?"}
+    if thread.ticket is not None:
+        _append(row, thread.ticket, parsed, attachments, reopen=False)
+
+
+def _valid_email(address: str) -> str:
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(address)
+    except ValidationError:
+        return ""
+    return address
+
+
+# --- acknowledgements --------------------------------------------------------------------------------
+
+
+_OWN_CACHE: dict[str, tuple[float, frozenset[str]]] = {}
+OWN_CACHE_SECONDS = 60
+
+
+def _own_addresses() -> frozenset[str]:
+    """Our own addresses (never acknowledged); re-read at most once a minute: mailboxes rarely change."""
+    import email.utils
+    import time
+
+    cached = _OWN_CACHE.get("own")
+    if cached and time.monotonic() - cached[0] < OWN_CACHE_SECONDS:
+        return cached[1]
+    own = {email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()}
+    own |= {address.lower() for address in Mailbox.objects.values_list("email_address", flat=True)}
+    _OWN_CACHE["own"] = (time.monotonic(), frozenset(own))
+    return _OWN_CACHE["own"][1]
+
+
+def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> bool:
+    """Send the Polish acknowledgement for a new ticket, unless that would feed a mail loop."""
+    to = _valid_email(parsed.reply_to or parsed.from_email) or _valid_email(parsed.from_email)
+    to = to.lower()  # addresses are stored lower-case: exact lookups use the indexes
+    if not to or to in _own_addresses() or FailingAddress.objects.filter(email=to).exists():
+        return False
+    window_start = timezone.now() - dt.timedelta(seconds=settings.INBOX_ACK_WINDOW_SECONDS)
+    sent = SentMessage.objects.filter(to_email=to, kind="acknowledgement", created_at__gte=window_start)
+    if sent.count() >= settings.INBOX_ACK_LIMIT:
+        log.info("acknowledgement to %s skipped: limit reached (loop guard)", to)
+        return False
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "helpdesk.local"
+    message_id = f"<ack-{uuid.uuid4().hex}@{domain}>"
+    SentMessage.objects.create(ticket=ticket, message_id=message_id, to_email=to, kind="acknowledgement")
+    headers = {
+        "Message-ID": message_id,
+        "Auto-Submitted": "auto-replied",
+        "X-Auto-Response-Suppress": "All",
+        "Precedence": "auto_reply",
+        "X-Helpdesk-Ticket": ticket.reference,
+    }
+    if parsed.message_id:
+        headers["In-Reply-To"] = parsed.message_id
+        headers["References"] = " ".join((*parsed.references[-10:], parsed.message_id))
+    body = _(
+        "Dzień dobry,\n\n"
+        "potwierdzamy przyjęcie zgłoszenia. Nadaliśmy mu sygnaturę %(reference)s.\n"
+        "Odpowiadając, prosimy zachować sygnaturę w temacie wiadomości.\n"
+        "Na zgłoszenia odpowiadamy w dni robocze w godzinach 8:00–16:00.\n\n"
+        "Temat: %(subject)s\n\n"
+        "Ta wiadomość została wysłana automatycznie.\n"
+        "Pomoc SSOZ"
+    ) % {"reference": ticket.reference, "subject": ticket.subject}
+    outbox.enqueue_email(
+        to=[to],
+        subject=_("[%(reference)s] Potwierdzenie przyjęcia zgłoszenia: %(subject)s")
+        % {"reference": ticket.reference, "subject": ticket.subject},
+        body=body,
+        headers=headers,
+    )
+    return True
+
+
+# --- quarantine actions (agents) -------------------------------------------------------------------------
+
+
+def _check_quarantine(actor, row: RawMessage) -> None:
+    access.require(access.can_work_tickets(actor), _("Nie masz uprawnień do obsługi zgłoszeń."))
+    queue = row.mailbox.queue if row.mailbox_id else ticket_actions.default_queue()
+    access.require(
+        access.voivodeship_scope(actor).allows(queue.voivodeship_id),
+        _("Ta wiadomość należy do skrzynki innego województwa."),
+    )
+    if row.status != RawMessage.Status.QUARANTINED:
+        raise ValidationError(_("Ta wiadomość nie jest już w kwarantannie."))
+
+
+def _locked_row(raw_id: int) -> RawMessage:
+    return RawMessage.objects.select_for_update(of=("self",)).select_related("mailbox__queue").get(pk=raw_id)
+
+
+@transaction.atomic
+def retry_quarantined(*, actor, raw_id: int) -> Result:
+    """Process a quarantined message again (e.g. after a fix); it may land in quarantine again."""
+    row = _locked_row(raw_id)
+    _check_quarantine(actor, row)
+    RawMessage.objects.filter(pk=row.pk).update(status=RawMessage.Status.PENDING, reason="", outcome="")
+    result = _process_once(row.pk)
+    log.info("quarantined message %s retried by %s: %s", row.pk, actor, result.outcome)
+    return result
+
+
+@transaction.atomic
+def create_ticket_anyway(*, actor, raw_id: int) -> Result:
+    """Open a ticket from a quarantined message with whatever can be read, the raw message attached."""
+    row = _locked_row(raw_id)
+    _check_quarantine(actor, row)
+    raw = bytes(row.raw)
+    try:
+        parsed = parsing.parse(raw)
+        subject, sender, name, text = parsed.subject, parsed.from_email, parsed.from_name, parsed.text
+    except Exception:
+        subject, sender, name, text = row.subject, row.sender, "", raw.decode("utf-8", errors="replace")
+    queue = row.mailbox.queue if row.mailbox_id else ticket_actions.default_queue()
+    ticket = ticket_actions.open_ticket(
+        actor=None,
+        channel=Channel.EMAIL,
+        subject=subject or _("(bez tematu)"),
+        queue=queue,
+        requester_name=name,
+        requester_email=_valid_email(sender),
+        body_text=(text or "").strip() or _("(treść nieczytelna: zob. oryginał w załączniku)"),
+        attachments=[ticket_actions.NewAttachment("oryginal.eml", raw, "message/rfc822")],
+    )
+    row.status, row.outcome, row.ticket = RawMessage.Status.DONE, RawMessage.Outcome.CREATED, ticket
+    row.reason = _("Zgłoszenie utworzone ręcznie z kwarantanny przez %(who)s.") % {"who": actor}
+    row.processed_at = timezone.now()
+    row.save()
+    return _result(row)
+
+
+@transaction.atomic
+def discard_quarantined(*, actor, raw_id: int, reason: str = "") -> Result:
+    """Set a quarantined message aside for good (the raw copy stays for the record)."""
+    row = _locked_row(raw_id)
+    _check_quarantine(actor, row)
+    row.status = RawMessage.Status.DISCARDED
+    row.reason = (_("Odrzucona przez %(who)s.") % {"who": actor} + (" " + reason if reason else ""))[:5000]
+    row.processed_at = timezone.now()
+    row.save(update_fields=["status", "reason", "processed_at"])
+    return _result(row)

@@ -1,0 +1,52 @@
+"""Reading the e-mail channel's rows, scoped like tickets.
+
+Who sees the quarantine: every member of staff who works on tickets (agents, regional administrators,
+admins) and supervisors, each for the mailboxes whose default queue they can see. A mailbox feeding a
+voivodeship's queue is that voivodeship's; a mailbox feeding the central desk or triage (and messages
+ingested from files, which go to the default queue) belongs to the central desk, so only staff who see
+every voivodeship see it. A regional administrator never sees another voivodeship's quarantined mail.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from helpdesk import access
+from inbox_ingest.models import Mailbox, RawMessage
+
+
+def raw_messages_for_user(user) -> QuerySet[RawMessage]:
+    scope = access.voivodeship_scope(user)
+    if scope.is_everything:
+        return RawMessage.objects.all()
+    if not scope.codes:
+        return RawMessage.objects.none()
+    return RawMessage.objects.filter(mailbox__queue__voivodeship_id__in=scope.codes)
+
+
+def quarantine_for_user(user, *, show: str = "quarantined") -> QuerySet[RawMessage]:
+    """Quarantined messages (or those set aside: automatic answers and bounces nobody's ticket took)."""
+    rows = raw_messages_for_user(user).select_related("mailbox", "ticket").defer("raw")
+    if show == "set_aside":
+        rows = rows.filter(
+            Q(outcome__in=[RawMessage.Outcome.AUTOREPLY, RawMessage.Outcome.BOUNCE], ticket__isnull=True)
+            | Q(status=RawMessage.Status.DISCARDED)
+        )
+    else:
+        rows = rows.filter(status=RawMessage.Status.QUARANTINED)
+    return rows.order_by("-received_at", "-id")
+
+
+def raw_message_for_user(user, raw_id: int) -> RawMessage:
+    row = raw_messages_for_user(user).select_related("mailbox__queue", "ticket").filter(pk=raw_id).first()
+    if row is None:
+        raise access.not_found()
+    return row
+
+
+def mailboxes_for_user(user) -> QuerySet[Mailbox]:
+    scope = access.voivodeship_scope(user)
+    boxes = Mailbox.objects.select_related("queue", "state")
+    if scope.is_everything:
+        return boxes
+    return boxes.filter(queue__voivodeship_id__in=scope.codes or [])

@@ -1,0 +1,72 @@
+"""Which ticket a message belongs to.
+
+1. In-Reply-To / References against every Message-ID the helpdesk received or sent.
+2. The ticket reference in the subject, but only when the sender already takes part in that ticket;
+   otherwise the message opens a new ticket linked to the old one (nobody posts into a stranger's ticket).
+3. Otherwise a new ticket.
+Reply and forward prefixes never matter: the reference is searched anywhere in the subject.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from inbox_ingest.models import SentMessage
+from inbox_ingest.parsing import ParsedMessage
+from tickets.models import Entry, Ticket
+
+
+@dataclass(frozen=True)
+class Thread:
+    ticket: Ticket | None  # the ticket to append to
+    related: Ticket | None = None  # the ticket named in the subject that the sender does not take part in
+    how: str = ""
+
+
+def reference_pattern() -> re.Pattern:
+    return re.compile(rf"\b{re.escape(settings.TICKET_REFERENCE_PREFIX)}-(\d{{4}}-\d{{6}})\b", re.IGNORECASE)
+
+
+def by_message_ids(message_ids: tuple[str, ...]) -> Ticket | None:
+    if not message_ids:
+        return None
+    entries = Entry.objects.filter(message_id__in=message_ids)
+    found: dict[str, int] = dict(entries.values_list("message_id", "ticket_id"))
+    found.update(SentMessage.objects.filter(message_id__in=message_ids).values_list("message_id", "ticket_id"))
+    for message_id in message_ids:  # the most specific one first (In-Reply-To, then the newest reference)
+        if message_id in found:
+            return Ticket.objects.select_related("queue").get(pk=found[message_id])
+    return None
+
+
+def takes_part(ticket: Ticket, address: str) -> bool:
+    """The requester, anyone who wrote in the ticket, or anyone our messages went to or copied."""
+    address = (address or "").lower()
+    if not address:
+        return False
+    if ticket.requester_email.lower() == address:
+        return True
+    if ticket.entries.filter(sender_email__iexact=address).exists():
+        return True
+    for to, cc in ticket.entries.values_list("to", "cc"):
+        if address in {a.lower() for a in (to or []) + (cc or [])}:
+            return True
+    return False
+
+
+def find_thread(parsed: ParsedMessage, *, extra_ids: tuple[str, ...] = ()) -> Thread:
+    ticket = by_message_ids(tuple(dict.fromkeys((*extra_ids, *parsed.thread_ids))))
+    if ticket is not None:
+        return Thread(ticket, how="headers")
+    match = reference_pattern().search(parsed.subject or "")
+    if match:
+        reference = f"{settings.TICKET_REFERENCE_PREFIX}-{match.group(1)}"  # as stored: the unique index finds it
+        named = Ticket.objects.select_related("queue").filter(reference=reference).first()
+        if named is not None:
+            if takes_part(named, parsed.from_email):
+                return Thread(named, how="subject")
+            return Thread(None, related=named, how="subject-stranger")
+    return Thread(None)

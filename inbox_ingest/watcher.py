@@ -1,0 +1,322 @@
+"""The IMAP watcher: fetch → store raw → process → only then flag/move/delete on the server.
+
+Progress is the stored rows themselves: a UID is fetched only when no row holds it for the folder's current
+UIDVALIDITY, so a crash anywhere (after fetch, after store, before the flag) never loses or doubles a message:
+- killed before the row was committed → the UID is fetched again next time;
+- killed after the row, before processing → the row is pending and processed on the next pass;
+- killed before the server action → the row is done but not `server_done_at`; the action is redone.
+A new UIDVALIDITY means every UID is fetched again; the dedupe key turns each copy into a "duplicate".
+
+One watcher per mailbox holds a lease row (WatcherState), claimed with an atomic UPDATE and renewed while
+it works, so a second watcher on another machine waits instead of double-fetching.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.models import Max, Q
+from django.utils import timezone
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from inbox_ingest import actions
+from inbox_ingest.models import Mailbox, RawMessage, WatcherState
+
+log = logging.getLogger(__name__)
+
+FETCH_BATCH = 100
+MAX_BACKOFF = 300
+SEEN = b"\\Seen"
+
+
+class MailboxConfigError(Exception):
+    pass
+
+
+def _fault(point: str) -> None:
+    """Test-only fault injection (INBOX_FAULT_AT="after_store:3" kills the process the 3rd time it gets
+    there), used by the fault tests that restart the watcher and check every message exists exactly once."""
+    spec = os.environ.get("INBOX_FAULT_AT", "")
+    if not spec.startswith(point + ":"):
+        return
+    counter = _fault.counts.get(point, 0) + 1  # type: ignore[attr-defined]
+    _fault.counts[point] = counter  # type: ignore[attr-defined]
+    if counter >= int(spec.split(":", 1)[1]):
+        os._exit(137)
+
+
+_fault.counts = {}  # type: ignore[attr-defined]
+
+
+def _dead_on_this_host(owner: str) -> bool:
+    """Whether a lease holder ("host:pid:nonce") is a process of this machine that no longer runs."""
+    host, _sep, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _secret(mailbox: Mailbox) -> str:
+    if mailbox.auth == Mailbox.Auth.XOAUTH2:
+        if not mailbox.token_provider:
+            raise MailboxConfigError(f"mailbox {mailbox.name}: XOAUTH2 needs a token provider")
+        module, _dot, name = mailbox.token_provider.rpartition(".")
+        provider = getattr(importlib.import_module(module), name)
+        return provider(mailbox)
+    if not mailbox.secret_env:
+        raise MailboxConfigError(f"mailbox {mailbox.name}: set the name of the environment variable with the password")
+    secret = os.environ.get(mailbox.secret_env)
+    if secret is None:
+        raise MailboxConfigError(f"mailbox {mailbox.name}: environment variable {mailbox.secret_env} is not set")
+    return secret
+
+
+def connect(mailbox: Mailbox) -> IMAPClient:
+    context = ssl.create_default_context()
+    if not mailbox.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    client = IMAPClient(
+        mailbox.host,
+        port=mailbox.port,
+        ssl=mailbox.security == Mailbox.Security.SSL,
+        ssl_context=context,
+        timeout=settings.INBOX_IMAP_TIMEOUT,
+    )
+    if mailbox.security == Mailbox.Security.STARTTLS:
+        client.starttls(context)
+    secret = _secret(mailbox)
+    if mailbox.auth == Mailbox.Auth.XOAUTH2:
+        client.oauth2_login(mailbox.username, secret)
+    else:
+        client.login(mailbox.username, secret)
+    return client
+
+
+class Watcher:
+    def __init__(self, mailbox: Mailbox, *, owner: str | None = None, report: Callable | None = None) -> None:
+        self.mailbox = mailbox
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.report = report or (lambda result: None)
+        self.stop = threading.Event()
+        WatcherState.objects.get_or_create(mailbox=mailbox)
+
+    # --- the lease ------------------------------------------------------------------------------------
+
+    def claim(self) -> bool:
+        now = timezone.now()
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=self.owner)
+        holder = WatcherState.objects.filter(pk=self.mailbox.pk).values_list("lease_owner", flat=True).first()
+        if holder and _dead_on_this_host(holder):
+            free |= Q(lease_owner=holder)  # a watcher on this machine that was killed: no need to wait it out
+        until = now + timezone.timedelta(seconds=settings.INBOX_LEASE_SECONDS)
+        return bool(
+            WatcherState.objects.filter(free, pk=self.mailbox.pk).update(lease_owner=self.owner, lease_until=until)
+        )
+
+    def release(self) -> None:
+        WatcherState.objects.filter(pk=self.mailbox.pk, lease_owner=self.owner).update(
+            lease_until=None, connected=False
+        )
+
+    def _state(self, **fields) -> None:
+        WatcherState.objects.filter(pk=self.mailbox.pk).update(**fields)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._state(connected=False, last_error=f"{type(exc).__name__}: {exc}"[:2000], last_error_at=timezone.now())
+
+    # --- one pass -------------------------------------------------------------------------------------
+
+    def run_once(self, client: IMAPClient | None = None) -> int:
+        """Fetch, store, process and finish every new message; returns how many were fetched."""
+        if not self.claim():
+            log.info("mailbox %s is held by another watcher", self.mailbox.name)
+            return 0
+        own_client = client is None
+        try:
+            client = client or connect(self.mailbox)
+            self._state(connected=True, idle=client.has_capability("IDLE"))
+            fetched = self._pass(client)
+            self._state(last_fetch_at=timezone.now(), backlog=0, last_error="")
+            return fetched
+        except Exception as exc:
+            self._failed(exc)
+            raise
+        finally:
+            if own_client:  # a one-shot pass (cron): log out and let the mailbox go
+                if client is not None:
+                    try:
+                        client.logout()
+                    except Exception:  # the connection may already be gone
+                        log.debug("logout failed", exc_info=True)
+                self.release()
+
+    def _pass(self, client: IMAPClient) -> int:
+        selected = client.select_folder(self.mailbox.folder)
+        uidvalidity = int(selected[b"UIDVALIDITY"])
+        self._state(uidvalidity=uidvalidity)
+        self._process_pending()
+        self._finish_on_server(client, uidvalidity)
+        last = RawMessage.objects.filter(mailbox=self.mailbox, uidvalidity=uidvalidity).aggregate(top=Max("uid"))
+        last_uid = last["top"] or 0
+        uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        fetched = 0
+        for start in range(0, len(uids), FETCH_BATCH):
+            if self.stop.is_set():
+                break
+            self._state(backlog=len(uids) - start)
+            batch = uids[start : start + FETCH_BATCH]
+            data = client.fetch(batch, ["BODY.PEEK[]"])
+            items = []
+            for uid in batch:
+                if uid not in data or b"BODY[]" not in data[uid]:
+                    continue  # expunged meanwhile
+                _fault("after_fetch")
+                items.append(
+                    {
+                        "raw": bytes(data[uid][b"BODY[]"]),
+                        "mailbox": self.mailbox,
+                        "uidvalidity": uidvalidity,
+                        "uid": uid,
+                        "source": f"imap:{self.mailbox.name}/{self.mailbox.folder}",
+                    }
+                )
+            rows = actions.store_batch(items)
+            for _row in rows:
+                _fault("after_store")
+            for result in actions.process_batch([row.pk for row in rows]):
+                self.report(result)
+            fetched += len(rows)
+            _fault("before_flag")
+            self._finish_on_server(client, uidvalidity)
+            self.claim()  # renew the lease
+        return fetched
+
+    def _process_pending(self) -> None:
+        """Rows stored by a run that died before processing them."""
+        pending = RawMessage.objects.filter(mailbox=self.mailbox, status=RawMessage.Status.PENDING)
+        ids = list(pending.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), FETCH_BATCH):
+            for result in actions.process_batch(ids[start : start + FETCH_BATCH]):
+                self.report(result)
+
+    def _finish_on_server(self, client: IMAPClient, uidvalidity: int) -> None:
+        """Mark seen / move / delete the messages that are safely processed (or quarantined)."""
+        rows = RawMessage.objects.filter(
+            mailbox=self.mailbox, uidvalidity=uidvalidity, server_done_at__isnull=True, uid__isnull=False
+        ).exclude(status=RawMessage.Status.PENDING)
+        ids_uids = list(rows.values_list("pk", "uid"))
+        if not ids_uids:
+            return
+        uids = [uid for _pk, uid in ids_uids]
+        action = self.mailbox.after_ingest
+        if action == Mailbox.AfterIngest.MARK_SEEN:
+            client.add_flags(uids, [SEEN], silent=True)
+        elif action == Mailbox.AfterIngest.MOVE:
+            target = self.mailbox.move_to or "Przyjete"
+            if not client.folder_exists(target):
+                client.create_folder(target)
+            client.add_flags(uids, [SEEN], silent=True)
+            if client.has_capability("MOVE"):
+                client.move(uids, target)
+            else:
+                client.copy(uids, target)
+                client.delete_messages(uids, silent=True)
+                client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
+        else:
+            client.delete_messages(uids, silent=True)
+            client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
+        RawMessage.objects.filter(pk__in=[pk for pk, _uid in ids_uids]).update(server_done_at=timezone.now())
+
+    # --- forever --------------------------------------------------------------------------------------
+
+    def watch(self) -> None:
+        """Run until stopped: IDLE when the server has it, polling otherwise, reconnecting with backoff."""
+        backoff = 1
+        while not self.stop.is_set():
+            close_old_connections()
+            if not self.claim():
+                self.stop.wait(min(30, settings.INBOX_LEASE_SECONDS / 4))
+                continue
+            client = None
+            try:
+                client = connect(self.mailbox)
+                backoff = 1
+                while not self.stop.is_set():
+                    self.run_once(client)
+                    self._wait_for_mail(client)
+            except MailboxConfigError as exc:
+                self._state(connected=False, last_error=str(exc), last_error_at=timezone.now())
+                log.error("%s", exc)
+                self.stop.wait(MAX_BACKOFF)
+            except (OSError, IMAPClientError, ssl.SSLError) as exc:
+                self._failed(exc)
+                log.warning("mailbox %s: %s; reconnecting in %ss", self.mailbox.name, exc, backoff)
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            finally:
+                if client is not None:
+                    try:
+                        client.logout()
+                    except Exception:
+                        log.debug("logout failed", exc_info=True)
+        self.release()
+        connection.close()  # this thread's own database connection
+
+    def _wait_for_mail(self, client: IMAPClient) -> None:
+        wait = max(1, min(self.mailbox.poll_seconds, settings.INBOX_LEASE_SECONDS // 3))
+        if not client.has_capability("IDLE"):
+            self.stop.wait(wait)
+            return
+        client.idle()
+        try:
+            deadline = time.monotonic() + wait
+            while not self.stop.is_set() and time.monotonic() < deadline:
+                if client.idle_check(timeout=1):  # the server announced something: fetch now
+                    break
+        finally:
+            client.idle_done()
+
+
+def run(*, mailbox: Mailbox | None = None, once: bool = False, report: Callable | None = None) -> None:
+    boxes = [mailbox] if mailbox else list(Mailbox.objects.filter(is_active=True).select_related("queue"))
+    if once:
+        for box in boxes:
+            try:
+                Watcher(box, report=report).run_once()
+            except Exception as exc:
+                log.error("mailbox %s: %s", box.name, exc)
+        return
+    watchers = [Watcher(box, report=report) for box in boxes]
+
+    def stop(*_args):
+        for watcher in watchers:
+            watcher.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threads = [threading.Thread(target=w.watch, name=f"imap-{w.mailbox.name}", daemon=True) for w in watchers]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(timeout=1)

@@ -1,0 +1,130 @@
+"""The IMAP watcher against a real Dovecot: fetch, store raw, process, then mark/move/delete on the server."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+
+from inbox_ingest import watcher
+from inbox_ingest.models import Mailbox, RawMessage, WatcherState
+from tests.imaptools import flags, make_mailbox
+from tests.mailtools import POLISH, message
+from tickets.models import Ticket
+
+
+def _messages(count: int, prefix: str = "m") -> list[bytes]:
+    return [message(message_id=f"<{prefix}{n}@x>", subject=f"Zgłoszenie {prefix}{n}") for n in range(count)]
+
+
+def test_one_pass_ingests_every_message_once_and_then_marks_it_seen(db, dovecot, queue_14, monkeypatch):
+    mailbox, client = make_mailbox(dovecot, queue_14, monkeypatch)
+    client.multiappend("INBOX", [*_messages(5), (POLISH / "outlook_pl_wiadomosc_oryginalna.eml").read_bytes()])
+    assert watcher.Watcher(mailbox).run_once() == 6
+    assert Ticket.objects.filter(queue=queue_14).count() == 6
+    assert all(b"\\Seen" in message_flags for message_flags in flags(client))
+    assert watcher.Watcher(mailbox).run_once() == 0 and Ticket.objects.count() == 6
+    state = WatcherState.objects.get(mailbox=mailbox)
+    assert state.last_fetch_at and state.backlog == 0 and not state.last_error and state.uidvalidity
+    row = RawMessage.objects.filter(mailbox=mailbox).latest("uid")
+    assert bytes(row.raw) == (POLISH / "outlook_pl_wiadomosc_oryginalna.eml").read_bytes()
+
+
+def test_messages_can_be_moved_to_a_folder_or_deleted_after_ingestion(db, dovecot, queue_14, monkeypatch):
+    moving, client = make_mailbox(dovecot, queue_14, monkeypatch, after_ingest=Mailbox.AfterIngest.MOVE, move_to="Ok")
+    client.multiappend("INBOX", _messages(3, "mv"))
+    watcher.Watcher(moving).run_once()
+    assert client.select_folder("INBOX")[b"EXISTS"] == 0 and client.select_folder("Ok")[b"EXISTS"] == 3
+    deleting, client = make_mailbox(dovecot, queue_14, monkeypatch, after_ingest=Mailbox.AfterIngest.DELETE)
+    client.multiappend("INBOX", _messages(2, "del"))
+    watcher.Watcher(deleting).run_once()
+    assert client.select_folder("INBOX")[b"EXISTS"] == 0 and Ticket.objects.count() == 5
+
+
+def test_starttls_on_the_plain_port_works(db, dovecot, queue_14, monkeypatch):
+    mailbox, client = make_mailbox(
+        dovecot, queue_14, monkeypatch, port=dovecot.port, security=Mailbox.Security.STARTTLS
+    )
+    client.multiappend("INBOX", _messages(1, "tls"))
+    assert watcher.Watcher(mailbox).run_once() == 1
+
+
+def test_a_wrong_password_is_reported_in_the_watcher_state(db, dovecot, queue_14, monkeypatch):
+    mailbox, _client = make_mailbox(dovecot, queue_14, monkeypatch)
+    monkeypatch.setenv(mailbox.secret_env, "zle-haslo")
+    with pytest.raises(Exception, match=r"(?i)auth"):
+        watcher.Watcher(mailbox).run_once()
+    state = WatcherState.objects.get(mailbox=mailbox)
+    assert not state.connected and "LoginError" in state.last_error
+
+
+def test_a_second_watcher_waits_while_the_first_holds_the_lease(db, dovecot, queue_14, monkeypatch):
+    mailbox, client = make_mailbox(dovecot, queue_14, monkeypatch)
+    client.multiappend("INBOX", _messages(2, "lease"))
+    first = watcher.Watcher(mailbox, owner="maszyna-a")
+    assert first.claim()
+    assert watcher.Watcher(mailbox, owner="maszyna-b").run_once() == 0 and not Ticket.objects.exists()
+    first.release()
+    assert watcher.Watcher(mailbox, owner="maszyna-b").run_once() == 2
+
+
+def test_a_new_uidvalidity_refetches_but_never_makes_a_second_ticket(db, dovecot, queue_14, monkeypatch):
+    mailbox, client = make_mailbox(dovecot, queue_14, monkeypatch, folder="Zgloszenia")
+    client.create_folder("Zgloszenia")
+    client.multiappend("Zgloszenia", _messages(3, "uv"))
+    watcher.Watcher(mailbox).run_once()
+    before = WatcherState.objects.get(mailbox=mailbox).uidvalidity
+    client.select_folder("INBOX")
+    client.delete_folder("Zgloszenia")
+    time.sleep(1.1)  # Dovecot derives UIDVALIDITY from the clock
+    client.create_folder("Zgloszenia")  # a new folder: a new UIDVALIDITY, UIDs from 1 again
+    assert int(client.select_folder("Zgloszenia")[b"UIDVALIDITY"]) != before
+    client.multiappend("Zgloszenia", _messages(3, "uv"))
+    assert watcher.Watcher(mailbox).run_once() == 3
+    assert Ticket.objects.count() == 3
+    assert RawMessage.objects.filter(outcome="duplicate").count() == 3
+
+
+def test_ingest_mail_imap_once_prints_json_per_message(db, dovecot, queue_14, monkeypatch):
+    mailbox, client = make_mailbox(dovecot, queue_14, monkeypatch)
+    client.multiappend("INBOX", _messages(2, "cmd"))
+    out = io.StringIO()
+    call_command("ingest_mail", "--imap", "--once", "--json", "--mailbox", mailbox.name, stdout=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["outcome"] for line in lines] == ["created", "created"]
+
+
+def test_healthz_reports_each_mailbox(client, db, dovecot, queue_14, monkeypatch):
+    mailbox, _imap = make_mailbox(dovecot, queue_14, monkeypatch)
+    watcher.Watcher(mailbox).run_once()
+    report = client.get("/healthz").json()
+    (state,) = [box for box in report["mailboxes"]["mailboxes"] if box["name"] == mailbox.name]
+    assert state["last_fetch_at"] and state["last_error"] == "" and state["backlog"] == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_watcher_uses_idle_and_picks_up_new_mail_within_seconds(dovecot, monkeypatch):
+    from tickets.models import Queue
+
+    mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch, poll_seconds=30)
+    running = watcher.Watcher(mailbox)
+    thread = threading.Thread(target=running.watch, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not WatcherState.objects.get(mailbox=mailbox).connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert WatcherState.objects.get(mailbox=mailbox).idle
+        client.append("INBOX", message(message_id="<idle@x>", subject="Przez IDLE"))
+        deadline = time.monotonic() + 15
+        while not Ticket.objects.filter(subject="Przez IDLE").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert Ticket.objects.filter(subject="Przez IDLE").exists()
+    finally:
+        running.stop.set()
+        thread.join(timeout=40)
+    assert not thread.is_alive()
