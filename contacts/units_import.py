@@ -37,10 +37,14 @@ COLUMNS = {
     "phone": ("telefon", "tel", "nr telefonu"),
     "person": ("osoba", "osoba kontaktowa", "imie i nazwisko"),
     "role": ("funkcja", "stanowisko"),
+    "active": ("aktywna", "czynna", "status jednostki", "stan jednostki"),
+    "closed": ("data zakonczenia", "data zakonczenia dzialalnosci", "data wykreslenia", "zamknieta"),
 }
 REQUIRED = ("name",)
 ONE_OF = (("regon", "rpwdl"), ("teryt", "voivodeship"))
-UNIT_FIELDS = ("name", "nip", "rpwdl", "kind", "voivodeship_id", "teryt", "address")
+UNIT_FIELDS = ("name", "nip", "rpwdl", "kind", "voivodeship_id", "teryt", "address", "is_active")
+ACTIVE_WORDS = {"tak", "t", "1", "true", "yes", "aktywna", "aktywny", "czynna", "czynny", "active"}
+CLOSED_WORDS = {"nie", "n", "0", "false", "no", "zamknieta", "zamkniety", "wykreslona", "nieaktywna", "closed"}
 KIND_WORDS = [  # (word in the register's description, kind); the first match wins
     ("szpital", UnitKind.HOSPITAL),
     ("hospital", UnitKind.HOSPITAL),
@@ -137,6 +141,16 @@ class UnitBatch:
                 phone = identifiers.normalize_phone(text["phone"].removesuffix(".0"))
             except ValidationError as exc:
                 errors["phone"] = exc.messages
+        is_active = ""  # not said by the file: a new unit is active, a known one keeps its state
+        state = tabular.header_key(text.get("active", ""))
+        if state in ACTIVE_WORDS:
+            is_active = True
+        elif state in CLOSED_WORDS:
+            is_active = False
+        elif state:
+            errors["active"] = [_("Nie rozpoznano stanu jednostki „%(value)s” (tak/nie).") % {"value": text["active"]}]
+        if text.get("closed") and text["closed"].lower() not in ("nie", "-", "brak"):
+            is_active = False  # a closing date (or "tak") in the register closes the unit
         if errors:
             return None, errors
         key = f"regon:{regon}" if regon else f"rpwdl:{rpwdl}"
@@ -156,6 +170,7 @@ class UnitBatch:
             "voivodeship_id": code,
             "teryt": teryt,
             "address": " ".join(text.get("address", "").split())[:500],
+            "is_active": is_active,
         }
         return UnitRow(line, key, regon, values, email, phone, text.get("person", "")[:200], text.get("role", "")), {}
 
@@ -190,8 +205,18 @@ class UnitBatch:
         now = connection.ops.adapt_datetimefield_value(self.now)
         ids = _insert(
             ReportingUnit,
-            ["regon", *UNIT_FIELDS, "email_domain", "is_active", "created_at", "updated_at"],
-            [[row.regon, *(row.values[f] for f in UNIT_FIELDS), "", True, now, now] for row in new_rows],
+            ["regon", *UNIT_FIELDS, "email_domain", "created_at", "updated_at"],
+            [
+                [
+                    row.regon,
+                    *(row.values[f] for f in UNIT_FIELDS[:-1]),
+                    row.values["is_active"] is not False,
+                    "",
+                    now,
+                    now,
+                ]
+                for row in new_rows
+            ],
             returning=True,
         )
         existing.update({row.key: pk for row, pk in zip(new_rows, ids, strict=True)})
