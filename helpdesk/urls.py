@@ -21,6 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tickets/", include("tickets.urls")),
     path("inbox/", include("inbox_ingest.urls")),
+    path("redakcja/", include("knowledge_base.editor_urls")),  # knowledge-base editors
     path("attachments/<int:attachment_id>/<str:filename>", attachment_download, name="attachment"),
     path("api/v1/telephony/events", TelephonyEventView.as_view(), name="telephony_events"),
     path("status/", contacts_views.status_lookup, name="status_lookup"),

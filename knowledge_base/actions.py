@@ -30,6 +30,7 @@ from knowledge_base.models import (
     Feedback,
     Kind,
     MissingArticleFlag,
+    SearchEntry,
     SearchLog,
     Status,
     Tag,
@@ -98,8 +99,8 @@ def _validate(article: Article) -> None:
             raise ValidationError({"translation_of": _("Tłumaczenie musi wskazywać artykuł w innym języku.")})
 
 
-def index_article(article: Article) -> None:
-    """Render the Markdown and fill the search columns and the vocabulary (no save)."""
+def index_article(article: Article) -> dict[str, str]:
+    """Render the Markdown (no save) and return the search tokens per field; extends the vocabulary."""
     rendered = render.render(article.body)
     article.body_html, article.body_text = rendered.html, rendered.text
     attachments = " ".join(a.extracted_text for a in article.attachments.all()) if article.pk else ""
@@ -107,15 +108,48 @@ def index_article(article: Article) -> None:
     title_source = f"{article.title} {' '.join(article.forms)}"
     headings_source = f"{article.summary} {' '.join(h[2] for h in rendered.headings)} {tags}"
     body_source = f"{rendered.text} {attachments}"
-    article.search_title = kbtext.index_text(title_source)
-    article.search_headings = kbtext.index_text(headings_source)
-    article.search_body = kbtext.index_text(body_source)
-    pairs = kbtext.vocabulary_pairs(f"{title_source} {headings_source} {body_source}")
-    for field in (article.search_title, article.search_headings, article.search_body):
-        pairs.update((token, token) for token in field.split())
-    TermForm.objects.bulk_create(
-        [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
-    )
+    tokens = {
+        "title": kbtext.index_text(title_source),
+        "headings": kbtext.index_text(headings_source),
+        "body": kbtext.index_text(body_source),
+    }
+    _extend_vocabulary(f"{title_source} {headings_source} {body_source}", tokens)
+    return tokens
+
+
+ENTRY_COPIES = ("kind", "status", "visibility", "language", "publish_at", "expire_at", "updated_at")
+
+
+def entry_fields(article: Article) -> dict:
+    return {name: getattr(article, name) for name in (*ENTRY_COPIES, "helpful_yes", "helpful_no")}
+
+
+def _sync_entry(article: Article, tokens: dict[str, str] | None = None) -> None:
+    """Keep the article's SearchEntry in step: the live/visibility copies always, the tokens when given."""
+    if tokens is None:
+        SearchEntry.objects.filter(article_id=article.pk).update(**entry_fields(article))
+    else:
+        SearchEntry.objects.update_or_create(article_id=article.pk, defaults={**entry_fields(article), **tokens})
+
+
+def _extend_vocabulary(source: str, fields: dict[str, str]) -> None:
+    """Add the inflected forms of lemmas the vocabulary does not know yet (a lemma is known once its identity
+    row lemma → lemma exists), and every index token, so that typo correction can reach it."""
+    tokens = set()
+    for field in fields.values():
+        tokens.update(field.split())
+    known = set()
+    ordered = sorted(tokens)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        rows = TermForm.objects.filter(form__in=chunk).values_list("form", "lemma")
+        known.update(form for form, lemma in rows if form == lemma)
+    if tokens - known:
+        pairs = {(token, token) for token in tokens - known}
+        pairs |= {(form, lemma) for form, lemma in kbtext.vocabulary_pairs(source) if lemma not in known}
+        TermForm.objects.bulk_create(
+            [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
+        )
 
 
 def _save_version(article: Article, actor, note: str) -> ArticleVersion:
@@ -172,12 +206,12 @@ def create_article(
     )
     _validate(article)
     article.slug = _unique_slug(article.title, slug)
-    index_article(article)
+    tokens = index_article(article)
     article.save()
     if tags:
         article.tags.set(tags)
-        index_article(article)
-        article.save(update_fields=["search_title", "search_headings", "search_body", "body_html", "body_text"])
+        tokens = index_article(article)
+    _sync_entry(article, tokens)
     _save_version(article, actor, note or _("Utworzenie artykułu"))
     return article
 
@@ -219,8 +253,9 @@ def update_article(*, actor, article: Article, note: str = "", tags: Sequence[Ta
     if tags_changed:
         article.tags.set(tags)
     article.updated_at = timezone.now()
-    index_article(article)
+    tokens = index_article(article)
     article.save()
+    _sync_entry(article, tokens)
     _save_version(article, actor, note or _("Zmiana: %(fields)s") % {"fields": ", ".join(changed) or "tags"})
     return article
 
@@ -257,6 +292,7 @@ def change_status(
         article.published_at = max(now, article.publish_at or now)
         fields.append("published_at")
     article.save(update_fields=fields)
+    _sync_entry(article)
     _save_version(article, actor, note or _("Stan: %(status)s") % {"status": Status(status).label})
     return article
 
@@ -301,9 +337,10 @@ def add_attachment(
     digest = hashlib.sha256(content).hexdigest()
     attachment.content.save(f"{digest}-{filename}", ContentFile(content), save=False)
     attachment.save()
-    index_article(article)
+    tokens = index_article(article)
     article.updated_at = timezone.now()
     article.save()
+    _sync_entry(article, tokens)
     _save_version(article, actor, _("Załącznik: %(name)s") % {"name": filename})
     return attachment
 
@@ -320,6 +357,7 @@ def record_feedback(*, article: Article, helpful: bool, comment: str = "") -> Fe
     feedback = Feedback.objects.create(article=article, helpful=bool(helpful), comment=comment)
     counter = "helpful_yes" if helpful else "helpful_no"
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
+    SearchEntry.objects.filter(article_id=article.pk).update(**{counter: F(counter) + 1})
     return feedback
 
 

@@ -94,7 +94,11 @@ def search_view(request):
         limit = 10
     kinds = [k for k in request.query_params.getlist("kind") if k in Kind.values] or None
     results = search.search(request.query_params.get("q", ""), user=request.user, kinds=kinds, limit=limit)
-    actions.record_search(query=results.query, source=SearchLog.Source.API, results=results.total)
+    from helpdesk.access import is_staff_member
+
+    agent = request.query_params.get("source") == "agent" and is_staff_member(request.user)
+    source = SearchLog.Source.AGENT if agent else SearchLog.Source.API
+    actions.record_search(query=results.query, source=source, results=results.total)
     return Response(
         {
             "query": results.query.raw,

@@ -2,10 +2,10 @@
 index columns, plus what the public portal records (feedback, searches, contact-form deflection, private
 ticket links).
 
-Writes go through knowledge_base.actions only. The search columns (`search_title`, `search_headings`,
-`search_body`) hold text already normalised in Python (knowledge_base.text: lemmas without diacritics), and the
-database indexes them: a GIN-indexed tsvector on PostgreSQL, an FTS5 table on SQLite, both kept in step by
-triggers created in the migrations.
+Writes go through knowledge_base.actions only. Search reads a narrow companion table, SearchEntry (one row per
+article): the text already normalised in Python (knowledge_base.text: lemmas without diacritics) plus copies of
+the columns that decide whether an article is live and visible. The database indexes that text: GIN-indexed
+tsvectors on PostgreSQL, an FTS5 table on SQLite, both kept in step by triggers created in migration 0002.
 """
 
 from __future__ import annotations
@@ -114,10 +114,6 @@ class Article(models.Model):
     updated_at = models.DateTimeField(_("zmieniony"), default=timezone.now)
     helpful_yes = models.PositiveIntegerField(_("pomocny"), default=0)
     helpful_no = models.PositiveIntegerField(_("niepomocny"), default=0)
-    # Search index input (knowledge_base.text.index_fields): normalised tokens, indexed by the database.
-    search_title = models.TextField(blank=True, editable=False)
-    search_headings = models.TextField(blank=True, editable=False)
-    search_body = models.TextField(blank=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -147,6 +143,32 @@ class Article(models.Model):
             and (self.publish_at is None or self.publish_at <= now)
             and (self.expire_at is None or self.expire_at > now)
         )
+
+
+class SearchEntry(models.Model):
+    """What search reads: an article's normalised tokens per field and copies of the columns that decide whether
+    it is live and visible, in a narrow row (the article's own row carries the long texts). Kept in step by
+    knowledge_base.actions; the full-text index over it is maintained by database triggers."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
+    kind = models.CharField(max_length=20)
+    status = models.CharField(max_length=10)
+    visibility = models.CharField(max_length=10)
+    language = models.CharField(max_length=5)
+    publish_at = models.DateTimeField(null=True)
+    expire_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField()
+    helpful_yes = models.PositiveIntegerField(default=0)
+    helpful_no = models.PositiveIntegerField(default=0)
+    title = models.TextField(blank=True)
+    headings = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "language", "visibility"], name="kb_entry_live")]
+
+    def __str__(self) -> str:
+        return str(self.article_id)
 
 
 class ArticleVersion(models.Model):

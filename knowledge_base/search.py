@@ -20,9 +20,10 @@ import html
 import math
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 from helpdesk import access
@@ -32,7 +33,7 @@ from knowledge_base.models import Article, TermForm, Visibility
 
 MAX_QUERY = 200
 MAX_WORDS = 12
-TITLE, HEADINGS, BODY = 3.0, 2.0, 1.0
+TITLE, HEADINGS, BODY = 3.0, 2.0, 1.0  # summed over the fields a word is in
 TYPO_MIN_LENGTH = 4
 TYPO_THRESHOLD = 0.4
 TYPO_ALTERNATIVES = 3
@@ -156,8 +157,8 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
     if not inner:
         return []
     connection = connections[using]
-    where = " OR ".join(["form LIKE %s"] * len(inner))
-    sql = f"SELECT DISTINCT form FROM knowledge_base_termform WHERE {where}"  # noqa: S608 (placeholders only)
+    where = " OR ".join(["lower(form) LIKE %s"] * len(inner))  # lower(): the trigram index (forms are lower case)
+    sql = f"SELECT DISTINCT form FROM knowledge_base_termform WHERE {where}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [f"%{t}%" for t in inner])
         forms = [row[0] for row in cursor.fetchall()]
@@ -165,72 +166,126 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
     return [form for score, form in scored[:TYPO_ALTERNATIVES] if score >= TYPO_THRESHOLD]
 
 
-# --- matching (the only backend-specific part) -------------------------------------------------------------
+# --- matching and ranking in the database ------------------------------------------------------------------
+#
+# One statement ranks the live, visible articles that contain any query word, reading only the narrow
+# SearchEntry table (alias `e`). Each word's membership per field is an `IN (full-text subquery)`; the only
+# backend-specific text is that subquery (GIN tsvector on PostgreSQL, FTS5 on SQLite), and every number is cast
+# to double precision, so both backends compute the same sums in the same order and sort the same way.
+
+ENTRY = "knowledge_base_searchentry"
 
 
-def _live_filter(connection, visibilities, language, kinds, alias: str) -> tuple[str, list]:
+def _live_filter(connection, visibilities, language, kinds) -> tuple[str, list]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = (
-        f"{alias}.status = 'published' AND {alias}.language = %s"
-        f" AND ({alias}.publish_at IS NULL OR {alias}.publish_at <= %s)"
-        f" AND ({alias}.expire_at IS NULL OR {alias}.expire_at > %s)"
-        f" AND {alias}.visibility IN ({', '.join(['%s'] * len(visibilities))})"
+        "e.status = 'published' AND e.language = %s"
+        " AND (e.publish_at IS NULL OR e.publish_at <= %s)"
+        " AND (e.expire_at IS NULL OR e.expire_at > %s)"
+        f" AND e.visibility IN ({', '.join(['%s'] * len(visibilities))})"
     )
     params = [language, now, now, *visibilities]
     if kinds:
-        sql += f" AND {alias}.kind IN ({', '.join(['%s'] * len(kinds))})"
+        sql += f" AND e.kind IN ({', '.join(['%s'] * len(kinds))})"
         params += list(kinds)
     return sql, params
 
 
-def _pg_terms(group: Group, weight: str = "") -> str:
-    parts = [f"{t}:{weight}" if weight else t for t in sorted(group.tokens)]
-    if group.prefix:
-        parts.append(f"{group.prefix}:*{weight}")
+def _pg_terms(groups: list[Group]) -> str:
+    parts = []
+    for group in groups:
+        parts += sorted(group.tokens)
+        if group.prefix:
+            parts.append(f"{group.prefix}:*")
     return " | ".join(parts)
 
 
-def _fts_terms(group: Group) -> str:
-    parts = [f'"{t}"' for t in sorted(group.tokens)]
-    if group.prefix:
-        parts.append(f'"{group.prefix}"*')
+def _fts_terms(groups: list[Group]) -> str:
+    parts = []
+    for group in groups:
+        parts += [f'"{t}"' for t in sorted(group.tokens)]
+        if group.prefix:
+            parts.append(f'"{group.prefix}"*')
     return "(" + " OR ".join(parts) + ")"
 
 
-_PG_MATCH = (
-    "SELECT a.id, a.search_vector @@ to_tsquery('simple', %s), a.search_vector @@ to_tsquery('simple', %s)"
-    " FROM knowledge_base_article a WHERE a.search_vector @@ to_tsquery('simple', %s) AND "
-)
-_FTS_MATCH = "SELECT a.id FROM kb_fts JOIN knowledge_base_article a ON a.id = kb_fts.rowid WHERE kb_fts MATCH %s AND "
+FIELDS = ("title", "headings", "body")
 
 
-def _match(group: Group, *, using: str, live: tuple[str, list]) -> tuple[set[int], set[int], set[int]]:
-    """(articles with the group anywhere, in the title, in the headings). `live` holds placeholders only."""
-    connection = connections[using]
+def _member(vendor: str, groups: list[Group], field: str = "") -> tuple[str, list]:
+    """SQL that is true when entry `e` contains any of `groups` in `field` (or in any field), and its parameters."""
+    if vendor == "postgresql":
+        # Always through a subquery the GIN indexes answer: testing `@@` row by row would de-toast every body.
+        terms = _pg_terms(groups)
+        names = [field] if field else list(FIELDS)
+        vectors = " OR ".join(f"b.{name}_v @@ to_tsquery('simple', %s)" for name in names)
+        return f"e.article_id IN (SELECT b.article_id FROM {ENTRY} b WHERE {vectors})", [terms] * len(names)
+    column = f"{{{field}}} : " if field else ""
+    return "e.article_id IN (SELECT rowid FROM kb_fts WHERE kb_fts MATCH %s)", [column + _fts_terms(groups)]
+
+
+def _frequencies(connection, groups: list[Group], live: tuple[str, list]) -> tuple[int, list[int]]:
+    """The number of live articles, and of those containing each group, in one round trip."""
     where, params = live
+    parts, values = [f"(SELECT COUNT(*) FROM {ENTRY} e WHERE {where})"], list(params)
+    for group in groups:
+        member, member_params = _member(connection.vendor, [group])
+        parts.append(f"(SELECT COUNT(*) FROM {ENTRY} e WHERE {where} AND {member})")
+        values += params + member_params
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sql = _PG_MATCH + where
-            cursor.execute(sql, [_pg_terms(group, "A"), _pg_terms(group, "B"), _pg_terms(group), *params])
-            rows = cursor.fetchall()
-            return {r[0] for r in rows}, {r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}
-        found = []
-        for column in ("", "{search_title} : ", "{search_headings} : "):
-            sql = _FTS_MATCH + where
-            cursor.execute(sql, [column + _fts_terms(group), *params])
-            found.append({row[0] for row in cursor.fetchall()})
-        return found[0], found[1], found[2]
+        cursor.execute("SELECT " + ", ".join(parts), values)
+        row = cursor.fetchone()
+    return row[0], list(row[1:])
 
 
-_COUNT = "SELECT COUNT(*) FROM knowledge_base_article a WHERE "
+WEIGHTS = (("title", TITLE), ("headings", HEADINGS), ("body", BODY))
 
 
-def _count_live(using: str, live: tuple[str, list]) -> int:
-    where, params = live
-    with connections[using].cursor() as cursor:
-        sql = _COUNT + where
+def _ranked(connection, groups, idfs, live, *, limit: int | None, offset: int) -> list[tuple[int, float, int]]:
+    """(article id, score, total matches) best first; `limit` None for all."""
+    vendor = connection.vendor
+    where, where_params = live
+    terms, score_params = [], []
+    for group, idf in zip(groups, idfs, strict=True):
+        for name, weight in WEIGHTS:
+            member, member_params = _member(vendor, [group], name)
+            terms.append(f"CASE WHEN {member} THEN CAST(%s AS DOUBLE PRECISION) ELSE 0 END")
+            score_params += [*member_params, idf * weight]
+    anything, anything_params = _member(vendor, groups)
+    required, required_params = "", []
+    for group in groups:
+        if group.required:
+            member, member_params = _member(vendor, [group])
+            required += f" AND {member}"
+            required_params += member_params
+    helpfulness = "CAST(e.helpful_yes + 1 AS DOUBLE PRECISION) / (e.helpful_yes + e.helpful_no + 2)"
+    sql = (
+        f"SELECT e.article_id, ({' + '.join(terms)}) AS score, COUNT(*) OVER ()"
+        f" FROM {ENTRY} e WHERE {where} AND {anything}{required}"
+        f" ORDER BY score DESC, {helpfulness} DESC, e.updated_at DESC, e.article_id"
+    )
+    params = [*score_params, *where_params, *anything_params, *required_params]
+    if limit is not None:
+        sql += " LIMIT %s OFFSET %s"
+        params += [limit, offset]
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+        return cursor.fetchall()
+
+
+@contextmanager
+def _planned(connection):
+    """On PostgreSQL, make the planner use the GIN indexes: for a common word it would rather scan the table and
+    test `@@` row by row, which de-toasts every body vector (measured: 117 ms instead of 19 ms at 20,000 articles).
+    JIT compilation costs more than these short statements gain. Both settings end with the transaction."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # workers would each rebuild every subplan
+        yield
 
 
 # --- the search --------------------------------------------------------------------------------------------
@@ -250,54 +305,37 @@ def search(
     if not query.groups:
         return Results(query=query, hits=[], total=0)
     connection = connections[using]
-    live = _live_filter(connection, visibilities_for(user), language, kinds, "a")
-    total_docs = max(_count_live(using, live), 1)
-    scores: dict[int, float] = defaultdict(float)
-    required: set[int] | None = None
-    for group in query.groups:
-        anywhere, in_title, in_headings = _match(group, using=using, live=live)
-        if group.required:
-            required = anywhere if required is None else required & anywhere
-        if not anywhere:
-            continue
-        idf = math.log(1 + total_docs / len(anywhere))
-        for article_id in anywhere:
-            weight = BODY + (TITLE if article_id in in_title else 0) + (HEADINGS if article_id in in_headings else 0)
-            scores[article_id] += idf * weight
-    if required is not None:
-        scores = {k: v for k, v in scores.items() if k in required}
-    if query.phrases and scores:
-        scores = _with_phrases(scores, query.phrases, using=using)
-    ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 9), item[0]))
-    total = len(ranked)
-    window = ranked[: offset + limit]
-    if len(ranked) > len(window) and window:  # articles tied with the last shown one compete for its place
-        edge = round(window[-1][1], 9)
-        window += [item for item in ranked[len(window) :] if round(item[1], 9) == edge][:500]
-    articles = (
-        Article.objects.using(using).select_related("category").in_bulk([article_id for article_id, _s in window])
-    )
-    ordered = sorted(
-        window,
-        key=lambda item: (
-            -round(item[1], 9),
-            -round(articles[item[0]].helpfulness, 9),
-            -articles[item[0]].updated_at.timestamp(),
-            item[0],
-        ),
-    )[offset : offset + limit]
-    hits = [Hit(article=articles[i], score=s, snippet=snippet(articles[i], query)) for i, s in ordered]
+    live = _live_filter(connection, visibilities_for(user), language, kinds)
+    with _planned(connection):
+        total_docs, frequencies = _frequencies(connection, query.groups, live)
+    if any(group.required and not df for group, df in zip(query.groups, frequencies, strict=True)):
+        return Results(query=query, hits=[], total=0)
+    kept = [(g, df) for g, df in zip(query.groups, frequencies, strict=True) if df]
+    if not kept:
+        return Results(query=query, hits=[], total=0)
+    groups = [g for g, _df in kept]
+    idfs = [math.log(1 + max(total_docs, 1) / df) for _g, df in kept]
+    with _planned(connection):
+        if query.phrases:  # narrowed by the required words; the phrase itself is checked on the text
+            rows = _ranked(connection, groups, idfs, live, limit=None, offset=0)
+            rows = _with_phrases(rows, query.phrases, using=using)
+            total, rows = len(rows), rows[offset : offset + limit]
+        else:
+            rows = _ranked(connection, groups, idfs, live, limit=limit, offset=offset)
+            total = rows[0][2] if rows else 0
+    articles = Article.objects.using(using).select_related("category").in_bulk([row[0] for row in rows])
+    hits = [Hit(article=articles[row[0]], score=row[1], snippet=snippet(articles[row[0]], query)) for row in rows]
     return Results(query=query, hits=hits, total=total)
 
 
-def _with_phrases(scores: dict[int, float], phrases: list[str], *, using: str) -> dict[int, float]:
-    texts = Article.objects.using(using).filter(pk__in=list(scores)).values_list("pk", "title", "body_text")
+def _with_phrases(rows: list, phrases: list[str], *, using: str) -> list:
+    texts = Article.objects.using(using).filter(pk__in=[row[0] for row in rows]).values_list("pk", "title", "body_text")
     keep = set()
     for pk, title, body in texts:
         folded = " " + " ".join(kbtext.fold(w) for w in kbtext.words(f"{title}\n{body}")) + " "
         if all(f" {phrase} " in folded for phrase in phrases):
             keep.add(pk)
-    return {k: v for k, v in scores.items() if k in keep}
+    return [row for row in rows if row[0] in keep]
 
 
 # --- snippets ----------------------------------------------------------------------------------------------

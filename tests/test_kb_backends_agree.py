@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 
 from knowledge_base.loading import load_starter_content
-from knowledge_base.models import Article, Category, TermForm
+from knowledge_base.models import Article, Category, SearchEntry, TermForm
 from knowledge_base.search import search
 from tests.conftest import need_server
 from tests.kb_relevance_set import QUESTIONS
@@ -26,7 +26,7 @@ AWKWARD = [
 
 
 def copy_to(alias: str) -> None:
-    for model in (Category, TermForm, Article):
+    for model in (Category, TermForm, Article, SearchEntry):
         rows = list(model.objects.all())
         for row in rows:
             if isinstance(row, Article):
