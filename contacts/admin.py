@@ -97,7 +97,7 @@ class AnonymiseForm(forms.Form):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ("name", "created_at")
+    list_display = ("name", "consent_given_at", "created_at")
     search_fields = ("name", "emails__email", "phones__number")
     inlines = [EmailInline, PhoneInline, MembershipInline]
     actions = ["merge", "export_data", "anonymise"]

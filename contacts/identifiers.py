@@ -55,8 +55,15 @@ def normalize_rpwdl(value: str) -> str:
     return digits.zfill(12)
 
 
+_POLISH_NUMBER = re.compile(r"^(?:\+48|0048)?([1-9]\d{8})$")
+
+
 def normalize_phone(value: str, region: str = "PL") -> str:
     """A phone number in E.164 ("+48501369856"), so that "501-369-856" and "+48 501 369 856" match."""
+    if region == "PL":  # the common case, without the full parser (it dominated a 200,000-unit import)
+        plain = _POLISH_NUMBER.match(re.sub(r"[\s\-.()/]", "", value or ""))
+        if plain:
+            return "+48" + plain.group(1)
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:

@@ -128,6 +128,12 @@ class Person(models.Model):
         ReportingUnit, through="UnitMembership", related_name="people", verbose_name=_("jednostki")
     )
     notes = models.TextField(_("uwagi"), blank=True)
+    consent_given_at = models.DateTimeField(
+        _("zgoda na kontakt"),
+        null=True,
+        blank=True,
+        help_text=_("Kiedy osoba zgodziła się na przetwarzanie danych kontaktowych; puste = brak zgody."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -258,10 +264,12 @@ class Submission(models.Model):
         STAFF = "staff", _("pracownik")
         DEMO = "demo", _("dane demonstracyjne")
 
-    unit = models.ForeignKey(ReportingUnit, on_delete=models.CASCADE, related_name="submissions")
-    form = models.ForeignKey(StatisticalForm, on_delete=models.PROTECT, related_name="submissions")
+    # Millions of rows, updated by feeds: only the indexes that reads need. The unique (unit, form, year) and the
+    # (form, year, status) index already lead with unit and form; statuses are a handful of rows never deleted.
+    unit = models.ForeignKey(ReportingUnit, on_delete=models.CASCADE, related_name="submissions", db_index=False)
+    form = models.ForeignKey(StatisticalForm, on_delete=models.PROTECT, related_name="submissions", db_index=False)
     year = models.PositiveSmallIntegerField(_("rok sprawozdawczy"))
-    status = models.ForeignKey(SubmissionStatus, on_delete=models.PROTECT, related_name="+")
+    status = models.ForeignKey(SubmissionStatus, on_delete=models.PROTECT, related_name="+", db_index=False)
     changed_at = models.DateTimeField(_("data zmiany statusu"))
     source = models.CharField(_("źródło"), max_length=10, choices=Source.choices)
     created_at = models.DateTimeField()
@@ -284,14 +292,16 @@ class SubmissionChange(models.Model):
     """History of a submission: one row per accepted change, appended, never edited."""
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="history")
-    status = models.ForeignKey(SubmissionStatus, on_delete=models.PROTECT, related_name="+")
+    status = models.ForeignKey(SubmissionStatus, on_delete=models.PROTECT, related_name="+", db_index=False)
     changed_at = models.DateTimeField(_("data zmiany statusu"))
     recorded_at = models.DateTimeField(_("zapisano"))
     source = models.CharField(_("źródło"), max_length=10, choices=Submission.Source.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("kto"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    import_run = models.ForeignKey("ImportRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    import_run = models.ForeignKey(
+        "ImportRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     note = models.CharField(_("uwagi"), max_length=500, blank=True)
 
     class Meta:

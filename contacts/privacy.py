@@ -141,7 +141,13 @@ def export_person(*, actor, person: Person) -> dict:
     _check_admin(actor)
     emails = list(person.emails.values_list("email", flat=True))
     data = {
-        "person": {"id": person.pk, "name": person.name, "notes": person.notes, "created_at": person.created_at},
+        "person": {
+            "id": person.pk,
+            "name": person.name,
+            "notes": person.notes,
+            "consent_given_at": person.consent_given_at,
+            "created_at": person.created_at,
+        },
         "emails": emails,
         "phones": list(person.phones.values_list("number", flat=True)),
         "units": [
@@ -177,5 +183,6 @@ def anonymise_person(*, actor, person: Person, reason: str) -> DirectoryLog:
     person.emails.all().delete()
     person.phones.all().delete()
     person.name, person.notes = _("Osoba zanonimizowana #%(id)s") % {"id": person.pk}, ""
-    person.save(update_fields=["name", "notes"])
+    person.consent_given_at = None
+    person.save(update_fields=["name", "notes", "consent_given_at"])
     return _log(DirectoryLog.Kind.ANONYMISE_PERSON, actor, f"#{person.pk}", {"erased": erased}, reason)

@@ -84,6 +84,7 @@ class StatusBatch:
             self.statuses[status.code.lower()] = status.pk
             self.statuses[status.name.lower()] = status.pk
         self.max_year = timezone.localdate(self.now).year + 1
+        self._regons: dict[str, str] = {}  # REGONs as written in the file → validated, normalised
 
     # --- validation ----------------------------------------------------------------------------------------
 
@@ -92,10 +93,20 @@ class StatusBatch:
         clean: dict = {}
         if "__error__" in values:
             return clean, {"__all__": [str(values["__error__"])]}
-        try:
-            clean["regon"] = identifiers.normalize_regon(identifiers.spreadsheet_regon(values.get("regon")))
-        except ValidationError as exc:
-            errors["regon"] = exc.messages
+        raw = values.get("regon")
+        regon = self._regons.get(raw) if isinstance(raw, str) else None
+        if regon is None:
+            try:
+                regon = identifiers.normalize_regon(identifiers.spreadsheet_regon(raw))
+            except ValidationError as exc:
+                errors["regon"] = exc.messages
+            else:
+                if isinstance(raw, str):
+                    if len(self._regons) > 250_000:  # a unit's rows come together; keep memory bounded
+                        self._regons.clear()
+                    self._regons[raw] = regon
+        if regon is not None:
+            clean["regon"] = regon
         code = normalize_form_code(values.get("form"))
         if code in self.forms:
             clean["form_id"] = self.forms[code]
@@ -135,9 +146,7 @@ class StatusBatch:
             else:
                 checked.append((key, clean))
         units = dict(
-            ReportingUnit.objects.filter(regon__in={clean["regon"] for _key, clean in checked}).values_list(
-                "regon", "pk"
-            )
+            bulk.select_in(ReportingUnit, "regon", list({clean["regon"] for _k, clean in checked}), ["regon", "id"])
         )
         latest: dict[tuple, StatusRow] = {}
         for key, clean in checked:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,10 +37,14 @@ COLUMNS = {
     "phone": ("telefon", "tel", "nr telefonu"),
     "person": ("osoba", "osoba kontaktowa", "imie i nazwisko"),
     "role": ("funkcja", "stanowisko"),
+    "active": ("aktywna", "czynna", "status jednostki", "stan jednostki"),
+    "closed": ("data zakonczenia", "data zakonczenia dzialalnosci", "data wykreslenia", "zamknieta"),
 }
 REQUIRED = ("name",)
 ONE_OF = (("regon", "rpwdl"), ("teryt", "voivodeship"))
-UNIT_FIELDS = ("name", "nip", "rpwdl", "kind", "voivodeship_id", "teryt", "address")
+UNIT_FIELDS = ("name", "nip", "rpwdl", "kind", "voivodeship_id", "teryt", "address", "is_active")
+ACTIVE_WORDS = {"tak", "t", "1", "true", "yes", "aktywna", "aktywny", "czynna", "czynny", "active"}
+CLOSED_WORDS = {"nie", "n", "0", "false", "no", "zamknieta", "zamkniety", "wykreslona", "nieaktywna", "closed"}
 KIND_WORDS = [  # (word in the register's description, kind); the first match wins
     ("szpital", UnitKind.HOSPITAL),
     ("hospital", UnitKind.HOSPITAL),
@@ -138,6 +141,16 @@ class UnitBatch:
                 phone = identifiers.normalize_phone(text["phone"].removesuffix(".0"))
             except ValidationError as exc:
                 errors["phone"] = exc.messages
+        is_active = ""  # not said by the file: a new unit is active, a known one keeps its state
+        state = tabular.header_key(text.get("active", ""))
+        if state in ACTIVE_WORDS:
+            is_active = True
+        elif state in CLOSED_WORDS:
+            is_active = False
+        elif state:
+            errors["active"] = [_("Nie rozpoznano stanu jednostki „%(value)s” (tak/nie).") % {"value": text["active"]}]
+        if text.get("closed") and text["closed"].lower() not in ("nie", "-", "brak"):
+            is_active = False  # a closing date (or "tak") in the register closes the unit
         if errors:
             return None, errors
         key = f"regon:{regon}" if regon else f"rpwdl:{rpwdl}"
@@ -157,6 +170,7 @@ class UnitBatch:
             "voivodeship_id": code,
             "teryt": teryt,
             "address": " ".join(text.get("address", "").split())[:500],
+            "is_active": is_active,
         }
         return UnitRow(line, key, regon, values, email, phone, text.get("person", "")[:200], text.get("role", "")), {}
 
@@ -165,34 +179,44 @@ class UnitBatch:
         regons = [row.regon for row in rows if row.regon]
         rpwdls = [row.values["rpwdl"] for row in rows if not row.regon]
         existing: dict[str, int] = {}
-        changed = []
-        current = {}
-        found = list(ReportingUnit.objects.filter(regon__in=regons).only("pk", "regon", *UNIT_FIELDS))
+        current: dict[str, dict] = {}
+        names = ["id", "regon", *UNIT_FIELDS]
+        found = bulk.select_in(ReportingUnit, "regon", regons, names)
         if rpwdls:  # a separate query: an OR with the REGON condition would not use the indexes
-            found += ReportingUnit.objects.filter(regon__isnull=True, rpwdl__in=rpwdls).only(
-                "pk", "regon", *UNIT_FIELDS
-            )
-        for unit in found:
-            key = f"regon:{unit.regon}" if unit.regon else f"rpwdl:{unit.rpwdl}"
-            existing[key], current[key] = unit.pk, unit
+            found += bulk.select_in(ReportingUnit, "rpwdl", rpwdls, names, extra="regon IS NULL")
+        for values in found:
+            unit = dict(zip(names, values, strict=True))
+            key = f"regon:{unit['regon']}" if unit["regon"] else f"rpwdl:{unit['rpwdl']}"
+            existing[key], current[key] = unit["id"], unit
+        changed: list[ReportingUnit] = []
         new_rows, counts = [], {"created": 0, "updated": 0, "unchanged": 0}
         for row in rows:
-            unit = current.get(row.key)
-            if unit is None:
+            known = current.get(row.key)
+            if known is None:
                 new_rows.append(row)
-            elif any(getattr(unit, field) != value for field, value in row.values.items() if value != ""):
-                for field, value in row.values.items():
-                    if value != "":  # an empty cell does not erase what is known
-                        setattr(unit, field, value)
-                unit.updated_at = self.now
+            elif any(known[field] != value for field, value in row.values.items() if value != ""):
+                unit = ReportingUnit(pk=known["id"], regon=known["regon"], updated_at=self.now)
+                for field in UNIT_FIELDS:
+                    value = row.values[field]
+                    setattr(unit, field, value if value != "" else known[field])  # an empty cell erases nothing
                 changed.append(unit)
             else:
                 counts["unchanged"] += 1
         now = connection.ops.adapt_datetimefield_value(self.now)
         ids = _insert(
             ReportingUnit,
-            ["regon", *UNIT_FIELDS, "email_domain", "is_active", "created_at", "updated_at"],
-            [[row.regon, *(row.values[f] for f in UNIT_FIELDS), "", True, now, now] for row in new_rows],
+            ["regon", *UNIT_FIELDS, "email_domain", "created_at", "updated_at"],
+            [
+                [
+                    row.regon,
+                    *(row.values[f] for f in UNIT_FIELDS[:-1]),
+                    row.values["is_active"] is not False,
+                    "",
+                    now,
+                    now,
+                ]
+                for row in new_rows
+            ],
             returning=True,
         )
         existing.update({row.key: pk for row, pk in zip(new_rows, ids, strict=True)})
@@ -206,14 +230,10 @@ class UnitBatch:
         if not pairs:
             return
         emails = [r.email for r, _u in pairs if r.email]  # lower-case already; the unique index is on lower(email)
-        by_email = dict(
-            PersonEmail.objects.annotate(key=Lower("email")).filter(key__in=emails).values_list("key", "person_id")
-        )
-        by_phone = dict(
-            PersonPhone.objects.filter(number__in=[r.phone for r, _u in pairs if r.phone]).values_list(
-                "number", "person_id"
-            )
-        )
+        by_email = dict(bulk.select_in(PersonEmail, "LOWER(email)", emails, ["email", "person_id"]))
+        by_email = {email.lower(): person for email, person in by_email.items()}
+        phones = [r.phone for r, _u in pairs if r.phone]
+        by_phone = dict(bulk.select_in(PersonPhone, "number", phones, ["number", "person_id"]))
         fresh: list[UnitRow] = []
         for row, _unit_id in pairs:
             known = (by_email.get(row.email) if row.email else None) or (by_phone.get(row.phone) if row.phone else None)

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -106,14 +107,21 @@ def unit_reports(request: HttpRequest, regon: str) -> HttpResponse:
     return render(request, "contacts/unit_reports.html", context)
 
 
+def _safe_back(request: HttpRequest) -> str:
+    """Where to return after a form: the page it came from, if it is a page of this site."""
+    back = request.POST.get("back", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        return back
+    return reverse("contacts:missing")
+
+
 @require_POST
 @staff_required
 def set_status(request: HttpRequest) -> HttpResponse:
-    regon = request.POST.get("regon", "")
     try:
         result = actions.set_submission_status(
             actor=request.user,
-            regon=regon,
+            regon=request.POST.get("regon", ""),
             form=request.POST.get("form", ""),
             year=request.POST.get("year", ""),
             status=request.POST.get("status", ""),
@@ -122,13 +130,12 @@ def set_status(request: HttpRequest) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         for text in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
             messages.error(request, text)
-        return redirect(request.POST.get("back") or reverse("contacts:missing"))
+        return redirect(_safe_back(request))
     if result == "unchanged":
         messages.info(request, _("Status był już taki sam: nic nie zmieniono."))
     else:
         messages.success(request, _("Zapisano status sprawozdania."))
-    unit_url = reverse("contacts:unit", args=[regon.replace(" ", "").replace("-", "")])
-    return redirect(unit_url if result != "unchanged" or not request.POST.get("back") else request.POST["back"])
+    return redirect(_safe_back(request))
 
 
 def _missing_query(request: HttpRequest, user):
@@ -155,7 +162,7 @@ def missing(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("export")
     if export in ("csv", "xlsx") and reports is not None:
         return _export(reports, form, year, export)
-    rows = selectors.with_reminder_flag(reports, form=form, year=year) if reports is not None else []
+    rows = list(selectors.with_reminder_flag(reports, form=form, year=year)[:1000]) if reports is not None else []
     context = {
         "form": form,
         "year": year,
@@ -163,7 +170,7 @@ def missing(request: HttpRequest) -> HttpResponse:
         "forms": selectors.forms_for_filter(),
         "years": lookup.year_choices(),
         "voivodeships": voivodeships,
-        "reports": rows[:1000] if rows != [] else [],
+        "reports": rows,
         "total": reports.count() if reports is not None else 0,
         "can_manage": actions.can_manage_submissions(request.user),
         "query": request.GET.urlencode(),

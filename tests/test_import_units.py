@@ -130,3 +130,18 @@ def test_the_command_reports_counts_and_names_bad_rows(tmp_path):
     assert "created: 1" in out.getvalue() and "wiersz 3: regon: REGON musi mieć 9 lub 14 cyfr." in out.getvalue()
     with pytest.raises(CommandError, match="Brak wymaganych kolumn"):
         call_command("import_units", str(_csv(tmp_path, "a;b\n1;2\n", name="x.csv")), stdout=StringIO())
+
+
+def test_a_unit_closed_in_the_register_is_marked_inactive_and_a_bad_state_is_named(tmp_path):
+    header = "regon;name;voivodeship;aktywna;data zakończenia\n"
+    text = (
+        f"{regon9(6401)};Czynna;mazowieckie;tak;\n"
+        f"{regon9(6402)};Zamknięta;mazowieckie;;2025-12-31\n"
+        f"{regon9(6403)};Nie wiadomo;mazowieckie;może;\n"
+    )
+    run = imports.import_units(_csv(tmp_path, header + text))
+    assert ReportingUnit.objects.get(regon=regon9(6401)).is_active
+    assert not ReportingUnit.objects.get(regon=regon9(6402)).is_active
+    assert run.rejected == [{"line": 4, "errors": "active: Nie rozpoznano stanu jednostki „może” (tak/nie)."}]
+    again = imports.import_units(_csv(tmp_path, header + f"{regon9(6402)};Zamknięta;mazowieckie;;\n", name="2.csv"))
+    assert again.counts["unchanged"] == 1 and not ReportingUnit.objects.get(regon=regon9(6402)).is_active

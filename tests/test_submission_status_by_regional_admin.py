@@ -98,3 +98,13 @@ def test_the_canned_reply_inserts_the_units_statuses_into_the_reply(client, alic
     assert "?wstaw=statusy" in page
     page = client.get(f"/tickets/{ticket.reference}/", {"wstaw": "statusy"}).content.decode()
     assert "- MZ-88: zwrócone do korekty" in page and f"/status/?regon={clinic.regon}" in page
+
+
+def test_the_status_form_does_not_redirect_to_another_site(client, bob):
+    clinic = unit(4008, "14")
+    client.force_login(bob)
+    response = client.post(
+        "/sprawozdania/status",
+        {"regon": clinic.regon, "form": "MZ-88", "year": "2025", "status": "draft", "back": "https://evil.example/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/sprawozdania/"

@@ -49,5 +49,6 @@
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
   });
   if (!number.value) number.focus();
+  if (number.value && !card.textContent.trim()) number.dispatchEvent(new Event("input"));
   if (timerButton && !duration.value) timerButton.click();
 })();

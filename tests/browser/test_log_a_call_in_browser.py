@@ -22,6 +22,8 @@ def test_logging_a_call_that_creates_a_ticket(page, live_server):
     page.get_by_label("Hasło").fill("test-pass-123")
     page.get_by_role("button", name="Zaloguj").click()
     page.get_by_role("link", name="Rozmowa").click()
+    page.wait_for_url("**/tickets/calls/new")
+    page.wait_for_load_state("load")  # calls.js (deferred) must be listening before we type
 
     page.get_by_label("Numer dzwoniącego").fill("501 369 856")
     page.locator("#caller-card").get_by_text("Ewa Lis").wait_for()
