@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -36,3 +37,22 @@ def status_summary(unit: ReportingUnit, year: int | None = None) -> str:
         lines += [line + ".", "  " + item.next_step]
     lines += ["", _("Aktualny status można sprawdzić w każdej chwili: %(link)s") % {"link": link}]
     return "\n".join(lines)
+
+
+_FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+_STATUS_QUESTION = [
+    re.compile(pattern)
+    for pattern in (
+        r"\bczy\b.{0,60}\b(dotarl|doszl|wplynel|wplynal|wplynely"
+        r"|zostal[aoy]? (przyjet|zaakceptowan|zlozon|wyslan|odebran))",
+        r"\bstatus\w* .{0,30}sprawozda",
+        r"\b(potwierdz|sprawdz)\w* .{0,40}(przyjeci|wplyni|dotarci|zlozeni|otrzymani)",
+        r"\bdid (our|my|the) .{0,40}(report|form).{0,20}(arrive|get accepted|reach)",
+    )
+]
+
+
+def is_status_question(text: str) -> bool:
+    """Whether `text` clearly asks if a report arrived or was accepted (with or without Polish letters)."""
+    folded = " ".join((text or "").lower().translate(_FOLD).split())[:5000]
+    return any(pattern.search(folded) for pattern in _STATUS_QUESTION)

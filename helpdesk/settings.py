@@ -242,6 +242,8 @@ LOGGING = {
 TICKET_REFERENCE_PREFIX = env_str("TICKET_REFERENCE_PREFIX", "SSOZ")
 # `manage.py load_demo` creates accounts with published passwords: allowed only where this is true.
 ALLOW_DEMO_DATA = env_bool("ALLOW_DEMO_DATA", DEBUG)
+# Answer a clear "did our report arrive?" from an identified unit with its statuses in the acknowledgement.
+AUTO_STATUS_REPLY = env_bool("AUTO_STATUS_REPLY", False)
 # A ticket about a form due within this many working days gets at least high priority (0: off).
 DEADLINE_PRIORITY_WORKING_DAYS = env_int("DEADLINE_PRIORITY_WORKING_DAYS", 5, minimum=0)
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)

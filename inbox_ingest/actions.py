@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts import replies
 from helpdesk import access, outbox
 from inbox_ingest import parsing, threading
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
@@ -332,7 +333,9 @@ def _person(row, parsed, attachments, queue: Queue, notes, *, force_new: bool) -
         row.reason = _("Nadawca nie uczestniczy w %(reference)s: utworzono nowe, powiązane zgłoszenie.") % {
             "reference": thread.related.reference
         }
-    acknowledge(ticket, parsed, row.mailbox)
+    answer = _automatic_status_answer(ticket, parsed)
+    if acknowledge(ticket, parsed, row.mailbox, extra=answer) and answer:
+        ticket_actions.record_automatic_answer(ticket=ticket, text=answer)
 
 
 def _staff_reply(row, parsed, attachments, ticket: Ticket, staff) -> None:
@@ -407,7 +410,18 @@ def _own_addresses() -> frozenset[str]:
     return _OWN_CACHE["own"][1]
 
 
-def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> bool:
+def _automatic_status_answer(ticket: Ticket, parsed) -> str:
+    """With AUTO_STATUS_REPLY on, a clear "did our report arrive?" from an identified unit is answered with its
+    report statuses in the acknowledgement (contacts.replies); the agents still get the ticket."""
+    unit = ticket.reporting_unit
+    if not (settings.AUTO_STATUS_REPLY and unit and unit.regon and ticket.identification == "identified"):
+        return ""
+    if not replies.is_status_question(f"{parsed.subject}\n{parsed.visible_text or parsed.text}"):
+        return ""
+    return replies.status_summary(unit)
+
+
+def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox | None, extra: str = "") -> bool:
     """Send the Polish acknowledgement for a new ticket, unless that would feed a mail loop."""
     to = _valid_email(parsed.reply_to or parsed.from_email) or _valid_email(parsed.from_email)
     to = to.lower()  # addresses are stored lower-case: exact lookups use the indexes
@@ -440,6 +454,8 @@ def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox 
         "Ta wiadomość została wysłana automatycznie.\n"
         "Pomoc SSOZ"
     ) % {"reference": ticket.reference, "subject": ticket.subject}
+    if extra:
+        body = f"{body}\n\n{extra}"
     outbox.enqueue_email(
         to=[to],
         subject=_("[%(reference)s] Potwierdzenie przyjęcia zgłoszenia: %(subject)s")

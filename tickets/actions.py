@@ -807,3 +807,9 @@ def return_tickets_of_absent_staff(*, day=None) -> int:
         assign(actor=None, ticket=ticket, assignee=None, reason=events.REASON_ABSENCE)
         count += 1
     return count
+
+
+@transaction.atomic
+def record_automatic_answer(*, ticket: Ticket, text: str) -> None:
+    """The e-mail channel answered the requester automatically (e.g. report statuses): log what was sent."""
+    events.automatic_answer(ticket, text)

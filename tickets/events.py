@@ -118,6 +118,10 @@ def deadline_near(ticket: Ticket, deadlines: list) -> TicketEvent:
     return _log(ticket, None, "deadline_near", data, REASON_DEADLINE_NEAR)
 
 
+def automatic_answer(ticket: Ticket, text: str) -> TicketEvent:
+    return _log(ticket, None, "automatic_answer", {"text": text[:4000]})
+
+
 def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
@@ -162,6 +166,8 @@ def describe(event: TicketEvent) -> str:
         case "deadline_near":
             forms = ", ".join(f"{f['code']} ({f['deadline']})" for f in data.get("forms", []))
             return _("Zbliża się termin: %(forms)s — priorytet co najmniej wysoki") % {"forms": forms}
+        case "automatic_answer":
+            return _("Wysłano automatyczną odpowiedź ze statusem sprawozdań")
         case "routed":
             rules = ", ".join(step.get("rule_name", "") for step in data.get("rules", [])) or _("żadna reguła")
             template = (
