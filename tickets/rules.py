@@ -251,11 +251,34 @@ def compile_rule(rule) -> CompiledRule:
     )
 
 
+_compiled: dict[tuple, list[CompiledRule]] = {}
+
+
 def active_rules() -> list[CompiledRule]:
+    """The active rules, compiled. The rows are read every time (so every process sees an edit at once); the
+    compiling (stemming the phrases) is reused while the rows, their category and calendar are unchanged."""
     from tickets.models import RoutingRule
 
-    rules = RoutingRule.objects.filter(is_active=True).select_related("category", "set_category", "calendar")
-    return [compile_rule(rule) for rule in rules.order_by("position", "id")]
+    rules = list(
+        RoutingRule.objects.filter(is_active=True)
+        .select_related("category", "set_category", "calendar")
+        .order_by("position", "id")
+    )
+    key = tuple(
+        (
+            tuple(getattr(rule, field.attname) for field in rule._meta.concrete_fields),
+            rule.category.slug if rule.category_id else "",
+            rule.set_category.slug if rule.set_category_id else "",
+            tuple(getattr(rule.calendar, f.attname) for f in rule.calendar._meta.concrete_fields)
+            if rule.calendar_id
+            else (),
+        )
+        for rule in rules
+    )
+    if key not in _compiled:
+        _compiled.clear()  # one rule set at a time
+        _compiled[key] = [compile_rule(rule) for rule in rules]
+    return _compiled[key]
 
 
 def decide(facts: Facts) -> Decision:
