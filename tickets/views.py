@@ -9,8 +9,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -54,12 +55,39 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
+        "workspace_views": selectors.workspace_views(request.user),
+        "saved_views": selectors.saved_views_for_user(request.user),
+        "sorts": [(slug, label) for slug, (label, _ordering) in selectors.SORTS.items()],
+        "current_query": filters.query_string(),
         "queues": selectors.queues_for_user(request.user),
         "statuses": Status.choices,
         "query_without_page": _query_without_page(request),
         "deadlines": deadlines.upcoming(),
     }
     return render(request, "tickets/list.html", context)
+
+
+@require_POST
+@staff_required
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    """Save the list's current filters (posted as the clean query string of TicketFilters) under a name."""
+    query = selectors.TicketFilters.from_query(QueryDict(request.POST.get("query", ""))).query_string()
+    try:
+        view = actions.save_view(actor=request.user, name=request.POST.get("name", ""), query=query)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        return redirect(f"{reverse('tickets:list')}?{query}")
+    messages.success(request, _("Zapisano widok „%(name)s”.") % {"name": view.name})
+    return redirect(f"{reverse('tickets:list')}?{view.query}")
+
+
+@require_POST
+@staff_required
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    view = selectors.saved_view_for_user(request.user, pk)
+    actions.delete_view(actor=request.user, view=view)
+    messages.success(request, _("Usunięto widok „%(name)s”.") % {"name": view.name})
+    return redirect("tickets:list")
 
 
 def _query_without_page(request: HttpRequest) -> str:
