@@ -560,3 +560,35 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CannedResponse(models.Model):
+    """A reply template for the ticket page; placeholders are filled for the ticket (tickets.canned)."""
+
+    title = models.CharField(_("tytuł"), max_length=200, unique=True)
+    body = models.TextField(
+        _("treść"),
+        help_text=_(
+            "Zmienne: {zglaszajacy}, {sygnatura}, {jednostka}, {administrator_wojewodzki} – zostaną zastąpione "
+            "danymi zgłoszenia."
+        ),
+    )
+    is_active = models.BooleanField(_("aktywny"), default=True)
+
+    class Meta:
+        verbose_name = _("szablon odpowiedzi")
+        verbose_name_plural = _("szablony odpowiedzi")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from tickets.canned import check_body
+
+        try:
+            check_body(self.body)
+        except ValidationError as exc:
+            raise ValidationError({"body": exc.messages}) from exc

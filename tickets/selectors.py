@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy
 from contacts.models import ReportingUnit
 from helpdesk import access
 from tickets import sla
-from tickets.models import OPEN_STATUSES, Attachment, Entry, Queue, SavedView, SlaTimer, Status, Ticket
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    CannedResponse,
+    Entry,
+    Queue,
+    SavedView,
+    SlaTimer,
+    Status,
+    Ticket,
+)
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:
@@ -224,6 +234,18 @@ def saved_view_for_user(user, pk: int) -> SavedView:
     if view is None:
         raise access.not_found()
     return view
+
+
+def canned_responses() -> QuerySet[CannedResponse]:
+    """The active reply templates (shared by the whole desk; the text is rendered per ticket in tickets.canned)."""
+    return CannedResponse.objects.filter(is_active=True).only("pk", "title")
+
+
+def canned_response(pk) -> CannedResponse:
+    response = CannedResponse.objects.filter(is_active=True, pk=pk).first() if str(pk).isdigit() else None
+    if response is None:
+        raise access.not_found()
+    return response
 
 
 def sla_overview(ticket: Ticket, now=None) -> list[dict]:

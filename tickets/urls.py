@@ -14,6 +14,7 @@ urlpatterns = [
     path("saved-views/<int:pk>/delete", views.saved_view_delete, name="saved_view_delete"),
     path("<str:reference>/", views.ticket_detail, name="detail"),
     path("<str:reference>/reply", views.ticket_reply, name="reply"),
+    path("<str:reference>/canned/<int:pk>", views.ticket_canned_response, name="canned_response"),
     path("<str:reference>/status", views.ticket_status, name="status"),
     path("<str:reference>/priority", views.ticket_priority, name="priority"),
     path("<str:reference>/assign", views.ticket_assign, name="assign"),

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access
-from tickets import actions, calls, deadlines, events, selectors
+from tickets import actions, calls, canned, deadlines, events, selectors
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -124,14 +124,31 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         ),
         "sla": selectors.sla_overview(ticket),
         "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
+        "canned_responses": selectors.canned_responses(),
     }
 
 
 def _reply_initial(request: HttpRequest, ticket) -> dict:
-    """?wstaw=statusy pre-fills the reply with the unit's report statuses (a canned reply, no JavaScript)."""
+    """?wstaw=statusy pre-fills the reply with the unit's report statuses, ?szablon=<id> with a canned response
+    filled in for the ticket (both work without JavaScript)."""
     if request.GET.get("wstaw") == "statusy" and ticket.reporting_unit and ticket.reporting_unit.regon:
         return {"body_text": replies.status_summary(ticket.reporting_unit)}
+    if request.GET.get("szablon"):
+        try:
+            response = selectors.canned_response(request.GET["szablon"])
+        except Http404:
+            messages.error(request, _("Nie ma takiego szablonu odpowiedzi."))
+        else:
+            return {"body_text": canned.render(response, ticket)}
     return {}
+
+
+@staff_required
+def ticket_canned_response(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """A canned response filled in for the ticket, as plain text (the reply form's template select fetches it)."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    text = canned.render(selectors.canned_response(pk), ticket)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 def _event_log(ticket) -> list:
