@@ -20,6 +20,10 @@ URLS = [
     "/tickets/?assignee=me",
     "/tickets/?q=testowe",
     "/tickets/?page=2",
+    "/tickets/?view=mine",
+    "/tickets/?view=overdue&sort=sla",
+    "/tickets/?view=region&sort=priority",
+    "/tickets/?view=my_queues&sort=created",
 ]
 
 

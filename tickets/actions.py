@@ -33,6 +33,7 @@ from tickets.models import (
     Entry,
     Priority,
     Queue,
+    SavedView,
     Status,
     StoredFile,
     Ticket,
@@ -813,3 +814,25 @@ def return_tickets_of_absent_staff(*, day=None) -> int:
 def record_automatic_answer(*, ticket: Ticket, text: str) -> None:
     """The e-mail channel answered the requester automatically (e.g. report statuses): log what was sent."""
     events.automatic_answer(ticket, text)
+
+
+@transaction.atomic
+def save_view(*, actor, name: str, query: str) -> SavedView:
+    """Save the current ticket-list filters under a name (saving again under the same name replaces them)."""
+    access.require(access.is_staff_member(actor), _("Brak uprawnień."))
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Podaj nazwę widoku."))
+    if len(name) > 100:
+        raise ValidationError(_("Nazwa widoku może mieć najwyżej 100 znaków."))
+    if len(query) > 1000:
+        raise ValidationError(_("Zbyt długie parametry listy."))
+    view, _created = SavedView.objects.update_or_create(user=actor, name=name, defaults={"query": query})
+    return view
+
+
+@transaction.atomic
+def delete_view(*, actor, view: SavedView) -> None:
+    """Delete a saved view; only its owner may."""
+    access.require(view.user_id == getattr(actor, "pk", None), _("To nie jest Twój widok."))
+    view.delete()

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
+    CannedResponse,
     Category,
     Pbx,
     PbxExtension,
@@ -144,3 +145,10 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "is_active",
     )
     list_filter = ("is_active", "queue")
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("title", "body")

@@ -540,3 +540,55 @@ class TelephonyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.call_id}"
+
+
+class SavedView(models.Model):
+    """A named ticket-list query of one staff member (only the whitelisted list parameters are kept)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pracownik"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("nazwa"), max_length=100)
+    query = models.CharField(_("parametry listy"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("utworzony"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("zapisany widok")
+        verbose_name_plural = _("zapisane widoki")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="unique_saved_view_name_per_user")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedResponse(models.Model):
+    """A reply template for the ticket page; placeholders are filled for the ticket (tickets.canned)."""
+
+    title = models.CharField(_("tytuł"), max_length=200, unique=True)
+    body = models.TextField(
+        _("treść"),
+        help_text=_(
+            "Zmienne: {zglaszajacy}, {sygnatura}, {jednostka}, {administrator_wojewodzki} – zostaną zastąpione "
+            "danymi zgłoszenia."
+        ),
+    )
+    is_active = models.BooleanField(_("aktywny"), default=True)
+
+    class Meta:
+        verbose_name = _("szablon odpowiedzi")
+        verbose_name_plural = _("szablony odpowiedzi")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from tickets.canned import check_body
+
+        try:
+            check_body(self.body)
+        except ValidationError as exc:
+            raise ValidationError({"body": exc.messages}) from exc

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from contacts.models import ReportingUnit
 from helpdesk import access
 from tickets import sla
-from tickets.models import OPEN_STATUSES, Attachment, Entry, Queue, SlaTimer, Ticket
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    CannedResponse,
+    Entry,
+    Queue,
+    SavedView,
+    SlaTimer,
+    Status,
+    Ticket,
+)
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:
@@ -84,21 +98,101 @@ def attachment_for_user(user, attachment_id: int) -> Attachment:
     return attachment
 
 
+# "recently updated": changed within this many hours
+RECENT_HOURS = 24
+
+# the workspace views above the list: (slug, label); "region" is shown to regional administrators only
+WORKSPACE_VIEWS = [
+    ("mine", gettext_lazy("Moje")),
+    ("my_queues", gettext_lazy("Moje kolejki")),
+    ("region", gettext_lazy("Moje województwo")),
+    ("unassigned", gettext_lazy("Nieprzydzielone")),
+    ("overdue", gettext_lazy("Po terminie SLA")),
+    ("waiting_customer", gettext_lazy("Czekają na zgłaszającego")),
+    ("waiting_region", gettext_lazy("Czekają na województwo")),
+    ("recent", gettext_lazy("Ostatnio zmienione")),
+]
+
+# ?sort= whitelist: slug -> (label, ordering); anything else falls back to "updated"
+SORTS = {
+    "updated": (gettext_lazy("ostatnia zmiana"), ("-updated_at", "-id")),
+    "created": (gettext_lazy("data utworzenia"), ("-created_at", "-id")),
+    "priority": (gettext_lazy("priorytet"), ("-priority", "-updated_at", "-id")),
+    "sla": (gettext_lazy("termin SLA"), (F("sla_due").asc(nulls_last=True), "-updated_at", "-id")),
+}
+LIST_PARAMETERS = ("view", "queue", "status", "assignee", "q", "sort")
+
+
 @dataclass(frozen=True)
 class TicketFilters:
     queue: str = ""  # queue slug
     status: str = ""  # a Status value, "open" for every open status, or "" for all
     assignee: str = ""  # "me", "none", a user id, or ""
     q: str = ""  # reference or words of the subject
+    view: str = ""  # one of WORKSPACE_VIEWS, or ""
+    sort: str = "updated"  # one of SORTS
 
     @classmethod
     def from_query(cls, params) -> TicketFilters:
-        return cls(**{name: (params.get(name) or "").strip()[:200] for name in ("queue", "status", "assignee", "q")})
+        values = {name: (params.get(name) or "").strip()[:200] for name in LIST_PARAMETERS}
+        if values["view"] not in dict(WORKSPACE_VIEWS):
+            values["view"] = ""
+        if values["sort"] not in SORTS:
+            values["sort"] = "updated"
+        return cls(**values)
+
+    def query_string(self) -> str:
+        """The filters as a clean query string (what a saved view keeps): only non-default parameters."""
+        return urlencode(
+            [(name, getattr(self, name)) for name in LIST_PARAMETERS if getattr(self, name) not in ("", "updated")]
+        )
+
+
+def _overdue_timers(now) -> QuerySet[SlaTimer]:
+    """Live SLA clocks whose due time has passed (or that the escalation scan already marked as breached)."""
+    live = SlaTimer.objects.exclude(state=SlaTimer.State.DONE)
+    return live.filter(Q(breached_at__isnull=False) | Q(due_at__lt=now))
+
+
+def workspace_conditions(user, now=None) -> dict[str, Q]:
+    """The condition of each workspace view, for the list filter and for the counts alike."""
+    now = now or timezone.now()
+    is_open = Q(status__in=OPEN_STATUSES)
+    conditions = {
+        "mine": is_open & Q(assignee=user),
+        "my_queues": is_open & Q(queue_id__in=Queue.objects.filter(members=user).values("pk")),
+        "unassigned": is_open & Q(assignee__isnull=True),
+        "overdue": is_open & Q(pk__in=_overdue_timers(now).values("ticket_id")),
+        "waiting_customer": Q(status=Status.WAITING_CUSTOMER),
+        "waiting_region": Q(status=Status.WAITING_REGION),
+        "recent": Q(updated_at__gte=now - dt.timedelta(hours=RECENT_HOURS)),
+    }
+    scope = access.voivodeship_scope(user)
+    if not scope.is_everything:
+        # a regional administrator's own voivodeship queues (tickets about their units elsewhere are read-only)
+        conditions["region"] = is_open & Q(
+            queue_id__in=Queue.objects.filter(voivodeship_id__in=list(scope.codes or [])).values("pk")
+        )
+    return conditions
+
+
+def workspace_views(user, now=None) -> list[dict]:
+    """The workspace views the user has, each with its count: one aggregate query whatever the number of views."""
+    conditions = workspace_conditions(user, now)
+    counts = tickets_for_user(user).aggregate(
+        **{slug: Count("pk", filter=condition) for slug, condition in conditions.items()}
+    )
+    return [
+        {"slug": slug, "label": label, "count": counts[slug]} for slug, label in WORKSPACE_VIEWS if slug in conditions
+    ]
 
 
 def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
-    """The ticket list: scoped, filtered, newest activity first, with everything a row shows joined in."""
+    """The ticket list: scoped, filtered, sorted by a whitelisted key, with everything a row shows joined in."""
     tickets = tickets_for_user(user)
+    if filters.view:
+        condition = workspace_conditions(user).get(filters.view)
+        tickets = tickets.filter(condition) if condition is not None else tickets.none()
     if filters.queue:
         tickets = tickets.filter(queue__slug=filters.queue)
     if filters.status == "open":
@@ -114,12 +208,44 @@ def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.q:
         q = filters.q
         tickets = tickets.filter(Q(reference__iexact=q) | Q(subject__icontains=q) | Q(requester_email__iexact=q))
+    if filters.sort == "sla":
+        nearest_due = (
+            SlaTimer.objects.filter(ticket=OuterRef("pk"), due_at__isnull=False)
+            .exclude(state=SlaTimer.State.DONE)
+            .order_by("due_at")
+            .values("due_at")[:1]
+        )
+        tickets = tickets.annotate(sla_due=Subquery(nearest_due))
     live_timers = Prefetch("sla_timers", queryset=SlaTimer.objects.exclude(state=SlaTimer.State.DONE))
     return (
         tickets.select_related("queue__calendar", "assignee", "reporting_unit", "category")
         .prefetch_related(live_timers)
-        .order_by("-updated_at", "-id")
+        .order_by(*SORTS.get(filters.sort, SORTS["updated"])[1])
     )
+
+
+def saved_views_for_user(user) -> QuerySet[SavedView]:
+    """A user's own saved views; nobody sees another user's."""
+    return SavedView.objects.filter(user=user)
+
+
+def saved_view_for_user(user, pk: int) -> SavedView:
+    view = saved_views_for_user(user).filter(pk=pk).first()
+    if view is None:
+        raise access.not_found()
+    return view
+
+
+def canned_responses() -> QuerySet[CannedResponse]:
+    """The active reply templates (shared by the whole desk; the text is rendered per ticket in tickets.canned)."""
+    return CannedResponse.objects.filter(is_active=True).only("pk", "title")
+
+
+def canned_response(pk) -> CannedResponse:
+    response = CannedResponse.objects.filter(is_active=True, pk=pk).first() if str(pk).isdigit() else None
+    if response is None:
+        raise access.not_found()
+    return response
 
 
 def sla_overview(ticket: Ticket, now=None) -> list[dict]:

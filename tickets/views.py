@@ -9,15 +9,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access
-from tickets import actions, calls, deadlines, events, selectors
+from tickets import actions, calls, canned, deadlines, events, selectors
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -54,12 +55,39 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
+        "workspace_views": selectors.workspace_views(request.user),
+        "saved_views": selectors.saved_views_for_user(request.user),
+        "sorts": [(slug, label) for slug, (label, _ordering) in selectors.SORTS.items()],
+        "current_query": filters.query_string(),
         "queues": selectors.queues_for_user(request.user),
         "statuses": Status.choices,
         "query_without_page": _query_without_page(request),
         "deadlines": deadlines.upcoming(),
     }
     return render(request, "tickets/list.html", context)
+
+
+@require_POST
+@staff_required
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    """Save the list's current filters (posted as the clean query string of TicketFilters) under a name."""
+    query = selectors.TicketFilters.from_query(QueryDict(request.POST.get("query", ""))).query_string()
+    try:
+        view = actions.save_view(actor=request.user, name=request.POST.get("name", ""), query=query)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        return redirect(f"{reverse('tickets:list')}?{query}")
+    messages.success(request, _("Zapisano widok „%(name)s”.") % {"name": view.name})
+    return redirect(f"{reverse('tickets:list')}?{view.query}")
+
+
+@require_POST
+@staff_required
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    view = selectors.saved_view_for_user(request.user, pk)
+    actions.delete_view(actor=request.user, view=view)
+    messages.success(request, _("Usunięto widok „%(name)s”.") % {"name": view.name})
+    return redirect("tickets:list")
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -96,14 +124,31 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         ),
         "sla": selectors.sla_overview(ticket),
         "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
+        "canned_responses": selectors.canned_responses(),
     }
 
 
 def _reply_initial(request: HttpRequest, ticket) -> dict:
-    """?wstaw=statusy pre-fills the reply with the unit's report statuses (a canned reply, no JavaScript)."""
+    """?wstaw=statusy pre-fills the reply with the unit's report statuses, ?szablon=<id> with a canned response
+    filled in for the ticket (both work without JavaScript)."""
     if request.GET.get("wstaw") == "statusy" and ticket.reporting_unit and ticket.reporting_unit.regon:
         return {"body_text": replies.status_summary(ticket.reporting_unit)}
+    if request.GET.get("szablon"):
+        try:
+            response = selectors.canned_response(request.GET["szablon"])
+        except Http404:
+            messages.error(request, _("Nie ma takiego szablonu odpowiedzi."))
+        else:
+            return {"body_text": canned.render(response, ticket)}
     return {}
+
+
+@staff_required
+def ticket_canned_response(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """A canned response filled in for the ticket, as plain text (the reply form's template select fetches it)."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    text = canned.render(selectors.canned_response(pk), ticket)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 def _event_log(ticket) -> list:

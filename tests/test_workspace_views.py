@@ -1,0 +1,144 @@
+"""The ticket list's workspace views (with counts), sorting and saved views, scoped like every ticket read."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tickets import actions, selectors
+from tickets.models import Priority, SavedView, SlaTimer, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def counts(client) -> dict[str, int]:
+    return {v["slug"]: v["count"] for v in client.get(reverse("tickets:list")).context["workspace_views"]}
+
+
+def refs(client, **params) -> list[str]:
+    return [t.reference for t in client.get(reverse("tickets:list"), params).context["page"]]
+
+
+def test_each_workspace_view_lists_and_counts_its_tickets(client, alice, central, queue_14, open_email_ticket):
+    mine = open_email_ticket(central, subject="Moje")
+    actions.assign(actor=None, ticket=mine, assignee=alice)
+    unassigned = open_email_ticket(queue_14, subject="Nikogo")
+    waiting = open_email_ticket(central, subject="Czeka")
+    actions.change_status(actor=None, ticket=waiting, status=Status.WAITING_CUSTOMER)
+    region = open_email_ticket(queue_14, subject="Województwo")
+    actions.change_status(actor=None, ticket=region, status=Status.WAITING_REGION)
+    late = open_email_ticket(central, subject="Po terminie")
+    SlaTimer.objects.filter(ticket=late).update(
+        state=SlaTimer.State.RUNNING, due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    old = open_email_ticket(central, subject="Stare")
+    Ticket.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=3))
+    central.members.add(alice)
+
+    client.force_login(alice)
+    got = counts(client)
+    assert "region" not in got  # an agent sees everything; the voivodeship view is for regional administrators
+    assert got["mine"] == 1 and refs(client, view="mine") == [mine.reference]
+    assert got["waiting_customer"] == 1 and refs(client, view="waiting_customer") == [waiting.reference]
+    assert got["waiting_region"] == 1 and refs(client, view="waiting_region") == [region.reference]
+    assert got["overdue"] == 1 and refs(client, view="overdue") == [late.reference]
+    assert got["unassigned"] == 5 and mine.reference not in refs(client, view="unassigned")
+    assert unassigned.reference in refs(client, view="unassigned")
+    assert got["my_queues"] == 4 and set(refs(client, view="my_queues")) == {
+        mine.reference,
+        waiting.reference,
+        late.reference,
+        old.reference,
+    }
+    assert got["recent"] == 5 and old.reference not in refs(client, view="recent")
+    # an unknown view is ignored (the whole list), never an error
+    assert len(refs(client, view="cokolwiek")) == 6
+
+
+def test_a_regional_admin_of_another_voivodeship_sees_no_counts_or_tickets_of_another(
+    client, bob, celina, queue_14, queue_24, open_email_ticket
+):
+    ticket_14 = open_email_ticket(queue_14, subject="Mazowieckie")
+    actions.change_status(actor=None, ticket=ticket_14, status=Status.WAITING_REGION)
+    ticket_24 = open_email_ticket(queue_24, subject="Śląskie")
+
+    client.force_login(celina)
+    got = counts(client)
+    assert got["region"] == 1 and got["unassigned"] == 1 and got["waiting_region"] == 0 and got["recent"] == 1
+    for view in ("region", "unassigned", "waiting_region", "recent", "overdue", "mine", "my_queues"):
+        assert ticket_14.reference not in refs(client, view=view)
+    assert refs(client, view="region") == [ticket_24.reference]
+
+    client.force_login(bob)
+    got = counts(client)
+    assert got["region"] == 1 and got["waiting_region"] == 1
+    assert refs(client, view="region") == [ticket_14.reference]
+
+
+def test_the_counts_take_one_query_whatever_the_number_of_tickets(alice, central, open_email_ticket):
+    open_email_ticket(central)
+    with CaptureQueriesContext(connection) as few:
+        selectors.workspace_views(alice)
+    for n in range(10):
+        open_email_ticket(central, subject=f"Kolejne {n}")
+    with CaptureQueriesContext(connection) as many:
+        views = selectors.workspace_views(alice)
+    assert len(few.captured_queries) == len(many.captured_queries) == 1
+    assert {v["slug"]: v["count"] for v in views}["unassigned"] == 11
+
+
+def test_the_list_sorts_by_a_whitelisted_key_only(client, alice, central, open_email_ticket):
+    first = open_email_ticket(central, subject="Pierwsze")
+    second = open_email_ticket(central, subject="Drugie")
+    actions.change_priority(actor=None, ticket=first, priority=Priority.URGENT)
+    SlaTimer.objects.filter(ticket=second).update(
+        state=SlaTimer.State.RUNNING, due_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    SlaTimer.objects.filter(ticket=first).update(
+        state=SlaTimer.State.RUNNING, due_at=timezone.now() + dt.timedelta(days=2)
+    )
+    Ticket.objects.filter(pk=second.pk).update(updated_at=timezone.now() + dt.timedelta(minutes=1))
+    client.force_login(alice)
+    assert refs(client) == [second.reference, first.reference]
+    assert refs(client, sort="created") == [second.reference, first.reference]
+    assert refs(client, sort="priority") == [first.reference, second.reference]
+    assert refs(client, sort="sla") == [second.reference, first.reference]
+    # anything outside the whitelist (e.g. a field name) falls back to the newest activity
+    assert refs(client, sort="requester_email") == [second.reference, first.reference]
+    assert client.get(reverse("tickets:list"), {"sort": "-id;drop"}).context["filters"].sort == "updated"
+
+
+def test_a_saved_view_keeps_only_list_parameters_and_is_listed_for_its_owner(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("tickets:saved_view_create"),
+        {"name": "Pilne u mnie", "query": "view=mine&sort=priority&evil=1&status=open"},
+    )
+    view = SavedView.objects.get(user=alice)
+    assert view.query == "view=mine&status=open&sort=priority"
+    assert response.status_code == 302 and response["Location"].endswith("?view=mine&status=open&sort=priority")
+    page = client.get(reverse("tickets:list")).content.decode()
+    assert "Pilne u mnie" in page and "?view=mine&amp;status=open&amp;sort=priority" in page
+
+
+def test_a_saved_view_without_a_name_gets_a_polish_error_and_nothing_is_saved(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("tickets:saved_view_create"), {"name": "  ", "query": "view=mine"}, follow=True)
+    assert "Podaj nazwę widoku." in response.content.decode()
+    assert not SavedView.objects.exists()
+
+
+def test_a_saved_view_of_another_user_is_neither_listed_nor_deletable(client, alice, bob, celina):
+    others = SavedView.objects.create(user=bob, name="Widok Boba", query="view=region")
+    own = SavedView.objects.create(user=celina, name="Widok Celiny", query="view=unassigned")
+    client.force_login(celina)
+    page = client.get(reverse("tickets:list")).content.decode()
+    assert "Widok Celiny" in page and "Widok Boba" not in page
+    assert client.post(reverse("tickets:saved_view_delete", args=[others.pk])).status_code == 404
+    assert SavedView.objects.filter(pk=others.pk).exists()
+    assert client.get(reverse("tickets:saved_view_delete", args=[own.pk])).status_code == 405
+    assert client.post(reverse("tickets:saved_view_delete", args=[own.pk])).status_code == 302
+    assert not SavedView.objects.filter(pk=own.pk).exists()
