@@ -84,18 +84,33 @@ def test_killed_after_fetch_after_store_and_before_the_flag_every_message_lands_
     _check(mailbox, client, raws, _expected_tickets(raws))
 
 
+def _wait_for_stored(mailbox, target: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the running process has stored `target` raw messages of the mailbox (or has ended)."""
+    limit = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < limit:
+        if RawMessage.objects.filter(mailbox=mailbox).count() >= target:
+            return
+        time.sleep(0.005)
+
+
 def test_killed_at_random_moments_and_restarted_every_message_lands_once(dovecot, monkeypatch):
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch)
     raws = _messages(200)
     client.multiappend("INBOX", raws[:120])
+    delivered = 120
     arriving = iter(range(120, 200, 20))  # more mail keeps coming while the watcher is killed and restarted
     command, env = _command(mailbox)
     seed = random.randrange(1_000_000)
     chance = random.Random(seed)
     kills = 0
     for _attempt in range(15):
+        stored = RawMessage.objects.filter(mailbox=mailbox).count()
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        time.sleep(chance.uniform(0.8, 2.5))
+        if delivered - stored > 1:
+            # the moment is random in the run's progress (some messages stored, the rest not yet) and within a
+            # message's path (fetch, store, parse, ticket, flag), whatever the speed of the machine
+            _wait_for_stored(mailbox, stored + chance.randint(1, delivered - stored - 1), process)
+            time.sleep(chance.uniform(0, 0.05))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
@@ -103,8 +118,9 @@ def test_killed_at_random_moments_and_restarted_every_message_lands_once(dovecot
         start = next(arriving, None)
         if start is not None:
             client.multiappend("INBOX", raws[start : start + 20])
+            delivered += 20
         elif kills >= 3:
             break
     assert subprocess.run(command, cwd=ROOT, env=env, timeout=120, check=False).returncode == 0
-    assert kills, f"seed {seed}: the process was never killed mid-run"
+    assert kills >= 3, f"seed {seed}: the process was killed mid-run only {kills} times"
     _check(mailbox, client, raws, _expected_tickets(raws))
