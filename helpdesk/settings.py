@@ -203,6 +203,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
 
+# An e-mail that still fails after this many attempts (backoff 30 s, 1, 2, 4 … min, at most 1 h between them:
+# about 2 hours for 8) is marked failed; a reply shows "delivery failed" on its ticket, with "retry now".
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -80,7 +80,7 @@ def ticket_for_user(user, reference: str) -> Ticket:
 
 
 def conversation(ticket: Ticket) -> QuerySet[Entry]:
-    return ticket.entries.select_related("author").prefetch_related(
+    return ticket.entries.select_related("author", "outbox_message").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.select_related("file"))
     )
 

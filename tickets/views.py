@@ -304,6 +304,22 @@ def ticket_reroute(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @staff_required
+def ticket_retry_delivery(request: HttpRequest, reference: str, entry_id: int) -> HttpResponse:
+    """ "Retry now" on a reply whose e-mail is not delivered yet or failed."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    entry = ticket.entries.filter(pk=entry_id).first()
+    if entry is None:
+        raise access.not_found()
+    return _perform(
+        request,
+        ticket,
+        lambda: actions.retry_delivery(actor=request.user, entry=entry),
+        _("Ponowiono wysyłkę odpowiedzi."),
+    )
+
+
+@require_POST
+@staff_required
 def ticket_choose_unit(request: HttpRequest, reference: str) -> HttpResponse:
     return _act(
         request,
