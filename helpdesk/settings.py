@@ -273,3 +273,6 @@ INBOX_ACK_WINDOW_SECONDS = env_int("INBOX_ACK_WINDOW_SECONDS", 3600, minimum=1)
 # A watcher holds a mailbox for this long and renews it while it works; another waits meanwhile.
 INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 120, minimum=10)
 INBOX_IMAP_TIMEOUT = env_int("INBOX_IMAP_TIMEOUT", 60, minimum=1)
+# Key(s) encrypting mailbox passwords typed in the admin (comma-separated to rotate: the first encrypts, all
+# decrypt); empty: a key derived from SECRET_KEY. See inbox_ingest/credentials.py.
+MAILBOX_SECRET_KEY = env_str("MAILBOX_SECRET_KEY")

@@ -32,7 +32,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from inbox_ingest import actions
+from inbox_ingest import actions, credentials
 from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,19 @@ def _secret(mailbox: Mailbox, *, force_refresh: bool = False) -> str:
 
 
 def mailbox_password(mailbox: Mailbox) -> str:
-    if not mailbox.secret_env:
-        raise MailboxConfigError(f"mailbox {mailbox.name}: set the name of the environment variable with the password")
-    secret = os.environ.get(mailbox.secret_env)
-    if secret is None:
+    """The environment variable named by the mailbox, when it is set, else the password typed in the admin."""
+    if mailbox.secret_env and mailbox.secret_env in os.environ:
+        return os.environ[mailbox.secret_env]
+    if mailbox.password_encrypted:
+        try:
+            return mailbox.stored_password()
+        except credentials.PasswordUnreadable as exc:
+            raise MailboxConfigError(f"mailbox {mailbox.name}: {exc}") from exc
+    if mailbox.secret_env:
         raise MailboxConfigError(f"mailbox {mailbox.name}: environment variable {mailbox.secret_env} is not set")
-    return secret
+    raise MailboxConfigError(
+        f"mailbox {mailbox.name}: type the password in the admin or set the name of an environment variable with it"
+    )
 
 
 def connect(mailbox: Mailbox, *, force_refresh: bool = False) -> IMAPClient:
