@@ -100,6 +100,11 @@ def test_a_deferred_reply_shows_the_attempt_and_error_then_fails_for_good(
     assert "Nie udało się wysłać odpowiedzi e-mailem (3 prób)" in page  # in the event log
     assert ticket.events.filter(kind="delivery_failed").count() == 2  # the first failure and the final one
     assert outbox.failed_count() == 1 and client.get("/healthz").json()["outbox_failed"] == 1
+    api = client.get(f"/api/v1/tickets/{ticket.reference}/").json()
+    (reply,) = [item for item in api["entries"] if item["id"] == entry.pk]
+    assert reply["delivery"]["state"] == "failed" and reply["delivery"]["attempts"] == 3
+    assert "451" in reply["delivery"]["last_error"]
+    assert all(item["delivery"] is None for item in api["entries"] if item["kind"] != "outbound")
 
 
 def test_retry_now_sends_a_failed_reply_once_the_server_is_back(
