@@ -56,6 +56,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if database["ok"]:
         report["workers"] = check_workers()
         report["outbox_pending"] = outbox.pending_count()
+        report["outbox_failed"] = outbox.failed_count()  # e-mails that gave up; shown on their tickets
         from inbox_ingest.health import check_mailboxes
 
         report["mailboxes"] = check_mailboxes()

@@ -163,6 +163,8 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # set when the last of settings.OUTBOX_MAX_ATTEMPTS attempts failed: no more automatic retries
+    failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:

@@ -4,6 +4,11 @@
 (in the embedded default the task runs in-process). If handing it over or delivering fails, the row stays
 pending and `drain()` (Celery beat every 30 s, or `manage.py drain_outbox`) retries it with backoff.
 A row is claimed by an atomic UPDATE, so any number of workers can drain at once without sending twice.
+
+An e-mail that fails `settings.OUTBOX_MAX_ATTEMPTS` times is marked failed (`failed_at`) and no longer retried
+by itself; `retry_now()` gives it another attempt. Every failed attempt sends `delivery_failed`, and a delivery
+that succeeds after failures sends `delivered_after_failure`, so the owner of the message (e.g. a ticket reply,
+tickets.delivery) can show it.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from helpdesk.models import OutboxMessage
@@ -23,6 +30,11 @@ log = logging.getLogger(__name__)
 
 CLAIM_LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
+
+# sender=OutboxMessage, message=<row after the attempt>, final=<no more automatic attempts>
+delivery_failed = Signal()
+# sender=OutboxMessage, message=<row after the attempt>: delivered after at least one failed attempt
+delivered_after_failure = Signal()
 
 
 def enqueue_email(
@@ -63,10 +75,15 @@ def hand_over(message_id: int) -> None:
 
 def claim(message_id: int) -> OutboxMessage | None:
     now = timezone.now()
-    claimed = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True, next_attempt_at__lte=now).update(
-        next_attempt_at=now + CLAIM_LEASE
-    )
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + CLAIM_LEASE)
     return OutboxMessage.objects.get(pk=message_id) if claimed else None
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the `attempts`-th failed attempt: 30 s, 1 min, 2 min, … at most an hour."""
+    return min(dt.timedelta(seconds=15 * 2**attempts), MAX_BACKOFF)
 
 
 def dispatch(message_id: int) -> bool:
@@ -78,27 +95,55 @@ def dispatch(message_id: int) -> bool:
         DELIVERERS[message.kind](message.payload)
     except Exception as exc:
         attempts = message.attempts + 1
-        backoff = min(dt.timedelta(seconds=15 * 2**attempts), MAX_BACKOFF)
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            attempts=attempts, last_error=str(exc)[:2000], next_attempt_at=timezone.now() + backoff
-        )
-        log.warning("outbox %s delivery failed (attempt %s): %s", message.pk, attempts, exc)
+        now = timezone.now()
+        final = message.kind == OutboxMessage.Kind.EMAIL and attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        message.attempts, message.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
+        message.next_attempt_at = now + backoff(attempts)
+        message.failed_at = now if final else None
+        message.save(update_fields=["attempts", "last_error", "next_attempt_at", "failed_at"])
+        log.warning("outbox %s delivery failed (attempt %s%s): %s", message.pk, attempts, ", final" * final, exc)
+        _notify(delivery_failed, message, final=final)
         return False
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        sent_at=timezone.now(), attempts=message.attempts + 1, last_error=""
-    )
+    failed_before = message.attempts > 0
+    message.sent_at, message.attempts, message.last_error = timezone.now(), message.attempts + 1, ""
+    message.save(update_fields=["sent_at", "attempts", "last_error"])
+    if failed_before:
+        _notify(delivered_after_failure, message)
     return True
+
+
+def _notify(signal: Signal, message: OutboxMessage, **kwargs) -> None:
+    """Tell the message's owner; a failing receiver is logged and never undoes the delivery bookkeeping."""
+    for receiver, result in signal.send_robust(sender=OutboxMessage, message=message, **kwargs):
+        if isinstance(result, Exception):
+            log.error("outbox %s: %s failed: %s", message.pk, getattr(receiver, "__name__", receiver), result)
+
+
+def retry_now(message_id: int) -> bool:
+    """Give an undelivered message another attempt right after commit (also after it was marked failed)."""
+    updated = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).update(
+        failed_at=None, next_attempt_at=timezone.now()
+    )
+    if updated:
+        transaction.on_commit(lambda: hand_over(message_id))
+    return bool(updated)
 
 
 def drain(limit: int = 500) -> int:
     """Deliver every due message (oldest first); returns how many were delivered."""
-    due = OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=timezone.now())
+    due = OutboxMessage.objects.filter(
+        sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=timezone.now()
+    )
     ids = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
     return sum(dispatch(message_id) for message_id in ids)
 
 
 def pending_count() -> int:
-    return OutboxMessage.objects.filter(sent_at__isnull=True).count()
+    return OutboxMessage.objects.filter(sent_at__isnull=True, failed_at__isnull=True).count()
+
+
+def failed_count() -> int:
+    return OutboxMessage.objects.filter(sent_at__isnull=True, failed_at__isnull=False).count()
 
 
 def _deliver_email(payload: dict) -> None:

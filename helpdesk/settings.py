@@ -203,6 +203,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
 
+# An e-mail that still fails after this many attempts (backoff 30 s, 1, 2, 4 … min, at most 1 h between them:
+# about 2 hours for 8) is marked failed; a reply shows "delivery failed" on its ticket, with "retry now".
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,3 +273,6 @@ INBOX_ACK_WINDOW_SECONDS = env_int("INBOX_ACK_WINDOW_SECONDS", 3600, minimum=1)
 # A watcher holds a mailbox for this long and renews it while it works; another waits meanwhile.
 INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 120, minimum=10)
 INBOX_IMAP_TIMEOUT = env_int("INBOX_IMAP_TIMEOUT", 60, minimum=1)
+# Key(s) encrypting mailbox passwords typed in the admin (comma-separated to rotate: the first encrypts, all
+# decrypt); empty: a key derived from SECRET_KEY. See inbox_ingest/credentials.py.
+MAILBOX_SECRET_KEY = env_str("MAILBOX_SECRET_KEY")

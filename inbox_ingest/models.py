@@ -34,8 +34,12 @@ class Mailbox(models.Model):
         _("zmienna środowiskowa z hasłem"),
         max_length=100,
         blank=True,
-        help_text=_("Nazwa zmiennej środowiskowej z hasłem (hasła nie trzymamy w bazie)."),
+        help_text=_(
+            "Nazwa zmiennej środowiskowej z hasłem; gdy jest ustawiona, ma pierwszeństwo przed hasłem zapisanym."
+        ),
     )
+    # a password typed in the admin, encrypted (inbox_ingest.credentials); never shown back
+    password_encrypted = models.TextField(_("hasło (zaszyfrowane)"), blank=True, editable=False)
     token_provider = models.CharField(
         _("dostawca tokenu OAuth2"),
         max_length=200,
@@ -60,6 +64,20 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_encrypted)
+
+    def set_password(self, password: str) -> None:
+        from inbox_ingest import credentials
+
+        self.password_encrypted = credentials.encrypt(password) if password else ""
+
+    def stored_password(self) -> str:
+        from inbox_ingest import credentials
+
+        return credentials.decrypt(self.password_encrypted)
 
 
 class WatcherState(models.Model):

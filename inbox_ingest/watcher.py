@@ -14,6 +14,7 @@ it works, so a second watcher on another machine waits instead of double-fetchin
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 import signal
@@ -29,9 +30,9 @@ from django.db import close_old_connections, connection
 from django.db.models import Max, Q
 from django.utils import timezone
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
-from inbox_ingest import actions
+from inbox_ingest import actions, credentials
 from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 
 log = logging.getLogger(__name__)
@@ -75,26 +76,68 @@ def _dead_on_this_host(owner: str) -> bool:
     return False
 
 
-def _secret(mailbox: Mailbox) -> str:
-    if mailbox.auth == Mailbox.Auth.XOAUTH2:
-        if not mailbox.token_provider:
-            raise MailboxConfigError(f"mailbox {mailbox.name}: XOAUTH2 needs a token provider")
-        module, _dot, name = mailbox.token_provider.rpartition(".")
+class TokenError(Exception):
+    """The OAuth2 token provider could not give an access token (e.g. the identity platform is away): retried."""
+
+
+def access_token(mailbox: Mailbox, *, force_refresh: bool = False) -> str:
+    """An OAuth2 access token from the mailbox's provider: a dotted path to `provider(mailbox, *, force_refresh=False)`.
+
+    `force_refresh=True` after the server refused the previous token, so a provider that caches tokens (MSAL,
+    google-auth) fetches a new one instead of handing back the refused one. A provider without that keyword is
+    simply called again."""
+    if not mailbox.token_provider:
+        raise MailboxConfigError(f"mailbox {mailbox.name}: XOAUTH2 needs a token provider")
+    module, _dot, name = mailbox.token_provider.rpartition(".")
+    try:
         provider = getattr(importlib.import_module(module), name)
-        return provider(mailbox)
-    if not mailbox.secret_env:
-        raise MailboxConfigError(f"mailbox {mailbox.name}: set the name of the environment variable with the password")
-    secret = os.environ.get(mailbox.secret_env)
-    if secret is None:
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise MailboxConfigError(
+            f"mailbox {mailbox.name}: token provider {mailbox.token_provider} cannot be imported: {exc}"
+        ) from exc
+    try:
+        accepts_refresh = "force_refresh" in inspect.signature(provider).parameters
+    except (TypeError, ValueError):
+        accepts_refresh = False
+    try:
+        token = provider(mailbox, force_refresh=force_refresh) if accepts_refresh else provider(mailbox)
+    except Exception as exc:
+        raise TokenError(f"mailbox {mailbox.name}: token provider {mailbox.token_provider} failed: {exc}") from exc
+    if not token or not isinstance(token, str):
+        raise TokenError(f"mailbox {mailbox.name}: token provider {mailbox.token_provider} returned no token")
+    return token
+
+
+def _secret(mailbox: Mailbox, *, force_refresh: bool = False) -> str:
+    if mailbox.auth == Mailbox.Auth.XOAUTH2:
+        return access_token(mailbox, force_refresh=force_refresh)
+    return mailbox_password(mailbox)
+
+
+def mailbox_password(mailbox: Mailbox) -> str:
+    """The environment variable named by the mailbox, when it is set, else the password typed in the admin."""
+    if mailbox.secret_env and mailbox.secret_env in os.environ:
+        return os.environ[mailbox.secret_env]
+    if mailbox.password_encrypted:
+        try:
+            return mailbox.stored_password()
+        except credentials.PasswordUnreadable as exc:
+            raise MailboxConfigError(f"mailbox {mailbox.name}: {exc}") from exc
+    if mailbox.secret_env:
         raise MailboxConfigError(f"mailbox {mailbox.name}: environment variable {mailbox.secret_env} is not set")
-    return secret
+    raise MailboxConfigError(
+        f"mailbox {mailbox.name}: type the password in the admin or set the name of an environment variable with it"
+    )
 
 
-def connect(mailbox: Mailbox) -> IMAPClient:
+def connect(mailbox: Mailbox, *, force_refresh: bool = False) -> IMAPClient:
+    """Connect and log in. For XOAUTH2 the provider is asked for a token on every connection (`force_refresh`
+    after a refused one); a refused token raises LoginError with a message saying so."""
     context = ssl.create_default_context()
     if not mailbox.verify_certificate:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    secret = _secret(mailbox, force_refresh=force_refresh)
     client = IMAPClient(
         mailbox.host,
         port=mailbox.port,
@@ -102,13 +145,25 @@ def connect(mailbox: Mailbox) -> IMAPClient:
         ssl_context=context,
         timeout=settings.INBOX_IMAP_TIMEOUT,
     )
-    if mailbox.security == Mailbox.Security.STARTTLS:
-        client.starttls(context)
-    secret = _secret(mailbox)
-    if mailbox.auth == Mailbox.Auth.XOAUTH2:
-        client.oauth2_login(mailbox.username, secret)
-    else:
-        client.login(mailbox.username, secret)
+    try:
+        if mailbox.security == Mailbox.Security.STARTTLS:
+            client.starttls(context)
+        if mailbox.auth == Mailbox.Auth.XOAUTH2:
+            try:
+                client.oauth2_login(mailbox.username, secret)
+            except LoginError as exc:
+                raise LoginError(
+                    f"XOAUTH2: the server refused the access token for {mailbox.username} ({exc}); "
+                    "a fresh token will be requested from the provider on reconnect"
+                ) from exc
+        else:
+            client.login(mailbox.username, secret)
+    except BaseException:
+        try:
+            client.shutdown()
+        except Exception:  # already closed by the server
+            log.debug("shutdown after a failed login failed", exc_info=True)
+        raise
     return client
 
 
@@ -153,7 +208,7 @@ class Watcher:
             return 0
         own_client = client is None
         try:
-            client = client or connect(self.mailbox)
+            client = client or self._connect_once()
             self._state(connected=True, idle=client.has_capability("IDLE"))
             fetched = self._pass(client)
             self._state(last_fetch_at=timezone.now(), backlog=0, last_error="")
@@ -169,6 +224,16 @@ class Watcher:
                     except Exception:  # the connection may already be gone
                         log.debug("logout failed", exc_info=True)
                 self.release()
+
+    def _connect_once(self) -> IMAPClient:
+        """A one-shot connection; a refused OAuth2 token is retried once with a freshly requested one."""
+        try:
+            return connect(self.mailbox)
+        except LoginError:
+            if self.mailbox.auth != Mailbox.Auth.XOAUTH2:
+                raise
+            log.warning("mailbox %s: access token refused, asking the provider for a fresh one", self.mailbox.name)
+            return connect(self.mailbox, force_refresh=True)
 
     def _pass(self, client: IMAPClient) -> int:
         selected = client.select_folder(self.mailbox.folder)
@@ -252,6 +317,7 @@ class Watcher:
     def watch(self) -> None:
         """Run until stopped: IDLE when the server has it, polling otherwise, reconnecting with backoff."""
         backoff = 1
+        refresh_token = False  # the server refused the last OAuth2 token: ask the provider for a new one
         while not self.stop.is_set():
             close_old_connections()
             if not self.claim():
@@ -259,8 +325,8 @@ class Watcher:
                 continue
             client = None
             try:
-                client = connect(self.mailbox)
-                backoff = 1
+                client = connect(self.mailbox, force_refresh=refresh_token)
+                backoff, refresh_token = 1, False
                 while not self.stop.is_set():
                     self.run_once(client)
                     self._wait_for_mail(client)
@@ -268,8 +334,9 @@ class Watcher:
                 self._state(connected=False, last_error=str(exc), last_error_at=timezone.now())
                 log.error("%s", exc)
                 self.stop.wait(MAX_BACKOFF)
-            except (OSError, IMAPClientError, ssl.SSLError) as exc:
+            except (OSError, IMAPClientError, ssl.SSLError, TokenError) as exc:
                 self._failed(exc)
+                refresh_token = isinstance(exc, LoginError) and self.mailbox.auth == Mailbox.Auth.XOAUTH2
                 log.warning("mailbox %s: %s; reconnecting in %ss", self.mailbox.name, exc, backoff)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)

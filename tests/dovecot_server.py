@@ -1,7 +1,9 @@
 """A real Dovecot IMAP server for the tests and the benchmark, from the config in deploy/dovecot/.
 
 Started as root without systemd (`dovecot -F -c …`) on free ports of 127.0.0.1, with a passwd-file of test
-users, Maildirs under its own directory and a self-signed certificate (openssl req -x509).
+users, Maildirs under its own directory and a self-signed certificate (openssl req -x509). The same users can
+also log in with XOAUTH2/OAUTHBEARER: the oauth2 passdb checks access tokens against the introspection endpoint
+of tests/oauth2_server.py, started with the server (`dovecot.oauth.issue(user)` gives a token).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.oauth2_server import IntrospectionServer
+
 USERS = 400
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "dovecot" / "dovecot-test.conf.in"
+OAUTH2_CONFIG = CONFIG.with_name("dovecot-oauth2.conf.ext.in")
 
 
 def available() -> bool:
@@ -38,6 +43,7 @@ class Dovecot:
         self.ssl_port = _free_port()
         self.process: subprocess.Popen | None = None
         self.users: dict[str, str] = {}
+        self.oauth = IntrospectionServer()
 
     def start(self) -> Dovecot:
         for sub in ("run", "state", "home"):
@@ -56,6 +62,9 @@ class Dovecot:
         for key, value in {"@DIR@": str(self.dir), "@PORT@": str(self.port), "@SSL_PORT@": str(self.ssl_port)}.items():
             text = text.replace(key, value)
         (self.dir / "dovecot.conf").write_text(text)
+        self.oauth.start()
+        oauth2 = OAUTH2_CONFIG.read_text().replace("@INTROSPECTION_URL@", self.oauth.url)
+        (self.dir / "dovecot-oauth2.conf.ext").write_text(oauth2)
         binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
         self.process = subprocess.Popen(
             [binary, "-F", "-c", str(self.dir / "dovecot.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -85,4 +94,5 @@ class Dovecot:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.oauth.stop()
         shutil.rmtree(self.dir, ignore_errors=True)

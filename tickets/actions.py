@@ -510,13 +510,14 @@ def _send_reply(ticket: Ticket, entry: Entry) -> None:
         if len(earlier) > REFERENCES_KEPT:
             earlier = earlier[:1] + earlier[-(REFERENCES_KEPT - 1) :]
         headers["References"] = " ".join(earlier)
-    outbox.enqueue_email(
+    entry.outbox_message = outbox.enqueue_email(
         to=entry.to,
         cc=entry.cc,
         subject=f"[{ticket.reference}] {ticket.subject}",
         body=entry.body_text,
         headers=headers,
     )
+    entry.save(update_fields=["outbox_message"])  # its delivery state is shown on the entry (tickets.delivery)
 
 
 def _set_status(ticket: Ticket, actor, status: str, reason: str, changed: list[str], now) -> None:
@@ -836,3 +837,67 @@ def delete_view(*, actor, view: SavedView) -> None:
     """Delete a saved view; only its owner may."""
     access.require(view.user_id == getattr(actor, "pk", None), _("To nie jest Twój widok."))
     view.delete()
+
+
+# --- delivery of replies (tickets.delivery) ------------------------------------------------------------
+
+
+def _announce_delivery(ticket: Ticket, entry: Entry, actor=None) -> None:
+    """A live push so open ticket pages update the reply's delivery line in place."""
+    delivery = entry.delivery
+    outbox.enqueue_push(
+        groups=push_groups(ticket),
+        event={
+            "change": "delivery",
+            "reference": ticket.reference,
+            "status": ticket.status,
+            "queue": ticket.queue_id,
+            "actor_id": actor.pk if actor else None,
+            "actor": str(actor) if actor else "",
+            "entry": entry.pk,
+            "delivery": delivery.state if delivery else "",
+            "delivery_text": delivery.text if delivery else "",
+        },
+    )
+
+
+def _reply_of(message) -> Entry | None:
+    return Entry.objects.select_related("ticket__queue", "outbox_message").filter(outbox_message=message).first()
+
+
+@transaction.atomic
+def record_delivery_failure(*, message, final: bool) -> None:
+    """The outbox failed to send a reply's e-mail: the ticket's log says so at the first failure and when retries
+    are given up, and open ticket pages update at every attempt. Status, assignee and SLA clocks are untouched."""
+    entry = _reply_of(message)
+    if entry is None:  # not a reply (an acknowledgement, a notice): nothing to show on a ticket
+        return
+    if final or message.attempts == 1:
+        events.delivery_failed(entry.ticket, entry, message.attempts, message.last_error, final)
+    _announce_delivery(entry.ticket, entry)
+
+
+@transaction.atomic
+def record_late_delivery(*, message) -> None:
+    """A reply's e-mail went out after failed attempts."""
+    entry = _reply_of(message)
+    if entry is None:
+        return
+    events.delivered_late(entry.ticket, entry, message.attempts)
+    _announce_delivery(entry.ticket, entry)
+
+
+@transaction.atomic
+def retry_delivery(*, actor, entry: Entry) -> Entry:
+    """An agent asks to send an undelivered reply again now (also after the automatic retries gave up)."""
+    ticket = _locked(entry.ticket)
+    _check_can_work(actor, ticket.queue)
+    entry = Entry.objects.select_related("outbox_message").get(pk=entry.pk, ticket=ticket)
+    delivery = entry.delivery
+    if delivery is None or not delivery.can_retry:
+        raise ValidationError(_("Ta odpowiedź nie czeka na ponowną wysyłkę."))
+    outbox.retry_now(entry.outbox_message_id)
+    events.delivery_retried(ticket, actor, entry)
+    entry.outbox_message.refresh_from_db()
+    _announce_delivery(ticket, entry, actor)
+    return entry

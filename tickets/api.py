@@ -41,6 +41,7 @@ class EntrySerializer(serializers.ModelSerializer):
     visible_text = serializers.SerializerMethodField()
     html = serializers.CharField(source="body_html")
     attachments = AttachmentSerializer(many=True, read_only=True)
+    delivery = serializers.SerializerMethodField()
 
     class Meta:
         model = Entry
@@ -55,7 +56,15 @@ class EntrySerializer(serializers.ModelSerializer):
             "html",
             "message_id",
             "attachments",
+            "delivery",
         ]
+
+    def get_delivery(self, entry: Entry) -> dict | None:
+        """For a reply sent by e-mail: sent / pending / retrying / failed, attempts and the last error."""
+        delivery = entry.delivery
+        if delivery is None:
+            return None
+        return {"state": delivery.state, "attempts": delivery.attempts, "last_error": delivery.last_error}
 
     def get_sender(self, entry: Entry) -> dict:
         return {"name": entry.sender_name, "email": entry.sender_email}
@@ -153,9 +162,11 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         ticket = selectors.ticket_for_user(self.request.user, self.kwargs["reference"])
-        entries = Entry.objects.prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.select_related("file"))
-        ).order_by("created_at", "id")
+        entries = (
+            Entry.objects.select_related("outbox_message")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("file")))
+            .order_by("created_at", "id")
+        )
         return (
             Ticket.objects.select_related("queue", "reporting_unit", "related_to", "assignee")
             .prefetch_related(Prefetch("entries", queryset=entries))

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Zgłoszenia")
+
+    def ready(self) -> None:
+        from tickets import delivery
+
+        delivery.connect_signals()  # replies' delivery failures shown on their tickets

@@ -122,6 +122,20 @@ def automatic_answer(ticket: Ticket, text: str) -> TicketEvent:
     return _log(ticket, None, "automatic_answer", {"text": text[:4000]})
 
 
+def delivery_failed(ticket: Ticket, entry: Entry, attempts: int, error: str, final: bool) -> TicketEvent:
+    """A reply's e-mail could not be delivered: logged at the first failure and when retries are given up."""
+    data = {"entry": entry.pk, "attempts": attempts, "error": error[:500], "final": final}
+    return _log(ticket, None, "delivery_failed", data)
+
+
+def delivered_late(ticket: Ticket, entry: Entry, attempts: int) -> TicketEvent:
+    return _log(ticket, None, "delivered_late", {"entry": entry.pk, "attempts": attempts})
+
+
+def delivery_retried(ticket: Ticket, actor, entry: Entry) -> TicketEvent:
+    return _log(ticket, actor, "delivery_retried", {"entry": entry.pk})
+
+
 def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
@@ -193,6 +207,17 @@ def describe(event: TicketEvent) -> str:
             return _("Ostrzeżenie SLA: zbliża się termin (%(kind)s)") % {"kind": _timer_label(data.get("timer"))}
         case "sla_breached":
             return _("Przekroczono termin SLA (%(kind)s)") % {"kind": _timer_label(data.get("timer"))}
+        case "delivery_failed" if data.get("final"):
+            return _("Nie udało się wysłać odpowiedzi e-mailem (%(attempts)s prób): %(error)s") % {
+                "attempts": data.get("attempts"),
+                "error": data.get("error"),
+            }
+        case "delivery_failed":
+            return _("Odpowiedź jeszcze nie doręczona, kolejne próby w toku: %(error)s") % {"error": data.get("error")}
+        case "delivered_late":
+            return _("Odpowiedź wysłana e-mailem za %(attempts)s. próbą") % {"attempts": data.get("attempts")}
+        case "delivery_retried":
+            return _("Ponowiono wysyłkę odpowiedzi")
     return event.kind
 
 

@@ -248,6 +248,10 @@ class Entry(models.Model):
     caller_number = models.CharField(_("numer dzwoniącego"), max_length=20, blank=True)
     outside_hours = models.BooleanField(_("poza godzinami pracy"), default=False)
     created_at = models.DateTimeField(_("utworzone"))
+    # a reply's e-mail in the outbox: its delivery state (sent, retrying, failed) is shown on the entry
+    outbox_message = models.OneToOneField(
+        "helpdesk.OutboxMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="entry"
+    )
 
     class Meta:
         verbose_name = _("wpis")
@@ -257,6 +261,13 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.ticket.reference}"
+
+    @property
+    def delivery(self):
+        """The delivery state of a reply's e-mail (tickets.delivery.Delivery), None for other entries."""
+        from tickets.delivery import delivery_of
+
+        return delivery_of(self)
 
 
 class Attachment(models.Model):

@@ -21,4 +21,5 @@ urlpatterns = [
     path("<str:reference>/move", views.ticket_move, name="move"),
     path("<str:reference>/reroute", views.ticket_reroute, name="reroute"),
     path("<str:reference>/unit", views.ticket_choose_unit, name="choose_unit"),
+    path("<str:reference>/entries/<int:entry_id>/retry-delivery", views.ticket_retry_delivery, name="retry_delivery"),
 ]

@@ -123,6 +123,7 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
             queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
         ),
         "sla": selectors.sla_overview(ticket),
+        "mail_warnings": selectors.mail_warnings(ticket),
         "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
         "canned_responses": selectors.canned_responses(),
     }
@@ -299,6 +300,22 @@ def ticket_reroute(request: HttpRequest, reference: str) -> HttpResponse:
         lambda ticket: RerouteForm(request.POST),
         lambda ticket, data: actions.reroute(actor=request.user, ticket=ticket),
         _("Ponownie zastosowano reguły kierowania."),
+    )
+
+
+@require_POST
+@staff_required
+def ticket_retry_delivery(request: HttpRequest, reference: str, entry_id: int) -> HttpResponse:
+    """ "Retry now" on a reply whose e-mail is not delivered yet or failed."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    entry = ticket.entries.filter(pk=entry_id).first()
+    if entry is None:
+        raise access.not_found()
+    return _perform(
+        request,
+        ticket,
+        lambda: actions.retry_delivery(actor=request.user, entry=entry),
+        _("Ponowiono wysyłkę odpowiedzi."),
     )
 
 

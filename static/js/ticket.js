@@ -24,6 +24,18 @@
     clearTimeout(typingTimer);
     typingTimer = setTimeout(() => { typingEl.closest("p").hidden = true; }, 6000);
   }
+  function showDelivery(event) {
+    // a reply's e-mail failed or went out: update its line in place, and say the page is out of date
+    const line = document.querySelector(`[data-delivery="${event.entry}"]`);
+    if (line) {
+      line.className = `delivery delivery-${event.delivery}`;
+      line.querySelector("[data-delivery-text]").textContent = event.delivery_text;
+    }
+    if (event.actor_id !== me) {
+      changedEl.hidden = false;
+      changedEl.querySelector("[data-who]").textContent = event.actor || changedEl.dataset.system;
+    }
+  }
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws/tickets/${box.dataset.reference}/`);
@@ -33,6 +45,7 @@
       if (event.change === "presence") showViewers(event.viewers);
       else if (event.change === "typing") { if (event.user_id !== me) showTyping(event.user); }
       else if (event.change === "assigned_to_you") { /* shown by the list page */ }
+      else if (event.change === "delivery" && event.reference === box.dataset.reference) showDelivery(event);
       else if (event.actor_id !== me && event.reference === box.dataset.reference) {
         changedEl.hidden = false;
         changedEl.querySelector("[data-who]").textContent = event.actor || changedEl.dataset.system;
