@@ -1,7 +1,8 @@
 """REST API v1 for tickets: the same selectors (and so the same scoping) as the pages.
 
 GET /api/v1/tickets/?status=&queue=&channel=&voivodeship=&regon=&requester_email=
-GET /api/v1/tickets/<reference>/   (with the conversation: entries, new text, sanitised HTML, attachments)
+GET /api/v1/tickets/<reference>/   (with the conversation: entries, new text, sanitised HTML, attachments; the
+                                    ticket a merged duplicate went to, linked tickets, whether you follow it)
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class TicketSerializer(serializers.ModelSerializer):
     reporting_unit = serializers.SerializerMethodField()
     requester = serializers.SerializerMethodField()
     related_to = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="reference", read_only=True)
 
     class Meta:
         model = Ticket
@@ -88,6 +90,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "requester_name",
             "requester_email",
             "related_to",
+            "merged_into",
             "created_at",
             "updated_at",
             "first_response_at",
@@ -105,10 +108,21 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class TicketDetailSerializer(TicketSerializer):
+    """`merged_into` names the ticket a merged duplicate's conversation moved to; `linked` the related tickets
+    the caller may see; `following` whether the caller follows the ticket."""
+
     entries = EntrySerializer(many=True, read_only=True)
+    linked = serializers.SerializerMethodField()
+    following = serializers.SerializerMethodField()
 
     class Meta(TicketSerializer.Meta):
-        fields = [*TicketSerializer.Meta.fields, "entries"]
+        fields = [*TicketSerializer.Meta.fields, "linked", "following", "entries"]
+
+    def get_linked(self, ticket: Ticket) -> list[str]:
+        return [other.reference for other in selectors.linked_tickets(self.context["request"].user, ticket)]
+
+    def get_following(self, ticket: Ticket) -> bool:
+        return selectors.follow_state(self.context["request"].user, ticket)["following"]
 
 
 _TERYT = re.compile(r"^\d{2}$")
@@ -149,7 +163,7 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         params = self.request.query_params
         tickets = selectors.list_tickets(self.request.user, selectors.TicketFilters.from_query(params))
-        return _api_filters(tickets, params).select_related("queue", "reporting_unit", "related_to")
+        return _api_filters(tickets, params).select_related("queue", "reporting_unit", "related_to", "merged_into")
 
     def get_object(self):
         ticket = selectors.ticket_for_user(self.request.user, self.kwargs["reference"])
@@ -157,7 +171,7 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
             Prefetch("attachments", queryset=Attachment.objects.select_related("file"))
         ).order_by("created_at", "id")
         return (
-            Ticket.objects.select_related("queue", "reporting_unit", "related_to", "assignee")
+            Ticket.objects.select_related("queue", "reporting_unit", "related_to", "merged_into", "assignee")
             .prefetch_related(Prefetch("entries", queryset=entries))
             .get(pk=ticket.pk)
         )

@@ -21,6 +21,7 @@ REASON_ABSENCE = gettext_noop("nieobecność przydzielonej osoby")
 REASON_ROUTING = gettext_noop("reguła kierowania")
 REASON_QUEUE_MODE = gettext_noop("przydział automatyczny kolejki")
 REASON_DEADLINE_NEAR = gettext_noop("zbliża się termin formularza")
+REASON_MERGED = gettext_noop("scalone z innym zgłoszeniem")
 SYSTEM_REASONS = frozenset(
     {
         REASON_DEADLINE_NEAR,
@@ -31,8 +32,13 @@ SYSTEM_REASONS = frozenset(
         REASON_ABSENCE,
         REASON_ROUTING,
         REASON_QUEUE_MODE,
+        REASON_MERGED,
     }
 )
+
+# Events that say nothing about the ticket's content: they do not make a reply being written stale
+# (tickets.forms.ReplyForm) and are not pushed to the pages open on the ticket.
+QUIET_KINDS = frozenset({"followed", "unfollowed", "linked", "unlinked"})
 
 
 def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str = "") -> TicketEvent:
@@ -122,6 +128,36 @@ def automatic_answer(ticket: Ticket, text: str) -> TicketEvent:
     return _log(ticket, None, "automatic_answer", {"text": text[:4000]})
 
 
+def mentioned(ticket: Ticket, actor, entry: Entry, users: list) -> TicketEvent:
+    data = {"entry": entry.pk, "users": [user.username for user in users], "names": [str(user) for user in users]}
+    return _log(ticket, actor, "mentioned", data)
+
+
+def merged_into(ticket: Ticket, actor, target: Ticket, moved: int, reason: str = "") -> TicketEvent:
+    return _log(ticket, actor, "merged_into", {"target": target.reference, "entries": moved}, reason)
+
+
+def merged_from(ticket: Ticket, actor, source: Ticket, moved: int, reason: str = "") -> TicketEvent:
+    data = {"source": source.reference, "entries": moved, "requester": source.requester_email}
+    return _log(ticket, actor, "merged_from", data, reason)
+
+
+def linked(ticket: Ticket, actor, other: Ticket) -> TicketEvent:
+    return _log(ticket, actor, "linked", {"other": other.reference})
+
+
+def unlinked(ticket: Ticket, actor, other: Ticket) -> TicketEvent:
+    return _log(ticket, actor, "unlinked", {"other": other.reference})
+
+
+def followed(ticket: Ticket, actor, by_email: bool) -> TicketEvent:
+    return _log(ticket, actor, "followed", {"by_email": by_email})
+
+
+def unfollowed(ticket: Ticket, actor) -> TicketEvent:
+    return _log(ticket, actor, "unfollowed")
+
+
 def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
@@ -193,6 +229,28 @@ def describe(event: TicketEvent) -> str:
             return _("Ostrzeżenie SLA: zbliża się termin (%(kind)s)") % {"kind": _timer_label(data.get("timer"))}
         case "sla_breached":
             return _("Przekroczono termin SLA (%(kind)s)") % {"kind": _timer_label(data.get("timer"))}
+        case "mentioned":
+            return _("Wspomniano w notatce: %(names)s") % {"names": ", ".join(data.get("names") or [])}
+        case "merged_into":
+            return _("Scalono ze zgłoszeniem %(reference)s (przeniesione wpisy: %(count)s)") % {
+                "reference": data.get("target"),
+                "count": data.get("entries", 0),
+            }
+        case "merged_from":
+            return _("Dołączono zgłoszenie %(reference)s (przeniesione wpisy: %(count)s)") % {
+                "reference": data.get("source"),
+                "count": data.get("entries", 0),
+            }
+        case "linked":
+            return _("Powiązano ze zgłoszeniem %(reference)s") % {"reference": data.get("other")}
+        case "unlinked":
+            return _("Usunięto powiązanie ze zgłoszeniem %(reference)s") % {"reference": data.get("other")}
+        case "followed" if data.get("by_email"):
+            return _("Obserwuje zgłoszenie (także e-mailem)")
+        case "followed":
+            return _("Obserwuje zgłoszenie")
+        case "unfollowed":
+            return _("Przestał(a) obserwować zgłoszenie")
     return event.kind
 
 
