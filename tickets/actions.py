@@ -994,7 +994,7 @@ def merge_tickets(*, actor, source: Ticket, target: Ticket, reason: str = "") ->
     target. Both tickets must be ones the actor may work on; both get an event. Returns the target."""
     if actor is None:
         raise ValidationError(_("Zgłoszenia scala pracownik."))
-    target = selectors.final_ticket(target)
+    target = selectors.final_ticket(Ticket.objects.get(pk=target.pk))  # as it is now, not as the caller read it
     if source.pk == target.pk:
         raise ValidationError(_("Nie można scalić zgłoszenia z nim samym."))
     locked = {

@@ -254,6 +254,20 @@ def describe(event: TicketEvent) -> str:
     return event.kind
 
 
+def describe_hidden(event: TicketEvent) -> str:
+    """The sentence for a link or merge event whose other ticket the reader may not see: without its reference."""
+    match event.kind:
+        case "linked":
+            return _("Powiązano z innym zgłoszeniem")
+        case "unlinked":
+            return _("Usunięto powiązanie z innym zgłoszeniem")
+        case "merged_into":
+            return _("Scalono z innym zgłoszeniem")
+        case "merged_from":
+            return _("Dołączono inne zgłoszenie")
+    return describe(event)
+
+
 def _timer_label(kind: str | None) -> str:
     from tickets.models import SlaTimer
 

@@ -129,12 +129,12 @@ def mention_suggestions(user, ticket: Ticket, prefix: str, limit: int = 8) -> li
 
 
 def linked_tickets(user, ticket: Ticket) -> list[Ticket]:
-    """The tickets linked to `ticket` that `user` may see (a link to a ticket out of sight is not shown)."""
-    ids = TicketLink.objects.filter(Q(low=ticket) | Q(high=ticket)).values_list("low_id", "high_id")
-    other = [low if high == ticket.pk else high for low, high in ids]
-    if not other:
-        return []
-    return list(tickets_for_user(user).filter(pk__in=other).only("reference", "subject", "status").order_by("pk"))
+    """The tickets linked to `ticket` that `user` may see (a link to a ticket out of sight is not shown).
+    One query however many links: both directions as semi-joins."""
+    linked = Q(pk__in=TicketLink.objects.filter(low=ticket).values("high_id")) | Q(
+        pk__in=TicketLink.objects.filter(high=ticket).values("low_id")
+    )
+    return list(tickets_for_user(user).filter(linked).only("reference", "subject", "status").order_by("pk"))
 
 
 def merged_tickets(user, ticket: Ticket) -> list[Ticket]:
@@ -152,6 +152,30 @@ def follow_state(user, ticket: Ticket) -> dict:
     rows = list(TicketFollower.objects.filter(ticket=ticket).values_list("user_id", "by_email"))
     mine = [by_email for user_id, by_email in rows if user_id == user.pk]
     return {"following": bool(mine), "by_email": bool(mine and mine[0]), "count": len(rows)}
+
+
+# events that name another ticket: the reference is shown only to someone who may see that ticket
+_EVENTS_NAMING_A_TICKET = {"linked": "other", "unlinked": "other", "merged_into": "target", "merged_from": "source"}
+
+
+def event_log(user, ticket: Ticket) -> list[tuple]:
+    """(event, sentence) for the ticket page's log. A link or merge naming a ticket out of `user`'s sight is
+    told without its reference (one query for all of them, whatever the length of the log)."""
+    from tickets import events
+
+    log = list(ticket.events.select_related("actor"))
+    named = {event.data.get(key) for event in log if (key := _EVENTS_NAMING_A_TICKET.get(event.kind))}
+    named.discard(None)
+    visible = set(tickets_for_user(user).filter(reference__in=named).values_list("reference", flat=True))
+    result = []
+    for event in log:
+        event.reason = events.display_reason(event)  # for display only; events are never saved again
+        key = _EVENTS_NAMING_A_TICKET.get(event.kind)
+        if key and event.data.get(key) not in visible:
+            result.append((event, events.describe_hidden(event)))
+        else:
+            result.append((event, events.describe(event)))
+    return result
 
 
 def conversation(ticket: Ticket) -> QuerySet[Entry]:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access
-from tickets import actions, calls, canned, deadlines, events, previews, selectors
+from tickets import actions, calls, canned, deadlines, previews, selectors
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -112,14 +112,14 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None = None) -> dict:
-    log = _event_log(ticket)
+    log = selectors.event_log(request.user, ticket)
     if reply_form is None:
-        initial = {"seen_event": log[-1].pk if log else 0, "to": ticket.requester_email}
+        initial = {"seen_event": log[-1][0].pk if log else 0, "to": ticket.requester_email}
         reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
         "ticket": ticket,
         "entries": selectors.conversation(ticket),
-        "events": [(event, events.describe(event)) for event in log],
+        "events": log,
         # a regional administrator may read a ticket about their unit after it left their queue, not act on it
         "can_work": access.can_work_tickets(request.user)
         and access.voivodeship_scope(request.user).allows(ticket.queue.voivodeship_id),
@@ -161,13 +161,6 @@ def ticket_canned_response(request: HttpRequest, reference: str, pk: int) -> Htt
     ticket = selectors.ticket_for_user(request.user, reference)
     text = canned.render(selectors.canned_response(pk), ticket)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
-
-
-def _event_log(ticket) -> list:
-    log = list(ticket.events.select_related("actor"))
-    for event in log:
-        event.reason = events.display_reason(event)  # for display only; events are never saved again
-    return log
 
 
 def _act(request: HttpRequest, reference: str, form, perform, success) -> HttpResponse:
