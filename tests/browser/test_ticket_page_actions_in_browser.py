@@ -143,6 +143,10 @@ def test_keyboard_shortcuts_on_the_list_and_the_ticket_page(page, live_server):
     assert "następne / poprzednie zgłoszenie" in dialog.inner_text()
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
+    page.get_by_role("button", name="Skróty klawiszowe").click()  # the visible way to the same listing
+    dialog.wait_for()
+    dialog.get_by_role("button", name="Zamknij").click()
+    dialog.wait_for(state="hidden")
 
     page.keyboard.press("j")
     page.keyboard.press("j")
@@ -163,3 +167,30 @@ def test_keyboard_shortcuts_on_the_list_and_the_ticket_page(page, live_server):
     assert Ticket.objects.get(pk=first.pk).assignee.username == "alice"
     page.keyboard.press("r")
     assert page.get_by_label("Rodzaj").input_value() == "outbound"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_ticket_page_with_all_its_new_parts_has_no_serious_accessibility_violation(page, live_server):
+    from tests.browser.test_public_pages_accessibility import AXE, violations
+    from tests.conftest import need_server
+
+    need_server("axe-core", AXE.exists(), "cd tests/browser && npm ci")
+    _staff()
+    alice = User.objects.get(username="alice")
+    ticket = _ticket(
+        attachments=[
+            actions.NewAttachment("zrzut.png", PNG, "image/png"),
+            actions.NewAttachment("pismo.pdf", PDF, "application/pdf"),
+        ]
+    )
+    other, duplicate = _ticket("Powiązane"), _ticket("Duplikat")
+    actions.link_tickets(actor=alice, ticket=ticket, other=other)
+    actions.merge_tickets(actor=alice, source=duplicate, target=ticket)
+    actions.follow(actor=alice, ticket=ticket)
+    _login(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/tickets/{ticket.reference}/")
+    page.get_by_text("Podgląd PDF").click()
+    assert violations(page) == []
+    page.keyboard.press("?")
+    page.get_by_role("dialog", name="Skróty klawiszowe").wait_for()
+    assert violations(page) == []
