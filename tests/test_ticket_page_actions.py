@@ -214,6 +214,15 @@ def test_merge_page_redirects_the_duplicate_to_its_target(client, alice, duplica
     assert api["merged_into"] == a.reference and api["entries"] == []
 
 
+def test_a_reply_after_a_merge_copies_the_duplicates_requester_by_default(client, alice, duplicates):
+    a, b = duplicates
+    actions.merge_tickets(actor=alice, source=b, target=a)
+    client.force_login(alice)
+    form = client.get(reverse("tickets:detail", args=[a.reference])).context["reply_form"]
+    assert form.initial["to"] == "rejestracja@przychodnia.example.pl"
+    assert form.initial["cc"] == "dyrektor@przychodnia.example.pl"
+
+
 def test_merge_page_explains_a_refusal_in_polish(client, alice, duplicates):
     a, _b = duplicates
     client.force_login(alice)

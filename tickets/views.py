@@ -113,8 +113,14 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None = None) -> dict:
     log = selectors.event_log(request.user, ticket)
+    merged_from = selectors.merged_tickets(request.user, ticket)
     if reply_form is None:
-        initial = {"seen_event": log[-1][0].pk if log else 0, "to": ticket.requester_email}
+        initial = {
+            "seen_event": log[-1][0].pk if log else 0,
+            "to": ticket.requester_email,
+            # the requesters of merged duplicates take part: a reply reaches them too (the agent may remove them)
+            "cc": ", ".join(_merged_participants(ticket, merged_from)),
+        }
         reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
         "ticket": ticket,
@@ -135,9 +141,15 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
         "canned_responses": selectors.canned_responses(),
         "linked": selectors.linked_tickets(request.user, ticket),
-        "merged_from": selectors.merged_tickets(request.user, ticket),
+        "merged_from": merged_from,
         "follow": selectors.follow_state(request.user, ticket),
     }
+
+
+def _merged_participants(ticket, merged_from) -> list[str]:
+    own = (ticket.requester_email or "").lower()
+    emails = {other.requester_email.lower() for other in merged_from if other.requester_email}
+    return sorted(emails - {own})
 
 
 def _reply_initial(request: HttpRequest, ticket) -> dict:
