@@ -130,11 +130,13 @@ def mention_suggestions(user, ticket: Ticket, prefix: str, limit: int = 8) -> li
 
 def linked_tickets(user, ticket: Ticket) -> list[Ticket]:
     """The tickets linked to `ticket` that `user` may see (a link to a ticket out of sight is not shown).
-    One query however many links: both directions as semi-joins."""
-    linked = Q(pk__in=TicketLink.objects.filter(low=ticket).values("high_id")) | Q(
-        pk__in=TicketLink.objects.filter(high=ticket).values("low_id")
-    )
-    return list(tickets_for_user(user).filter(linked).only("reference", "subject", "status").order_by("pk"))
+    Two indexed queries whatever the number of links (the second only when there are links): the link rows,
+    then the visible tickets by primary key — never an OR of subqueries over the whole ticket table."""
+    pairs = TicketLink.objects.filter(Q(low=ticket) | Q(high=ticket)).values_list("low_id", "high_id")
+    other = [high if low == ticket.pk else low for low, high in pairs]
+    if not other:
+        return []
+    return list(tickets_for_user(user).filter(pk__in=other).only("reference", "subject", "status").order_by("pk"))
 
 
 def merged_tickets(user, ticket: Ticket) -> list[Ticket]:
