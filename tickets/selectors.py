@@ -72,7 +72,6 @@ def ticket_for_user(user, reference: str) -> Ticket:
             "reporting_unit__voivodeship",
             "requester",
             "category",
-            "related_to",
         )
         .filter(reference=reference)
         .first()
