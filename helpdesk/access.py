@@ -82,6 +82,21 @@ def workers_for(voivodeship_code: str | None):
     return get_user_model().objects.filter(who, is_active=True).distinct()
 
 
+def staff_who_can_see(queue_code: str | None, unit_code: str | None = None):
+    """Active staff who can see a ticket in a queue of `queue_code` about a unit of `unit_code`: the people
+    whose `voivodeship_scope` covers it (everyone who sees all, plus the regional administrators of either
+    voivodeship, who read tickets about their units in other queues). The same rule as
+    tickets.selectors.tickets_for_user, turned around: from the ticket to the people."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    who = Q(role__in=[Role.AGENT, Role.SUPERVISOR, Role.ADMIN]) | Q(is_superuser=True, role__in=Role.values)
+    codes = [code for code in (queue_code, unit_code) if code]
+    if codes:
+        who |= Q(role=Role.REGIONAL_ADMIN, voivodeships__in=codes)
+    return get_user_model().objects.filter(who, is_active=True).distinct()
+
+
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise PermissionDenied(message)

@@ -5,6 +5,9 @@
    otherwise the message opens a new ticket linked to the old one (nobody posts into a stranger's ticket).
 3. Otherwise a new ticket.
 Reply and forward prefixes never matter: the reference is searched anywhere in the subject.
+A ticket merged into another (tickets.actions.merge_tickets) hands its thread on: a message found by the merged
+ticket's Message-IDs or reference lands in the ticket it was merged into, and the merged ticket's requester
+takes part there.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.conf import settings
 from inbox_ingest.models import SentMessage
 from inbox_ingest.parsing import ParsedMessage
 from tickets.models import Entry, Ticket
+from tickets.selectors import final_ticket
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ def by_message_ids(message_ids: tuple[str, ...]) -> Ticket | None:
     found.update(SentMessage.objects.filter(message_id__in=message_ids).values_list("message_id", "ticket_id"))
     for message_id in message_ids:  # the most specific one first (In-Reply-To, then the newest reference)
         if message_id in found:
-            return Ticket.objects.select_related("queue").get(pk=found[message_id])
+            return final_ticket(Ticket.objects.select_related("queue").get(pk=found[message_id]))
     return None
 
 
@@ -48,6 +52,8 @@ def takes_part(ticket: Ticket, address: str) -> bool:
     if not address:
         return False
     if ticket.requester_email.lower() == address:
+        return True
+    if Ticket.objects.filter(merged_into=ticket, requester_email__iexact=address).exists():
         return True
     if ticket.entries.filter(sender_email__iexact=address).exists():
         return True
@@ -66,6 +72,7 @@ def find_thread(parsed: ParsedMessage, *, extra_ids: tuple[str, ...] = ()) -> Th
         reference = f"{settings.TICKET_REFERENCE_PREFIX}-{match.group(1)}"  # as stored: the unique index finds it
         named = Ticket.objects.select_related("queue").filter(reference=reference).first()
         if named is not None:
+            named = final_ticket(named)
             if takes_part(named, parsed.from_email):
                 return Thread(named, how="subject")
             return Thread(None, related=named, how="subject-stranger")

@@ -129,10 +129,30 @@ def requester_link(token: str) -> RequesterLink:
 
 
 def link_expired(link: RequesterLink, now=None) -> bool:
-    closed = link.ticket.closed_at
+    from tickets.selectors import final_ticket
+
+    closed = final_ticket(link.ticket).closed_at  # a merged ticket's link lives as long as the ticket it went to
     if closed is None:
         return False
     return (now or timezone.now()) > closed + timezone.timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
+
+
+def requester_entries(link: RequesterLink, kinds) -> list:
+    """What the requester sees through their link: the messages of their ticket. After a merge the conversation
+    lives in the target ticket, which may hold other people's mail too: then only the messages from or to the
+    link's address are shown."""
+    from tickets.selectors import final_ticket
+
+    ticket = final_ticket(link.ticket)
+    entries = ticket.entries.filter(kind__in=kinds).prefetch_related("attachments").order_by("created_at", "id")
+    if ticket.pk == link.ticket_id:
+        return list(entries)
+    email = link.email.lower()
+    return [
+        entry
+        for entry in entries
+        if entry.sender_email.lower() == email or email in {a.lower() for a in (entry.to or []) + (entry.cc or [])}
+    ]
 
 
 # --- analytics for editors ------------------------------------------------------------------------------------

@@ -197,10 +197,10 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 messages.success(request, _("Dodaliśmy Twoją odpowiedź do zgłoszenia."))
                 return redirect("kb:requester_ticket", token=token)
-    ticket = link.ticket
-    entries = (
-        ticket.entries.filter(kind__in=VISIBLE_TO_REQUESTER).prefetch_related("attachments").order_by("created_at")
-    )
+    from tickets.selectors import final_ticket
+
+    ticket = final_ticket(link.ticket)  # after a merge: the ticket the conversation went to
+    entries = selectors.requester_entries(link, VISIBLE_TO_REQUESTER)
     response = render(
         request, "public/kb/requester_ticket.html", {"ticket": ticket, "entries": entries, "form": form, "token": token}
     )
@@ -215,7 +215,7 @@ def requester_attachment(request: HttpRequest, token: str, attachment_id: int) -
 
     item = (
         Attachment.objects.select_related("file")
-        .filter(pk=attachment_id, entry__ticket=link.ticket, entry__kind__in=VISIBLE_TO_REQUESTER)
+        .filter(pk=attachment_id, entry__in=[e.pk for e in selectors.requester_entries(link, VISIBLE_TO_REQUESTER)])
         .first()
     )
     if item is None:

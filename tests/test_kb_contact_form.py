@@ -127,3 +127,26 @@ def test_the_link_expires_a_configurable_time_after_the_ticket_is_closed(client,
     assert client.get(link).status_code == 200
     Ticket.objects.filter(pk=ticket.pk).update(closed_at=timezone.now() - timezone.timedelta(days=8))
     assert client.get(link).status_code == 404
+
+
+def test_after_a_merge_the_private_link_follows_the_target_showing_only_the_requesters_own_messages(client, alice):
+    send(client)
+    link = private_link()
+    duplicate = Ticket.objects.get()
+    other = ticket_actions.open_ticket(
+        actor=None,
+        channel=Channel.EMAIL,
+        subject="To samo od kogoś innego",
+        body_text="Wiadomość innej osoby",
+        requester_email="inna.osoba@example.pl",
+        queue=duplicate.queue,
+    )
+    ticket_actions.merge_tickets(actor=alice, source=duplicate, target=other)
+    page = client.get(link)
+    html = page.content.decode()
+    assert page.status_code == 200 and other.reference in html
+    assert "Wiadomość innej osoby" not in html
+    client.post(link, {"body": "Czy są już wyniki?"})
+    entry = other.entries.get(body_text="Czy są już wyniki?")
+    assert entry.sender_email == RequesterLink.objects.get().email
+    assert "Czy są już wyniki?" in client.get(link).content.decode()

@@ -40,4 +40,35 @@ def test_a_long_conversation_costs_no_more_queries_than_a_short_one(client, alic
     _queries_for(client, short)  # warm the session
     queries = _queries_for(client, short)
     assert _queries_for(client, long) == queries
-    assert queries <= 15, queries
+    # session, user, ticket, events, merged duplicates, SLA, cc, mail warnings (2), links, followers, entries,
+    # attachments, canned replies, queues, staff
+    assert queries <= 16, queries
+
+
+def test_links_followers_merged_duplicates_and_previews_cost_no_more_queries_per_item(
+    client, alice, bob, szef, queue_14, open_email_ticket
+):
+    """The same page with one of everything and with many: links, followers, merged duplicates, mentions and
+    previewed attachments are read with a fixed number of queries."""
+    few, many = open_email_ticket(queue_14), open_email_ticket(queue_14)
+    for target, count in ((few, 1), (many, 6)):
+        for n in range(count):
+            other = open_email_ticket(queue_14, subject=f"Powiązane {n}")
+            actions.link_tickets(actor=alice, ticket=target, other=other)
+            duplicate = open_email_ticket(
+                queue_14,
+                subject=f"Duplikat {n}",
+                attachments=[
+                    actions.NewAttachment(f"skan-{n}.png", f"png {n}".encode(), "image/png"),
+                    actions.NewAttachment(f"pismo-{n}.pdf", f"%PDF {n}".encode(), "application/pdf"),
+                ],
+            )
+            actions.merge_tickets(actor=alice, source=duplicate, target=target)
+            actions.add_entry(actor=alice, ticket=target, kind=Entry.Kind.NOTE, body_text=f"@bob @szef uwaga {n}")
+        for person in (alice, bob, szef)[: min(count, 3)]:
+            actions.follow(actor=person, ticket=target)
+    client.force_login(alice)
+    _queries_for(client, few)
+    queries = _queries_for(client, few)
+    assert _queries_for(client, many) == queries
+    assert queries <= 19, queries

@@ -24,7 +24,7 @@ from contacts.identify import identify
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
-from tickets import assignment, deadlines, events, notices, rules, sla
+from tickets import assignment, deadlines, events, mentions, notices, rules, selectors, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -37,6 +37,8 @@ from tickets.models import (
     Status,
     StoredFile,
     Ticket,
+    TicketFollower,
+    TicketLink,
 )
 from tickets.references import next_reference
 
@@ -430,7 +432,10 @@ def add_entry(
     if kind not in Entry.Kind.values:
         raise ValidationError({"kind": _("Nieznany rodzaj wpisu.")})
     ticket = _locked(ticket)
+    if ticket.merged_into_id is not None:  # a merged ticket's mail, notes and replies land in the final target
+        ticket = _locked(selectors.final_ticket(ticket))
     _check_can_work(actor, ticket.queue)
+    mentioned = _mentioned_staff(ticket, actor, body_text) if kind == Entry.Kind.NOTE else []
     if kind in (Entry.Kind.OUTBOUND, Entry.Kind.NOTE, Entry.Kind.CALL) and actor is None:
         raise ValidationError(_("Odpowiedź, notatkę i rozmowę dodaje pracownik."))
     now = timezone.now()
@@ -468,6 +473,9 @@ def add_entry(
         created_at=now,
     )
     events.entry_added(ticket, actor, entry)
+    if mentioned:
+        events.mentioned(ticket, actor, entry, mentioned)
+        _notify_mentioned(ticket, actor, entry, mentioned)
     changed = ["updated_at"]
     ticket.updated_at = now
     if kind == Entry.Kind.OUTBOUND:
@@ -484,7 +492,128 @@ def add_entry(
     ticket.save(update_fields=changed)
     sla.sync(ticket, now)
     _announce(ticket, "entry_added", actor)
+    _notify_followers(ticket, actor, "entry_added", str(Entry.Kind(kind).label), skip=mentioned)
     return entry
+
+
+def _mentioned_staff(ticket: Ticket, actor, text: str) -> list:
+    """The colleagues @mentioned in a note. A name nobody has, or someone who cannot see the ticket, is refused
+    (the note is not saved, the writer keeps the text and corrects it)."""
+    from django.contrib.auth import get_user_model
+
+    names = mentions.usernames_in(text)
+    if not names:
+        return []
+    wanted = models.Q()
+    for name in names:
+        wanted |= models.Q(username__iexact=name)
+    people = {user.username.lower(): user for user in get_user_model().objects.filter(wanted, is_active=True)}
+    unknown = [name for name in names if name.lower() not in people]
+    if unknown:
+        raise ValidationError(
+            {"body_text": _("Nie ma pracownika o nazwie użytkownika: %(names)s.") % {"names": _ats(unknown)}}
+        )
+    allowed = set(
+        selectors.staff_who_can_see(ticket).filter(pk__in=[u.pk for u in people.values()]).values_list("pk", flat=True)
+    )
+    blind = [people[name.lower()].username for name in names if people[name.lower()].pk not in allowed]
+    if blind:
+        raise ValidationError(
+            {
+                "body_text": _(
+                    "Nie można wspomnieć %(names)s: nie ma dostępu do tego zgłoszenia. Usuń wzmiankę albo "
+                    "najpierw przekaż zgłoszenie do kolejki, którą ta osoba widzi."
+                )
+                % {"names": _ats(blind)}
+            }
+        )
+    return [people[name.lower()] for name in names]
+
+
+def _ats(names: list[str]) -> str:
+    return ", ".join(f"@{name}" for name in names)
+
+
+def _ticket_url(ticket: Ticket) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference])
+
+
+def _notify_mentioned(ticket: Ticket, actor, entry: Entry, people: list) -> None:
+    """A live notice (/ws/notify/) and an e-mail to each colleague mentioned (not to the writer)."""
+    for person in people:
+        if actor is not None and person.pk == actor.pk:
+            continue
+        outbox.enqueue_push(
+            groups=[f"user.{person.pk}"],
+            event={
+                "change": "mentioned",
+                "reference": ticket.reference,
+                "subject": ticket.subject,
+                "by": str(actor) if actor else "",
+            },
+        )
+        if person.email:
+            outbox.enqueue_email(
+                to=[person.email],
+                subject=_("[%(reference)s] %(who)s wspomina o Tobie w notatce")
+                % {
+                    "reference": ticket.reference,
+                    "who": actor or _("system"),
+                },
+                body="\n".join(
+                    [
+                        _("%(who)s wspomina o Tobie w notatce wewnętrznej do zgłoszenia %(reference)s (%(subject)s):")
+                        % {"who": actor or _("system"), "reference": ticket.reference, "subject": ticket.subject},
+                        "",
+                        entry.body_text[:4000],
+                        "",
+                        _ticket_url(ticket),
+                    ]
+                ),
+                headers={"X-Helpdesk-Ticket": ticket.reference, "X-Helpdesk-Notice": "mention"},
+            )
+
+
+def _notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=()) -> None:
+    """Followers who still see the ticket get a live notice, and an e-mail if they chose one (not the actor)."""
+    skip_ids = {person.pk for person in skip} | ({actor.pk} if actor is not None else set())
+    followers = TicketFollower.objects.filter(ticket=ticket, user__is_active=True).exclude(user_id__in=skip_ids)
+    for follower in followers.select_related("user"):
+        if not selectors.can_see(follower.user, ticket):
+            continue  # e.g. a regional administrator after the ticket left their voivodeship
+        outbox.enqueue_push(
+            groups=[f"user.{follower.user_id}"],
+            event={
+                "change": "followed",
+                "what": what,
+                "detail": detail,
+                "reference": ticket.reference,
+                "subject": ticket.subject,
+                "by": str(actor) if actor else "",
+            },
+        )
+        if follower.by_email and follower.user.email:
+            outbox.enqueue_email(
+                to=[follower.user.email],
+                subject=_("[%(reference)s] Obserwowane zgłoszenie: %(detail)s")
+                % {"reference": ticket.reference, "detail": detail},
+                body="\n".join(
+                    [
+                        _("W obserwowanym zgłoszeniu %(reference)s (%(subject)s): %(detail)s (%(who)s).")
+                        % {
+                            "reference": ticket.reference,
+                            "subject": ticket.subject,
+                            "detail": detail,
+                            "who": actor or _("system"),
+                        },
+                        "",
+                        _ticket_url(ticket),
+                        "",
+                        _("Aby nie dostawać tych wiadomości, przestań obserwować zgłoszenie na jego stronie."),
+                    ]
+                ),
+                headers={"X-Helpdesk-Ticket": ticket.reference, "X-Helpdesk-Notice": "follow"},
+            )
 
 
 def _thread_message_ids(ticket: Ticket) -> list[tuple[str, str]]:
@@ -544,14 +673,27 @@ def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ti
         raise ValidationError({"status": _("Nieznany status: %(status)s.") % {"status": status}})
     ticket = _locked(ticket)
     _check_can_work(actor, ticket.queue)
+    _refuse_if_merged(ticket)
     now = timezone.now()
     changed = ["updated_at"]
     ticket.updated_at = now
+    old_status = ticket.status
     _set_status(ticket, actor, status, reason, changed, now)
     ticket.save(update_fields=changed)
     sla.sync(ticket, now)
     _announce(ticket, "status_changed", actor)
+    if ticket.status != old_status:
+        _notify_followers(ticket, actor, "status_changed", str(Status(ticket.status).label))
     return ticket
+
+
+def _refuse_if_merged(ticket: Ticket) -> None:
+    if ticket.merged_into_id is not None:
+        target = selectors.final_ticket(ticket)
+        raise ValidationError(
+            _("Zgłoszenie %(reference)s zostało scalone z %(target)s: pracuj na tamtym zgłoszeniu.")
+            % {"reference": ticket.reference, "target": target.reference}
+        )
 
 
 @transaction.atomic
@@ -901,3 +1043,138 @@ def retry_delivery(*, actor, entry: Entry) -> Entry:
     entry.outbox_message.refresh_from_db()
     _announce_delivery(ticket, entry, actor)
     return entry
+
+
+# --- merging, links, following -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def merge_tickets(*, actor, source: Ticket, target: Ticket, reason: str = "") -> Ticket:
+    """Merge the duplicate `source` into `target` (or into the ticket `target` was itself merged into).
+
+    The source's conversation (entries with their attachments, in their own time order among the target's),
+    followers and links move to the target; its requester becomes a participant of the target (the e-mail
+    channel threads their replies there); tickets merged into the source earlier point at the target. The source
+    is closed with `merged_into` set, its page redirects and its reference and Message-IDs still lead to the
+    target. Both tickets must be ones the actor may work on; both get an event. Returns the target."""
+    if actor is None:
+        raise ValidationError(_("Zgłoszenia scala pracownik."))
+    target = selectors.final_ticket(Ticket.objects.get(pk=target.pk))  # as it is now, not as the caller read it
+    if source.pk == target.pk:
+        raise ValidationError(_("Nie można scalić zgłoszenia z nim samym."))
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update()
+        .select_related("queue")
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    _check_can_work(actor, source.queue)
+    _check_can_work(actor, target.queue)
+    if source.merged_into_id is not None:
+        raise ValidationError(
+            _("Zgłoszenie %(reference)s zostało już scalone z %(target)s.")
+            % {"reference": source.reference, "target": selectors.final_ticket(source).reference}
+        )
+    if target.merged_into_id is not None:  # merged meanwhile by someone else
+        raise ValidationError(_("Zgłoszenie docelowe zostało właśnie scalone z innym: spróbuj ponownie."))
+    now = timezone.now()
+    moved = Entry.objects.filter(ticket=source).update(ticket=target)
+    for follower in TicketFollower.objects.filter(ticket=source):
+        TicketFollower.objects.get_or_create(
+            ticket=target, user_id=follower.user_id, defaults={"by_email": follower.by_email, "created_at": now}
+        )
+    TicketFollower.objects.filter(ticket=source).delete()
+    for link in TicketLink.objects.filter(models.Q(low=source) | models.Q(high=source)):
+        other_id = link.high_id if link.low_id == source.pk else link.low_id
+        if other_id != target.pk:
+            low, high = sorted((other_id, target.pk))
+            TicketLink.objects.get_or_create(
+                low_id=low, high_id=high, defaults={"created_by": actor, "created_at": now}
+            )
+        link.delete()
+    Ticket.objects.filter(merged_into=source).update(merged_into=target)
+    events.merged_into(source, actor, target, moved, reason)
+    events.merged_from(target, actor, source, moved, reason)
+    changed = ["merged_into", "updated_at"]
+    source.merged_into, source.updated_at = target, now
+    _set_status(source, actor, Status.CLOSED, reason or events.REASON_MERGED, changed, now)
+    source.save(update_fields=changed)
+    target.updated_at = now
+    target.save(update_fields=["updated_at"])
+    sla.sync(source, now)
+    sla.sync(target, now)
+    _announce(source, "merged", actor)
+    _announce(target, "merged_from", actor)
+    _notify_followers(target, actor, "merged_from", source.reference)
+    return target
+
+
+def _check_can_link(actor, ticket: Ticket, other: Ticket) -> None:
+    _check_can_work(actor, ticket.queue)
+    if actor is not None and not selectors.can_see(actor, other):
+        raise access.not_found()
+    if ticket.pk == other.pk:
+        raise ValidationError(_("Nie można powiązać zgłoszenia z nim samym."))
+
+
+@transaction.atomic
+def link_tickets(*, actor, ticket: Ticket, other: Ticket) -> TicketLink:
+    """Mark two tickets as related (symmetric: shown on both). The actor works on `ticket` and sees `other`."""
+    _check_can_link(actor, ticket, other)
+    low, high = sorted((ticket.pk, other.pk))
+    link, created = TicketLink.objects.get_or_create(
+        low_id=low, high_id=high, defaults={"created_by": actor, "created_at": timezone.now()}
+    )
+    if not created:
+        raise ValidationError(
+            _("Zgłoszenia %(a)s i %(b)s są już powiązane.") % {"a": ticket.reference, "b": other.reference}
+        )
+    events.linked(ticket, actor, other)
+    events.linked(other, actor, ticket)
+    return link
+
+
+@transaction.atomic
+def unlink_tickets(*, actor, ticket: Ticket, other: Ticket) -> None:
+    _check_can_link(actor, ticket, other)
+    low, high = sorted((ticket.pk, other.pk))
+    deleted, _rows = TicketLink.objects.filter(low_id=low, high_id=high).delete()
+    if not deleted:
+        raise ValidationError(
+            _("Zgłoszenia %(a)s i %(b)s nie są powiązane.") % {"a": ticket.reference, "b": other.reference}
+        )
+    events.unlinked(ticket, actor, other)
+    events.unlinked(other, actor, ticket)
+
+
+def _check_can_follow(actor, ticket: Ticket) -> None:
+    access.require(access.is_staff_member(actor), _("Brak uprawnień."))
+    if not selectors.can_see(actor, ticket):
+        raise access.not_found()
+
+
+@transaction.atomic
+def follow(*, actor, ticket: Ticket, by_email: bool = False) -> TicketFollower:
+    """Follow a ticket one may see (also read-only): notices of new entries and status changes."""
+    _check_can_follow(actor, ticket)
+    if ticket.merged_into_id is not None:
+        ticket = selectors.final_ticket(ticket)
+        _check_can_follow(actor, ticket)
+    follower, created = TicketFollower.objects.get_or_create(
+        ticket=ticket, user=actor, defaults={"by_email": by_email, "created_at": timezone.now()}
+    )
+    if created or follower.by_email != by_email:
+        follower.by_email = by_email
+        follower.save(update_fields=["by_email"])
+        events.followed(ticket, actor, by_email)
+    return follower
+
+
+@transaction.atomic
+def unfollow(*, actor, ticket: Ticket) -> None:
+    _check_can_follow(actor, ticket)
+    deleted, _rows = TicketFollower.objects.filter(ticket=ticket, user=actor).delete()
+    if deleted:
+        events.unfollowed(ticket, actor)

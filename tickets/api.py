@@ -1,22 +1,30 @@
 """REST API v1 for tickets: the same selectors (and so the same scoping) as the pages.
 
 GET /api/v1/tickets/?status=&queue=&channel=&voivodeship=&regon=&requester_email=
-GET /api/v1/tickets/<reference>/   (with the conversation: entries, new text, sanitised HTML, attachments)
+POST /api/v1/tickets/<reference>/notes/  {"text": "… @alice …"}     an internal note (@mentions notify)
+POST /api/v1/tickets/<reference>/merge/  {"into": "<reference>", "reason": ""}   merge this duplicate into another
+POST|DELETE /api/v1/tickets/<reference>/links/  {"reference": "<reference>"}   link / unlink a related ticket
+POST|DELETE /api/v1/tickets/<reference>/follow/ {"by_email": false}            follow / stop following
+GET /api/v1/tickets/<reference>/   (with the conversation: entries, new text, sanitised HTML, attachments; the
+                                    ticket a merged duplicate went to, linked tickets, whether you follow it)
 """
 
 from __future__ import annotations
 
 import re
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets import selectors, telephony
+from tickets import actions, selectors, telephony
 from tickets.models import Attachment, Channel, Entry, Status, Ticket
 
 
@@ -80,6 +88,7 @@ class TicketSerializer(serializers.ModelSerializer):
     reporting_unit = serializers.SerializerMethodField()
     requester = serializers.SerializerMethodField()
     related_to = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="reference", read_only=True)
 
     class Meta:
         model = Ticket
@@ -97,6 +106,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "requester_name",
             "requester_email",
             "related_to",
+            "merged_into",
             "created_at",
             "updated_at",
             "first_response_at",
@@ -114,10 +124,21 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class TicketDetailSerializer(TicketSerializer):
+    """`merged_into` names the ticket a merged duplicate's conversation moved to; `linked` the related tickets
+    the caller may see; `following` whether the caller follows the ticket."""
+
     entries = EntrySerializer(many=True, read_only=True)
+    linked = serializers.SerializerMethodField()
+    following = serializers.SerializerMethodField()
 
     class Meta(TicketSerializer.Meta):
-        fields = [*TicketSerializer.Meta.fields, "entries"]
+        fields = [*TicketSerializer.Meta.fields, "linked", "following", "entries"]
+
+    def get_linked(self, ticket: Ticket) -> list[str]:
+        return [other.reference for other in selectors.linked_tickets(self.context["request"].user, ticket)]
+
+    def get_following(self, ticket: Ticket) -> bool:
+        return selectors.follow_state(self.context["request"].user, ticket)["following"]
 
 
 _TERYT = re.compile(r"^\d{2}$")
@@ -158,7 +179,7 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         params = self.request.query_params
         tickets = selectors.list_tickets(self.request.user, selectors.TicketFilters.from_query(params))
-        return _api_filters(tickets, params).select_related("queue", "reporting_unit", "related_to")
+        return _api_filters(tickets, params).select_related("queue", "reporting_unit", "related_to", "merged_into")
 
     def get_object(self):
         ticket = selectors.ticket_for_user(self.request.user, self.kwargs["reference"])
@@ -168,13 +189,90 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("created_at", "id")
         )
         return (
-            Ticket.objects.select_related("queue", "reporting_unit", "related_to", "assignee")
+            Ticket.objects.select_related("queue", "reporting_unit", "related_to", "merged_into", "assignee")
             .prefetch_related(Prefetch("entries", queryset=entries))
             .get(pk=ticket.pk)
         )
 
     def get_serializer_class(self):
         return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer
+
+    # --- actions: thin adapters over tickets.actions; refusals answer with the action's Polish message ---
+
+    def _run(self, perform, success_status=200):
+        try:
+            result = perform()
+        except ValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=400)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc) or _("Brak uprawnień.")}, status=403)
+        except Http404:
+            return Response({"detail": _("Nie znaleziono.")}, status=404)
+        return Response(result, status=success_status)
+
+    def _data(self) -> dict:
+        return self.request.data if isinstance(self.request.data, dict) else {}
+
+    def _other(self, reference: str) -> Ticket:
+        reference = "".join(str(reference or "").split()).upper()[:30]
+        try:
+            return selectors.ticket_for_user(self.request.user, reference)
+        except Http404:
+            raise ValidationError(_("Nie znaleziono zgłoszenia %(reference)s.") % {"reference": reference}) from None
+
+    @action(detail=True, methods=["post"])
+    def notes(self, request, reference=None):
+        ticket = selectors.ticket_for_user(request.user, reference)
+
+        def perform():
+            entry = actions.add_entry(
+                actor=request.user, ticket=ticket, kind=Entry.Kind.NOTE, body_text=str(self._data().get("text", ""))
+            )
+            return {"id": entry.pk, "ticket": entry.ticket.reference}
+
+        return self._run(perform, 201)
+
+    @action(detail=True, methods=["post"])
+    def merge(self, request, reference=None):
+        ticket = selectors.ticket_for_user(request.user, reference)
+
+        def perform():
+            target = actions.merge_tickets(
+                actor=request.user,
+                source=ticket,
+                target=self._other(self._data().get("into")),
+                reason=str(self._data().get("reason", ""))[:500],
+            )
+            return {"reference": ticket.reference, "merged_into": target.reference}
+
+        return self._run(perform)
+
+    @action(detail=True, methods=["post", "delete"])
+    def links(self, request, reference=None):
+        ticket = selectors.ticket_for_user(request.user, reference)
+
+        def perform():
+            other = self._other(self._data().get("reference"))
+            if request.method == "DELETE":
+                actions.unlink_tickets(actor=request.user, ticket=ticket, other=other)
+            else:
+                actions.link_tickets(actor=request.user, ticket=ticket, other=other)
+            return {"linked": [t.reference for t in selectors.linked_tickets(request.user, ticket)]}
+
+        return self._run(perform)
+
+    @action(detail=True, methods=["post", "delete"])
+    def follow(self, request, reference=None):
+        ticket = selectors.ticket_for_user(request.user, reference)
+
+        def perform():
+            if request.method == "DELETE":
+                actions.unfollow(actor=request.user, ticket=ticket)
+            else:
+                actions.follow(actor=request.user, ticket=ticket, by_email=self._data().get("by_email") is True)
+            return {"following": selectors.follow_state(request.user, ticket)["following"]}
+
+        return self._run(perform)
 
 
 class TelephonyEventView(APIView):

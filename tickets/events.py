@@ -21,6 +21,7 @@ REASON_ABSENCE = gettext_noop("nieobecność przydzielonej osoby")
 REASON_ROUTING = gettext_noop("reguła kierowania")
 REASON_QUEUE_MODE = gettext_noop("przydział automatyczny kolejki")
 REASON_DEADLINE_NEAR = gettext_noop("zbliża się termin formularza")
+REASON_MERGED = gettext_noop("scalone z innym zgłoszeniem")
 SYSTEM_REASONS = frozenset(
     {
         REASON_DEADLINE_NEAR,
@@ -31,8 +32,13 @@ SYSTEM_REASONS = frozenset(
         REASON_ABSENCE,
         REASON_ROUTING,
         REASON_QUEUE_MODE,
+        REASON_MERGED,
     }
 )
+
+# Events that say nothing about the ticket's content: they do not make a reply being written stale
+# (tickets.forms.ReplyForm) and are not pushed to the pages open on the ticket.
+QUIET_KINDS = frozenset({"followed", "unfollowed", "linked", "unlinked"})
 
 
 def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str = "") -> TicketEvent:
@@ -136,6 +142,36 @@ def delivery_retried(ticket: Ticket, actor, entry: Entry) -> TicketEvent:
     return _log(ticket, actor, "delivery_retried", {"entry": entry.pk})
 
 
+def mentioned(ticket: Ticket, actor, entry: Entry, users: list) -> TicketEvent:
+    data = {"entry": entry.pk, "users": [user.username for user in users], "names": [str(user) for user in users]}
+    return _log(ticket, actor, "mentioned", data)
+
+
+def merged_into(ticket: Ticket, actor, target: Ticket, moved: int, reason: str = "") -> TicketEvent:
+    return _log(ticket, actor, "merged_into", {"target": target.reference, "entries": moved}, reason)
+
+
+def merged_from(ticket: Ticket, actor, source: Ticket, moved: int, reason: str = "") -> TicketEvent:
+    data = {"source": source.reference, "entries": moved, "requester": source.requester_email}
+    return _log(ticket, actor, "merged_from", data, reason)
+
+
+def linked(ticket: Ticket, actor, other: Ticket) -> TicketEvent:
+    return _log(ticket, actor, "linked", {"other": other.reference})
+
+
+def unlinked(ticket: Ticket, actor, other: Ticket) -> TicketEvent:
+    return _log(ticket, actor, "unlinked", {"other": other.reference})
+
+
+def followed(ticket: Ticket, actor, by_email: bool) -> TicketEvent:
+    return _log(ticket, actor, "followed", {"by_email": by_email})
+
+
+def unfollowed(ticket: Ticket, actor) -> TicketEvent:
+    return _log(ticket, actor, "unfollowed")
+
+
 def describe(event: TicketEvent) -> str:
     """A sentence for the event log on the ticket page, in the active language."""
     data = event.data
@@ -218,7 +254,43 @@ def describe(event: TicketEvent) -> str:
             return _("Odpowiedź wysłana e-mailem za %(attempts)s. próbą") % {"attempts": data.get("attempts")}
         case "delivery_retried":
             return _("Ponowiono wysyłkę odpowiedzi")
+        case "mentioned":
+            return _("Wspomniano w notatce: %(names)s") % {"names": ", ".join(data.get("names") or [])}
+        case "merged_into":
+            return _("Scalono ze zgłoszeniem %(reference)s (przeniesione wpisy: %(count)s)") % {
+                "reference": data.get("target"),
+                "count": data.get("entries", 0),
+            }
+        case "merged_from":
+            return _("Dołączono zgłoszenie %(reference)s (przeniesione wpisy: %(count)s)") % {
+                "reference": data.get("source"),
+                "count": data.get("entries", 0),
+            }
+        case "linked":
+            return _("Powiązano ze zgłoszeniem %(reference)s") % {"reference": data.get("other")}
+        case "unlinked":
+            return _("Usunięto powiązanie ze zgłoszeniem %(reference)s") % {"reference": data.get("other")}
+        case "followed" if data.get("by_email"):
+            return _("Obserwuje zgłoszenie (także e-mailem)")
+        case "followed":
+            return _("Obserwuje zgłoszenie")
+        case "unfollowed":
+            return _("Przestał(a) obserwować zgłoszenie")
     return event.kind
+
+
+def describe_hidden(event: TicketEvent) -> str:
+    """The sentence for a link or merge event whose other ticket the reader may not see: without its reference."""
+    match event.kind:
+        case "linked":
+            return _("Powiązano z innym zgłoszeniem")
+        case "unlinked":
+            return _("Usunięto powiązanie z innym zgłoszeniem")
+        case "merged_into":
+            return _("Scalono z innym zgłoszeniem")
+        case "merged_from":
+            return _("Dołączono inne zgłoszenie")
+    return describe(event)
 
 
 def _timer_label(kind: str | None) -> str:

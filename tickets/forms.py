@@ -73,8 +73,14 @@ class ReplyForm(forms.Form):
         data = super().clean()
         seen = data.get("seen_event")
         if self.ticket is not None and seen is not None:
+            from tickets.events import QUIET_KINDS
+
             self.newer_events = list(
-                self.ticket.events.filter(pk__gt=seen).exclude(actor=self.user).select_related("actor").order_by("pk")
+                self.ticket.events.filter(pk__gt=seen)
+                .exclude(actor=self.user)
+                .exclude(kind__in=QUIET_KINDS)
+                .select_related("actor")
+                .order_by("pk")
             )
             if self.newer_events:
                 from tickets.events import describe

@@ -177,6 +177,15 @@ class Ticket(models.Model):
         related_name="related_tickets",
         help_text=_("Np. wiadomość z sygnaturą cudzego zgłoszenia w temacie trafia do nowego, powiązanego zgłoszenia."),
     )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("scalone ze zgłoszeniem"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("zgłoszenie")
@@ -194,6 +203,45 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class TicketLink(models.Model):
+    """Two related tickets (symmetric): stored once, with the lower id first (tickets.actions.link_tickets)."""
+
+    low = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("powiązanie zgłoszeń")
+        verbose_name_plural = _("powiązania zgłoszeń")
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="unique_ticket_link"),
+            models.CheckConstraint(condition=models.Q(low__lt=models.F("high")), name="ticket_link_ordered"),
+        ]
+        indexes = [models.Index(fields=["high"], name="ticket_link_high")]
+
+    def __str__(self) -> str:
+        return f"{self.low_id} ↔ {self.high_id}"
+
+
+class TicketFollower(models.Model):
+    """A member of staff following a ticket: live notices of new entries and status changes (and e-mail)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_tickets")
+    by_email = models.BooleanField(_("także e-mailem"), default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("obserwujący")
+        verbose_name_plural = _("obserwujący")
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="unique_ticket_follower")]
+        indexes = [models.Index(fields=["user", "ticket"], name="follower_user_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.ticket_id}"
 
 
 class StoredFile(models.Model):
@@ -284,6 +332,13 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def preview(self) -> str | None:
+        """ "image", "pdf" or None: how the ticket page previews it (tickets.previews)."""
+        from tickets.previews import preview_kind
+
+        return preview_kind(self.content_type)
 
 
 class TicketEvent(models.Model):

@@ -100,7 +100,9 @@ def staff_reply_target(message_ids, sender_email: str):
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         ticket = Ticket.objects.select_related("queue").filter(pk=ticket_id).first()
         if user is not None and ticket is not None and user.email.lower() == sender:
-            return ticket, user
+            from tickets.selectors import final_ticket
+
+            return final_ticket(ticket), user
     return None
 
 

@@ -23,6 +23,8 @@ from tickets.models import (
     SlaTimer,
     Status,
     Ticket,
+    TicketFollower,
+    TicketLink,
 )
 
 
@@ -79,6 +81,104 @@ def ticket_for_user(user, reference: str) -> Ticket:
     return ticket
 
 
+MAX_MERGE_HOPS = 50
+
+
+def final_ticket(ticket: Ticket) -> Ticket:
+    """Where a merged ticket's conversation lives now: follow `merged_into` to the end (not scoped: the e-mail
+    channel and the actions use it; pages check the result through `tickets_for_user`)."""
+    seen = {ticket.pk}
+    while ticket.merged_into_id is not None and len(seen) < MAX_MERGE_HOPS:
+        ticket = Ticket.objects.select_related("queue").get(pk=ticket.merged_into_id)
+        if ticket.pk in seen:  # never happens through tickets.actions; do not loop if the data were edited by hand
+            break
+        seen.add(ticket.pk)
+    return ticket
+
+
+def can_see(user, ticket: Ticket) -> bool:
+    """`ticket` is in `tickets_for_user(user)`, decided without a query for the ticket (same rule)."""
+    scope = access.voivodeship_scope(user)
+    if scope.is_everything:
+        return True
+    unit_code = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
+    return scope.allows(ticket.queue.voivodeship_id) or (unit_code is not None and scope.allows(unit_code))
+
+
+def can_work_on(user, ticket: Ticket) -> bool:
+    """May `user` act on the ticket (reply, note, merge, link)? The ticket's queue must be theirs."""
+    return access.can_work_tickets(user) and access.voivodeship_scope(user).allows(ticket.queue.voivodeship_id)
+
+
+def staff_who_can_see(ticket: Ticket):
+    unit_code = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
+    return access.staff_who_can_see(ticket.queue.voivodeship_id, unit_code)
+
+
+def mention_suggestions(user, ticket: Ticket, prefix: str, limit: int = 8) -> list[dict]:
+    """Colleagues `user` may @mention in a note on `ticket` (those who can see it), by user name or name."""
+    prefix = prefix.strip().lstrip("@")[:150]
+    people = staff_who_can_see(ticket).exclude(pk=user.pk)
+    if prefix:
+        people = people.filter(
+            Q(username__istartswith=prefix) | Q(first_name__istartswith=prefix) | Q(last_name__istartswith=prefix)
+        )
+    people = people.order_by("username").only("username", "first_name", "last_name")[:limit]
+    return [{"username": person.username, "name": person.get_full_name() or person.username} for person in people]
+
+
+def linked_tickets(user, ticket: Ticket) -> list[Ticket]:
+    """The tickets linked to `ticket` that `user` may see (a link to a ticket out of sight is not shown).
+    Two indexed queries whatever the number of links (the second only when there are links): the link rows,
+    then the visible tickets by primary key — never an OR of subqueries over the whole ticket table."""
+    pairs = TicketLink.objects.filter(Q(low=ticket) | Q(high=ticket)).values_list("low_id", "high_id")
+    other = [high if low == ticket.pk else low for low, high in pairs]
+    if not other:
+        return []
+    return list(tickets_for_user(user).filter(pk__in=other).only("reference", "subject", "status").order_by("pk"))
+
+
+def merged_tickets(user, ticket: Ticket) -> list[Ticket]:
+    """The tickets merged into `ticket` (visible to `user`), oldest first."""
+    return list(
+        tickets_for_user(user)
+        .filter(merged_into=ticket)
+        .only("reference", "subject", "requester_name", "requester_email")
+        .order_by("pk")
+    )
+
+
+def follow_state(user, ticket: Ticket) -> dict:
+    """For the follow button: does `user` follow the ticket (and by e-mail), and how many people do."""
+    rows = list(TicketFollower.objects.filter(ticket=ticket).values_list("user_id", "by_email"))
+    mine = [by_email for user_id, by_email in rows if user_id == user.pk]
+    return {"following": bool(mine), "by_email": bool(mine and mine[0]), "count": len(rows)}
+
+
+# events that name another ticket: the reference is shown only to someone who may see that ticket
+_EVENTS_NAMING_A_TICKET = {"linked": "other", "unlinked": "other", "merged_into": "target", "merged_from": "source"}
+
+
+def event_log(user, ticket: Ticket) -> list[tuple]:
+    """(event, sentence) for the ticket page's log. A link or merge naming a ticket out of `user`'s sight is
+    told without its reference (one query for all of them, whatever the length of the log)."""
+    from tickets import events
+
+    log = list(ticket.events.select_related("actor"))
+    named = {event.data.get(key) for event in log if (key := _EVENTS_NAMING_A_TICKET.get(event.kind))}
+    named.discard(None)
+    visible = set(tickets_for_user(user).filter(reference__in=named).values_list("reference", flat=True))
+    result = []
+    for event in log:
+        event.reason = events.display_reason(event)  # for display only; events are never saved again
+        key = _EVENTS_NAMING_A_TICKET.get(event.kind)
+        if key and event.data.get(key) not in visible:
+            result.append((event, events.describe_hidden(event)))
+        else:
+            result.append((event, events.describe(event)))
+    return result
+
+
 def conversation(ticket: Ticket) -> QuerySet[Entry]:
     return ticket.entries.select_related("author", "outbox_message").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.select_related("file"))
@@ -111,6 +211,7 @@ WORKSPACE_VIEWS = [
     ("waiting_customer", gettext_lazy("Czekają na zgłaszającego")),
     ("waiting_region", gettext_lazy("Czekają na województwo")),
     ("recent", gettext_lazy("Ostatnio zmienione")),
+    ("followed", gettext_lazy("Obserwowane")),
 ]
 
 # ?sort= whitelist: slug -> (label, ordering); anything else falls back to "updated"
@@ -166,6 +267,7 @@ def workspace_conditions(user, now=None) -> dict[str, Q]:
         "waiting_customer": Q(status=Status.WAITING_CUSTOMER),
         "waiting_region": Q(status=Status.WAITING_REGION),
         "recent": Q(updated_at__gte=now - dt.timedelta(hours=RECENT_HOURS)),
+        "followed": Q(pk__in=TicketFollower.objects.filter(user=user).values("ticket_id")),
     }
     scope = access.voivodeship_scope(user)
     if not scope.is_everything:

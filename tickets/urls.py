@@ -22,4 +22,9 @@ urlpatterns = [
     path("<str:reference>/reroute", views.ticket_reroute, name="reroute"),
     path("<str:reference>/unit", views.ticket_choose_unit, name="choose_unit"),
     path("<str:reference>/entries/<int:entry_id>/retry-delivery", views.ticket_retry_delivery, name="retry_delivery"),
+    path("<str:reference>/merge", views.ticket_merge, name="merge"),
+    path("<str:reference>/link", views.ticket_link, name="link"),
+    path("<str:reference>/unlink", views.ticket_unlink, name="unlink"),
+    path("<str:reference>/follow", views.ticket_follow, name="follow"),
+    path("<str:reference>/mentions", views.ticket_mention_suggestions, name="mentions"),
 ]

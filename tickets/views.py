@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access
-from tickets import actions, calls, canned, deadlines, events, selectors
+from tickets import actions, calls, canned, deadlines, previews, selectors
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -99,18 +99,33 @@ def _query_without_page(request: HttpRequest) -> str:
 @staff_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_user(request.user, reference)
+    if ticket.merged_into_id is not None:
+        target = selectors.final_ticket(ticket)
+        if selectors.tickets_for_user(request.user).filter(pk=target.pk).exists():
+            messages.info(
+                request,
+                _("Zgłoszenie %(reference)s zostało scalone z %(target)s.")
+                % {"reference": ticket.reference, "target": target.reference},
+            )
+            return redirect("tickets:detail", reference=target.reference)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))
 
 
 def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None = None) -> dict:
-    log = _event_log(ticket)
+    log = selectors.event_log(request.user, ticket)
+    merged_from = selectors.merged_tickets(request.user, ticket)
     if reply_form is None:
-        initial = {"seen_event": log[-1].pk if log else 0, "to": ticket.requester_email}
+        initial = {
+            "seen_event": log[-1][0].pk if log else 0,
+            "to": ticket.requester_email,
+            # the requesters of merged duplicates take part: a reply reaches them too (the agent may remove them)
+            "cc": ", ".join(_merged_participants(ticket, merged_from)),
+        }
         reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
         "ticket": ticket,
         "entries": selectors.conversation(ticket),
-        "events": [(event, events.describe(event)) for event in log],
+        "events": log,
         # a regional administrator may read a ticket about their unit after it left their queue, not act on it
         "can_work": access.can_work_tickets(request.user)
         and access.voivodeship_scope(request.user).allows(ticket.queue.voivodeship_id),
@@ -126,7 +141,16 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "mail_warnings": selectors.mail_warnings(ticket),
         "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
         "canned_responses": selectors.canned_responses(),
+        "linked": selectors.linked_tickets(request.user, ticket),
+        "merged_from": merged_from,
+        "follow": selectors.follow_state(request.user, ticket),
     }
+
+
+def _merged_participants(ticket, merged_from) -> list[str]:
+    own = (ticket.requester_email or "").lower()
+    emails = {other.requester_email.lower() for other in merged_from if other.requester_email}
+    return sorted(emails - {own})
 
 
 def _reply_initial(request: HttpRequest, ticket) -> dict:
@@ -150,13 +174,6 @@ def ticket_canned_response(request: HttpRequest, reference: str, pk: int) -> Htt
     ticket = selectors.ticket_for_user(request.user, reference)
     text = canned.render(selectors.canned_response(pk), ticket)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
-
-
-def _event_log(ticket) -> list:
-    log = list(ticket.events.select_related("actor"))
-    for event in log:
-        event.reason = events.display_reason(event)  # for display only; events are never saved again
-    return log
 
 
 def _act(request: HttpRequest, reference: str, form, perform, success) -> HttpResponse:
@@ -333,17 +350,126 @@ def ticket_choose_unit(request: HttpRequest, reference: str) -> HttpResponse:
 
 @staff_required
 def attachment_download(request: HttpRequest, attachment_id: int, filename: str) -> FileResponse:
+    """A scoped download. Only types a browser shows without running anything (raster images, PDF) are served
+    inline, for the previews on the ticket page; everything else — SVG and HTML included — is a download."""
     attachment = selectors.attachment_for_user(request.user, attachment_id)
-    inline = attachment.content_type.startswith("image/") or attachment.content_type == "application/pdf"
+    kind = previews.preview_kind(attachment.content_type)
     response = FileResponse(
         attachment.file.content.open("rb"),
-        as_attachment=not inline,
+        as_attachment=kind is None,
         filename=attachment.filename,
-        content_type=attachment.content_type,
+        content_type=previews.served_type(attachment.content_type),
     )
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     response["X-Content-Type-Options"] = "nosniff"
+    if kind == previews.PDF:
+        # the ticket page shows the PDF in a frame: allow framing by our own pages only (X_FRAME_OPTIONS is DENY)
+        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'; img-src 'self'"
+        response["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+        )
     return response
+
+
+def _other_ticket(request: HttpRequest, field: str = "reference"):
+    """The ticket named in a form field (a reference, case and spaces forgiven), or None with a message."""
+    reference = "".join((request.POST.get(field) or "").split()).upper()[:30]
+    if not reference:
+        messages.error(request, _("Podaj sygnaturę zgłoszenia."))
+        return None
+    try:
+        return selectors.ticket_for_user(request.user, reference)
+    except Http404:
+        messages.error(request, _("Nie znaleziono zgłoszenia %(reference)s.") % {"reference": reference})
+        return None
+
+
+@require_POST
+@staff_required
+def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    """Merge this ticket (a duplicate) into the one named in the form; then show the target."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    target = _other_ticket(request)
+    if target is None:
+        return redirect("tickets:detail", reference=ticket.reference)
+    try:
+        target = actions.merge_tickets(
+            actor=request.user, source=ticket, target=target, reason=request.POST.get("reason", "")[:500]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("Brak uprawnień."))
+    except Http404:
+        messages.error(request, _("Nie znaleziono zgłoszenia."))
+    else:
+        messages.success(
+            request,
+            _("Scalono %(source)s z %(target)s.") % {"source": ticket.reference, "target": target.reference},
+        )
+        return redirect("tickets:detail", reference=target.reference)
+    return redirect("tickets:detail", reference=ticket.reference)
+
+
+def _link_action(request: HttpRequest, reference: str, perform, success: str) -> HttpResponse:
+    ticket = selectors.ticket_for_user(request.user, reference)
+    other = _other_ticket(request)
+    if other is None:
+        return redirect("tickets:detail", reference=ticket.reference)
+    return _perform(
+        request, ticket, lambda: perform(ticket, other), success % {"a": ticket.reference, "b": other.reference}
+    )
+
+
+@require_POST
+@staff_required
+def ticket_link(request: HttpRequest, reference: str) -> HttpResponse:
+    return _link_action(
+        request,
+        reference,
+        lambda ticket, other: actions.link_tickets(actor=request.user, ticket=ticket, other=other),
+        _("Powiązano %(a)s z %(b)s."),
+    )
+
+
+@require_POST
+@staff_required
+def ticket_unlink(request: HttpRequest, reference: str) -> HttpResponse:
+    return _link_action(
+        request,
+        reference,
+        lambda ticket, other: actions.unlink_tickets(actor=request.user, ticket=ticket, other=other),
+        _("Usunięto powiązanie %(a)s z %(b)s."),
+    )
+
+
+@require_POST
+@staff_required
+def ticket_follow(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_for_user(request.user, reference)
+    if request.POST.get("follow") == "0":
+        return _perform(
+            request,
+            ticket,
+            lambda: actions.unfollow(actor=request.user, ticket=ticket),
+            _("Nie obserwujesz już zgłoszenia."),
+        )
+    by_email = request.POST.get("by_email") == "1"
+    return _perform(
+        request,
+        ticket,
+        lambda: actions.follow(actor=request.user, ticket=ticket, by_email=by_email),
+        _("Obserwujesz zgłoszenie."),
+    )
+
+
+@staff_required
+def ticket_mention_suggestions(request: HttpRequest, reference: str) -> JsonResponse:
+    """Colleagues who can see the ticket, for @mention suggestions in a note (?q=prefix)."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    people = selectors.mention_suggestions(request.user, ticket, request.GET.get("q", ""))
+    return JsonResponse({"results": people})
 
 
 @staff_required

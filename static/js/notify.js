@@ -1,5 +1,6 @@
 // Notices addressed to this member of staff on every page: a call ringing at their extension (the caller
-// card, with a link to the prefilled call log) and tickets assigned to them.
+// card, with a link to the prefilled call log), tickets assigned to them, @mentions in notes, and changes of
+// the tickets they follow.
 (function () {
   const box = document.getElementById("notify");
   if (!box || !("WebSocket" in window)) return;
@@ -21,6 +22,15 @@
       item.append(`${box.dataset.assigned} `);
       link.href = `/tickets/${event.reference}/`;
       link.textContent = `${event.reference} ${event.subject}`;
+    } else if (event.change === "mentioned") {
+      item.classList.add("notice-mention");
+      item.append(`${event.by} ${box.dataset.mentioned} `);
+      link.href = `/tickets/${event.reference}/`;
+      link.textContent = `${event.reference} ${event.subject}`;
+    } else if (event.change === "followed") {
+      item.append(`${box.dataset.followed} ${event.reference}: ${event.detail}${event.by ? ` (${event.by})` : ""} `);
+      link.href = `/tickets/${event.reference}/`;
+      link.textContent = event.subject;
     } else {
       return;
     }
