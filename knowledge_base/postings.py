@@ -225,7 +225,7 @@ class Snapshot:
     tokens: list[str] = field(default_factory=list)
     postings: OrderedDict = field(default_factory=OrderedDict)  # token → (title, headings, body) ints
     corrections: dict = field(default_factory=dict)  # typo corrections (knowledge_base.search), per version
-    _order: list[int] | None = None
+    _order: list | None = None
 
     # -- article metadata
 
@@ -244,7 +244,14 @@ class Snapshot:
                 self.bitmaps[key] = self.bitmaps.get(key, 0) | one
             if meta.status == "published" and (meta.publish_at is not None or meta.expire_at is not None):
                 self.scheduled[article_id] = (meta.publish_at, meta.expire_at)
-        self._order = None
+        if self._order is not None:
+            if meta is None:
+                if article_id < len(self._order):
+                    self._order[article_id] = None
+            else:
+                if article_id >= len(self._order):
+                    self._order.extend([None] * (article_id + 1 - len(self._order)))
+                self._order[article_id] = (-meta.helpfulness, -meta.updated_at, article_id)
 
     def _load_all(self, rows) -> None:
         self.meta, self.bitmaps, self.scheduled, self._order = {}, {}, {}, None
@@ -277,14 +284,13 @@ class Snapshot:
             bits &= ~from_ids(hidden)
         return bits
 
-    def order(self) -> list[int]:
-        """Per article id, its place in the tie-break order: more helpful first, then fresher, then lower id."""
+    def order(self) -> list:
+        """Per article id, its tie-break key: more helpful first, then fresher, then lower id (smaller is better)."""
         if self._order is None:
-            ranked = sorted(self.meta, key=lambda n: (-self.meta[n].helpfulness, -self.meta[n].updated_at, n))
-            order = [len(ranked)] * ((max(self.meta) + 1) if self.meta else 0)
-            for place, article_id in enumerate(ranked):
-                order[article_id] = place
-            self._order = order
+            keys: list = [None] * ((max(self.meta) + 1) if self.meta else 0)
+            for article_id, meta in self.meta.items():
+                keys[article_id] = (-meta.helpfulness, -meta.updated_at, article_id)
+            self._order = keys
         return self._order
 
     # -- tokens

@@ -302,6 +302,33 @@ def _top(words: list[_Word], candidates: int, need: int, order: list[int]) -> li
 # --- the search --------------------------------------------------------------------------------------------
 
 
+def _rank(snap, query: Query, visibilities, language, kinds, need: int, *, using: str):
+    """(number of results, the best `need` (article id, score)) for `query` over the snapshot."""
+    live = snap.live(postings.now_micros(), visibilities, language, kinds)
+    wanted = set()
+    for group in query.groups:
+        wanted |= group.tokens
+        if group.prefix:
+            wanted.update(snap.with_prefix(group.prefix))
+    found = postings.postings(snap, wanted, using=using)
+    total_docs = live.bit_count()
+    words, candidates, required = [], 0, -1
+    for group in query.groups:
+        bits = _word_bits(snap, group, found, live)
+        present = bits[0] | bits[1] | bits[2]
+        if group.required:
+            if not present:
+                return 0, []
+            required &= present
+        if present:
+            words.append(_Word(idf=math.log(1 + max(total_docs, 1) / present.bit_count()), fields=bits))
+            candidates |= present
+    candidates &= required
+    if query.phrases and candidates:  # narrowed by the required words; the phrase itself is checked on the text
+        candidates = postings.from_ids(_with_phrases(postings.members(candidates), query.phrases, using=using))
+    return candidates.bit_count(), _top(words, candidates, need, snap.order())
+
+
 def search(
     raw: str,
     *,
@@ -312,36 +339,13 @@ def search(
     offset: int = 0,
     using: str = "default",
 ) -> Results:
-    with postings.lock():
+    with postings.lock():  # refreshes replace parts of the snapshot: rank while holding it
         snap = postings.snapshot(using)  # first: typo corrections are cached per index version
         query = parse(raw, using=using, corrections=snap.corrections)
         if not query.groups:
             return Results(query=query, hits=[], total=0)
-        live = snap.live(postings.now_micros(), visibilities_for(user), language, kinds)
-        wanted = set()
-        for group in query.groups:
-            wanted |= group.tokens
-            if group.prefix:
-                wanted.update(snap.with_prefix(group.prefix))
-        found = postings.postings(snap, wanted, using=using)
-        fields = [_word_bits(snap, group, found, live) for group in query.groups]
-        order = snap.order()
-    total_docs = live.bit_count()
-    words, candidates, required = [], 0, -1
-    for group, bits in zip(query.groups, fields, strict=True):
-        present = bits[0] | bits[1] | bits[2]
-        if group.required:
-            if not present:
-                return Results(query=query, hits=[], total=0)
-            required &= present
-        if present:
-            words.append(_Word(idf=math.log(1 + max(total_docs, 1) / present.bit_count()), fields=bits))
-            candidates |= present
-    candidates &= required
-    if query.phrases and candidates:  # narrowed by the required words; the phrase itself is checked on the text
-        candidates = postings.from_ids(_with_phrases(postings.members(candidates), query.phrases, using=using))
-    total = candidates.bit_count()
-    rows = _top(words, candidates, offset + limit, order)[offset:]
+        total, rows = _rank(snap, query, visibilities_for(user), language, kinds, offset + limit, using=using)
+        rows = rows[offset:]
     found = Article.objects.using(using).select_related("category").defer("body", "body_html")
     articles = found.in_bulk([row[0] for row in rows])
     hits = [

@@ -1,0 +1,134 @@
+"""The search index's postings (knowledge_base.postings): kept exact by the write path, and the per-process
+snapshot never serves a stale result. The snapshot is keyed only by the version read from the database on every
+search (the write path never touches a process's memory), so a change made here is seen exactly as one made by
+another process would be."""
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from knowledge_base import actions, postings
+from knowledge_base.models import Article, Posting, SearchEntry, Status, Visibility
+from knowledge_base.search import search
+
+pytestmark = pytest.mark.django_db
+
+
+def publish(redaktor, title: str, body: str, **fields) -> Article:
+    article = actions.create_article(actor=redaktor, title=title, body=body, **fields)
+    return actions.change_status(actor=redaktor, article=article, status=Status.PUBLISHED)
+
+
+def slugs(query: str, **kwargs) -> list[str]:
+    return [hit.article.slug for hit in search(query, **kwargs).hits]
+
+
+def stored_postings() -> dict[str, tuple[int, int, int]]:
+    rows = Posting.objects.values_list("token", "title", "headings", "body")
+    decoded = {token: tuple(postings.decode(v) for v in fields) for token, *fields in rows}
+    return {token: bits for token, bits in decoded.items() if any(bits)}
+
+
+def test_incremental_postings_equal_a_rebuild_from_the_entries(redaktor):
+    first = publish(redaktor, "Zmiana hasła", "## Logowanie\n\nHasło zmienisz w profilu.")
+    second = publish(redaktor, "Korekta sprawozdania MZ-11", "Korektę wysyłasz przez system.")
+    actions.update_article(actor=redaktor, article=first, title="Nowe hasło", body="Hasło ustawisz po zalogowaniu.")
+    actions.change_status(actor=redaktor, article=second, status=Status.ARCHIVED)
+    third = publish(redaktor, "Do usunięcia", "Artykuł próbny o przeglądarce.")
+    deleted = third.pk
+    assert stored_postings()["przegladarka"][2] >> deleted & 1
+    third.delete()
+    incremental = stored_postings()
+    assert incremental and not any(bits[2] >> deleted & 1 for bits in incremental.values())
+    postings.rebuild()
+    assert stored_postings() == incremental
+    assert set(incremental["haslo"]) != {0}
+
+
+def test_a_snapshot_caught_up_by_the_log_equals_a_fresh_one(redaktor):
+    publish(redaktor, "Logowanie do systemu", "Profil zaufany.")
+    search("logowanie")  # the process caches version v
+    article = publish(redaktor, "Termin MZ-88", "Sprawozdanie do końca lutego.", visibility=Visibility.STAFF)
+    actions.record_feedback(article=article, helpful=True)
+    with postings.lock():
+        caught_up = postings.snapshot()
+        assert caught_up.meta[article.pk].visibility == Visibility.STAFF
+        state = (dict(caught_up.meta), dict(caught_up.bitmaps), list(caught_up.tokens), list(caught_up.order()))
+    postings.forget()
+    with postings.lock():
+        fresh = postings.snapshot()
+        assert (dict(fresh.meta), dict(fresh.bitmaps), list(fresh.tokens), list(fresh.order())) == state
+
+
+def test_edits_publishing_and_archiving_show_in_the_very_next_search(redaktor):
+    article = publish(redaktor, "Wydruk potwierdzenia", "Potwierdzenie wydrukujesz z historii.")
+    assert slugs("wydruk") == [article.slug]
+    actions.update_article(actor=redaktor, article=article, title="Pobranie potwierdzenia", body="Pobierz PDF.")
+    assert slugs("wydruk") == []
+    assert slugs("pobranie") == [article.slug]
+    actions.change_status(actor=redaktor, article=article, status=Status.ARCHIVED)
+    assert slugs("pobranie") == []
+    actions.change_status(actor=redaktor, article=article, status=Status.DRAFT)
+    actions.change_status(actor=redaktor, article=article, status=Status.PUBLISHED)
+    assert slugs("pobranie") == [article.slug]
+    article.delete()
+    assert slugs("pobranie") == []
+
+
+def test_visibility_stays_exact_per_person(redaktor, alice, celina):
+    public = publish(redaktor, "Księga rejestrowa publiczna", "Numer księgi.")
+    staff = publish(redaktor, "Księga rejestrowa dla administratorów", "Numer księgi.", visibility=Visibility.STAFF)
+    internal = publish(redaktor, "Księga rejestrowa wewnętrzna", "Numer księgi.", visibility=Visibility.INTERNAL)
+    assert set(slugs("księga")) == {public.slug}
+    assert set(slugs("księga", user=celina)) == {public.slug, staff.slug}
+    assert set(slugs("księga", user=alice)) == {public.slug, staff.slug, internal.slug}
+    assert search("księga", user=alice).total == 3
+
+
+def test_scheduled_publication_and_expiry_follow_the_clock(redaktor, monkeypatch):
+    now = timezone.now()
+    later = publish(redaktor, "Nowy formularz MZ-30", "Od przyszłego tygodnia.", publish_at=now + dt.timedelta(hours=1))
+    ending = publish(redaktor, "Stary formularz MZ-30", "Do jutra.", expire_at=now + dt.timedelta(hours=2))
+    assert slugs("formularz") == [ending.slug]
+    at = {"now": now + dt.timedelta(minutes=90)}
+    monkeypatch.setattr(postings, "now_micros", lambda: postings._micros(at["now"]))
+    assert set(slugs("formularz")) == {later.slug, ending.slug}  # no write in between: the clock alone
+    at["now"] = now + dt.timedelta(hours=3)
+    assert slugs("formularz") == [later.slug]
+
+
+def test_a_rolled_back_change_is_not_served_from_the_cache(redaktor):
+    article = publish(redaktor, "Zwrot do poprawy", "Administrator zwraca sprawozdanie.")
+    with transaction.atomic():
+        actions.update_article(actor=redaktor, article=article, title="Odrzucenie", body="Inna treść.")
+        assert slugs("odrzucenie") == [article.slug]  # the snapshot saw the uncommitted version
+        transaction.set_rollback(True)
+    assert slugs("odrzucenie") == []
+    assert slugs("zwrot") == [article.slug]
+
+
+def test_typo_corrections_learn_new_words_after_an_edit(redaktor):
+    publish(redaktor, "Logowanie", "Profil zaufany.")
+    assert search("ambulatoryjnyy").hits == []  # not in the vocabulary yet (and the miss is cached)
+    article = publish(redaktor, "Opieka ambulatoryjna", "Świadczenia ambulatoryjne w poradni.")
+    assert slugs("ambulatoryjnyy") == [article.slug]
+
+
+def test_a_bulk_copy_is_indexed_by_a_rebuild(redaktor):
+    article = publish(redaktor, "Likwidacja jednostki", "Zgłoś likwidację administratorowi.")
+    SearchEntry.objects.filter(pk=article.pk).delete()  # as if the entry had been lost
+    assert slugs("likwidacja") == []
+    actions.update_article(actor=redaktor, article=article, summary="Zamknięcie działalności")
+    assert slugs("likwidacja") == [article.slug]
+    postings.rebuild()
+    assert slugs("likwidacja") == [article.slug]
+
+
+def test_bad_input_is_safe(redaktor):
+    article = publish(redaktor, "Hasło", "Zmiana hasła.")
+    for query in ["", "   ", "x" * 10_000, "&|!():*\"'", '"', "<script>alert(1)</script>"]:
+        results = search(query)
+        assert (results.total, results.hits) == (0, []), query
+    assert slugs('"zmiana hasła"') == slugs("hasło*") == slugs("hasło) | (") == [article.slug]
