@@ -224,7 +224,7 @@ class Snapshot:
     scheduled: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)  # published with dates
     tokens: list[str] = field(default_factory=list)
     postings: OrderedDict = field(default_factory=OrderedDict)  # token → (title, headings, body) ints
-    corrections: dict = field(default_factory=dict)  # typo corrections (knowledge_base.search), per version
+    vocabulary: dict = field(default_factory=dict)  # look-ups and typo corrections (search.parse), per version
     _order: list | None = None
 
     # -- article metadata
@@ -348,8 +348,10 @@ def snapshot(using: str = "default") -> Snapshot:
         row = cursor.fetchone()
         version, stamp = row if row else (0, "")
         if row is not None and (version, stamp) == (snap.version, snap.stamp):
+            if len(snap.vocabulary) > 50_000:  # bounded: every distinct query word adds an entry
+                snap.vocabulary = {}
             return snap
-        snap.corrections = {}  # the vocabulary grows only in transactions that also bump the version
+        snap.vocabulary = {}  # the vocabulary grows only in transactions that also bump the version
         if row is not None and 0 <= snap.version < version and _catch_up(cursor, snap, version):
             snap.version, snap.stamp = version, stamp
             return snap

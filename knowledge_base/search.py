@@ -6,11 +6,14 @@ How a query is answered:
    whose inflected forms include it (table TermForm, so "hasla" → "haslo"). A word the vocabulary does not know
    is corrected by trigram similarity (pg_trgm's formula) against the vocabulary; the last word of an unfinished
    query is also matched as a prefix ("sprawozd" → "sprawozdanie").
-3. The database's full-text index (GIN tsvector on PostgreSQL, FTS5 on SQLite) answers, for each group, which
-   live and visible articles contain it in the title, in the headings, or anywhere. Only token sets are asked
-   of the database, so both backends see the same matches.
-4. Ranking is computed here, identically for both: for every group an article contains, idf × the weight of the
-   best field (title 3, headings 2, body 1); ties go to the more helpful, then the fresher article.
+3. The postings (knowledge_base.postings: per token, bitmaps of the articles with it in the title, the headings,
+   the body; stored in the database, kept by knowledge_base.actions, cached per process by index version) give,
+   for each group, the live and visible articles containing it per field. Both databases store the same
+   postings, so both see the same matches. (The database full-text indexes, GIN tsvector and FTS5, are kept
+   by triggers but no longer read by search.)
+4. Ranking, in Python: for every group an article contains, idf × the weight of each field it is in (title 3,
+   headings 2, body 1); ties go to the more helpful, then the fresher article, then the lower id. Only the top
+   k are ranked exactly (see _top); the number of results is a popcount.
 5. Snippets come from the article's text, with matched words in <mark>.
 """
 
@@ -97,8 +100,9 @@ class Results:
 # --- parsing ---------------------------------------------------------------------------------------------
 
 
-def parse(raw: str, *, using: str = "default", corrections: dict | None = None) -> Query:
-    """The query's word groups; `corrections` caches typo corrections (valid for one index version)."""
+def parse(raw: str, *, using: str = "default", cache: dict | None = None) -> Query:
+    """The query's word groups. `cache` keeps vocabulary look-ups and typo corrections; it must be dropped
+    whenever the vocabulary grows (knowledge_base.postings keeps one per index version)."""
     raw = (raw or "")[:MAX_QUERY]
     phrases = [" ".join(kbtext.fold(w) for w in kbtext.words(p)) for p in re.findall(r'"([^"]+)"', raw)]
     phrases = [p for p in phrases if p]
@@ -113,7 +117,7 @@ def parse(raw: str, *, using: str = "default", corrections: dict | None = None) 
     groups = groups[:MAX_WORDS]
     unfinished = bool(loose) and not raw.rstrip('"').endswith((" ", "\t", "\n")) and not raw.endswith('"')
     last_loose = kbtext.fold(loose[-1]) if loose and unfinished else ""
-    _resolve(groups, last_loose=last_loose, using=using, corrections=corrections)
+    _resolve(groups, last_loose=last_loose, using=using, cache=cache)
     return Query(raw=raw, groups=[g for g in groups if g.tokens or g.prefix], phrases=phrases)
 
 
@@ -127,14 +131,20 @@ def _add_group(groups: list[Group], seen: set[str], word: str, *, required: bool
     groups.append(Group(word=word, tokens=set(kbtext.word_tokens(word)), required=required))
 
 
-def _resolve(groups: list[Group], *, last_loose: str, using: str, corrections: dict | None = None) -> None:
+def _resolve(groups: list[Group], *, last_loose: str, using: str, cache: dict | None = None) -> None:
     """Add lemmas known for forms typed without diacritics; correct unknown words; mark the prefix word."""
     if not groups:
         return
+    cache = {} if cache is None else cache
     asked = {kbtext.fold(g.word) for g in groups} | {t for g in groups for t in g.tokens}
-    known: dict[str, set[str]] = defaultdict(set)
-    for form, lemma in TermForm.objects.using(using).filter(form__in=sorted(asked)).values_list("form", "lemma"):
-        known[form].add(lemma)
+    missing = sorted(form for form in asked if ("form", form) not in cache)
+    if missing:
+        looked_up: dict[str, set[str]] = defaultdict(set)
+        for form, lemma in TermForm.objects.using(using).filter(form__in=missing).values_list("form", "lemma"):
+            looked_up[form].add(lemma)
+        for form in missing:
+            cache["form", form] = frozenset(looked_up.get(form, ()))
+    known = {form: cache["form", form] for form in asked if cache["form", form]}
     for group in groups:
         folded = kbtext.fold(group.word)
         group.tokens |= known.get(folded, set())
@@ -145,12 +155,11 @@ def _resolve(groups: list[Group], *, last_loose: str, using: str, corrections: d
         if folded == last_loose and len(folded) >= PREFIX_MIN_LENGTH and not kbtext.lemmas(group.word.lower()):
             group.prefix = folded
         if not in_vocabulary and not is_code and len(folded) >= TYPO_MIN_LENGTH:
-            cached = corrections.get(folded) if corrections is not None else None
+            cached = cache.get(("typo", folded))
             if cached is None:
                 corrected = _closest_terms(folded, using=using)
                 cached = (corrected, {lemma for term in corrected for lemma in known_lemmas(term, using=using)})
-                if corrections is not None:
-                    corrections[folded] = cached
+                cache["typo", folded] = cached
             group.corrected = list(cached[0])
             group.tokens |= cached[1]
 
@@ -341,7 +350,7 @@ def search(
 ) -> Results:
     with postings.lock():  # refreshes replace parts of the snapshot: rank while holding it
         snap = postings.snapshot(using)  # first: typo corrections are cached per index version
-        query = parse(raw, using=using, corrections=snap.corrections)
+        query = parse(raw, using=using, cache=snap.vocabulary)
         if not query.groups:
             return Results(query=query, hits=[], total=0)
         total, rows = _rank(snap, query, visibilities_for(user), language, kinds, offset + limit, using=using)

@@ -4,6 +4,8 @@ search (the write path never touches a process's memory), so a change made here 
 another process would be."""
 
 import datetime as dt
+import math
+import random
 
 import pytest
 from django.db import transaction
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from knowledge_base import actions, postings
 from knowledge_base.models import Article, Posting, SearchEntry, Status, Visibility
-from knowledge_base.search import search
+from knowledge_base.search import _score, _top, _Word, search
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +134,28 @@ def test_bad_input_is_safe(redaktor):
         results = search(query)
         assert (results.total, results.hits) == (0, []), query
     assert slugs('"zmiana hasła"') == slugs("hasło*") == slugs("hasło) | (") == [article.slug]
+
+
+def test_the_top_k_equals_a_full_sort_of_every_candidate():
+    """The best-first split in search._top returns exactly what scoring and sorting every candidate gives,
+    ties included (random fields, few distinct idfs so that equal scores are common)."""
+    rng = random.Random(6)
+    for _round in range(60):
+        n = rng.randint(1, 400)
+        words = []
+        for _w in range(rng.randint(1, 5)):
+            fields = tuple(postings.from_ids(i for i in range(n) if rng.random() < share) for share in (0.05, 0.1, 0.5))
+            words.append(_Word(idf=rng.choice([0.5, 1.0, 1.5, math.log(3)]), fields=fields))
+        candidates = 0
+        for word in words:
+            candidates |= word.fields[0] | word.fields[1] | word.fields[2]
+        order = [(-rng.choice([0.5, 0.75]), -rng.randint(0, 3), i) for i in range(n)]
+        expected = []
+        for article in postings.members(candidates):
+            masks = tuple(
+                sum(bit for bit, f in zip((1, 2, 4), w.fields, strict=True) if f >> article & 1) for w in words
+            )
+            expected.append((article, _score(words, masks)))
+        expected.sort(key=lambda pair: (-pair[1], order[pair[0]]))
+        need = rng.randint(1, 30)
+        assert _top(words, candidates, need, order) == expected[:need]
