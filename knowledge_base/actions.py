@@ -354,6 +354,22 @@ def add_attachment(
     return attachment
 
 
+@transaction.atomic
+def save_tag(*, actor, tag: Tag) -> Tag:
+    """Create or rename a tag (the admin); tag names are searchable, so its articles are indexed again."""
+    _require_editor(actor)
+    tag.name = " ".join((tag.name or "").split())[:100]
+    if not tag.name:
+        raise ValidationError({"name": _("Nazwa etykiety nie może być pusta.")})
+    tag.slug = tag.slug or slugify(kbtext.fold(tag.name))[:80]
+    tag.save()
+    for article in Article.objects.select_for_update().filter(tags=tag):
+        tokens = index_article(article)
+        Article.objects.filter(pk=article.pk).update(body_html=article.body_html, body_text=article.body_text)
+        _sync_entry(article, tokens)
+    return tag
+
+
 # --- the portal's records -------------------------------------------------------------------------------------
 
 
