@@ -8,10 +8,12 @@ articles", plus the indexing throughput (Morfeusz lemmatising in Python, then th
 
 The script creates the PostgreSQL database when missing (the SQLite file likewise), migrates it, tops the
 generated articles up to --articles (bench data is written with bulk_create after being indexed by the product's
-own `knowledge_base.actions.index_article`), loads the starter content, then times `knowledge_base.search.search`
-(parsing, vocabulary look-ups, typo correction, per-word full-text queries, ranking, snippets; no HTTP) for the
-relevance set's 100 questions and 100 generated queries, as an anonymous visitor. Exit status 1 when p95
-reaches the budget.
+own `knowledge_base.actions.index_article`, its postings by `knowledge_base.postings.add_entries`), loads the
+starter content, then times `knowledge_base.search.search` (version check, parsing, vocabulary look-ups, typo
+correction, postings, ranking, snippets; no HTTP) for the relevance set's 100 questions and 100 generated queries,
+as an anonymous visitor: warm (each query once untimed first), with the process's postings cache emptied before
+every query (postings read from the database), and right after an edit through `update_article` (rolled back).
+Exit status 1 when the warm or the cold p95 reaches the budget.
 """
 
 from __future__ import annotations

@@ -226,6 +226,7 @@ class Snapshot:
     postings: OrderedDict = field(default_factory=OrderedDict)  # token → (title, headings, body) ints
     vocabulary: dict = field(default_factory=dict)  # look-ups and typo corrections (search.parse), per version
     _order: list | None = None
+    _hidden_cache: tuple | None = None  # (from, until, bits) for Snapshot._hidden
 
     # -- article metadata
 
@@ -237,6 +238,7 @@ class Snapshot:
                         ("kind", old.kind)):  # fmt: skip
                 self.bitmaps[key] = self.bitmaps.get(key, 0) & ~one
         self.scheduled.pop(article_id, None)
+        self._hidden_cache = None
         if meta is not None:
             self.meta[article_id] = meta
             for key in (("status", meta.status), ("visibility", meta.visibility), ("language", meta.language),
@@ -254,7 +256,7 @@ class Snapshot:
                 self._order[article_id] = (-meta.helpfulness, -meta.updated_at, article_id)
 
     def _load_all(self, rows) -> None:
-        self.meta, self.bitmaps, self.scheduled, self._order = {}, {}, {}, None
+        self.meta, self.bitmaps, self.scheduled, self._order, self._hidden_cache = {}, {}, {}, None, None
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         for row in rows:
             article_id, meta = _meta(row)
@@ -278,10 +280,22 @@ class Snapshot:
             for kind in kinds:
                 wanted |= self.bitmaps.get(("kind", kind), 0)
             bits &= wanted
-        hidden = [n for n, (start, end) in self.scheduled.items()
-                  if (start is not None and start > now) or (end is not None and end <= now)]  # fmt: skip
-        if hidden:
-            bits &= ~from_ids(hidden)
+        return bits & ~self._hidden(now)
+
+    def _hidden(self, now: int) -> int:
+        """Published articles not yet published or already expired at `now`; kept until the next such moment."""
+        cached = self._hidden_cache
+        if cached is not None and cached[0] <= now < cached[1]:
+            return cached[2]
+        hidden, until = [], NEVER
+        for article_id, (start, end) in self.scheduled.items():
+            if (start is not None and start > now) or (end is not None and end <= now):
+                hidden.append(article_id)
+            for moment in (start, end):
+                if moment is not None and now < moment < until:
+                    until = moment
+        bits = from_ids(hidden)
+        self._hidden_cache = (now, until, bits)
         return bits
 
     def order(self) -> list:
