@@ -132,22 +132,25 @@ def apply(changes: dict[int, tuple[dict[str, int], dict[str, int]]], version: in
     for start in range(0, len(tokens), CHUNK):
         for posting in Posting.objects.using(using).filter(token__in=tokens[start : start + CHUNK]):
             existing[posting.token] = posting
-    created, updated = [], []
+    rows = []
     for token in tokens:
         posting = existing.get(token)
-        bits = [decode(posting.title), decode(posting.headings), decode(posting.body)] if posting else [0, 0, 0]
-        for article_id, _before, after in per_token[token]:
-            one = 1 << article_id
-            for index, bit in enumerate(FIELD_BITS):
-                bits[index] = bits[index] | one if after & bit else bits[index] & ~one
-        title, headings, body = (encode(b) for b in bits)
-        if posting is None:
-            created.append(Posting(token=token, title=title, headings=headings, body=body, version=version))
-        else:
-            posting.title, posting.headings, posting.body, posting.version = title, headings, body, version
-            updated.append(posting)
-    Posting.objects.using(using).bulk_create(created, batch_size=CHUNK)
-    Posting.objects.using(using).bulk_update(updated, ["title", "headings", "body", "version"], batch_size=CHUNK)
+        stored = (posting.title, posting.headings, posting.body) if posting else (b"", b"", b"")
+        fields = list(stored)
+        for index, bit in enumerate(FIELD_BITS):
+            adds = [article_id for article_id, _before, after in per_token[token] if after & bit]
+            removes = [article_id for article_id, before, after in per_token[token] if before & bit and not after & bit]
+            if adds or removes:
+                fields[index] = encode((decode(stored[index]) & ~from_ids(removes)) | from_ids(adds))
+        rows.append(Posting(token=token, title=fields[0], headings=fields[1], body=fields[2], version=version))
+    # one upsert per chunk (INSERT … ON CONFLICT DO UPDATE on both databases)
+    Posting.objects.using(using).bulk_create(
+        rows,
+        batch_size=CHUNK,
+        update_conflicts=True,
+        unique_fields=["token"],
+        update_fields=["title", "headings", "body", "version"],
+    )
 
 
 def changed(article_id: int, old_fields: tuple | None = None, new_fields: tuple | None = None, *, using="default"):
