@@ -23,7 +23,7 @@ import heapq
 import html
 import math
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from django.db import connections
@@ -401,18 +401,31 @@ def highlight(text: str, query: Query) -> str:
 
 
 def snippet(article: Article, query: Query) -> str:
-    """About SNIPPET_WORDS words of the article around its first match, escaped, matches in <mark>."""
+    """About SNIPPET_WORDS words of the article around its first match (from up to 8 words before it), escaped,
+    matches in <mark>; "…" where the text goes on. Reads the text only as far as it needs."""
     source = " ".join((article.body_text or article.summary or "").split())
     if not source:
         return ""
-    parts = _SPLIT.split(source)
-    word_positions = [i for i in range(1, len(parts), 2)]
-    first = next((n for n, i in enumerate(word_positions) if _word_matches(parts[i], query)), 0)
-    start_word = max(0, first - 8)
-    end_word = min(len(word_positions), start_word + SNIPPET_WORDS)
-    start = word_positions[start_word] if word_positions else 0
-    end = word_positions[end_word - 1] + 2 if word_positions else len(parts)
-    text = "".join(parts[start:end]).strip()
+    words = _SPLIT.finditer(source)
+    window: deque = deque(maxlen=9)  # the first match and the 8 words before it
+    seen = 0
+    for word in words:
+        window.append(word)
+        seen += 1
+        if _word_matches(word.group(), query):
+            break
+    else:  # no word matches: the beginning of the text
+        words, window, seen = _SPLIT.finditer(source), deque(), 0
+    start_word = seen - len(window)
+    taken = list(window)
+    while len(taken) < SNIPPET_WORDS:
+        word = next(words, None)
+        if word is None:
+            break
+        taken.append(word)
+    following = next(words, None)
+    start = taken[0].start() if taken else 0
+    end = following.start() if following else len(source)
     prefix = "… " if start_word > 0 else ""
-    suffix = " …" if end_word < len(word_positions) else ""
-    return prefix + highlight(text, query) + suffix
+    suffix = " …" if following else ""
+    return prefix + highlight(source[start:end].strip(), query) + suffix

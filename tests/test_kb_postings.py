@@ -159,3 +159,39 @@ def test_the_top_k_equals_a_full_sort_of_every_candidate():
         expected.sort(key=lambda pair: (-pair[1], order[pair[0]]))
         need = rng.randint(1, 30)
         assert _top(words, candidates, need, order) == expected[:need]
+
+
+def _whole_text_snippet(article, query) -> str:
+    """The snippet as first specified: split the whole text, then cut around the first match."""
+    import re
+
+    from knowledge_base.search import SNIPPET_WORDS, _word_matches, highlight
+
+    source = " ".join((article.body_text or article.summary or "").split())
+    if not source:
+        return ""
+    parts = re.split(r"([^\W_]+)", source)
+    positions = list(range(1, len(parts), 2))
+    first = next((n for n, i in enumerate(positions) if _word_matches(parts[i], query)), 0)
+    start_word = max(0, first - 8)
+    end_word = min(len(positions), start_word + SNIPPET_WORDS)
+    start = positions[start_word] if positions else 0
+    end = positions[end_word - 1] + 2 if positions else len(parts)
+    text = "".join(parts[start:end]).strip()
+    return ("… " if start_word > 0 else "") + highlight(text, query) + (" …" if end_word < len(positions) else "")
+
+
+def test_snippets_read_only_what_they_need_and_equal_the_whole_text_cut():
+    from knowledge_base.loading import load_starter_content
+    from knowledge_base.search import parse, snippet
+    from tests.kb_relevance_set import QUESTIONS
+
+    load_starter_content()
+    articles = list(Article.objects.all())
+    compared = 0
+    for raw in [q for q, _relevant in QUESTIONS[:40]] + ["zzzz", "logowanie"]:
+        query = parse(raw)
+        for article in articles[:: max(1, len(articles) // 12)]:
+            assert snippet(article, query) == _whole_text_snippet(article, query), (raw, article.slug)
+            compared += 1
+    assert compared > 400
