@@ -8,10 +8,12 @@ articles", plus the indexing throughput (Morfeusz lemmatising in Python, then th
 
 The script creates the PostgreSQL database when missing (the SQLite file likewise), migrates it, tops the
 generated articles up to --articles (bench data is written with bulk_create after being indexed by the product's
-own `knowledge_base.actions.index_article`), loads the starter content, then times `knowledge_base.search.search`
-(parsing, vocabulary look-ups, typo correction, per-word full-text queries, ranking, snippets; no HTTP) for the
-relevance set's 100 questions and 100 generated queries, as an anonymous visitor. Exit status 1 when p95
-reaches the budget.
+own `knowledge_base.actions.index_article`, its postings by `knowledge_base.postings.add_entries`), loads the
+starter content, then times `knowledge_base.search.search` (version check, parsing, vocabulary look-ups, typo
+correction, postings, ranking, snippets; no HTTP) for the relevance set's 100 questions and 100 generated queries,
+as an anonymous visitor: warm (each query once untimed first), with the process's postings cache emptied before
+every query (postings read from the database), and right after an edit through `update_article` (rolled back).
+Exit status 1 when the warm or the cold p95 reaches the budget.
 """
 
 from __future__ import annotations
@@ -80,8 +82,10 @@ def vocabulary() -> list[str]:
 
 def generate(count: int) -> tuple[float, float, int]:
     """Top the bench articles up to `count`; returns (seconds indexing in Python, seconds inserting, created)."""
-    from knowledge_base.actions import entry_fields, index_article
-    from knowledge_base.models import Article, Kind, SearchEntry, Status, Visibility
+    from django.db import transaction
+
+    from knowledge_base.actions import index_article
+    from knowledge_base.models import Article, Kind, Status, Visibility
 
     have = Article.objects.filter(slug__startswith="bench-").count()
     if have >= count:
@@ -115,12 +119,24 @@ def generate(count: int) -> tuple[float, float, int]:
             index_seconds += time.perf_counter() - started
             batch.append((article, tokens))
         started = time.perf_counter()
-        Article.objects.bulk_create([article for article, _tokens in batch])
-        entries = [SearchEntry(article_id=a.pk, **entry_fields(a), **tokens) for a, tokens in batch]
-        SearchEntry.objects.bulk_create(entries)  # database triggers fill the full-text index
+        with transaction.atomic():
+            _insert(batch)
         insert_seconds += time.perf_counter() - started
         print(f"  {min(start + BATCH, count)}/{count} articles", file=sys.stderr)
     return index_seconds, insert_seconds, count - have
+
+
+def _insert(batch) -> None:
+    """Insert one batch of indexed articles: rows, SearchEntry (database triggers fill the full-text index),
+    then the postings (knowledge_base.postings), in one transaction."""
+    from knowledge_base import postings
+    from knowledge_base.actions import entry_fields
+    from knowledge_base.models import Article, SearchEntry
+
+    Article.objects.bulk_create([article for article, _tokens in batch])
+    entries = [SearchEntry(article_id=a.pk, **entry_fields(a), **tokens) for a, tokens in batch]
+    SearchEntry.objects.bulk_create(entries)
+    postings.add_entries((e.article_id, e.title, e.headings, e.body) for e in entries)
 
 
 def queries(rng: random.Random) -> list[str]:
@@ -154,8 +170,10 @@ def main() -> int:
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/helpdesk_kb_bench"
     vendor = setup_django(url)
-    from django.db import connection
+    from django.db import connection, transaction
 
+    from knowledge_base import postings
+    from knowledge_base.actions import update_article
     from knowledge_base.loading import load_starter_content
     from knowledge_base.models import Article, TermForm
     from knowledge_base.search import search
@@ -166,14 +184,56 @@ def main() -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE knowledge_base_searchentry; ANALYZE knowledge_base_termform")
     rng = random.Random(SEED)
-    timings, totals = [], []
-    for query in queries(rng):
-        search(query)  # warm-up: lemma caches, the database's page cache
+    asked = queries(rng)
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE knowledge_base_posting")
+
+    # 1. a fresh process: the first search loads the snapshot (article metadata, token list)
+    postings.forget()
+    started = time.perf_counter()
+    search("formularz")
+    first_ms = (time.perf_counter() - started) * 1000
+
+    # 2. warm: every query once untimed (lemma caches, postings of its tokens), then timed
+    timings, totals, first_seen = [], [], []
+    for query in asked:
+        started = time.perf_counter()
+        search(query)  # the first time this process sees the query: lemmas, vocabulary, typo correction, postings
+        first_seen.append((time.perf_counter() - started) * 1000)
         for _ in range(args.runs):
             started = time.perf_counter()
             results = search(query)
             timings.append((time.perf_counter() - started) * 1000)
         totals.append(results.total)
+
+    # 3. cold postings: the process's postings cache emptied before every query (a token seen for the first
+    #    time, or invalidated by an edit): the postings are read from the database
+    cold = []
+    for query in asked:
+        with postings.lock():
+            postings.snapshot().postings.clear()
+        started = time.perf_counter()
+        search(query)
+        cold.append((time.perf_counter() - started) * 1000)
+
+    # 4. right after an edit by "another process": update a random article's text through the product's write
+    #    path (postings rows rewritten, version bumped), then time the search that has to catch up; rolled back
+    after_edit = []
+    bench_ids = list(Article.objects.filter(slug__startswith="bench-").values_list("pk", flat=True)[:2000])
+    edit_seconds = 0.0
+    for query in asked[:: max(1, len(asked) // 40)]:
+        with transaction.atomic():
+            article = Article.objects.get(pk=rng.choice(bench_ids))
+            started = time.perf_counter()
+            update_article(actor=None, article=article, body=article.body + f"\n\n{query}")
+            edit_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            search(query)
+            after_edit.append((time.perf_counter() - started) * 1000)
+            transaction.set_rollback(True)
+        search("formularz")  # the rolled-back version is noticed (stamp differs): reload outside the timing
+
     median, p95, worst = statistics.median(timings), percentile(timings, 0.95), max(timings)
     budget = BUDGET_MS[vendor]
     print(f"## Knowledge-base search, {vendor}\n")
@@ -191,9 +251,22 @@ def main() -> int:
         print("- indexing: data already present (drop the database to measure indexing again)")
     print(f"- queries: {len(totals)} ({len(timings)} timed runs); results per query: median "
           f"{statistics.median(totals):.0f}, max {max(totals)}")  # fmt: skip
-    print(f"- search time: median {median:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms (budget p95 < {budget:.0f} ms)")
-    ok = p95 < budget
-    print(f"\n{'OK' if ok else 'OVER BUDGET'}")
+    print(f"- search time, warm (each query's postings cached): median {median:.1f} ms, p95 {p95:.1f} ms,"
+          f" max {worst:.1f} ms (budget p95 < {budget:.0f} ms)")  # fmt: skip
+    print(f"- search time, first time the process sees the query (Morfeusz, vocabulary and typo look-ups, postings "
+          f"read): median {statistics.median(first_seen):.1f} ms, p95 {percentile(first_seen, 0.95):.1f} ms, "
+          f"max {max(first_seen):.1f} ms")  # fmt: skip
+    print(f"- search time, cold postings (read from the database for every query): median "
+          f"{statistics.median(cold):.1f} ms, p95 {percentile(cold, 0.95):.1f} ms, max {max(cold):.1f} ms")  # fmt: skip
+    edit_ms = edit_seconds / len(after_edit) * 1000
+    print(f"- search right after an edit of an article ({len(after_edit)} edits, catch-up by version log): median "
+          f"{statistics.median(after_edit):.1f} ms, p95 {percentile(after_edit, 0.95):.1f} ms; the edit itself "
+          f"(update_article: Markdown, lemmas, postings rows) {edit_ms:.0f} ms")  # fmt: skip
+    print(f"- first search of a fresh process (loads the snapshot of {len(postings.snapshot().meta)} articles): "
+          f"{first_ms:.0f} ms")  # fmt: skip
+    print(f"- load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
+    ok = p95 < budget and percentile(cold, 0.95) < budget
+    print(f"\n{'OK (warm and cold p95)' if ok else 'OVER BUDGET'}")
     return 0 if ok else 1
 
 

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from helpdesk import access, outbox
-from knowledge_base import extract, render
+from knowledge_base import extract, postings, render
 from knowledge_base import text as kbtext
 from knowledge_base.models import (
     Article,
@@ -125,11 +125,20 @@ def entry_fields(article: Article) -> dict:
 
 
 def _sync_entry(article: Article, tokens: dict[str, str] | None = None) -> None:
-    """Keep the article's SearchEntry in step: the live/visibility copies always, the tokens when given."""
+    """Keep the article's SearchEntry in step: the live/visibility copies always, the tokens when given; then
+    its postings and the index version (knowledge_base.postings), in the same transaction."""
     if tokens is None:
         SearchEntry.objects.filter(article_id=article.pk).update(**entry_fields(article))
-    else:
-        SearchEntry.objects.update_or_create(article_id=article.pk, defaults={**entry_fields(article), **tokens})
+        postings.changed(article.pk)
+        return
+    old = SearchEntry.objects.filter(article_id=article.pk).values_list("title", "headings", "body").first()
+    SearchEntry.objects.update_or_create(article_id=article.pk, defaults={**entry_fields(article), **tokens})
+    postings.changed(article.pk, tuple(old) if old else None, (tokens["title"], tokens["headings"], tokens["body"]))
+
+
+def entry_deleted(sender, instance: SearchEntry, using: str, **kwargs) -> None:
+    """post_delete of a SearchEntry (an article deleted, e.g. in the admin): drop it from the postings."""
+    postings.changed(instance.article_id, (instance.title, instance.headings, instance.body), None, using=using)
 
 
 def _extend_vocabulary(source: str, fields: dict[str, str]) -> None:
@@ -345,6 +354,22 @@ def add_attachment(
     return attachment
 
 
+@transaction.atomic
+def save_tag(*, actor, tag: Tag) -> Tag:
+    """Create or rename a tag (the admin); tag names are searchable, so its articles are indexed again."""
+    _require_editor(actor)
+    tag.name = " ".join((tag.name or "").split())[:100]
+    if not tag.name:
+        raise ValidationError({"name": _("Nazwa etykiety nie może być pusta.")})
+    tag.slug = tag.slug or slugify(kbtext.fold(tag.name))[:80]
+    tag.save()
+    for article in Article.objects.select_for_update().filter(tags=tag):
+        tokens = index_article(article)
+        Article.objects.filter(pk=article.pk).update(body_html=article.body_html, body_text=article.body_text)
+        _sync_entry(article, tokens)
+    return tag
+
+
 # --- the portal's records -------------------------------------------------------------------------------------
 
 
@@ -358,6 +383,7 @@ def record_feedback(*, article: Article, helpful: bool, comment: str = "") -> Fe
     counter = "helpful_yes" if helpful else "helpful_no"
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
     SearchEntry.objects.filter(article_id=article.pk).update(**{counter: F(counter) + 1})
+    postings.changed(article.pk)  # the counters break ties in the ranking
     return feedback
 
 

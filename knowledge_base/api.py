@@ -93,7 +93,12 @@ def search_view(request):
     except ValueError:
         limit = 10
     kinds = [k for k in request.query_params.getlist("kind") if k in Kind.values] or None
-    results = search.search(request.query_params.get("q", ""), user=request.user, kinds=kinds, limit=limit)
+    language = request.query_params.get("lang") or "pl"
+    if language not in dict(settings.LANGUAGES):
+        return Response({"lang": ["Nieobsługiwany język (pl albo en)."]}, status=status.HTTP_400_BAD_REQUEST)
+    results = search.search(
+        request.query_params.get("q", ""), user=request.user, kinds=kinds, limit=limit, language=language
+    )
     from helpdesk.access import is_staff_member
 
     agent = request.query_params.get("source") == "agent" and is_staff_member(request.user)

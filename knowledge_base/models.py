@@ -171,6 +171,41 @@ class SearchEntry(models.Model):
         return str(self.article_id)
 
 
+class Posting(models.Model):
+    """One index token: which articles have it in the title, the headings, the body (compressed bitmaps; see
+    knowledge_base.postings). Maintained by knowledge_base.actions with the SearchEntry rows."""
+
+    token = models.CharField(max_length=100, primary_key=True)
+    title = models.BinaryField(default=b"")
+    headings = models.BinaryField(default=b"")
+    body = models.BinaryField(default=b"")
+    version = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class IndexState(models.Model):
+    """The single row (id 1) holding the search index's version; bumped by every change of the index."""
+
+    version = models.BigIntegerField(default=0)
+    stamp = models.CharField(max_length=16, default="")
+
+    def __str__(self) -> str:
+        return f"{self.version}"
+
+
+class IndexChange(models.Model):
+    """The log of index versions: which article changed (NULL: everything) and the version's random stamp."""
+
+    version = models.BigIntegerField(primary_key=True)
+    stamp = models.CharField(max_length=16)
+    article_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.article_id}"
+
+
 class ArticleVersion(models.Model):
     """Every saved change of an article, kept forever: who, when, and the content as it was."""
 

@@ -6,28 +6,31 @@ How a query is answered:
    whose inflected forms include it (table TermForm, so "hasla" → "haslo"). A word the vocabulary does not know
    is corrected by trigram similarity (pg_trgm's formula) against the vocabulary; the last word of an unfinished
    query is also matched as a prefix ("sprawozd" → "sprawozdanie").
-3. The database's full-text index (GIN tsvector on PostgreSQL, FTS5 on SQLite) answers, for each group, which
-   live and visible articles contain it in the title, in the headings, or anywhere. Only token sets are asked
-   of the database, so both backends see the same matches.
-4. Ranking is computed here, identically for both: for every group an article contains, idf × the weight of the
-   best field (title 3, headings 2, body 1); ties go to the more helpful, then the fresher article.
+3. The postings (knowledge_base.postings: per token, bitmaps of the articles with it in the title, the headings,
+   the body; stored in the database, kept by knowledge_base.actions, cached per process by index version) give,
+   for each group, the live and visible articles containing it per field. Both databases store the same
+   postings, so both see the same matches. (The database full-text indexes, GIN tsvector and FTS5, are kept
+   by triggers but no longer read by search.)
+4. Ranking, in Python: for every group an article contains, idf × the weight of each field it is in (title 3,
+   headings 2, body 1); ties go to the more helpful, then the fresher article, then the lower id. Only the top
+   k are ranked exactly (see _top); the number of results is a popcount.
 5. Snippets come from the article's text, with matched words in <mark>.
 """
 
 from __future__ import annotations
 
+import heapq
 import html
 import math
 import re
-from collections import defaultdict
-from contextlib import contextmanager
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
-from django.utils import timezone
+from django.db import connections
 
 from helpdesk import access
 from helpdesk.models import Role
+from knowledge_base import postings
 from knowledge_base import text as kbtext
 from knowledge_base.models import Article, TermForm, Visibility
 
@@ -69,6 +72,7 @@ class Query:
     raw: str
     groups: list[Group]
     phrases: list[str]
+    matched: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)  # word → highlighted?
 
     @property
     def normalized(self) -> str:
@@ -96,7 +100,9 @@ class Results:
 # --- parsing ---------------------------------------------------------------------------------------------
 
 
-def parse(raw: str, *, using: str = "default") -> Query:
+def parse(raw: str, *, using: str = "default", cache: dict | None = None) -> Query:
+    """The query's word groups. `cache` keeps vocabulary look-ups and typo corrections; it must be dropped
+    whenever the vocabulary grows (knowledge_base.postings keeps one per index version)."""
     raw = (raw or "")[:MAX_QUERY]
     phrases = [" ".join(kbtext.fold(w) for w in kbtext.words(p)) for p in re.findall(r'"([^"]+)"', raw)]
     phrases = [p for p in phrases if p]
@@ -110,7 +116,8 @@ def parse(raw: str, *, using: str = "default") -> Query:
         _add_group(groups, seen, word, required=False)
     groups = groups[:MAX_WORDS]
     unfinished = bool(loose) and not raw.rstrip('"').endswith((" ", "\t", "\n")) and not raw.endswith('"')
-    _resolve(groups, last_loose=kbtext.fold(loose[-1]) if loose and unfinished else "", using=using)
+    last_loose = kbtext.fold(loose[-1]) if loose and unfinished else ""
+    _resolve(groups, last_loose=last_loose, using=using, cache=cache)
     return Query(raw=raw, groups=[g for g in groups if g.tokens or g.prefix], phrases=phrases)
 
 
@@ -124,14 +131,20 @@ def _add_group(groups: list[Group], seen: set[str], word: str, *, required: bool
     groups.append(Group(word=word, tokens=set(kbtext.word_tokens(word)), required=required))
 
 
-def _resolve(groups: list[Group], *, last_loose: str, using: str) -> None:
+def _resolve(groups: list[Group], *, last_loose: str, using: str, cache: dict | None = None) -> None:
     """Add lemmas known for forms typed without diacritics; correct unknown words; mark the prefix word."""
     if not groups:
         return
+    cache = {} if cache is None else cache
     asked = {kbtext.fold(g.word) for g in groups} | {t for g in groups for t in g.tokens}
-    known: dict[str, set[str]] = defaultdict(set)
-    for form, lemma in TermForm.objects.using(using).filter(form__in=sorted(asked)).values_list("form", "lemma"):
-        known[form].add(lemma)
+    missing = sorted(form for form in asked if ("form", form) not in cache)
+    if missing:
+        looked_up: dict[str, set[str]] = defaultdict(set)
+        for form, lemma in TermForm.objects.using(using).filter(form__in=missing).values_list("form", "lemma"):
+            looked_up[form].add(lemma)
+        for form in missing:
+            cache["form", form] = frozenset(looked_up.get(form, ()))
+    known = {form: cache["form", form] for form in asked if cache["form", form]}
     for group in groups:
         folded = kbtext.fold(group.word)
         group.tokens |= known.get(folded, set())
@@ -142,9 +155,13 @@ def _resolve(groups: list[Group], *, last_loose: str, using: str) -> None:
         if folded == last_loose and len(folded) >= PREFIX_MIN_LENGTH and not kbtext.lemmas(group.word.lower()):
             group.prefix = folded
         if not in_vocabulary and not is_code and len(folded) >= TYPO_MIN_LENGTH:
-            group.corrected = _closest_terms(folded, using=using)
-            for term in group.corrected:
-                group.tokens |= known_lemmas(term, using=using)
+            cached = cache.get(("typo", folded))
+            if cached is None:
+                corrected = _closest_terms(folded, using=using)
+                cached = (corrected, {lemma for term in corrected for lemma in known_lemmas(term, using=using)})
+                cache["typo", folded] = cached
+            group.corrected = list(cached[0])
+            group.tokens |= cached[1]
 
 
 def known_lemmas(form: str, *, using: str) -> set[str]:
@@ -157,7 +174,9 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
     if not inner:
         return []
     connection = connections[using]
-    where = " OR ".join(["lower(form) LIKE %s"] * len(inner))  # lower(): the trigram index (forms are lower case)
+    # Forms are stored lower case (text.fold), so `form LIKE` finds what `lower(form) LIKE` would; measured on
+    # PostgreSQL at 15,000 forms the planner scans the table either way, and lower() per row made it 5× slower.
+    where = " OR ".join(["form LIKE %s"] * len(inner))
     sql = f"SELECT DISTINCT form FROM knowledge_base_termform WHERE {where}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [f"%{t}%" for t in inner])
@@ -166,129 +185,159 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
     return [form for score, form in scored[:TYPO_ALTERNATIVES] if score >= TYPO_THRESHOLD]
 
 
-# --- matching and ranking in the database ------------------------------------------------------------------
+# --- matching and ranking over the postings --------------------------------------------------------------------
 #
-# One statement ranks the live, visible articles that contain any query word, reading only the narrow
-# SearchEntry table (alias `e`). Each word's membership per field is an `IN (full-text subquery)`; the only
-# backend-specific text is that subquery (GIN tsvector on PostgreSQL, FTS5 on SQLite), and every number is cast
-# to double precision, so both backends compute the same sums in the same order and sort the same way.
+# Every query word (group) becomes three bitmaps over article ids (title, headings, body: the OR of its tokens'
+# postings, knowledge_base.postings) restricted to the live and visible articles. Document frequencies and the
+# number of results are popcounts. The score of an article is, summed in query order, idf × the weight of each
+# field (title 3, headings 2, body 1) that contains the word; the best `k` are found without scoring every
+# match: the candidates are split, word by word (rarest first), into classes by which fields contain the word;
+# a class's score is bounded by its exact part plus the best fields still possible, and the most promising class
+# is split first, so only classes that can reach the top k are ever split (exact, not approximate). Equal scores
+# are ordered by helpfulness, then freshness, then article id.
 
-ENTRY = "knowledge_base_searchentry"
-
-
-def _live_filter(connection, visibilities, language, kinds) -> tuple[str, list]:
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    sql = (
-        "e.status = 'published' AND e.language = %s"
-        " AND (e.publish_at IS NULL OR e.publish_at <= %s)"
-        " AND (e.expire_at IS NULL OR e.expire_at > %s)"
-        f" AND e.visibility IN ({', '.join(['%s'] * len(visibilities))})"
-    )
-    params = [language, now, now, *visibilities]
-    if kinds:
-        sql += f" AND e.kind IN ({', '.join(['%s'] * len(kinds))})"
-        params += list(kinds)
-    return sql, params
+WEIGHTS = (TITLE, HEADINGS, BODY)
+_MASK_WEIGHT = [sum(w for bit, w in zip(postings.FIELD_BITS, WEIGHTS, strict=True) if mask & bit) for mask in range(8)]
+_EPSILON = 1e-9
 
 
-def _pg_terms(groups: list[Group]) -> str:
-    parts = []
-    for group in groups:
-        parts += sorted(group.tokens)
-        if group.prefix:
-            parts.append(f"{group.prefix}:*")
-    return " | ".join(parts)
+@dataclass
+class _Word:
+    idf: float
+    fields: tuple[int, int, int]  # title, headings, body bitmaps of live articles containing the word
+
+    @property
+    def any(self) -> int:
+        return self.fields[0] | self.fields[1] | self.fields[2]
 
 
-def _fts_terms(groups: list[Group]) -> str:
-    parts = []
-    for group in groups:
-        parts += [f'"{t}"' for t in sorted(group.tokens)]
-        if group.prefix:
-            parts.append(f'"{group.prefix}"*')
-    return "(" + " OR ".join(parts) + ")"
+def _word_bits(snap, group: Group, found: dict, live: int) -> tuple[int, int, int]:
+    title = headings = body = 0
+    tokens = set(group.tokens)
+    if group.prefix:
+        tokens.update(snap.with_prefix(group.prefix))
+    for token in tokens:
+        bits = found.get(token)
+        if bits:
+            title, headings, body = title | bits[0], headings | bits[1], body | bits[2]
+    return title & live, headings & live, body & live
 
 
-FIELDS = ("title", "headings", "body")
+def _score(words: list[_Word], masks: tuple[int, ...]) -> float:
+    """The exact score of an article whose word i is in the fields `masks[i]`, summed in query order."""
+    score = 0.0
+    for word, mask in zip(words, masks, strict=True):
+        for bit, weight in zip(postings.FIELD_BITS, WEIGHTS, strict=True):
+            if mask & bit:
+                score += word.idf * weight
+    return score
 
 
-def _member(vendor: str, groups: list[Group], field: str = "") -> tuple[str, list]:
-    """SQL that is true when entry `e` contains any of `groups` in `field` (or in any field), and its parameters."""
-    if vendor == "postgresql":
-        # Always through a subquery the GIN indexes answer: testing `@@` row by row would de-toast every body.
-        terms = _pg_terms(groups)
-        names = [field] if field else list(FIELDS)
-        vectors = " OR ".join(f"b.{name}_v @@ to_tsquery('simple', %s)" for name in names)
-        return f"e.article_id IN (SELECT b.article_id FROM {ENTRY} b WHERE {vectors})", [terms] * len(names)
-    column = f"{{{field}}} : " if field else ""
-    return "e.article_id IN (SELECT rowid FROM kb_fts WHERE kb_fts MATCH %s)", [column + _fts_terms(groups)]
+def _bound(words: list[_Word], todo: list[int], part: int) -> float:
+    """The most the words not yet split can add to an article of `part`."""
+    extra = 0.0
+    for index in todo:
+        title, headings, body = words[index].fields
+        extra += words[index].idf * (
+            (TITLE if part & title else 0) + (HEADINGS if part & headings else 0) + (BODY if part & body else 0)
+        )
+    return extra
 
 
-def _frequencies(connection, groups: list[Group], live: tuple[str, list]) -> tuple[int, list[int]]:
-    """The number of live articles, and of those containing each group, in one round trip."""
-    where, params = live
-    parts, values = [f"(SELECT COUNT(*) FROM {ENTRY} e WHERE {where})"], list(params)
-    for group in groups:
-        member, member_params = _member(connection.vendor, [group])
-        parts.append(f"(SELECT COUNT(*) FROM {ENTRY} e WHERE {where} AND {member})")
-        values += params + member_params
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), values)
-        row = cursor.fetchone()
-    return row[0], list(row[1:])
+def _split(part: int, fields: tuple[int, int, int]):
+    """(mask, sub-part) for each non-empty class of `part` by which of the three fields contain the word."""
+    title, headings, body = fields
+    for in_title, t_part in ((TITLE_BIT_, part & title), (0, part & ~title)):
+        if not t_part:
+            continue
+        for in_headings, h_part in ((HEADINGS_BIT_, t_part & headings), (0, t_part & ~headings)):
+            if not h_part:
+                continue
+            for in_body, b_part in ((BODY_BIT_, h_part & body), (0, h_part & ~body)):
+                if b_part:
+                    yield in_title | in_headings | in_body, b_part
 
 
-WEIGHTS = (("title", TITLE), ("headings", HEADINGS), ("body", BODY))
+TITLE_BIT_, HEADINGS_BIT_, BODY_BIT_ = postings.FIELD_BITS
 
 
-def _ranked(connection, groups, idfs, live, *, limit: int | None, offset: int) -> list[tuple[int, float, int]]:
-    """(article id, score, total matches) best first; `limit` None for all."""
-    vendor = connection.vendor
-    where, where_params = live
-    terms, score_params = [], []
-    for group, idf in zip(groups, idfs, strict=True):
-        for name, weight in WEIGHTS:
-            member, member_params = _member(vendor, [group], name)
-            terms.append(f"CASE WHEN {member} THEN CAST(%s AS DOUBLE PRECISION) ELSE 0 END")
-            score_params += [*member_params, idf * weight]
-    anything, anything_params = _member(vendor, groups)
-    required, required_params = "", []
-    for group in groups:
-        if group.required:
-            member, member_params = _member(vendor, [group])
-            required += f" AND {member}"
-            required_params += member_params
-    helpfulness = "CAST(e.helpful_yes + 1 AS DOUBLE PRECISION) / (e.helpful_yes + e.helpful_no + 2)"
-    sql = (
-        f"SELECT e.article_id, ({' + '.join(terms)}) AS score, COUNT(*) OVER ()"
-        f" FROM {ENTRY} e WHERE {where} AND {anything}{required}"
-        f" ORDER BY score DESC, {helpfulness} DESC, e.updated_at DESC, e.article_id"
-    )
-    params = [*score_params, *where_params, *anything_params, *required_params]
-    if limit is not None:
-        sql += " LIMIT %s OFFSET %s"
-        params += [limit, offset]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _top(words: list[_Word], candidates: int, need: int, order: list[int]) -> list[tuple[int, float]]:
+    """The best `need` (article id, score) among `candidates`, best first, exactly as a full sort would give."""
+    if not candidates or need <= 0:
+        return []
+    split_order = sorted(range(len(words)), key=lambda i: (-words[i].idf, i))
+    heap: list = []
+    counter = 0
 
+    def push(part: int, depth: int, masks: tuple) -> None:
+        nonlocal counter
+        todo = split_order[depth:]
+        if not todo:
+            full = [0] * len(words)
+            for index, mask in zip(split_order, masks, strict=True):
+                full[index] = mask
+            key = _score(words, tuple(full))
+        else:
+            done = sum(words[i].idf * _MASK_WEIGHT[m] for i, m in zip(split_order, masks, strict=False))
+            key = (done + _bound(words, todo, part)) * (1 + _EPSILON) + _EPSILON
+        counter += 1
+        heapq.heappush(heap, (-key, counter, depth, masks, part, not todo))
 
-@contextmanager
-def _planned(connection):
-    """On PostgreSQL, make the planner use the GIN indexes: for a common word it would rather scan the table and
-    test `@@` row by row, which de-toasts every body vector (measured: 117 ms instead of 19 ms at 20,000 articles).
-    JIT compilation costs more than these short statements gain. Both settings end with the transaction."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # workers would each rebuild every subplan
-        yield
+    push(candidates, 0, ())
+    out: list[tuple[int, float]] = []
+    while heap and len(out) < need:
+        negative, _n, depth, masks, part, leaf = heapq.heappop(heap)
+        if not leaf:
+            for mask, sub in _split(part, words[split_order[depth]].fields):
+                push(sub, depth + 1, (*masks, mask))
+            continue
+        score, tied = -negative, part
+        while heap and -heap[0][0] >= score:  # anything that may still hold this same score
+            negative, _n, depth, masks, part, leaf = heapq.heappop(heap)
+            if not leaf:
+                for mask, sub in _split(part, words[split_order[depth]].fields):
+                    push(sub, depth + 1, (*masks, mask))
+            elif -negative == score:
+                tied |= part
+            else:  # cannot happen: scores come out in order; keep it rather than lose it
+                heapq.heappush(heap, (negative, _n, depth, masks, part, leaf))
+                break
+        ids = postings.members(tied)
+        rest = need - len(out)
+        best = heapq.nsmallest(rest, ids, key=order.__getitem__) if len(ids) > rest else ids
+        best.sort(key=order.__getitem__)
+        out.extend((article_id, score) for article_id in best)
+    return out
 
 
 # --- the search --------------------------------------------------------------------------------------------
+
+
+def _rank(snap, query: Query, visibilities, language, kinds, need: int, *, using: str):
+    """(number of results, the best `need` (article id, score)) for `query` over the snapshot."""
+    live = snap.live(postings.now_micros(), visibilities, language, kinds)
+    wanted = set()
+    for group in query.groups:
+        wanted |= group.tokens
+        if group.prefix:
+            wanted.update(snap.with_prefix(group.prefix))
+    found = postings.postings(snap, wanted, using=using)
+    total_docs = live.bit_count()
+    words, candidates, required = [], 0, -1
+    for group in query.groups:
+        bits = _word_bits(snap, group, found, live)
+        present = bits[0] | bits[1] | bits[2]
+        if group.required:
+            if not present:
+                return 0, []
+            required &= present
+        if present:
+            words.append(_Word(idf=math.log(1 + max(total_docs, 1) / present.bit_count()), fields=bits))
+            candidates |= present
+    candidates &= required
+    if query.phrases and candidates:  # narrowed by the required words; the phrase itself is checked on the text
+        candidates = postings.from_ids(_with_phrases(postings.members(candidates), query.phrases, using=using))
+    return candidates.bit_count(), _top(words, candidates, need, snap.order())
 
 
 def search(
@@ -301,41 +350,32 @@ def search(
     offset: int = 0,
     using: str = "default",
 ) -> Results:
-    query = parse(raw, using=using)
-    if not query.groups:
-        return Results(query=query, hits=[], total=0)
-    connection = connections[using]
-    live = _live_filter(connection, visibilities_for(user), language, kinds)
-    with _planned(connection):
-        total_docs, frequencies = _frequencies(connection, query.groups, live)
-    if any(group.required and not df for group, df in zip(query.groups, frequencies, strict=True)):
-        return Results(query=query, hits=[], total=0)
-    kept = [(g, df) for g, df in zip(query.groups, frequencies, strict=True) if df]
-    if not kept:
-        return Results(query=query, hits=[], total=0)
-    groups = [g for g, _df in kept]
-    idfs = [math.log(1 + max(total_docs, 1) / df) for _g, df in kept]
-    with _planned(connection):
-        if query.phrases:  # narrowed by the required words; the phrase itself is checked on the text
-            rows = _ranked(connection, groups, idfs, live, limit=None, offset=0)
-            rows = _with_phrases(rows, query.phrases, using=using)
-            total, rows = len(rows), rows[offset : offset + limit]
-        else:
-            rows = _ranked(connection, groups, idfs, live, limit=limit, offset=offset)
-            total = rows[0][2] if rows else 0
-    articles = Article.objects.using(using).select_related("category").in_bulk([row[0] for row in rows])
-    hits = [Hit(article=articles[row[0]], score=row[1], snippet=snippet(articles[row[0]], query)) for row in rows]
+    with postings.lock():  # refreshes replace parts of the snapshot: rank while holding it
+        snap = postings.snapshot(using)  # first: typo corrections are cached per index version
+        query = parse(raw, using=using, cache=snap.vocabulary)
+        if not query.groups:
+            return Results(query=query, hits=[], total=0)
+        total, rows = _rank(snap, query, visibilities_for(user), language, kinds, offset + limit, using=using)
+        rows = rows[offset:]
+    found = Article.objects.using(using).select_related("category").defer("body", "body_html")
+    articles = found.in_bulk([row[0] for row in rows])
+    hits = [
+        Hit(article=articles[pk], score=score, snippet=snippet(articles[pk], query))
+        for pk, score in rows
+        if pk in articles
+    ]
     return Results(query=query, hits=hits, total=total)
 
 
-def _with_phrases(rows: list, phrases: list[str], *, using: str) -> list:
-    texts = Article.objects.using(using).filter(pk__in=[row[0] for row in rows]).values_list("pk", "title", "body_text")
-    keep = set()
-    for pk, title, body in texts:
-        folded = " " + " ".join(kbtext.fold(w) for w in kbtext.words(f"{title}\n{body}")) + " "
-        if all(f" {phrase} " in folded for phrase in phrases):
-            keep.add(pk)
-    return [row for row in rows if row[0] in keep]
+def _with_phrases(ids: list[int], phrases: list[str], *, using: str) -> list[int]:
+    keep = []
+    for start in range(0, len(ids), 500):
+        texts = Article.objects.using(using).filter(pk__in=ids[start : start + 500])
+        for pk, title, body in texts.values_list("pk", "title", "body_text"):
+            folded = " " + " ".join(kbtext.fold(w) for w in kbtext.words(f"{title}\n{body}")) + " "
+            if all(f" {phrase} " in folded for phrase in phrases):
+                keep.append(pk)
+    return keep
 
 
 # --- snippets ----------------------------------------------------------------------------------------------
@@ -344,8 +384,11 @@ _SPLIT = re.compile(r"([^\W_]+)", re.UNICODE)
 
 
 def _word_matches(word: str, query: Query) -> bool:
-    candidates = set(kbtext.word_tokens(word))
-    return any(group.matches(token) for group in query.groups for token in candidates)
+    known = query.matched.get(word)
+    if known is None:
+        candidates = kbtext.word_tokens(word)
+        known = query.matched[word] = any(group.matches(token) for group in query.groups for token in candidates)
+    return known
 
 
 def highlight(text: str, query: Query) -> str:
@@ -360,18 +403,31 @@ def highlight(text: str, query: Query) -> str:
 
 
 def snippet(article: Article, query: Query) -> str:
-    """About SNIPPET_WORDS words of the article around its first match, escaped, matches in <mark>."""
+    """About SNIPPET_WORDS words of the article around its first match (from up to 8 words before it), escaped,
+    matches in <mark>; "…" where the text goes on. Reads the text only as far as it needs."""
     source = " ".join((article.body_text or article.summary or "").split())
     if not source:
         return ""
-    parts = _SPLIT.split(source)
-    word_positions = [i for i in range(1, len(parts), 2)]
-    first = next((n for n, i in enumerate(word_positions) if _word_matches(parts[i], query)), 0)
-    start_word = max(0, first - 8)
-    end_word = min(len(word_positions), start_word + SNIPPET_WORDS)
-    start = word_positions[start_word] if word_positions else 0
-    end = word_positions[end_word - 1] + 2 if word_positions else len(parts)
-    text = "".join(parts[start:end]).strip()
+    words = _SPLIT.finditer(source)
+    window: deque = deque(maxlen=9)  # the first match and the 8 words before it
+    seen = 0
+    for word in words:
+        window.append(word)
+        seen += 1
+        if _word_matches(word.group(), query):
+            break
+    else:  # no word matches: the beginning of the text
+        words, window, seen = _SPLIT.finditer(source), deque(), 0
+    start_word = seen - len(window)
+    taken = list(window)
+    while len(taken) < SNIPPET_WORDS:
+        word = next(words, None)
+        if word is None:
+            break
+        taken.append(word)
+    following = next(words, None)
+    start = taken[0].start() if taken else 0
+    end = following.start() if following else len(source)
     prefix = "… " if start_word > 0 else ""
-    suffix = " …" if end_word < len(word_positions) else ""
-    return prefix + highlight(text, query) + suffix
+    suffix = " …" if following else ""
+    return prefix + highlight(source[start:end].strip(), query) + suffix

@@ -174,6 +174,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+@lru_cache(maxsize=200_000)
 def word_tokens(word: str) -> tuple[str, ...]:
     """Index tokens of one word: its folded lemmas plus the folded word itself."""
     folded = fold(word)[:MAX_TOKEN]

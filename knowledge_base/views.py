@@ -22,6 +22,7 @@ from tickets.actions import NewAttachment
 from tickets.models import Entry
 
 LANGUAGE = "pl"  # the knowledge base is Polish first; English translations are linked from each article
+TRANSLATIONS = "en"  # searched too, shown apart (so Polish results stay as they were)
 
 
 def _search_allowed(request: HttpRequest) -> bool:
@@ -42,17 +43,20 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
     raw = (request.GET.get("q") or "")[: search.MAX_QUERY]
-    results, limited = None, False
+    results = english = None
+    limited = False
     if raw.strip():
         if _search_allowed(request):
             results = search.search(raw, user=request.user, language=LANGUAGE, limit=20)
-            actions.record_search(query=results.query, source=SearchLog.Source.PORTAL, results=results.total)
+            english = search.search(raw, user=request.user, language=TRANSLATIONS, limit=5)
+            found = results.total + english.total
+            actions.record_search(query=results.query, source=SearchLog.Source.PORTAL, results=found)
         else:
             limited = True
     return render(
         request,
         "public/kb/search.html",
-        {"q": raw, "results": results, "limited": limited},
+        {"q": raw, "results": results, "english": english, "limited": limited},
         status=429 if limited else 200,
     )
 
