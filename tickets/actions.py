@@ -24,7 +24,7 @@ from contacts.identify import identify
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
-from tickets import assignment, deadlines, events, notices, rules, sla
+from tickets import assignment, deadlines, events, notices, rules, search, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -263,6 +263,7 @@ def open_ticket(
         identification=found.state if found else "identified",
         unit_candidates=[unit.pk for unit in found.candidates] if found else [],
     )
+    search.index_ticket(ticket)
     events.ticket_opened(ticket, actor)
     if found is not None:
         events.identified(ticket, actor, found.method, found.unit, found.candidates)
@@ -397,6 +398,7 @@ def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[New
     fields["cc"] = list(fields.get("cc") or [])
     entry = Entry.objects.create(ticket=ticket, kind=kind, author=actor, **fields)
     _attach(entry, attachments)
+    search.index_entry(entry)
     return entry
 
 

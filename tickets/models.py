@@ -592,3 +592,17 @@ class CannedResponse(models.Model):
             check_body(self.body)
         except ValidationError as exc:
             raise ValidationError({"body": exc.messages}) from exc
+
+
+class TicketSearch(models.Model):
+    """The full-text search document of one ticket. Its database-specific columns (a GIN-indexed tsvector on
+    PostgreSQL, an FTS5 table on SQLite) are created by migration 0009 and written only by tickets.search."""
+
+    ticket = models.OneToOneField(Ticket, primary_key=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("indeks wyszukiwania zgłoszenia")
+        verbose_name_plural = _("indeks wyszukiwania zgłoszeń")
+
+    def __str__(self) -> str:
+        return str(self.ticket_id)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from contacts.models import ReportingUnit
 from helpdesk import access
-from tickets import sla
+from tickets import search, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -128,7 +128,7 @@ class TicketFilters:
     queue: str = ""  # queue slug
     status: str = ""  # a Status value, "open" for every open status, or "" for all
     assignee: str = ""  # "me", "none", a user id, or ""
-    q: str = ""  # reference or words of the subject
+    q: str = ""  # words searched in the reference, subject, requester and conversation (tickets.search)
     view: str = ""  # one of WORKSPACE_VIEWS, or ""
     sort: str = "updated"  # one of SORTS
 
@@ -206,8 +206,9 @@ def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
     elif filters.assignee.isdigit():
         tickets = tickets.filter(assignee_id=int(filters.assignee))
     if filters.q:
-        q = filters.q
-        tickets = tickets.filter(Q(reference__iexact=q) | Q(subject__icontains=q) | Q(requester_email__iexact=q))
+        # every word in the reference, subject, requester or any entry of the conversation (tickets.search)
+        words = search.parse(filters.q)
+        tickets = tickets.filter(pk__in=search.matching_ids(words)) if words else tickets.none()
     if filters.sort == "sla":
         nearest_due = (
             SlaTimer.objects.filter(ticket=OuterRef("pk"), due_at__isnull=False)
@@ -222,6 +223,20 @@ def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
         .prefetch_related(live_timers)
         .order_by(*SORTS.get(filters.sort, SORTS["updated"])[1])
     )
+
+
+def searchable(q: str) -> bool:
+    """Whether the search box holds at least one word to look for (not only punctuation or stop words)."""
+    return bool(search.parse(q))
+
+
+def ticket_by_reference(user, q: str) -> Ticket | None:
+    """The ticket whose reference was typed alone in the search box, if `user` may see it (else None, as if
+    it did not exist: the search then runs and finds nothing out of scope either)."""
+    reference = search.reference_in(q)
+    if not reference:
+        return None
+    return tickets_for_user(user).filter(reference=reference).only("pk", "reference").first()
 
 
 def saved_views_for_user(user) -> QuerySet[SavedView]:

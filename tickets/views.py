@@ -49,12 +49,15 @@ def staff_required(view):
 @staff_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters.from_query(request.GET)
+    if filters.q and (found := selectors.ticket_by_reference(request.user, filters.q)) is not None:
+        return redirect("tickets:detail", reference=found.reference)  # a reference typed in the search box
     tickets = selectors.list_tickets(request.user, filters)
     page = Paginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
     selectors.list_sla(page)
     context = {
         "page": page,
         "filters": filters,
+        "search_unusable": bool(filters.q) and not selectors.searchable(filters.q),
         "workspace_views": selectors.workspace_views(request.user),
         "saved_views": selectors.saved_views_for_user(request.user),
         "sorts": [(slug, label) for slug, (label, _ordering) in selectors.SORTS.items()],
