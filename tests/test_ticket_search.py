@@ -181,3 +181,19 @@ def test_parse_keeps_only_word_tokens():
     assert [w.prefix for w in words] == ["", "sprawozd", "", ""]
     assert search.parse("&|!():*\"'") == []
     assert len(search.parse(" ".join(f"slowo{n}" for n in range(100)))) == search.MAX_WORDS
+
+
+def test_the_list_counts_at_most_the_cap_and_says_so(client, alice, central, open_email_ticket, monkeypatch):
+    from tickets import selectors
+
+    for n in range(5):
+        open_email_ticket(central, subject=f"Zgłoszenie numer {n}")
+    client.force_login(alice)
+    response = client.get(reverse("tickets:list"))
+    assert response.context["page"].paginator.count == 5 and not response.context["page"].paginator.capped
+    monkeypatch.setattr(selectors.CappedPaginator, "cap", 3)
+    response = client.get(reverse("tickets:list"))
+    paginator = response.context["page"].paginator
+    assert paginator.capped and paginator.count == 3 and len(response.context["page"]) == 3
+    assert "ponad 3" in response.content.decode()
+    assert "Lista pokazuje pierwsze 3 zgłoszeń" in response.content.decode()

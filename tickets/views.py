@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,7 +51,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if filters.q and (found := selectors.ticket_by_reference(request.user, filters.q)) is not None:
         return redirect("tickets:detail", reference=found.reference)  # a reference typed in the search box
     tickets = selectors.list_tickets(request.user, filters)
-    page = Paginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.CappedPaginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
     selectors.list_sla(page)
     context = {
         "page": page,
