@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -238,13 +239,14 @@ def main() -> int:
     procs = []
     work = Path(f"/tmp/ws_fanout_{os.getpid()}")
     work.mkdir(exist_ok=True)
+    logs = contextlib.ExitStack()
     try:
         procs.append(
             subprocess.Popen(
                 [str(ROOT / ".venv/bin/celery"), "-A", "helpdesk", "worker", "-l", "warning", "--concurrency", "2"],
                 env=env,
                 cwd=ROOT,
-                stdout=open(work / "celery.log", "w"),
+                stdout=logs.enter_context((work / "celery.log").open("w")),
                 stderr=subprocess.STDOUT,
             )
         )
@@ -253,7 +255,7 @@ def main() -> int:
                 [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
                 env=env,
                 cwd=ROOT,
-                stdout=open(work / "daphne.log", "w"),
+                stdout=logs.enter_context((work / "daphne.log").open("w")),
                 stderr=subprocess.STDOUT,
             )
         )
@@ -290,6 +292,7 @@ def main() -> int:
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        logs.close()
 
     receiving = [i for i, (label, _s) in enumerate(cookies) if label != "outsider"]
     outsiders = {i for i, (label, _s) in enumerate(cookies) if label == "outsider"}
