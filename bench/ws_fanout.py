@@ -278,6 +278,7 @@ def main() -> int:
             raise RuntimeError(f"client process: {ready!r}")
         time.sleep(1.0)
         load_before = os.getloadavg()
+        trigger_started = time.time()
         committed = trigger(tickets, actor, args.interval)
         time.sleep(2.0)
         client.stdin.write("STOP\n")
@@ -314,6 +315,20 @@ def main() -> int:
         if len(deliveries) == len(receiving):
             reach_all.append(max(deliveries.values()))
 
+    # where the time goes: the worker's delivery to the channel layer is stamped on the outbox row (sent_at)
+    from datetime import UTC, datetime
+
+    from helpdesk.models import OutboxMessage
+
+    handed: list[float] = []
+    pushes = OutboxMessage.objects.filter(
+        kind=OutboxMessage.Kind.PUSH, created_at__gte=datetime.fromtimestamp(trigger_started - 1, UTC)
+    )
+    for payload, sent_at in pushes.values_list("payload", "sent_at"):
+        ref = payload.get("event", {}).get("reference")
+        if payload.get("event", {}).get("change") == "status_changed" and ref in committed and sent_at:
+            handed.append((sent_at.timestamp() - committed[ref]) * 1000)
+
     load = os.getloadavg()
     print(f"## Websocket fan-out: {len(receiving)} clients, {len(committed)} ticket events\n")
     print(f"- Machine: {platform.platform()}, {os.cpu_count()} CPUs; Python {platform.python_version()}")
@@ -325,7 +340,11 @@ def main() -> int:
     print(f"- Load average before / after (1 min): {load_before[0]:.2f} / {load[0]:.2f} (5 min {load[1]:.2f})\n")
     print("| Measure | Samples | Median ms | p95 ms | Max ms |")
     print("|---|--:|--:|--:|--:|")
-    for name, values in (("commit → one client", latencies), ("commit → all clients", reach_all)):
+    for name, values in (
+        ("commit → worker has sent it to the channel layer", handed),
+        ("commit → one client", latencies),
+        ("commit → all clients", reach_all),
+    ):
         if values:
             print(
                 f"| {name} | {len(values):,} | {statistics.median(values):.1f} | {p95(values):.1f} | "
