@@ -409,8 +409,14 @@ def measure(client, user, label: str, url: str, runs: int, warmup: int) -> dict:
         query_counts.add(len(ctx.captured_queries))
         statuses.add(response.status_code)
     rows = None
-    if response.status_code == 200 and response.context and "page" in response.context:
-        rows = response.context["page"].paginator.count
+    if url.startswith("/tickets/?") or url == "/tickets/":
+        from django.http import QueryDict
+
+        from tickets import selectors
+
+        filters = selectors.TicketFilters.from_query(QueryDict(url.partition("?")[2]))
+        paginator = selectors.CappedPaginator(selectors.list_tickets(user, filters), per_page=50)
+        rows = f"{paginator.count:,}" + ("+" if paginator.capped else "")
     return {
         "label": label,
         "user": user.username,
@@ -422,6 +428,21 @@ def measure(client, user, label: str, url: str, runs: int, warmup: int) -> dict:
         "p95": base.p95(times),
         "sql_median": statistics.median(sql_times),
     }
+
+
+def explain_slow(client, url: str, threshold_ms: float) -> None:
+    """Print the plan of every query of one request that took longer than `threshold_ms` (to stderr)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    for query in ctx.captured_queries:
+        if float(query["time"]) * 1000 >= threshold_ms:
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            print(f"--- {url} ({float(query['time']) * 1000:.0f} ms)\n{query['sql'][:3000]}\n{plan}\n", file=sys.stderr)
 
 
 LIST_SCENARIOS = [
@@ -455,6 +476,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--budget-ms", type=float, default=150.0, help="the p95 every request must stay under")
     parser.add_argument("--only", default="", help="measure only rows whose label contains this")
+    parser.add_argument("--explain", type=float, default=0, help="EXPLAIN ANALYZE every query slower than this (ms)")
     args = parser.parse_args()
 
     url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wt3_bench")
@@ -521,6 +543,8 @@ def main() -> int:
             if args.only and args.only not in label:
                 continue
             results.append(measure(client, user, label, path, args.runs, args.warmup))
+            if args.explain:
+                explain_slow(client, path, args.explain)
             r = results[-1]
             print(f"  {r['user']} {r['label']}: median {r['median']:.1f} p95 {r['p95']:.1f}", file=sys.stderr)
 
@@ -537,7 +561,7 @@ def main() -> int:
     for r in results:
         queries = ", ".join(str(n) for n in sorted(r["queries"]))
         statuses = ", ".join(str(s) for s in sorted(r["statuses"]))
-        rows = f"{r['rows']:,}" if r["rows"] is not None else "—"
+        rows = r["rows"] or "—"
         print(
             f"| {r['label']} `{r['url']}` | {r['user']} | {rows} | {queries} | "
             f"{r['median']:.1f} | {r['p95']:.1f} | {r['sql_median']:.1f} | {statuses} |"
