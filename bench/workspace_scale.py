@@ -415,7 +415,8 @@ def measure(client, user, label: str, url: str, runs: int, warmup: int) -> dict:
         from tickets import selectors
 
         filters = selectors.TicketFilters.from_query(QueryDict(url.partition("?")[2]))
-        paginator = selectors.CappedPaginator(selectors.list_tickets(user, filters), per_page=50)
+        cap = selectors.SEARCH_COUNT_CAP if filters.q else selectors.LIST_COUNT_CAP
+        paginator = selectors.CappedPaginator(selectors.list_tickets(user, filters), per_page=50, cap=cap)
         rows = f"{paginator.count:,}" + ("+" if paginator.capped else "")
     return {
         "label": label,

@@ -186,6 +186,13 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "status", "-updated_at"], name="ticket_queue_status"),
             models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
             models.Index(fields=["status", "-updated_at"], name="ticket_status_recent"),
+            # the workspace counts (tickets.selectors.workspace_views) read only this: an index-only scan of
+            # the open tickets with every column a view or the voivodeship scope tests
+            models.Index(
+                fields=["status", "assignee", "queue", "reporting_unit", "id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_counts",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -373,7 +380,14 @@ class SlaTimer(models.Model):
         indexes = [
             models.Index(
                 fields=["next_check_at"], condition=models.Q(next_check_at__isnull=False), name="sla_timer_to_check"
-            )
+            ),
+            # the "overdue" view: live clocks past their due time, or already marked as breached
+            models.Index(fields=["due_at"], condition=~models.Q(state="done"), name="sla_timer_live_due"),
+            models.Index(
+                fields=["ticket"],
+                condition=models.Q(breached_at__isnull=False) & ~models.Q(state="done"),
+                name="sla_timer_live_breached",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -51,7 +51,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if filters.q and (found := selectors.ticket_by_reference(request.user, filters.q)) is not None:
         return redirect("tickets:detail", reference=found.reference)  # a reference typed in the search box
     tickets = selectors.list_tickets(request.user, filters)
-    page = selectors.CappedPaginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    cap = selectors.SEARCH_COUNT_CAP if filters.q else selectors.LIST_COUNT_CAP
+    paginator = selectors.CappedPaginator(tickets, per_page=settings.TICKETS_PER_PAGE, cap=cap)
+    page = paginator.get_page(request.GET.get("page"))
     selectors.list_sla(page)
     context = {
         "page": page,

@@ -1,11 +1,14 @@
 """Full-text search over tickets and their conversations (tickets.search): one document row per ticket, a
 GIN-indexed tsvector on PostgreSQL or an FTS5 table on SQLite, filled here for the tickets that exist.
 
+Also the indexes the workspace needs at a million tickets (see bench/RESULTS.md).
+
 Note for later migrations: on SQLite, Django rebuilds a table to alter it, which drops its triggers; a migration
 that alters tickets_ticketsearch must run `tickets.search.install` again.
 """
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 from tickets import search
@@ -20,9 +23,37 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0008_canned_responses")]
+    dependencies = [
+        ("contacts", "0008_person_consent"),
+        ("tickets", "0008_canned_responses"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
 
     operations = [
+        # the workspace at a million tickets (bench/workspace_scale.py): counts from the open tickets only,
+        # and the "overdue" view from the live SLA clocks only
+        migrations.AddIndex(
+            model_name="slatimer",
+            index=models.Index(
+                condition=models.Q(("state", "done"), _negated=True), fields=["due_at"], name="sla_timer_live_due"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="slatimer",
+            index=models.Index(
+                condition=models.Q(("breached_at__isnull", False), models.Q(("state", "done"), _negated=True)),
+                fields=["ticket"],
+                name="sla_timer_live_breached",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status__in", ["new", "open", "waiting_customer", "waiting_region"])),
+                fields=["status", "assignee", "queue", "reporting_unit", "id"],
+                name="ticket_open_counts",
+            ),
+        ),
         migrations.CreateModel(
             name="TicketSearch",
             fields=[
