@@ -123,7 +123,7 @@ SORTS = {
     "sla": (gettext_lazy("termin SLA"), (F("sla_due").asc(nulls_last=True), "-updated_at", "-id")),
 }
 # the ticket list counts (and pages through) at most this many tickets, a search at most this many matches
-LIST_COUNT_CAP = 10_000
+LIST_COUNT_CAP = 2_000
 SEARCH_COUNT_CAP = 1_000
 LIST_PARAMETERS = ("view", "queue", "status", "assignee", "q", "sort")
 

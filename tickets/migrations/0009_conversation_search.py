@@ -35,15 +35,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="slatimer",
             index=models.Index(
-                condition=models.Q(("state", "done"), _negated=True), fields=["due_at"], name="sla_timer_live_due"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="slatimer",
-            index=models.Index(
-                condition=models.Q(("breached_at__isnull", False), models.Q(("state", "done"), _negated=True)),
-                fields=["ticket"],
-                name="sla_timer_live_breached",
+                condition=models.Q(("state", "done"), _negated=True),
+                fields=["due_at", "breached_at", "ticket"],
+                name="sla_timer_live",
             ),
         ),
         migrations.AddIndex(
