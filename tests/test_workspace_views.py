@@ -86,8 +86,10 @@ def test_the_counts_take_two_queries_whatever_the_number_of_tickets(alice, centr
         open_email_ticket(central, subject=f"Kolejne {n}")
     with CaptureQueriesContext(connection) as many:
         views = selectors.workspace_views(alice)
-    # one aggregate over the open tickets, one count of the recently changed ones
-    assert len(few.captured_queries) == len(many.captured_queries) == 2
+    # one aggregate over the open tickets, one count of the recently changed ones (on PostgreSQL also the
+    # statement that turns parallel workers off for them)
+    expected = 3 if connection.vendor == "postgresql" else 2
+    assert len(few.captured_queries) == len(many.captured_queries) == expected
     assert {v["slug"]: v["count"] for v in views}["unassigned"] == 11
 
 

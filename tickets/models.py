@@ -193,6 +193,12 @@ class Ticket(models.Model):
                 condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
                 name="ticket_open_counts",
             ),
+            # the open tickets by priority (?status=open&sort=priority), without sorting all of them
+            models.Index(
+                fields=["-priority", "-updated_at", "-id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_priority",
+            ),
         ]
 
     def __str__(self) -> str:

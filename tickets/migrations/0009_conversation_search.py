@@ -48,6 +48,14 @@ class Migration(migrations.Migration):
                 name="ticket_open_counts",
             ),
         ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status__in", ["new", "open", "waiting_customer", "waiting_region"])),
+                fields=["-priority", "-updated_at", "-id"],
+                name="ticket_open_priority",
+            ),
+        ),
         migrations.CreateModel(
             name="TicketSearch",
             fields=[
