@@ -89,7 +89,11 @@ def test_the_counts_take_two_queries_whatever_the_number_of_tickets(alice, centr
     # one aggregate over the open tickets, one count of the recently changed ones (on PostgreSQL also the
     # statement that turns parallel workers off for them)
     expected = 3 if connection.vendor == "postgresql" else 2
-    assert len(few.captured_queries) == len(many.captured_queries) == expected
+    statements = [
+        [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+        for ctx in (few, many)
+    ]
+    assert len(statements[0]) == len(statements[1]) == expected
     assert {v["slug"]: v["count"] for v in views}["unassigned"] == 11
 
 
