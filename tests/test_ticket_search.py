@@ -200,3 +200,21 @@ def test_the_list_counts_at_most_the_cap_and_says_so(client, alice, central, ope
     monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)  # a search counts fewer
     response = client.get(reverse("tickets:list"), {"q": "zgłoszenie"})
     assert response.context["page"].paginator.count == 2 and response.context["page"].paginator.capped
+
+
+def test_the_nearest_sla_due_time_is_kept_on_the_ticket_for_sorting(client, alice, central, open_email_ticket):
+    """tickets.sla.sync writes Ticket.sla_due_at (the earliest running clock): the list sorts by it."""
+    from tickets.models import SlaTimer, Ticket
+
+    ticket = open_email_ticket(central, subject="Zegar")
+    live = SlaTimer.objects.filter(ticket=ticket, due_at__isnull=False).exclude(state="done")
+    ticket.refresh_from_db()
+    assert live.exists() and ticket.sla_due_at == min(t.due_at for t in live)
+    actions.change_status(actor=alice, ticket=ticket, status="waiting_customer")  # clocks pause: no due time
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at is None
+    actions.change_status(actor=alice, ticket=ticket, status="open")
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at is not None
+    actions.change_status(actor=alice, ticket=ticket, status="resolved")
+    assert Ticket.objects.get(pk=ticket.pk).sla_due_at is None

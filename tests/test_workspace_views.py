@@ -101,13 +101,12 @@ def test_the_list_sorts_by_a_whitelisted_key_only(client, alice, central, open_e
     first = open_email_ticket(central, subject="Pierwsze")
     second = open_email_ticket(central, subject="Drugie")
     actions.change_priority(actor=None, ticket=first, priority=Priority.URGENT)
-    SlaTimer.objects.filter(ticket=second).update(
-        state=SlaTimer.State.RUNNING, due_at=timezone.now() - dt.timedelta(minutes=5)
-    )
-    SlaTimer.objects.filter(ticket=first).update(
-        state=SlaTimer.State.RUNNING, due_at=timezone.now() + dt.timedelta(days=2)
-    )
-    Ticket.objects.filter(pk=second.pk).update(updated_at=timezone.now() + dt.timedelta(minutes=1))
+    # clocks set by hand: the ticket's nearest due time (which tickets.sla.sync keeps) is set with them
+    soon, later = timezone.now() - dt.timedelta(minutes=5), timezone.now() + dt.timedelta(days=2)
+    SlaTimer.objects.filter(ticket=second).update(state=SlaTimer.State.RUNNING, due_at=soon)
+    SlaTimer.objects.filter(ticket=first).update(state=SlaTimer.State.RUNNING, due_at=later)
+    Ticket.objects.filter(pk=first.pk).update(sla_due_at=later)
+    Ticket.objects.filter(pk=second.pk).update(updated_at=timezone.now() + dt.timedelta(minutes=1), sla_due_at=soon)
     client.force_login(alice)
     assert refs(client) == [second.reference, first.reference]
     assert refs(client, sort="created") == [second.reference, first.reference]

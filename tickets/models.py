@@ -163,6 +163,13 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("rozwiązane"), null=True, blank=True)
     closed_at = models.DateTimeField(_("zamknięte"), null=True, blank=True)
     callback_due_at = models.DateTimeField(_("oddzwonić do"), null=True, blank=True)
+    sla_due_at = models.DateTimeField(
+        _("najbliższy termin SLA"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Najwcześniejszy termin biegnących zegarów SLA; ustawia tickets.sla (sortowanie listy)."),
+    )
     tags = models.JSONField(_("etykiety"), default=list, blank=True)
     identification = models.CharField(
         _("identyfikacja"), max_length=15, choices=Identification.choices, default=Identification.UNIDENTIFIED
@@ -192,6 +199,13 @@ class Ticket(models.Model):
                 fields=["status", "assignee", "queue", "reporting_unit", "id"],
                 condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
                 name="ticket_open_counts",
+            ),
+            # the open tickets by SLA due time (?sort=sla), without computing and sorting every due time
+            # (ascending: PostgreSQL puts NULLs last, as the sort asks)
+            models.Index(
+                fields=["sla_due_at", "-updated_at", "-id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_sla_due",
             ),
             # the open tickets by priority (?status=open&sort=priority), without sorting all of them
             models.Index(

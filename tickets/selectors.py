@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
@@ -122,7 +122,7 @@ SORTS = {
     "updated": (gettext_lazy("ostatnia zmiana"), ("-updated_at", "-id")),
     "created": (gettext_lazy("data utworzenia"), ("-created_at", "-id")),
     "priority": (gettext_lazy("priorytet"), ("-priority", "-updated_at", "-id")),
-    "sla": (gettext_lazy("termin SLA"), (F("sla_due").asc(nulls_last=True), "-updated_at", "-id")),
+    "sla": (gettext_lazy("termin SLA"), (F("sla_due_at").asc(nulls_last=True), "-updated_at", "-id")),
 }
 # the ticket list counts (and pages through) at most this many tickets, a search at most this many matches
 LIST_COUNT_CAP = 2_000
@@ -235,14 +235,6 @@ def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
         # every word in the reference, subject, requester or any entry of the conversation (tickets.search)
         words = search.parse(filters.q)
         tickets = tickets.filter(pk__in=search.matching_ids(words)) if words else tickets.none()
-    if filters.sort == "sla":
-        nearest_due = (
-            SlaTimer.objects.filter(ticket=OuterRef("pk"), due_at__isnull=False)
-            .exclude(state=SlaTimer.State.DONE)
-            .order_by("due_at")
-            .values("due_at")[:1]
-        )
-        tickets = tickets.annotate(sla_due=Subquery(nearest_due))
     live_timers = Prefetch("sla_timers", queryset=SlaTimer.objects.exclude(state=SlaTimer.State.DONE))
     return (
         tickets.select_related("queue__calendar", "assignee", "reporting_unit", "category")

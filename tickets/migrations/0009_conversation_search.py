@@ -1,7 +1,8 @@
 """Full-text search over tickets and their conversations (tickets.search): one document row per ticket, a
 GIN-indexed tsvector on PostgreSQL or an FTS5 table on SQLite, filled here for the tickets that exist.
 
-Also the indexes the workspace needs at a million tickets (see bench/RESULTS.md).
+Also what the workspace needs at a million tickets (see bench/RESULTS.md): partial indexes, and the nearest SLA
+due time kept on the ticket row (`sla_due_at`, written by tickets.sla.sync) so that sorting by it uses an index.
 
 Note for later migrations: on SQLite, Django rebuilds a table to alter it, which drops its triggers; a migration
 that alters tickets_ticketsearch must run `tickets.search.install` again.
@@ -12,6 +13,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 from tickets import search
+
+
+# the earliest due time of each ticket's running SLA clocks (kept up to date by tickets.sla.sync from now on)
+NEAREST_DUE = """
+UPDATE tickets_ticket SET sla_due_at = (
+    SELECT MIN(t.due_at) FROM tickets_slatimer t
+    WHERE t.ticket_id = tickets_ticket.id AND t.state <> 'done' AND t.due_at IS NOT NULL
+) WHERE id IN (SELECT ticket_id FROM tickets_slatimer WHERE state <> 'done' AND due_at IS NOT NULL)
+"""
 
 
 def backfill(apps, schema_editor):
@@ -30,6 +40,26 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="ticket",
+            name="sla_due_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="Najwcześniejszy termin biegnących zegarów SLA; ustawia tickets.sla (sortowanie listy).",
+                null=True,
+                verbose_name="najbliższy termin SLA",
+            ),
+        ),
+        migrations.RunSQL(NEAREST_DUE, migrations.RunSQL.noop),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(
+                fields=["sla_due_at", "-updated_at", "-id"],
+                condition=models.Q(("status__in", ["new", "open", "waiting_customer", "waiting_region"])),
+                name="ticket_open_sla_due",
+            ),
+        ),
         # the workspace at a million tickets (bench/workspace_scale.py): counts from the open tickets only,
         # and the "overdue" view from the live SLA clocks only
         migrations.AddIndex(
