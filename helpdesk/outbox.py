@@ -153,9 +153,15 @@ def _deliver_email(payload: dict) -> None:
 
 
 def _deliver_push(payload: dict) -> None:
+    """Every group in one event-loop run (each async_to_sync call costs a loop and, with Redis, a connection)."""
     layer = get_channel_layer()
-    for group in payload["groups"]:
-        async_to_sync(layer.group_send)(group, {"type": "ticket.event", "event": payload["event"]})
+    message = {"type": "ticket.event", "event": payload["event"]}
+
+    async def send_all() -> None:
+        for group in payload["groups"]:
+            await layer.group_send(group, message)
+
+    async_to_sync(send_all)()
 
 
 DELIVERERS = {OutboxMessage.Kind.EMAIL: _deliver_email, OutboxMessage.Kind.PUSH: _deliver_push}

@@ -78,7 +78,7 @@ def test_a_regional_admin_of_another_voivodeship_sees_no_counts_or_tickets_of_an
     assert refs(client, view="region") == [ticket_14.reference]
 
 
-def test_the_counts_take_one_query_whatever_the_number_of_tickets(alice, central, open_email_ticket):
+def test_the_counts_take_two_queries_whatever_the_number_of_tickets(alice, central, open_email_ticket):
     open_email_ticket(central)
     with CaptureQueriesContext(connection) as few:
         selectors.workspace_views(alice)
@@ -86,7 +86,14 @@ def test_the_counts_take_one_query_whatever_the_number_of_tickets(alice, central
         open_email_ticket(central, subject=f"Kolejne {n}")
     with CaptureQueriesContext(connection) as many:
         views = selectors.workspace_views(alice)
-    assert len(few.captured_queries) == len(many.captured_queries) == 1
+    # one aggregate over the open tickets, one count of the recently changed ones (on PostgreSQL also the
+    # statement that turns parallel workers off for them)
+    expected = 3 if connection.vendor == "postgresql" else 2
+    statements = [
+        [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+        for ctx in (few, many)
+    ]
+    assert len(statements[0]) == len(statements[1]) == expected
     assert {v["slug"]: v["count"] for v in views}["unassigned"] == 11
 
 
@@ -94,13 +101,12 @@ def test_the_list_sorts_by_a_whitelisted_key_only(client, alice, central, open_e
     first = open_email_ticket(central, subject="Pierwsze")
     second = open_email_ticket(central, subject="Drugie")
     actions.change_priority(actor=None, ticket=first, priority=Priority.URGENT)
-    SlaTimer.objects.filter(ticket=second).update(
-        state=SlaTimer.State.RUNNING, due_at=timezone.now() - dt.timedelta(minutes=5)
-    )
-    SlaTimer.objects.filter(ticket=first).update(
-        state=SlaTimer.State.RUNNING, due_at=timezone.now() + dt.timedelta(days=2)
-    )
-    Ticket.objects.filter(pk=second.pk).update(updated_at=timezone.now() + dt.timedelta(minutes=1))
+    # clocks set by hand: the ticket's nearest due time (which tickets.sla.sync keeps) is set with them
+    soon, later = timezone.now() - dt.timedelta(minutes=5), timezone.now() + dt.timedelta(days=2)
+    SlaTimer.objects.filter(ticket=second).update(state=SlaTimer.State.RUNNING, due_at=soon)
+    SlaTimer.objects.filter(ticket=first).update(state=SlaTimer.State.RUNNING, due_at=later)
+    Ticket.objects.filter(pk=first.pk).update(sla_due_at=later)
+    Ticket.objects.filter(pk=second.pk).update(updated_at=timezone.now() + dt.timedelta(minutes=1), sla_due_at=soon)
     client.force_login(alice)
     assert refs(client) == [second.reference, first.reference]
     assert refs(client, sort="created") == [second.reference, first.reference]

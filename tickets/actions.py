@@ -24,7 +24,7 @@ from contacts.identify import identify
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
-from tickets import assignment, deadlines, events, mentions, notices, rules, selectors, sla
+from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -265,6 +265,7 @@ def open_ticket(
         identification=found.state if found else "identified",
         unit_candidates=[unit.pk for unit in found.candidates] if found else [],
     )
+    search.index_ticket(ticket)
     events.ticket_opened(ticket, actor)
     if found is not None:
         events.identified(ticket, actor, found.method, found.unit, found.candidates)
@@ -399,6 +400,7 @@ def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[New
     fields["cc"] = list(fields.get("cc") or [])
     entry = Entry.objects.create(ticket=ticket, kind=kind, author=actor, **fields)
     _attach(entry, attachments)
+    search.index_entry(entry)
     return entry
 
 
@@ -1103,6 +1105,9 @@ def merge_tickets(*, actor, source: Ticket, target: Ticket, reason: str = "") ->
     source.save(update_fields=changed)
     target.updated_at = now
     target.save(update_fields=["updated_at"])
+    search.rebuild(source)  # its conversation moved: the target's document now holds it, and its reference
+    search.rebuild(target)
+    search.add(target.pk, search.document_tokens(search.ticket_text(source)))
     sla.sync(source, now)
     sla.sync(target, now)
     _announce(source, "merged", actor)

@@ -163,6 +163,13 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("rozwiązane"), null=True, blank=True)
     closed_at = models.DateTimeField(_("zamknięte"), null=True, blank=True)
     callback_due_at = models.DateTimeField(_("oddzwonić do"), null=True, blank=True)
+    sla_due_at = models.DateTimeField(
+        _("najbliższy termin SLA"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Najwcześniejszy termin biegnących zegarów SLA; ustawia tickets.sla (sortowanie listy)."),
+    )
     tags = models.JSONField(_("etykiety"), default=list, blank=True)
     identification = models.CharField(
         _("identyfikacja"), max_length=15, choices=Identification.choices, default=Identification.UNIDENTIFIED
@@ -195,6 +202,26 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "status", "-updated_at"], name="ticket_queue_status"),
             models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
             models.Index(fields=["status", "-updated_at"], name="ticket_status_recent"),
+            # the workspace counts (tickets.selectors.workspace_views) read only this: an index-only scan of
+            # the open tickets with every column a view or the voivodeship scope tests
+            models.Index(
+                fields=["status", "assignee", "queue", "reporting_unit", "id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_counts",
+            ),
+            # the open tickets by SLA due time (?sort=sla), without computing and sorting every due time
+            # (ascending: PostgreSQL puts NULLs last, as the sort asks)
+            models.Index(
+                fields=["sla_due_at", "-updated_at", "-id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_sla_due",
+            ),
+            # the open tickets by priority (?status=open&sort=priority), without sorting all of them
+            models.Index(
+                fields=["-priority", "-updated_at", "-id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_priority",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -439,7 +466,12 @@ class SlaTimer(models.Model):
         indexes = [
             models.Index(
                 fields=["next_check_at"], condition=models.Q(next_check_at__isnull=False), name="sla_timer_to_check"
-            )
+            ),
+            # the "overdue" view: live clocks past their due time or already marked as breached, answered from
+            # the index alone (an index-only scan, however many open tickets there are)
+            models.Index(
+                fields=["due_at", "breached_at", "ticket"], condition=~models.Q(state="done"), name="sla_timer_live"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -658,3 +690,17 @@ class CannedResponse(models.Model):
             check_body(self.body)
         except ValidationError as exc:
             raise ValidationError({"body": exc.messages}) from exc
+
+
+class TicketSearch(models.Model):
+    """The full-text search document of one ticket. Its database-specific columns (a GIN-indexed tsvector on
+    PostgreSQL, an FTS5 table on SQLite) are created by migration 0009 and written only by tickets.search."""
+
+    ticket = models.OneToOneField(Ticket, primary_key=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("indeks wyszukiwania zgłoszenia")
+        verbose_name_plural = _("indeks wyszukiwania zgłoszeń")
+
+    def __str__(self) -> str:
+        return str(self.ticket_id)

@@ -95,7 +95,16 @@ def sync(ticket: Ticket, now: dt.datetime) -> list[SlaTimer]:
             timer = SlaTimer(ticket=ticket, kind=kind, state=State.PAUSED, target_seconds=targets[kind])
         _update(timer, desired, policy, targets[kind], schedule, now)
         result.append(timer)
+    _keep_nearest_due(ticket, result)
     return result
+
+
+def _keep_nearest_due(ticket: Ticket, timers: list[SlaTimer]) -> None:
+    """Keep the earliest due time of the running clocks on the ticket row (the list sorts by it, with an index)."""
+    due = min((t.due_at for t in timers if t.state != State.DONE and t.due_at), default=None)
+    if ticket.sla_due_at != due:
+        ticket.sla_due_at = due
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
 
 
 def _update(timer: SlaTimer, desired: str, policy, target: int | None, schedule, now: dt.datetime) -> None:

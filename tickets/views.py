@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -49,12 +48,17 @@ def staff_required(view):
 @staff_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters.from_query(request.GET)
+    if filters.q and (found := selectors.ticket_by_reference(request.user, filters.q)) is not None:
+        return redirect("tickets:detail", reference=found.reference)  # a reference typed in the search box
     tickets = selectors.list_tickets(request.user, filters)
-    page = Paginator(tickets, per_page=settings.TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    cap = selectors.SEARCH_COUNT_CAP if filters.q else selectors.LIST_COUNT_CAP
+    paginator = selectors.CappedPaginator(tickets, per_page=settings.TICKETS_PER_PAGE, cap=cap)
+    page = paginator.get_page(request.GET.get("page"))
     selectors.list_sla(page)
     context = {
         "page": page,
         "filters": filters,
+        "search_unusable": bool(filters.q) and not selectors.searchable(filters.q),
         "workspace_views": selectors.workspace_views(request.user),
         "saved_views": selectors.saved_views_for_user(request.user),
         "sorts": [(slug, label) for slug, (label, _ordering) in selectors.SORTS.items()],
