@@ -241,6 +241,10 @@ class _Batch:
             *SentMessage.objects.filter(message_id__in=thread_ids).values_list("message_id", flat=True),
         }
         self.addresses = {_acknowledgement_address(item) for item in readable} - {""}
+        self.queues: dict[int, Queue] = {}  # one instance per mailbox queue, kept current (round-robin position)
+        for row in pending:
+            if row.mailbox_id:
+                row.mailbox.queue = self.queues.setdefault(row.mailbox.queue_id, row.mailbox.queue)
         self._read_loop_guard()
         for row, item, key in zip(pending, parsed, keys, strict=True):
             row.attempts += 1
@@ -251,6 +255,7 @@ class _Batch:
                 self._flush()
                 self._one(row)
                 self._read_loop_guard()  # the usual way may have acknowledged or recorded a bounce
+                self._refresh_queues()  # … or assigned a ticket
             if key is not None:
                 self.seen_keys.add(key)
                 if item.message_id:
@@ -323,8 +328,13 @@ class _Batch:
 
     def _queue(self) -> Queue:
         if self._default_queue is None:
-            self._default_queue = ticket_actions.default_queue()
+            queue = ticket_actions.default_queue()
+            self._default_queue = self.queues.setdefault(queue.pk, queue)
         return self._default_queue
+
+    def _refresh_queues(self) -> None:
+        for pk, last in Queue.objects.filter(pk__in=list(self.queues)).values_list("pk", "last_assigned_id"):
+            self.queues[pk].last_assigned_id = last
 
     def _opened(self, row: RawMessage, parsed: parsing.ParsedMessage, ticket: Ticket) -> None:
         """What _person() does after open_ticket(), with the batch's loop guard."""
@@ -348,6 +358,7 @@ class _Batch:
         """Write what the batch holds: tickets (with their acknowledgements), then the rows' outcomes."""
         if len(self.tickets):
             self.tickets.flush()
+            self.tickets = ticket_actions.TicketBatch()  # look-ups afresh: the usual way may change queues
         if self.sent:
             SentMessage.objects.bulk_create(self.sent)
             self.sent = []
