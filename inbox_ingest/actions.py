@@ -256,6 +256,7 @@ class _Batch:
                 self._one(row)
                 self._read_loop_guard()  # the usual way may have acknowledged or recorded a bounce
                 self._refresh_queues()  # … or assigned a ticket
+                self.tickets.forget_queues()
             if key is not None:
                 self.seen_keys.add(key)
                 if item.message_id:
@@ -358,7 +359,6 @@ class _Batch:
         """Write what the batch holds: tickets (with their acknowledgements), then the rows' outcomes."""
         if len(self.tickets):
             self.tickets.flush()
-            self.tickets = ticket_actions.TicketBatch()  # look-ups afresh: the usual way may change queues
         if self.sent:
             SentMessage.objects.bulk_create(self.sent)
             self.sent = []

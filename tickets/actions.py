@@ -957,13 +957,22 @@ class TicketBatch:
         return self._categories[slug]
 
     def _near_deadlines(self, text: str, queue: Queue, now) -> list:
+        """deadlines.near_deadlines(): every form's deadlines in the window read once per calendar and day."""
         codes = rules.form_codes(text)
         if not codes:
             return []
-        key = (frozenset(codes), queue.calendar_id, timezone.localdate(now))
+        key = (queue.calendar_id, timezone.localdate(now))
         if key not in self._near:
-            self._near[key] = deadlines.near_deadlines(text, queue.calendar, now)
-        return self._near[key]
+            self._near[key] = deadlines.near_deadlines(None, queue.calendar, now)
+        return [deadline for deadline in self._near[key] if deadline.form.code in codes]
+
+    def forget_queues(self) -> None:
+        """Read queues and their members' open tickets afresh from here on (call after a flush, when something
+        outside the batch may have assigned or reopened a ticket)."""
+        self._queues.clear()
+        self._decided.clear()
+        self._default = None
+        self.assigner = assignment.BatchAssigner()  # open counts too (after a flush: the database has ours)
 
     def _policy(self, ticket: Ticket):
         key = (ticket.queue_id, ticket.priority, ticket.category_id)
