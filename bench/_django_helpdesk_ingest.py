@@ -87,9 +87,20 @@ def rss_mib() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def backend_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend process (same machine: /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 box = mailbox.Maildir(maildir, factory=None, create=False)
 keys = sorted(box.keys())
 samples, outcomes = [], {"ok": 0, "error": 0}
+cpu, server_cpu = time.process_time(), backend_cpu_seconds()
 started = time.perf_counter()
 for index, key in enumerate(keys, start=1):
     with box.get_file(key) as handle:
@@ -103,6 +114,7 @@ for index, key in enumerate(keys, start=1):
     if index % max(1, len(keys) // 10) == 0:
         samples.append(round(rss_mib(), 1))
 seconds = time.perf_counter() - started
+client, server = time.process_time() - cpu, backend_cpu_seconds() - server_cpu
 print(
     json.dumps(
         {
@@ -110,6 +122,9 @@ print(
             "messages": len(keys),
             "seconds": round(seconds, 1),
             "per_second": round(len(keys) / seconds, 1),
+            "cpu_client_s": round(client, 1),
+            "cpu_server_s": round(server, 1),
+            "per_cpu_second": round(len(keys) / (client + server), 1),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "rss_samples_mib": samples,
             "outcomes": {**outcomes, "tickets": Ticket.objects.count()},

@@ -19,7 +19,9 @@ own (the name must contain "bench"; it is created when missing, migrated, and it
    dependencies), its own ingestion function (`helpdesk.email.object_from_message`) on the same Maildir, into
    a PostgreSQL database of its own on the same server.
 
-It prints a markdown report: messages/s, peak RSS, RSS after every tenth of the messages (flatness), outcomes.
+It prints a markdown report: messages/s, peak RSS, RSS after every tenth of the messages (flatness), outcomes,
+and the CPU time used by the ingesting process plus its PostgreSQL backend (from /proc; the load of other
+processes on the machine slows the wall clock but not this), as messages per CPU-second.
 """
 
 from __future__ import annotations
@@ -67,6 +69,20 @@ CHARSETS = ["utf-8", "utf-8", "iso-8859-2", "windows-1250"]
 def rss_mib() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def backend_cpu_seconds(connection) -> float:
+    """CPU time used so far by this connection's PostgreSQL backend process (same machine: /proc)."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:  # the server on another machine
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_mib() -> float:
@@ -162,6 +178,11 @@ class Meter:
         self.count = 0
         self.outcomes: dict[str, int] = {}
         self.samples: list[float] = []
+        from django.db import connection
+
+        self.connection = connection
+        self.cpu = time.process_time()
+        self.server_cpu = backend_cpu_seconds(connection)
         self.started = time.perf_counter()
 
     def __call__(self, result) -> None:
@@ -172,7 +193,12 @@ class Meter:
 
     def report(self, label: str) -> dict:
         seconds = time.perf_counter() - self.started
+        client = time.process_time() - self.cpu
+        server = backend_cpu_seconds(self.connection) - self.server_cpu
         return {
+            "cpu_client_s": round(client, 1),
+            "cpu_server_s": round(server, 1),
+            "per_cpu_second": round(self.count / (client + server), 1),
             "label": label,
             "messages": self.count,
             "seconds": round(seconds, 1),
@@ -307,12 +333,16 @@ def main() -> None:
     print(f"Machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"PostgreSQL {connection.pg_version // 10000} on the same machine, Celery broker {broker}, "
           f"load average at the end {load:.1f}.\n")  # fmt: skip
-    print("| run | messages | seconds | messages/s | peak RSS MiB | RSS after each tenth (MiB) | outcomes |")
-    print("|---|---:|---:|---:|---:|---|---|")
+    print(
+        "| run | messages | seconds | messages/s | CPU s: client + PostgreSQL backend | messages per CPU-second "
+        "| peak RSS MiB | RSS after each tenth (MiB) | outcomes |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     for row in [*results, *([theirs] if theirs else [])]:
         print(
-            f"| {row['label']} | {row['messages']} | {row['seconds']} | {row['per_second']} | {row['peak_rss_mib']} "
-            f"| {' '.join(str(s) for s in row['rss_samples_mib'])} | {row['outcomes']} |"
+            f"| {row['label']} | {row['messages']} | {row['seconds']} | {row['per_second']} "
+            f"| {row.get('cpu_client_s')} + {row.get('cpu_server_s')} | {row.get('per_cpu_second')} "
+            f"| {row['peak_rss_mib']} | {' '.join(str(s) for s in row['rss_samples_mib'])} | {row['outcomes']} |"
         )
     for row in results:
         if "multiappend_seconds" in row:
@@ -320,7 +350,8 @@ def main() -> None:
                   f"{row['seen_on_server']} marked \\Seen after the pass.")  # fmt: skip
     if theirs:
         print(
-            f"\nSpeed-up over django-helpdesk 2.6.1 (Maildir): {results[0]['per_second'] / theirs['per_second']:.1f}×"
+            f"\nSpeed-up over django-helpdesk 2.6.1 (Maildir): {results[0]['per_second'] / theirs['per_second']:.1f}× "
+            f"in messages/s, {results[0]['per_cpu_second'] / theirs['per_cpu_second']:.1f}× in messages per CPU-second"
         )
 
 

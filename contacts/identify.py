@@ -195,3 +195,88 @@ def _settle(result: Identification, units: list, method: str) -> Identification:
     else:
         result.candidates = units
     return result
+
+
+def identify_many(items: list[tuple[str, str]]) -> list[Identification]:
+    """identify(sender_email=…, text=…) for many (sender, text) pairs with three queries in all (people by
+    address, units by the numbers written, units by e-mail domain) plus one for the people's units: the same
+    answers as calling identify() for each (tests/test_batched_ingestion.py). No phone numbers here."""
+    from django.db.models import Q
+    from django.db.models.functions import Upper
+
+    from contacts.models import PersonEmail, ReportingUnit, UnitMembership
+
+    senders = [(sender or "").strip().lower() for sender, _text in items]
+    numbers = [find_numbers(text) for _sender, text in items]
+    people = {}
+    wanted = {sender.upper() for sender in senders if sender}
+    if wanted:
+        rows = (
+            PersonEmail.objects.annotate(upper=Upper("email"))
+            .filter(upper__in=wanted)
+            .select_related("person")
+            .order_by("person_id")
+        )
+        for row in rows:
+            people.setdefault(row.upper, row.person)
+    regons = {regon for found in numbers for regon in found.regons}
+    nips = {nip for found in numbers for nip in found.nips}
+    rpwdls = {rpwdl for found in numbers for rpwdl in found.rpwdls}
+    by_number: list = []
+    if regons or nips or rpwdls:
+        query = Q(regon__in=regons) | Q(regon__in={regon[:9] for regon in regons if len(regon) == 14})
+        query |= Q(nip__in=nips) | Q(rpwdl__in=rpwdls)
+        units = ReportingUnit.objects.filter(query, is_active=True).select_related("voivodeship")
+        by_number = list(units.order_by("pk"))
+    units_of: dict[int, list] = {}
+    person_ids = {person.pk for person in people.values()}
+    if person_ids:
+        memberships = (
+            UnitMembership.objects.filter(person_id__in=person_ids, unit__is_active=True)
+            .select_related("unit__voivodeship")
+            .order_by("unit_id")
+        )
+        for membership in memberships:
+            units_of.setdefault(membership.person_id, []).append(membership.unit)
+    domains = set()
+    for sender in senders:
+        domain = sender.rsplit("@", 1)[-1] if "@" in sender else ""
+        if domain and domain not in PUBLIC_MAIL_DOMAINS:
+            domains.add(domain.upper())
+    by_domain: dict[str, list] = {}
+    if domains:
+        rows = (
+            ReportingUnit.objects.annotate(upper=Upper("email_domain"))
+            .filter(upper__in=domains, is_active=True)
+            .select_related("voivodeship")
+            .order_by("pk")
+        )
+        for unit in rows:
+            by_domain.setdefault(unit.upper, []).append(unit)
+    results = []
+    for sender, found in zip(senders, numbers, strict=True):
+        person = people.get(sender.upper()) if sender else None
+        result = Identification(person=person, numbers=found, method="sender" if person else "")
+        if found:
+            nine = {regon[:9] for regon in found.regons if len(regon) == 14}
+            units = [
+                unit
+                for unit in by_number
+                if unit.regon in found.regons
+                or unit.regon in nine
+                or unit.nip in found.nips
+                or unit.rpwdl in found.rpwdls
+            ]
+            exact = [unit for unit in units if unit.regon in found.regons]
+            if exact or units:
+                results.append(_settle(result, exact or units, "number"))
+                continue
+        if person is not None and units_of.get(person.pk):
+            results.append(_settle(result, units_of[person.pk], "sender"))
+            continue
+        domain = sender.rsplit("@", 1)[-1] if "@" in sender else ""
+        if domain and domain not in PUBLIC_MAIL_DOMAINS and by_domain.get(domain.upper()):
+            results.append(_settle(result, by_domain[domain.upper()][:20], "domain"))
+            continue
+        results.append(result)
+    return results

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -55,9 +58,36 @@ def enqueue_push(*, groups: list[str], event: dict) -> OutboxMessage:
     return _enqueue(OutboxMessage.Kind.PUSH, {"groups": groups, "event": event})
 
 
+_collecting: ContextVar[list[OutboxMessage] | None] = ContextVar("outbox_collecting", default=None)
+
+
+@contextmanager
+def collected() -> Iterator[list[OutboxMessage]]:
+    """Messages enqueued inside the block are written with one multi-row INSERT when it ends without an
+    error, and handed to Celery after commit in one task (batched actions). Must run inside a transaction."""
+    rows: list[OutboxMessage] = []
+    token = _collecting.set(rows)
+    try:
+        yield rows
+    finally:
+        _collecting.reset(token)
+    if not rows:
+        return
+    OutboxMessage.objects.bulk_create(rows)
+    now = timezone.now()
+    due = [message.pk for message in rows if message.next_attempt_at <= now]
+    if due:
+        transaction.on_commit(lambda: hand_over_many(due))
+
+
 def _enqueue(kind: str, payload: dict, not_before: dt.datetime | None = None) -> OutboxMessage:
     now = timezone.now()
-    message = OutboxMessage.objects.create(kind=kind, payload=payload, next_attempt_at=max(not_before or now, now))
+    message = OutboxMessage(kind=kind, payload=payload, next_attempt_at=max(not_before or now, now))
+    rows = _collecting.get()
+    if rows is not None:
+        rows.append(message)
+        return message
+    message.save(force_insert=True)
     if message.next_attempt_at <= now:  # a held message is delivered by the periodic drain when its time comes
         transaction.on_commit(lambda: hand_over(message.pk))
     return message
@@ -71,6 +101,16 @@ def hand_over(message_id: int) -> None:
         dispatch_outbox.delay(message_id)
     except Exception as exc:  # broker unreachable: nothing is lost, drain() retries
         log.warning("outbox %s left for the drain: %s", message_id, exc)
+
+
+def hand_over_many(message_ids: list[int]) -> None:
+    """One Celery task for the messages of a batch (not one per message); the drain covers a lost broker."""
+    from helpdesk.tasks import dispatch_outbox_many
+
+    try:
+        dispatch_outbox_many.delay(list(message_ids))
+    except Exception as exc:
+        log.warning("outbox %s… (%s messages) left for the drain: %s", message_ids[0], len(message_ids), exc)
 
 
 def claim(message_id: int) -> OutboxMessage | None:

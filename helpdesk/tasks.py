@@ -13,6 +13,12 @@ def dispatch_outbox(message_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+def dispatch_outbox_many(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        outbox.dispatch(message_id)
+
+
+@shared_task(ignore_result=True)
 def drain_outbox() -> int:
     return outbox.drain()
 

@@ -138,6 +138,7 @@ def _guess_8bit(data: bytes, hint: str | None) -> str:
     return decode_bytes(data, hint)
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
@@ -160,7 +161,7 @@ def decode_header(value, hint: str | None = None, *, collapse: bool = True) -> s
             value = str(value)
     if not isinstance(value, str):
         value = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if _SURROGATE.search(value):
         # raw 8-bit bytes that the parser smuggled in as surrogates
         value = _guess_8bit(value.encode("ascii", "surrogateescape"), hint)
     if "=?" in value:

@@ -37,7 +37,7 @@ from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 
 log = logging.getLogger(__name__)
 
-FETCH_BATCH = 100
+FETCH_BATCH = 250
 MAX_BACKOFF = 300
 SEEN = b"\\Seen"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,7 +40,7 @@ from tickets.models import (
     TicketFollower,
     TicketLink,
 )
-from tickets.references import next_reference
+from tickets.references import next_reference, next_references
 
 MAX_SUBJECT = 500
 
@@ -151,17 +151,46 @@ def store_file(content: bytes) -> StoredFile:
     return stored
 
 
+def store_files(contents: Sequence[bytes]) -> dict[str, StoredFile]:
+    """store_file() for many contents (by SHA-256): one query for those stored already, one INSERT for the
+    rest; if another process stored one of them meanwhile, one by one."""
+    for content in contents:
+        if len(content) > settings.ATTACHMENT_MAX_BYTES:
+            store_file(content)  # raises the usual error
+    wanted = {hashlib.sha256(content).hexdigest(): content for content in contents}
+    found = {stored.sha256: stored for stored in StoredFile.objects.filter(sha256__in=list(wanted))}
+    new = []
+    for digest, content in wanted.items():
+        if digest not in found:
+            stored = StoredFile(sha256=digest, size=len(content))
+            stored.content.save(digest, ContentFile(content), save=False)
+            new.append(stored)
+    try:
+        with transaction.atomic():
+            StoredFile.objects.bulk_create(new)
+    except IntegrityError:
+        for stored in new:
+            stored.content.storage.delete(stored.content.name)
+        return {digest: store_file(content) for digest, content in wanted.items()}
+    found.update((stored.sha256, stored) for stored in new)
+    return found
+
+
+def _new_attachment(entry: Entry, item: NewAttachment, stored: StoredFile) -> Attachment:
+    filename = (item.filename or "").strip().replace("/", "_").replace("\\", "_")[:255] or "zalacznik.bin"
+    return Attachment(
+        entry=entry,
+        file=stored,
+        filename=filename,
+        content_type=(item.content_type or "application/octet-stream")[:200],
+        is_inline=item.is_inline,
+        content_id=item.content_id[:300],
+    )
+
+
 def _attach(entry: Entry, attachments: Sequence[NewAttachment]) -> None:
     for item in attachments:
-        filename = (item.filename or "").strip().replace("/", "_").replace("\\", "_")[:255] or "zalacznik.bin"
-        Attachment.objects.create(
-            entry=entry,
-            file=store_file(item.content),
-            filename=filename,
-            content_type=(item.content_type or "application/octet-stream")[:200],
-            is_inline=item.is_inline,
-            content_id=item.content_id[:300],
-        )
+        _new_attachment(entry, item, store_file(item.content)).save(force_insert=True)
 
 
 # --- actions -------------------------------------------------------------------------------------------
@@ -349,12 +378,19 @@ def _send_canned_reply(ticket: Ticket, entry: Entry, reply_subject: str, reply_b
     )
 
 
-def _notify_regional_admins(ticket: Ticket) -> None:
-    """A regional administrator who chose a notice per ticket gets one when a ticket reaches their queue."""
+def _admins_to_notify(code: str) -> list:
+    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH).exclude(email="")
+    return list(admins.order_by("pk"))
+
+
+def _notify_regional_admins(ticket: Ticket, admins: list | None = None) -> None:
+    """A regional administrator who chose a notice per ticket gets one when a ticket reaches their queue
+    (`admins`: _admins_to_notify(code), when the caller has it already)."""
     code = ticket.queue.voivodeship_id
     if not code:
         return
-    admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH).exclude(email="")
+    if admins is None:
+        admins = _admins_to_notify(code)
     url = settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference])
     body = "\n".join(
         [
@@ -369,7 +405,7 @@ def _notify_regional_admins(ticket: Ticket) -> None:
             _("Napisz #notatka w pierwszym wierszu, aby dodać notatkę wewnętrzną zamiast odpowiedzi."),
         ]
     )
-    for admin in admins.order_by("pk"):  # one message each: its Message-ID names the recipient (tickets.notices)
+    for admin in admins:  # one message each: its Message-ID names the recipient (tickets.notices)
         outbox.enqueue_email(
             to=[admin.email],
             subject=f"[{ticket.reference}] {ticket.subject}",
@@ -391,14 +427,20 @@ def post_staff_email_reply(*, ticket: Ticket, staff, text: str, attachments: Seq
     return add_entry(actor=staff, ticket=ticket, kind=kind, body_text=text, attachments=attachments)
 
 
-def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
+def _new_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
+    """The entry, validated and sanitised, not saved yet."""
     empty = not (fields.get("body_text") or "").strip() and not fields.get("body_html") and not attachments
     if empty and kind != Entry.Kind.CALL:  # a logged call may have no notes
         raise ValidationError({"body_text": _("Treść nie może być pusta.")})
     fields["body_html"] = sanitize_html(fields.get("body_html") or "")
     fields["to"] = list(fields.get("to") or [])
     fields["cc"] = list(fields.get("cc") or [])
-    entry = Entry.objects.create(ticket=ticket, kind=kind, author=actor, **fields)
+    return Entry(ticket=ticket, kind=kind, author=actor, **fields)
+
+
+def _create_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
+    entry = _new_entry(ticket, actor, kind=kind, attachments=attachments, **fields)
+    entry.save(force_insert=True)
     _attach(entry, attachments)
     search.index_entry(entry)
     return entry
@@ -1183,3 +1225,312 @@ def unfollow(*, actor, ticket: Ticket) -> None:
     deleted, _rows = TicketFollower.objects.filter(ticket=ticket, user=actor).delete()
     if deleted:
         events.unfollowed(ticket, actor)
+
+
+# --- many new tickets at once (e-mail ingestion) ---------------------------------------------------------
+
+
+@dataclass
+class _Planned:
+    fields: dict
+    then: Callable | None
+    ticket: Ticket | None = None
+    entry: Entry | None = None
+    found: object = None
+    decision: rules.Decision | None = None
+    near: list = field(default_factory=list)
+    assigned_reason: str = ""
+    now: object = None
+
+
+class TicketBatch:
+    """Open many tickets for the system (actor None) in one transaction with a few queries in all.
+
+    `open(**kwargs)` takes the keyword arguments of open_ticket() (without `actor`) and an optional
+    `then(ticket)`, run once the ticket exists, in order (it may enqueue outbox messages and log events: they
+    are written with the batch's). `flush()` then decides and writes everything: identification of all
+    senders at once (contacts.identify.identify_many), the routing rules read and compiled once, queues,
+    categories, SLA policies, deadlines and notice recipients looked up once per distinct value, one block of
+    references from the counter row, and multi-row INSERTs for tickets, entries, attachments, events, SLA
+    timers and outbox rows (handed to Celery in one task after commit).
+
+    The rows are the same as open_ticket() called for each item in the same order
+    (tests/test_batched_ingestion.py compares them). Items must not depend on one another's rows (a message
+    answering a ticket of the same batch waits for a flush); the queue assignment, which does, is carried
+    from one ticket to the next in memory (assignment.BatchAssigner).
+    """
+
+    def __init__(self) -> None:
+        self._planned: list[_Planned] = []
+        self._queues: dict[int, Queue] = {}
+        self._decided: dict[tuple, Queue | None] = {}
+        self._categories: dict[str, Category | None] = {}
+        self._policies: dict[tuple, object] = {}
+        self._near: dict[tuple, list] = {}
+        self._admins: dict[str, list] = {}
+        self._users: dict[int, object] = {}
+        self._rules: list | None = None
+        self._default: Queue | None = None
+        self.assigner = assignment.BatchAssigner()
+
+    def __len__(self) -> int:
+        return len(self._planned)
+
+    def open(self, *, then: Callable | None = None, **fields) -> None:
+        if "actor" in fields:
+            raise TypeError("TicketBatch opens tickets for the system only (actor None)")
+        self._planned.append(_Planned(fields=fields, then=then))
+
+    # look-ups, once per batch and value
+
+    def _queue(self, queue: Queue) -> Queue:
+        return self._queues.setdefault(queue.pk, queue)
+
+    def _default_queue(self) -> Queue:
+        if self._default is None:
+            self._default = self._queue(default_queue())
+        return self._default
+
+    def _decided_queue(self, decision: rules.Decision) -> Queue | None:
+        key = (decision.voivodeship_queue_of, decision.queue_id)
+        if key not in self._decided:
+            queue = _decided_queue(decision)
+            self._decided[key] = self._queue(queue) if queue is not None else None
+        return self._decided[key]
+
+    def _category(self, slug: str) -> Category | None:
+        if slug not in self._categories:
+            self._categories[slug] = Category.objects.filter(slug=slug).first()
+        return self._categories[slug]
+
+    def _near_deadlines(self, text: str, queue: Queue, now) -> list:
+        """deadlines.near_deadlines(): every form's deadlines in the window read once per calendar and day."""
+        codes = rules.form_codes(text)
+        if not codes:
+            return []
+        key = (queue.calendar_id, timezone.localdate(now))
+        if key not in self._near:
+            self._near[key] = deadlines.near_deadlines(None, queue.calendar, now)
+        return [deadline for deadline in self._near[key] if deadline.form.code in codes]
+
+    def forget_queues(self) -> None:
+        """Read queues and their members' open tickets afresh from here on (call after a flush, when something
+        outside the batch may have assigned or reopened a ticket)."""
+        self._queues.clear()
+        self._decided.clear()
+        self._default = None
+        self.assigner = assignment.BatchAssigner()  # open counts too (after a flush: the database has ours)
+
+    def _policy(self, ticket: Ticket):
+        key = (ticket.queue_id, ticket.priority, ticket.category_id)
+        if key not in self._policies:
+            self._policies[key] = sla.policy_for(ticket)
+        return self._policies[key]
+
+    def _notice_admins(self, code: str) -> list:
+        if code not in self._admins:
+            self._admins[code] = _admins_to_notify(code)
+        return self._admins[code]
+
+    def _rule_assignee(self, user_id: int, queue: Queue):
+        from django.contrib.auth import get_user_model
+
+        if user_id not in self._users:
+            self._users[user_id] = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        assignee = self._users[user_id]
+        visible = assignee is not None and access.voivodeship_scope(assignee).allows(queue.voivodeship_id)
+        return assignee if visible and access.can_work_tickets(assignee) else None
+
+    # deciding: what open_ticket() does before writing, in memory
+
+    def _plan(self, plan: _Planned, found) -> None:
+        fields = dict(plan.fields)
+        channel = fields.pop("channel")
+        if channel not in Channel.values:
+            raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
+        priority = fields.pop("priority", Priority.NORMAL)
+        if priority not in Priority.values:
+            raise ValidationError({"priority": _("Nieznany priorytet.")})
+        entry_kind = fields.pop("entry_kind", Entry.Kind.INBOUND)
+        if entry_kind not in Entry.Kind.values:
+            raise ValidationError({"entry_kind": _("Nieznany rodzaj wpisu.")})
+        subject = _clean_subject(fields.pop("subject"))
+        body_text = fields.pop("body_text", "")
+        queue = fields.pop("queue", None)
+        requester = fields.pop("requester", None)
+        requester_name = fields.pop("requester_name", "")
+        requester_email = fields.pop("requester_email", "")
+        requester_phone = fields.pop("requester_phone", "")
+        reporting_unit = fields.pop("reporting_unit", None)
+        category = fields.pop("category", None)
+        mailbox = fields.pop("mailbox", "")
+        fallback_queue = fields.pop("fallback_queue", None)
+        related_to = fields.pop("related_to", None)
+        attachments = tuple(fields.pop("attachments", ()))
+        now = timezone.now()
+        if reporting_unit is None:
+            reporting_unit, requester = found.unit, requester or found.person
+        else:
+            found = None
+        decision = None
+        if queue is None:
+            facts = rules.Facts(
+                channel=channel,
+                mailbox=mailbox,
+                sender=requester_email,
+                unit_voivodeship=reporting_unit.voivodeship_id if reporting_unit else None,
+                category=category.slug if category else "",
+                subject=subject,
+                body=body_text,
+                moment=now,
+            )
+            if self._rules is None:
+                self._rules = rules.active_rules()
+            decision = rules.evaluate(facts, self._rules)
+            queue = self._decided_queue(decision)
+            if fallback_queue is not None and (queue is None or queue.kind == Queue.Kind.TRIAGE):
+                queue = self._queue(fallback_queue)
+                decision.steps.append({"rule_name": _("kolejka skrzynki %(mailbox)s") % {"mailbox": mailbox or "—"}})
+            queue = queue or self._default_queue()
+            if decision.category and decision.category != facts.category:
+                category = self._category(decision.category) or category
+            priority = decision.priority or priority
+        else:
+            queue = self._queue(queue)
+        near = self._near_deadlines(f"{subject}\n{body_text}", queue, now)
+        if near and priority < Priority.HIGH:
+            priority = Priority.HIGH
+        if requester is not None and not requester_name:
+            requester_name = requester.name
+        ticket = Ticket(
+            subject=subject,
+            channel=channel,
+            queue=queue,
+            priority=priority,
+            category=category,
+            requester=requester,
+            requester_name=requester_name[:200],
+            requester_email=(requester_email or "").strip().lower(),
+            requester_phone=requester_phone,
+            reporting_unit=reporting_unit,
+            related_to=related_to,
+            created_at=now,
+            updated_at=now,
+            tags=decision.tags if decision else [],
+            identification=found.state if found else "identified",
+            unit_candidates=[unit.pk for unit in found.candidates] if found else [],
+        )
+        plan.entry = _new_entry(
+            ticket,
+            None,
+            kind=entry_kind,
+            subject=subject,
+            body_text=body_text,
+            sender_name=requester_name,
+            sender_email=requester_email,
+            attachments=attachments,
+            created_at=now,
+            call_id=fields.pop("call_id", "")[:100],
+            **fields,
+        )
+        plan.fields = {"attachments": attachments}
+        plan.ticket, plan.found, plan.decision, plan.near, plan.now = ticket, found, decision, near, now
+        self._assign(plan)
+
+    def _assign(self, plan: _Planned) -> None:
+        """_assign_new() for a ticket of the batch (the assignee is written with the ticket)."""
+        ticket, decision = plan.ticket, plan.decision
+        assignee, reason = None, events.REASON_QUEUE_MODE
+        if decision is not None and decision.assign_to_id:
+            assignee = self._rule_assignee(decision.assign_to_id, ticket.queue)
+            reason = events.REASON_ROUTING
+        if assignee is None:
+            assignee = self.assigner.pick(ticket.queue, plan.now)
+        if assignee is None and decision is not None and decision.auto_assign:
+            assignee = self.assigner.pick(ticket.queue, plan.now, least_open=True)
+        if assignee is None:
+            return
+        ticket.assignee = assignee
+        plan.assigned_reason = reason
+        self.assigner.took(ticket.queue, assignee)
+
+    # writing
+
+    @transaction.atomic
+    def flush(self) -> list[Ticket]:
+        """Decide and write every ticket opened since the last flush; returns them in order."""
+        from contacts.identify import identify, identify_many
+
+        planned, self._planned = self._planned, []
+        if not planned:
+            return []
+        guesses = {}  # identification of the sender and the numbers in the text, as open_ticket() does it
+        for plan in planned:
+            if plan.fields.get("reporting_unit") is None:
+                text = f"{_clean_subject(plan.fields['subject'])}\n{plan.fields.get('body_text', '')}"
+                guesses[id(plan)] = (plan.fields.get("requester_email", ""), text, plan.fields.get("requester_phone"))
+        by_text = [key for key, (_sender, _text, phone) in guesses.items() if not phone]
+        found = dict(zip(by_text, identify_many([guesses[key][:2] for key in by_text]), strict=True))
+        for key, (sender, text, phone) in guesses.items():
+            if phone:  # a phone number: rare in a batch, asked one by one
+                found[key] = identify(sender_email=sender, text=text, phone=phone)
+        for plan in planned:
+            self._plan(plan, found.get(id(plan)))
+        tickets = [plan.ticket for plan in planned]
+        timers = []  # computed before the tickets are written: they carry the nearest due time (sla_due_at)
+        for plan in planned:
+            timers += sla.timers_for_new(plan.ticket, plan.now, self._policy(plan.ticket))
+        years: dict[int, list[Ticket]] = {}
+        for ticket in tickets:
+            years.setdefault(timezone.localdate(ticket.created_at).year, []).append(ticket)
+        for year, group in years.items():
+            for ticket, reference in zip(group, next_references(year, len(group)), strict=True):
+                ticket.reference = reference
+        Ticket.objects.bulk_create(tickets)
+        for plan in planned:
+            plan.entry.ticket = plan.ticket
+        Entry.objects.bulk_create([plan.entry for plan in planned])
+        search.add_many(
+            (plan.ticket.pk, search.document_tokens(search.ticket_text(plan.ticket), search.entry_text(plan.entry)))
+            for plan in planned
+        )
+        items = [(plan.entry, item) for plan in planned for item in plan.fields["attachments"]]
+        if items:
+            files = store_files([item.content for _entry, item in items])
+            Attachment.objects.bulk_create(
+                [_new_attachment(entry, item, files[hashlib.sha256(item.content).hexdigest()]) for entry, item in items]
+            )
+        with events.collected(), outbox.collected():
+            for plan in planned:
+                ticket, decision = plan.ticket, plan.decision
+                events.ticket_opened(ticket, None)
+                if plan.found is not None:
+                    events.identified(ticket, None, plan.found.method, plan.found.unit, plan.found.candidates)
+                if decision is not None:
+                    events.routed(ticket, None, decision.steps)
+                if plan.near:
+                    events.deadline_near(ticket, plan.near)
+                events.entry_added(ticket, None, plan.entry)
+                if ticket.assignee_id:
+                    events.assigned(ticket, None, None, ticket.assignee, plan.assigned_reason)
+                if decision is not None and ticket.requester_email:
+                    for reply_subject, reply_body in decision.replies:
+                        _send_canned_reply(ticket, plan.entry, reply_subject, reply_body)
+                if ticket.queue.voivodeship_id:
+                    _notify_regional_admins(ticket, self._notice_admins(ticket.queue.voivodeship_id))
+                _announce(ticket, "opened", None)
+                if plan.then is not None:
+                    plan.then(ticket)
+            from tickets.models import SlaTimer
+
+            SlaTimer.objects.bulk_create(timers)
+        self.assigner.remember()
+        return tickets
+
+
+def open_tickets(items: Sequence[dict]) -> list[Ticket]:
+    """open_ticket(actor=None, **item) for each item, batched (TicketBatch); the same rows, in order."""
+    batch = TicketBatch()
+    for item in items:
+        batch.open(**item)
+    return batch.flush()

@@ -71,3 +71,51 @@ def pick_assignee_least_open(queue: Queue, now: dt.datetime):
     """For a rule that asks to assign within a queue whose own mode is manual."""
     members = eligible_members(queue, now)
     return min(members, key=lambda member: (member.open_count, member.pk)) if members else None
+
+
+class BatchAssigner:
+    """pick_assignee() and pick_assignee_least_open() for the new tickets of one batch (tickets.actions.
+    TicketBatch): each queue's eligible members are read once per working day, then the batch's own
+    assignments are carried in memory (open counts, the caps, the round-robin position) so every ticket sees
+    the ones before it, as when they are opened one by one. `remember()` writes the round-robin positions."""
+
+    def __init__(self) -> None:
+        self._members: dict[tuple, list] = {}
+        self._extra: dict[int, int] = {}
+        self._last: dict[int, tuple[Queue, int | None]] = {}
+
+    def _eligible(self, queue: Queue, now: dt.datetime) -> list[tuple[object, int]]:
+        schedule = queue.calendar.schedule()
+        key = (queue.pk, timezone.localtime(schedule.next_open(now), schedule.zone).date())
+        if key not in self._members:
+            self._members[key] = eligible_members(queue, now)
+        result = []
+        for member in self._members[key]:
+            count = member.open_count + self._extra.get(member.pk, 0)
+            if queue.max_open_per_member is not None and count >= queue.max_open_per_member:
+                continue
+            result.append((member, count))
+        return result
+
+    def pick(self, queue: Queue, now: dt.datetime, *, least_open: bool = False):
+        if not least_open and queue.assignment_mode == AssignmentMode.MANUAL:
+            return None
+        members = self._eligible(queue, now)
+        if not members:
+            return None
+        if least_open or queue.assignment_mode == AssignmentMode.LEAST_OPEN:
+            return min(members, key=lambda pair: (pair[1], pair[0].pk))[0]
+        last = self._last[queue.pk][1] if queue.pk in self._last else queue.last_assigned_id
+        after = [member for member, _count in members if last is None or member.pk > last]
+        return (after or [member for member, _count in members])[0]
+
+    def took(self, queue: Queue, assignee) -> None:
+        self._extra[assignee.pk] = self._extra.get(assignee.pk, 0) + 1
+        if queue.assignment_mode == AssignmentMode.ROUND_ROBIN:
+            self._last[queue.pk] = (queue, assignee.pk)
+
+    def remember(self) -> None:
+        for queue, user_id in self._last.values():
+            Queue.objects.filter(pk=queue.pk).update(last_assigned_id=user_id)
+            queue.last_assigned_id = user_id
+        self._last.clear()

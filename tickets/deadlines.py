@@ -23,18 +23,18 @@ def horizon(calendar, today: dt.date, working_days: int) -> dt.date:
     return day
 
 
-def near_deadlines(text: str, calendar, now: dt.datetime) -> list[FormDeadline]:
-    """Deadlines of the forms `text` mentions that fall between today and the horizon."""
-    codes = form_codes(text)
-    if not codes or settings.DEADLINE_PRIORITY_WORKING_DAYS <= 0:
+def near_deadlines(text: str | None, calendar, now: dt.datetime) -> list[FormDeadline]:
+    """Deadlines of the forms `text` mentions that fall between today and the horizon (`text` None: of every
+    form, for a caller that filters them itself)."""
+    codes = form_codes(text) if text is not None else None
+    if (codes is not None and not codes) or settings.DEADLINE_PRIORITY_WORKING_DAYS <= 0:
         return []
     today = timezone.localdate(now)
     last = horizon(calendar, today, settings.DEADLINE_PRIORITY_WORKING_DAYS)
-    return list(
-        FormDeadline.objects.select_related("form")
-        .filter(form__code__in=codes, deadline__gte=today, deadline__lte=last)
-        .order_by("deadline")
-    )
+    found = FormDeadline.objects.select_related("form").filter(deadline__gte=today, deadline__lte=last)
+    if codes is not None:
+        found = found.filter(form__code__in=codes)
+    return list(found.order_by("deadline", "pk"))
 
 
 def upcoming(now: dt.datetime | None = None, limit: int = 6) -> list[FormDeadline]:

@@ -5,6 +5,10 @@ Rows are appended, never changed: the log answers "who did what, when, and why".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -41,10 +45,32 @@ SYSTEM_REASONS = frozenset(
 QUIET_KINDS = frozenset({"followed", "unfollowed", "linked", "unlinked"})
 
 
+_collecting: ContextVar[list[TicketEvent] | None] = ContextVar("tickets_events_collecting", default=None)
+
+
+@contextmanager
+def collected() -> Iterator[list[TicketEvent]]:
+    """Events logged inside the block are kept in order and written with one multi-row INSERT when it ends
+    without an error (batched actions: tickets.actions.TicketBatch). Must run inside the caller's transaction."""
+    rows: list[TicketEvent] = []
+    token = _collecting.set(rows)
+    try:
+        yield rows
+    finally:
+        _collecting.reset(token)
+    TicketEvent.objects.bulk_create(rows)
+
+
 def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str = "") -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket, actor=actor, kind=kind, data=data or {}, reason=reason[:500], created_at=timezone.now()
     )
+    rows = _collecting.get()
+    if rows is not None:
+        rows.append(event)
+    else:
+        event.save(force_insert=True)
+    return event
 
 
 def ticket_opened(ticket: Ticket, actor) -> TicketEvent:

@@ -106,6 +106,11 @@ def staff_reply_target(message_ids, sender_email: str):
     return None
 
 
+def may_answer_a_notice(message_ids) -> bool:
+    """Whether any of the ids looks like a notice's (then staff_reply_target() has to ask the database)."""
+    return any(_NOTICE_ID.match((message_id or "").strip()) for message_id in message_ids or ())
+
+
 def split_note_marker(text: str) -> tuple[bool, str]:
     """`#notatka` / `#note` on the first line makes the reply an internal note; the marker is dropped."""
     lines = (text or "").strip().splitlines()

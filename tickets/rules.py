@@ -14,6 +14,7 @@ It is a deliberate, measured compromise (see tests/test_routing_words.py): vowel
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+@functools.lru_cache(maxsize=65536)  # words repeat from message to message; a pure function
 def stem(word: str) -> str:
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
@@ -150,8 +152,16 @@ def _sender_matches(patterns: tuple[str, ...], sender: str) -> bool:
 
 
 def _contains_phrase(text_stems: list[str], phrase: tuple[str, ...]) -> bool:
-    size = len(phrase)
-    return any(tuple(text_stems[i : i + size]) == phrase for i in range(len(text_stems) - size + 1))
+    """Whether the stems of `phrase` appear consecutively (list.index finds each candidate start)."""
+    size, start = len(phrase), 0
+    while True:
+        try:
+            index = text_stems.index(phrase[0], start)
+        except ValueError:
+            return False
+        if tuple(text_stems[index : index + size]) == phrase:
+            return True
+        start = index + 1
 
 
 def matches(rule: CompiledRule, facts: Facts, text_stems: list[str], codes: set[str]) -> bool:

@@ -87,6 +87,23 @@ def add(ticket_id: int, tokens: set[str]) -> None:
                 cursor.execute(f"INSERT INTO {FTS_TABLE} (rowid, document) VALUES (%s, %s)", [ticket_id, document])
 
 
+def add_many(documents) -> None:
+    """Documents of new tickets (none yet), (ticket id, tokens) pairs, in two statements (batched ingestion)."""
+    rows = [(ticket_id, " ".join(sorted(tokens))) for ticket_id, tokens in documents]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.executemany(
+                f"INSERT INTO {TABLE} (ticket_id, vector) VALUES (%s, strip(to_tsvector('simple', %s)))"
+                f" ON CONFLICT (ticket_id) DO UPDATE SET vector = {TABLE}.vector || EXCLUDED.vector",
+                rows,
+            )
+        else:  # new tickets: no document yet
+            cursor.executemany(f"INSERT OR IGNORE INTO {TABLE} (ticket_id) VALUES (%s)", [row[:1] for row in rows])
+            cursor.executemany(f"INSERT INTO {FTS_TABLE} (rowid, document) VALUES (%s, %s)", rows)
+
+
 def index_ticket(ticket) -> None:
     add(ticket.pk, document_tokens(ticket_text(ticket)))
 

@@ -82,10 +82,19 @@ def next_check(timer: SlaTimer, schedule: business_time.Schedule) -> dt.datetime
 
 def sync(ticket: Ticket, now: dt.datetime) -> list[SlaTimer]:
     """Bring the ticket's SLA timers in line with its status, policy and first response."""
-    schedule = ticket.queue.calendar.schedule()
-    policy = policy_for(ticket)
-    targets = _targets(policy)
     timers = {timer.kind: timer for timer in SlaTimer.objects.filter(ticket=ticket)}
+    return _plan(ticket, now, policy_for(ticket), timers, save=True)
+
+
+def timers_for_new(ticket: Ticket, now: dt.datetime, policy: SlaPolicy | None) -> list[SlaTimer]:
+    """The timers sync() would create for a ticket that has none yet, unsaved (batched creation writes them
+    with one INSERT); `policy` is policy_for(ticket)."""
+    return _plan(ticket, now, policy, {}, save=False)
+
+
+def _plan(ticket: Ticket, now: dt.datetime, policy, timers: dict, *, save: bool) -> list[SlaTimer]:
+    schedule = ticket.queue.calendar.schedule()
+    targets = _targets(policy)
     result = []
     for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION):
         desired, timer = _desired_state(ticket, kind), timers.get(kind)
@@ -93,21 +102,24 @@ def sync(ticket: Ticket, now: dt.datetime) -> list[SlaTimer]:
             if not targets[kind] or desired == State.DONE:
                 continue
             timer = SlaTimer(ticket=ticket, kind=kind, state=State.PAUSED, target_seconds=targets[kind])
-        _update(timer, desired, policy, targets[kind], schedule, now)
+        _update(timer, desired, policy, targets[kind], schedule, now, save=save)
         result.append(timer)
-    _keep_nearest_due(ticket, result)
+    _keep_nearest_due(ticket, result, save=save)
     return result
 
 
-def _keep_nearest_due(ticket: Ticket, timers: list[SlaTimer]) -> None:
+def _keep_nearest_due(ticket: Ticket, timers: list[SlaTimer], *, save: bool = True) -> None:
     """Keep the earliest due time of the running clocks on the ticket row (the list sorts by it, with an index)."""
     due = min((t.due_at for t in timers if t.state != State.DONE and t.due_at), default=None)
     if ticket.sla_due_at != due:
         ticket.sla_due_at = due
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+        if save:  # a ticket of a batch is written with it (TicketBatch.flush)
+            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
 
 
-def _update(timer: SlaTimer, desired: str, policy, target: int | None, schedule, now: dt.datetime) -> None:
+def _update(
+    timer: SlaTimer, desired: str, policy, target: int | None, schedule, now: dt.datetime, *, save: bool = True
+) -> None:
     if timer.state == State.RUNNING and desired != State.RUNNING:
         timer.consumed_seconds += int(schedule.between(timer.running_since, now).total_seconds())
         if timer.breached_at is None and timer.consumed_seconds > timer.target_seconds:
@@ -127,7 +139,8 @@ def _update(timer: SlaTimer, desired: str, policy, target: int | None, schedule,
         left = max(0, timer.target_seconds - timer.consumed_seconds)
         timer.due_at = schedule.add(timer.running_since, dt.timedelta(seconds=left))
     timer.next_check_at = next_check(timer, schedule)
-    timer.save()
+    if save:
+        timer.save()
 
 
 # --- showing --------------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ class Command(BaseCommand):
         return report
 
 
-BATCH = 100
+BATCH = 500  # messages stored and processed per transaction
 
 
 def ingest_file_messages(messages: list[tuple[str, bytes]], *, mailbox: Mailbox | None) -> list[actions.Result]:

@@ -1,0 +1,417 @@
+"""The batched ingestion path (inbox_ingest.actions.process_batch with tickets.actions.TicketBatch) writes the
+same data as processing the same messages one by one: tickets, entries, attachments, events, SLA timers,
+outbox rows, acknowledgements and the raw rows' outcomes; with a few queries per batch instead of ~28 a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import FormDeadline, Person, PersonEmail, ReportingUnit, UnitMembership
+from helpdesk.models import NoticeMode, OutboxMessage, Role, User
+from inbox_ingest import actions
+from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
+from tests.mailtools import message
+from tickets import actions as ticket_actions
+from tickets.models import AssignmentMode, Queue, RoutingRule, SlaPolicy, SlaTimer, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+WARSAW = zoneinfo.ZoneInfo("Europe/Warsaw")
+MONDAY_10 = dt.datetime(2026, 11, 30, 10, 0, tzinfo=WARSAW)  # inside working hours: SLA clocks run at once
+
+
+@pytest.fixture
+def world(central, queue_14, bob, monkeypatch):
+    """Units and people to identify, routing rules (tags, a canned reply, the unit's voivodeship queue), an SLA
+    policy, a form due soon, a round-robin central queue, a regional admin who wants a notice per ticket, an
+    address that bounced, and a ticket that exists before the messages arrive."""
+    monkeypatch.setattr(timezone, "now", lambda: MONDAY_10)
+    actions._OWN_CACHE.clear()
+    unit = ReportingUnit.objects.create(
+        name="Przychodnia Zdrowie", regon="123456785", voivodeship_id="14", email_domain="zdrowie.example.pl"
+    )
+    ReportingUnit.objects.create(name="Filia A", voivodeship_id="24", email_domain="wspolna.example.pl")
+    ReportingUnit.objects.create(name="Filia B", voivodeship_id="24", email_domain="wspolna.example.pl")
+    person = Person.objects.create(name="Anna Kowalska")
+    PersonEmail.objects.create(person=person, email="anna@poczta.example.com")
+    UnitMembership.objects.create(person=person, unit=unit)
+    RoutingRule.objects.create(
+        name="Jednostka: jej województwo", position=1, stop=False, queue_of_unit_voivodeship=True
+    )
+    RoutingRule.objects.create(name="MZ-88: etykieta", position=2, stop=False, form_codes="MZ-88", add_tags="mz-88")
+    RoutingRule.objects.create(
+        name="Hasło: odpowiedź", position=3, words="hasło", reply_subject="Reset hasła", reply_body="Zob. {sygnatura}"
+    )
+    SlaPolicy.objects.create(name="Wszystko", first_response_minutes=240, resolution_minutes=2400)
+    FormDeadline.objects.update_or_create(form__code="MZ-88", year=2026, defaults={"deadline": dt.date(2026, 12, 2)})
+    agents = [User.objects.create_user(username=f"agent{n}", role=Role.AGENT) for n in range(3)]
+    central.members.set(agents)
+    central.assignment_mode = AssignmentMode.ROUND_ROBIN
+    central.save()
+    bob.notice_mode = NoticeMode.EACH
+    bob.save()
+    FailingAddress.objects.create(email="odbija@example.pl", bounces=1, last_bounce_at=MONDAY_10)
+    earlier = ticket_actions.open_ticket(
+        actor=None,
+        channel="email",
+        subject="Wcześniejsze zgłoszenie",
+        body_text="Treść",
+        requester_email="stary@example.pl",
+        queue=central,
+        message_id="<stare@example.pl>",
+    )
+    mailbox = Mailbox.objects.create(
+        name="centrala", email_address="pomoc@localhost", host="h", username="u", queue=central
+    )
+    return {"earlier": earlier, "mailbox": mailbox}
+
+
+def with_attachment(message_id: str, content: bytes, name: str = "MZ-88.xls") -> bytes:
+    encoded = base64.encodebytes(content).decode()
+    return (
+        "From: Ewa Lis <ewa@szpital.example.pl>\r\nTo: pomoc@localhost\r\nSubject: Załącznik MZ-88\r\n"
+        f'Message-ID: {message_id}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nW załączniku plik.\r\n"
+        f'--b\r\nContent-Type: application/vnd.ms-excel; name="{name}"\r\n'
+        f'Content-Disposition: attachment; filename="{name}"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        f"{encoded}\r\n--b--\r\n"
+    ).encode()
+
+
+def messages(earlier: Ticket) -> list[bytes]:
+    """Every kind of message the channel knows, in an order where later ones depend on earlier ones."""
+    bounce = (
+        b"From: MAILER-DAEMON@mx.example.pl\r\nTo: pomoc@localhost\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b"Message-ID: <bounce1@mx>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        b"--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        b"Final-Recipient: rfc822; pada@example.pl\r\nAction: failed\r\nStatus: 5.1.1\r\n--r--\r\n"
+    )
+    same = b"\x00" * 3000 + b"wsp\xc3\xb3lny"
+    return [
+        message(sender="Anna <anna@poczta.example.com>", message_id="<a1@x>", subject="Pytanie"),  # person → unit
+        message(sender="x@gmail.com", message_id="<a2@x>", body="REGON 123456785, proszę o pomoc"),  # number
+        message(sender="k@zdrowie.example.pl", message_id="<a3@x>", subject="Inne"),  # domain
+        message(sender="k@wspolna.example.pl", message_id="<a4@x>", subject="Dwie jednostki"),  # ambiguous
+        message(sender="m@example.pl", message_id="<a5@x>", subject="Zapomniałem hasła"),  # canned reply
+        message(
+            sender="Anna <anna@poczta.example.com>",
+            message_id="<a6@x>",
+            subject="Re: Pytanie",
+            headers={"In-Reply-To": "<a1@x>"},
+        ),  # a reply to a ticket of the same batch
+        message(
+            sender="x@gmail.com", message_id="<a7@x>", subject="Urlop", headers={"Auto-Submitted": "auto-replied"}
+        ),  # automatic, no thread
+        message(
+            sender="k@zdrowie.example.pl",
+            message_id="<a8@x>",
+            subject="Urlop",
+            headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<a3@x>"},
+        ),
+        b"Received: from elsewhere\r\n" + message(sender="k@zdrowie.example.pl", message_id="<a3@x>", subject="Inne"),
+        *[message(sender="petla@example.pl", message_id=f"<loop{n}@x>", subject=f"Pętla {n}") for n in range(4)],
+        message(sender="odbija@example.pl", message_id="<a9@x>", subject="Bez potwierdzenia"),  # failing address
+        bounce,
+        message(sender="pada@example.pl", message_id="<a10@x>", subject="Po odbiciu"),  # failing after the bounce
+        with_attachment("<att1@x>", same),
+        with_attachment("<att2@x>", same, "kopia.xls"),  # the same content: one stored file
+        message(sender="stary@example.pl", message_id="<a11@x>", headers={"References": "<stare@example.pl>"}),
+        message(sender="obcy@example.pl", message_id="<a12@x>", subject=f"Re: {earlier.reference}"),  # stranger
+        message(sender="stary@example.pl", message_id="<a13@x>", subject=f"Odp: {earlier.reference} dalej"),
+        message(sender="ZEPSUTA@example.pl", message_id="<bad@x>", subject="ZEPSUTA"),  # quarantined alone
+        *[message(sender=f"n{n}@example.pl", message_id=f"<n{n}@x>", subject=f"Nowe {n}") for n in range(5)],
+        message(sender="k@zdrowie.example.pl", message_id="", subject="Bez Message-ID"),
+    ]
+
+
+def search_document(ticket_id: int) -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT vector::text FROM tickets_ticketsearch WHERE ticket_id = %s", [ticket_id])
+        else:
+            cursor.execute("SELECT document FROM tickets_search_fts WHERE rowid = %s", [ticket_id])
+        row = cursor.fetchone()
+    return set(row[0].replace("'", " ").split()) if row else set()
+
+
+def snapshot(rows: list[RawMessage]) -> dict:
+    """The data both paths must agree on, with database ids replaced by references and positions."""
+    ids = {row.pk: n for n, row in enumerate(rows)}
+    tickets = Ticket.objects.order_by("reference")
+    names = {ticket.pk: ticket.reference for ticket in tickets}
+    entries = {}
+    result = {"tickets": [], "outbox": [], "sent": [], "raw": [], "failing": []}
+    for ticket in tickets.select_related("queue", "category", "assignee", "related_to", "reporting_unit"):
+        ticket_entries = list(ticket.entries.order_by("pk"))
+        entries.update({entry.pk: f"{ticket.reference}#{n}" for n, entry in enumerate(ticket_entries)})
+        result["tickets"].append(
+            {
+                "ticket": [
+                    ticket.reference,
+                    ticket.subject,
+                    ticket.status,
+                    ticket.priority,
+                    ticket.channel,
+                    ticket.queue.slug,
+                    ticket.category_id,
+                    getattr(ticket.assignee, "username", None),
+                    ticket.reporting_unit_id,
+                    ticket.requester_id,
+                    ticket.requester_name,
+                    ticket.requester_email,
+                    ticket.tags,
+                    ticket.identification,
+                    ticket.unit_candidates,
+                    ticket.related_to.reference if ticket.related_to_id else None,
+                    ticket.created_at,
+                    ticket.updated_at,
+                ],
+                "entries": [
+                    [
+                        entry.kind,
+                        entry.author_id,
+                        entry.sender_name,
+                        entry.sender_email,
+                        entry.to,
+                        entry.cc,
+                        entry.subject,
+                        entry.body_text,
+                        entry.body_html,
+                        entry.visible_text,
+                        entry.message_id,
+                        entry.in_reply_to,
+                        entry.created_at,
+                        [
+                            (a.filename, a.content_type, a.is_inline, a.file.sha256)
+                            for a in entry.attachments.order_by("pk")
+                        ],
+                    ]
+                    for entry in ticket_entries
+                ],
+                "events": [
+                    [
+                        event.kind,
+                        event.actor_id,
+                        event.reason,
+                        event.created_at,
+                        {**event.data, **({"entry": entries[event.data["entry"]]} if "entry" in event.data else {})},
+                    ]
+                    for event in TicketEvent.objects.filter(ticket=ticket).order_by("pk")
+                ],
+                "timers": [
+                    [
+                        timer.kind,
+                        timer.state,
+                        timer.policy_id,
+                        timer.target_seconds,
+                        timer.warn_before_seconds,
+                        timer.consumed_seconds,
+                        timer.running_since,
+                        timer.due_at,
+                        timer.done_at,
+                        timer.next_check_at,
+                    ]
+                    for timer in SlaTimer.objects.filter(ticket=ticket).order_by("kind")
+                ],
+            }
+        )
+    for outgoing in OutboxMessage.objects.order_by("pk"):
+        payload = dict(outgoing.payload)
+        if "headers" in payload:
+            headers = dict(payload["headers"])
+            if headers.get("Message-ID", "").startswith("<ack-"):
+                headers["Message-ID"] = "<ack>"  # random by design
+            elif headers.get("Message-ID", "").startswith("<ssoz-notice."):
+                headers["Message-ID"] = f"<notice: {payload['subject']}>"  # names the ticket's id
+            payload["headers"] = headers
+        if "groups" in payload:
+            payload["groups"] = [
+                f"ticket.{names[int(group[7:])]}" if group.startswith("ticket.") else group
+                for group in payload["groups"]
+            ]
+        result["outbox"].append([outgoing.kind, outgoing.next_attempt_at, payload])
+    for sent in SentMessage.objects.order_by("pk"):
+        result["sent"].append([names[sent.ticket_id], sent.to_email, sent.kind])
+    for row in RawMessage.objects.filter(pk__in=ids).order_by("pk").select_related("ticket"):
+        result["raw"].append(
+            [
+                ids[row.pk],
+                row.status,
+                row.outcome,
+                positions(row.reason, rows),
+                row.oversized,
+                row.attempts,
+                row.ticket.reference if row.ticket_id else None,
+                ids.get(row.duplicate_of_id),
+                row.dedupe_key,
+                row.processed_at,
+            ]
+        )
+    result["failing"] = list(FailingAddress.objects.order_by("email").values_list("email", "bounces"))
+    result["search"] = {ticket.reference: search_document(ticket.pk) for ticket in tickets}  # the list's full text
+    result["sla_due"] = list(tickets.values_list("reference", "sla_due_at"))
+    result["last_assigned"] = list(Queue.objects.order_by("pk").values_list("slug", "last_assigned__username"))
+    return result
+
+
+def run_and_roll_back(raws: list[bytes], mailbox: Mailbox, process) -> tuple[dict, list]:
+    with transaction.atomic():
+        rows = actions.store_batch([{"raw": raw, "mailbox": mailbox} for raw in raws])
+        results = process([row.pk for row in rows])
+        taken = snapshot(rows)
+        transaction.set_rollback(True)
+    return taken, [(result.outcome, positions(result.reason, rows)) for result in results]
+
+
+def positions(reason: str, rows: list[RawMessage]) -> str:
+    """Reasons name the first copy by its id, which differs between the runs on PostgreSQL: use positions."""
+    for n, row in enumerate(rows):
+        reason = reason.replace(f"nr {row.pk})", f"#{n})")
+    return reason
+
+
+@pytest.fixture
+def unreadable(monkeypatch):
+    from inbox_ingest import parsing
+
+    real = parsing.parse
+
+    def parse(raw):
+        if b"ZEPSUTA" in raw:
+            raise ValueError("nie do odczytania")
+        return real(raw)
+
+    monkeypatch.setattr(parsing, "parse", parse)
+
+
+def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreadable):
+    raws = messages(world["earlier"])
+    one_by_one, outcomes = run_and_roll_back(raws, world["mailbox"], lambda ids: [actions.process(i) for i in ids])
+    batched, batch_outcomes = run_and_roll_back(raws, world["mailbox"], actions.process_batch)
+    assert batch_outcomes == outcomes
+    assert [outcome for outcome, _reason in outcomes] == [
+        "created",
+        "created",
+        "created",
+        "created",
+        "created",
+        "appended",
+        "autoreply",
+        "autoreply",
+        "duplicate",
+        "created",
+        "created",
+        "created",
+        "created",
+        "created",
+        "bounce",
+        "created",
+        "created",
+        "created",
+        "appended",
+        "created",
+        "appended",
+        "quarantined",
+        "created",
+        "created",
+        "created",
+        "created",
+        "created",
+        "created",
+    ]
+    for key in ("raw", "sent", "failing", "last_assigned", "outbox", "search", "sla_due"):
+        assert batched[key] == one_by_one[key], key
+    assert all(batched["search"].values()) and any(due for _reference, due in batched["sla_due"])
+    for mine, theirs in zip(batched["tickets"], one_by_one["tickets"], strict=True):
+        assert mine == theirs
+    # the scenario exercises what it claims to
+    tickets = {t["ticket"][1]: t for t in batched["tickets"]}
+    assert tickets["Pytanie"]["ticket"][5] == "woj-14" and len(tickets["Pytanie"]["entries"]) == 2
+    assert tickets["Dwie jednostki"]["ticket"][13] == "ambiguous"
+    assert tickets["Pytanie o MZ-88"]["ticket"][3] == 3 and tickets["Pytanie o MZ-88"]["ticket"][12] == ["mz-88"]
+    assert {t["ticket"][7] for t in batched["tickets"]} >= {"agent0", "agent1", "agent2"}
+    assert len(batched["sent"]) == sum(1 for row in batched["sent"] if row[1] == "petla@example.pl") + len(
+        {row[0] for row in batched["sent"] if row[1] != "petla@example.pl"}
+    )
+    assert [row[1] for row in batched["sent"]].count("petla@example.pl") == 3  # the loop guard's limit
+    assert not {"odbija@example.pl", "pada@example.pl"} & {row[1] for row in batched["sent"]}
+    assert any(t["timers"] for t in batched["tickets"])
+    assert any(o[2].get("headers", {}).get("X-Helpdesk-Notice") == "routed" for o in batched["outbox"])
+    assert any(o[2].get("subject", "").endswith("Reset hasła") for o in batched["outbox"])
+    attachments = [a for t in batched["tickets"] for e in t["entries"] for a in e[13]]
+    assert len(attachments) == 2 and len({a[3] for a in attachments}) == 1
+
+
+def test_a_batch_of_new_messages_needs_a_few_queries_not_dozens_per_message(
+    world, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    raws = [message(sender=f"n{n}@example.pl", message_id=f"<q{n}@x>", subject=f"Nowe {n}") for n in range(50)]
+    rows = actions.store_batch([{"raw": raw, "mailbox": world["mailbox"]} for raw in raws])
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_max_num_queries(60):
+        results = actions.process_batch([row.pk for row in rows])
+    assert [result.outcome for result in results] == ["created"] * 50
+    assert Ticket.objects.filter(entries__message_id__startswith="<q").distinct().count() == 50
+    assert len(callbacks) == 1  # the batch's outbox rows go to Celery in one task
+
+
+def test_a_failure_while_writing_a_batch_falls_back_to_one_by_one_and_quarantines_only_the_bad_message(
+    world, monkeypatch
+):
+    real = ticket_actions._new_entry
+
+    def failing(ticket, actor, **fields):
+        if "ZEPSUTY" in fields.get("subject", ""):
+            raise ValueError("zepsuty wpis")
+        return real(ticket, actor, **fields)
+
+    monkeypatch.setattr(ticket_actions, "_new_entry", failing)
+    raws = [message(message_id=f"<f{n}@x>", subject="ZEPSUTY" if n == 2 else f"Dobry {n}") for n in range(5)]
+    rows = actions.store_batch([{"raw": raw, "mailbox": world["mailbox"]} for raw in raws])
+    results = actions.process_batch([row.pk for row in rows])
+    assert [result.outcome for result in results] == ["created", "created", "quarantined", "created", "created"]
+    assert "zepsuty wpis" in results[2].reason
+    assert Ticket.objects.filter(subject__startswith="Dobry").count() == 4
+
+
+def test_open_tickets_gives_the_same_tickets_as_open_ticket_one_by_one(world, central, queue_14):
+    items = [
+        {
+            "channel": "email",
+            "subject": f"Sprawa {n} MZ-88",
+            "body_text": "REGON 123456785" if n % 2 else "Treść",
+            "requester_email": f"p{n}@example.pl",
+            "fallback_queue": central,
+        }
+        for n in range(6)
+    ]
+    items.append(
+        {
+            "channel": "phone",
+            "subject": "Telefon",
+            "body_text": "x",
+            "queue": queue_14,
+            "requester_phone": "+48501369856",
+        }
+    )
+
+    def taken(open_all):
+        with transaction.atomic():
+            tickets = open_all()
+            data = [snapshot([])["tickets"], [t.reference for t in tickets]]
+            transaction.set_rollback(True)
+        return data
+
+    one_by_one = taken(lambda: [ticket_actions.open_ticket(actor=None, **item) for item in items])
+    batched = taken(lambda: ticket_actions.open_tickets(items))
+    assert batched == one_by_one and len(batched[1]) == 7
