@@ -21,7 +21,7 @@ def test_logging_a_call_that_creates_a_ticket(page, live_server):
     page.get_by_label("Nazwa użytkownika").fill("alice")
     page.get_by_label("Hasło").fill("test-pass-123")
     page.get_by_role("button", name="Zaloguj").click()
-    page.get_by_role("link", name="Rozmowa").click()
+    page.get_by_role("link", name="Zarejestruj rozmowę").click()
     page.wait_for_url("**/tickets/calls/new")
     page.wait_for_load_state("load")  # calls.js (deferred) must be listening before we type
 
