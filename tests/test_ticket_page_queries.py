@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tickets import actions
+from tickets import actions, selectors
 from tickets.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +72,42 @@ def test_links_followers_merged_duplicates_and_previews_cost_no_more_queries_per
     queries = _queries_for(client, few)
     assert _queries_for(client, many) == queries
     assert queries <= 19, queries
+
+
+def test_a_long_conversation_shows_its_newest_entries_and_links_to_the_older_ones(
+    client, alice, queue_14, open_email_ticket, monkeypatch
+):
+    """Beyond PAGE_ENTRIES entries (and PAGE_EVENTS events) the page shows the newest ones, newest first, with a
+    link to the whole conversation, which ?wszystkie=1 shows in the same number of queries."""
+    monkeypatch.setattr(selectors, "PAGE_ENTRIES", 5)
+    monkeypatch.setattr(selectors, "PAGE_EVENTS", 6)
+    ticket = open_email_ticket(queue_14, body_text="Pierwsza wiadomość zgłoszenia")
+    _grow(ticket, alice, 4)  # 1 + 8 entries, 1 + 12 events
+    client.force_login(alice)
+    url = reverse("tickets:detail", args=[ticket.reference])
+    page = client.get(url)
+    shown = [entry.body_text for entry in page.context["entries"]]
+    assert shown[-1] == "Notatka 3" and "Pierwsza wiadomość zgłoszenia" not in shown and len(shown) == 5
+    html = page.content.decode()
+    assert html.index("Notatka 3") < html.index("Pytanie 3")  # newest first, visible without scrolling
+    assert "Pierwsza wiadomość zgłoszenia" not in html and f"{url}?wszystkie=1#conv-h" in html
+    assert "Pokaż starsze wpisy" in html and "Pokaż starsze zdarzenia" in html
+    assert len(page.context["events"]) == 6 and page.context["older_events"]
+    assert page.context["events"][-1][0].pk == ticket.events.order_by("created_at", "id").last().pk
+
+    queries = _queries_for(client, ticket)
+    with CaptureQueriesContext(connection) as captured:
+        everything = client.get(url, {"wszystkie": "1"})
+    assert len(captured) == queries
+    assert everything.context["entries"][0].body_text == "Pierwsza wiadomość zgłoszenia"
+    assert len(everything.context["entries"]) == 9 and not everything.context["older_entries"]
+    assert len(everything.context["events"]) == ticket.events.count() and not everything.context["older_events"]
+    assert "Pokaż starsze" not in everything.content.decode()
+
+
+def test_a_short_conversation_has_no_link_to_older_entries(client, alice, queue_14, open_email_ticket):
+    ticket = open_email_ticket(queue_14)
+    client.force_login(alice)
+    page = client.get(reverse("tickets:detail", args=[ticket.reference]))
+    assert not page.context["older_entries"] and not page.context["older_events"]
+    assert "Pokaż starsze" not in page.content.decode() and len(page.context["entries"]) == 1

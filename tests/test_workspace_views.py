@@ -31,9 +31,10 @@ def test_each_workspace_view_lists_and_counts_its_tickets(client, alice, central
     region = open_email_ticket(queue_14, subject="Województwo")
     actions.change_status(actor=None, ticket=region, status=Status.WAITING_REGION)
     late = open_email_ticket(central, subject="Po terminie")
-    SlaTimer.objects.filter(ticket=late).update(
-        state=SlaTimer.State.RUNNING, due_at=timezone.now() - dt.timedelta(hours=1)
-    )
+    # clocks set by hand: the ticket's nearest due time (which tickets.sla.sync keeps) is set with them
+    past_due = timezone.now() - dt.timedelta(hours=1)
+    SlaTimer.objects.filter(ticket=late).update(state=SlaTimer.State.RUNNING, due_at=past_due)
+    Ticket.objects.filter(pk=late.pk).update(sla_due_at=past_due)
     old = open_email_ticket(central, subject="Stare")
     Ticket.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=3))
     central.members.add(alice)
@@ -56,6 +57,33 @@ def test_each_workspace_view_lists_and_counts_its_tickets(client, alice, central
     assert got["recent"] == 5 and old.reference not in refs(client, view="recent")
     # an unknown view is ignored (the whole list), never an error
     assert len(refs(client, view="cokolwiek")) == 6
+
+
+def test_overdue_counts_clocks_past_due_and_breached_clocks_since_paused(client, alice, central, open_email_ticket):
+    """A clock breached before the ticket went to wait for the customer stays overdue though paused (it has no
+    due time then); a clock merely paused, or running with time left, does not."""
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    on_time = open_email_ticket(central, subject="W terminie")
+    paused_in_time = open_email_ticket(central, subject="Wstrzymane w terminie")
+    actions.change_status(actor=None, ticket=paused_in_time, status=Status.WAITING_CUSTOMER)
+    breached_then_paused = open_email_ticket(central, subject="Przekroczone i wstrzymane")
+    # its clocks have been running for a month (more working time than any target) when the agent asks the
+    # customer: tickets.sla marks them breached as it pauses them
+    SlaTimer.objects.filter(ticket=breached_then_paused).update(running_since=long_ago, due_at=long_ago)
+    Ticket.objects.filter(pk=breached_then_paused.pk).update(sla_due_at=long_ago)
+    actions.change_status(actor=None, ticket=breached_then_paused, status=Status.WAITING_CUSTOMER)
+    breached_then_paused.refresh_from_db()
+    clocks = SlaTimer.objects.filter(ticket=breached_then_paused).exclude(state=SlaTimer.State.DONE)
+    assert breached_then_paused.sla_due_at is None and clocks.exists()
+    assert all(c.state == SlaTimer.State.PAUSED and c.breached_at is not None for c in clocks)
+
+    client.force_login(alice)
+    assert counts(client)["overdue"] == 1
+    assert refs(client, view="overdue") == [breached_then_paused.reference]
+    assert on_time.reference in refs(client) and paused_in_time.reference in refs(client)
+    # its customer answers: the clock runs again, already past its target, and the ticket stays overdue
+    actions.change_status(actor=None, ticket=breached_then_paused, status=Status.OPEN)
+    assert counts(client)["overdue"] == 1 and refs(client, view="overdue") == [breached_then_paused.reference]
 
 
 def test_a_regional_admin_of_another_voivodeship_sees_no_counts_or_tickets_of_another(

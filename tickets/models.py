@@ -203,11 +203,11 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
             models.Index(fields=["status", "-updated_at"], name="ticket_status_recent"),
             # the workspace counts (tickets.selectors.workspace_views) read only this: an index-only scan of
-            # the open tickets with every column a view or the voivodeship scope tests
+            # the open tickets with every column a view or the voivodeship scope tests (sla_due_at: "overdue")
             models.Index(
-                fields=["status", "assignee", "queue", "reporting_unit", "id"],
+                fields=["status", "assignee", "queue", "reporting_unit", "sla_due_at", "id"],
                 condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
-                name="ticket_open_counts",
+                name="ticket_open_counts_sla",
             ),
             # the open tickets by SLA due time (?sort=sla), without computing and sorting every due time
             # (ascending: PostgreSQL puts NULLs last, as the sort asks)
@@ -467,10 +467,12 @@ class SlaTimer(models.Model):
             models.Index(
                 fields=["next_check_at"], condition=models.Q(next_check_at__isnull=False), name="sla_timer_to_check"
             ),
-            # the "overdue" view: live clocks past their due time or already marked as breached, answered from
-            # the index alone (an index-only scan, however many open tickets there are)
+            # the "overdue" view: live clocks marked as breached whose ticket's nearest due time does not say so
+            # (paused ones), answered from the index alone; clocks past their due time are Ticket.sla_due_at
             models.Index(
-                fields=["due_at", "breached_at", "ticket"], condition=~models.Q(state="done"), name="sla_timer_live"
+                fields=["due_at", "ticket"],
+                condition=~models.Q(state="done") & models.Q(breached_at__isnull=False),
+                name="sla_timer_breached_live",
             ),
         ]
 

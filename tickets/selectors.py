@@ -163,12 +163,29 @@ def follow_state(user, ticket: Ticket) -> dict:
 _EVENTS_NAMING_A_TICKET = {"linked": "other", "unlinked": "other", "merged_into": "target", "merged_from": "source"}
 
 
-def event_log(user, ticket: Ticket) -> list[tuple]:
-    """(event, sentence) for the ticket page's log. A link or merge naming a ticket out of `user`'s sight is
-    told without its reference (one query for all of them, whatever the length of the log)."""
+# the ticket page shows the newest this many entries and events unless asked for all (a long conversation's
+# older part behind a link: the newest stays visible without scrolling, and the page stays fast)
+PAGE_ENTRIES = 30
+PAGE_EVENTS = 60
+
+
+def _newest(queryset: QuerySet, limit: int | None) -> tuple[list, bool]:
+    """The newest `limit` rows (all if None) in chronological order, and whether older ones were left out;
+    one query either way."""
+    if limit is None:
+        return list(queryset), False
+    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
+    return rows[:limit][::-1], len(rows) > limit
+
+
+def event_log(user, ticket: Ticket, limit: int | None = None) -> tuple[list[tuple], bool]:
+    """(event, sentence) for the ticket page's log, the newest `limit` events (all if None) in chronological
+    order, and whether older ones were left out. A link or merge
+    naming a ticket out of `user`'s sight is told without its reference (one query for all of them, whatever
+    the length of the log)."""
     from tickets import events
 
-    log = list(ticket.events.select_related("actor"))
+    log, older = _newest(ticket.events.select_related("actor"), limit)
     named = {event.data.get(key) for event in log if (key := _EVENTS_NAMING_A_TICKET.get(event.kind))}
     named.discard(None)
     visible = set(tickets_for_user(user).filter(reference__in=named).values_list("reference", flat=True))
@@ -180,13 +197,16 @@ def event_log(user, ticket: Ticket) -> list[tuple]:
             result.append((event, events.describe_hidden(event)))
         else:
             result.append((event, events.describe(event)))
-    return result
+    return result, older
 
 
-def conversation(ticket: Ticket) -> QuerySet[Entry]:
-    return ticket.entries.select_related("author", "outbox_message").prefetch_related(
+def conversation(ticket: Ticket, limit: int | None = None) -> tuple[list[Entry], bool]:
+    """The ticket's entries in chronological order, the newest `limit` of them (all if None), and whether older
+    ones were left out; the same number of queries whatever the length."""
+    entries = ticket.entries.select_related("author", "outbox_message").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.select_related("file"))
     )
+    return _newest(entries, limit)
 
 
 def attachment_for_user(user, attachment_id: int) -> Attachment:
@@ -256,10 +276,21 @@ class TicketFilters:
         )
 
 
-def _overdue_timers(now) -> QuerySet[SlaTimer]:
-    """Live SLA clocks whose due time has passed (or that the escalation scan already marked as breached)."""
-    live = SlaTimer.objects.exclude(state=SlaTimer.State.DONE)
-    return live.filter(Q(breached_at__isnull=False) | Q(due_at__lt=now))
+def _overdue(now) -> Q:
+    """Open tickets with a live SLA clock past its due time or already marked as breached (paused clocks too).
+
+    A running clock past its due time is the ticket's nearest due time being past (`Ticket.sla_due_at`, the
+    earliest due time of the live clocks, kept by tickets.sla): answered from the ticket row, with no look at
+    the clocks. Only the breached clocks not covered by it (paused ones, which have no due time, and any whose
+    due time moved into the future) are looked up, in the partial index `sla_timer_breached_live`: a few
+    thousand ids to hash instead of every overdue clock."""
+    breached_elsewhere = (
+        SlaTimer.objects.exclude(state=SlaTimer.State.DONE)
+        .filter(breached_at__isnull=False)
+        .filter(Q(due_at__isnull=True) | Q(due_at__gte=now))
+        .values("ticket_id")
+    )
+    return Q(sla_due_at__lt=now) | Q(pk__in=breached_elsewhere)
 
 
 def workspace_conditions(user, now=None) -> dict[str, Q]:
@@ -270,7 +301,7 @@ def workspace_conditions(user, now=None) -> dict[str, Q]:
         "mine": is_open & Q(assignee=user),
         "my_queues": is_open & Q(queue_id__in=Queue.objects.filter(members=user).values("pk")),
         "unassigned": is_open & Q(assignee__isnull=True),
-        "overdue": is_open & Q(pk__in=_overdue_timers(now).values("ticket_id")),
+        "overdue": is_open & _overdue(now),
         "waiting_customer": Q(status=Status.WAITING_CUSTOMER),
         "waiting_region": Q(status=Status.WAITING_REGION),
         "recent": Q(updated_at__gte=now - dt.timedelta(hours=RECENT_HOURS)),

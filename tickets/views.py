@@ -116,7 +116,10 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None = None) -> dict:
-    log = selectors.event_log(request.user, ticket)
+    # ?wszystkie=1: the whole conversation and log, else the newest part (with a link to the rest)
+    everything = request.GET.get("wszystkie") == "1"
+    log, older_events = selectors.event_log(request.user, ticket, None if everything else selectors.PAGE_EVENTS)
+    entries, older_entries = selectors.conversation(ticket, None if everything else selectors.PAGE_ENTRIES)
     merged_from = selectors.merged_tickets(request.user, ticket)
     if reply_form is None:
         initial = {
@@ -128,8 +131,10 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
         "ticket": ticket,
-        "entries": selectors.conversation(ticket),
+        "entries": entries,
+        "older_entries": older_entries,
         "events": log,
+        "older_events": older_events,
         # a regional administrator may read a ticket about their unit after it left their queue, not act on it
         "can_work": access.can_work_tickets(request.user)
         and access.voivodeship_scope(request.user).allows(ticket.queue.voivodeship_id),
