@@ -24,6 +24,8 @@ UTC = dt.UTC
 ZERO = dt.timedelta(0)
 # A calendar that has no working time for this long is broken; arithmetic refuses rather than loop forever.
 MAX_SEARCH_DAYS = 3 * 366
+# between() over many days sums whole days from running totals kept since this day (earlier spans walk day by day)
+CUMULATIVE_ORIGIN = dt.date(2020, 1, 1)
 
 
 class NoWorkingTime(ValueError):
@@ -47,6 +49,8 @@ class Schedule:
     holidays_country: str = ""
     closures: frozenset[dt.date] = frozenset()
     _intervals: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
+    # working time from CUMULATIVE_ORIGIN to the start of each day after it (index: days since the origin)
+    _cumulative: list = field(default_factory=lambda: [ZERO], init=False, compare=False, hash=False, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -143,6 +147,10 @@ class Schedule:
             return end.astimezone(UTC) - start.astimezone(UTC)
         total = ZERO
         day, last = self._local_day(start), self._local_day(end)
+        if (last - day).days > 2 and day >= CUMULATIVE_ORIGIN:
+            # the first and the last day in part, the whole days between them from the running totals
+            middle = self._working_before(last) - self._working_before(day + dt.timedelta(days=1))
+            return self._overlap(day, start, end) + middle + self._overlap(last, start, end)
         while day <= last:
             span = self.interval(day)
             if span is not None:
@@ -151,6 +159,26 @@ class Schedule:
                     total += overlap
             day += dt.timedelta(days=1)
         return total
+
+    def _overlap(self, day: dt.date, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        span = self.interval(day)
+        if span is None:
+            return ZERO
+        overlap = min(span[1], end) - max(span[0], start)
+        return overlap if overlap > ZERO else ZERO
+
+    def _working_before(self, day: dt.date) -> dt.timedelta:
+        """Working time from CUMULATIVE_ORIGIN to the start of `day` (totals extended as far as asked, then kept;
+        a new list replaces the old one, so concurrent readers never see a half-extended list)."""
+        index = (day - CUMULATIVE_ORIGIN).days
+        totals = self._cumulative
+        if index >= len(totals):
+            totals = list(totals)
+            while len(totals) <= index:
+                span = self.interval(CUMULATIVE_ORIGIN + dt.timedelta(days=len(totals) - 1))
+                totals.append(totals[-1] + (span[1] - span[0] if span else ZERO))
+            object.__setattr__(self, "_cumulative", totals)
+        return totals[index]
 
 
 _cache: dict[int, tuple[int, Schedule]] = {}

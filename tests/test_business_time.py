@@ -175,3 +175,36 @@ def test_a_new_day_off_reaches_the_cached_schedule_at_once(django_assert_num_que
     fresh = BusinessCalendar.objects.get(pk=office.pk)
     assert fresh.schedule().add(at(2026, 8, 13, 15, 0), dt.timedelta(hours=2)) == at(2026, 8, 17, 9, 0)
     assert office.schedule().add(at(2026, 8, 13, 15, 0), dt.timedelta(hours=2)) == at(2026, 8, 17, 9, 0)
+
+
+def test_long_spans_from_running_totals_equal_the_day_by_day_walk():
+    """between() over weeks and months sums whole days from running totals; it must equal walking day by day
+    (holidays, a closure, daylight-saving changes, spans starting before the totals' origin)."""
+    import random
+
+    schedule = business_time.Schedule(
+        timezone="Europe/Warsaw",
+        always_open=False,
+        workdays=frozenset(range(5)),
+        opens_at=dt.time(8),
+        closes_at=dt.time(16),
+        holidays_country="PL",
+        closures=frozenset({dt.date(2024, 5, 2)}),
+    )
+
+    def walked(start, end):
+        total, day = dt.timedelta(0), schedule._local_day(start)
+        while day <= schedule._local_day(end):
+            span = schedule.interval(day)
+            if span is not None:
+                total += max(min(span[1], end) - max(span[0], start), dt.timedelta(0))
+            day += dt.timedelta(days=1)
+        return total
+
+    chance = random.Random(20261127)
+    origin = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
+    for _ in range(3000):
+        start = origin + dt.timedelta(minutes=chance.randrange(8 * 365 * 24 * 60))
+        end = start + dt.timedelta(minutes=chance.choice([chance.randrange(3000), chance.randrange(800 * 24 * 60)]))
+        assert schedule.between(start, end) == walked(start, end)
+        assert schedule.between(end, start) == -walked(start, end)

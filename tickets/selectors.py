@@ -247,7 +247,7 @@ SORTS = {
 }
 # the ticket list counts (and pages through) at most this many tickets, a search at most this many matches
 LIST_COUNT_CAP = 2_000
-SEARCH_COUNT_CAP = 1_000
+SEARCH_COUNT_CAP = 250  # five pages: a search is refined rather than paged (and counting matches in scope costs)
 LIST_PARAMETERS = ("view", "queue", "status", "assignee", "q", "sort")
 
 
