@@ -85,6 +85,13 @@ def backend_cpu_seconds(connection) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def workers_cpu_seconds() -> float:
+    """CPU time of the parsing workers that have ended (children of this process, reaped when the pool
+    closes at the end of each ingestion)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -181,7 +188,7 @@ class Meter:
         from django.db import connection
 
         self.connection = connection
-        self.cpu = time.process_time()
+        self.cpu = time.process_time() + workers_cpu_seconds()
         self.server_cpu = backend_cpu_seconds(connection)
         self.started = time.perf_counter()
 
@@ -193,7 +200,7 @@ class Meter:
 
     def report(self, label: str) -> dict:
         seconds = time.perf_counter() - self.started
-        client = time.process_time() - self.cpu
+        client = time.process_time() + workers_cpu_seconds() - self.cpu  # with the parsing workers
         server = backend_cpu_seconds(self.connection) - self.server_cpu
         return {
             "cpu_client_s": round(client, 1),
@@ -209,25 +216,19 @@ class Meter:
         }
 
 
-def ours_from_maildir(maildir: Path, total: int) -> dict:
+def ours_from_maildir(maildir: Path, total: int, workers: int) -> dict:
     from inbox_ingest import sources
-    from inbox_ingest.management.commands.ingest_mail import BATCH, ingest_file_messages
+    from inbox_ingest.management.commands.ingest_mail import ingest_stream
 
     empty_tables()
     meter = Meter(total)
-    batch = []
-    for item in sources.messages(maildir):  # what `manage.py ingest_mail MAILDIR` does
-        batch.append(item)
-        if len(batch) == BATCH:
-            for result in ingest_file_messages(batch, mailbox=None):
-                meter(result)
-            batch = []
-    for result in ingest_file_messages(batch, mailbox=None):
+    # what `manage.py ingest_mail --workers N MAILDIR` does
+    for result in ingest_stream(sources.messages(maildir), mailbox=None, workers=workers):
         meter(result)
-    return meter.report("ours: Maildir → PostgreSQL")
+    return meter.report(f"ours: Maildir → PostgreSQL, {workers} parsing workers")
 
 
-def ours_from_dovecot(messages: list[bytes]) -> dict:
+def ours_from_dovecot(messages: list[bytes], workers: int) -> dict:
     import ssl
 
     from imapclient import IMAPClient
@@ -256,8 +257,8 @@ def ours_from_dovecot(messages: list[bytes]) -> dict:
             queue=Queue.objects.get(slug="centralna"),
         )  # fmt: skip
         meter = Meter(len(messages))
-        Watcher(box, report=meter).run_once()
-        result = meter.report("ours: Dovecot (IMAPS) → PostgreSQL")
+        Watcher(box, report=meter, workers=workers).run_once()
+        result = meter.report(f"ours: Dovecot (IMAPS) → PostgreSQL, {workers} parsing workers")
         result["multiappend_seconds"] = round(loaded, 1)
         client.select_folder("INBOX")
         result["seen_on_server"] = len(client.search(["SEEN"]))
@@ -294,6 +295,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--no-dovecot", action="store_true")
     parser.add_argument("--no-django-helpdesk", action="store_true")
+    parser.add_argument(
+        "--workers", default="0,1", help="parsing worker processes to measure, comma-separated (default 0,1)"
+    )
     args = parser.parse_args()
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     prepare_database(url)
@@ -320,9 +324,11 @@ def main() -> None:
         box.add(raw)
     size = sum(len(raw) for raw in messages)
 
-    results = [ours_from_maildir(workdir / "Maildir", len(messages))]
-    if not args.no_dovecot:
-        results.append(ours_from_dovecot(messages))
+    results = []
+    for workers in [int(value) for value in args.workers.split(",")]:
+        results.append(ours_from_maildir(workdir / "Maildir", len(messages), workers))
+        if not args.no_dovecot:
+            results.append(ours_from_dovecot(messages, workers))
     theirs = None if args.no_django_helpdesk else django_helpdesk(workdir / "Maildir", url)
 
     from django.db import connection
