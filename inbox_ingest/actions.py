@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from contacts import replies
 from helpdesk import access, outbox
-from inbox_ingest import parsing, threading
+from inbox_ingest import parsing, pipeline, threading
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tickets import actions as ticket_actions
 from tickets import notices
@@ -110,11 +110,13 @@ def store(
 def store_batch(items: list[dict]) -> list[RawMessage]:
     """Store several fetched messages in one transaction (each item: the keyword arguments of `store`).
 
-    Faster than one transaction each; if any UID was stored meanwhile, falls back to storing one by one."""
+    Faster than one transaction each; if any UID was stored meanwhile, falls back to storing one by one.
+    An item may carry `prepared` (pipeline.Prepared: its hash and headers computed ahead in a worker)."""
     rows = []
     for item in items:
         raw = item["raw"]
-        headers = parsing.parse_headers_only(raw)
+        prepared = item.get("prepared")
+        headers = prepared.headers if prepared else parsing.parse_headers_only(raw)
         rows.append(
             RawMessage(
                 mailbox=item.get("mailbox"),
@@ -123,7 +125,7 @@ def store_batch(items: list[dict]) -> list[RawMessage]:
                 source=str(item.get("source", ""))[:500],
                 raw=raw,
                 size=len(raw),
-                sha256=hashlib.sha256(raw).hexdigest(),
+                sha256=prepared.sha256 if prepared else hashlib.sha256(raw).hexdigest(),
                 message_id=headers.message_id[:998],
                 subject=headers.subject[:500],
                 sender=headers.from_email[:254],
@@ -133,7 +135,7 @@ def store_batch(items: list[dict]) -> list[RawMessage]:
         with transaction.atomic():
             return RawMessage.objects.bulk_create(rows)
     except IntegrityError:
-        return [store(**item)[0] for item in items]
+        return [store(**{key: value for key, value in item.items() if key != "prepared"})[0] for item in items]
 
 
 # --- processing --------------------------------------------------------------------------------------
@@ -156,7 +158,7 @@ SAVED_FIELDS = [
 ]  # fmt: skip
 
 
-def process_batch(raw_ids: list[int]) -> list[Result]:
+def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | None = None) -> list[Result]:
     """Process several stored messages in one transaction (what the watcher and ingest_mail do).
 
     The batch is read, parsed and looked up at once (dedupe keys, thread Message-IDs, senders, the loop
@@ -165,7 +167,11 @@ def process_batch(raw_ids: list[int]) -> list[Result]:
     batch, an answer to a notice, one that cannot be parsed) is taken in its turn the usual way, after
     everything before it is written, inside a savepoint so that a failure quarantines it alone. The outcome
     is the one of processing the messages one by one in order. If anything else fails, the whole batch is
-    rolled back and each message is processed on its own, so a bad one never blocks the others."""
+    rolled back and each message is processed on its own, so a bad one never blocks the others.
+
+    `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process) from the
+    same bytes; a row without one (or whose hash differs) is parsed here."""
+    replan_foreign_key_checks()
     try:
         with transaction.atomic():
             rows = list(
@@ -174,11 +180,26 @@ def process_batch(raw_ids: list[int]) -> list[Result]:
                 .filter(pk__in=raw_ids)
                 .order_by("pk")
             )
-            _Batch(rows).run()
+            _Batch(rows, prepared).run()
             return [_result(row) for row in rows]
     except Exception:
         log.info("batch of %s messages processed one by one after a failure", len(raw_ids), exc_info=True)
         return [process(raw_id) for raw_id in raw_ids]
+
+
+def replan_foreign_key_checks() -> None:
+    """Let PostgreSQL plan its foreign-key checks afresh (before a batch, outside a transaction).
+
+    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: at COMMIT PostgreSQL runs
+    `SELECT 1 FROM tickets_ticket WHERE id = $1 FOR KEY SHARE` for every row that refers to a ticket (~9 per
+    message), with a plan it caches for the life of the connection. Planned while the table was empty (a new
+    installation, or right after a TRUNCATE), that plan is a sequential scan and stays one until an ANALYZE of
+    the table happens to invalidate it: the watcher's long-lived connection then read the whole ticket table
+    ~9 times per message (17.5 million rows for 2,000 messages). Discarding the cached plans once per batch
+    costs a few re-plans and keeps the checks on the primary key."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("DISCARD PLANS")
 
 
 def _parse(raw: bytes) -> parsing.ParsedMessage | Exception:
@@ -210,8 +231,9 @@ def _save_outcomes(rows: list[RawMessage]) -> None:
 class _Batch:
     """One process_batch() pass over locked rows (see there)."""
 
-    def __init__(self, rows: list[RawMessage]) -> None:
+    def __init__(self, rows: list[RawMessage], prepared: dict[int, pipeline.Prepared] | None = None) -> None:
         self.rows = rows
+        self.prepared = prepared or {}
         self.tickets = ticket_actions.TicketBatch()
         self.done: list[RawMessage] = []  # handled here, saved at the next flush
         self.sent: list[SentMessage] = []  # acknowledgements of the batch, saved at the next flush
@@ -223,7 +245,7 @@ class _Batch:
         pending = [row for row in self.rows if row.status == RawMessage.Status.PENDING]
         if not pending:
             return
-        parsed = [_parse(bytes(row.raw)) for row in pending]
+        parsed = [self._parsed(row) for row in pending]
         keys = [
             dedupe_key(item, bytes(row.raw)) if not isinstance(item, Exception) else None
             for row, item in zip(pending, parsed, strict=True)
@@ -253,7 +275,7 @@ class _Batch:
                 self.done.append(row)
             else:
                 self._flush()
-                self._one(row)
+                self._one(row, None if isinstance(item, Exception) else item)
                 self._read_loop_guard()  # the usual way may have acknowledged or recorded a bounce
                 self._refresh_queues()  # … or assigned a ticket
                 self.tickets.forget_queues()
@@ -262,6 +284,12 @@ class _Batch:
                 if item.message_id:
                     self.seen_ids.add(item.message_id)
         self._flush()
+
+    def _parsed(self, row: RawMessage) -> parsing.ParsedMessage | Exception:
+        ahead = self.prepared.get(row.pk)
+        if ahead is not None and ahead.sha256 == row.sha256:
+            return ahead.parsed if ahead.parsed is not None else ValueError("unparseable")
+        return _parse(bytes(row.raw))
 
     def _read_loop_guard(self) -> None:
         """The failing addresses and acknowledgements in the window, for the batch's senders."""
@@ -366,11 +394,11 @@ class _Batch:
             _save_outcomes(self.done)
             self.done = []
 
-    def _one(self, row: RawMessage) -> None:
-        """_process_once() for a row already locked by the batch."""
+    def _one(self, row: RawMessage, parsed: parsing.ParsedMessage | None) -> None:
+        """_process_once() for a row already locked by the batch (`parsed`: its parse, when it had one)."""
         try:
             with transaction.atomic():
-                _ingest(row)
+                _ingest(row, parsed=parsed)
         except IntegrityError:
             raise
         except Exception as exc:
@@ -420,9 +448,9 @@ def dedupe_key(parsed: parsing.ParsedMessage, raw: bytes) -> str:
     return f"sha:{content_key(raw)}"
 
 
-def _ingest(row: RawMessage, *, force_new: bool = False) -> None:
+def _ingest(row: RawMessage, *, force_new: bool = False, parsed: parsing.ParsedMessage | None = None) -> None:
     raw = bytes(row.raw)
-    parsed = parsing.parse(raw)
+    parsed = parsed or parsing.parse(raw)
     key = dedupe_key(parsed, raw)
     first = RawMessage.objects.filter(dedupe_key=key).exclude(pk=row.pk).select_related("ticket").first()
     if first is not None:

@@ -32,12 +32,11 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from inbox_ingest import actions, credentials
+from inbox_ingest import actions, credentials, pipeline
 from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 
 log = logging.getLogger(__name__)
 
-FETCH_BATCH = 250
 MAX_BACKOFF = 300
 SEEN = b"\\Seen"
 
@@ -168,8 +167,11 @@ def connect(mailbox: Mailbox, *, force_refresh: bool = False) -> IMAPClient:
 
 
 class Watcher:
-    def __init__(self, mailbox: Mailbox, *, owner: str | None = None, report: Callable | None = None) -> None:
+    def __init__(
+        self, mailbox: Mailbox, *, owner: str | None = None, report: Callable | None = None, workers: int | None = None
+    ) -> None:
         self.mailbox = mailbox
+        self.workers = settings.INBOX_PARSE_WORKERS if workers is None else workers
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.report = report or (lambda result: None)
         self.stop = threading.Event()
@@ -245,43 +247,63 @@ class Watcher:
         last_uid = last["top"] or 0
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         fetched = 0
-        for start in range(0, len(uids), FETCH_BATCH):
-            if self.stop.is_set():
-                break
-            self._state(backlog=len(uids) - start)
-            batch = uids[start : start + FETCH_BATCH]
-            data = client.fetch(batch, ["BODY.PEEK[]"])
-            items = []
-            for uid in batch:
-                if uid not in data or b"BODY[]" not in data[uid]:
-                    continue  # expunged meanwhile
-                _fault("after_fetch")
-                items.append(
-                    {
-                        "raw": bytes(data[uid][b"BODY[]"]),
-                        "mailbox": self.mailbox,
-                        "uidvalidity": uidvalidity,
-                        "uid": uid,
-                        "source": f"imap:{self.mailbox.name}/{self.mailbox.folder}",
-                    }
-                )
-            rows = actions.store_batch(items)
-            for _row in rows:
-                _fault("after_store")
-            for result in actions.process_batch([row.pk for row in rows]):
-                self.report(result)
-            fetched += len(rows)
-            _fault("before_flag")
-            self._finish_on_server(client, uidvalidity)
-            self.claim()  # renew the lease
+        # Batch N+1 is fetched and handed to the parsing workers before batch N is stored and processed, so
+        # they parse it meanwhile; storing, processing and the server action keep their order (see the top).
+        with pipeline.Preparer(self.workers if len(uids) > settings.INBOX_FETCH_BATCH else 0) as preparer:
+            current: tuple[list[dict], Callable] | None = None
+            for start in range(0, len(uids), settings.INBOX_FETCH_BATCH):
+                if self.stop.is_set():
+                    break
+                self._state(backlog=len(uids) - start)
+                items = self._fetch(client, uids[start : start + settings.INBOX_FETCH_BATCH], uidvalidity)
+                ahead = (items, preparer.submit([item["raw"] for item in items]) if current else lambda: None)
+                if current is not None:
+                    fetched += self._ingest(client, uidvalidity, current[0], current[1]())
+                current = ahead
+            if current is not None:
+                fetched += self._ingest(client, uidvalidity, current[0], current[1]())
         return fetched
+
+    def _fetch(self, client: IMAPClient, batch: list[int], uidvalidity: int) -> list[dict]:
+        data = client.fetch(batch, ["BODY.PEEK[]"])
+        items = []
+        for uid in batch:
+            if uid not in data or b"BODY[]" not in data[uid]:
+                continue  # expunged meanwhile
+            _fault("after_fetch")
+            items.append(
+                {
+                    "raw": bytes(data[uid][b"BODY[]"]),
+                    "mailbox": self.mailbox,
+                    "uidvalidity": uidvalidity,
+                    "uid": uid,
+                    "source": f"imap:{self.mailbox.name}/{self.mailbox.folder}",
+                }
+            )
+        return items
+
+    def _ingest(self, client: IMAPClient, uidvalidity: int, items: list[dict], prepared: list | None) -> int:
+        """Store, process and finish one fetched batch; `prepared`: its parse from the workers (or None)."""
+        if prepared is not None and len(prepared) == len(items):
+            for item, ahead in zip(items, prepared, strict=True):
+                item["prepared"] = ahead
+        rows = actions.store_batch(items)
+        for _row in rows:
+            _fault("after_store")
+        ahead = {row.pk: item["prepared"] for row, item in zip(rows, items, strict=True) if "prepared" in item}
+        for result in actions.process_batch([row.pk for row in rows], ahead):
+            self.report(result)
+        _fault("before_flag")
+        self._finish_on_server(client, uidvalidity)
+        self.claim()  # renew the lease
+        return len(rows)
 
     def _process_pending(self) -> None:
         """Rows stored by a run that died before processing them."""
         pending = RawMessage.objects.filter(mailbox=self.mailbox, status=RawMessage.Status.PENDING)
         ids = list(pending.order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), FETCH_BATCH):
-            for result in actions.process_batch(ids[start : start + FETCH_BATCH]):
+        for start in range(0, len(ids), settings.INBOX_FETCH_BATCH):
+            for result in actions.process_batch(ids[start : start + settings.INBOX_FETCH_BATCH]):
                 self.report(result)
 
     def _finish_on_server(self, client: IMAPClient, uidvalidity: int) -> None:
@@ -364,16 +386,18 @@ class Watcher:
             client.idle_done()
 
 
-def run(*, mailbox: Mailbox | None = None, once: bool = False, report: Callable | None = None) -> None:
+def run(
+    *, mailbox: Mailbox | None = None, once: bool = False, report: Callable | None = None, workers: int | None = None
+) -> None:
     boxes = [mailbox] if mailbox else list(Mailbox.objects.filter(is_active=True).select_related("queue"))
     if once:
         for box in boxes:
             try:
-                Watcher(box, report=report).run_once()
+                Watcher(box, report=report, workers=workers).run_once()
             except Exception as exc:
                 log.error("mailbox %s: %s", box.name, exc)
         return
-    watchers = [Watcher(box, report=report) for box in boxes]
+    watchers = [Watcher(box, report=report, workers=workers) for box in boxes]
 
     def stop(*_args):
         for watcher in watchers:

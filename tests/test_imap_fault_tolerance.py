@@ -31,8 +31,20 @@ def _database_url() -> str:
     return f"postgres://{settings['USER']}{password}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 
 
-def _command(mailbox) -> tuple[list[str], dict]:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings"}
+# one fetch batch parsed in the process, or batches of 7 with the next one parsed in a worker meanwhile
+PIPELINES = {
+    "one-batch": {"INBOX_FETCH_BATCH": "250", "INBOX_PARSE_WORKERS": "0"},
+    "batches-with-a-parsing-worker": {"INBOX_FETCH_BATCH": "7", "INBOX_PARSE_WORKERS": "1"},
+}
+
+
+def _command(mailbox, pipeline: str = "one-batch") -> tuple[list[str], dict]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings",
+        **PIPELINES[pipeline],
+    }
     env.pop("INBOX_FAULT_AT", None)
     return [sys.executable, "manage.py", "ingest_mail", "--imap", "--once", "--mailbox", mailbox.name], env
 
@@ -69,13 +81,23 @@ def _check(mailbox, client, raws: list[bytes], tickets_expected: int) -> None:
     assert all(b"\\Seen" in message_flags for message_flags in flags(client))
 
 
-def test_killed_after_fetch_after_store_and_before_the_flag_every_message_lands_once(dovecot, monkeypatch):
+@pytest.mark.parametrize(
+    ("pipeline", "faults"),
+    [
+        ("one-batch", ("after_fetch:4", "before_flag:1", "after_store:3")),
+        # dies fetching the 2nd batch (the 1st fetched, not stored yet: nothing stored), before flagging the 2nd
+        ("batches-with-a-parsing-worker", ("after_fetch:10", "before_flag:2", "after_store:3")),
+    ],
+)
+def test_killed_after_fetch_after_store_and_before_the_flag_every_message_lands_once(
+    dovecot, monkeypatch, pipeline, faults
+):
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch)
     raws = _messages(20)
     client.multiappend("INBOX", raws[:12])
-    command, env = _command(mailbox)
+    command, env = _command(mailbox, pipeline)
     # (fault, messages arriving before the next run): each run dies at its point, more mail keeps coming
-    for fault, arriving in (("after_fetch:4", []), ("before_flag:1", raws[12:16]), ("after_store:3", raws[16:])):
+    for fault, arriving in zip(faults, ([], raws[12:16], raws[16:]), strict=True):
         result = subprocess.run(command, cwd=ROOT, env={**env, "INBOX_FAULT_AT": fault}, timeout=120, check=False)
         assert result.returncode == 137, fault  # it really died there
         if arriving:
@@ -93,13 +115,14 @@ def _wait_for_stored(mailbox, target: int, process: subprocess.Popen, timeout: f
         time.sleep(0.005)
 
 
-def test_killed_at_random_moments_and_restarted_every_message_lands_once(dovecot, monkeypatch):
+@pytest.mark.parametrize("pipeline", list(PIPELINES))
+def test_killed_at_random_moments_and_restarted_every_message_lands_once(dovecot, monkeypatch, pipeline):
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch)
     raws = _messages(200)
     client.multiappend("INBOX", raws[:120])
     delivered = 120
     arriving = iter(range(120, 200, 20))  # more mail keeps coming while the watcher is killed and restarted
-    command, env = _command(mailbox)
+    command, env = _command(mailbox, pipeline)
     seed = random.randrange(1_000_000)
     chance = random.Random(seed)
     kills = 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from inbox_ingest import actions, sources
+from inbox_ingest import actions, pipeline, sources
 from inbox_ingest.models import Mailbox, RawMessage
 
 
@@ -21,6 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="z --imap: jedno przejście i koniec (cron)")
         parser.add_argument("--mailbox", help="nazwa skrzynki: tylko ta (z --imap) albo jej kolejka (dla plików)")
         parser.add_argument("--json", action="store_true", help="jeden obiekt JSON na wiadomość")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="procesy rozbierające następną porcję wiadomości w tle (0: w tym procesie; "
+            "domyślnie ustawienie INBOX_PARSE_WORKERS)",
+        )
 
     def handle(self, *args, **options):
         if options["imap"] == bool(options["paths"]):
@@ -30,31 +39,26 @@ class Command(BaseCommand):
             mailbox = Mailbox.objects.filter(name=options["mailbox"]).first()
             if mailbox is None:
                 raise CommandError(f"Nie ma skrzynki o nazwie {options['mailbox']!r}.")
+        workers = options["workers"]
+        if workers is not None and workers < 0:
+            raise CommandError("--workers: podaj liczbę procesów (0 lub więcej).")
+        if workers is None:
+            workers = settings.INBOX_PARSE_WORKERS
         report = self._report(options["json"])
         if options["imap"]:
             from inbox_ingest import watcher
 
-            watcher.run(mailbox=mailbox, once=options["once"], report=report)
+            watcher.run(mailbox=mailbox, once=options["once"], report=report, workers=workers)
             return
         for name in options["paths"]:
             path = Path(name)
             if not path.exists():
                 raise CommandError(f"Nie ma takiego pliku ani katalogu: {name}")
         counts: dict[str, int] = {}
-        batch: list[tuple[str, bytes]] = []
-
-        def flush():
-            for result in ingest_file_messages(batch, mailbox=mailbox):
-                counts[result.outcome] = counts.get(result.outcome, 0) + 1
-                report(result)
-            batch.clear()
-
-        for name in options["paths"]:
-            for source, raw in sources.messages(Path(name)):
-                batch.append((source, raw))
-                if len(batch) >= BATCH:
-                    flush()
-        flush()
+        stream = (item for name in options["paths"] for item in sources.messages(Path(name)))
+        for result in ingest_stream(stream, mailbox=mailbox, workers=workers):
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+            report(result)
         if not options["json"]:
             summary = ", ".join(f"{outcome}: {count}" for outcome, count in sorted(counts.items()))
             self.stdout.write(f"Przyjęto {sum(counts.values())} wiadomości ({summary or 'brak'}).")
@@ -72,12 +76,54 @@ class Command(BaseCommand):
 BATCH = 500  # messages stored and processed per transaction
 
 
-def ingest_file_messages(messages: list[tuple[str, bytes]], *, mailbox: Mailbox | None) -> list[actions.Result]:
+def ingest_stream(
+    messages: Iterable[tuple[str, bytes]], *, mailbox: Mailbox | None, workers: int = 0
+) -> Iterator[actions.Result]:
+    """Ingest (source, raw) messages in batches of BATCH, in order; one result per message.
+
+    With `workers` > 0 the next batch is parsed in that many worker processes while this one is written
+    (pipeline.Preparer); the writes and their order are the same as without."""
+    with pipeline.Preparer(workers) as preparer:
+        current: tuple[list, Callable] | None = None
+        for batch in _batches(messages):
+            if current is None:  # the first batch is parsed here: a single batch never starts a worker
+                current = (batch, lambda: None)
+                continue
+            ahead = (batch, preparer.submit([raw for _source, raw in batch]))
+            yield from ingest_file_messages(current[0], mailbox=mailbox, prepared=current[1]())
+            current = ahead
+        if current is not None:
+            yield from ingest_file_messages(current[0], mailbox=mailbox, prepared=current[1]())
+
+
+def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
+    batch: list[tuple[str, bytes]] = []
+    for item in messages:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def ingest_file_messages(
+    messages: list[tuple[str, bytes]],
+    *,
+    mailbox: Mailbox | None,
+    prepared: list[pipeline.Prepared] | None = None,
+) -> list[actions.Result]:
     """Store, then process, a batch of (source, raw) messages; one result per message, in order.
 
     Files have no UID: the same bytes again (in an earlier run or twice in this batch) are recognised by their
-    hash and reported as a duplicate without being stored again."""
-    digests = [hashlib.sha256(raw).hexdigest() for _source, raw in messages]
+    hash and reported as a duplicate without being stored again. `prepared`: the messages parsed ahead
+    (pipeline.Preparer), one per message, or None."""
+    if prepared is not None and len(prepared) != len(messages):
+        prepared = None
+    if prepared is not None:
+        digests = [item.sha256 for item in prepared]
+    else:
+        digests = [hashlib.sha256(raw).hexdigest() for _source, raw in messages]
     known = {
         row.sha256: row
         for row in RawMessage.objects.filter(sha256__in=digests, uid__isnull=True).select_related("ticket").defer("raw")
@@ -96,9 +142,13 @@ def ingest_file_messages(messages: list[tuple[str, bytes]], *, mailbox: Mailbox 
             results[index] = actions.Result(row.pk, row.message_id, RawMessage.Outcome.DUPLICATE, ticket, "")
     groups = list(fresh.values())
     items = [{"source": messages[group[0]][0], "raw": messages[group[0]][1], "mailbox": mailbox} for group in groups]
+    if prepared is not None:
+        for item, group in zip(items, groups, strict=True):
+            item["prepared"] = prepared[group[0]]
     for row, group in zip(actions.store_batch(items) if items else [], groups, strict=True):
         to_process.setdefault(row.pk, []).extend(group)
-    for result in actions.process_batch(sorted(to_process)):
+    ahead = {pk: prepared[indexes[0]] for pk, indexes in to_process.items()} if prepared is not None else None
+    for result in actions.process_batch(sorted(to_process), ahead):
         first, *copies = to_process[result.raw_id]
         results[first] = result
         for index in copies:
