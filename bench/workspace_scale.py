@@ -556,29 +556,7 @@ def main() -> int:
     print(
         f"- Runs: {args.runs} timed requests per row after {args.warmup} warm-ups; budget p95 {args.budget_ms:g} ms\n"
     )
-    print("| Request | User | Rows | SQL queries | Median ms | p95 ms | SQL ms (median) | HTTP |")
-    print("|---|---|--:|--:|--:|--:|--:|--:|")
-    failures = []
-    for r in results:
-        queries = ", ".join(str(n) for n in sorted(r["queries"]))
-        statuses = ", ".join(str(s) for s in sorted(r["statuses"]))
-        rows = r["rows"] or "—"
-        print(
-            f"| {r['label']} `{r['url']}` | {r['user']} | {rows} | {queries} | "
-            f"{r['median']:.1f} | {r['p95']:.1f} | {r['sql_median']:.1f} | {statuses} |"
-        )
-        if r["p95"] >= args.budget_ms:
-            failures.append(f"{r['url']} as {r['user']}: p95 {r['p95']:.1f} ms >= {args.budget_ms:g} ms")
-        if r["statuses"] != {200}:
-            failures.append(f"{r['url']} as {r['user']}: HTTP {statuses}")
-        if len(r["queries"]) != 1:
-            failures.append(f"{r['url']} as {r['user']}: query count varies between runs ({queries})")
-    print()
-    if failures:
-        print("FAILED:\n" + "\n".join(f"- {f}" for f in failures))
-        return 1
-    print(f"OK: every p95 under {args.budget_ms:g} ms, every response 200, query counts constant per request.")
-    return 0
+    return base.report(results, args.budget_ms, "p95", "Rows", lambda r: r["rows"] or "—")
 
 
 if __name__ == "__main__":

@@ -310,13 +310,7 @@ class _Batch:
             return False
         first = self.taken.get(key)
         if first is not None and first.pk != row.pk:
-            row.status, row.outcome, row.duplicate_of, row.ticket = (
-                RawMessage.Status.DONE,
-                RawMessage.Outcome.DUPLICATE,
-                first,
-                first.ticket,
-            )
-            row.reason = _("Ta sama wiadomość została już przyjęta (wiadomość nr %(id)s).") % {"id": first.pk}
+            _mark_duplicate(row, first)
             return True
         thread_ids = parsed.thread_ids
         if any(message_id in self.known_ids or message_id in self.seen_ids for message_id in thread_ids):
@@ -442,6 +436,17 @@ def _result(row: RawMessage) -> Result:
     return Result(row.pk, row.message_id, row.outcome or row.status, ticket, row.reason)
 
 
+def _mark_duplicate(row: RawMessage, first: RawMessage) -> None:
+    """The same message was taken before (by its Message-ID or content): this copy only points at the first."""
+    row.status, row.outcome, row.duplicate_of, row.ticket = (
+        RawMessage.Status.DONE,
+        RawMessage.Outcome.DUPLICATE,
+        first,
+        first.ticket,
+    )
+    row.reason = _("Ta sama wiadomość została już przyjęta (wiadomość nr %(id)s).") % {"id": first.pk}
+
+
 def dedupe_key(parsed: parsing.ParsedMessage, raw: bytes) -> str:
     if parsed.message_id:
         return f"mid:{parsed.message_id.lower()}"[:1000]
@@ -454,13 +459,7 @@ def _ingest(row: RawMessage, *, force_new: bool = False, parsed: parsing.ParsedM
     key = dedupe_key(parsed, raw)
     first = RawMessage.objects.filter(dedupe_key=key).exclude(pk=row.pk).select_related("ticket").first()
     if first is not None:
-        row.status, row.outcome, row.duplicate_of, row.ticket = (
-            RawMessage.Status.DONE,
-            RawMessage.Outcome.DUPLICATE,
-            first,
-            first.ticket,
-        )
-        row.reason = _("Ta sama wiadomość została już przyjęta (wiadomość nr %(id)s).") % {"id": first.pk}
+        _mark_duplicate(row, first)
         return
     row.dedupe_key = key  # claimed when the row is saved in this transaction (unique)
     queue = row.mailbox.queue if row.mailbox_id else ticket_actions.default_queue()
