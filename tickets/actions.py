@@ -196,6 +196,29 @@ def _attach(entry: Entry, attachments: Sequence[NewAttachment]) -> None:
 # --- actions -------------------------------------------------------------------------------------------
 
 
+def _check_choices(channel: str, priority: int, entry_kind: str) -> None:
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Nieznany priorytet.")})
+    if entry_kind not in Entry.Kind.values:
+        raise ValidationError({"entry_kind": _("Nieznany rodzaj wpisu.")})
+
+
+def _ticket_row(*, requester_name: str, requester_email: str, now, decision, found, **fields) -> Ticket:
+    """The new ticket's row, unsaved and without its reference (open_ticket and TicketBatch both build it here)."""
+    return Ticket(
+        requester_name=requester_name[:200],
+        requester_email=(requester_email or "").strip().lower(),
+        created_at=now,
+        updated_at=now,
+        tags=decision.tags if decision else [],
+        identification=found.state if found else "identified",
+        unit_candidates=[unit.pk for unit in found.candidates] if found else [],
+        **fields,
+    )
+
+
 @transaction.atomic
 def open_ticket(
     *,
@@ -235,12 +258,7 @@ def open_ticket(
     the decision is logged with the rules that made it (`fallback_queue`, e.g. a mailbox's, when no rule
     names one). The queue's assignment mode and SLA clocks apply.
     """
-    if channel not in Channel.values:
-        raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
-    if priority not in Priority.values:
-        raise ValidationError({"priority": _("Nieznany priorytet.")})
-    if entry_kind not in Entry.Kind.values:
-        raise ValidationError({"entry_kind": _("Nieznany rodzaj wpisu.")})
+    _check_choices(channel, priority, entry_kind)
     subject = _clean_subject(subject)
     now = timezone.now()
     found = None
@@ -275,25 +293,24 @@ def open_ticket(
         priority = Priority.HIGH
     if requester is not None and not requester_name:
         requester_name = requester.name
-    ticket = Ticket.objects.create(
-        reference=next_reference(timezone.localdate(now).year),
+    ticket = _ticket_row(
         subject=subject,
         channel=channel,
         queue=queue,
         priority=priority,
         category=category,
         requester=requester,
-        requester_name=requester_name[:200],
-        requester_email=(requester_email or "").strip().lower(),
+        requester_name=requester_name,
+        requester_email=requester_email,
         requester_phone=requester_phone,
         reporting_unit=reporting_unit,
         related_to=related_to,
-        created_at=now,
-        updated_at=now,
-        tags=decision.tags if decision else [],
-        identification=found.state if found else "identified",
-        unit_candidates=[unit.pk for unit in found.candidates] if found else [],
+        now=now,
+        decision=decision,
+        found=found,
     )
+    ticket.reference = next_reference(timezone.localdate(now).year)
+    ticket.save(force_insert=True)
     search.index_ticket(ticket)
     events.ticket_opened(ticket, actor)
     if found is not None:
@@ -1346,14 +1363,9 @@ class TicketBatch:
     def _plan(self, plan: _Planned, found) -> None:
         fields = dict(plan.fields)
         channel = fields.pop("channel")
-        if channel not in Channel.values:
-            raise ValidationError({"channel": _("Nieznany kanał: %(channel)s.") % {"channel": channel}})
         priority = fields.pop("priority", Priority.NORMAL)
-        if priority not in Priority.values:
-            raise ValidationError({"priority": _("Nieznany priorytet.")})
         entry_kind = fields.pop("entry_kind", Entry.Kind.INBOUND)
-        if entry_kind not in Entry.Kind.values:
-            raise ValidationError({"entry_kind": _("Nieznany rodzaj wpisu.")})
+        _check_choices(channel, priority, entry_kind)
         subject = _clean_subject(fields.pop("subject"))
         body_text = fields.pop("body_text", "")
         queue = fields.pop("queue", None)
@@ -1402,23 +1414,21 @@ class TicketBatch:
             priority = Priority.HIGH
         if requester is not None and not requester_name:
             requester_name = requester.name
-        ticket = Ticket(
+        ticket = _ticket_row(
             subject=subject,
             channel=channel,
             queue=queue,
             priority=priority,
             category=category,
             requester=requester,
-            requester_name=requester_name[:200],
-            requester_email=(requester_email or "").strip().lower(),
+            requester_name=requester_name,
+            requester_email=requester_email,
             requester_phone=requester_phone,
             reporting_unit=reporting_unit,
             related_to=related_to,
-            created_at=now,
-            updated_at=now,
-            tags=decision.tags if decision else [],
-            identification=found.state if found else "identified",
-            unit_candidates=[unit.pk for unit in found.candidates] if found else [],
+            now=now,
+            decision=decision,
+            found=found,
         )
         plan.entry = _new_entry(
             ticket,
