@@ -192,6 +192,28 @@ def status_weights(age: timedelta) -> dict[str, float]:
     return {"new": 0.5, "open": 2, "waiting_customer": 1, "waiting_region": 1, "resolved": 5, "closed": 90.5}
 
 
+def lifecycle(rng, opened, age, status: str, queue, admins: dict, agents: list) -> tuple:
+    """A generated ticket's times and assignee for its status: (updated, first response, resolved, closed, assignee)."""
+    if status in ("resolved", "closed"):
+        updated = opened + min(age, timedelta(hours=rng.expovariate(1 / 72)))
+    else:
+        updated = opened + age * rng.random() ** 2
+    first_response = None
+    if status != "new":
+        first_response = opened + min(updated - opened, timedelta(hours=rng.expovariate(1 / 4)))
+    resolved_at = closed_at = None
+    if status == "resolved":
+        resolved_at = updated
+    elif status == "closed":
+        closed_at = updated
+        resolved_at = updated - min(updated - opened, timedelta(days=rng.uniform(0, 7)))
+    assignee = None
+    if status != "new" and queue.slug != "do-rozdzielenia" and rng.random() < 0.9:
+        admin = admins.get(queue.voivodeship_id)
+        assignee = admin if admin is not None and rng.random() < 0.5 else rng.choice(agents)
+    return updated, first_response, resolved_at, closed_at, assignee
+
+
 def ensure_tickets(target: int, rng: random.Random, units_by_voivodeship, agents, admins) -> int:
     from django.conf import settings
     from django.db import transaction
@@ -241,23 +263,9 @@ def ensure_tickets(target: int, rng: random.Random, units_by_voivodeship, agents
         age = now - opened
         status = pick(rng, status_weights(age))
         queue = pick(rng, queue_weights)
-        if status in ("resolved", "closed"):
-            updated = opened + min(age, timedelta(hours=rng.expovariate(1 / 72)))
-        else:
-            updated = opened + age * rng.random() ** 2
-        first_response = None
-        if status != "new":
-            first_response = opened + min(updated - opened, timedelta(hours=rng.expovariate(1 / 4)))
-        resolved_at = closed_at = None
-        if status == "resolved":
-            resolved_at = updated
-        elif status == "closed":
-            closed_at = updated
-            resolved_at = updated - min(updated - opened, timedelta(days=rng.uniform(0, 7)))
-        assignee = None
-        if status != "new" and queue.slug != "do-rozdzielenia" and rng.random() < 0.9:
-            admin = admins.get(queue.voivodeship_id)
-            assignee = admin if admin is not None and rng.random() < 0.5 else rng.choice(agents)
+        updated, first_response, resolved_at, closed_at, assignee = lifecycle(
+            rng, opened, age, status, queue, admins, agents
+        )
         unit = None
         if rng.random() < 0.85:
             pool = units_by_voivodeship.get(queue.voivodeship_id) or all_units
@@ -294,6 +302,20 @@ def ensure_tickets(target: int, rng: random.Random, units_by_voivodeship, agents
         for year, last_number in counters.items():
             ReferenceCounter.objects.update_or_create(year=year, defaults={"last_number": last_number})
     return missing
+
+
+def ensure_search_documents() -> None:
+    """Give every generated ticket its full-text search document (tickets.search), as tickets.actions would:
+    bulk-written tickets have none, and without them `?q=` would measure an empty search."""
+    from django.db import transaction
+
+    from tickets import search
+    from tickets.models import Ticket, TicketSearch
+
+    missing = Ticket.objects.exclude(pk__in=TicketSearch.objects.values("ticket_id")).order_by("pk")
+    while chunk := list(missing[:BATCH]):
+        with transaction.atomic():
+            search.add_many((t.pk, search.document_tokens(search.ticket_text(t))) for t in chunk)
 
 
 def vacuum_analyze() -> None:
@@ -413,6 +435,7 @@ def main() -> int:
     agents, admins = ensure_staff(rng)
     started = time.perf_counter()
     created = ensure_tickets(args.tickets, rng, units, agents, admins)
+    ensure_search_documents()
     if created:
         print(f"Generated {created} tickets in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     vacuum_analyze()

@@ -138,6 +138,7 @@ def main() -> int:
     units = generator.ensure_units(rng)
     agents, admins = generator.ensure_staff(rng)
     generator.ensure_tickets(args.tickets, rng, units, agents, admins)
+    generator.ensure_search_documents()
     busy = busy_ticket(agents, admins["14"])
     plain = open_in_14("BENCH zwykłe zgłoszenie")
     generator.vacuum_analyze()

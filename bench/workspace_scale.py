@@ -204,23 +204,9 @@ def generate(args, rng: random.Random, units_by_voivodeship, agents, admins) -> 
             status = base.pick(rng, base.status_weights(age))
             queue = rng.choices(queue_list, queue_weights)[0]
             n_entries = counts[index]
-            if status in ("resolved", "closed"):
-                updated = opened + min(age, timedelta(hours=rng.expovariate(1 / 72)))
-            else:
-                updated = opened + age * rng.random() ** 2
-            first_response = None
-            if status != "new":
-                first_response = opened + min(updated - opened, timedelta(hours=rng.expovariate(1 / 4)))
-            resolved_at = closed_at = None
-            if status == "resolved":
-                resolved_at = updated
-            elif status == "closed":
-                closed_at = updated
-                resolved_at = updated - min(updated - opened, timedelta(days=rng.uniform(0, 7)))
-            assignee = None
-            if status != "new" and queue.slug != "do-rozdzielenia" and rng.random() < 0.9:
-                admin = admins.get(queue.voivodeship_id)
-                assignee = admin if admin is not None and rng.random() < 0.5 else rng.choice(agents)
+            updated, first_response, resolved_at, closed_at, assignee = base.lifecycle(
+                rng, opened, age, status, queue, admins, agents
+            )
             unit = None
             if rng.random() < 0.85:
                 unit = rng.choice(units_by_voivodeship.get(queue.voivodeship_id) or all_units)
