@@ -1164,7 +1164,9 @@ def merge_tickets(*, actor, source: Ticket, target: Ticket, reason: str = "") ->
     source.save(update_fields=changed)
     target.updated_at = now
     target.save(update_fields=["updated_at"])
-    search.rebuild(source)  # its conversation moved: the target's document now holds it, and its reference
+    # the conversation moved: the duplicate keeps only its own subject and requester, the target gains the moved
+    # entries and the duplicate's reference, subject and requester (a search for either finds the target)
+    search.rebuild(source)
     search.rebuild(target)
     search.add(target.pk, search.document_tokens(search.ticket_text(source)))
     sla.sync(source, now)
