@@ -27,6 +27,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from helpdesk import bulk
 from helpdesk.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def collected() -> Iterator[list[OutboxMessage]]:
         _collecting.reset(token)
     if not rows:
         return
-    OutboxMessage.objects.bulk_create(rows)
+    bulk.create(rows)
     now = timezone.now()
     due = [message.pk for message in rows if message.next_attempt_at <= now]
     if due:

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts import replies
-from helpdesk import access, outbox
+from helpdesk import access, bulk, outbox
 from inbox_ingest import parsing, pipeline, threading
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tickets import actions as ticket_actions
@@ -133,7 +133,7 @@ def store_batch(items: list[dict]) -> list[RawMessage]:
         )
     try:
         with transaction.atomic():
-            return RawMessage.objects.bulk_create(rows)
+            return list(bulk.create(rows))
     except IntegrityError:
         return [store(**{key: value for key, value in item.items() if key != "prepared"})[0] for item in items]
 
@@ -276,7 +276,7 @@ class _Batch:
             else:
                 self._flush()
                 self._one(row, None if isinstance(item, Exception) else item)
-                self._read_loop_guard()  # the usual way may have acknowledged or recorded a bounce
+                self._after_one(row, item)  # the usual way may have acknowledged or recorded a bounce
                 self._refresh_queues()  # … or assigned a ticket
                 self.tickets.forget_queues()
             if key is not None:
@@ -302,6 +302,19 @@ class _Batch:
             .annotate(count=Count("pk"))
         )
         self.ack_counts = {row["to_email"]: row["count"] for row in counts}
+
+    def _after_one(self, row: RawMessage, parsed: parsing.ParsedMessage | Exception) -> None:
+        """Bring the loop guard up to date after a message went the usual way. Only a bounce marks addresses
+        failing, and only a new ticket is acknowledged (to the one address of its sender): re-reading the whole
+        guard for the batch's ~250 senders after each reply was a tenth of the batch's time."""
+        if row.outcome == RawMessage.Outcome.BOUNCE:
+            self._read_loop_guard()
+        elif row.outcome == RawMessage.Outcome.CREATED and not isinstance(parsed, Exception):
+            to = _acknowledgement_address(parsed)
+            if to:
+                self.ack_counts[to] = SentMessage.objects.filter(
+                    to_email=to, kind="acknowledgement", created_at__gte=_ack_window_start()
+                ).count()
 
     def _quick(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str) -> bool:
         """Handle the message here when _ingest() would only open a ticket, or record a duplicate or an
@@ -382,7 +395,7 @@ class _Batch:
         if len(self.tickets):
             self.tickets.flush()
         if self.sent:
-            SentMessage.objects.bulk_create(self.sent)
+            bulk.create(self.sent)
             self.sent = []
         if self.done:
             _save_outcomes(self.done)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from contacts.identifiers import normalize_phone
 from contacts.identify import identify
-from helpdesk import access, outbox
+from helpdesk import access, bulk, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
 from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
@@ -1498,10 +1498,10 @@ class TicketBatch:
         for year, group in years.items():
             for ticket, reference in zip(group, next_references(year, len(group)), strict=True):
                 ticket.reference = reference
-        Ticket.objects.bulk_create(tickets)
+        bulk.create(tickets)
         for plan in planned:
             plan.entry.ticket = plan.ticket
-        Entry.objects.bulk_create([plan.entry for plan in planned])
+        bulk.create([plan.entry for plan in planned])
         search.add_many(
             (plan.ticket.pk, search.document_tokens(search.ticket_text(plan.ticket), search.entry_text(plan.entry)))
             for plan in planned
@@ -1509,7 +1509,7 @@ class TicketBatch:
         items = [(plan.entry, item) for plan in planned for item in plan.fields["attachments"]]
         if items:
             files = store_files([item.content for _entry, item in items])
-            Attachment.objects.bulk_create(
+            bulk.create(
                 [_new_attachment(entry, item, files[hashlib.sha256(item.content).hexdigest()]) for entry, item in items]
             )
         with events.collected(), outbox.collected():
@@ -1533,9 +1533,8 @@ class TicketBatch:
                 _announce(ticket, "opened", None)
                 if plan.then is not None:
                     plan.then(ticket)
-            from tickets.models import SlaTimer
 
-            SlaTimer.objects.bulk_create(timers)
+            bulk.create(timers)
         self.assigner.remember()
         return tickets
 

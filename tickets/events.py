@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from helpdesk import bulk
 from tickets.models import Channel, Entry, Priority, Queue, Status, Ticket, TicketEvent
 
 # Reasons the system gives itself. They are stored in Polish like the rest of the log and translated only when
@@ -58,7 +59,7 @@ def collected() -> Iterator[list[TicketEvent]]:
         yield rows
     finally:
         _collecting.reset(token)
-    TicketEvent.objects.bulk_create(rows)
+    bulk.create(rows)
 
 
 def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str = "") -> TicketEvent:
