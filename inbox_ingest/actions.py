@@ -275,7 +275,7 @@ class _Batch:
                 self.done.append(row)
             else:
                 self._flush()
-                self._one(row, None if isinstance(item, Exception) else item)
+                self._one(row, None if isinstance(item, Exception) else item, unique=self._unique(row, key))
                 self._after_one(row, item)  # the usual way may have acknowledged or recorded a bounce
                 self._refresh_queues()  # … or assigned a ticket
                 self.tickets.forget_queues()
@@ -395,17 +395,25 @@ class _Batch:
         if len(self.tickets):
             self.tickets.flush()
         if self.sent:
-            bulk.create(self.sent)
+            bulk.create(self.sent, ids=False)
             self.sent = []
         if self.done:
             _save_outcomes(self.done)
             self.done = []
 
-    def _one(self, row: RawMessage, parsed: parsing.ParsedMessage | None) -> None:
+    def _unique(self, row: RawMessage, key: str | None) -> bool:
+        """Whether no other stored message has the row's dedupe key: none had it when the batch was read
+        (self.taken), and no message of the batch so far."""
+        if key is None or key in self.seen_keys:
+            return False
+        first = self.taken.get(key)
+        return first is None or first.pk == row.pk
+
+    def _one(self, row: RawMessage, parsed: parsing.ParsedMessage | None, *, unique: bool = False) -> None:
         """_process_once() for a row already locked by the batch (`parsed`: its parse, when it had one)."""
         try:
             with transaction.atomic():
-                _ingest(row, parsed=parsed)
+                _ingest(row, parsed=parsed, unique=unique, queue=None if row.mailbox_id else self._queue())
         except IntegrityError:
             raise
         except Exception as exc:
@@ -466,16 +474,26 @@ def dedupe_key(parsed: parsing.ParsedMessage, raw: bytes) -> str:
     return f"sha:{content_key(raw)}"
 
 
-def _ingest(row: RawMessage, *, force_new: bool = False, parsed: parsing.ParsedMessage | None = None) -> None:
+def _ingest(
+    row: RawMessage,
+    *,
+    force_new: bool = False,
+    parsed: parsing.ParsedMessage | None = None,
+    unique: bool = False,
+    queue: Queue | None = None,
+) -> None:
+    """`unique`: the caller knows that no other stored message has this one's dedupe key (process_batch looked
+    them up for the batch); `queue`: the default queue, when the caller has it."""
     raw = bytes(row.raw)
     parsed = parsed or parsing.parse(raw)
     key = dedupe_key(parsed, raw)
-    first = RawMessage.objects.filter(dedupe_key=key).exclude(pk=row.pk).select_related("ticket").first()
-    if first is not None:
-        _mark_duplicate(row, first)
-        return
+    if not unique:
+        first = RawMessage.objects.filter(dedupe_key=key).exclude(pk=row.pk).select_related("ticket").first()
+        if first is not None:
+            _mark_duplicate(row, first)
+            return
     row.dedupe_key = key  # claimed when the row is saved in this transaction (unique)
-    queue = row.mailbox.queue if row.mailbox_id else ticket_actions.default_queue()
+    queue = row.mailbox.queue if row.mailbox_id else (queue or ticket_actions.default_queue())
     attachments, notes = _attachments(parsed)
     row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
     staff_reply = (

@@ -92,7 +92,7 @@ def default_queue() -> Queue:
 
 def _locked(ticket: Ticket) -> Ticket:
     """Re-read the ticket under a row lock so concurrent actions do not overwrite each other."""
-    return Ticket.objects.select_for_update().select_related("queue").get(pk=ticket.pk)
+    return Ticket.objects.select_for_update().select_related("queue__calendar").get(pk=ticket.pk)
 
 
 # --- side effects --------------------------------------------------------------------------------------
@@ -1333,11 +1333,13 @@ class TicketBatch:
         return [deadline for deadline in self._near[key] if deadline.form.code in codes]
 
     def forget_queues(self) -> None:
-        """Read queues and their members' open tickets afresh from here on (call after a flush, when something
-        outside the batch may have assigned or reopened a ticket)."""
-        self._queues.clear()
-        self._decided.clear()
-        self._default = None
+        """Read the queues' round-robin positions and their members' open tickets afresh from here on (call
+        after a flush, when something outside the batch may have assigned or reopened a ticket). The queues
+        themselves stay: one query for the positions, not one per queue for the rest of the batch."""
+        if self._queues:
+            positions = Queue.objects.filter(pk__in=list(self._queues)).values_list("pk", "last_assigned_id")
+            for pk, last in positions:
+                self._queues[pk].last_assigned_id = last
         self.assigner = assignment.BatchAssigner()  # open counts too (after a flush: the database has ours)
 
     def _policy(self, ticket: Ticket):
@@ -1510,7 +1512,11 @@ class TicketBatch:
         if items:
             files = store_files([item.content for _entry, item in items])
             bulk.create(
-                [_new_attachment(entry, item, files[hashlib.sha256(item.content).hexdigest()]) for entry, item in items]
+                [
+                    _new_attachment(entry, item, files[hashlib.sha256(item.content).hexdigest()])
+                    for entry, item in items
+                ],
+                ids=False,
             )
         with events.collected(), outbox.collected():
             for plan in planned:
@@ -1534,7 +1540,7 @@ class TicketBatch:
                 if plan.then is not None:
                     plan.then(ticket)
 
-            bulk.create(timers)
+            bulk.create(timers, ids=False)
         self.assigner.remember()
         return tickets
 

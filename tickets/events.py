@@ -59,7 +59,7 @@ def collected() -> Iterator[list[TicketEvent]]:
         yield rows
     finally:
         _collecting.reset(token)
-    bulk.create(rows)
+    bulk.create(rows, ids=False)  # nobody refers to a batch's events afterwards
 
 
 def _log(ticket: Ticket, actor, kind: str, data: dict | None = None, reason: str = "") -> TicketEvent:
