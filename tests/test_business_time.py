@@ -42,6 +42,36 @@ durations = st.integers(min_value=0, max_value=60 * 60 * 8 * 30).map(lambda s: d
 schedules = st.sampled_from([OFFICE, ROUND_THE_CLOCK])
 
 
+def _last_sunday(year: int, month: int) -> dt.date:
+    day = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+    return day - dt.timedelta(days=(day.weekday() - 6) % 7)
+
+
+# The daylight-saving changes in Warsaw (last Sundays of March and October) and the year ends, at minute
+# resolution: the places where a day is 23 or 25 hours long, or where holidays and days off pile up.
+DST_DAYS = [_last_sunday(year, month) for year in (2025, 2026, 2027) for month in (3, 10)]
+
+
+def _minutes_from(origin: dt.datetime, low: int, high: int):
+    """Moments at whole minutes of real (UTC) time between origin + low and origin + high minutes."""
+    return st.integers(min_value=low, max_value=high).map(lambda minutes: origin + dt.timedelta(minutes=minutes))
+
+
+around_dst = st.sampled_from(DST_DAYS).flatmap(
+    lambda day: _minutes_from(dt.datetime.combine(day, dt.time(0), WARSAW).astimezone(dt.UTC), -3 * 1440, 4 * 1440)
+)
+around_year_end = st.sampled_from([2024, 2025, 2026, 2027]).flatmap(
+    lambda year: _minutes_from(
+        dt.datetime(year, 12, 20, tzinfo=WARSAW).astimezone(dt.UTC),
+        0,
+        (dt.date(year + 1, 1, 11) - dt.date(year, 12, 20)).days * 1440 - 1,
+    )
+)
+targeted_moments = st.one_of(around_dst, around_year_end)
+# up to two working weeks, in whole minutes: long enough to cross a change or the whole holiday season
+minute_durations = st.integers(min_value=0, max_value=10 * 8 * 60).map(lambda m: dt.timedelta(minutes=m))
+
+
 def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=WARSAW)
 
@@ -83,6 +113,87 @@ def test_measuring_is_additive_and_antisymmetric(schedule, a, b):
     middle = low + (high - low) / 2
     assert schedule.between(low, high) == schedule.between(low, middle) + schedule.between(middle, high)
     assert schedule.between(high, low) == -schedule.between(low, high)
+
+
+def test_the_targeted_strategies_reach_the_changes_and_the_year_ends():
+    assert [day.isoformat() for day in DST_DAYS] == [
+        "2025-03-30",
+        "2025-10-26",
+        "2026-03-29",
+        "2026-10-25",
+        "2027-03-28",
+        "2027-10-31",
+    ]
+    for day in DST_DAYS:  # each really is a 23- or 25-hour day in Warsaw
+        midnight = dt.datetime.combine(day, dt.time(0), WARSAW)
+        length = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), WARSAW).astimezone(dt.UTC) - midnight
+        assert length == dt.timedelta(hours=23 if day.month == 3 else 25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(schedules, targeted_moments, minute_durations)
+def test_around_dst_and_year_ends_adding_then_measuring_gives_the_same_duration(schedule, start, duration):
+    due = schedule.add(start, duration)
+    assert due.second == 0 and due.microsecond == 0  # whole minutes in, whole minutes out
+    assert schedule.between(start, due) == duration
+
+
+@settings(max_examples=400, deadline=None)
+@given(targeted_moments, minute_durations.filter(lambda d: d > dt.timedelta(0)))
+def test_around_dst_and_year_ends_a_due_time_is_never_on_a_non_working_minute(start, duration):
+    due = OFFICE.add(start, duration)
+    assert OFFICE.is_open(due - dt.timedelta(minutes=1))
+    local = due.astimezone(WARSAW)
+    assert local.weekday() < 5
+    assert local.date() not in business_time.public_holidays("PL", local.year)
+    assert local.date() not in OFFICE.closures
+    assert dt.time(8) < local.time() <= dt.time(16)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schedules, targeted_moments, minute_durations, minute_durations)
+def test_around_dst_and_year_ends_due_times_are_monotonic(schedule, start, first, second):
+    shorter, longer = sorted([first, second])
+    assert schedule.add(start, shorter) <= schedule.add(start, longer)
+    assert schedule.add(start, shorter) <= schedule.add(start + (longer - shorter), shorter)
+
+
+MOVABLE_FEASTS = {
+    # Easter Sunday, Easter Monday, Pentecost Sunday, Corpus Christi
+    2025: [dt.date(2025, 4, 20), dt.date(2025, 4, 21), dt.date(2025, 6, 8), dt.date(2025, 6, 19)],
+    2026: [dt.date(2026, 4, 5), dt.date(2026, 4, 6), dt.date(2026, 5, 24), dt.date(2026, 6, 4)],
+    2027: [dt.date(2027, 3, 28), dt.date(2027, 3, 29), dt.date(2027, 5, 16), dt.date(2027, 5, 27)],
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("year", [2025, 2026, 2027])
+def test_the_movable_feasts_are_days_off_in_the_products_calendar(year):
+    office = BusinessCalendar.objects.get(name="Dni robocze 8:00–16:00").schedule()
+    easter, easter_monday, pentecost, corpus_christi = MOVABLE_FEASTS[year]
+    assert (easter.weekday(), easter_monday.weekday(), pentecost.weekday(), corpus_christi.weekday()) == (6, 0, 6, 3)
+    for day in MOVABLE_FEASTS[year]:
+        assert day in business_time.public_holidays("PL", year)
+        assert not office.is_working_day(day)
+    # the days around them are ordinary: Tuesday after Easter and Friday after Corpus Christi are working
+    assert office.is_working_day(easter_monday + dt.timedelta(days=1))
+    assert office.is_working_day(corpus_christi + dt.timedelta(days=1))
+
+
+@pytest.mark.django_db
+def test_christmas_eve_is_a_day_off_from_2025_but_was_a_working_day_in_2024():
+    office = BusinessCalendar.objects.get(name="Dni robocze 8:00–16:00").schedule()
+    assert dt.date(2024, 12, 24).weekday() == 1
+    assert dt.date(2024, 12, 24) not in business_time.public_holidays("PL", 2024)
+    assert office.is_working_day(dt.date(2024, 12, 24))
+    for year in (2025, 2026, 2027):
+        christmas_eve = dt.date(year, 12, 24)
+        assert christmas_eve.weekday() < 5
+        assert christmas_eve in business_time.public_holidays("PL", year)
+        assert not office.is_working_day(christmas_eve)
+    # a 2 h target on Monday 23 Dec 2024 at 15:00 ran on into Christmas Eve; in 2025 it skips to the 29th
+    assert office.add(at(2024, 12, 23, 15, 0), dt.timedelta(hours=2)) == at(2024, 12, 24, 9, 0)
+    assert office.add(at(2025, 12, 23, 15, 0), dt.timedelta(hours=2)) == at(2025, 12, 29, 9, 0)
 
 
 def test_four_hours_from_thursday_before_easter_with_good_friday_off_is_due_on_tuesday_at_half_past_eleven():
