@@ -39,7 +39,22 @@ moments = st.datetimes(
     min_value=dt.datetime(2024, 12, 1), max_value=dt.datetime(2027, 12, 31), timezones=st.just(dt.UTC)
 )
 durations = st.integers(min_value=0, max_value=60 * 60 * 8 * 30).map(lambda s: dt.timedelta(seconds=s))
-schedules = st.sampled_from([OFFICE, ROUND_THE_CLOCK])
+# the office with parts of days closed: afternoons off, a late start, a gap in the middle of a day (some of
+# them next to the daylight-saving changes and in the year ends)
+PART_CLOSED = dataclasses.replace(
+    OFFICE,
+    closed_hours=frozenset(
+        {
+            (dt.date(2025, 12, 31), dt.time(12), None),
+            (dt.date(2026, 3, 27), dt.time(10), dt.time(12)),
+            (dt.date(2026, 3, 30), None, dt.time(10)),
+            (dt.date(2026, 10, 26), dt.time(8), dt.time(16)),
+            (dt.date(2026, 12, 23), dt.time(13), None),
+            (dt.date(2027, 6, 15), dt.time(9), dt.time(9, 30)),
+        }
+    ),
+)
+schedules = st.sampled_from([OFFICE, ROUND_THE_CLOCK, PART_CLOSED])
 
 
 def _last_sunday(year: int, month: int) -> dt.date:
@@ -196,6 +211,20 @@ def test_christmas_eve_is_a_day_off_from_2025_but_was_a_working_day_in_2024():
     assert office.add(at(2025, 12, 23, 15, 0), dt.timedelta(hours=2)) == at(2025, 12, 29, 9, 0)
 
 
+def test_a_closed_part_of_a_day_is_left_out_of_working_time():
+    assert PART_CLOSED.intervals(dt.date(2026, 3, 27)) == (
+        (at(2026, 3, 27, 8, 0), at(2026, 3, 27, 10, 0)),
+        (at(2026, 3, 27, 12, 0), at(2026, 3, 27, 16, 0)),
+    )
+    assert PART_CLOSED.add(at(2026, 3, 27, 9, 0), dt.timedelta(hours=2)) == at(2026, 3, 27, 13, 0)
+    # Friday 15:00 + 2 h: 1 h on Friday, Monday 30 March (after the spring change) opens at 10:00
+    assert PART_CLOSED.add(at(2026, 3, 27, 15, 0), dt.timedelta(hours=2)) == at(2026, 3, 30, 11, 0)
+    # a closure covering the whole working day leaves no working time: Monday 26 October 2026
+    assert not PART_CLOSED.is_working_day(dt.date(2026, 10, 26))
+    assert PART_CLOSED.add(at(2026, 10, 23, 15, 0), dt.timedelta(hours=2)) == at(2026, 10, 27, 9, 0)
+    assert PART_CLOSED.between(at(2026, 12, 23, 0, 0), at(2026, 12, 24, 0, 0)) == dt.timedelta(hours=5)
+
+
 def test_four_hours_from_thursday_before_easter_with_good_friday_off_is_due_on_tuesday_at_half_past_eleven():
     # Easter 2026 is on 5 April; the office takes Friday 3 April off; Easter Monday is a public holiday
     schedule = dataclasses.replace(OFFICE, closures=frozenset({dt.date(2026, 4, 3)}))
@@ -306,9 +335,8 @@ def test_long_spans_from_running_totals_equal_the_day_by_day_walk():
     def walked(start, end):
         total, day = dt.timedelta(0), schedule._local_day(start)
         while day <= schedule._local_day(end):
-            span = schedule.interval(day)
-            if span is not None:
-                total += max(min(span[1], end) - max(span[0], start), dt.timedelta(0))
+            for span_start, span_end in schedule.intervals(day):
+                total += max(min(span_end, end) - max(span_start, start), dt.timedelta(0))
             day += dt.timedelta(days=1)
         return total
 
