@@ -10,6 +10,16 @@ class StaffAdmin(UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
         (_("Rola w pomocy SSOZ"), {"fields": ("role", "voivodeships", "signature", "notice_mode")}),
+        (
+            _("Godziny pracy"),
+            {
+                "fields": ("work_weekdays", "work_starts_at", "work_ends_at"),
+                "description": _(
+                    "Przydział automatyczny pomija osobę poza jej dniami i godzinami pracy. "
+                    "Puste pola: jak w kalendarzu kolejki (święta i dni wolne kalendarza obowiązują zawsze)."
+                ),
+            },
+        ),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,

@@ -1,10 +1,11 @@
 """Arithmetic in working time: "4 working hours after Thursday 15:30" and "how much working time is left".
 
 A `Schedule` is a compiled, immutable picture of a BusinessCalendar: its time zone, weekly hours, public
-holidays and the organisation's own closures, loaded in one query and cached per process under the calendar's
-`version` (bumped whenever the calendar or one of its closures changes). Arithmetic walks day by day over
-precomputed working intervals in UTC, so daylight-saving changes are handled by the time-zone conversion of
-each day's opening and closing time, never by adding hours to local clock readings.
+holidays and the organisation's own closures (whole days, or part of a day: `closed_hours`), loaded in one
+query and cached per process under the calendar's `version` (bumped whenever the calendar or one of its
+closures changes). Arithmetic walks day by day over precomputed working intervals in UTC (one a day, two
+around a closed part of a day), so daylight-saving changes are handled by the time-zone conversion of each
+day's opening and closing time, never by adding hours to local clock readings.
 
 Conventions: a due time is the *end* of the last working second, so the minute just before it is always
 working time (a 1 h target started at 15:00 is due at 16:00 the same day, not 08:00 the next one).
@@ -48,6 +49,8 @@ class Schedule:
     closes_at: dt.time
     holidays_country: str = ""
     closures: frozenset[dt.date] = frozenset()
+    # part of a day closed: (day, from, to), None = from the start / to the end of the day
+    closed_hours: frozenset[tuple[dt.date, dt.time | None, dt.time | None]] = frozenset()
     _intervals: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
     # working time from CUMULATIVE_ORIGIN to the start of each day after it (index: days since the origin)
     _cumulative: list = field(default_factory=lambda: [ZERO], init=False, compare=False, hash=False, repr=False)
@@ -59,38 +62,44 @@ class Schedule:
     # --- days --------------------------------------------------------------------------------------------
 
     def is_working_day(self, day: dt.date) -> bool:
+        """Whether the day has any working time (a day closed in part still has some)."""
+        return bool(self.intervals(day))
+
+    def _open_on(self, day: dt.date) -> bool:
         if self.always_open:
-            return True
+            return day not in self.closures
         return (
             day.weekday() in self.workdays
             and day not in public_holidays(self.holidays_country, day.year)
             and day not in self.closures
         )
 
-    def interval(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-        """The day's working interval in UTC, or None; memoised (a schedule is immutable)."""
+    def intervals(self, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+        """The day's working intervals in UTC, in order (none, one, or two around a closed part of the day);
+        memoised (a schedule is immutable)."""
         try:
             return self._intervals[day]
         except KeyError:
             pass
-        result = None
-        if self.is_working_day(day):
+        result: tuple = ()
+        if self._open_on(day):
             zone = self.zone
-            if self.always_open:
-                start, end = (
-                    dt.datetime.combine(day, dt.time(0), zone),
-                    dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone),
-                )
-            else:
-                start, end = (
-                    dt.datetime.combine(day, self.opens_at, zone),
-                    dt.datetime.combine(day, self.closes_at, zone),
-                )
-            result = (start.astimezone(UTC), end.astimezone(UTC))
+            opens, closes = (dt.time(0), None) if self.always_open else (self.opens_at, self.closes_at)
+            result = ((self._utc(day, opens, zone), self._utc(day, closes, zone)),)
+            for closed_day, start, end in self.closed_hours:
+                if closed_day == day:
+                    result = _cut(result, self._utc(day, start or dt.time(0), zone), self._utc(day, end, zone))
         if len(self._intervals) > 20000:  # bounded memory in a long-running worker
             self._intervals.clear()
         self._intervals[day] = result
         return result
+
+    @staticmethod
+    def _utc(day: dt.date, time: dt.time | None, zone: ZoneInfo) -> dt.datetime:
+        """`time` on `day` in UTC; None: the next midnight."""
+        if time is None:
+            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone).astimezone(UTC)
+        return dt.datetime.combine(day, time, zone).astimezone(UTC)
 
     def _local_day(self, moment: dt.datetime) -> dt.date:
         if moment.tzinfo is None:
@@ -101,23 +110,22 @@ class Schedule:
         """Working intervals (UTC) that end after `moment`, in order, starting with `moment`'s local day."""
         day = self._local_day(moment)
         for _n in range(MAX_SEARCH_DAYS):
-            span = self.interval(day)
-            if span is not None and span[1] > moment:
-                yield span
+            for span in self.intervals(day):
+                if span[1] > moment:
+                    yield span
             day += dt.timedelta(days=1)
         raise NoWorkingTime(f"no working time within {MAX_SEARCH_DAYS} days after {moment.isoformat()}")
 
     # --- questions --------------------------------------------------------------------------------------
 
     def is_open(self, moment: dt.datetime) -> bool:
-        if self.always_open:
+        if self.always_open and not self.closures and not self.closed_hours:
             return True
-        span = self.interval(self._local_day(moment))
-        return span is not None and span[0] <= moment < span[1]
+        return any(start <= moment < end for start, end in self.intervals(self._local_day(moment)))
 
     def next_open(self, moment: dt.datetime) -> dt.datetime:
         """`moment` itself when it is working time, else the start of the next working interval."""
-        if self.always_open:
+        if self.is_open(moment):
             return moment
         start, _end = next(self._days_from(moment))
         return max(start, moment)
@@ -126,7 +134,7 @@ class Schedule:
         """The moment when `duration` of working time has passed after `start`."""
         if duration < ZERO:
             raise ValueError("duration must not be negative")
-        if self.always_open:
+        if self.always_open and not self.closures and not self.closed_hours:
             return (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
         if duration == ZERO:
             return self.next_open(start)
@@ -143,7 +151,7 @@ class Schedule:
         """Working time from `start` to `end`; negative when `end` is earlier."""
         if end < start:
             return -self.between(end, start)
-        if self.always_open:
+        if self.always_open and not self.closures and not self.closed_hours:
             return end.astimezone(UTC) - start.astimezone(UTC)
         total = ZERO
         day, last = self._local_day(start), self._local_day(end)
@@ -152,20 +160,17 @@ class Schedule:
             middle = self._working_before(last) - self._working_before(day + dt.timedelta(days=1))
             return self._overlap(day, start, end) + middle + self._overlap(last, start, end)
         while day <= last:
-            span = self.interval(day)
-            if span is not None:
-                overlap = min(span[1], end) - max(span[0], start)
-                if overlap > ZERO:
-                    total += overlap
+            total += self._overlap(day, start, end)
             day += dt.timedelta(days=1)
         return total
 
     def _overlap(self, day: dt.date, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-        span = self.interval(day)
-        if span is None:
-            return ZERO
-        overlap = min(span[1], end) - max(span[0], start)
-        return overlap if overlap > ZERO else ZERO
+        total = ZERO
+        for span_start, span_end in self.intervals(day):
+            overlap = min(span_end, end) - max(span_start, start)
+            if overlap > ZERO:
+                total += overlap
+        return total
 
     def _working_before(self, day: dt.date) -> dt.timedelta:
         """Working time from CUMULATIVE_ORIGIN to the start of `day` (totals extended as far as asked, then kept;
@@ -175,10 +180,21 @@ class Schedule:
         if index >= len(totals):
             totals = list(totals)
             while len(totals) <= index:
-                span = self.interval(CUMULATIVE_ORIGIN + dt.timedelta(days=len(totals) - 1))
-                totals.append(totals[-1] + (span[1] - span[0] if span else ZERO))
+                spans = self.intervals(CUMULATIVE_ORIGIN + dt.timedelta(days=len(totals) - 1))
+                totals.append(totals[-1] + sum((end - start for start, end in spans), ZERO))
             object.__setattr__(self, "_cumulative", totals)
         return totals[index]
+
+
+def _cut(spans: tuple, start: dt.datetime, end: dt.datetime) -> tuple:
+    """`spans` without the closed part [start, end)."""
+    result = []
+    for span_start, span_end in spans:
+        if start > span_start:
+            result.append((span_start, min(span_end, start)))
+        if end < span_end:
+            result.append((max(span_start, end), span_end))
+    return tuple((a, b) for a, b in result if a < b)
 
 
 _cache: dict[int, tuple[int, Schedule]] = {}
@@ -191,13 +207,15 @@ def schedule_for(calendar) -> Schedule:
         cached = _cache.get(calendar.pk)
     if cached is not None and cached[0] == calendar.version:
         return cached[1]
-    schedule = compile_calendar(calendar, closures=calendar.closures.values_list("date", flat=True))
+    schedule = compile_calendar(calendar, closures=calendar.closures.values_list("date", "starts_at", "ends_at"))
     with _cache_lock:
         _cache[calendar.pk] = (calendar.version, schedule)
     return schedule
 
 
 def compile_calendar(calendar, closures=()) -> Schedule:
+    """`closures`: (day, from, to) rows, from and to None for a whole day (a bare date is a whole day too)."""
+    rows = [row if isinstance(row, tuple) else (row, None, None) for row in closures]
     return Schedule(
         timezone=calendar.timezone,
         always_open=calendar.always_open,
@@ -205,7 +223,8 @@ def compile_calendar(calendar, closures=()) -> Schedule:
         opens_at=calendar.opens_at,
         closes_at=calendar.closes_at,
         holidays_country=calendar.holidays_country or "",
-        closures=frozenset(closures),
+        closures=frozenset(day for day, start, end in rows if start is None and end is None),
+        closed_hours=frozenset(row for row in rows if row[1] is not None or row[2] is not None),
     )
 
 

@@ -44,6 +44,19 @@ class User(AbstractUser):
             "Dla administratora wojewódzkiego: e-mail o każdym skierowanym zgłoszeniu albo zestawienie dzienne."
         ),
     )
+    # Own working days and hours (tickets.assignment): they narrow the queue calendar's; empty = the calendar's.
+    work_weekdays = models.CharField(
+        _("dni pracy"),
+        max_length=13,
+        blank=True,
+        help_text=_("Numery dni tygodnia, 0 = poniedziałek, np. 0,2,4. Puste: dni robocze kalendarza kolejki."),
+    )
+    work_starts_at = models.TimeField(
+        _("początek pracy"), null=True, blank=True, help_text=_("Puste: od otwarcia według kalendarza kolejki.")
+    )
+    work_ends_at = models.TimeField(
+        _("koniec pracy"), null=True, blank=True, help_text=_("Puste: do zamknięcia według kalendarza kolejki.")
+    )
 
     class Meta:
         verbose_name = _("pracownik")
@@ -51,6 +64,19 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        from helpdesk.business_time import parse_workdays
+
+        try:
+            parse_workdays(self.work_weekdays)
+        except ValueError:
+            raise ValidationError(
+                {"work_weekdays": _("Dni pracy to numery 0–6 oddzielone przecinkami (0 = poniedziałek).")}
+            ) from None
+        if self.work_starts_at and self.work_ends_at and self.work_starts_at >= self.work_ends_at:
+            raise ValidationError({"work_ends_at": _("Koniec pracy musi być późniejszy niż jej początek.")})
 
 
 class BusinessCalendar(models.Model):
@@ -110,10 +136,17 @@ class BusinessCalendar(models.Model):
 
 
 class CalendarClosure(models.Model):
-    """A day the organisation does not work beyond public holidays, e.g. the day off for a Saturday holiday."""
+    """A day, or part of a day, the organisation does not work beyond public holidays: e.g. the day off for a
+    Saturday holiday, or an afternoon closed for a staff meeting."""
 
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="closures")
     date = models.DateField(_("dzień"))
+    starts_at = models.TimeField(
+        _("zamknięte od"), null=True, blank=True, help_text=_("Puste: od początku dnia (oba puste: cały dzień).")
+    )
+    ends_at = models.TimeField(
+        _("zamknięte do"), null=True, blank=True, help_text=_("Puste: do końca dnia (oba puste: cały dzień).")
+    )
     reason = models.CharField(_("powód"), max_length=200, blank=True)
 
     class Meta:
@@ -122,7 +155,15 @@ class CalendarClosure(models.Model):
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="unique_closure_per_day")]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.reason}"
+        if self.starts_at is None and self.ends_at is None:
+            return f"{self.date} {self.reason}"
+        start = self.starts_at.strftime("%H:%M") if self.starts_at else ""
+        end = self.ends_at.strftime("%H:%M") if self.ends_at else ""
+        return f"{self.date} {start}–{end} {self.reason}"
+
+    def clean(self) -> None:
+        if self.starts_at is not None and self.ends_at is not None and self.starts_at >= self.ends_at:
+            raise ValidationError({"ends_at": _("Koniec zamknięcia musi być późniejszy niż jego początek.")})
 
 
 class StaffAbsence(models.Model):

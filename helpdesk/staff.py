@@ -1,4 +1,5 @@
-"""Setting up members of staff: the one write path used by `manage.py create_staff` and the demo data."""
+"""Members of staff: setting them up (`manage.py create_staff`, the demo data) and their own settings
+(the "Moje ustawienia" page)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from helpdesk.models import Role, User
+from helpdesk.models import NoticeMode, Role, User
+
+SIGNATURE_MAX_LENGTH = 1000
 
 
 @transaction.atomic
@@ -62,3 +65,43 @@ def upsert_staff(
     user.save()
     user.voivodeships.set(codes)
     return user, created
+
+
+@transaction.atomic
+def update_own_settings(*, user: User, notice_mode: str | None = None, signature: str | None = None) -> list[str]:
+    """Change a member of staff's own preferences; None leaves a field as it is. Returns the changed fields.
+
+    Bad input raises ValidationError and changes nothing. A change is written to the admin's history of the
+    user (LogEntry), where changes made by administrators appear too."""
+    errors = {}
+    if notice_mode is not None and notice_mode not in NoticeMode.values:
+        errors["notice_mode"] = _("Nieznany sposób powiadamiania %(value)s; dozwolone: %(allowed)s.") % {
+            "value": repr(notice_mode),
+            "allowed": ", ".join(NoticeMode.values),
+        }
+    if signature is not None:
+        signature = signature.replace("\r\n", "\n").strip()
+        if len(signature) > SIGNATURE_MAX_LENGTH:
+            errors["signature"] = _("Podpis może mieć najwyżej %(max)s znaków.") % {"max": SIGNATURE_MAX_LENGTH}
+    if errors:
+        raise ValidationError(errors)
+    wanted = {"notice_mode": notice_mode, "signature": signature}
+    changed = [name for name, value in wanted.items() if value is not None and getattr(user, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(user, name, wanted[name])
+    user.save(update_fields=changed)
+    _log_own_change(user, changed)
+    return changed
+
+
+def _log_own_change(user: User, changed: list[str]) -> None:
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.utils.translation import override
+
+    with override(None):  # stored untranslated, as the admin stores its own change messages
+        labels = [str(User._meta.get_field(name).verbose_name) for name in changed]
+    LogEntry.objects.log_actions(
+        user.pk, User.objects.filter(pk=user.pk), CHANGE, [{"changed": {"fields": labels}}], single_object=True
+    )

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from contacts.models import ReportingUnit
 from helpdesk.models import BusinessCalendar, NoticeMode, OutboxMessage, Role, User
 from tickets import actions, notices, rules
-from tickets.models import Channel, Queue, RoutingRule
+from tickets.models import AssignmentMode, Category, Channel, Priority, Queue, RoutingRule, Status
 
 pytestmark = pytest.mark.django_db
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -58,6 +58,8 @@ def test_login_and_technical_questions_go_to_the_central_desk(unit_14, subject, 
         ("MZ-88", "Jak wykazać lekarzy w sprawozdaniu MZ-88 według stanu na 31 grudnia?", "tresc-sprawozdania"),
         ("Formularz", "W formularzu brakuje rubryki dla pielęgniarek", "tresc-sprawozdania"),
         ("sprawozdan", "Ile sprawozdan musimy wypelnic", "tresc-sprawozdania"),
+        ("zlozylismy po terminie", "Sprawozdanie MZ-11 zlozylismy po terminie, czy zostanie przyjete?", "terminy"),
+        ("termin zlozenia MZ-11", "Jaki jest ostateczny termin zlozenia MZ-11 w tym roku?", "terminy"),
     ],
 )
 def test_report_contents_corrections_and_deadlines_go_to_the_units_voivodeship(unit_14, subject, body, category):
@@ -201,6 +203,111 @@ def test_regional_administrators_get_a_notice_per_ticket_or_a_daily_digest(unit_
     assert notices.send_daily_digests() == 0  # once a day
     digest = OutboxMessage.objects.filter(payload__headers__has_key="X-Helpdesk-Notice").order_by("-pk").first()
     assert digest.payload["to"] == [digest_reader.email] and ticket.reference in digest.payload["body"]
+
+
+# --- each condition and action, through open_ticket ---------------------------------------------------------
+
+
+@pytest.fixture
+def unit_24(db):
+    return ReportingUnit.objects.create(
+        name="Szpital Katowice", regon="234567895", voivodeship_id="24", email_domain="szpital-katowice.example.pl"
+    )
+
+
+def _routed_rule_names(ticket) -> list[str]:
+    return [step["rule_name"] for step in ticket.events.get(kind="routed").data["rules"]]
+
+
+def test_a_mailbox_condition_matches_only_mail_that_came_to_that_mailbox(unit_14):
+    RoutingRule.objects.create(
+        name="Skrzynka MZ-88 → centrala", position=1, mailbox="mz88@ssoz.example.gov.pl", set_queue=_central()
+    )
+    ticket = open_mail("Korekta", "Prośba o korektę sprawozdania", mailbox="MZ88@ssoz.example.gov.pl")
+    assert ticket.queue.slug == "centralna"
+    assert _routed_rule_names(ticket) == ["Skrzynka MZ-88 → centrala"]
+    other = open_mail("Korekta", "Prośba o korektę sprawozdania", mailbox="pomoc@ssoz.example.gov.pl")
+    assert other.queue.slug == "woj-14"
+    assert _routed_rule_names(other) == ["Korekta sprawozdania → województwo jednostki"]
+
+
+def test_a_mailbox_that_is_not_an_address_is_refused():
+    with pytest.raises(ValidationError, match="Skrzynka to adres e-mail"):
+        RoutingRule(name="Zła skrzynka", mailbox="skrzynka mz88", set_priority=3).full_clean()
+
+
+def test_a_voivodeship_condition_matches_the_identified_units_voivodeship(unit_14, unit_24):
+    RoutingRule.objects.create(
+        name="Mazowieckie: priorytet wysoki",
+        position=1,
+        stop=False,
+        voivodeship_id="14",
+        set_priority=Priority.HIGH,
+        add_tags="mazowieckie",
+    )
+    from_14 = open_mail("Pytanie o dział II", "Jak wykazać etaty w dziale II?")
+    from_24 = open_mail(
+        "Pytanie o dział II", "Jak wykazać etaty w dziale II?", sender="kadry@szpital-katowice.example.pl"
+    )
+    unknown = open_mail("Pytanie o dział II", "Jak wykazać etaty w dziale II?", sender="ktos@gmail.com")
+    assert (from_14.priority, from_14.tags, from_14.queue.slug) == (Priority.HIGH, ["mazowieckie"], "woj-14")
+    assert (from_24.priority, from_24.tags, from_24.queue.slug) == (Priority.NORMAL, [], "woj-24")
+    assert (unknown.priority, unknown.tags) == (Priority.NORMAL, [])  # no unit, no voivodeship
+    assert _routed_rule_names(from_14)[0] == "Mazowieckie: priorytet wysoki"
+
+
+def test_a_category_condition_matches_the_category_chosen_when_the_ticket_was_opened(unit_14):
+    deadlines = Category.objects.get(slug="terminy")
+    RoutingRule.objects.create(
+        name="Terminy zgłoszone telefonicznie: pilne", position=1, stop=False, category=deadlines, set_priority=4
+    )
+    chosen = open_mail("Zapytanie", "Proszę o informację.", category=deadlines)
+    other = open_mail("Zapytanie", "Proszę o informację.", category=Category.objects.get(slug="korekta"))
+    none_chosen = open_mail("Zapytanie", "Proszę o informację.")
+    assert chosen.priority == Priority.URGENT and chosen.category == deadlines
+    assert other.priority == Priority.NORMAL
+    assert none_chosen.priority == Priority.NORMAL
+    assert _routed_rule_names(chosen)[0] == "Terminy zgłoszone telefonicznie: pilne"
+
+
+def test_assign_to_a_person_gives_the_ticket_to_that_person_and_logs_the_rule(unit_14, bob):
+    RoutingRule.objects.create(name="MZ-11 do Boba", position=1, stop=False, form_codes="MZ-11", assign_to=bob)
+    ticket = open_mail("Korekta MZ 11", "Prośba o korektę sprawozdania MZ-11, pomyłka w dziale 3.")
+    assert ticket.queue.slug == "woj-14" and ticket.assignee == bob
+    assigned = ticket.events.get(kind="assigned")
+    assert assigned.data["to"] == bob.pk and assigned.reason == "reguła kierowania"
+    assert ticket.events.get(kind="routed").data["rules"][0]["set"] == ["assignee"]
+
+
+def test_assign_to_a_person_who_cannot_see_the_queue_leaves_the_ticket_unassigned(unit_14, celina):
+    RoutingRule.objects.create(name="MZ-11 do Celiny", position=1, stop=False, form_codes="MZ-11", assign_to=celina)
+    ticket = open_mail("Korekta MZ-11", "Prośba o korektę sprawozdania MZ-11.")
+    assert ticket.queue.slug == "woj-14"  # celina administers 24, not 14
+    assert ticket.assignee is None
+    assert not ticket.events.filter(kind="assigned").exists()
+
+
+def test_assign_to_a_group_means_the_least_busy_working_member_of_the_queue(unit_14, bob, celina, queue_14):
+    """A "group" is the queue's membership: the rule's auto_assign picks among the members who may work the
+    queue now, the one with the fewest open tickets, even when the queue itself assigns manually."""
+    dorota = User.objects.create_user(username="dorota", email="dorota@example.gov.pl", role=Role.REGIONAL_ADMIN)
+    dorota.voivodeships.set(["14"])
+    assert queue_14.assignment_mode == AssignmentMode.MANUAL
+    queue_14.members.set([bob, celina, dorota])
+    busy = open_mail("Pytanie", "Jak wykazać etaty?")
+    busy.assignee = bob
+    busy.save(update_fields=["assignee"])
+    RoutingRule.objects.create(
+        name="Korekty: przydział w kolejce", position=1, stop=False, words="korekta", auto_assign=True
+    )
+    ticket = open_mail("Korekta", "Prośba o korektę sprawozdania")
+    assert ticket.queue == queue_14 and ticket.assignee == dorota  # bob has one open, celina cannot see 14
+    assert ticket.events.get(kind="routed").data["rules"][0]["set"] == ["assignee"]
+    busy.status = Status.CLOSED
+    busy.save(update_fields=["status"])
+    ticket.assignee = None
+    ticket.save(update_fields=["assignee"])
+    assert open_mail("Korekta", "Prośba o korektę").assignee == bob  # a tie goes to the first member
 
 
 def _central() -> Queue:

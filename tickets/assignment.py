@@ -1,8 +1,9 @@
 """Who gets a new ticket of a queue: manual (nobody), round-robin, or the member with the fewest open tickets.
 
 Only members who are working are considered: active staff allowed to work the queue, not on leave on the
-queue's next working day (a ticket arriving at night goes to someone who works tomorrow morning), and under the
-queue's cap of open tickets. Nobody eligible: the ticket stays unassigned in the queue.
+queue's next working day (a ticket arriving at night goes to someone who works tomorrow morning), at work by
+their own days and hours if they have any (`works_now`), and under the queue's cap of open tickets. Nobody
+eligible: the ticket stays unassigned in the queue.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from helpdesk import access
+from helpdesk.business_time import Schedule, parse_workdays
 from helpdesk.models import StaffAbsence
 from tickets.models import OPEN_STATUSES, AssignmentMode, Queue, Ticket
 
@@ -21,8 +23,30 @@ def absent_user_ids(day: dt.date) -> set[int]:
     return set(StaffAbsence.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list("user_id", flat=True))
 
 
+def works_now(member, schedule: Schedule, now: dt.datetime) -> bool:
+    """Whether `member` is at work by their own days and hours, which narrow the queue calendar's (empty: the
+    calendar's): while the queue is open, at `now`; while it is closed, on its next working day. Times are
+    local times of the calendar's time zone."""
+    days = parse_workdays(member.work_weekdays)
+    starts, ends = member.work_starts_at, member.work_ends_at
+    if not days and starts is None and ends is None:
+        return True
+    if not schedule.is_open(now):
+        return not days or timezone.localtime(schedule.next_open(now), schedule.zone).weekday() in days
+    local = timezone.localtime(now, schedule.zone)
+    if days and local.weekday() not in days:
+        return False
+    return (starts is None or local.time() >= starts) and (ends is None or local.time() < ends)
+
+
 def eligible_members(queue: Queue, now: dt.datetime) -> list:
     """Members who may take a ticket now, each annotated with `open_count`."""
+    schedule = queue.calendar.schedule()
+    return [member for member in _available_members(queue, now) if works_now(member, schedule, now)]
+
+
+def _available_members(queue: Queue, now: dt.datetime) -> list:
+    """eligible_members() before their own working hours: the same for the whole working day."""
     schedule = queue.calendar.schedule()
     working_day = timezone.localtime(schedule.next_open(now), schedule.zone).date()
     absent = absent_user_ids(working_day)
@@ -88,9 +112,11 @@ class BatchAssigner:
         schedule = queue.calendar.schedule()
         key = (queue.pk, timezone.localtime(schedule.next_open(now), schedule.zone).date())
         if key not in self._members:
-            self._members[key] = eligible_members(queue, now)
+            self._members[key] = _available_members(queue, now)
         result = []
         for member in self._members[key]:
+            if not works_now(member, schedule, now):
+                continue
             count = member.open_count + self._extra.get(member.pk, 0)
             if queue.max_open_per_member is not None and count >= queue.max_open_per_member:
                 continue
