@@ -246,9 +246,9 @@ class ImportRunAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             stored = default_storage.save(f"imports/{upload.name}", upload)
             run = imports.start_run(form.cleaned_data["kind"], upload.name, request.user)
-            from contacts.tasks import run_import
+            from contacts.tasks import queue_import
 
-            transaction.on_commit(lambda: run_import.delay(run.pk, stored))
+            transaction.on_commit(lambda: queue_import(run.pk, stored))
             return redirect("admin:contacts_importrun_progress", run_id=run.pk)
         context = {**self.admin_site.each_context(request), "form": form, "title": _("Import pliku")}
         return render(request, "admin/contacts/importrun/upload.html", context)

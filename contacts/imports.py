@@ -164,6 +164,16 @@ def _crash_message(exc: Exception) -> str:
     return _("Błąd podczas importu: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
 
 
+def mark_failed(run_id: int, exc: Exception) -> None:
+    """Mark a run that died outside the import itself (a worker or thread failure) failed, if still running."""
+    message = _crash_message(exc)
+    ImportRun.objects.filter(pk=run_id, state=ImportRun.State.RUNNING).update(
+        state=ImportRun.State.FAILED, error=message, finished_at=timezone.now()
+    )
+    rows = (progress(run_id) or {}).get("rows", 0)
+    cache.set(progress_key(run_id), {"fraction": 1.0, "rows": rows}, PROGRESS_TTL)
+
+
 def _fail(run: ImportRun, message: str, rows_read: int) -> ImportRun:
     run.state, run.error, run.finished_at = ImportRun.State.FAILED, message, timezone.now()
     run.counts = {"rows": rows_read}
