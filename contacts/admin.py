@@ -150,8 +150,10 @@ class DeadlineInline(admin.TabularInline):
 
 @admin.register(StatisticalForm)
 class StatisticalFormAdmin(admin.ModelAdmin):
-    list_display = ("code", "title", "periodicity", "usual_deadline", "is_active")
+    list_display = ("code", "title", "periodicity", "usual_deadline", "instruction_article", "is_active")
+    list_select_related = ("instruction_article",)
     search_fields = ("code", "title")
+    autocomplete_fields = ("instruction_article",)
     inlines = [DeadlineInline]
 
 
