@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -154,6 +154,7 @@ class StatisticalFormAdmin(admin.ModelAdmin):
     list_select_related = ("instruction_article",)
     search_fields = ("code", "title")
     autocomplete_fields = ("instruction_article",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [DeadlineInline]
 
 
