@@ -34,6 +34,17 @@ def _check_manager(actor) -> None:
     )
 
 
+def set_form_instruction(*, actor, form: StatisticalForm, article) -> None:
+    """Link a form to its instruction article in the knowledge base (None: back to the automatic choice, see
+    contacts.instructions). `actor` None is the system itself (the demo loader)."""
+    if actor is not None:
+        access.require(
+            actor.is_superuser or actor.role == Role.ADMIN, _("Katalog formularzy zmieniają administratorzy.")
+        )
+    form.instruction_article = article
+    form.save(update_fields=["instruction_article"])
+
+
 @transaction.atomic
 def set_submission_status(*, actor, regon: str, form: str, year: int | str, status: str, note: str = "") -> str:
     """Set the status of one report of a unit of the actor's voivodeship; returns created/updated/unchanged."""

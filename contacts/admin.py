@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -150,8 +150,11 @@ class DeadlineInline(admin.TabularInline):
 
 @admin.register(StatisticalForm)
 class StatisticalFormAdmin(admin.ModelAdmin):
-    list_display = ("code", "title", "periodicity", "usual_deadline", "is_active")
+    list_display = ("code", "title", "periodicity", "usual_deadline", "instruction_article", "is_active")
+    list_select_related = ("instruction_article",)
     search_fields = ("code", "title")
+    autocomplete_fields = ("instruction_article",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [DeadlineInline]
 
 
@@ -246,9 +249,9 @@ class ImportRunAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             stored = default_storage.save(f"imports/{upload.name}", upload)
             run = imports.start_run(form.cleaned_data["kind"], upload.name, request.user)
-            from contacts.tasks import run_import
+            from contacts.tasks import queue_import
 
-            transaction.on_commit(lambda: run_import.delay(run.pk, stored))
+            transaction.on_commit(lambda: queue_import(run.pk, stored))
             return redirect("admin:contacts_importrun_progress", run_id=run.pk)
         context = {**self.admin_site.each_context(request), "form": form, "title": _("Import pliku")}
         return render(request, "admin/contacts/importrun/upload.html", context)

@@ -52,7 +52,7 @@ def submission_lookup(request):
         result = lookup.lookup(params.get("regon", ""), params.get("year"), params.get("form"))
     except ValidationError as exc:
         return Response({"errors": exc.message_dict}, status=status.HTTP_400_BAD_REQUEST)
-    return Response(lookup.as_json(result))
+    return Response(lookup.as_json(result, absolute_url=request.build_absolute_uri))
 
 
 @api_view(["POST"])

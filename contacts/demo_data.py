@@ -1333,6 +1333,9 @@ TICKETS = [
 
 
 # --- submission statuses -------------------------------------------------------------------------------
+# Forms linked explicitly to their instruction in the knowledge base's starter content (code → article slug).
+FORM_INSTRUCTIONS = {"MZ-88": "instrukcja-formularza-mz-88", "MZ-89": "instrukcja-formularza-mz-89"}
+
 # Which forms a demo unit reports, by kind; every provider reports MZ-88 and MZ-89 (staff).
 FORMS_BY_KIND = {
     "hospital": ["MZ-29", "MZ-88", "MZ-89"],

@@ -108,7 +108,7 @@ def import_submissions(
     except tabular.FileProblem as exc:
         return _fail(run, str(exc), rows_read)
     except Exception as exc:
-        _fail(run, _("Błąd podczas importu: %(error)s") % {"error": exc}, rows_read)
+        _fail(run, _crash_message(exc), rows_read)
         raise
     finally:
         rejected.close()
@@ -152,11 +152,26 @@ def import_units(
     except tabular.FileProblem as exc:
         return _fail(run, str(exc), rows_read)
     except Exception as exc:
-        _fail(run, _("Błąd podczas importu: %(error)s") % {"error": exc}, rows_read)
+        _fail(run, _crash_message(exc), rows_read)
         raise
     finally:
         rejected.close()
     return _finish(run, {"rows": rows_read, **totals}, rejected)
+
+
+def _crash_message(exc: Exception) -> str:
+    """An unexpected error, named with its type (a bare KeyError says only 'x')."""
+    return _("Błąd podczas importu: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def mark_failed(run_id: int, exc: Exception) -> None:
+    """Mark a run that died outside the import itself (a worker or thread failure) failed, if still running."""
+    message = _crash_message(exc)
+    ImportRun.objects.filter(pk=run_id, state=ImportRun.State.RUNNING).update(
+        state=ImportRun.State.FAILED, error=message, finished_at=timezone.now()
+    )
+    rows = (progress(run_id) or {}).get("rows", 0)
+    cache.set(progress_key(run_id), {"fraction": 1.0, "rows": rows}, PROGRESS_TTL)
 
 
 def _fail(run: ImportRun, message: str, rows_read: int) -> ImportRun:

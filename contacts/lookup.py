@@ -15,6 +15,7 @@ per client address, so the directory cannot be enumerated.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -22,7 +23,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import identifiers, selectors
+from contacts import identifiers, instructions, selectors
 from contacts.models import FormDeadline, RegionalOffice, StatisticalForm, Submission, UnitKind
 from contacts.submissions import normalize_form_code
 
@@ -39,7 +40,7 @@ class FormStatus:
     changed_at: dt.datetime
     deadline: dt.date | None
     deadline_note: str
-    instruction_url: str
+    instruction_url: str  # site-relative (knowledge base) or external; empty when the form has none
     counts_as_submitted: bool
     overdue: bool  # the deadline has passed and the report does not count as submitted
 
@@ -102,8 +103,8 @@ def _unknown_form(code: str) -> ValidationError:
 def lookup(regon: str, year: str | int | None = None, form: str | None = None) -> LookupResult:
     """Statuses of the unit's reports for the year, with deadlines and its regional administrator's contacts.
 
-    Two queries when something is due (the reports with unit, form, status and deadline joined in; the
-    regional office), one when nothing is.
+    Three queries when something is due (the reports with unit, form, status and deadline joined in; the forms'
+    instructions in the knowledge base; the regional office), one when nothing is.
     """
     regon, year, code = clean_query(regon, year, form)
     today = timezone.localdate()
@@ -120,6 +121,7 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
         if code and not StatisticalForm.objects.filter(code=code).exists():
             raise _unknown_form(code)
         return LookupResult(regon, year, code, "", "", "", [], [])
+    links = instructions.instruction_links(row.form for row in rows)
     forms = []
     for row in rows:
         forms.append(
@@ -132,7 +134,7 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
                 changed_at=row.changed_at,
                 deadline=row.due,
                 deadline_note=row.due_note or "",
-                instruction_url=row.form.instruction_url,
+                instruction_url=links.get(row.form.code, ""),
                 counts_as_submitted=row.status.counts_as_submitted,
                 overdue=bool(row.due and row.due < today and not row.status.counts_as_submitted),
             )
@@ -150,8 +152,9 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
     )
 
 
-def as_json(result: LookupResult) -> dict:
-    """The API's shape of a lookup result (the same facts as the page, nothing more)."""
+def as_json(result: LookupResult, absolute_url: Callable[[str], str] | None = None) -> dict:
+    """The API's shape of a lookup result (the same facts as the page, nothing more); `absolute_url` turns the
+    site-relative instruction links into absolute ones (the request's build_absolute_uri)."""
     return {
         "regon": result.regon,
         "year": result.year,
@@ -170,12 +173,18 @@ def as_json(result: LookupResult) -> dict:
                 "deadline": item.deadline.isoformat() if item.deadline else None,
                 "deadline_note": item.deadline_note,
                 "overdue": item.overdue,
-                "instruction_url": item.instruction_url,
+                "instruction_url": _url(item.instruction_url, absolute_url),
             }
             for item in result.forms
         ],
         "regional_administrator": [office_json(office) for office in result.offices],
     }
+
+
+def _url(url: str, absolute_url: Callable[[str], str] | None) -> str | None:
+    if not url:
+        return None
+    return absolute_url(url) if absolute_url else url
 
 
 def office_json(office: RegionalOffice) -> dict:

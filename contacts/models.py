@@ -202,8 +202,22 @@ class StatisticalForm(models.Model):
     periodicity = models.CharField(_("częstotliwość"), max_length=50, default="roczna")
     usual_deadline = models.CharField(_("zwykły termin"), max_length=200, blank=True)
     is_active = models.BooleanField(_("aktywny"), default=True)
+    instruction_article = models.ForeignKey(
+        "knowledge_base.Article",
+        verbose_name=_("instrukcja w bazie wiedzy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Artykuł z instrukcją wypełniania (pokazywany, gdy jest opublikowany i publiczny). Bez wyboru: najnowsza "
+            "opublikowana instrukcja formularza z bazy wiedzy, która wymienia ten symbol."
+        ),
+    )
     instruction_url = models.URLField(
-        _("instrukcja"), blank=True, help_text=_("Odnośnik do instrukcji wypełniania formularza (np. w bazie wiedzy).")
+        _("instrukcja zewnętrzna"),
+        blank=True,
+        help_text=_("Adres instrukcji poza bazą wiedzy; jeśli jest podany, zastępuje artykuł z bazy wiedzy."),
     )
 
     class Meta:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
 from django.utils import timezone
@@ -35,6 +35,9 @@ def status_summary(unit: ReportingUnit, year: int | None = None) -> str:
         if item.deadline:
             line += _(", termin %(date)s") % {"date": item.deadline.strftime("%d.%m.%Y")}
         lines += [line + ".", "  " + item.next_step]
+        if item.instruction_url:
+            link_to = urljoin(settings.SITE_URL + "/", item.instruction_url)
+            lines.append("  " + _("Instrukcja wypełniania: %(link)s") % {"link": link_to})
     lines += ["", _("Aktualny status można sprawdzić w każdej chwili: %(link)s") % {"link": link}]
     return "\n".join(lines)
 

@@ -165,6 +165,9 @@ else:
     CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = False
+# Without a worker (eager tasks) a file import uploaded in the admin runs in a thread of the web process, so the
+# upload returns at once and its progress page shows the import advancing (contacts.tasks.queue_import).
+CONTACTS_IMPORT_IN_THREAD = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

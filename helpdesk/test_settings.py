@@ -21,6 +21,9 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_AUTOREFRESH = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
+# Most tests run inside a transaction a thread cannot see, so uploaded imports run inline; the tests of the
+# threaded import (tests/test_admin_import.py) turn it on.
+CONTACTS_IMPORT_IN_THREAD = False
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405  (threads in tests must not keep connections open)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrency tests then see real SQLite locking (busy timeout, WAL).

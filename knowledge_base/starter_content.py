@@ -427,6 +427,29 @@ Dane o personelu w MZ-11 muszą być spójne z MZ-88.
 Zwykle do końca marca.
 """,
     ),
+    (
+        "instrukcja-formularza-mz-89",
+        "formularze",
+        "MZ-89: sprawozdanie o specjalistach – jak wypełnić",
+        ["MZ-89"],
+        """MZ-89 składają te same podmioty co MZ-88: **wszystkie** podmioty wykonujące działalność leczniczą, także
+praktyki.
+
+## Kogo wykazać
+
+Specjalistów pracujących w jednostce według stanu na 31 grudnia, z uzyskanymi specjalizacjami. Osoby wykazane
+w MZ-89 muszą być wykazane także w MZ-88.
+
+## Najczęstsze błędy
+
+- specjalista wykazany w MZ-89, a nieobecny w MZ-88,
+- specjalizacja w trakcie szkolenia wykazana jako uzyskana.
+
+## Termin
+
+Zwykle razem z MZ-88: od początku marca do około 10 kwietnia; dokładna data jest w katalogu formularzy.
+""",
+    ),
 ]
 
 ANNOUNCEMENTS = [

@@ -175,3 +175,31 @@ def test_a_ticket_handed_back_to_the_central_desk_stays_visible_to_its_voivodesh
         actions.change_status(actor=bob, ticket=ticket, status="resolved")
     client.force_login(celina)
     assert client.get(reverse("tickets:detail", args=[ticket.reference])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("route", "data"),
+    [
+        ("tickets:status", lambda ctx: {"status": "resolved", "reason": "zamykam"}),
+        ("tickets:priority", lambda ctx: {"priority": "4"}),
+        ("tickets:assign", lambda ctx: {"assignee": str(ctx["bob"].pk)}),
+        ("tickets:move", lambda ctx: {"queue": str(ctx["central"].pk), "reason": "do centrali"}),
+    ],
+)
+def test_regional_admin_of_another_voivodeship_cannot_change_the_ticket_by_post(
+    client, bob, celina, central, mazowsze_ticket, route, data
+):
+    def state():
+        mazowsze_ticket.refresh_from_db()
+        ticket = mazowsze_ticket
+        return (ticket.status, ticket.priority, ticket.assignee_id, ticket.queue_id, ticket.entries.count())
+
+    before = state()
+    url = reverse(route, args=[mazowsze_ticket.reference])
+    payload = data({"bob": bob, "central": central})
+    client.force_login(celina)
+    assert client.post(url, payload).status_code == 404
+    assert state() == before
+    client.force_login(bob)  # the same request from the ticket's own regional administrator does change it
+    assert client.post(url, payload).status_code == 302
+    assert state() != before

@@ -199,3 +199,69 @@ def test_the_command_prints_counts_and_rejected_rows_and_fails_on_a_broken_file(
         call_command("import_submissions", str(broken), stdout=StringIO())
     with pytest.raises(CommandError, match="Nie ma pliku"):
         call_command("import_submissions", str(tmp_path / "brak.csv"), stdout=StringIO())
+
+
+def _spy_on_writes(monkeypatch) -> list[int]:
+    """Record how many submissions the import's own transaction holds after each written batch."""
+    from contacts import submissions
+
+    seen: list[int] = []
+    upsert = submissions.StatusBatch._upsert
+
+    def spying(self, rows, outcome):
+        upsert(self, rows, outcome)
+        seen.append(Submission.objects.count())
+
+    monkeypatch.setattr(submissions.StatusBatch, "_upsert", spying)
+    monkeypatch.setattr(imports, "BATCH", 2)
+    return seen
+
+
+def _items(units, last_changed_at: str = "2026-03-12") -> list[dict]:
+    rows = [(u, form) for u in units for form in ("MZ-88", "MZ-11")][:5]
+    items = [
+        {"regon": u.regon, "form": form, "year": 2025, "status": "accepted", "changed_at": "2026-03-12"}
+        for u, form in rows
+    ]
+    items[-1]["changed_at"] = last_changed_at
+    return items
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_unexpected_crash_after_written_batches_leaves_nothing_and_marks_the_run_failed(
+    tmp_path, units, monkeypatch
+):
+    from contacts import tabular
+
+    seen = _spy_on_writes(monkeypatch)
+    parse = tabular.parse_datetime
+
+    def crashing(value):
+        if value == "crash":
+            raise RuntimeError("dysk pełny")
+        return parse(value)
+
+    monkeypatch.setattr(tabular, "parse_datetime", crashing)
+    path = _write(tmp_path, "s.json", json.dumps(_items(units, last_changed_at="crash")))
+    with pytest.raises(RuntimeError):
+        imports.import_submissions(path)
+    assert seen == [2, 4]  # two batches were written before the crash …
+    assert Submission.objects.count() == 0 and SubmissionChange.objects.count() == 0  # … and rolled back
+    run = ImportRun.objects.get()
+    assert run.state == ImportRun.State.FAILED and run.finished_at is not None
+    assert run.error == "Błąd podczas importu: RuntimeError: dysk pełny" and run.counts == {"rows": 4}
+    assert run.get_state_display() == "przerwany – nic nie zapisano"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_file_found_truncated_after_written_batches_leaves_nothing(tmp_path, units, monkeypatch):
+    seen = _spy_on_writes(monkeypatch)
+    whole = json.dumps(_items(units))
+    path = _write(tmp_path, "cut.json", whole[: len(whole) - 20])  # cut inside the fifth element
+    run = imports.import_submissions(path)
+    assert seen == [2, 4]
+    assert Submission.objects.count() == 0 and SubmissionChange.objects.count() == 0
+    assert run.state == ImportRun.State.FAILED and "niepełny przy elemencie 5" in run.error
+    with pytest.raises(CommandError, match=r"Import przerwany, nic nie zapisano: .*niepełny"):
+        call_command("import_submissions", str(path), stdout=StringIO())
+    assert Submission.objects.count() == 0

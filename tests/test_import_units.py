@@ -2,6 +2,7 @@
 wrong checksum, duplicates, Windows-1250 and semicolons, leading zeros lost by Excel, empty lines); every bad row
 is named with the reason; re-importing updates in place; a broken file writes nothing."""
 
+import json
 from io import StringIO
 
 import pytest
@@ -145,3 +146,76 @@ def test_a_unit_closed_in_the_register_is_marked_inactive_and_a_bad_state_is_nam
     assert run.rejected == [{"line": 4, "errors": "active: Nie rozpoznano stanu jednostki „może” (tak/nie)."}]
     again = imports.import_units(_csv(tmp_path, header + f"{regon9(6402)};Zamknięta;mazowieckie;;\n", name="2.csv"))
     assert again.counts["unchanged"] == 1 and not ReportingUnit.objects.get(regon=regon9(6402)).is_active
+
+
+def _spy_on_writes(monkeypatch) -> list[int]:
+    """Record how many units the import's own transaction holds after each written batch."""
+    from contacts import units_import
+
+    seen: list[int] = []
+    write = units_import.UnitBatch.write
+
+    def spying(self, rows):
+        counts = write(self, rows)
+        seen.append(ReportingUnit.objects.count())
+        return counts
+
+    monkeypatch.setattr(units_import.UnitBatch, "write", spying)
+    monkeypatch.setattr(imports, "BATCH", 2)
+    return seen
+
+
+def _unit_lines(count: int) -> list[str]:
+    return [
+        json.dumps(
+            {
+                "regon": regon9(6400 + n),
+                "name": f"Przychodnia {n}",
+                "voivodeship": "mazowieckie",
+                "email": f"rejestracja{n}@przychodnia.example.pl",
+                "phone": f"50136985{n}",
+                "person": f"Kierownik {n}",
+            }
+        )
+        for n in range(count)
+    ]
+
+
+def _nothing_written() -> bool:
+    return not any(model.objects.exists() for model in (ReportingUnit, Person, PersonPhone, UnitMembership))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_unexpected_crash_after_written_batches_leaves_no_unit_and_no_person(tmp_path, monkeypatch):
+    from contacts import identifiers
+
+    seen = _spy_on_writes(monkeypatch)
+    normalize = identifiers.normalize_phone
+
+    def crashing(value):
+        if value.endswith("4"):
+            raise RuntimeError("połączenie zerwane")
+        return normalize(value)
+
+    monkeypatch.setattr(identifiers, "normalize_phone", crashing)
+    path = _csv(tmp_path, "\n".join(_unit_lines(5)) + "\n", name="jednostki.jsonl")
+    with pytest.raises(RuntimeError):
+        imports.import_units(path)
+    assert seen == [2, 4]  # two batches were written before the crash …
+    assert _nothing_written()  # … and rolled back, people and memberships too
+    run = ImportRun.objects.get()
+    assert run.state == ImportRun.State.FAILED and run.counts == {"rows": 4}
+    assert run.error == "Błąd podczas importu: RuntimeError: połączenie zerwane"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_file_found_truncated_after_written_batches_leaves_no_unit(tmp_path, monkeypatch):
+    seen = _spy_on_writes(monkeypatch)
+    lines = _unit_lines(5)
+    path = _csv(tmp_path, "\n".join([*lines[:4], lines[4][:40]]) + "\n", name="jednostki.jsonl")
+    run = imports.import_units(path)
+    assert seen == [2, 4] and _nothing_written()
+    assert run.state == ImportRun.State.FAILED and run.error.startswith("Wiersz 5: niepoprawny JSON")
+    with pytest.raises(CommandError, match="Import przerwany, nic nie zapisano: Wiersz 5"):
+        call_command("import_units", str(path), stdout=StringIO())
+    assert _nothing_written()

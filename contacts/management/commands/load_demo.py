@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from phonenumbers import PhoneNumberFormat, format_number, parse
 
+from contacts import actions as contacts_actions
 from contacts import demo_data as demo
 from contacts.demo_data import DemoTicket
 from contacts.identifiers import normalize_phone
@@ -30,6 +31,7 @@ from contacts.models import (
     PersonPhone,
     RegionalOffice,
     ReportingUnit,
+    StatisticalForm,
     Submission,
     UnitMembership,
     Voivodeship,
@@ -37,6 +39,7 @@ from contacts.models import (
 from contacts.submissions import CREATED, StatusBatch
 from helpdesk import access
 from helpdesk.models import BusinessCalendar, CalendarClosure, Role, User
+from knowledge_base.models import Article
 from tickets import actions
 from tickets.models import Category, Entry, Queue
 
@@ -94,6 +97,17 @@ class Command(BaseCommand):
             self.stdout.write(f"Gotowe w {time.monotonic() - started:.1f} s.\n\n")
         self.print_logins()
         call_command("load_kb", stdout=self.stdout)  # the knowledge base's starter articles (knowledge_base/)
+        self.link_form_instructions()
+
+    def link_form_instructions(self) -> None:
+        """Link some forms to their instructions explicitly (the others find theirs by the forms listed in the
+        articles); a form an administrator has already linked is left alone."""
+        articles = {a.slug: a for a in Article.objects.filter(slug__in=demo.FORM_INSTRUCTIONS.values())}
+        forms = StatisticalForm.objects.filter(code__in=demo.FORM_INSTRUCTIONS, instruction_article__isnull=True)
+        for form in forms:
+            article = articles.get(demo.FORM_INSTRUCTIONS[form.code])
+            if article is not None:
+                contacts_actions.set_form_instruction(actor=None, form=form, article=article)
 
     # --- contacts ----------------------------------------------------------------------------------------
 
