@@ -45,6 +45,12 @@ class User(AbstractUser):
         ),
     )
 
+    must_change_password = models.BooleanField(
+        _("musi zmienić hasło"),
+        default=False,
+        help_text=_("Hasło jednorazowe: po zalogowaniu pracownik najpierw ustawia własne hasło."),
+    )
+
     class Meta:
         verbose_name = _("pracownik")
         verbose_name_plural = _("pracownicy")

@@ -1,7 +1,9 @@
-"""Setting up members of staff: the one write path used by `manage.py create_staff` and the demo data."""
+"""Setting up members of staff: the one write path used by `manage.py create_staff`, the demo data and the
+password-change page."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -62,3 +64,19 @@ def upsert_staff(
     user.save()
     user.voivodeships.set(codes)
     return user, created
+
+
+def issue_one_time_password(user: User) -> str:
+    """Give `user` a new random password that must be changed at the next login; returns it (shown once)."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    return password
+
+
+def change_own_password(user: User, password: str) -> None:
+    """Set the password the member of staff chose (already validated); a one-time password is then used up."""
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
