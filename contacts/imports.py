@@ -15,13 +15,13 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts import submissions, tabular, units_import
 from contacts.models import ImportRun, Submission
+from helpdesk import shared_cache
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,11 @@ def progress_key(run_id: int) -> str:
 
 
 def progress(run_id: int) -> dict | None:
-    return cache.get(progress_key(run_id))
+    return shared_cache.get(progress_key(run_id))
 
 
 def _publish(run: ImportRun, fraction: float, rows: int) -> None:
-    cache.set(progress_key(run.pk), {"fraction": round(fraction, 4), "rows": rows}, PROGRESS_TTL)
+    shared_cache.set(progress_key(run.pk), {"fraction": round(fraction, 4), "rows": rows}, PROGRESS_TTL)
 
 
 def format_errors(errors: dict[str, list[str]]) -> str:
@@ -171,7 +171,7 @@ def mark_failed(run_id: int, exc: Exception) -> None:
         state=ImportRun.State.FAILED, error=message, finished_at=timezone.now()
     )
     rows = (progress(run_id) or {}).get("rows", 0)
-    cache.set(progress_key(run_id), {"fraction": 1.0, "rows": rows}, PROGRESS_TTL)
+    shared_cache.set(progress_key(run_id), {"fraction": 1.0, "rows": rows}, PROGRESS_TTL)
 
 
 def _fail(run: ImportRun, message: str, rows_read: int) -> ImportRun:

@@ -9,7 +9,10 @@ from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, St
 class StaffAdmin(UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
-        (_("Rola w pomocy SSOZ"), {"fields": ("role", "voivodeships", "signature", "notice_mode")}),
+        (
+            _("Rola w pomocy SSOZ"),
+            {"fields": ("role", "voivodeships", "signature", "notice_mode", "must_change_password")},
+        ),
         (
             _("Godziny pracy"),
             {

@@ -58,6 +58,12 @@ class User(AbstractUser):
         _("koniec pracy"), null=True, blank=True, help_text=_("Puste: do zamknięcia według kalendarza kolejki.")
     )
 
+    must_change_password = models.BooleanField(
+        _("musi zmienić hasło"),
+        default=False,
+        help_text=_("Hasło jednorazowe: po zalogowaniu pracownik najpierw ustawia własne hasło."),
+    )
+
     class Meta:
         verbose_name = _("pracownik")
         verbose_name_plural = _("pracownicy")

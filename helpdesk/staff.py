@@ -1,8 +1,9 @@
-"""Members of staff: setting them up (`manage.py create_staff`, the demo data) and their own settings
-(the "Moje ustawienia" page)."""
+"""Members of staff: setting them up (`manage.py create_staff`, the demo data), their own settings
+(the "Moje ustawienia" page) and their password (the password-change page)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -105,3 +106,19 @@ def _log_own_change(user: User, changed: list[str]) -> None:
     LogEntry.objects.log_actions(
         user.pk, User.objects.filter(pk=user.pk), CHANGE, [{"changed": {"fields": labels}}], single_object=True
     )
+
+
+def issue_one_time_password(user: User) -> str:
+    """Give `user` a new random password that must be changed at the next login; returns it (shown once)."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    return password
+
+
+def change_own_password(user: User, password: str) -> None:
+    """Set the password the member of staff chose (already validated); a one-time password is then used up."""
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])

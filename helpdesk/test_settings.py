@@ -6,9 +6,12 @@ import tempfile
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("HELPDESK_VAR_DIR", tempfile.mkdtemp(prefix="helpdesk-test-"))
-# The application's own Redis stays off in tests (tasks eager, in-memory channel layer); tests that need a
-# real Redis use TEST_REDIS_URL explicitly (see tests/conftest.py).
+# With REDIS_URL given (CI's PostgreSQL + Redis pass) the cache is a real Redis, as in production; tasks stay
+# eager and the channel layer in memory. Without it (the embedded pass) nothing uses Redis except the tests
+# that ask for TEST_REDIS_URL explicitly (see tests/conftest.py).
+# The choice is kept in the environment because pytest-xdist workers inherit the blanked REDIS_URL.
 if os.environ.get("REDIS_URL"):
+    os.environ["HELPDESK_TEST_REDIS_CACHE"] = "true"
     os.environ.setdefault("TEST_REDIS_URL", os.environ["REDIS_URL"])
 os.environ["REDIS_URL"] = ""
 os.environ.pop("EMAIL_HOST", None)
@@ -44,3 +47,15 @@ elif _kb_compare:
     import dj_database_url
 
     DATABASES["kb_compare"] = dj_database_url.parse(_kb_compare, conn_max_age=0)  # noqa: F405
+
+if os.environ.get("HELPDESK_TEST_REDIS_CACHE") == "true":
+    # One key prefix per xdist worker, and a clear() that deletes only that prefix (Django's RedisCache.clear()
+    # flushes the whole database, i.e. the other workers' keys too): tests/conftest.py clears it before each test.
+    CACHES = {
+        "default": {
+            "BACKEND": "tests.redis_cache.PrefixClearingRedisCache",
+            "LOCATION": os.environ["TEST_REDIS_URL"],
+            "KEY_PREFIX": f"helpdesk-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }

@@ -41,6 +41,17 @@ def _staff(username: str, role: str, voivodeships: tuple[str, ...] = ()) -> User
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache():
+    """With a Redis cache (the PostgreSQL + Redis pass) each test starts with this worker's keys gone, as it
+    would with a fresh in-memory cache."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        cache.clear()
+
+
 @pytest.fixture
 def alice(db) -> User:
     return _staff("alice", Role.AGENT)

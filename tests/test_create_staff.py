@@ -79,3 +79,48 @@ def test_bad_input_is_refused_and_creates_nothing(args, message):
 def test_an_invalid_email_is_refused():
     with pytest.raises(CommandError):
         run("zly", "--email", "nie-adres", "--role", "agent")
+
+
+def test_several_voivodeships_can_follow_one_flag():
+    run("ewa", "--email", "ewa@uw.example.gov.pl", "--role", "regional_admin", "--voivodeship", "14", "24")
+    run(
+        "ola",
+        "--email",
+        "ola@uw.example.gov.pl",
+        "--role",
+        "regional_admin",
+        "--voivodeship",
+        "02",
+        "--voivodeship",
+        "14",
+        "24",
+    )
+    assert sorted(User.objects.get(username="ewa").voivodeships.values_list("code", flat=True)) == ["14", "24"]
+    assert sorted(User.objects.get(username="ola").voivodeships.values_list("code", flat=True)) == ["02", "14", "24"]
+
+
+def test_a_printed_password_must_be_changed_at_the_first_login():
+    run("ewa", "--email", "ewa@uw.example.gov.pl", "--role", "agent")
+    assert User.objects.get(username="ewa").must_change_password
+
+
+def test_a_reset_password_must_be_changed_too():
+    run("ewa", "--email", "ewa@uw.example.gov.pl", "--role", "agent")
+    User.objects.filter(username="ewa").update(must_change_password=False)
+    output = run("ewa", "--email", "ewa@uw.example.gov.pl", "--role", "agent", "--reset-password")
+    user = User.objects.get(username="ewa")
+    assert user.check_password(output.split("Hasło jednorazowe: ")[1].split()[0]) and user.must_change_password
+
+
+def test_a_password_from_standard_input_need_not_be_changed(monkeypatch):
+    run(
+        "ewa",
+        "--email",
+        "ewa@uw.example.gov.pl",
+        "--role",
+        "agent",
+        "--password-stdin",
+        stdin="Sekretne-Haslo-1\n",
+        monkeypatch=monkeypatch,
+    )
+    assert not User.objects.get(username="ewa").must_change_password

@@ -1,4 +1,3 @@
-import secrets
 import sys
 
 from django.core.exceptions import ValidationError
@@ -6,17 +5,27 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from helpdesk.models import Role
-from helpdesk.staff import upsert_staff
+from helpdesk.staff import issue_one_time_password, upsert_staff
 
 
 class Command(BaseCommand):
-    help = "Create or update a member of staff (idempotent). Prints a one-time password for a new account."
+    help = (
+        "Create or update a member of staff (idempotent). Prints a one-time password for a new account, "
+        "which must be changed at the first login."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--email", required=True)
         parser.add_argument("--role", required=True, choices=Role.values)
-        parser.add_argument("--voivodeship", action="append", default=[], metavar="TERYT", help="repeatable")
+        parser.add_argument(
+            "--voivodeship",
+            action="extend",
+            nargs="+",
+            default=[],
+            metavar="TERYT",
+            help="one or more codes, e.g. --voivodeship 14 24 (repeatable)",
+        )
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -40,9 +49,7 @@ class Command(BaseCommand):
                 password=password,
             )
             if password is None and (created or options["reset_password"]):
-                password = secrets.token_urlsafe(12)
-                user.set_password(password)
-                user.save(update_fields=["password"])
+                password = issue_one_time_password(user)
                 generated = True
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None

@@ -1,0 +1,45 @@
+"""The shared cache (Redis in production) without the outage: every use goes through here, so that with
+Redis away a read misses, a write is dropped and the page still answers. A warning is logged at most once a
+minute per process, not once per request."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.core.cache import cache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+ERRORS = (RedisError, OSError)  # what a cache backend raises when its server is away
+WARN_EVERY_SECONDS = 60
+_warned_at: float | None = None
+
+
+def unavailable(exc: BaseException) -> None:
+    """Note that the shared cache failed; logs a warning unless one was logged in the last minute."""
+    global _warned_at
+    now = time.monotonic()
+    if _warned_at is None or now - _warned_at >= WARN_EVERY_SECONDS:
+        _warned_at = now
+        log.warning("Shared cache unavailable, going on without it: %s", exc)
+
+
+def get(key: str, default: Any = None) -> Any:
+    try:
+        return cache.get(key, default)
+    except ERRORS as exc:
+        unavailable(exc)
+        return default
+
+
+def set(key: str, value: Any, timeout: int) -> bool:
+    """Store `value`; False when the cache is away (the value is then simply not cached)."""
+    try:
+        cache.set(key, value, timeout)
+    except ERRORS as exc:
+        unavailable(exc)
+        return False
+    return True
