@@ -241,6 +241,13 @@ def snapshot(rows: list[RawMessage]) -> dict:
                 for group in payload["groups"]
             ]
         result["outbox"].append([outgoing.kind, outgoing.next_attempt_at, payload])
+    # The batch writes a reply to an open ticket that existed before it without first writing the new tickets
+    # it holds (process_batch: _appends_quietly), so across tickets the outbox rows may come in another order;
+    # they are delivered independently. The same rows, and for each ticket in the same order:
+    per_ticket: dict[str, list] = {}
+    for row in result["outbox"]:
+        per_ticket.setdefault(_about(row[2]), []).append(row)
+    result["outbox"] = {"rows": sorted(result["outbox"], key=repr), "per_ticket": per_ticket}
     for sent in SentMessage.objects.order_by("pk"):
         result["sent"].append([names[sent.ticket_id], sent.to_email, sent.kind])
     for row in RawMessage.objects.filter(pk__in=ids).order_by("pk").select_related("ticket"):
@@ -263,6 +270,13 @@ def snapshot(rows: list[RawMessage]) -> dict:
     result["sla_due"] = list(tickets.values_list("reference", "sla_due_at"))
     result["last_assigned"] = list(Queue.objects.order_by("pk").values_list("slug", "last_assigned__username"))
     return result
+
+
+def _about(payload: dict) -> str:
+    """The ticket an outbox row is about (a push's ticket group, a mail's ticket header, else its subject)."""
+    groups = [group[7:] for group in payload.get("groups", []) if group.startswith("ticket.")]
+    headers = payload.get("headers") if isinstance(payload.get("headers"), dict) else {}
+    return groups[0] if groups else headers.get("X-Helpdesk-Ticket") or str(payload.get("subject", ""))
 
 
 def run_and_roll_back(raws: list[bytes], mailbox: Mailbox, process) -> tuple[dict, list]:
@@ -347,8 +361,8 @@ def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreada
     assert [row[1] for row in batched["sent"]].count("petla@example.pl") == 3  # the loop guard's limit
     assert not {"odbija@example.pl", "pada@example.pl"} & {row[1] for row in batched["sent"]}
     assert any(t["timers"] for t in batched["tickets"])
-    assert any(o[2].get("headers", {}).get("X-Helpdesk-Notice") == "routed" for o in batched["outbox"])
-    assert any(o[2].get("subject", "").endswith("Reset hasła") for o in batched["outbox"])
+    assert any(o[2].get("headers", {}).get("X-Helpdesk-Notice") == "routed" for o in batched["outbox"]["rows"])
+    assert any(o[2].get("subject", "").endswith("Reset hasła") for o in batched["outbox"]["rows"])
     attachments = [a for t in batched["tickets"] for e in t["entries"] for a in e[13]]
     assert len(attachments) == 2 and len({a[3] for a in attachments}) == 1
 
@@ -363,6 +377,34 @@ def test_a_batch_of_new_messages_needs_a_few_queries_not_dozens_per_message(
     assert [result.outcome for result in results] == ["created"] * 50
     assert Ticket.objects.filter(entries__message_id__startswith="<q").distinct().count() == 50
     assert len(callbacks) == 1  # the batch's outbox rows go to Celery in one task
+
+
+@pytest.mark.parametrize(
+    ("status", "flushes", "final_status"),
+    [("new", 1, "new"), ("open", 1, "open"), ("waiting_customer", 2, "open"), ("resolved", 2, "open")],
+)
+def test_a_reply_to_an_open_ticket_from_before_the_batch_does_not_split_it_but_one_that_reopens_does(
+    world, monkeypatch, status, flushes, final_status
+):
+    """The new tickets held by the batch are written once, unless a reply reopens a ticket (who has how many
+    open tickets changes then, so the ones before it are written first, as one by one)."""
+    earlier = world["earlier"]
+    Ticket.objects.filter(pk=earlier.pk).update(status=status)
+    calls = []
+    real = ticket_actions.TicketBatch.flush
+    monkeypatch.setattr(ticket_actions.TicketBatch, "flush", lambda self: calls.append(len(self)) or real(self))
+    raws = [
+        message(sender="n1@example.pl", message_id="<r1@x>", subject="Nowe 1"),
+        message(sender="stary@example.pl", message_id="<r2@x>", headers={"In-Reply-To": "<stare@example.pl>"}),
+        message(sender="n2@example.pl", message_id="<r3@x>", subject="Nowe 2"),
+    ]
+    rows = actions.store_batch([{"raw": raw, "mailbox": world["mailbox"]} for raw in raws])
+    results = actions.process_batch([row.pk for row in rows])
+    assert [result.outcome for result in results] == ["created", "appended", "created"]
+    assert [n for n in calls if n] == ([2] if flushes == 1 else [1, 1])
+    earlier.refresh_from_db()
+    assert earlier.status == final_status
+    assert earlier.entries.filter(message_id="<r2@x>").exists()
 
 
 def test_a_failure_while_writing_a_batch_falls_back_to_one_by_one_and_quarantines_only_the_bad_message(
