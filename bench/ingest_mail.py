@@ -19,7 +19,8 @@ workers' CPU time is counted with the client's):
    then one watcher pass (fetch with BODY.PEEK[], store, process, mark \\Seen);
 3. django-helpdesk 2.6.1 from PyPI in a separate throwaway venv (/tmp/ssoz-bench-dh; never one of our
    dependencies), its own ingestion function (`helpdesk.email.object_from_message`) on the same Maildir, into
-   a PostgreSQL database of its own on the same server.
+   a PostgreSQL database of its own on the same server, and once more into an SQLite file (the setting of the
+   issue's reference figure, about 60 messages/s on this kind of machine).
 
 It prints a markdown report: messages/s, peak RSS, RSS after every tenth of the messages (flatness), outcomes,
 and the CPU time used by the ingesting process plus its PostgreSQL backend (from /proc; the load of other
@@ -270,7 +271,9 @@ def ours_from_dovecot(messages: list[bytes], workers: int) -> dict:
         server.stop()
 
 
-def django_helpdesk(maildir: Path, url: str) -> dict | None:
+def django_helpdesk(maildir: Path, url: str, *, sqlite: bool = False) -> dict | None:
+    """django-helpdesk's ingestion of the Maildir into a PostgreSQL database of its own next to ours, or
+    (`sqlite`) into an SQLite file, as the issue's reference figure was measured."""
     python = DH_VENV / "bin" / "python"
     if not python.exists():
         print(f"creating the throwaway venv {DH_VENV} with django-helpdesk 2.6.1 from PyPI", file=sys.stderr)
@@ -278,8 +281,11 @@ def django_helpdesk(maildir: Path, url: str) -> dict | None:
         subprocess.run(
             [str(DH_VENV / "bin" / "pip"), "install", "-q", "django-helpdesk==2.6.1", "psycopg[binary]"], check=True
         )
-    dh_url = url.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1] + "_dh"
-    prepare_database(dh_url)
+    if sqlite:
+        dh_url = f"sqlite:///{maildir.parent / 'django-helpdesk.sqlite3'}"
+    else:
+        dh_url = url.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1] + "_dh"
+        prepare_database(dh_url)
     result = subprocess.run(
         [str(python), str(ROOT / "bench" / "_django_helpdesk_ingest.py"), str(maildir), dh_url],
         capture_output=True,
@@ -332,6 +338,7 @@ def main() -> None:
         if not args.no_dovecot:
             results.append(ours_from_dovecot(messages, workers))
     theirs = None if args.no_django_helpdesk else django_helpdesk(workdir / "Maildir", url)
+    theirs_sqlite = None if args.no_django_helpdesk else django_helpdesk(workdir / "Maildir", url, sqlite=True)
 
     from django.db import connection
 
@@ -346,7 +353,7 @@ def main() -> None:
         "| peak RSS MiB | RSS after each tenth (MiB) | outcomes |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|---|")
-    for row in [*results, *([theirs] if theirs else [])]:
+    for row in [*results, *([theirs] if theirs else []), *([theirs_sqlite] if theirs_sqlite else [])]:
         print(
             f"| {row['label']} | {row['messages']} | {row['seconds']} | {row['per_second']} "
             f"| {row.get('cpu_client_s')} + {row.get('cpu_server_s')} | {row.get('per_cpu_second')} "
@@ -361,6 +368,11 @@ def main() -> None:
             f"\nSpeed-up of {row['label']} over django-helpdesk 2.6.1: "
             f"{row['per_second'] / theirs['per_second']:.1f}× in messages/s, "
             f"{row['per_cpu_second'] / theirs['per_cpu_second']:.1f}× in messages per CPU-second"
+            + (
+                f"; {row['per_second'] / theirs_sqlite['per_second']:.1f}× django-helpdesk on SQLite in messages/s"
+                if theirs_sqlite
+                else ""
+            )
         )
 
 

@@ -4,6 +4,7 @@ With no variables at all this is the embedded default: SQLite in ./var, the in-m
 Celery tasks run in-process. Setting DATABASE_URL and REDIS_URL turns it into the production set-up.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -288,9 +289,10 @@ INBOX_IMAP_TIMEOUT = env_int("INBOX_IMAP_TIMEOUT", 60, minimum=1)
 # Messages fetched from IMAP (and stored, processed and flagged) per batch.
 INBOX_FETCH_BATCH = env_int("INBOX_FETCH_BATCH", 250, minimum=1)
 # Worker processes parsing the next batch of messages while the current one is written (ingest_mail, the
-# IMAP watcher); 0 parses in the ingesting process. Off by default: parsing is ~0.4 ms of the ~3.5 ms of client
-# CPU per message, and the measured gain on 2 cores was within the noise (bench/RESULTS.md).
-INBOX_PARSE_WORKERS = env_int("INBOX_PARSE_WORKERS", 0, minimum=0)
+# IMAP watcher); 0 parses in the ingesting process. Only a backlog of more than one batch starts the worker.
+# Default: one on a machine with more than one core: parsing is ~0.3 ms of the ~1.4 ms of client CPU per
+# message, and a worker gave +13–15 % messages/s on 2 cores (bench/RESULTS.md).
+INBOX_PARSE_WORKERS = env_int("INBOX_PARSE_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0, minimum=0)
 # Key(s) encrypting mailbox passwords typed in the admin (comma-separated to rotate: the first encrypts, all
 # decrypt); empty: a key derived from SECRET_KEY. See inbox_ingest/credentials.py.
 MAILBOX_SECRET_KEY = env_str("MAILBOX_SECRET_KEY")
