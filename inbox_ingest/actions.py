@@ -265,8 +265,8 @@ class _Batch:
             found = model.objects.filter(message_id__in=thread_ids).values_list(
                 "message_id", "ticket_id", "ticket__status", "ticket__merged_into_id"
             )
-            for message_id, ticket_id, status, merged_into in found:
-                self.known_ids.setdefault(message_id, (ticket_id, status, merged_into is not None))
+            for message_id, ticket_id, status, merged_into in found:  # a sent one wins, as in threading
+                self.known_ids[message_id] = (ticket_id, status, merged_into is not None)
         self.touched: set[int] = set()  # tickets changed by messages that went the usual way
         self.addresses = {_acknowledgement_address(item) for item in readable} - {""}
         self.queues: dict[int, Queue] = {}  # one instance per mailbox queue, kept current (round-robin position)
@@ -279,8 +279,8 @@ class _Batch:
             if key is not None and self._quick(row, item, key):
                 row.processed_at = timezone.now()
                 self.done.append(row)
-            elif key is not None and self._appends_quietly(row, item, key):
-                self._one(row, item, unique=True)  # without writing the new tickets held so far first
+            elif key is not None and (target := self._quiet_append_target(row, item, key)):
+                self._append_quietly(row, item, key, target)
             else:
                 self._flush()
                 self._one(row, None if isinstance(item, Exception) else item, unique=self._unique(row, key))
@@ -313,22 +313,51 @@ class _Batch:
         )
         self.ack_counts = {row["to_email"]: row["count"] for row in counts}
 
-    def _appends_quietly(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str) -> bool:
-        """Whether the message only adds an entry to a ticket that existed before the batch, without changing
-        its status: a reply (or an automatic answer) to an open ticket. Nothing the new tickets held by the
-        batch depend on changes then (no acknowledgement, no reopening that would change who has how many open
-        tickets, no ticket opened), so it is written at once, without flushing them first: a flush before each
-        of the ~5 % replies split a batch into a dozen small ones. Anything else goes the usual way."""
+    def _quiet_append_target(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str) -> int | None:
+        """The ticket the message only adds an entry to, when it existed before the batch and the message does
+        not change its status: a reply (or an automatic answer) to an open ticket; else None (the usual way).
+        Nothing the batch's new tickets depend on changes then (no acknowledgement, no reopening that would
+        change who has how many open tickets, no ticket opened), so the entry is written with them, in the
+        batch (TicketBatch.append), instead of flushing them first and going the usual way: a flush before
+        each of the ~5 % replies split a batch into a dozen small ones, and each reply cost ~15 statements."""
         if key in self.seen_keys or parsed.is_bounce or notices.may_answer_a_notice(parsed.thread_ids):
-            return False
+            return None
         if any(message_id in self.seen_ids for message_id in parsed.thread_ids):
-            return False  # answers a message of this batch
+            return None  # answers a message of this batch
         target = next((self.known_ids[mid] for mid in parsed.thread_ids if mid in self.known_ids), None)
         if target is None:
-            return False
+            return None
         ticket_id, status, merged = target
         reopens = status in (Status.WAITING_CUSTOMER, Status.RESOLVED)
-        return not merged and not reopens and ticket_id not in self.touched
+        return None if merged or reopens or ticket_id in self.touched else ticket_id
+
+    def _append_quietly(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str, ticket_id: int) -> None:
+        """What _ingest() does for such a message (_person's or _automatic's append), in the batch."""
+        row.dedupe_key = key
+        attachments, notes = _attachments(parsed)
+        row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
+        if parsed.auto_reply:
+            row.outcome, row.reason = RawMessage.Outcome.AUTOREPLY, parsed.auto_reply[:500]
+        else:
+            row.outcome = RawMessage.Outcome.APPENDED
+        self.tickets.append(
+            ticket_id=ticket_id,
+            then=lambda ticket: setattr(row, "ticket", ticket),
+            reopen=not parsed.auto_reply,
+            to=parsed.to,
+            cc=parsed.cc,
+            sender_name=parsed.from_name,
+            sender_email=_valid_email(parsed.from_email),
+            message_id=parsed.message_id,
+            in_reply_to=(parsed.in_reply_to or ("",))[0],
+            attachments=attachments,
+            **_texts(parsed, notes if not parsed.auto_reply else ()),
+        )
+        if row.oversized and not row.reason:
+            row.reason = _("Wiadomość przekracza limit rozmiaru (%(size)s B).") % {"size": parsed.size}
+        row.status = RawMessage.Status.DONE
+        row.processed_at = timezone.now()
+        self.done.append(row)
 
     def _after_one(self, row: RawMessage, parsed: parsing.ParsedMessage | Exception) -> None:
         """Bring the loop guard up to date after a message went the usual way. Only a bounce marks addresses

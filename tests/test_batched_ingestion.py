@@ -19,7 +19,15 @@ from inbox_ingest import actions
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tests.mailtools import message
 from tickets import actions as ticket_actions
-from tickets.models import AssignmentMode, Queue, RoutingRule, SlaPolicy, SlaTimer, Ticket, TicketEvent
+from tickets.models import (
+    AssignmentMode,
+    Queue,
+    RoutingRule,
+    SlaPolicy,
+    SlaTimer,
+    Ticket,
+    TicketEvent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +75,7 @@ def world(central, queue_14, bob, monkeypatch):
         queue=central,
         message_id="<stare@example.pl>",
     )
+    ticket_actions.follow(actor=agents[1], ticket=earlier, by_email=True)  # told of each new entry
     mailbox = Mailbox.objects.create(
         name="centrala", email_address="pomoc@localhost", host="h", username="u", queue=central
     )
@@ -125,6 +134,12 @@ def messages(earlier: Ticket) -> list[bytes]:
         with_attachment("<att1@x>", same),
         with_attachment("<att2@x>", same, "kopia.xls"),  # the same content: one stored file
         message(sender="stary@example.pl", message_id="<a11@x>", headers={"References": "<stare@example.pl>"}),
+        message(
+            sender="stary@example.pl",
+            message_id="<a14@x>",
+            subject="Nieobecność",
+            headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<stare@example.pl>"},
+        ),  # an automatic answer to a ticket from before the batch: a quiet entry
         message(sender="obcy@example.pl", message_id="<a12@x>", subject=f"Re: {earlier.reference}"),  # stranger
         message(sender="stary@example.pl", message_id="<a13@x>", subject=f"Odp: {earlier.reference} dalej"),
         message(sender="ZEPSUTA@example.pl", message_id="<bad@x>", subject="ZEPSUTA"),  # quarantined alone
@@ -334,6 +349,7 @@ def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreada
         "created",
         "created",
         "appended",
+        "autoreply",
         "created",
         "appended",
         "quarantined",
@@ -363,6 +379,8 @@ def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreada
     assert any(t["timers"] for t in batched["tickets"])
     assert any(o[2].get("headers", {}).get("X-Helpdesk-Notice") == "routed" for o in batched["outbox"]["rows"])
     assert any(o[2].get("subject", "").endswith("Reset hasła") for o in batched["outbox"]["rows"])
+    followed = [o for o in batched["outbox"]["rows"] if o[2].get("event", {}).get("change") == "followed"]
+    assert len(followed) == 3  # the reply, the automatic answer (both written in the batch) and the subject reply
     attachments = [a for t in batched["tickets"] for e in t["entries"] for a in e[13]]
     assert len(attachments) == 2 and len({a[3] for a in attachments}) == 1
 
@@ -401,7 +419,7 @@ def test_a_reply_to_an_open_ticket_from_before_the_batch_does_not_split_it_but_o
     rows = actions.store_batch([{"raw": raw, "mailbox": world["mailbox"]} for raw in raws])
     results = actions.process_batch([row.pk for row in rows])
     assert [result.outcome for result in results] == ["created", "appended", "created"]
-    assert [n for n in calls if n] == ([2] if flushes == 1 else [1, 1])
+    assert [n for n in calls if n] == ([3] if flushes == 1 else [1, 1])  # 2 tickets and the reply, or split
     earlier.refresh_from_db()
     assert earlier.status == final_status
     assert earlier.entries.filter(message_id="<r2@x>").exists()

@@ -1290,15 +1290,23 @@ class TicketBatch:
         self._users: dict[int, object] = {}
         self._rules: list | None = None
         self._default: Queue | None = None
+        self._appends: list[_Planned] = []
         self.assigner = assignment.BatchAssigner()
 
     def __len__(self) -> int:
-        return len(self._planned)
+        return len(self._planned) + len(self._appends)
 
     def open(self, *, then: Callable | None = None, **fields) -> None:
         if "actor" in fields:
             raise TypeError("TicketBatch opens tickets for the system only (actor None)")
         self._planned.append(_Planned(fields=fields, then=then))
+
+    def append(self, *, ticket_id: int, then: Callable | None = None, reopen: bool = True, **fields) -> None:
+        """add_entry(actor=None, kind=INBOUND, ...) for a message from outside on an existing ticket, written with
+        the next flush: `fields` are add_entry()'s (body_text, sender_email, attachments…), `then(ticket)` runs
+        once the entry exists. Meant for a ticket the message does not reopen (the caller knows its status): one
+        that needs reopening or was merged meanwhile, found when the flush locks it, goes through add_entry()."""
+        self._appends.append(_Planned(fields={"ticket_id": ticket_id, "reopen": reopen, **fields}, then=then))
 
     # look-ups, once per batch and value
 
@@ -1472,12 +1480,71 @@ class TicketBatch:
 
     @transaction.atomic
     def flush(self) -> list[Ticket]:
-        """Decide and write every ticket opened since the last flush; returns them in order."""
+        """Decide and write every ticket opened since the last flush, then the entries appended; returns the
+        new tickets in order."""
+        planned, self._planned = self._planned, []
+        appends, self._appends = self._appends, []
+        tickets = self._write_new(planned) if planned else []
+        if appends:
+            self._write_appends(appends)
+        return tickets
+
+    def _write_appends(self, appends: list[_Planned]) -> None:
+        """What add_entry() writes for each append, with one query per kind of row for all of them."""
+        wanted = sorted({plan.fields["ticket_id"] for plan in appends})
+        locked = Ticket.objects.select_for_update().select_related("queue__calendar").filter(pk__in=wanted)
+        tickets = {ticket.pk: ticket for ticket in locked}
+        now = timezone.now()
+        quiet = []
+        for plan in appends:
+            fields = dict(plan.fields)
+            ticket, reopen = tickets[fields.pop("ticket_id")], fields.pop("reopen")
+            if ticket.merged_into_id is not None or (
+                reopen and ticket.status in (Status.WAITING_CUSTOMER, Status.RESOLVED)
+            ):  # changed since the caller looked: the usual way
+                add_entry(actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, reopen=reopen, **fields)
+                if plan.then is not None:
+                    plan.then(ticket)
+                continue
+            attachments = tuple(fields.pop("attachments", ()))
+            sender_name = fields.pop("sender_name", "") or ticket.requester_name
+            sender_email = fields.pop("sender_email", "") or ticket.requester_email
+            plan.ticket, plan.fields = ticket, {"attachments": attachments}
+            plan.entry = _new_entry(
+                ticket,
+                None,
+                kind=Entry.Kind.INBOUND,
+                subject=ticket.subject,
+                sender_name=sender_name[:200],
+                sender_email=sender_email,
+                attachments=attachments,
+                created_at=now,
+                **fields,
+            )
+            quiet.append(plan)
+        if not quiet:
+            return
+        bulk.create([plan.entry for plan in quiet])
+        _write_attachments(plan for plan in quiet)
+        search.add_many(
+            ((plan.ticket.pk, search.document_tokens(search.entry_text(plan.entry))) for plan in quiet), new=False
+        )
+        changed = list({plan.ticket.pk: plan.ticket for plan in quiet}.values())
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in changed]).update(updated_at=now)
+        with events.collected(), outbox.collected():
+            for plan in quiet:
+                ticket = plan.ticket
+                ticket.updated_at = now
+                events.entry_added(ticket, None, plan.entry)
+                _announce(ticket, "entry_added", None)
+                _notify_followers(ticket, None, "entry_added", str(Entry.Kind.INBOUND.label))
+                if plan.then is not None:
+                    plan.then(ticket)
+            sla.sync_many(changed, now, self._policy)
+
+    def _write_new(self, planned: list[_Planned]) -> list[Ticket]:
         from contacts.identify import identify, identify_many
 
-        planned, self._planned = self._planned, []
-        if not planned:
-            return []
         guesses = {}  # identification of the sender and the numbers in the text, as open_ticket() does it
         for plan in planned:
             if plan.fields.get("reporting_unit") is None:
@@ -1508,16 +1575,7 @@ class TicketBatch:
             (plan.ticket.pk, search.document_tokens(search.ticket_text(plan.ticket), search.entry_text(plan.entry)))
             for plan in planned
         )
-        items = [(plan.entry, item) for plan in planned for item in plan.fields["attachments"]]
-        if items:
-            files = store_files([item.content for _entry, item in items])
-            bulk.create(
-                [
-                    _new_attachment(entry, item, files[hashlib.sha256(item.content).hexdigest()])
-                    for entry, item in items
-                ],
-                ids=False,
-            )
+        _write_attachments(planned)
         with events.collected(), outbox.collected():
             for plan in planned:
                 ticket, decision = plan.ticket, plan.decision
@@ -1543,6 +1601,15 @@ class TicketBatch:
             bulk.create(timers, ids=False)
         self.assigner.remember()
         return tickets
+
+
+def _write_attachments(planned) -> None:
+    """The attachments of the planned entries (plan.fields["attachments"]): files stored once, rows in one go."""
+    items = [(plan.entry, item) for plan in planned for item in plan.fields["attachments"]]
+    if items:
+        files = store_files([item.content for _entry, item in items])
+        rows = [_new_attachment(entry, item, files[hashlib.sha256(item.content).hexdigest()]) for entry, item in items]
+        bulk.create(rows, ids=False)
 
 
 def open_tickets(items: Sequence[dict]) -> list[Ticket]:
