@@ -194,6 +194,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "helpdesk.tasks.heartbeat", "schedule": 30.0},
     "sla-escalation": {"task": "tickets.tasks.escalate_sla", "schedule": float(SLA_SCAN_SECONDS)},
     "tickets-of-absent-staff": {"task": "tickets.tasks.return_tickets_of_absent_staff", "schedule": 3600.0},
+    "assign-waiting-tickets": {"task": "tickets.tasks.assign_waiting_tickets", "schedule": 300.0},
     "regional-digest": {
         "task": "tickets.tasks.send_daily_digests",
         "schedule": crontab(hour=DIGEST_HOUR, minute=30),

@@ -27,6 +27,7 @@ from helpdesk.models import NoticeMode, Role
 from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
 from tickets.models import (
     OPEN_STATUSES,
+    AssignmentMode,
     Attachment,
     Category,
     Channel,
@@ -1012,6 +1013,44 @@ def return_tickets_of_absent_staff(*, day=None) -> int:
         assign(actor=None, ticket=ticket, assignee=None, reason=events.REASON_ABSENCE)
         count += 1
     return count
+
+
+WAITING_BATCH = 500  # tickets looked at per queue and run of assign_waiting_tickets()
+
+
+def assign_waiting_tickets(*, now=None) -> int:
+    """Give the unassigned new and open tickets of queues that assign automatically (round-robin, fewest open
+    tickets) to a member who works now: a ticket that came in while nobody was at work (before everyone's own
+    hours, or at night in a queue of such members) or that came back when its assignee went on leave would
+    otherwise wait for someone to take it by hand. Runs on Celery beat while the queue's calendar is open;
+    each ticket in its own transaction, logged as the queue's automatic assignment. Returns how many."""
+    now = now or timezone.now()
+    count = 0
+    automatic = Queue.objects.filter(is_active=True).exclude(assignment_mode=AssignmentMode.MANUAL)
+    for queue in automatic.select_related("calendar").order_by("pk"):
+        if not queue.calendar.schedule().is_open(now):
+            continue
+        waiting = Ticket.objects.filter(
+            queue=queue, assignee__isnull=True, merged_into__isnull=True, status__in=(Status.NEW, Status.OPEN)
+        ).order_by("created_at", "pk")
+        for ticket_id in list(waiting.values_list("pk", flat=True)[:WAITING_BATCH]):
+            if not _assign_waiting(ticket_id, now):
+                break  # nobody of this queue can take one now
+            count += 1
+    return count
+
+
+@transaction.atomic
+def _assign_waiting(ticket_id: int, now) -> bool:
+    ticket = Ticket.objects.select_for_update().select_related("queue").get(pk=ticket_id)
+    if ticket.assignee_id is not None or ticket.status not in (Status.NEW, Status.OPEN):
+        return True  # taken meanwhile: go on with the next one
+    assignee = assignment.pick_assignee(ticket.queue, now)
+    if assignee is None:
+        return False
+    assign(actor=None, ticket=ticket, assignee=assignee, reason=events.REASON_QUEUE_MODE)
+    assignment.remember_round_robin(ticket.queue, assignee)
+    return True
 
 
 @transaction.atomic

@@ -16,5 +16,10 @@ def return_tickets_of_absent_staff() -> int:
 
 
 @shared_task(ignore_result=True)
+def assign_waiting_tickets() -> int:
+    return actions.assign_waiting_tickets()
+
+
+@shared_task(ignore_result=True)
 def send_daily_digests() -> int:
     return notices.send_daily_digests()
