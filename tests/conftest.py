@@ -52,6 +52,22 @@ def _fresh_shared_cache():
         cache.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
+    """Close, at the end of the session, the connections that threads of async code (channels consumers run
+    their ORM calls in a thread pool) left open to the PostgreSQL test database, so that it can be dropped
+    ("database … is being accessed by other users" otherwise)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture
 def alice(db) -> User:
     return _staff("alice", Role.AGENT)
