@@ -21,7 +21,9 @@ class OwnSettingsForm(forms.Form):
         required=False,
         max_length=SIGNATURE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Np. imię i nazwisko, stanowisko, urząd."),
+        help_text=_(
+            "Dopisywany pod każdą Twoją odpowiedzią wysyłaną e-mailem. Np. imię i nazwisko, stanowisko, urząd."
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):

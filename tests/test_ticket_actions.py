@@ -59,6 +59,27 @@ def test_a_reply_is_mailed_only_after_commit_with_threading_headers(alice, centr
     assert not OutboxMessage.objects.filter(kind="email", sent_at__isnull=True).exists()
 
 
+def test_a_reply_is_mailed_with_its_authors_signature(alice, central, open_email_ticket, run_on_commit):
+    alice.signature = "Alicja Nowak\nCentrum e-Zdrowia, pomoc SSOZ"
+    alice.save(update_fields=["signature"])
+    ticket = open_email_ticket(central)
+    mail.outbox.clear()
+    entry = run_on_commit(
+        actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę spróbować ponownie."
+    )
+    assert mail.outbox[0].body == "Proszę spróbować ponownie.\n\n-- \nAlicja Nowak\nCentrum e-Zdrowia, pomoc SSOZ\n"
+    assert entry.body_text == "Proszę spróbować ponownie."  # the conversation keeps what was written
+    mail.outbox.clear()
+    run_on_commit(
+        actions.add_entry,
+        actor=alice,
+        ticket=ticket,
+        kind=Entry.Kind.OUTBOUND,
+        body_text="Dziękuję.\n\nAlicja Nowak\nCentrum e-Zdrowia, pomoc SSOZ",
+    )
+    assert mail.outbox[0].body.count("Alicja Nowak") == 1  # already signed: not twice
+
+
 def test_a_rolled_back_reply_sends_nothing(alice, central, open_email_ticket, django_capture_on_commit_callbacks):
     ticket = open_email_ticket(central)
     mail.outbox.clear()

@@ -705,10 +705,19 @@ def _send_reply(ticket: Ticket, entry: Entry) -> None:
         to=entry.to,
         cc=entry.cc,
         subject=f"[{ticket.reference}] {ticket.subject}",
-        body=entry.body_text,
+        body=_with_signature(entry.body_text, getattr(entry.author, "signature", "")),
         headers=headers,
     )
     entry.save(update_fields=["outbox_message"])  # its delivery state is shown on the entry (tickets.delivery)
+
+
+def _with_signature(body: str, signature: str) -> str:
+    """The reply's e-mail text with the author's signature ("Moje ustawienia") under the usual "-- " line,
+    unless the reply already ends with it."""
+    signature = (signature or "").strip()
+    if not signature or body.rstrip().endswith(signature):
+        return body
+    return f"{body.rstrip()}\n\n-- \n{signature}\n"
 
 
 def _set_status(ticket: Ticket, actor, status: str, reason: str, changed: list[str], now) -> None:
