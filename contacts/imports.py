@@ -10,11 +10,13 @@ progress bar (`progress(run_id)`), since the run's own row is invisible to other
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import itertools
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -172,6 +174,25 @@ def mark_failed(run_id: int, exc: Exception) -> None:
     )
     rows = (progress(run_id) or {}).get("rows", 0)
     shared_cache.set(progress_key(run_id), {"fraction": 1.0, "rows": rows}, PROGRESS_TTL)
+
+
+def fail_stale_runs(*, now=None) -> int:
+    """Runs still "running" IMPORT_STALE_HOURS after they started: the process that ran them died (a worker or
+    web process killed mid-import). An import writes in one transaction, so such a run wrote nothing: it is
+    marked failed, with that said, so the admin's list and the progress page stop waiting. Returns how many."""
+    now = now or timezone.now()
+    stale = ImportRun.objects.filter(
+        state=ImportRun.State.RUNNING, started_at__lt=now - dt.timedelta(hours=settings.IMPORT_STALE_HOURS)
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    message = _("Import przerwany: proces, który go wykonywał, zakończył się w trakcie. Nic nie zapisano.")
+    for run_id in ids:
+        ImportRun.objects.filter(pk=run_id, state=ImportRun.State.RUNNING).update(
+            state=ImportRun.State.FAILED, error=message, finished_at=now
+        )
+        rows = (progress(run_id) or {}).get("rows", 0)
+        shared_cache.set(progress_key(run_id), {"fraction": 1.0, "rows": rows}, PROGRESS_TTL)
+    return len(ids)
 
 
 def _fail(run: ImportRun, message: str, rows_read: int) -> ImportRun:

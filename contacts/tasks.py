@@ -35,6 +35,11 @@ def run_import(run_id: int, stored_name: str) -> None:
         raise
 
 
+@shared_task(ignore_result=True)
+def fail_stale_imports() -> int:
+    return imports.fail_stale_runs()
+
+
 def _run(run: ImportRun, stored_name: str) -> None:
     suffix = Path(stored_name).suffix
     with tempfile.TemporaryDirectory() as folder:

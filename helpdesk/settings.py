@@ -178,6 +178,8 @@ CELERY_TASK_EAGER_PROPAGATES = False
 # Without a worker (eager tasks) a file import uploaded in the admin runs in a thread of the web process, so the
 # upload returns at once and its progress page shows the import advancing (contacts.tasks.queue_import).
 CONTACTS_IMPORT_IN_THREAD = CELERY_TASK_ALWAYS_EAGER
+# An import still running this many hours after it started is marked failed (its process died; it wrote nothing).
+IMPORT_STALE_HOURS = env_int("IMPORT_STALE_HOURS", 6, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -195,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     "sla-escalation": {"task": "tickets.tasks.escalate_sla", "schedule": float(SLA_SCAN_SECONDS)},
     "tickets-of-absent-staff": {"task": "tickets.tasks.return_tickets_of_absent_staff", "schedule": 3600.0},
     "assign-waiting-tickets": {"task": "tickets.tasks.assign_waiting_tickets", "schedule": 300.0},
+    "stale-imports": {"task": "contacts.tasks.fail_stale_imports", "schedule": 3600.0},
     "regional-digest": {
         "task": "tickets.tasks.send_daily_digests",
         "schedule": crontab(hour=DIGEST_HOUR, minute=30),

@@ -175,3 +175,25 @@ def test_with_a_worker_the_upload_queues_a_celery_task_after_the_commit(
         callback()
     assert [args[0] for args in queued] == [run.pk]
     assert not any(t.name == f"contacts-import-{run.pk}" for t in threading.enumerate())
+
+
+def test_a_run_whose_process_died_is_marked_failed_after_some_hours_and_its_page_stops_waiting(
+    client, admin_user, settings
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.IMPORT_STALE_HOURS = 6
+    stale = imports.start_run("submissions", "przerwany.csv", admin_user)
+    fresh = imports.start_run("units", "w-toku.csv", admin_user)
+    ImportRun.objects.filter(pk=stale.pk).update(started_at=timezone.now() - dt.timedelta(hours=7))
+    assert imports.fail_stale_runs() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.state == ImportRun.State.FAILED and "Nic nie zapisano" in stale.error
+    assert fresh.state == ImportRun.State.RUNNING  # an hour-old import may still be working
+    client.force_login(admin_user)
+    page = client.get(f"/admin/contacts/importrun/{stale.pk}/progress/").content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert imports.fail_stale_runs() == 0  # once
