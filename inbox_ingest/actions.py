@@ -333,29 +333,19 @@ class _Batch:
 
     def _append_quietly(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str, ticket_id: int) -> None:
         """What _ingest() does for such a message (_person's or _automatic's append), in the batch."""
-        row.dedupe_key = key
-        attachments, notes = _attachments(parsed)
-        row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
+        attachments, notes = _claim(row, parsed, key)
         if parsed.auto_reply:
             row.outcome, row.reason = RawMessage.Outcome.AUTOREPLY, parsed.auto_reply[:500]
+            notes = ()  # as _automatic() appends it
         else:
             row.outcome = RawMessage.Outcome.APPENDED
         self.tickets.append(
             ticket_id=ticket_id,
             then=lambda ticket: setattr(row, "ticket", ticket),
             reopen=not parsed.auto_reply,
-            to=parsed.to,
-            cc=parsed.cc,
-            sender_name=parsed.from_name,
-            sender_email=_valid_email(parsed.from_email),
-            message_id=parsed.message_id,
-            in_reply_to=(parsed.in_reply_to or ("",))[0],
-            attachments=attachments,
-            **_texts(parsed, notes if not parsed.auto_reply else ()),
+            **_inbound_entry(parsed, attachments, notes),
         )
-        if row.oversized and not row.reason:
-            row.reason = _("Wiadomość przekracza limit rozmiaru (%(size)s B).") % {"size": parsed.size}
-        row.status = RawMessage.Status.DONE
+        _done(row, parsed)
         row.processed_at = timezone.now()
         self.done.append(row)
 
@@ -388,10 +378,8 @@ class _Batch:
             return False  # the subject rule looks at who takes part in the named ticket
         if not parsed.auto_reply and notices.may_answer_a_notice(thread_ids):
             return False
-        row.dedupe_key = key
         queue = row.mailbox.queue if row.mailbox_id else self._queue()
-        attachments, notes = _attachments(parsed)
-        row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
+        attachments, notes = _claim(row, parsed, key)
         if parsed.auto_reply:  # no ticket to put it on (the thread look-up found none)
             row.outcome, row.reason = RawMessage.Outcome.AUTOREPLY, parsed.auto_reply[:500]
         else:
@@ -413,9 +401,7 @@ class _Batch:
                 **_texts(parsed, notes),
             )
             row.outcome = RawMessage.Outcome.CREATED
-        if row.oversized and not row.reason:
-            row.reason = _("Wiadomość przekracza limit rozmiaru (%(size)s B).") % {"size": parsed.size}
-        row.status = RawMessage.Status.DONE
+        _done(row, parsed)
         return True
 
     def _queue(self) -> Queue:
@@ -548,10 +534,8 @@ def _ingest(
         if first is not None:
             _mark_duplicate(row, first)
             return
-    row.dedupe_key = key  # claimed when the row is saved in this transaction (unique)
     queue = row.mailbox.queue if row.mailbox_id else (queue or ticket_actions.default_queue())
-    attachments, notes = _attachments(parsed)
-    row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
+    attachments, notes = _claim(row, parsed, key)
     staff_reply = (
         None
         if (parsed.is_bounce or parsed.auto_reply)
@@ -565,6 +549,19 @@ def _ingest(
         _staff_reply(row, parsed, attachments, *staff_reply)
     else:
         _person(row, parsed, attachments, queue, notes, force_new=force_new)
+    _done(row, parsed)
+
+
+def _claim(row: RawMessage, parsed: parsing.ParsedMessage, key: str) -> tuple[list, list[str]]:
+    """Claim the row's dedupe key (unique: taken when the row is saved in this transaction) and flag an
+    oversized message; returns the attachments to keep and the notes on those left out (_attachments)."""
+    row.dedupe_key = key
+    attachments, notes = _attachments(parsed)
+    row.oversized = parsed.size > settings.INBOX_MAX_MESSAGE_BYTES or bool(notes)
+    return attachments, notes
+
+
+def _done(row: RawMessage, parsed: parsing.ParsedMessage) -> None:
     if row.oversized and not row.reason:
         row.reason = _("Wiadomość przekracza limit rozmiaru (%(size)s B).") % {"size": parsed.size}
     row.status = RawMessage.Status.DONE
@@ -602,20 +599,23 @@ def _texts(parsed: parsing.ParsedMessage, notes: list[str] = ()) -> dict:
 
 def _append(row, ticket: Ticket, parsed, attachments, notes=(), *, reopen: bool) -> None:
     ticket_actions.add_entry(
-        actor=None,
-        ticket=ticket,
-        kind=Entry.Kind.INBOUND,
-        to=parsed.to,
-        cc=parsed.cc,
-        sender_name=parsed.from_name,
-        sender_email=_valid_email(parsed.from_email),
-        message_id=parsed.message_id,
-        in_reply_to=(parsed.in_reply_to or ("",))[0],
-        attachments=attachments,
-        reopen=reopen,
-        **_texts(parsed, list(notes)),
+        actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, reopen=reopen, **_inbound_entry(parsed, attachments, notes)
     )
     row.ticket = ticket
+
+
+def _inbound_entry(parsed: parsing.ParsedMessage, attachments, notes=()) -> dict:
+    """add_entry()'s fields for a message from outside (the usual way, and TicketBatch.append)."""
+    return {
+        "to": parsed.to,
+        "cc": parsed.cc,
+        "sender_name": parsed.from_name,
+        "sender_email": _valid_email(parsed.from_email),
+        "message_id": parsed.message_id,
+        "in_reply_to": (parsed.in_reply_to or ("",))[0],
+        "attachments": attachments,
+        **_texts(parsed, list(notes)),
+    }
 
 
 def _person(row, parsed, attachments, queue: Queue, notes, *, force_new: bool) -> None:

@@ -636,12 +636,23 @@ def _notify_mentioned(ticket: Ticket, actor, entry: Entry, people: list) -> None
             )
 
 
-def _notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=()) -> None:
-    """Followers who still see the ticket get a live notice, and an e-mail if they chose one (not the actor)."""
+def _followers(ticket_ids) -> dict[int, list[TicketFollower]]:
+    """The active followers of these tickets, with their users, by ticket (one query)."""
+    found: dict[int, list[TicketFollower]] = {}
+    rows = TicketFollower.objects.filter(ticket_id__in=ticket_ids, user__is_active=True).select_related("user")
+    for follower in rows.order_by("pk"):
+        found.setdefault(follower.ticket_id, []).append(follower)
+    return found
+
+
+def _notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=(), followers=None) -> None:
+    """Followers who still see the ticket get a live notice, and an e-mail if they chose one (not the actor).
+    `followers`: the ticket's, read beforehand for a batch (_followers); else they are read here."""
     skip_ids = {person.pk for person in skip} | ({actor.pk} if actor is not None else set())
-    followers = TicketFollower.objects.filter(ticket=ticket, user__is_active=True).exclude(user_id__in=skip_ids)
-    for follower in followers.select_related("user"):
-        if not selectors.can_see(follower.user, ticket):
+    if followers is None:
+        followers = _followers([ticket.pk]).get(ticket.pk, [])
+    for follower in followers:
+        if follower.user_id in skip_ids or not selectors.can_see(follower.user, ticket):
             continue  # e.g. a regional administrator after the ticket left their voivodeship
         outbox.enqueue_push(
             groups=[f"user.{follower.user_id}"],
@@ -1579,13 +1590,15 @@ class TicketBatch:
         )
         changed = list({plan.ticket.pk: plan.ticket for plan in quiet}.values())
         Ticket.objects.filter(pk__in=[ticket.pk for ticket in changed]).update(updated_at=now)
+        followers = _followers([ticket.pk for ticket in changed])
         with events.collected(), outbox.collected():
             for plan in quiet:
                 ticket = plan.ticket
                 ticket.updated_at = now
                 events.entry_added(ticket, None, plan.entry)
                 _announce(ticket, "entry_added", None)
-                _notify_followers(ticket, None, "entry_added", str(Entry.Kind.INBOUND.label))
+                label = str(Entry.Kind.INBOUND.label)
+                _notify_followers(ticket, None, "entry_added", label, followers=followers.get(ticket.pk, []))
                 if plan.then is not None:
                     plan.then(ticket)
             sla.sync_many(changed, now, self._policy)

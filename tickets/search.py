@@ -90,12 +90,12 @@ def add(ticket_id: int, tokens: set[str]) -> None:
 def add_many(documents, *, new: bool = True) -> None:
     """add() for many (ticket id, tokens) pairs, in two statements (batched ingestion). `new`: tickets with no
     document yet; with new=False, on SQLite, one by one (PostgreSQL merges either way)."""
+    if not new and connection.vendor != "postgresql":
+        for ticket_id, tokens in documents:
+            add(ticket_id, tokens)
+        return
     rows = [(ticket_id, " ".join(sorted(tokens))) for ticket_id, tokens in documents]
     if not rows:
-        return
-    if not new and connection.vendor != "postgresql":
-        for ticket_id, document in rows:
-            add(ticket_id, set(document.split()))
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
