@@ -1,13 +1,20 @@
 """Run by bench/ingest_mail.py with the throwaway venv's Python (django-helpdesk 2.6.1 from PyPI, never one
-of our dependencies): django-helpdesk's own ingestion function on every message of a Maildir, into a
-PostgreSQL database of its own. Prints one JSON line with the figures.
+of our dependencies): django-helpdesk's own ingestion into a PostgreSQL database of its own. Prints one JSON
+line with the figures.
 
     /tmp/ssoz-bench-dh/bin/python bench/_django_helpdesk_ingest.py MAILDIR DATABASE_URL
+    /tmp/ssoz-bench-dh/bin/python bench/_django_helpdesk_ingest.py imaps://USER:PASSWORD@HOST:PORT DATABASE_URL
+
+With a Maildir it calls its ingestion function (`extract_email_metadata`, what its `process_queue` calls for
+each file of a local directory) on every message; with an imaps:// address it runs its own IMAP path,
+`process_queue` of an IMAP queue (`imap_sync`: SEARCH NOT DELETED, FETCH (RFC822) one message at a time,
+ingest, STORE +FLAGS \\Deleted, EXPUNGE at the end), against the same Dovecot our watcher reads.
 
 DATABASE_URL is a PostgreSQL URL, or `sqlite:///PATH` (the setting the issue's reference figure, ~60 messages/s,
 was measured with; the file is deleted first).
 """
 
+import imaplib
 import json
 import logging
 import mailbox
@@ -19,7 +26,8 @@ from urllib.parse import urlparse
 import django
 from django.conf import settings
 
-maildir, url = sys.argv[1], sys.argv[2]
+source, url = sys.argv[1], sys.argv[2]
+IMAP = urlparse(source) if source.startswith("imaps://") else None
 parsed = urlparse(url)
 SQLITE = parsed.scheme == "sqlite"
 if SQLITE:
@@ -75,7 +83,7 @@ from django.db import connection  # noqa: E402
 from django.utils import encoding  # noqa: E402
 
 call_command("migrate", verbosity=0)
-from helpdesk.email import extract_email_metadata  # noqa: E402
+from helpdesk.email import extract_email_metadata, process_queue  # noqa: E402
 
 from helpdesk.models import Queue, Ticket  # noqa: E402
 
@@ -118,34 +126,60 @@ def backend_cpu_seconds() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-box = mailbox.Maildir(maildir, factory=None, create=False)
-keys = sorted(box.keys())
 samples, outcomes = [], {"ok": 0, "error": 0}
-cpu, server_cpu = time.process_time(), backend_cpu_seconds()
-started = time.perf_counter()
-for index, key in enumerate(keys, start=1):
-    with box.get_file(key) as handle:
-        message = encoding.force_str(handle.read(), errors="replace")  # as its process_queue reads a file
-    try:
-        extract_email_metadata(message=message, queue=queue, logger=logger)
-        outcomes["ok"] += 1
-    except Exception as exc:  # counted and reported, like its own process_queue logs and goes on
-        outcomes["error"] += 1
-        outcomes.setdefault("first_error", f"{type(exc).__name__}: {exc}"[:300])
-    if index % max(1, len(keys) // 10) == 0:
-        samples.append(round(rss_mib(), 1))
-seconds = time.perf_counter() - started
-client, server = time.process_time() - cpu, backend_cpu_seconds() - server_cpu
+if IMAP:
+    queue.email_box_type, queue.email_box_ssl = "imap", True
+    queue.email_box_host, queue.email_box_port = IMAP.hostname, IMAP.port
+    queue.email_box_user, queue.email_box_pass = IMAP.username, IMAP.password
+    queue.email_box_imap_folder = "INBOX"
+    queue.save()
+
+    def on_server() -> int:
+        server = imaplib.IMAP4_SSL(IMAP.hostname, IMAP.port)  # like its own: no certificate check
+        server.login(IMAP.username, IMAP.password)
+        server.select("INBOX")
+        count = len(server.search(None, "NOT", "DELETED")[1][0].split())
+        server.logout()
+        return count
+
+    MESSAGES = on_server()
+    cpu, server_cpu = time.process_time(), backend_cpu_seconds()
+    started = time.perf_counter()
+    process_queue(queue, logger)  # its own loop; it logs and goes on after a failed message
+    seconds = time.perf_counter() - started
+    client, server = time.process_time() - cpu, backend_cpu_seconds() - server_cpu
+    left = on_server()  # it deletes what it ingested and leaves what failed
+    outcomes = {"ok": MESSAGES - left, "left on the server": left}
+else:
+    box = mailbox.Maildir(source, factory=None, create=False)
+    keys = sorted(box.keys())
+    cpu, server_cpu = time.process_time(), backend_cpu_seconds()
+    started = time.perf_counter()
+    for index, key in enumerate(keys, start=1):
+        with box.get_file(key) as handle:
+            message = encoding.force_str(handle.read(), errors="replace")  # as its process_queue reads a file
+        try:
+            extract_email_metadata(message=message, queue=queue, logger=logger)
+            outcomes["ok"] += 1
+        except Exception as exc:  # counted and reported, like its own process_queue logs and goes on
+            outcomes["error"] += 1
+            outcomes.setdefault("first_error", f"{type(exc).__name__}: {exc}"[:300])
+        if index % max(1, len(keys) // 10) == 0:
+            samples.append(round(rss_mib(), 1))
+    seconds = time.perf_counter() - started
+    client, server = time.process_time() - cpu, backend_cpu_seconds() - server_cpu
+    MESSAGES = len(keys)
 print(
     json.dumps(
         {
-            "label": f"django-helpdesk 2.6.1: Maildir → {'SQLite' if SQLITE else 'PostgreSQL'}",
-            "messages": len(keys),
+            "label": f"django-helpdesk 2.6.1: {'Dovecot (IMAPS)' if IMAP else 'Maildir'} → "
+            f"{'SQLite' if SQLITE else 'PostgreSQL'}",
+            "messages": MESSAGES,
             "seconds": round(seconds, 1),
-            "per_second": round(len(keys) / seconds, 1),
+            "per_second": round(MESSAGES / seconds, 1),
             "cpu_client_s": round(client, 1),
             "cpu_server_s": round(server, 1),
-            "per_cpu_second": round(len(keys) / (client + server), 1),
+            "per_cpu_second": round(MESSAGES / (client + server), 1),
             "peak_rss_mib": peak_mib(),
             "rss_samples_mib": samples,
             "outcomes": {**outcomes, "tickets": Ticket.objects.count()},

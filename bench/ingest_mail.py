@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import mailbox as stdlib_mailbox
 import os
@@ -231,6 +232,33 @@ def ours_from_maildir(maildir: Path, total: int, workers: int) -> dict:
     return meter.report(f"ours: Maildir → PostgreSQL, {workers} parsing workers")
 
 
+@contextlib.contextmanager
+def dovecot_with(messages: list[bytes]):
+    """A fresh Dovecot whose user's INBOX holds `messages` (MULTIAPPEND): yields (server, user, password,
+    seconds the appends took)."""
+    import ssl
+
+    from imapclient import IMAPClient
+
+    from tests.dovecot_server import Dovecot
+
+    server = Dovecot().start()
+    try:
+        user, password = server.new_user()
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with IMAPClient("127.0.0.1", port=server.ssl_port, ssl=True, ssl_context=context) as client:
+            client.login(user, password)
+            loading = time.perf_counter()
+            for start in range(0, len(messages), 1000):
+                client.multiappend("INBOX", messages[start : start + 1000])
+            loaded = time.perf_counter() - loading
+            client.logout()
+        yield server, user, password, loaded
+    finally:
+        server.stop()
+
+
 def ours_from_dovecot(messages: list[bytes], workers: int) -> dict:
     import ssl
 
@@ -238,21 +266,10 @@ def ours_from_dovecot(messages: list[bytes], workers: int) -> dict:
 
     from inbox_ingest.models import Mailbox
     from inbox_ingest.watcher import Watcher
-    from tests.dovecot_server import Dovecot
     from tickets.models import Queue
 
     empty_tables()
-    server = Dovecot().start()
-    try:
-        user, password = server.new_user()
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        client = IMAPClient("127.0.0.1", port=server.ssl_port, ssl=True, ssl_context=context)
-        client.login(user, password)
-        loading = time.perf_counter()
-        for start in range(0, len(messages), 1000):
-            client.multiappend("INBOX", messages[start : start + 1000])
-        loaded = time.perf_counter() - loading
+    with dovecot_with(messages) as (server, user, password, loaded):
         os.environ["BENCH_IMAP_PASSWORD"] = password
         box = Mailbox.objects.create(
             name="bench", email_address="bench@localhost", host="127.0.0.1", port=server.ssl_port,
@@ -263,17 +280,20 @@ def ours_from_dovecot(messages: list[bytes], workers: int) -> dict:
         Watcher(box, report=meter, workers=workers).run_once()
         result = meter.report(f"ours: Dovecot (IMAPS) → PostgreSQL, {workers} parsing workers")
         result["multiappend_seconds"] = round(loaded, 1)
-        client.select_folder("INBOX")
-        result["seen_on_server"] = len(client.search(["SEEN"]))
-        client.logout()
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with IMAPClient("127.0.0.1", port=server.ssl_port, ssl=True, ssl_context=context) as client:
+            client.login(user, password)
+            client.select_folder("INBOX")
+            result["seen_on_server"] = len(client.search(["SEEN"]))
+            client.logout()
         return result
-    finally:
-        server.stop()
 
 
-def django_helpdesk(maildir: Path, url: str, *, sqlite: bool = False) -> dict | None:
-    """django-helpdesk's ingestion of the Maildir into a PostgreSQL database of its own next to ours, or
-    (`sqlite`) into an SQLite file, as the issue's reference figure was measured."""
+def django_helpdesk(source: Path | str, url: str, workdir: Path, *, sqlite: bool = False) -> dict | None:
+    """django-helpdesk's ingestion of `source` (the Maildir, or an imaps:// address of a loaded Dovecot) into
+    a PostgreSQL database of its own next to ours, or (`sqlite`) into an SQLite file, as the issue's reference
+    figure was measured."""
     python = DH_VENV / "bin" / "python"
     if not python.exists():
         print(f"creating the throwaway venv {DH_VENV} with django-helpdesk 2.6.1 from PyPI", file=sys.stderr)
@@ -282,12 +302,12 @@ def django_helpdesk(maildir: Path, url: str, *, sqlite: bool = False) -> dict | 
             [str(DH_VENV / "bin" / "pip"), "install", "-q", "django-helpdesk==2.6.1", "psycopg[binary]"], check=True
         )
     if sqlite:
-        dh_url = f"sqlite:///{maildir.parent / 'django-helpdesk.sqlite3'}"
+        dh_url = f"sqlite:///{workdir / 'django-helpdesk.sqlite3'}"
     else:
         dh_url = url.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1] + "_dh"
         prepare_database(dh_url)
     result = subprocess.run(
-        [str(python), str(ROOT / "bench" / "_django_helpdesk_ingest.py"), str(maildir), dh_url],
+        [str(python), str(ROOT / "bench" / "_django_helpdesk_ingest.py"), str(source), dh_url],
         capture_output=True,
         text=True,
         check=False,
@@ -296,6 +316,11 @@ def django_helpdesk(maildir: Path, url: str, *, sqlite: bool = False) -> dict | 
         print(result.stderr[-3000:], file=sys.stderr)
         return None
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def django_helpdesk_from_dovecot(messages: list[bytes], url: str, workdir: Path) -> dict | None:
+    with dovecot_with(messages) as (server, user, password, _loaded):
+        return django_helpdesk(f"imaps://{user}:{password}@127.0.0.1:{server.ssl_port}", url, workdir)
 
 
 def main() -> None:
@@ -337,8 +362,17 @@ def main() -> None:
         results.append(ours_from_maildir(workdir / "Maildir", len(messages), workers))
         if not args.no_dovecot:
             results.append(ours_from_dovecot(messages, workers))
-    theirs = None if args.no_django_helpdesk else django_helpdesk(workdir / "Maildir", url)
-    theirs_sqlite = None if args.no_django_helpdesk else django_helpdesk(workdir / "Maildir", url, sqlite=True)
+    theirs: dict[str, dict] = {}  # source ("Maildir", "Dovecot") → django-helpdesk's run into PostgreSQL
+    theirs_sqlite = None
+    if not args.no_django_helpdesk:
+        runs = [
+            ("Maildir", lambda: django_helpdesk(workdir / "Maildir", url, workdir)),
+            *([] if args.no_dovecot else [("Dovecot", lambda: django_helpdesk_from_dovecot(messages, url, workdir))]),
+        ]
+        for source, run in runs:
+            if row := run():
+                theirs[source] = row
+        theirs_sqlite = django_helpdesk(workdir / "Maildir", url, workdir, sqlite=True)
 
     from django.db import connection
 
@@ -353,7 +387,7 @@ def main() -> None:
         "| peak RSS MiB | RSS after each tenth (MiB) | outcomes |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|---|")
-    for row in [*results, *([theirs] if theirs else []), *([theirs_sqlite] if theirs_sqlite else [])]:
+    for row in [*results, *theirs.values(), *([theirs_sqlite] if theirs_sqlite else [])]:
         print(
             f"| {row['label']} | {row['messages']} | {row['seconds']} | {row['per_second']} "
             f"| {row.get('cpu_client_s')} + {row.get('cpu_server_s')} | {row.get('per_cpu_second')} "
@@ -363,17 +397,21 @@ def main() -> None:
         if "multiappend_seconds" in row:
             print(f"\nDovecot: {len(messages)} messages appended with MULTIAPPEND in {row['multiappend_seconds']} s; "
                   f"{row['seen_on_server']} marked \\Seen after the pass.")  # fmt: skip
-    for row in results if theirs else []:
-        print(
-            f"\nSpeed-up of {row['label']} over django-helpdesk 2.6.1: "
-            f"{row['per_second'] / theirs['per_second']:.1f}× in messages/s, "
-            f"{row['per_cpu_second'] / theirs['per_cpu_second']:.1f}× in messages per CPU-second"
-            + (
-                f"; {row['per_second'] / theirs_sqlite['per_second']:.1f}× django-helpdesk on SQLite in messages/s"
-                if theirs_sqlite
-                else ""
+    print()
+    for row in results:
+        source = "Dovecot" if "Dovecot" in row["label"] else "Maildir"
+        if same := theirs.get(source):  # the same messages from the same kind of source into PostgreSQL
+            print(
+                f"- {row['label']}: {row['per_second'] / same['per_second']:.1f}× django-helpdesk from the same "
+                f"{source} in messages/s, {row['per_cpu_second'] / same['per_cpu_second']:.1f}× in messages per "
+                "CPU-second"
+                + (
+                    f"; {row['per_second'] / theirs_sqlite['per_second']:.1f}× django-helpdesk Maildir → SQLite "
+                    "in messages/s"
+                    if theirs_sqlite
+                    else ""
+                )
             )
-        )
 
 
 if __name__ == "__main__":

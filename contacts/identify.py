@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from contacts import identifiers
+from helpdesk import ahead
 
 # Domains of public mail providers: a unit cannot be recognised by them.
 PUBLIC_MAIL_DOMAINS = frozenset(
@@ -77,6 +78,7 @@ def _add(found: list[str], value: str) -> None:
         found.append(value)
 
 
+@ahead.pure  # e-mail ingestion computes it in its parsing workers
 def find_numbers(text: str) -> Numbers:
     regons: list[str] = []
     nips: list[str] = []

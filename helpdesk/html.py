@@ -2,6 +2,8 @@
 
 import nh3
 
+from helpdesk import ahead
+
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
@@ -10,6 +12,7 @@ _ALLOWED_ATTRIBUTES = {
 }
 
 
+@ahead.pure  # e-mail ingestion computes it in its parsing workers
 def sanitize_html(html: str) -> str:
     if not html:
         return ""

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,12 +27,13 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import replies
-from helpdesk import access, bulk, outbox
+from contacts import identify, replies
+from helpdesk import access, ahead, bulk, outbox
+from helpdesk.html import sanitize_html
 from inbox_ingest import parsing, pipeline, threading
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tickets import actions as ticket_actions
-from tickets import notices
+from tickets import notices, rules, search
 from tickets.models import Channel, Entry, Queue, Status, Ticket
 
 log = logging.getLogger(__name__)
@@ -170,7 +172,8 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
     rolled back and each message is processed on its own, so a bad one never blocks the others.
 
     `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process) from the
-    same bytes; a row without one (or whose hash differs) is parsed here."""
+    same bytes, with values of pure functions the processing will need (foreseen); a row without one (or whose
+    hash differs) is parsed here."""
     replan_foreign_key_checks()
     try:
         with transaction.atomic():
@@ -180,7 +183,9 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
                 .filter(pk__in=raw_ids)
                 .order_by("pk")
             )
-            _Batch(rows, prepared).run()
+            values = {key: value for item in (prepared or {}).values() for key, value in item.ahead.items()}
+            with ahead.using(values):  # what the workers computed of pure functions (foreseen)
+                _Batch(rows, prepared).run()
             return [_result(row) for row in rows]
     except Exception:
         log.info("batch of %s messages processed one by one after a failure", len(raw_ids), exc_info=True)
@@ -597,6 +602,34 @@ def _texts(parsed: parsing.ParsedMessage, notes: list[str] = ()) -> dict:
     return {"body_text": text, "body_html": parsed.html, "visible_text": visible}
 
 
+def foreseen(parsed: parsing.ParsedMessage) -> list[tuple[Callable, str]]:
+    """The calls of pure functions (helpdesk.ahead) that processing `parsed` will make when it opens a ticket
+    (_Batch._quick, then TicketBatch: routing, identification, deadlines, the entry, the search document, the
+    acknowledgement's address), for the parsing workers to compute ahead (inbox_ingest.pipeline). It builds the
+    texts with the same functions the batch uses; one it foresees wrongly (a message with notes on oversized
+    attachments, a sender identified by a name of their own) is simply computed when it is needed."""
+    calls: list[tuple[Callable, str]] = [(_valid_email, parsed.from_email), (_valid_email, parsed.reply_to)]
+    if parsed.is_bounce or parsed.auto_reply:
+        return calls
+    try:
+        subject = ticket_actions._clean_subject(parsed.subject or _("(bez tematu)"))
+    except ValidationError:
+        return calls
+    texts = _texts(parsed)
+    text = f"{subject}\n{texts['body_text']}"  # what routing, identification and the deadlines read
+    email = _valid_email.__wrapped__(parsed.from_email)
+    entry = Entry(subject=subject, sender_name=parsed.from_name, sender_email=email, **texts)
+    return [
+        *calls,
+        (rules.stems, text),
+        (rules.form_codes, text),
+        (identify.find_numbers, text),
+        (sanitize_html, parsed.html),
+        (search.text_tokens, search.requester_text(subject, parsed.from_name[:200], email.strip().lower())),
+        (search.text_tokens, search.entry_text(entry)),
+    ]
+
+
 def _append(row, ticket: Ticket, parsed, attachments, notes=(), *, reopen: bool) -> None:
     ticket_actions.add_entry(
         actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, reopen=reopen, **_inbound_entry(parsed, attachments, notes)
@@ -692,6 +725,7 @@ def _bounce(row, parsed, attachments) -> None:
         _append(row, thread.ticket, parsed, attachments, reopen=False)
 
 
+@ahead.pure  # computed in the parsing workers (foreseen)
 def _valid_email(address: str) -> str:
     from django.core.validators import validate_email
 

@@ -1,12 +1,17 @@
 """Parsing the next batch of messages in worker processes while the current one is written.
 
-Parsing is a pure function of the raw bytes (no database, no settings), so it can run anywhere and in any
-order; everything that writes — storing, deduplication, threading, tickets — stays in the calling process, in
-the same order as without workers, so exactly-once and threading guarantees are those of the one-process path.
-A batch whose parse in a worker fails for any reason (a worker killed, a result that does not unpickle) is
-simply parsed again in the calling process.
+Parsing is a pure function of the raw bytes (no database), so it can run anywhere and in any order; everything
+that writes — storing, deduplication, threading, tickets — stays in the calling process, in the same order as
+without workers, so exactly-once and threading guarantees are those of the one-process path. A batch whose parse
+in a worker fails for any reason (a worker killed, a result that does not unpickle) is simply parsed again in
+the calling process.
 
-This module imports only `parsing` (no Django models), so the workers start without setting up Django.
+The workers also compute what processing a message will ask of a few pure functions of its text (routing
+stems, identifiers, search tokens: inbox_ingest.actions.foreseen, helpdesk.ahead), so the calling process,
+the bottleneck, looks them up. For that they set Django up (settings and apps, never a database connection);
+where they cannot, they only parse.
+
+This module imports only `parsing` (no Django models) at the top: the workers import the rest once set up.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inbox_ingest import parsing
 
@@ -35,6 +40,7 @@ class Prepared:
     sha256: str
     headers: parsing.Headers
     parsed: parsing.ParsedMessage | None  # None: parse failed; the usual path parses again and quarantines
+    ahead: dict = field(default_factory=dict)  # helpdesk.ahead values for processing it
 
 
 def prepare(raw: bytes) -> Prepared:
@@ -42,7 +48,22 @@ def prepare(raw: bytes) -> Prepared:
         parsed = parsing.parse(raw)
     except Exception:  # the usual path reports it (quarantine with the reason)
         parsed = None
-    return Prepared(hashlib.sha256(raw).hexdigest(), parsing.parse_headers_only(raw), parsed)
+    values = _foresee(parsed) if parsed is not None and _django_ready else {}
+    return Prepared(hashlib.sha256(raw).hexdigest(), parsing.parse_headers_only(raw), parsed, values)
+
+
+def _foresee(parsed: parsing.ParsedMessage) -> dict:
+    from helpdesk import ahead
+    from inbox_ingest.actions import foreseen
+
+    try:
+        return ahead.compute(foreseen(parsed))
+    except Exception:  # only an optimisation: the calling process computes what it needs
+        log.debug("nothing computed ahead", exc_info=True)
+        return {}
+
+
+_django_ready = False  # set in the workers once Django is set up (_worker_start)
 
 
 def prepare_many(raws: list[bytes]) -> list[Prepared]:
@@ -59,6 +80,14 @@ def _worker_start(parent: int) -> None:
         log.debug("no parent-death signal here", exc_info=True)
     if os.getppid() != parent:  # the parent died before the signal was set up
         os._exit(0)
+    global _django_ready
+    try:
+        import django
+
+        django.setup()  # settings from DJANGO_SETTINGS_MODULE, inherited from the calling process
+        _django_ready = True
+    except Exception:  # e.g. settings configured in code, not by module: parse only
+        log.debug("parsing worker without Django", exc_info=True)
 
 
 PR_SET_PDEATHSIG = 1

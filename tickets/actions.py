@@ -1633,7 +1633,7 @@ class TicketBatch:
             plan.entry.ticket = plan.ticket
         bulk.create([plan.entry for plan in planned])
         search.add_many(
-            (plan.ticket.pk, search.document_tokens(search.ticket_text(plan.ticket), search.entry_text(plan.entry)))
+            (plan.ticket.pk, search.document_tokens(*search.ticket_texts(plan.ticket), search.entry_text(plan.entry)))
             for plan in planned
         )
         _write_attachments(planned)

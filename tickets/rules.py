@@ -23,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from helpdesk import ahead
+
 # --- text ----------------------------------------------------------------------------------------------
 
 _FOLD = str.maketrans({"ł": "l", "Ł": "L"})
@@ -53,6 +55,7 @@ def stem(word: str) -> str:
     return word
 
 
+@ahead.pure  # e-mail ingestion computes it in its parsing workers
 def stems(text: str) -> list[str]:
     return [stem(word) for word in _WORD.findall(fold(text))]
 
@@ -65,6 +68,7 @@ _FORM_CODE = re.compile(r"\bMZ[\s_\-–]?(\d{1,3})([A-Z])?\b", re.IGNORECASE)
 _FORM_CODE_EXACT = re.compile(r"^MZ-\d{1,3}[A-Z]?$")
 
 
+@ahead.pure
 def form_codes(text: str) -> set[str]:
     """Form symbols mentioned in `text`: "mz 88", "MZ-29a", "MZ_11" → {"MZ-88", "MZ-29A", "MZ-11"}."""
     return {f"MZ-{int(num):02d}{(letter or '').upper()}" for num, letter in _FORM_CODE.findall(text or "")}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from helpdesk import ahead
 from knowledge_base import text as kbtext
 
 TABLE = "tickets_ticketsearch"
@@ -45,8 +46,13 @@ def document_tokens(*texts: str) -> set[str]:
     found: set[str] = set()
     for text in texts:
         if text:
-            found.update(token for token in kbtext.tokens(text) if _TOKEN.match(token))
+            found.update(text_tokens(text))
     return found
+
+
+@ahead.pure  # e-mail ingestion computes it in its parsing workers (inbox_ingest.actions.foreseen)
+def text_tokens(text: str) -> frozenset[str]:
+    return frozenset(token for token in kbtext.tokens(text) if _TOKEN.match(token))
 
 
 def entry_text(entry) -> str:
@@ -60,9 +66,18 @@ def entry_text(entry) -> str:
 
 
 def ticket_text(ticket) -> str:
-    return "\n".join(
-        part for part in (ticket.reference, ticket.subject, ticket.requester_name, ticket.requester_email) if part
-    )
+    return "\n".join(part for part in ticket_texts(ticket) if part)
+
+
+def ticket_texts(ticket) -> tuple[str, str]:
+    """The ticket's searchable text in two parts, the reference and the rest (subject and requester), whose
+    tokens together are those of ticket_text(): no word or form code spans the line between them. The second
+    part is known before the ticket has a reference, so it can be tokenised ahead (text_tokens)."""
+    return ticket.reference, requester_text(ticket.subject, ticket.requester_name, ticket.requester_email)
+
+
+def requester_text(subject: str, name: str, email: str) -> str:
+    return "\n".join(part for part in (subject, name, email) if part)
 
 
 # --- writing ---------------------------------------------------------------------------------------------
