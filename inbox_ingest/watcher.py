@@ -17,6 +17,7 @@ import importlib
 import inspect
 import logging
 import os
+import queue
 import signal
 import socket
 import ssl
@@ -43,6 +44,62 @@ SEEN = b"\\Seen"
 
 class MailboxConfigError(Exception):
     pass
+
+
+class Prefetcher:
+    """Fetches the batches in order in a thread, at most one ahead of the one being ingested: waiting for the
+    server's answer and reading it off TLS overlap storing and processing the batch before. Iterating gives the
+    fetched batches in order and re-raises a failed fetch. Fetching is read-only (BODY.PEEK), so a batch fetched
+    ahead and never stored (a crash, a stop) is simply fetched again next time. Other users of the IMAP client
+    hold `lock` (imapclient is not thread-safe). No database in the thread."""
+
+    def __init__(self, fetch: Callable[[list[int]], list[dict]], batches: list[list[int]]) -> None:
+        self.lock = threading.Lock()
+        self._fetch, self._batches = fetch, batches
+        self._ready: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="imap-prefetch", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            for batch in self._batches:
+                if self._stop.is_set():
+                    return
+                with self.lock:
+                    items = self._fetch(batch)
+                self._put(("items", items))
+            self._put(("end", None))
+        except BaseException as exc:  # handed to the iterating thread
+            self._put(("error", exc))
+
+    def _put(self, item: tuple) -> None:
+        while not self._stop.is_set():
+            try:
+                self._ready.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self):
+        while True:
+            kind, value = self._ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def __enter__(self) -> Prefetcher:
+        if self._batches:
+            self._thread.start()
+        else:
+            self._ready.put(("end", None))
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 def _fault(point: str) -> None:
@@ -247,21 +304,25 @@ class Watcher:
         last_uid = last["top"] or 0
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         fetched = 0
-        # Batch N+1 is fetched and handed to the parsing workers before batch N is stored and processed, so
-        # they parse it meanwhile; storing, processing and the server action keep their order (see the top).
-        with pipeline.Preparer(self.workers if len(uids) > settings.INBOX_FETCH_BATCH else 0) as preparer:
+        size = settings.INBOX_FETCH_BATCH
+        batches = [uids[start : start + size] for start in range(0, len(uids), size)]
+        # Batch N+2 is fetched (in a thread) and batch N+1 parsed (by the parsing workers) while batch N is
+        # stored and processed; storing, processing and the server action keep their order (see the top).
+        with (
+            pipeline.Preparer(self.workers if len(batches) > 1 else 0) as preparer,
+            Prefetcher(lambda batch: self._fetch(client, batch, uidvalidity), batches) as fetches,
+        ):
             current: tuple[list[dict], Callable] | None = None
-            for start in range(0, len(uids), settings.INBOX_FETCH_BATCH):
+            for number, items in enumerate(fetches):
                 if self.stop.is_set():
                     break
-                self._state(backlog=len(uids) - start)
-                items = self._fetch(client, uids[start : start + settings.INBOX_FETCH_BATCH], uidvalidity)
+                self._state(backlog=len(uids) - number * size)
                 ahead = (items, preparer.submit([item["raw"] for item in items]) if current else lambda: None)
                 if current is not None:
-                    fetched += self._ingest(client, uidvalidity, current[0], current[1]())
+                    fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
                 current = ahead
             if current is not None:
-                fetched += self._ingest(client, uidvalidity, current[0], current[1]())
+                fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
         return fetched
 
     def _fetch(self, client: IMAPClient, batch: list[int], uidvalidity: int) -> list[dict]:
@@ -282,8 +343,11 @@ class Watcher:
             )
         return items
 
-    def _ingest(self, client: IMAPClient, uidvalidity: int, items: list[dict], prepared: list | None) -> int:
-        """Store, process and finish one fetched batch; `prepared`: its parse from the workers (or None)."""
+    def _ingest(
+        self, client: IMAPClient, uidvalidity: int, items: list[dict], prepared: list | None, lock: threading.Lock
+    ) -> int:
+        """Store, process and finish one fetched batch; `prepared`: its parse from the workers (or None); `lock`:
+        held while the client is in use (the Prefetcher's thread fetches with it)."""
         if prepared is not None and len(prepared) == len(items):
             for item, ahead in zip(items, prepared, strict=True):
                 item["prepared"] = ahead
@@ -294,7 +358,8 @@ class Watcher:
         for result in actions.process_batch([row.pk for row in rows], ahead):
             self.report(result)
         _fault("before_flag")
-        self._finish_on_server(client, uidvalidity)
+        with lock:
+            self._finish_on_server(client, uidvalidity)
         self.claim()  # renew the lease
         return len(rows)
 

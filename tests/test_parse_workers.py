@@ -125,3 +125,33 @@ def test_prepared_parse_is_what_the_process_would_parse():
 
     assert prepared[0].parsed == parsing.parse(raw)
     assert prepared[0].headers == parsing.parse_headers_only(raw)
+
+
+def test_the_prefetcher_gives_the_batches_in_order_at_most_one_ahead_and_reraises_a_failed_fetch():
+    import time
+
+    fetched: list[int] = []
+
+    def fetch(batch: list[int]) -> list[dict]:
+        fetched.append(batch[0])
+        if batch[0] == 4:
+            raise ConnectionError("serwer zerwał połączenie")
+        return [{"uid": uid} for uid in batch]
+
+    with watcher.Prefetcher(fetch, [[1], [2], [3], [4], [5]]) as fetches:
+        batches = iter(fetches)
+        assert next(batches) == [{"uid": 1}]
+        time.sleep(0.5)  # the thread runs ahead meanwhile: one batch waiting, one fetched and waiting to be put
+        assert fetched[:3] == [1, 2, 3] and len(fetched) <= 3
+        assert [next(batches), next(batches)] == [[{"uid": 2}], [{"uid": 3}]]
+        with pytest.raises(ConnectionError, match="zerwał"):
+            next(batches)
+    assert fetched == [1, 2, 3, 4]  # nothing after the failure
+
+
+def test_a_prefetcher_left_early_stops_its_thread():
+    with watcher.Prefetcher(lambda batch: [{"uid": batch[0]}], [[n] for n in range(100)]) as fetches:
+        assert next(iter(fetches)) == [{"uid": 0}]
+    assert not fetches._thread.is_alive()
+    with watcher.Prefetcher(lambda batch: [], []) as nothing:
+        assert list(nothing) == []
