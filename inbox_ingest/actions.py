@@ -164,8 +164,9 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
     """Process several stored messages in one transaction (what the watcher and ingest_mail do).
 
     The batch is read, parsed and looked up at once (dedupe keys, thread Message-IDs, senders, the loop
-    guard), and the new tickets are written together (tickets.actions.TicketBatch); a message that needs
-    more (a reply to a known ticket, a bounce, a reference in the subject, a copy of a message of the same
+    guard), and the new tickets are written together (tickets.actions.TicketBatch), with the replies that only
+    add an entry to a ticket from before the batch or of the batch (_quiet_append_target); a message that needs
+    more (a reply that reopens a ticket, a bounce, a reference in the subject, a copy of a message of the same
     batch, an answer to a notice, one that cannot be parsed) is taken in its turn the usual way, after
     everything before it is written, inside a savepoint so that a failure quarantines it alone. The outcome
     is the one of processing the messages one by one in order. If anything else fails, the whole batch is
@@ -233,6 +234,10 @@ def _save_outcomes(rows: list[RawMessage]) -> None:
         cursor.executemany(sql, params)
 
 
+# where a message of a batch adds its entry: a ticket the batch opens, or (id, status, merged) of one from before
+_Target = ticket_actions.PlannedTicket | tuple[int, str, bool]
+
+
 class _Batch:
     """One process_batch() pass over locked rows (see there)."""
 
@@ -243,7 +248,12 @@ class _Batch:
         self.done: list[RawMessage] = []  # handled here, saved at the next flush
         self.sent: list[SentMessage] = []  # acknowledgements of the batch, saved at the next flush
         self.seen_keys: set[str] = set()  # dedupe keys of the batch so far
-        self.seen_ids: set[str] = set()  # Message-IDs of the batch so far
+        # Message-ID of a message of the batch → the ticket its entry went to, for the replies to it: a ticket
+        # the batch opened (TicketBatch.open's plan) or one that existed before (as in known_ids)
+        self.entries: dict[str, _Target] = {}
+        # Message-IDs of messages that went the usual way and ended on a ticket (see _thread_target); a message
+        # of the batch in neither wrote no entry (a copy, an automatic answer to nothing, one quarantined)
+        self.untracked: set[str] = set()
         self._default_queue: Queue | None = None
 
     def run(self) -> None:
@@ -290,14 +300,14 @@ class _Batch:
                 self._flush()
                 self._one(row, None if isinstance(item, Exception) else item, unique=self._unique(row, key))
                 self._after_one(row, item)  # the usual way may have acknowledged or recorded a bounce
-                if row.ticket_id:
+                if row.ticket_id and row.outcome != RawMessage.Outcome.DUPLICATE:  # a copy changes nothing
                     self.touched.add(row.ticket_id)
+                    if not isinstance(item, Exception) and item.message_id:
+                        self.untracked.add(item.message_id)
                 self._refresh_queues()  # … or assigned a ticket
                 self.tickets.forget_queues()
             if key is not None:
                 self.seen_keys.add(key)
-                if item.message_id:
-                    self.seen_ids.add(item.message_id)
         self._flush()
 
     def _parsed(self, row: RawMessage) -> parsing.ParsedMessage | Exception:
@@ -318,41 +328,69 @@ class _Batch:
         )
         self.ack_counts = {row["to_email"]: row["count"] for row in counts}
 
-    def _quiet_append_target(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str) -> int | None:
-        """The ticket the message only adds an entry to, when it existed before the batch and the message does
-        not change its status: a reply (or an automatic answer) to an open ticket; else None (the usual way).
-        Nothing the batch's new tickets depend on changes then (no acknowledgement, no reopening that would
-        change who has how many open tickets, no ticket opened), so the entry is written with them, in the
-        batch (TicketBatch.append), instead of flushing them first and going the usual way: a flush before
-        each of the ~5 % replies split a batch into a dozen small ones, and each reply cost ~15 statements."""
+    def _quiet_append_target(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str) -> _Target | None:
+        """The ticket the message only adds an entry to, when the message does not change its status: a reply
+        (or an automatic answer) to an open ticket that existed before the batch (its (id, status, merged)) or
+        to one the batch opened (TicketBatch.open's plan; a new ticket, which an inbound entry leaves as it is);
+        else None (the usual way). Nothing the batch's new tickets depend on changes then (no acknowledgement,
+        no reopening that would change who has how many open tickets, no ticket opened), so the entry is written
+        with them, in the batch (TicketBatch.append), instead of flushing them first and going the usual way: a
+        flush before each of the ~5 % replies split a batch into a dozen small ones, and each reply cost ~15
+        statements."""
         if key in self.seen_keys or parsed.is_bounce or notices.may_answer_a_notice(parsed.thread_ids):
             return None
-        if any(message_id in self.seen_ids for message_id in parsed.thread_ids):
-            return None  # answers a message of this batch
-        target = next((self.known_ids[mid] for mid in parsed.thread_ids if mid in self.known_ids), None)
+        target = self._thread_target(parsed.thread_ids)
+        if isinstance(target, ticket_actions.PlannedTicket):
+            written = target.ticket  # by a flush before a message that went the usual way, which may touch it
+            return None if written is not None and written.pk in self.touched else target
         if target is None:
             return None
         ticket_id, status, merged = target
         reopens = status in (Status.WAITING_CUSTOMER, Status.RESOLVED)
-        return None if merged or reopens or ticket_id in self.touched else ticket_id
+        return None if merged or reopens or ticket_id in self.touched else target
 
-    def _append_quietly(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str, ticket_id: int) -> None:
-        """What _ingest() does for such a message (_person's or _automatic's append), in the batch."""
+    def _thread_target(self, thread_ids: tuple[str, ...]) -> _Target | None:
+        """threading.by_message_ids() in the batch: the ticket of the first of `thread_ids` (the most specific
+        first) that an entry or a sent message has, from before the batch (known_ids) or written by it
+        (self.entries); a message of the batch that wrote no entry (a copy, an automatic answer to nothing) is
+        passed over as the look-up would. None (the usual way) when that is not known here: a message that went
+        the usual way, or a Message-ID found both before and in the batch."""
+        for message_id in thread_ids:
+            if message_id in self.untracked:
+                return None
+            ours, known = self.entries.get(message_id), self.known_ids.get(message_id)
+            if ours is not None and known is not None:
+                return None
+            if ours is not None or known is not None:
+                return ours if ours is not None else known
+        return None
+
+    def _append_quietly(self, row: RawMessage, parsed: parsing.ParsedMessage, key: str, target: _Target) -> None:
+        """What _ingest() does for such a message (_person's or _automatic's append), in the batch (`target`:
+        what _quiet_append_target() found)."""
         attachments, notes = _claim(row, parsed, key)
         if parsed.auto_reply:
             row.outcome, row.reason = RawMessage.Outcome.AUTOREPLY, parsed.auto_reply[:500]
             notes = ()  # as _automatic() appends it
         else:
             row.outcome = RawMessage.Outcome.APPENDED
+        opened = target if isinstance(target, ticket_actions.PlannedTicket) else None
         self.tickets.append(
-            ticket_id=ticket_id,
+            ticket_id=None if opened else target[0],
+            opened=opened,
             then=lambda ticket: setattr(row, "ticket", ticket),
             reopen=not parsed.auto_reply,
             **_inbound_entry(parsed, attachments, notes),
         )
+        self._entry_written(parsed, target)
         _done(row, parsed)
         row.processed_at = timezone.now()
         self.done.append(row)
+
+    def _entry_written(self, parsed: parsing.ParsedMessage, target: _Target) -> None:
+        """Remember where the message's entry (its Message-ID) goes, for the replies to it in the batch."""
+        if parsed.message_id:
+            self.entries[parsed.message_id] = target
 
     def _after_one(self, row: RawMessage, parsed: parsing.ParsedMessage | Exception) -> None:
         """Bring the loop guard up to date after a message went the usual way. Only a bounce marks addresses
@@ -377,8 +415,8 @@ class _Batch:
             _mark_duplicate(row, first)
             return True
         thread_ids = parsed.thread_ids
-        if any(message_id in self.known_ids or message_id in self.seen_ids for message_id in thread_ids):
-            return False  # answers a known ticket (or one of this batch): appended the usual way
+        if any(mid in self.known_ids or mid in self.entries or mid in self.untracked for mid in thread_ids):
+            return False  # answers a known ticket, or one of this batch: appended (quietly, or the usual way)
         if threading.reference_pattern().search(parsed.subject or ""):
             return False  # the subject rule looks at who takes part in the named ticket
         if not parsed.auto_reply and notices.may_answer_a_notice(thread_ids):
@@ -388,7 +426,7 @@ class _Batch:
         if parsed.auto_reply:  # no ticket to put it on (the thread look-up found none)
             row.outcome, row.reason = RawMessage.Outcome.AUTOREPLY, parsed.auto_reply[:500]
         else:
-            self.tickets.open(
+            opened = self.tickets.open(
                 then=lambda ticket: self._opened(row, parsed, ticket),
                 channel=Channel.EMAIL,
                 subject=parsed.subject or _("(bez tematu)"),
@@ -405,6 +443,7 @@ class _Batch:
                 related_to=None,
                 **_texts(parsed, notes),
             )
+            self._entry_written(parsed, opened)
             row.outcome = RawMessage.Outcome.CREATED
         _done(row, parsed)
         return True

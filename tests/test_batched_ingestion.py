@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import zoneinfo
+from unittest.mock import ANY
 
 import pytest
 from django.db import transaction
@@ -82,11 +83,13 @@ def world(central, queue_14, bob, monkeypatch):
     return {"earlier": earlier, "mailbox": mailbox}
 
 
-def with_attachment(message_id: str, content: bytes, name: str = "MZ-88.xls") -> bytes:
+def with_attachment(message_id: str, content: bytes, name: str = "MZ-88.xls", in_reply_to: str = "") -> bytes:
     encoded = base64.encodebytes(content).decode()
+    answers = f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to else ""
     return (
         "From: Ewa Lis <ewa@szpital.example.pl>\r\nTo: pomoc@localhost\r\nSubject: Załącznik MZ-88\r\n"
-        f'Message-ID: {message_id}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        f"Message-ID: {message_id}\r\n{answers}"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
         "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nW załączniku plik.\r\n"
         f'--b\r\nContent-Type: application/vnd.ms-excel; name="{name}"\r\n'
         f'Content-Disposition: attachment; filename="{name}"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
@@ -127,6 +130,18 @@ def messages(earlier: Ticket) -> list[bytes]:
             headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<a3@x>"},
         ),
         b"Received: from elsewhere\r\n" + message(sender="k@zdrowie.example.pl", message_id="<a3@x>", subject="Inne"),
+        with_attachment("<a15@x>", b"odpowiedz", "odp.xls", in_reply_to="<a3@x>"),  # answers a message with a copy
+        message(
+            sender="Anna <anna@poczta.example.com>",
+            message_id="<a16@x>",
+            subject="Re: Re: Pytanie",
+            headers={"In-Reply-To": "<a6@x>", "References": "<a1@x> <a6@x>"},
+        ),  # answers a reply of the same batch
+        message(
+            sender="x@gmail.com", message_id="<a17@x>", headers={"In-Reply-To": "<a7@x>", "References": "<a2@x>"}
+        ),  # answers an automatic answer that went on no ticket: the next Message-ID decides
+        message(sender="m@example.pl", message_id="<a20@x>", subject="Re: hasło", headers={"In-Reply-To": "<a5@x>"}),
+        message(sender="y@gmail.com", message_id="<a24@x>", headers={"In-Reply-To": "<a7@x>"}),  # a new ticket
         *[message(sender="petla@example.pl", message_id=f"<loop{n}@x>", subject=f"Pętla {n}") for n in range(4)],
         message(sender="odbija@example.pl", message_id="<a9@x>", subject="Bez potwierdzenia"),  # failing address
         bounce,
@@ -140,11 +155,21 @@ def messages(earlier: Ticket) -> list[bytes]:
             subject="Nieobecność",
             headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<stare@example.pl>"},
         ),  # an automatic answer to a ticket from before the batch: a quiet entry
+        message(sender="stary@example.pl", message_id="<a18@x>", headers={"In-Reply-To": "<a11@x>"}),  # its reply
         message(sender="obcy@example.pl", message_id="<a12@x>", subject=f"Re: {earlier.reference}"),  # stranger
         message(sender="stary@example.pl", message_id="<a13@x>", subject=f"Odp: {earlier.reference} dalej"),
+        message(sender="stary@example.pl", message_id="<a19@x>", headers={"In-Reply-To": "<a13@x>"}),
         message(sender="ZEPSUTA@example.pl", message_id="<bad@x>", subject="ZEPSUTA"),  # quarantined alone
         *[message(sender=f"n{n}@example.pl", message_id=f"<n{n}@x>", subject=f"Nowe {n}") for n in range(5)],
         message(sender="k@zdrowie.example.pl", message_id="", subject="Bez Message-ID"),
+        message(sender="n1@example.pl", message_id="<a21@x>", subject="Re: Nowe 1", headers={"In-Reply-To": "<n1@x>"}),
+        message(
+            sender="n2@example.pl",
+            message_id="<a22@x>",
+            subject="Nieobecność",
+            headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<n2@x>"},
+        ),
+        message(sender="Anna <anna@poczta.example.com>", message_id="<a23@x>", headers={"References": "<a1@x>"}),
     ]
 
 
@@ -256,8 +281,8 @@ def snapshot(rows: list[RawMessage]) -> dict:
                 for group in payload["groups"]
             ]
         result["outbox"].append([outgoing.kind, outgoing.next_attempt_at, payload])
-    # The batch writes a reply to an open ticket that existed before it without first writing the new tickets
-    # it holds (process_batch: _appends_quietly), so across tickets the outbox rows may come in another order;
+    # The batch writes the replies it appends quietly (process_batch: _append_quietly) after all the new tickets
+    # it holds, even those opened after the reply, so across tickets the outbox rows may come in another order;
     # they are delivered independently. The same rows, and for each ticket in the same order:
     per_ticket: dict[str, list] = {}
     for row in result["outbox"]:
@@ -324,41 +349,42 @@ def unreadable(monkeypatch):
     monkeypatch.setattr(parsing, "parse", parse)
 
 
-def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreadable):
+def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreadable, monkeypatch):
     raws = messages(world["earlier"])
     one_by_one, outcomes = run_and_roll_back(raws, world["mailbox"], lambda ids: [actions.process(i) for i in ids])
+    usual = []  # the messages the batch took the usual way (a flush, then _ingest)
+    real_one = actions._Batch._one
+    monkeypatch.setattr(
+        actions._Batch,
+        "_one",
+        lambda self, row, *args, **kw: usual.append(row.message_id) or real_one(self, row, *args, **kw),
+    )
     batched, batch_outcomes = run_and_roll_back(raws, world["mailbox"], actions.process_batch)
     assert batch_outcomes == outcomes
+    # a copy, a bounce, references in the subject, a reply to one of them, an unreadable message; every other
+    # reply and automatic answer is written in the batch, to tickets from before it and to the batch's own
+    assert usual == ["<a3@x>", "<bounce1@mx>", "<a12@x>", "<a13@x>", "<a19@x>", "<bad@x>"]
     assert [outcome for outcome, _reason in outcomes] == [
-        "created",
-        "created",
-        "created",
-        "created",
-        "created",
-        "appended",
+        *["created"] * 5,
+        "appended",  # a reply to a ticket of the same batch …
         "autoreply",
-        "autoreply",
+        "autoreply",  # … and an automatic answer to one: both written in the batch
         "duplicate",
-        "created",
-        "created",
-        "created",
-        "created",
-        "created",
+        *["appended"] * 4,  # answers to: a message with a copy, a reply, an automatic answer, an assigned ticket
+        *["created"] * 6,  # the first: an answer to an automatic answer that went on no ticket
         "bounce",
-        "created",
-        "created",
-        "created",
+        *["created"] * 3,
         "appended",
         "autoreply",
+        "appended",  # a reply to a reply appended to a ticket from before the batch
         "created",
         "appended",
+        "appended",  # a reply to a message that went the usual way: the usual way
         "quarantined",
-        "created",
-        "created",
-        "created",
-        "created",
-        "created",
-        "created",
+        *["created"] * 6,
+        "appended",  # a reply to a ticket of the same batch written before a flush …
+        "autoreply",
+        "appended",  # … and to the batch's first ticket, written two flushes ago
     ]
     for key in ("raw", "sent", "failing", "last_assigned", "outbox", "search", "sla_due"):
         assert batched[key] == one_by_one[key], key
@@ -367,7 +393,7 @@ def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreada
         assert mine == theirs
     # the scenario exercises what it claims to
     tickets = {t["ticket"][1]: t for t in batched["tickets"]}
-    assert tickets["Pytanie"]["ticket"][5] == "woj-14" and len(tickets["Pytanie"]["entries"]) == 2
+    assert tickets["Pytanie"]["ticket"][5] == "woj-14"
     assert tickets["Dwie jednostki"]["ticket"][13] == "ambiguous"
     assert tickets["Pytanie o MZ-88"]["ticket"][3] == 3 and tickets["Pytanie o MZ-88"]["ticket"][12] == ["mz-88"]
     assert {t["ticket"][7] for t in batched["tickets"]} >= {"agent0", "agent1", "agent2"}
@@ -380,9 +406,11 @@ def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreada
     assert any(o[2].get("headers", {}).get("X-Helpdesk-Notice") == "routed" for o in batched["outbox"]["rows"])
     assert any(o[2].get("subject", "").endswith("Reset hasła") for o in batched["outbox"]["rows"])
     followed = [o for o in batched["outbox"]["rows"] if o[2].get("event", {}).get("change") == "followed"]
-    assert len(followed) == 3  # the reply, the automatic answer (both written in the batch) and the subject reply
+    assert len(followed) == 5  # two replies and the automatic answer (written in the batch), two the usual way
     attachments = [a for t in batched["tickets"] for e in t["entries"] for a in e[13]]
-    assert len(attachments) == 2 and len({a[3] for a in attachments}) == 1
+    assert len(attachments) == 3 and len({a[3] for a in attachments}) == 2
+    assert [len(tickets[subject]["entries"]) for subject in ("Pytanie", "Inne", "Nowe 1", "Nowe 2")] == [4, 3, 2, 2]
+    assert len(tickets["Zapomniałem hasła"]["entries"]) == 2 and tickets["Zapomniałem hasła"]["ticket"][7]
 
 
 def test_a_batch_of_new_messages_needs_a_few_queries_not_dozens_per_message(
@@ -423,6 +451,45 @@ def test_a_reply_to_an_open_ticket_from_before_the_batch_does_not_split_it_but_o
     earlier.refresh_from_db()
     assert earlier.status == final_status
     assert earlier.entries.filter(message_id="<r2@x>").exists()
+
+
+def test_a_reply_to_a_ticket_the_batch_opened_does_not_split_it(world, monkeypatch):
+    """A reply (or an automatic answer) to a message of the same batch is written in the batch, after the new
+    tickets, onto the ticket its message opened (or the one it was appended to), with one flush in all."""
+    calls = []
+    real = ticket_actions.TicketBatch.flush
+    monkeypatch.setattr(ticket_actions.TicketBatch, "flush", lambda self: calls.append(len(self)) or real(self))
+    raws = [
+        message(sender="n1@example.pl", message_id="<s1@x>", subject="Nowe 1"),
+        message(sender="n2@example.pl", message_id="<s2@x>", subject="Nowe 2"),
+        message(sender="n1@example.pl", message_id="<s3@x>", subject="Re: Nowe 1", headers={"In-Reply-To": "<s1@x>"}),
+        message(sender="stary@example.pl", message_id="<s4@x>", headers={"In-Reply-To": "<stare@example.pl>"}),
+        message(
+            sender="n1@example.pl",
+            message_id="<s5@x>",
+            subject="Nieobecność",
+            headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<s3@x>", "References": "<s1@x> <s3@x>"},
+        ),
+        message(sender="stary@example.pl", message_id="<s6@x>", headers={"In-Reply-To": "<s4@x>"}),
+        message(sender="n3@example.pl", message_id="<s7@x>", subject="Nowe 3"),
+    ]
+    rows = actions.store_batch([{"raw": raw, "mailbox": world["mailbox"]} for raw in raws])
+    results = actions.process_batch([row.pk for row in rows])
+    assert [result.outcome for result in results] == [
+        "created", "created", "appended", "appended", "autoreply", "appended", "created"
+    ]  # fmt: skip
+    assert [n for n in calls if n] == [7]  # 3 tickets and 4 entries, written once
+    first, earlier = Ticket.objects.get(subject="Nowe 1"), world["earlier"]
+    assert [result.ticket for result in results] == [
+        first.reference, ANY, first.reference, earlier.reference, first.reference, earlier.reference, ANY
+    ]  # fmt: skip
+    assert list(first.entries.order_by("pk").values_list("message_id", flat=True)) == ["<s1@x>", "<s3@x>", "<s5@x>"]
+    assert first.status == "new"  # an inbound entry leaves a new ticket as it is, as add_entry() does
+    assert list(earlier.entries.order_by("pk").values_list("message_id", flat=True)) == [
+        "<stare@example.pl>", "<s4@x>", "<s6@x>"
+    ]  # fmt: skip
+    events = TicketEvent.objects.filter(ticket=first).order_by("pk").values_list("kind", flat=True)
+    assert list(events)[-2:] == ["entry_added", "entry_added"]
 
 
 def test_a_failure_while_writing_a_batch_falls_back_to_one_by_one_and_quarantines_only_the_bad_message(

@@ -1321,6 +1321,9 @@ class _Planned:
     now: object = None
 
 
+PlannedTicket = _Planned  # what TicketBatch.open() returns: a ticket to be written by the next flush
+
+
 class TicketBatch:
     """Open many tickets for the system (actor None) in one transaction with a few queries in all.
 
@@ -1332,10 +1335,13 @@ class TicketBatch:
     references from the counter row, and multi-row INSERTs for tickets, entries, attachments, events, SLA
     timers and outbox rows (handed to Celery in one task after commit).
 
+    `append(...)` adds an inbound entry to a ticket that existed before, or (`opened=`, what open() returned) to
+    one the batch opens: the new tickets are written first, then the entries appended.
+
     The rows are the same as open_ticket() called for each item in the same order
-    (tests/test_batched_ingestion.py compares them). Items must not depend on one another's rows (a message
-    answering a ticket of the same batch waits for a flush); the queue assignment, which does, is carried
-    from one ticket to the next in memory (assignment.BatchAssigner).
+    (tests/test_batched_ingestion.py compares them). The tickets opened must not depend on one another's rows;
+    the queue assignment, which does, is carried from one ticket to the next in memory
+    (assignment.BatchAssigner).
     """
 
     def __init__(self) -> None:
@@ -1355,17 +1361,35 @@ class TicketBatch:
     def __len__(self) -> int:
         return len(self._planned) + len(self._appends)
 
-    def open(self, *, then: Callable | None = None, **fields) -> None:
+    def open(self, *, then: Callable | None = None, **fields) -> PlannedTicket:
+        """Plan open_ticket(actor=None, **fields); returns the plan, which append(opened=…) may name (its
+        `ticket` is set once the flush has written it)."""
         if "actor" in fields:
             raise TypeError("TicketBatch opens tickets for the system only (actor None)")
-        self._planned.append(_Planned(fields=fields, then=then))
+        plan = _Planned(fields=fields, then=then)
+        self._planned.append(plan)
+        return plan
 
-    def append(self, *, ticket_id: int, then: Callable | None = None, reopen: bool = True, **fields) -> None:
-        """add_entry(actor=None, kind=INBOUND, ...) for a message from outside on an existing ticket, written with
-        the next flush: `fields` are add_entry()'s (body_text, sender_email, attachments…), `then(ticket)` runs
-        once the entry exists. Meant for a ticket the message does not reopen (the caller knows its status): one
-        that needs reopening or was merged meanwhile, found when the flush locks it, goes through add_entry()."""
-        self._appends.append(_Planned(fields={"ticket_id": ticket_id, "reopen": reopen, **fields}, then=then))
+    def append(
+        self,
+        *,
+        ticket_id: int | None = None,
+        opened: PlannedTicket | None = None,
+        then: Callable | None = None,
+        reopen: bool = True,
+        **fields,
+    ) -> None:
+        """add_entry(actor=None, kind=INBOUND, ...) for a message from outside, written with the next flush, on
+        the ticket `ticket_id` or on the one opened by this batch's open() that returned `opened` (a reply to a
+        message of the same batch: no flush needed before it, the flush writes new tickets before appending).
+        `fields` are add_entry()'s (body_text, sender_email, attachments…), `then(ticket)` runs once the entry
+        exists. Meant for a ticket the message does not reopen (the caller knows its status; a ticket just opened
+        is new): one that needs reopening or was merged meanwhile, found when the flush locks it, goes through
+        add_entry()."""
+        if (ticket_id is None) == (opened is None):
+            raise TypeError("append() takes either ticket_id or opened")
+        fields = {"ticket_id": ticket_id, "opened": opened, "reopen": reopen, **fields}
+        self._appends.append(_Planned(fields=fields, then=then))
 
     # look-ups, once per batch and value
 
@@ -1549,7 +1573,14 @@ class TicketBatch:
         return tickets
 
     def _write_appends(self, appends: list[_Planned]) -> None:
-        """What add_entry() writes for each append, with one query per kind of row for all of them."""
+        """What add_entry() writes for each append, with one query per kind of row for all of them. A ticket
+        opened by the batch is locked and read back like the others: what add_entry() would see."""
+        for plan in appends:
+            opened = plan.fields.pop("opened")
+            if opened is not None:
+                if opened.ticket is None or opened.ticket.pk is None:
+                    raise ValueError("append(opened=…) names a ticket that this batch has not written")
+                plan.fields["ticket_id"] = opened.ticket.pk
         wanted = sorted({plan.fields["ticket_id"] for plan in appends})
         locked = Ticket.objects.select_for_update().select_related("queue__calendar").filter(pk__in=wanted)
         tickets = {ticket.pk: ticket for ticket in locked}
