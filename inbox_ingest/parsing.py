@@ -574,7 +574,24 @@ def content_hash(raw: bytes) -> str:
 
 def parse(raw: bytes) -> ParsedMessage:
     """Parse one message. Never raises on malformed input: problems are listed in `defects`."""
+    return _parsed(_load(raw), raw)
+
+
+def parse_with_headers(raw: bytes) -> tuple[ParsedMessage, Headers]:
+    """(parse(raw), parse_headers_only(raw)) reading the message once: parse_headers_only reads the header
+    block of the first HEADERS_READ bytes with the same parser, so for a message of at most that size the
+    headers of the full parse are the same ones."""
+    if len(raw) > HEADERS_READ:
+        return parse(raw), parse_headers_only(raw)
     message = _load(raw)
+    try:
+        headers = _headers(message)
+    except Exception:
+        headers = Headers("", "", "")
+    return _parsed(message, raw), headers
+
+
+def _parsed(message: Message, raw: bytes) -> ParsedMessage:
     hint = _charset_hint(message)
     body = _Body(hint=hint)
     _walk(message, body)
@@ -637,15 +654,21 @@ class Headers:
     from_email: str
 
 
+HEADERS_READ = 262144  # bytes of a message parse_headers_only looks at
+
+
 def parse_headers_only(raw: bytes) -> Headers:
     """The few headers stored beside the raw message (cheap: the body is not parsed)."""
     try:
-        message = email.parser.BytesHeaderParser().parsebytes(repair_headers(raw[:262144]))
-        hint = message.get_content_charset()
-        return Headers(
-            message_id=(message_ids(message.get("Message-ID")) or ("",))[0],
-            subject=decode_header(message.get("Subject"), hint),
-            from_email=_sender(message, hint)[1],
-        )
+        return _headers(email.parser.BytesHeaderParser().parsebytes(repair_headers(raw[:HEADERS_READ])))
     except Exception:
         return Headers("", "", "")
+
+
+def _headers(message: Message) -> Headers:
+    hint = message.get_content_charset()
+    return Headers(
+        message_id=(message_ids(message.get("Message-ID")) or ("",))[0],
+        subject=decode_header(message.get("Subject"), hint),
+        from_email=_sender(message, hint)[1],
+    )

@@ -45,11 +45,11 @@ class Prepared:
 
 def prepare(raw: bytes) -> Prepared:
     try:
-        parsed = parsing.parse(raw)
+        parsed, headers = parsing.parse_with_headers(raw)
     except Exception:  # the usual path reports it (quarantine with the reason)
-        parsed = None
+        parsed, headers = None, parsing.parse_headers_only(raw)
     values = _foresee(parsed) if parsed is not None and _django_ready else {}
-    return Prepared(hashlib.sha256(raw).hexdigest(), parsing.parse_headers_only(raw), parsed, values)
+    return Prepared(hashlib.sha256(raw).hexdigest(), headers, parsed, values)
 
 
 def _foresee(parsed: parsing.ParsedMessage) -> dict:

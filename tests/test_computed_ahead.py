@@ -87,7 +87,7 @@ def test_processing_a_new_message_uses_the_values_foreseen_for_its_exact_texts(d
         if name == find_numbers.ahead_name:
             return Numbers(regons=("123456785",))  # as if the text named the unit
         if name == rules.stems.ahead_name:
-            return [*value, *rules.stems("przyszłowiek")]  # noqa: B023  # as if the text had the rule's word
+            return [*value, *rules.stems("przyszłowiek")]  # as if the text had the rule's word
         if name == search.text_tokens.ahead_name and "pomoc" in value:
             return value | {"slowoztejprzyszlosci"}
         return value

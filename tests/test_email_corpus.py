@@ -105,3 +105,15 @@ def test_tnef_payloads_never_lose_the_message(name):
     assert result.attachments or result.html or result.text.strip() != "W zalaczeniu."  # nothing dropped
     for attachment in result.attachments:
         assert attachment.filename and "/" not in attachment.filename
+
+
+def test_reading_a_message_once_gives_the_same_parse_and_stored_headers_as_reading_it_twice():
+    """parse_with_headers (the parsing workers) against parse + parse_headers_only, on every real message."""
+    from inbox_ingest.parsing import parse_headers_only, parse_with_headers
+
+    paths = sorted([*corpus("zammad").glob("*.box"), *corpus("django-helpdesk").rglob("*.eml")])
+    paths += sorted(corpus("reply-quotes").rglob("*.eml"))
+    assert len(paths) >= 130
+    for path in paths:
+        raw = path.read_bytes()
+        assert parse_with_headers(raw) == (parse(raw), parse_headers_only(raw)), path.name
