@@ -5,6 +5,7 @@ Runs on the embedded SQLite (FTS5) and, with DATABASE_URL, on PostgreSQL (tsvect
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from tickets import actions, search
@@ -228,3 +229,58 @@ def test_a_merged_conversation_is_found_on_the_target(client, alice, queue_14, o
     client.force_login(alice)
     assert found(client, "protokół weryfikacji") == [target.reference]  # the moved conversation, on the target
     assert target.reference in found(client, "ponownie")  # the duplicate's subject leads to the target too
+
+
+def _document(ticket_id: int) -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT vector::text FROM {search.TABLE} WHERE ticket_id = %s", [ticket_id])  # noqa: S608
+        else:
+            cursor.execute(f"SELECT document FROM {search.FTS_TABLE} WHERE rowid = %s", [ticket_id])  # noqa: S608
+        row = cursor.fetchone()
+    return set(row[0].replace("'", " ").split()) if row else set()
+
+
+# plain lexemes, numbers in exponent notation (the PostgreSQL parser splits "12e5abc"), other scripts, a token
+# whose folded form is upper case (a mathematical capital: to_tsvector lower-cases it)
+AWKWARD = {"korekta", "mz11", "000123", "12e5", "12e5abc", "1e", "privet", "привет", "日本語", "A"}
+
+
+def test_add_many_writes_what_add_writes_one_by_one(central, open_email_ticket):
+    ids = [open_email_ticket(central, subject=f"Temat {n}").pk for n in range(6)]
+    TicketSearch.objects.filter(ticket_id__in=ids).delete()
+    first, second = {"korekta", "sprawozdanie", "12e5abc"}, AWKWARD
+    search.add(ids[0], first)  # one by one: the reference documents
+    search.add(ids[0], second)
+    search.add(ids[1], first)
+    search.add(ids[2], {"same", "litery"})
+    search.add_many([(ids[3], first), (ids[5], {"same", "litery"})])  # new tickets' documents
+    search.add_many([(ids[3], second), (ids[4], first), (ids[3], second | {"jeszcze"})], new=False)
+    assert _document(ids[3]) == _document(ids[0]) | {"jeszcze"}
+    assert _document(ids[4]) == _document(ids[1])
+    assert _document(ids[5]) == _document(ids[2]) == {"same", "litery"}
+    if connection.vendor == "postgresql":  # the parser's reading, not the token as it came
+        assert {"12e5", "abc", "a"} <= _document(ids[3]) and not {"12e5abc", "A"} & _document(ids[3])
+
+
+def test_a_plain_lexeme_is_its_own_tsvector_in_postgresql():
+    """search._plain promises that array_to_tsvector gives what to_tsvector('simple', …) gives for such a token."""
+    import itertools
+    import random
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's text search parser")
+    chance = random.Random(7)
+    characters = "abcdefxyz0123456789e"
+    tokens = {"".join(letters) for size in (1, 2) for letters in itertools.product(characters, repeat=size)}
+    tokens |= {"".join(chance.choice(characters) for _ in range(chance.randint(3, 12))) for _ in range(20000)}
+    plain = sorted(token for token in tokens | AWKWARD if search._plain(token))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t FROM unnest(%s::text[]) t"
+            " WHERE strip(to_tsvector('simple', t)) IS DISTINCT FROM array_to_tsvector(ARRAY[t])",
+            [plain],
+        )
+        assert cursor.fetchall() == []
+    assert not search._plain("12e5abc") and not search._plain("привет") and not search._plain("korekta 1e5x")
+    assert search._plain("korekta mz11 e5 105 x1e5") and search._plain("")
