@@ -215,25 +215,6 @@ def _parse(raw: bytes) -> parsing.ParsedMessage | Exception:
         return exc
 
 
-def _save_outcomes(rows: list[RawMessage]) -> None:
-    """row.save(update_fields=SAVED_FIELDS) for many rows: one parameterised UPDATE sent with executemany
-    (a single pipeline on PostgreSQL). QuerySet.bulk_update's CASE expressions cost ~5 ms a row to build."""
-    fields = [RawMessage._meta.get_field(name) for name in SAVED_FIELDS]
-    quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (names from the model, values bound)
-        quote(RawMessage._meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in fields),
-        quote(RawMessage._meta.pk.column),
-    )
-    for row in rows:
-        row._prepare_related_fields_for_save(operation_name="save", fields=fields)
-    params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields] + [row.pk] for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 # where a message of a batch adds its entry: a ticket the batch opens, or (id, status, merged) of one from before
 _Target = ticket_actions.PlannedTicket | tuple[int, str, bool]
 
@@ -484,7 +465,7 @@ class _Batch:
             bulk.create(self.sent, ids=False)
             self.sent = []
         if self.done:
-            _save_outcomes(self.done)
+            bulk.update(self.done, SAVED_FIELDS)
             self.done = []
 
     def _unique(self, row: RawMessage, key: str | None) -> bool:

@@ -72,3 +72,36 @@ def test_a_unique_violation_is_djangos_integrity_error_and_writes_nothing():
 
 def test_an_empty_list_is_nothing():
     assert bulk.create([]) == []
+
+
+def test_update_writes_what_save_with_update_fields_writes(central, open_email_ticket):
+    """helpdesk.bulk.update: one UPDATE … FROM unnest() on PostgreSQL, executemany on SQLite; either way each row
+    gets its own values, None included, and the fields not named stay as they were."""
+    ticket = open_email_ticket(central)
+    rows = bulk.create(
+        [RawMessage(raw=b"x%d" % n, size=2, sha256=f"{n}" * 64, source="test", subject=f"s{n}") for n in range(3)]
+    )
+    when = timezone.now().replace(microsecond=0)
+    for n, row in enumerate(rows):
+        row.status, row.outcome = RawMessage.Status.DONE, RawMessage.Outcome.CREATED
+        row.reason = "tab\there, 'quote' \"double\" {brace} \\ żółć" if n == 1 else ""
+        row.oversized, row.attempts = n == 2, n
+        row.ticket = ticket if n != 1 else None
+        row.duplicate_of = rows[0] if n == 2 else None
+        row.dedupe_key = f"mid:<{n}@x>" if n != 0 else None
+        row.processed_at = when + dt.timedelta(seconds=n)
+        row.subject = "not saved"
+    bulk.update(rows, ["status", "outcome", "reason", "oversized", "attempts", "ticket", "duplicate_of",
+                       "dedupe_key", "processed_at"])  # fmt: skip
+    for n, row in enumerate(rows):
+        stored = RawMessage.objects.get(pk=row.pk)
+        assert (stored.status, stored.outcome, stored.reason) == (row.status, row.outcome, row.reason)
+        assert (stored.oversized, stored.attempts, stored.processed_at) == (n == 2, n, when + dt.timedelta(seconds=n))
+        assert stored.ticket_id == (ticket.pk if n != 1 else None)
+        assert stored.duplicate_of_id == (rows[0].pk if n == 2 else None)
+        assert stored.dedupe_key == (f"mid:<{n}@x>" if n else None)
+        assert stored.subject == f"s{n}" and bytes(stored.raw) == b"x%d" % n
+
+
+def test_update_of_nothing_is_nothing():
+    assert bulk.update([], ["status"]) is None
