@@ -207,7 +207,8 @@ class OutboxMessage(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
-    next_attempt_at = models.DateTimeField(db_index=True)
+    # indexed only where it is queried, among the messages not sent yet (outbox_pending below)
+    next_attempt_at = models.DateTimeField()
     attempts = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     # set when the last of settings.OUTBOX_MAX_ATTEMPTS attempts failed: no more automatic retries

@@ -119,7 +119,11 @@ class RawMessage(models.Model):
         BOUNCE = "bounce", _("zwrot (niedoręczenie)")
         QUARANTINED = "quarantined", _("kwarantanna")
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, null=True, blank=True, related_name="messages")
+    # no index of its own: raw_server_pending (mailbox, uidvalidity, server_done_at) serves `mailbox = …`, and every
+    # index more is written twice per message (stored, then processed) on the ingestion's critical path
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, null=True, blank=True, related_name="messages", db_index=False
+    )
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     uid = models.BigIntegerField(null=True, blank=True)
     source = models.CharField(_("źródło"), max_length=500, blank=True)

@@ -129,7 +129,10 @@ class Ticket(models.Model):
     priority = models.PositiveSmallIntegerField(_("priorytet"), choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(_("kanał"), max_length=10, choices=Channel.choices)
     category = models.ForeignKey(Category, verbose_name=_("kategoria"), on_delete=models.PROTECT, null=True, blank=True)
-    queue = models.ForeignKey(Queue, verbose_name=_("kolejka"), on_delete=models.PROTECT, related_name="tickets")
+    # queue and assignee: no index of their own, ticket_queue_status and ticket_assignee_status begin with them
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("kolejka"), on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("przydzielone do"),
@@ -137,6 +140,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
+        db_index=False,
     )
     reporting_unit = models.ForeignKey(
         "contacts.ReportingUnit",
@@ -300,7 +304,8 @@ class Entry(models.Model):
         INCOMING = "incoming", _("przychodząca")
         OUTGOING = "outgoing", _("wychodząca")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries")
+    # no index of its own: entry_ticket_time (ticket, created_at) serves `ticket = …`
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries", db_index=False)
     kind = models.CharField(_("rodzaj"), max_length=10, choices=Kind.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("autor"), on_delete=models.PROTECT, null=True, blank=True
@@ -371,7 +376,8 @@ class Attachment(models.Model):
 class TicketEvent(models.Model):
     """Append-only log of what happened to a ticket, by whom, and why. Written only by tickets.events."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # no index of its own: event_ticket_time (ticket, created_at) serves `ticket = …`
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("kto"), on_delete=models.PROTECT, null=True, blank=True
     )
@@ -445,7 +451,8 @@ class SlaTimer(models.Model):
         PAUSED = "paused", _("wstrzymany")
         DONE = "done", _("zakończony")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_timers")
+    # no index of its own: the unique one_sla_timer_per_kind (ticket, kind) serves `ticket = …`
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_timers", db_index=False)
     kind = models.CharField(_("termin"), max_length=20, choices=Kind.choices)
     policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     target_seconds = models.PositiveIntegerField(_("cel [s roboczych]"))
