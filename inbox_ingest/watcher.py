@@ -310,6 +310,7 @@ class Watcher:
         # stored and processed; storing, processing and the server action keep their order (see the top).
         with (
             pipeline.Preparer(self.workers if len(batches) > 1 else 0) as preparer,
+            pipeline.fewer_collections(),
             Prefetcher(lambda batch: self._fetch(client, batch, uidvalidity), batches) as fetches,
         ):
             current: tuple[list[dict], Callable] | None = None

@@ -83,7 +83,7 @@ def ingest_stream(
 
     With `workers` > 0 the next batch is parsed in that many worker processes while this one is written
     (pipeline.Preparer); the writes and their order are the same as without."""
-    with pipeline.Preparer(workers) as preparer:
+    with pipeline.Preparer(workers) as preparer, pipeline.fewer_collections():
         current: tuple[list, Callable] | None = None
         for batch in _batches(messages):
             if current is None:  # the first batch is parsed here: a single batch never starts a worker
