@@ -73,8 +73,15 @@ _django_ready = False  # set in the workers once Django is set up (_worker_start
 # the collector ran every few hundred of them, each older-generation pass walking everything Django and the
 # libraries keep alive. Those are moved out of its sight (gc.freeze) and it runs every GC_THRESHOLD allocations:
 # the ingesting process used 17 % less CPU (bench/RESULTS.md). Reference counting still frees almost everything
-# at once; only objects in cycles wait a little longer, so memory stays flat.
+# at once; what is left in cycles (model instances and their caches refer to each other) is collected after
+# each batch (after_batch: ~10 ms, over objects made since the freeze only), which keeps memory flat: without it
+# the process grew by ~18 MiB per 1,000 messages.
 GC_THRESHOLD = (50_000, 20, 100)
+
+
+def after_batch() -> None:
+    """Collect the batch's garbage in cycles (see GC_THRESHOLD); call between batches."""
+    gc.collect()
 
 
 _collections_lock = threading.Lock()
@@ -102,7 +109,10 @@ def fewer_collections() -> Iterator[None]:
 
 
 def prepare_many(raws: list[bytes]) -> list[Prepared]:
-    return [prepare(raw) for raw in raws]
+    """A worker's task (CHUNK messages); its garbage in cycles is collected after it (see GC_THRESHOLD)."""
+    prepared = [prepare(raw) for raw in raws]
+    after_batch()
+    return prepared
 
 
 def _worker_start(parent: int) -> None:

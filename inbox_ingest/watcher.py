@@ -362,6 +362,7 @@ class Watcher:
         with lock:
             self._finish_on_server(client, uidvalidity)
         self.claim()  # renew the lease
+        pipeline.after_batch()
         return len(rows)
 
     def _process_pending(self) -> None:

@@ -90,10 +90,16 @@ def ingest_stream(
                 current = (batch, lambda: None)
                 continue
             ahead = (batch, preparer.submit([raw for _source, raw in batch]))
-            yield from ingest_file_messages(current[0], mailbox=mailbox, prepared=current[1]())
+            yield from _ingested(current[0], mailbox, current[1]())
             current = ahead
         if current is not None:
-            yield from ingest_file_messages(current[0], mailbox=mailbox, prepared=current[1]())
+            yield from _ingested(current[0], mailbox, current[1]())
+
+
+def _ingested(batch: list[tuple[str, bytes]], mailbox: Mailbox | None, prepared) -> list[actions.Result]:
+    results = ingest_file_messages(batch, mailbox=mailbox, prepared=prepared)
+    pipeline.after_batch()
+    return results
 
 
 def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
