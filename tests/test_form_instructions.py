@@ -2,7 +2,11 @@
 catalogue, else the newest published form instruction listing the form; never a draft, an archived or a non-public
 article; an external address set in the catalogue overrides both. One query for all the forms."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.template import Context, Template
 from django.urls import reverse
@@ -14,6 +18,13 @@ from knowledge_base.models import Kind, Status, Visibility
 from tests.submission_data import office, report, unit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def reporting_season():
+    """The reports below are of 2025, asked about in the 2026 season (the unit panel shows the latest years)."""
+    with time_machine.travel(dt.datetime(2026, 2, 16, 10, 0, tzinfo=ZoneInfo("Europe/Warsaw"))):
+        yield
 
 
 @pytest.fixture(autouse=True)
