@@ -425,7 +425,14 @@ class Watcher:
                 self.stop.wait(MAX_BACKOFF)
             except (OSError, IMAPClientError, ssl.SSLError, TokenError) as exc:
                 self._failed(exc)
-                refresh_token = isinstance(exc, LoginError) and self.mailbox.auth == Mailbox.Auth.XOAUTH2
+                refused = isinstance(exc, LoginError) and self.mailbox.auth == Mailbox.Auth.XOAUTH2
+                if refused and not refresh_token:
+                    # A cached token expired or was revoked: one immediate retry with a fresh token; a fresh
+                    # token refused as well waits like any other failure.
+                    refresh_token = True
+                    log.warning("mailbox %s: %s; reconnecting now", self.mailbox.name, exc)
+                    continue
+                refresh_token = refused
                 log.warning("mailbox %s: %s; reconnecting in %ss", self.mailbox.name, exc, backoff)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
