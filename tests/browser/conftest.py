@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import need_server
+from tests.conftest import need_server, real_clock_env
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser") or ""
 
@@ -21,6 +21,7 @@ def browser(monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
+            env=real_clock_env(),
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
