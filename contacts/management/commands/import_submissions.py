@@ -14,7 +14,8 @@ from contacts.models import ImportRun
 class Command(BaseCommand):
     help = (
         "Wczytuje statusy sprawozdań z pliku CSV/XLSX/JSON/JSONL (kolumny: regon, form, year, status, changed_at). "
-        "Idempotentny; błędne wiersze są pomijane i wypisywane, plik nieczytelny w całości nie zmienia niczego."
+        "Idempotentny; błędne wiersze są pomijane i wypisywane, plik nieczytelny w całości nie zmienia niczego. "
+        "Kod wyjścia: 0 wszystko zaimportowane, 1 nic nie zapisano, 3 część wierszy odrzucona."
     )
 
     def add_arguments(self, parser):
