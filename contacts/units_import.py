@@ -1,6 +1,8 @@
 """Importing reporting units (an extract like the national register's): validation per row, upsert by REGON or
-RPWDL register number, contact people by e-mail or phone. Called by contacts.imports.import_units inside one
-transaction, in batches: memory and queries per batch stay constant whatever the file's size.
+RPWDL register number, contact people by e-mail or phone, the unit's e-mail domain (which identifies mail from
+its people: contacts.identify) from a domain column or its e-mail address, never a public provider's. Called by
+contacts.imports.import_units inside one transaction, in batches: memory and queries per batch stay constant
+whatever the file's size.
 """
 
 from __future__ import annotations
