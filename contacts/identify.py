@@ -20,38 +20,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from contacts import identifiers
+from contacts import identifiers, mail_domains
 from helpdesk import ahead
-
-# Domains of public mail providers: a unit cannot be recognised by them.
-PUBLIC_MAIL_DOMAINS = frozenset(
-    [
-        "gmail.com",
-        "googlemail.com",
-        "wp.pl",
-        "o2.pl",
-        "onet.pl",
-        "onet.eu",
-        "op.pl",
-        "interia.pl",
-        "interia.eu",
-        "poczta.fm",
-        "tlen.pl",
-        "gazeta.pl",
-        "vp.pl",
-        "yahoo.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "icloud.com",
-        "proton.me",
-        "protonmail.com",
-        "buziaczek.pl",
-        "poczta.onet.pl",
-        "autograf.pl",
-        "int.pl",
-    ]
-)
 
 _KEYWORD_NUMBER = re.compile(
     r"(?P<kw>regon|nip|rpwdl|ksi[eę]g[iaą]?\s+rejestrow\w*|nr\s+ksi[eę]gi)\W{0,12}?(?:nr\.?\s*|numer\s*)?"
@@ -178,8 +148,8 @@ def identify(*, sender_email: str = "", text: str = "", phone: str = "") -> Iden
         units = _active_units(person)
         if units:
             return _settle(result, units, method)
-    domain = sender_email.rsplit("@", 1)[-1] if "@" in sender_email else ""
-    if domain and domain not in PUBLIC_MAIL_DOMAINS:
+    domain = mail_domains.domain_of(sender_email)
+    if domain and not mail_domains.is_public(domain):
         units = list(
             ReportingUnit.objects.filter(email_domain__iexact=domain, is_active=True)
             .select_related("voivodeship")
@@ -242,8 +212,8 @@ def identify_many(items: list[tuple[str, str]]) -> list[Identification]:
             units_of.setdefault(membership.person_id, []).append(membership.unit)
     domains = set()
     for sender in senders:
-        domain = sender.rsplit("@", 1)[-1] if "@" in sender else ""
-        if domain and domain not in PUBLIC_MAIL_DOMAINS:
+        domain = mail_domains.domain_of(sender)
+        if domain and not mail_domains.is_public(domain):
             domains.add(domain.upper())
     by_domain: dict[str, list] = {}
     if domains:
@@ -276,8 +246,8 @@ def identify_many(items: list[tuple[str, str]]) -> list[Identification]:
         if person is not None and units_of.get(person.pk):
             results.append(_settle(result, units_of[person.pk], "sender"))
             continue
-        domain = sender.rsplit("@", 1)[-1] if "@" in sender else ""
-        if domain and domain not in PUBLIC_MAIL_DOMAINS and by_domain.get(domain.upper()):
+        domain = mail_domains.domain_of(sender)
+        if domain and not mail_domains.is_public(domain) and by_domain.get(domain.upper()):
             results.append(_settle(result, by_domain[domain.upper()][:20], "domain"))
             continue
         results.append(result)

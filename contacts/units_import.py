@@ -1,10 +1,13 @@
 """Importing reporting units (an extract like the national register's): validation per row, upsert by REGON or
-RPWDL register number, contact people by e-mail or phone. Called by contacts.imports.import_units inside one
-transaction, in batches: memory and queries per batch stay constant whatever the file's size.
+RPWDL register number, contact people by e-mail or phone, the unit's e-mail domain (which identifies mail from
+its people: contacts.identify) from a domain column or its e-mail address, never a public provider's. Called by
+contacts.imports.import_units inside one transaction, in batches: memory and queries per batch stay constant
+whatever the file's size.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -13,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import bulk, identifiers, tabular
+from contacts import bulk, identifiers, mail_domains, tabular
 from contacts.models import (
     Person,
     PersonEmail,
@@ -34,6 +37,7 @@ COLUMNS = {
     "voivodeship": ("wojewodztwo", "woj"),
     "address": ("adres", "adres siedziby", "ulica"),
     "email": ("e-mail", "adres e-mail", "mail", "poczta"),
+    "email_domain": ("domena", "domena e-mail", "domena poczty", "domena jednostki"),
     "phone": ("telefon", "tel", "nr telefonu"),
     "person": ("osoba", "osoba kontaktowa", "imie i nazwisko"),
     "role": ("funkcja", "stanowisko"),
@@ -44,6 +48,7 @@ REQUIRED = ("name",)
 ONE_OF = (("regon", "rpwdl"), ("teryt", "voivodeship"))
 UNIT_FIELDS = ("name", "nip", "rpwdl", "kind", "voivodeship_id", "teryt", "address", "is_active")
 ACTIVE_WORDS = {"tak", "t", "1", "true", "yes", "aktywna", "aktywny", "czynna", "czynny", "active"}
+NO_DOMAIN_WORDS = {"-", "brak", "nie", "none"}  # in the domain column: the unit has no domain of its own
 CLOSED_WORDS = {"nie", "n", "0", "false", "no", "zamknieta", "zamkniety", "wykreslona", "nieaktywna", "closed"}
 KIND_WORDS = [  # (word in the register's description, kind); the first match wins
     ("szpital", UnitKind.HOSPITAL),
@@ -69,6 +74,8 @@ class UnitRow:
     phone: str
     person: str
     role: str
+    domain: str = ""  # the unit's e-mail domain: from the domain column, else from its e-mail address
+    domain_said: bool = False  # written in the domain column (it replaces a known one; "-" clears it)
 
 
 def _kind(value: str) -> str:
@@ -83,21 +90,80 @@ def _kind(value: str) -> str:
     return UnitKind.OTHER
 
 
+def _domain(said: str, email: str, errors: dict[str, list[str]]) -> tuple[str, bool]:
+    """(the unit's e-mail domain, whether the file said it): the domain column wins ("-" or "brak": none),
+    else the domain of the unit's e-mail address unless it is a public provider's (mail_domains)."""
+    if not said:
+        return mail_domains.unit_domain([email]), False
+    if said.lower() in NO_DOMAIN_WORDS:
+        return "", True
+    domain = mail_domains.normalize(said)
+    if not mail_domains.is_valid(domain):
+        errors["email_domain"] = [_("Nieprawidłowa domena e-mail „%(value)s”.") % {"value": said[:100]}]
+    elif mail_domains.is_public(domain):
+        errors["email_domain"] = [
+            _(
+                "Domena „%(value)s” należy do publicznego dostawcy poczty i nie wskazuje jednostki: "
+                "zostaw pole puste albo wpisz „-”."
+            )
+            % {"value": domain}
+        ]
+    return domain, True
+
+
 class UnitBatch:
     def __init__(self):
         self.codes = set(Voivodeship.objects.values_list("code", flat=True))
-        self.by_name = {tabular.header_key(v.name): v.code for v in Voivodeship.objects.all()}
+        voivodeships = list(Voivodeship.objects.all())
+        self.by_name = {tabular.header_key(v.name): v.code for v in voivodeships}
+        self.names = {v.code: v.name for v in voivodeships}
         self.seen: dict[str, int] = {}  # key → line where it first appeared (duplicate rows in one file)
         self.now = timezone.now()
 
-    def _voivodeship(self, teryt: str, name: str) -> tuple[str, str]:
+    def _voivodeship(self, teryt: str, name: str) -> tuple[str | None, str, str]:
+        """(voivodeship code, 7-digit TERYT code or "", error) from the TERYT column and the voivodeship
+        column; a code nobody has, a name nobody has, or the two columns naming different voivodeships is an
+        error for the row (code None)."""
+        from_teryt, seven = None, ""
         digits = "".join(ch for ch in teryt if ch.isdigit())
         if digits:
             if len(digits) in (1, 3, 5, 6):  # a spreadsheet dropped the leading zero of "02…"
                 digits = "0" + digits
-            return digits[:2], digits if len(digits) == 7 else ""
-        key = tabular.header_key(name or teryt).removeprefix("wojewodztwo").removeprefix("woj")
-        return self.by_name.get(key, ""), ""
+            from_teryt, seven = digits[:2], digits if len(digits) == 7 else ""
+        elif teryt:  # a name in the TERYT column
+            name, teryt = name or teryt, ""
+        from_name = self._voivodeship_named(name) if name else None
+        if (teryt and from_teryt not in self.codes) or (name and from_name is None) or not (from_teryt or from_name):
+            unknown = _("Nie rozpoznano województwa (TERYT „%(teryt)s”, województwo „%(name)s”).")
+            hint = _("Podaj kod TERYT (np. 14) albo nazwę (np. mazowieckie).")
+            return None, "", f"{unknown % {'teryt': teryt, 'name': name}} {hint}"
+        if from_teryt and from_name and from_teryt != from_name:
+            conflict = _("Kod TERYT „%(teryt)s” to województwo %(first)s, a kolumna województwa mówi „%(name)s”.")
+            return None, "", conflict % {"teryt": teryt, "first": self.names[from_teryt], "name": name}
+        return from_teryt or from_name, seven, ""
+
+    def _voivodeship_named(self, value: str) -> str | None:
+        """The code of the voivodeship written as its TERYT code ("14", " 14 ", "2" for "02", "PL-14"), its name
+        ("mazowieckie", "Woj. Mazowieckie", "WOJEWÓDZTWO MAZOWIECKIE") or both ("14 – mazowieckie"); None if
+        it names none or the code and the name disagree."""
+        value = value.removesuffix(".0").strip()
+        match = re.fullmatch(r"(?:PL[\s-]?)?(\d{1,2})(?:\s*[-–—:.]?\s*(\D.*))?", value, re.IGNORECASE)
+        if match is None:
+            return self._voivodeship_by_name(value)
+        code = match[1].zfill(2)
+        if code not in self.codes:
+            return None
+        if match[2] and self._voivodeship_by_name(match[2]) != code:
+            return None
+        return code
+
+    def _voivodeship_by_name(self, value: str) -> str | None:
+        key = tabular.header_key(value)
+        for prefix in ("wojewodztwo", "woj"):
+            if key.startswith(prefix) and key != prefix:
+                key = key.removeprefix(prefix)
+                break
+        return self.by_name.get(key)
 
     def check(self, line: int, raw: dict) -> tuple[UnitRow | None, dict[str, list[str]]]:
         errors: dict[str, list[str]] = {}
@@ -123,18 +189,16 @@ class UnitBatch:
         name = " ".join(text.get("name", "").split())
         if not name:
             errors["name"] = [_("Brak nazwy jednostki.")]
-        code, teryt = self._voivodeship(text.get("teryt", "").removesuffix(".0"), text.get("voivodeship", ""))
-        if code not in self.codes:
-            errors["voivodeship"] = [
-                _("Nie rozpoznano województwa (TERYT „%(teryt)s”, województwo „%(name)s”).")
-                % {"teryt": text.get("teryt", ""), "name": text.get("voivodeship", "")}
-            ]
+        code, teryt, problem = self._voivodeship(text.get("teryt", "").removesuffix(".0"), text.get("voivodeship", ""))
+        if problem:
+            errors["voivodeship"] = [problem]
         email = text.get("email", "").lower()
         if email:
             try:
                 validate_email(email)
             except ValidationError:
                 errors["email"] = [_("Nieprawidłowy adres e-mail: %(value)s.") % {"value": email[:100]}]
+        domain, domain_said = _domain(text.get("email_domain", ""), email, errors)
         phone = ""
         if text.get("phone"):
             try:
@@ -172,7 +236,8 @@ class UnitBatch:
             "address": " ".join(text.get("address", "").split())[:500],
             "is_active": is_active,
         }
-        return UnitRow(line, key, regon, values, email, phone, text.get("person", "")[:200], text.get("role", "")), {}
+        person, role = text.get("person", "")[:200], text.get("role", "")
+        return UnitRow(line, key, regon, values, email, phone, person, role, domain, domain_said), {}
 
     def write(self, rows: list[UnitRow]) -> dict[str, int]:
         """Upsert one batch of valid rows; returns counts of created / updated / unchanged units."""
@@ -180,7 +245,7 @@ class UnitBatch:
         rpwdls = [row.values["rpwdl"] for row in rows if not row.regon]
         existing: dict[str, int] = {}
         current: dict[str, dict] = {}
-        names = ["id", "regon", *UNIT_FIELDS]
+        names = ["id", "regon", *UNIT_FIELDS, "email_domain"]
         found = bulk.select_in(ReportingUnit, "regon", regons, names)
         if rpwdls:  # a separate query: an OR with the REGON condition would not use the indexes
             found += bulk.select_in(ReportingUnit, "rpwdl", rpwdls, names, extra="regon IS NULL")
@@ -194,8 +259,13 @@ class UnitBatch:
             known = current.get(row.key)
             if known is None:
                 new_rows.append(row)
-            elif any(known[field] != value for field, value in row.values.items() if value != ""):
-                unit = ReportingUnit(pk=known["id"], regon=known["regon"], updated_at=self.now)
+                continue
+            # a domain taken from an address fills an empty one; only the domain column replaces a known one
+            domain = row.domain if row.domain_said or not known["email_domain"] else known["email_domain"]
+            if domain != known["email_domain"] or any(
+                known[field] != value for field, value in row.values.items() if value != ""
+            ):
+                unit = ReportingUnit(pk=known["id"], regon=known["regon"], email_domain=domain, updated_at=self.now)
                 for field in UNIT_FIELDS:
                     value = row.values[field]
                     setattr(unit, field, value if value != "" else known[field])  # an empty cell erases nothing
@@ -211,7 +281,7 @@ class UnitBatch:
                     row.regon,
                     *(row.values[f] for f in UNIT_FIELDS[:-1]),
                     row.values["is_active"] is not False,
-                    "",
+                    row.domain,
                     now,
                     now,
                 ]
@@ -220,7 +290,7 @@ class UnitBatch:
             returning=True,
         )
         existing.update({row.key: pk for row, pk in zip(new_rows, ids, strict=True)})
-        ReportingUnit.objects.bulk_update(changed, [*UNIT_FIELDS, "updated_at"], batch_size=1000)
+        ReportingUnit.objects.bulk_update(changed, [*UNIT_FIELDS, "email_domain", "updated_at"], batch_size=1000)
         counts["created"], counts["updated"] = len(new_rows), len(changed)
         self._people([(row, existing[row.key]) for row in rows if row.email or row.phone])
         return counts

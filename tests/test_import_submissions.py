@@ -192,7 +192,9 @@ def test_the_command_prints_counts_and_rejected_rows_and_fails_on_a_broken_file(
         tmp_path, "s.csv", f"regon,form,year,status,changed_at\n{a.regon},MZ-88,2025,accepted,2026-03-12\nx\n"
     )
     out = StringIO()
-    call_command("import_submissions", str(path), stdout=out)
+    with pytest.raises(CommandError, match="Odrzucono wierszy: 1 z 2") as rejected:
+        call_command("import_submissions", str(path), stdout=out)
+    assert rejected.value.returncode == 3  # the good row is imported, but a script must notice the bad one
     assert "created: 1" in out.getvalue() and "wiersz 3:" in out.getvalue()
     broken = _write(tmp_path, "b.json", "[{")
     with pytest.raises(CommandError, match="nic nie zapisano"):

@@ -2,6 +2,7 @@
 wrong checksum, duplicates, Windows-1250 and semicolons, leading zeros lost by Excel, empty lines); every bad row
 is named with the reason; re-importing updates in place; a broken file writes nothing."""
 
+import contextlib
 import json
 from io import StringIO
 
@@ -127,7 +128,9 @@ def test_missing_columns_or_a_broken_file_write_nothing(tmp_path):
 def test_the_command_reports_counts_and_names_bad_rows(tmp_path):
     path = _csv(tmp_path, f"regon;name;voivodeship\n{regon9(6301)};Dobra;mazowieckie\n123;Zła;mazowieckie\n")
     out = StringIO()
-    call_command("import_units", str(path), stdout=out)
+    with pytest.raises(CommandError, match="Odrzucono wierszy: 1 z 2") as rejected:
+        call_command("import_units", str(path), stdout=out)
+    assert rejected.value.returncode == 3
     assert "created: 1" in out.getvalue() and "wiersz 3: regon: REGON musi mieć 9 lub 14 cyfr." in out.getvalue()
     with pytest.raises(CommandError, match="Brak wymaganych kolumn"):
         call_command("import_units", str(_csv(tmp_path, "a;b\n1;2\n", name="x.csv")), stdout=StringIO())
@@ -219,3 +222,100 @@ def test_a_file_found_truncated_after_written_batches_leaves_no_unit(tmp_path, m
     with pytest.raises(CommandError, match="Import przerwany, nic nie zapisano: Wiersz 5"):
         call_command("import_units", str(path), stdout=StringIO())
     assert _nothing_written()
+
+
+def _exit_status(monkeypatch, *argv) -> tuple[int, str, str]:
+    """Run the command as `manage.py` does from a shell: (exit status, stdout, stderr). The connections it
+    closes at the end stay open: they hold the test database."""
+    from django.core.management import ManagementUtility
+    from django.db import connections
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    out, err = StringIO(), StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            ManagementUtility(["manage.py", *argv]).execute()
+        except SystemExit as exc:
+            return exc.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_a_file_whose_every_row_is_rejected_exits_non_zero_after_the_summary(tmp_path, monkeypatch):
+    path = _csv(tmp_path, "regon;name;voivodeship\n123;Zła;mazowieckie\n;Bez numeru;14\n")
+    status, out, err = _exit_status(monkeypatch, "import_units", str(path), "--quiet")
+    assert status == 3
+    assert "rows: 2, created: 0, updated: 0, unchanged: 0, rejected: 2" in out and "wiersz 3:" in out
+    assert "Odrzucono wierszy: 2 z 2" in err
+    assert ReportingUnit.objects.count() == 0
+
+
+def test_a_clean_file_exits_zero_and_an_unreadable_one_exits_one(tmp_path, monkeypatch):
+    good = _csv(tmp_path, f"regon;name;voivodeship\n{regon9(6401)};Dobra;14\n")
+    assert _exit_status(monkeypatch, "import_units", str(good), "--quiet")[0] == 0
+    status, _out, err = _exit_status(
+        monkeypatch, "import_units", str(_csv(tmp_path, "a;b\n1;2\n", name="x.csv")), "--quiet"
+    )
+    assert status == 1 and "Brak wymaganych kolumn" in err
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "14",
+        " 14 ",
+        "mazowieckie",
+        "Mazowieckie",
+        "MAZOWIECKIE",
+        "woj. mazowieckie",
+        "Województwo mazowieckie",
+        "14 – mazowieckie",
+        "14 mazowieckie",
+        "PL-14",
+    ],
+)
+def test_the_voivodeship_column_takes_the_teryt_code_or_the_name(tmp_path, written):
+    path = _csv(tmp_path, f"regon;name;voivodeship\n{regon9(6501)};Przychodnia;{written}\n")
+    run = imports.import_units(path)
+    assert run.counts["created"] == 1, run.rejected
+    assert ReportingUnit.objects.get(regon=regon9(6501)).voivodeship_id == "14"
+
+
+def test_a_code_that_lost_its_leading_zero_and_numbers_from_xlsx_are_read_as_codes(tmp_path):
+    book = Workbook()
+    book.active.append(["regon", "name", "voivodeship"])
+    book.active.append([regon9(6601), "Dolnośląska", 2])
+    book.active.append([regon9(6602), "Mazowiecka", 14])
+    book.active.append([regon9(6603), "Lubelska", "06"])
+    book.save(tmp_path / "w.xlsx")
+    imports.import_units(tmp_path / "w.xlsx")
+    assert dict(ReportingUnit.objects.values_list("regon", "voivodeship_id")) == {
+        regon9(6601): "02",
+        regon9(6602): "14",
+        regon9(6603): "06",
+    }
+
+
+@pytest.mark.parametrize(
+    ("teryt", "written", "said"),
+    [
+        ("", "15", "Nie rozpoznano województwa (TERYT „”, województwo „15”). Podaj kod TERYT (np. 14)"),
+        ("", "99", "Nie rozpoznano województwa"),
+        ("", "mazowiecke", "województwo „mazowiecke”"),
+        ("", "14 – lubelskie", "województwo „14 – lubelskie”"),
+        ("", "woj.", "Nie rozpoznano województwa"),
+        ("1465011", "lubelskie", "Kod TERYT „1465011” to województwo mazowieckie, a kolumna województwa mówi"),
+        ("9965011", "", "TERYT „9965011”"),
+    ],
+)
+def test_a_wrong_voivodeship_is_a_clear_error_for_its_row(tmp_path, teryt, written, said):
+    path = _csv(tmp_path, f"regon;name;teryt;voivodeship\n{regon9(6701)};Zła;{teryt};{written}\n")
+    run = imports.import_units(path)
+    assert run.counts["rejected"] == 1 and ReportingUnit.objects.count() == 0
+    assert said in run.rejected[0]["errors"] and run.rejected[0]["errors"].startswith("voivodeship:")
+
+
+def test_teryt_and_voivodeship_columns_that_agree_are_accepted(tmp_path):
+    path = _csv(tmp_path, f"regon;name;teryt;voivodeship\n{regon9(6801)};Dobra;1465011;Mazowieckie\n")
+    imports.import_units(path)
+    unit = ReportingUnit.objects.get(regon=regon9(6801))
+    assert unit.voivodeship_id == "14" and unit.teryt == "1465011"

@@ -38,6 +38,7 @@ from tickets.models import (
     Status,
     StoredFile,
     Ticket,
+    TicketEvent,
     TicketFollower,
     TicketLink,
 )
@@ -442,7 +443,73 @@ def post_staff_email_reply(*, ticket: Ticket, staff, text: str, attachments: Seq
     the first line is #notatka / #note. Their usual permissions apply (a refusal is raised, not ignored)."""
     as_note, text = notices.split_note_marker(text)
     kind = Entry.Kind.NOTE if as_note else Entry.Kind.OUTBOUND
-    return add_entry(actor=staff, ticket=ticket, kind=kind, body_text=text, attachments=attachments)
+    return add_entry(actor=staff, ticket=ticket, kind=kind, body_text=text, attachments=attachments, via="email")
+
+
+def _email_answerers(ticket_ids) -> dict[int, list]:
+    """The active members of staff who answered these tickets' requesters from their mailbox (answering a
+    notice: post_staff_email_reply), by ticket (one query)."""
+    found: dict[int, dict] = {}
+    rows = TicketEvent.objects.filter(
+        ticket_id__in=ticket_ids, kind="entry_added", data__via="email", data__entry_kind=Entry.Kind.OUTBOUND
+    ).select_related("actor")
+    for event in rows.order_by("created_at", "id"):
+        if event.actor is not None and event.actor.is_active:
+            found.setdefault(event.ticket_id, {})[event.actor_id] = event.actor
+    return {ticket_id: list(people.values()) for ticket_id, people in found.items()}
+
+
+def _tell_email_answerers(items: list[tuple[Ticket, Entry]], answerers: dict | None = None) -> list:
+    """The requester wrote back on a ticket that a member of staff answered by e-mail: who chose a notice per
+    ticket gets this message by e-mail at once, and can answer it from their mailbox again (its Message-ID is a
+    notice's); who chose the daily digest finds it there (tickets.notices); who chose none, nothing. Returns
+    the people told by e-mail (the followers' e-mail would say it twice). `answerers`: _email_answerers() of
+    the tickets, when a batch has read them already."""
+    if answerers is None:
+        answerers = _email_answerers({ticket.pk for ticket, _entry in items})
+    told = []
+    for ticket, entry in items:
+        for person in answerers.get(ticket.pk, []):
+            if person.notice_mode != NoticeMode.EACH or not person.email or not selectors.can_see(person, ticket):
+                continue
+            _send_requester_wrote_back(ticket, entry, person)
+            told.append(person)
+    return told
+
+
+def _send_requester_wrote_back(ticket: Ticket, entry: Entry, person) -> None:
+    text = (entry.visible_text or entry.body_text or "").strip()
+    body = "\n".join(
+        [
+            _(
+                "Zgłaszający odpisał w zgłoszeniu %(reference)s (%(subject)s), na które odpowiedź wysłano z Twojej "
+                "skrzynki."
+            )
+            % {"reference": ticket.reference, "subject": ticket.subject},
+            _("Od: %(sender)s") % {"sender": entry.sender_email or ticket.requester_email or "—"},
+            "",
+            text[:4000] or _("(bez treści; załączniki na stronie zgłoszenia)"),
+            "",
+            _ticket_url(ticket),
+            "",
+            _("Możesz odpowiedzieć zgłaszającemu, odpowiadając na tę wiadomość ze swojej skrzynki."),
+            _("Napisz #notatka w pierwszym wierszu, aby dodać notatkę wewnętrzną zamiast odpowiedzi."),
+        ]
+    )
+    first_notice = notices.notice_message_id(ticket, person)
+    outbox.enqueue_email(
+        to=[person.email],
+        subject=_("[%(reference)s] Zgłaszający odpisał: %(subject)s")
+        % {"reference": ticket.reference, "subject": ticket.subject},
+        body=body,
+        headers={
+            "Message-ID": notices.notice_message_id(ticket, person, unique=True),
+            "In-Reply-To": first_notice,
+            "References": first_notice,
+            "X-Helpdesk-Ticket": ticket.reference,
+            "X-Helpdesk-Notice": "requester_wrote",
+        },
+    )
 
 
 def _new_entry(ticket: Ticket, actor, *, kind: str, attachments: Sequence[NewAttachment], **fields) -> Entry:
@@ -486,11 +553,12 @@ def add_entry(
     attachments: Sequence[NewAttachment] = (),
     visible_text: str = "",
     reopen: bool = True,
+    via: str = "",
 ) -> Entry:
     """Add an inbound message, a reply (sent by e-mail after commit), an internal note or a call.
 
     `reopen=False` for automatic inbound mail (out-of-office answers, bounces): it is recorded but never
-    changes the ticket's status."""
+    changes the ticket's status. `via="email"`: staff wrote it from their mailbox (post_staff_email_reply)."""
     if kind not in Entry.Kind.values:
         raise ValidationError({"kind": _("Nieznany rodzaj wpisu.")})
     ticket = _locked(ticket)
@@ -534,7 +602,8 @@ def add_entry(
         visible_text=visible_text,
         created_at=now,
     )
-    events.entry_added(ticket, actor, entry)
+    automatic = kind == Entry.Kind.INBOUND and not reopen
+    events.entry_added(ticket, actor, entry, via=via, automatic=automatic)
     if mentioned:
         events.mentioned(ticket, actor, entry, mentioned)
         _notify_mentioned(ticket, actor, entry, mentioned)
@@ -554,7 +623,8 @@ def add_entry(
     ticket.save(update_fields=changed)
     sla.sync(ticket, now)
     _announce(ticket, "entry_added", actor)
-    _notify_followers(ticket, actor, "entry_added", str(Entry.Kind(kind).label), skip=mentioned)
+    told = _tell_email_answerers([(ticket, entry)]) if kind == Entry.Kind.INBOUND and not automatic else []
+    _notify_followers(ticket, actor, "entry_added", str(Entry.Kind(kind).label), skip=mentioned, no_email=told)
     return entry
 
 
@@ -645,10 +715,12 @@ def _followers(ticket_ids) -> dict[int, list[TicketFollower]]:
     return found
 
 
-def _notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=(), followers=None) -> None:
+def _notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=(), followers=None, no_email=()) -> None:
     """Followers who still see the ticket get a live notice, and an e-mail if they chose one (not the actor).
-    `followers`: the ticket's, read beforehand for a batch (_followers); else they are read here."""
+    `followers`: the ticket's, read beforehand for a batch (_followers); else they are read here. `no_email`:
+    people already told by e-mail of the same thing."""
     skip_ids = {person.pk for person in skip} | ({actor.pk} if actor is not None else set())
+    emailed = {person.pk for person in no_email}
     if followers is None:
         followers = _followers([ticket.pk]).get(ticket.pk, [])
     for follower in followers:
@@ -665,7 +737,7 @@ def _notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=(), fo
                 "by": str(actor) if actor else "",
             },
         )
-        if follower.by_email and follower.user.email:
+        if follower.by_email and follower.user.email and follower.user_id not in emailed:
             outbox.enqueue_email(
                 to=[follower.user.email],
                 subject=_("[%(reference)s] Obserwowane zgłoszenie: %(detail)s")
@@ -1585,7 +1657,7 @@ class TicketBatch:
         locked = Ticket.objects.select_for_update().select_related("queue__calendar").filter(pk__in=wanted)
         tickets = {ticket.pk: ticket for ticket in locked}
         now = timezone.now()
-        quiet = []
+        quiet, wrote_back = [], set()  # wrote_back: the plans of people's messages (not automatic ones)
         for plan in appends:
             fields = dict(plan.fields)
             ticket, reopen = tickets[fields.pop("ticket_id")], fields.pop("reopen")
@@ -1612,6 +1684,8 @@ class TicketBatch:
                 **fields,
             )
             quiet.append(plan)
+            if reopen:
+                wrote_back.add(id(plan))
         if not quiet:
             return
         bulk.create([plan.entry for plan in quiet])
@@ -1622,14 +1696,20 @@ class TicketBatch:
         changed = list({plan.ticket.pk: plan.ticket for plan in quiet}.values())
         Ticket.objects.filter(pk__in=[ticket.pk for ticket in changed]).update(updated_at=now)
         followers = _followers([ticket.pk for ticket in changed])
+        answerers = _email_answerers([plan.ticket.pk for plan in quiet if id(plan) in wrote_back])
         with events.collected(), outbox.collected():
             for plan in quiet:
                 ticket = plan.ticket
                 ticket.updated_at = now
-                events.entry_added(ticket, None, plan.entry)
+                events.entry_added(ticket, None, plan.entry, automatic=id(plan) not in wrote_back)
                 _announce(ticket, "entry_added", None)
+                told = []
+                if id(plan) in wrote_back and answerers.get(ticket.pk):
+                    told = _tell_email_answerers([(ticket, plan.entry)], answerers)
                 label = str(Entry.Kind.INBOUND.label)
-                _notify_followers(ticket, None, "entry_added", label, followers=followers.get(ticket.pk, []))
+                _notify_followers(
+                    ticket, None, "entry_added", label, followers=followers.get(ticket.pk, []), no_email=told
+                )
                 if plan.then is not None:
                     plan.then(ticket)
             sla.sync_many(changed, now, self._policy)

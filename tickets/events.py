@@ -81,8 +81,15 @@ def ticket_opened(ticket: Ticket, actor) -> TicketEvent:
     return _log(ticket, actor, "opened", data)
 
 
-def entry_added(ticket: Ticket, actor, entry: Entry) -> TicketEvent:
-    return _log(ticket, actor, "entry_added", {"entry": entry.pk, "entry_kind": entry.kind})
+def entry_added(ticket: Ticket, actor, entry: Entry, *, via: str = "", automatic: bool = False) -> TicketEvent:
+    """`via="email"`: staff wrote it from their mailbox (an answer to a notice); `automatic`: an out-of-office
+    answer or another automatic message (it reopens nothing and is news to nobody)."""
+    data = {"entry": entry.pk, "entry_kind": entry.kind}
+    if via:
+        data["via"] = via
+    if automatic:
+        data["automatic"] = True
+    return _log(ticket, actor, "entry_added", data)
 
 
 def status_changed(ticket: Ticket, actor, old: str, new: str, reason: str = "") -> TicketEvent:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk import outbox
 from helpdesk.models import NoticeMode, Role
-from tickets.models import OPEN_STATUSES, DigestSent, Ticket
+from tickets.models import OPEN_STATUSES, DigestSent, Ticket, TicketEvent
 
 
 def send_daily_digests(now: dt.datetime | None = None) -> int:
@@ -47,13 +48,22 @@ def _send_one(admin, day: dt.date, now: dt.datetime) -> int:
     mine = Ticket.objects.filter(queue__voivodeship_id__in=codes)
     new = list(mine.filter(created_at__gte=now - dt.timedelta(days=1)).order_by("created_at")[:200])
     unassigned = mine.filter(status__in=OPEN_STATUSES, assignee__isnull=True).count()
-    if not new and not unassigned:
+    wrote_back = _written_back_to(admin, now - dt.timedelta(days=1))
+    if not new and not unassigned and not wrote_back:
         return 0
     site = settings.SITE_URL.rstrip("/")
     lines = [_("Nowe zgłoszenia z ostatniej doby: %(count)s") % {"count": len(new)}, ""]
     for ticket in new:
         url = site + reverse("tickets:detail", args=[ticket.reference])
         lines += [f"{ticket.reference}  {ticket.subject}", f"  {url}"]
+    if wrote_back:
+        lines += [
+            "",
+            _("Zgłaszający odpisali na odpowiedzi wysłane z Twojej skrzynki: %(count)s") % {"count": len(wrote_back)},
+        ]
+        for ticket in wrote_back:
+            url = site + reverse("tickets:detail", args=[ticket.reference])
+            lines += [f"{ticket.reference}  {ticket.subject}", f"  {url}"]
     lines += ["", _("Otwarte i nieprzydzielone w Twoich kolejkach: %(count)s") % {"count": unassigned}]
     try:
         with transaction.atomic():
@@ -69,12 +79,35 @@ def _send_one(admin, day: dt.date, now: dt.datetime) -> int:
     return 1
 
 
+def _written_back_to(admin, since: dt.datetime) -> list[Ticket]:
+    """Tickets the administrator answered from their mailbox (post_staff_email_reply) whose requester wrote
+    back since `since` (not an automatic answer), that they still see. Two queries and one for the tickets."""
+    from tickets import selectors
+
+    answered: dict[int, int] = {}  # ticket → the event of the first answer (events are numbered in order)
+    mine = TicketEvent.objects.filter(actor=admin, kind="entry_added", data__via="email", data__entry_kind="outbound")
+    for ticket_id, event_id in mine.values_list("ticket_id", "pk").order_by("pk"):
+        answered.setdefault(ticket_id, event_id)
+    if not answered:
+        return []
+    wrote = TicketEvent.objects.filter(
+        ticket_id__in=list(answered), kind="entry_added", created_at__gte=since, data__entry_kind="inbound"
+    )
+    ids = {
+        ticket_id
+        for ticket_id, event_id, data in wrote.values_list("ticket_id", "pk", "data")
+        if event_id > answered[ticket_id] and not data.get("automatic")
+    }
+    tickets = Ticket.objects.filter(pk__in=ids).select_related("queue", "reporting_unit").order_by("updated_at")
+    return [ticket for ticket in tickets if selectors.can_see(admin, ticket)][:200]
+
+
 # --- Answering a notice by e-mail ------------------------------------------------------------------------
 # A notice carries a Message-ID that names the ticket and the recipient and is signed with SECRET_KEY, so a
 # reply to it (In-Reply-To/References) can be recognised without storing anything, and only when it comes
 # back from that same member of staff: the headers and the sender together, never the sender alone.
 
-_NOTICE_ID = re.compile(r"^<ssoz-notice\.(\d+)\.(\d+)\.([0-9a-f]{20})@[^>]+>$")
+_NOTICE_ID = re.compile(r"^<ssoz-notice\.(\d+)\.(\d+)\.([0-9a-f]{20})(?:\.[0-9a-f]{1,32})?@[^>]+>$")
 NOTE_MARKERS = ("#notatka", "#note")
 
 
@@ -82,9 +115,12 @@ def _signature(ticket_id: int, user_id: int) -> str:
     return salted_hmac("tickets.notice", f"{ticket_id}.{user_id}").hexdigest()[:20]
 
 
-def notice_message_id(ticket: Ticket, user) -> str:
+def notice_message_id(ticket: Ticket, user, *, unique: bool = False) -> str:
+    """The Message-ID of a notice to `user` about `ticket`; `unique`: with a random part, for a further notice
+    about the same ticket (a Message-ID names one message), recognised as the same."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "helpdesk.local"
-    return f"<ssoz-notice.{ticket.pk}.{user.pk}.{_signature(ticket.pk, user.pk)}@{domain}>"
+    nonce = f".{secrets.token_hex(8)}" if unique else ""
+    return f"<ssoz-notice.{ticket.pk}.{user.pk}.{_signature(ticket.pk, user.pk)}{nonce}@{domain}>"
 
 
 def staff_reply_target(message_ids, sender_email: str):

@@ -14,7 +14,8 @@ from contacts.models import ImportRun
 class Command(BaseCommand):
     help = (
         "Wczytuje statusy sprawozdań z pliku CSV/XLSX/JSON/JSONL (kolumny: regon, form, year, status, changed_at). "
-        "Idempotentny; błędne wiersze są pomijane i wypisywane, plik nieczytelny w całości nie zmienia niczego."
+        "Idempotentny; błędne wiersze są pomijane i wypisywane, plik nieczytelny w całości nie zmienia niczego. "
+        "Kod wyjścia: 0 wszystko zaimportowane, 1 nic nie zapisano, 3 część wierszy odrzucona."
     )
 
     def add_arguments(self, parser):
@@ -40,8 +41,12 @@ class Command(BaseCommand):
         report_rows(self, run, time.monotonic() - started)
 
 
+REJECTED_ROWS_EXIT = 3  # the file was imported but some rows were not: scripts must notice (1 = nothing written)
+
+
 def report_rows(command: BaseCommand, run: ImportRun, seconds: float) -> None:
-    """Print the outcome of an import run; a failed run is a CommandError (exit status 1)."""
+    """Print the outcome of an import run; a failed run is a CommandError (exit status 1), and so, after the
+    summary, is a run with rejected rows (exit status 3: the other rows were imported)."""
     if run.state == ImportRun.State.FAILED:
         raise CommandError(f"Import przerwany, nic nie zapisano: {run.error}")
     counts = run.counts
@@ -52,3 +57,9 @@ def report_rows(command: BaseCommand, run: ImportRun, seconds: float) -> None:
         command.stdout.write(f"  wiersz {item['line']}: {item['errors']}")
     if counts.get("rejected", 0) > 50:
         command.stdout.write(f"  … i {counts['rejected'] - 50:,} innych odrzuconych wierszy (pełna lista: --report).")
+    if counts.get("rejected", 0):
+        raise CommandError(
+            f"Odrzucono wierszy: {counts['rejected']:,} z {counts.get('rows', 0):,} (powody powyżej); "
+            "pozostałe zaimportowano.",
+            returncode=REJECTED_ROWS_EXIT,
+        )

@@ -14,8 +14,9 @@ from contacts.management.commands.import_submissions import report_rows
 class Command(BaseCommand):
     help = (
         "Wczytuje jednostki sprawozdawcze z pliku CSV/XLSX/JSON (kolumny rozpoznawane po nazwie: regon, nip, rpwdl, "
-        "name, kind, teryt lub voivodeship, address, email, phone, person). Aktualizuje po REGON albo numerze "
-        "księgi RPWDL; błędne wiersze są wypisywane z powodem; przy błędzie całego pliku nic nie jest zapisywane."
+        "name, kind, teryt lub voivodeship, address, email, email_domain, phone, person). Aktualizuje po REGON albo "
+        "numerze księgi RPWDL; błędne wiersze są wypisywane z powodem; przy błędzie całego pliku nic nie jest "
+        "zapisywane. Kod wyjścia: 0 wszystko zaimportowane, 1 nic nie zapisano, 3 część wierszy odrzucona."
     )
 
     def add_arguments(self, parser):
