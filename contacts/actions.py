@@ -47,23 +47,29 @@ def set_form_instruction(*, actor, form: StatisticalForm, article) -> None:
 
 @transaction.atomic
 def set_submission_status(*, actor, regon: str, form: str, year: int | str, status: str, note: str = "") -> str:
-    """Set the status of one report of a unit of the actor's voivodeship; returns created/updated/unchanged."""
+    """Set the status of one report of a unit of the actor's voivodeship; returns created/updated/unchanged.
+
+    Form, year and status must each be chosen explicitly: an empty one is refused, never filled in.
+    """
     _check_manager(actor)
+    errors = _missing_choices(form=form, year=year, status=status)
     try:
         regon = identifiers.normalize_regon(regon)
     except ValidationError as exc:
-        raise ValidationError({"regon": exc.messages}) from None
+        errors["regon"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     unit = ReportingUnit.objects.select_related("voivodeship").filter(regon=regon).first()
     if unit is None:
         raise ValidationError({"regon": _("W katalogu nie ma jednostki o REGON %(regon)s.") % {"regon": regon}})
     if not access.voivodeship_scope(actor).allows(unit.voivodeship_id):
         raise ValidationError(
             {
-                "regon": _(
-                    "Jednostka o REGON %(regon)s należy do województwa %(name)s: możesz zmieniać tylko "
-                    "sprawozdania jednostek swojego województwa."
+                "regon": "%s %s"
+                % (
+                    selectors.whose_unit_message(unit.voivodeship),
+                    _("Możesz zmieniać tylko sprawozdania jednostek swojego województwa."),
                 )
-                % {"regon": regon, "name": unit.voivodeship.name}
             }
         )
     note = " ".join((note or "").split())
@@ -73,6 +79,13 @@ def set_submission_status(*, actor, regon: str, form: str, year: int | str, stat
     if outcome.results[0] == submissions.REJECTED:
         raise ValidationError(outcome.errors[0])
     return outcome.results[0]
+
+
+def _missing_choices(*, form, year, status) -> dict[str, list[str]]:
+    """Per field, the error for a form, year or status left unchosen (empty or blank)."""
+    asks = {"form": _("Wybierz formularz."), "year": _("Wybierz rok sprawozdawczy."), "status": _("Wybierz status.")}
+    given = {"form": form, "year": year, "status": status}
+    return {field: [text] for field, text in asks.items() if not str(given[field] or "").strip()}
 
 
 @dataclass

@@ -94,15 +94,20 @@ def administrators(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def unit_reports(request: HttpRequest, regon: str) -> HttpResponse:
-    unit = selectors.unit_by_regon_for_user(request.user, regon)
+    """A unit's reports and the status form, which starts with nothing chosen: saving it as it comes is refused."""
+    try:
+        unit = selectors.unit_by_regon_for_user(request.user, regon)
+    except selectors.UnitOfAnotherVoivodeship as elsewhere:
+        context = {"message": str(elsewhere), "voivodeship": elsewhere.voivodeship}
+        return render(request, "contacts/unit_elsewhere.html", context, status=403)
+    today = timezone.localdate()
     context = {
         "unit": unit,
-        "reports": selectors.unit_submissions(unit, years=4),
+        "reports": selectors.unit_submissions(unit, years=4, today=today),
         "can_manage": actions.can_manage_submissions(request.user),
         "forms": selectors.forms_for_filter(),
         "statuses": SubmissionStatus.objects.all(),
-        "years": lookup.year_choices(),
-        "default_year": lookup.default_year(),
+        "years": lookup.year_choices(today),
     }
     return render(request, "contacts/unit_reports.html", context)
 
