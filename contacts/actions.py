@@ -97,6 +97,41 @@ class ReminderReport:
     rate_limited: int = 0
 
 
+@dataclass
+class ReminderPlan:
+    """Who among the chosen units would get a reminder now, and who would not and why: what the person confirms
+    before anything is sent, and what `send_reminders` then works through."""
+
+    to_remind: list[Submission]  # pending reports of units with an address, not reminded lately
+    recently_reminded: list[Submission]
+    no_email: list[Submission]
+    not_pending: int  # chosen units that submitted meanwhile or lie outside the actor's voivodeships
+    emails: dict[int, list[str]]
+
+
+def plan_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[int], now=None) -> ReminderPlan:
+    """Sort the chosen units for a reminder about `form` for `year` without sending anything (reads only)."""
+    _check_manager(actor)
+    wanted = set(unit_ids)
+    pending = list(selectors.not_submitted(actor, form=form, year=year).filter(unit_id__in=wanted))
+    since = (now or timezone.now()) - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
+    recent = set(
+        Reminder.objects.filter(form=form, year=year, unit_id__in=wanted, sent_at__gte=since).values_list(
+            "unit_id", flat=True
+        )
+    )
+    emails = selectors.unit_emails([submission.unit_id for submission in pending])
+    plan = ReminderPlan([], [], [], len(wanted) - len(pending), emails)
+    for submission in pending:
+        if submission.unit_id in recent:
+            plan.recently_reminded.append(submission)
+        elif not emails.get(submission.unit_id):
+            plan.no_email.append(submission)
+        else:
+            plan.to_remind.append(submission)
+    return plan
+
+
 @transaction.atomic
 def send_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[int]) -> ReminderReport:
     """E-mail each chosen unit that has not submitted `form` for `year` (through the outbox), logged per unit.
@@ -104,33 +139,21 @@ def send_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[in
     A unit is reminded about the same report at most once per REMINDER_INTERVAL_DAYS, and one person sends at
     most REMINDERS_PER_HOUR reminders an hour (the rest are reported as not sent).
     """
-    _check_manager(actor)
-    report = ReminderReport()
-    wanted = set(unit_ids)
-    pending = list(selectors.not_submitted(actor, form=form, year=year).filter(unit_id__in=wanted))
-    report.not_pending = len(wanted) - len(pending)
-    since = timezone.now() - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
-    recent = set(
-        Reminder.objects.filter(form=form, year=year, unit_id__in=wanted, sent_at__gte=since).values_list(
-            "unit_id", flat=True
-        )
+    now = timezone.now()
+    plan = plan_reminders(actor=actor, form=form, year=year, unit_ids=unit_ids, now=now)
+    report = ReminderReport(
+        no_email=[submission.unit_id for submission in plan.no_email],
+        recently_reminded=[submission.unit_id for submission in plan.recently_reminded],
+        not_pending=plan.not_pending,
     )
-    emails = selectors.unit_emails([submission.unit_id for submission in pending])
     deadline = FormDeadline.objects.filter(form=form, year=year).first()
     offices = {office.voivodeship_id: office for office in selectors.current_offices()}
-    now = timezone.now()
-    for submission in pending:
+    for submission in plan.to_remind:
         unit = submission.unit
-        if unit.pk in recent:
-            report.recently_reminded.append(unit.pk)
-            continue
-        recipients = emails.get(unit.pk, [])
-        if not recipients:
-            report.no_email.append(unit.pk)
-            continue
         if not ratelimit.allow("reminders", str(actor.pk), limit=settings.REMINDERS_PER_HOUR, window_seconds=3600):
             report.rate_limited += 1
             continue
+        recipients = plan.emails[unit.pk]
         message = outbox.enqueue_email(
             to=recipients,
             subject=_("Przypomnienie: sprawozdanie %(form)s za %(year)s r.") % {"form": form.code, "year": year},

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from contacts import actions, lookup, selectors
@@ -244,12 +245,23 @@ def _chain(first: str, rest):
     yield from rest
 
 
+def reminder_question(count: int) -> str:
+    """"Wysłać przypomnienie do 12 jednostek?": after "do" Polish takes the genitive, "jednostki" for one and
+    "jednostek" for any other number, so the two forms of ngettext are the Polish ones too."""
+    return ngettext(
+        "Wysłać przypomnienie do %(n)s jednostki?", "Wysłać przypomnienie do %(n)s jednostek?", count
+    ) % {"n": count}
+
+
 @require_POST
 @staff_required
 def remind(request: HttpRequest) -> HttpResponse:
+    """Reminders to the ticked units in two steps: first a page asking "send to N units?" (nothing is sent), then,
+    with `confirm`, the sending. Works without JavaScript."""
     form = StatisticalForm.objects.filter(code=request.POST.get("form", "")).first()
     year = request.POST.get("year", "")
-    back = reverse("contacts:missing") + "?" + request.POST.get("query", "")
+    query = request.POST.get("query", "")
+    back = reverse("contacts:missing") + "?" + query
     if form is None or not year.isdigit():
         messages.error(request, _("Wybierz formularz i rok."))
         return redirect(back)
@@ -258,6 +270,8 @@ def remind(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Zaznacz jednostki, do których wysłać przypomnienie."))
         return redirect(back)
     try:
+        if request.POST.get("confirm") != "1":
+            return _confirm_reminders(request, form, int(year), unit_ids, query, back)
         report = actions.send_reminders(actor=request.user, form=form, year=int(year), unit_ids=unit_ids)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
@@ -282,3 +296,28 @@ def remind(request: HttpRequest) -> HttpResponse:
             request, _("Pominięto jednostki, które już złożyły sprawozdanie: %(n)s.") % {"n": report.not_pending}
         )
     return redirect(back)
+
+
+def _confirm_reminders(request, form: StatisticalForm, year: int, unit_ids: list[int], query: str, back: str):
+    plan = actions.plan_reminders(actor=request.user, form=form, year=year, unit_ids=unit_ids)
+    if not plan.to_remind:
+        messages.error(
+            request,
+            _(
+                "Żadnej z zaznaczonych jednostek nie można teraz wysłać przypomnienia: już złożyły sprawozdanie, "
+                "dostały przypomnienie w ciągu ostatnich %(days)s dni albo nie mają adresu e-mail."
+            )
+            % {"days": settings.REMINDER_INTERVAL_DAYS},
+        )
+        return redirect(back)
+    context = {
+        "form": form,
+        "year": year,
+        "query": query,
+        "back": back,
+        "plan": plan,
+        "to_remind": [(submission, plan.emails[submission.unit_id]) for submission in plan.to_remind],
+        "question": reminder_question(len(plan.to_remind)),
+        "interval_days": settings.REMINDER_INTERVAL_DAYS,
+    }
+    return render(request, "contacts/remind_confirm.html", context)
