@@ -65,10 +65,11 @@ def set_submission_status(*, actor, regon: str, form: str, year: int | str, stat
     if not access.voivodeship_scope(actor).allows(unit.voivodeship_id):
         raise ValidationError(
             {
-                "regon": "%s %s"
-                % (
-                    selectors.whose_unit_message(unit.voivodeship),
-                    _("Możesz zmieniać tylko sprawozdania jednostek swojego województwa."),
+                "regon": " ".join(
+                    [
+                        selectors.whose_unit_message(unit.voivodeship),
+                        _("Możesz zmieniać tylko sprawozdania jednostek swojego województwa."),
+                    ]
                 )
             }
         )

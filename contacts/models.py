@@ -26,7 +26,7 @@ class Voivodeship(models.Model):
 
     @property
     def name_genitive(self) -> str:
-        """"mazowieckie" → "mazowieckiego", for "województwa …": every voivodeship's name is an adjective in -ie."""
+        """ "mazowieckie" → "mazowieckiego", for "województwa …": every voivodeship's name is an adjective in -ie."""
         return self.name[:-1] + "ego" if self.name.endswith("ie") else self.name
 
 

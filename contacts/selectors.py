@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contacts.models import RegionalOffice, ReportingUnit, StatisticalForm, Submission, Voivodeship
@@ -15,9 +15,12 @@ from helpdesk import access
 
 def whose_unit_message(voivodeship: Voivodeship) -> str:
     """What a regional administrator is told about a unit of another voivodeship: whose it is, nothing more."""
-    return _(
-        "Ta jednostka należy do województwa %(name_genitive)s; zajmuje się nią jego administrator wojewódzki."
-    ) % {"name_genitive": voivodeship.name_genitive, "name": voivodeship.name}
+    # Polish declines the name after "województwa" ("mazowieckiego"); a translation keeps it as it is
+    polish = (translation.get_language() or "pl").startswith("pl")
+    name = voivodeship.name_genitive if polish else voivodeship.name
+    return _("Ta jednostka należy do województwa %(name)s; zajmuje się nią jego administrator wojewódzki.") % {
+        "name": name
+    }
 
 
 class UnitOfAnotherVoivodeship(PermissionDenied):

@@ -8,6 +8,7 @@ with CSV/XLSX export and reminders.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from django.conf import settings
@@ -64,11 +65,12 @@ def rate_limit_message() -> str:
 
 
 def status_lookup(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
     context = {
-        "years": lookup.year_choices(),
+        "years": lookup.year_choices(today),
         "forms": selectors.forms_for_filter(),
         "regon": request.GET.get("regon", "")[:40],
-        "year": request.GET.get("year") or str(lookup.default_year()),
+        "year": request.GET.get("year") or str(lookup.default_year(today)),
         "form": request.GET.get("form", "")[:20],
     }
     status = 200
@@ -144,12 +146,13 @@ def set_status(request: HttpRequest) -> HttpResponse:
     return redirect(_safe_back(request))
 
 
-def _missing_query(request: HttpRequest, user):
-    """The not-submitted list's filters from the query string: (form, year, voivodeship, errors)."""
+def _missing_query(request: HttpRequest, user, today: dt.date):
+    """The not-submitted list's filters from the query string: (form, year, voivodeship, voivodeships); the year
+    people ask about on `today` unless one is given."""
     forms = {form.code: form for form in selectors.forms_for_filter()}
     form = forms.get(request.GET.get("form") or "MZ-88") or next(iter(forms.values()), None)
-    year_text = request.GET.get("year") or str(lookup.default_year())
-    year = int(year_text) if year_text.isdigit() else lookup.default_year()
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() else lookup.default_year(today)
     scope = access.voivodeship_scope(user)
     voivodeships = (
         Voivodeship.objects.all() if scope.is_everything else Voivodeship.objects.filter(code__in=scope.codes)
@@ -163,7 +166,8 @@ def _missing_query(request: HttpRequest, user):
 @staff_required
 def missing(request: HttpRequest) -> HttpResponse:
     """Which units (of my voivodeships) have not submitted form X for year Y yet."""
-    form, year, voivodeship, voivodeships = _missing_query(request, request.user)
+    today = timezone.localdate()
+    form, year, voivodeship, voivodeships = _missing_query(request, request.user, today)
     reports = selectors.not_submitted(request.user, form=form, year=year, voivodeship=voivodeship) if form else None
     export = request.GET.get("export")
     if export in ("csv", "xlsx") and reports is not None:
@@ -174,7 +178,7 @@ def missing(request: HttpRequest) -> HttpResponse:
         "year": year,
         "voivodeship": voivodeship,
         "forms": selectors.forms_for_filter(),
-        "years": lookup.year_choices(),
+        "years": lookup.year_choices(today),
         "voivodeships": voivodeships,
         "reports": rows,
         "total": reports.count() if reports is not None else 0,
@@ -246,11 +250,11 @@ def _chain(first: str, rest):
 
 
 def reminder_question(count: int) -> str:
-    """"Wysłać przypomnienie do 12 jednostek?": after "do" Polish takes the genitive, "jednostki" for one and
+    """ "Wysłać przypomnienie do 12 jednostek?": after "do" Polish takes the genitive, "jednostki" for one and
     "jednostek" for any other number, so the two forms of ngettext are the Polish ones too."""
-    return ngettext(
-        "Wysłać przypomnienie do %(n)s jednostki?", "Wysłać przypomnienie do %(n)s jednostek?", count
-    ) % {"n": count}
+    return ngettext("Wysłać przypomnienie do %(n)s jednostki?", "Wysłać przypomnienie do %(n)s jednostek?", count) % {
+        "n": count
+    }
 
 
 @require_POST

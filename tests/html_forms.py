@@ -45,7 +45,7 @@ class _FormParser(HTMLParser):
         if tag == "form":
             self._form = Form(attributes.get("action", ""), attributes.get("method", "get").lower())
             self.forms.append(self._form)
-        elif self._form is None or "disabled" in attributes or not attributes.get("name") and tag != "option":
+        elif self._form is None or "disabled" in attributes or (not attributes.get("name") and tag != "option"):
             return
         elif tag == "input":
             kind = attributes.get("type", "text").lower()

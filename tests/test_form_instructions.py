@@ -118,9 +118,9 @@ def test_the_agents_unit_panel_links_the_instructions(clinic, django_assert_num_
     article("instrukcja-mz-88", ["MZ-88"])
     template = Template("{% load contacts_tags %}{% unit_reports_panel unit %}")
     # the panel shows the reports of the latest two years: those of 2025 while people ask about them
-    with time_machine.travel(dt.datetime(2026, 2, 16, 9, 0, tzinfo=dt.timezone.utc), tick=False):
-        with django_assert_num_queries(2):  # the reports, the instructions
-            panel = template.render(Context({"unit": clinic}))
+    moment = dt.datetime(2026, 2, 16, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False), django_assert_num_queries(2):  # the reports, the instructions
+        panel = template.render(Context({"unit": clinic}))
     assert f'href="{url_of("instrukcja-mz-88")}">instrukcja MZ-88</a>' in panel
     assert "instrukcja MZ-11" not in panel
 

@@ -2,9 +2,11 @@
 (CSV, XLSX) and e-mails them a reminder through the outbox: logged per unit, not twice in a week, rate-limited.
 No unit is ticked when the list opens, and nothing is sent before the count is confirmed (a page, no JavaScript)."""
 
+import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.utils import timezone
@@ -13,7 +15,7 @@ from openpyxl import load_workbook
 from contacts import actions
 from contacts.models import Reminder, StatisticalForm
 from helpdesk.models import OutboxMessage
-from tests.html_forms import form_posting_to
+from tests.html_forms import form_posting_to, forms_of
 from tests.submission_data import office, report, unit
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +162,9 @@ def test_sending_asks_first_with_the_count_then_sends_what_was_confirmed(client,
     response = client.post("/sprawozdania/przypomnienia", with_button, follow=True)
     assert "Wysłano przypomnień: 2." in response.content.decode()
     assert {reminder.unit for reminder in Reminder.objects.all()} == {late, draft}
-    assert response.redirect_chain[-1][0].startswith("/sprawozdania/?") and "form=MZ-88" in response.redirect_chain[-1][0]
+    assert (
+        response.redirect_chain[-1][0].startswith("/sprawozdania/?") and "form=MZ-88" in response.redirect_chain[-1][0]
+    )
 
 
 def test_the_question_counts_only_the_units_that_would_get_the_reminder(client, bob, celina, reports):
@@ -219,3 +223,28 @@ def test_twelve_ticked_units_are_asked_about_as_twelve(client, bob):
     )
     assert "Wysłać przypomnienie do 12 jednostek?" in question.content.decode()
     assert not Reminder.objects.exists()
+
+
+# --- the year comes from the date --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "moment, asked_about, offered",
+    [
+        (dt.datetime(2027, 2, 15, 15, 55), 2026, ["2027", "2026", "2025", "2024"]),
+        (dt.datetime(2028, 2, 29, 7, 59), 2027, ["2028", "2027", "2026", "2025"]),
+        (dt.datetime(2027, 12, 24, 15, 30), 2026, ["2027", "2026", "2025", "2024"]),
+    ],
+)
+def test_the_list_opens_on_the_year_people_ask_about_on_that_date(client, bob, moment, asked_about, offered):
+    warsaw = dt.timezone(dt.timedelta(hours=1))
+    with time_machine.travel(moment.replace(tzinfo=warsaw), tick=False):
+        asked = unit(5200, "14", name="Przychodnia Pytana")
+        report(asked, "MZ-88", asked_about, "draft")
+        report(unit(5201, "14", name="Przychodnia Zeszłoroczna"), "MZ-88", asked_about - 1, "draft")
+        client.force_login(bob)
+        page = client.get("/sprawozdania/").content.decode()
+    assert "Przychodnia Pytana" in page and "Przychodnia Zeszłoroczna" not in page
+    (year,) = [form.selects["year"] for form in forms_of(page) if form.method == "get" and "year" in form.selects]
+    assert [value for value, _selected in year] == offered
+    assert [value for value, selected in year if selected] == [str(asked_about)]

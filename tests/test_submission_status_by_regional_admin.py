@@ -112,12 +112,13 @@ def test_the_canned_reply_inserts_the_units_statuses_into_the_reply(client, alic
     from contacts.lookup import default_year
 
     clinic = unit(4007, "14")
-    report(clinic, "MZ-88", default_year(), "returned")
-    ticket = open_email_ticket(queue_14, reporting_unit=clinic)
-    client.force_login(alice)
-    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
-    assert "?wstaw=statusy" in page
-    page = client.get(f"/tickets/{ticket.reference}/", {"wstaw": "statusy"}).content.decode()
+    with time_machine.travel(dt.datetime(2027, 12, 24, 15, 30, tzinfo=WARSAW), tick=False):
+        report(clinic, "MZ-88", default_year(), "returned")
+        ticket = open_email_ticket(queue_14, reporting_unit=clinic)
+        client.force_login(alice)
+        page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+        assert "?wstaw=statusy" in page
+        page = client.get(f"/tickets/{ticket.reference}/", {"wstaw": "statusy"}).content.decode()
     assert "- MZ-88: zwrócone do korekty" in page and f"/status/?regon={clinic.regon}" in page
 
 
@@ -198,9 +199,7 @@ def test_celina_opening_a_unit_of_mazowieckie_is_told_whose_it_is_and_nothing_mo
     response = client.get(f"/sprawozdania/jednostka/{clinic.regon}/")
     page = response.content.decode()
     assert response.status_code == 403
-    assert (
-        "Ta jednostka należy do województwa mazowieckiego; zajmuje się nią jego administrator wojewódzki." in page
-    )
+    assert "Ta jednostka należy do województwa mazowieckiego; zajmuje się nią jego administrator wojewódzki." in page
     assert 'href="/administratorzy/#woj-14"' in page
     for secret in ("Przychodnia Tajemnicza", "tajemnicza.example.pl", "Kierownik 4014", "MZ-88", "zwrócone"):
         assert secret not in page, secret
@@ -222,3 +221,14 @@ def test_the_status_form_and_the_unit_page_say_the_same_about_another_voivodeshi
     )
     said = "Ta jednostka należy do województwa mazowieckiego; zajmuje się nią jego administrator wojewódzki."
     assert said in page and said in refused.content.decode()
+
+
+def test_in_english_the_voivodeship_keeps_its_name(client, celina, settings):
+    from django.utils import translation
+
+    clinic = unit(4016, "14")
+    client.force_login(celina)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override(settings.LANGUAGE_CODE):
+        page = client.get(f"/sprawozdania/jednostka/{clinic.regon}/").content.decode()
+    assert "This unit belongs to the mazowieckie voivodeship; its regional administrator looks after it." in page
