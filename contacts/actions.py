@@ -47,23 +47,30 @@ def set_form_instruction(*, actor, form: StatisticalForm, article) -> None:
 
 @transaction.atomic
 def set_submission_status(*, actor, regon: str, form: str, year: int | str, status: str, note: str = "") -> str:
-    """Set the status of one report of a unit of the actor's voivodeship; returns created/updated/unchanged."""
+    """Set the status of one report of a unit of the actor's voivodeship; returns created/updated/unchanged.
+
+    Form, year and status must each be chosen explicitly: an empty one is refused, never filled in.
+    """
     _check_manager(actor)
+    errors = _missing_choices(form=form, year=year, status=status)
     try:
         regon = identifiers.normalize_regon(regon)
     except ValidationError as exc:
-        raise ValidationError({"regon": exc.messages}) from None
+        errors["regon"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     unit = ReportingUnit.objects.select_related("voivodeship").filter(regon=regon).first()
     if unit is None:
         raise ValidationError({"regon": _("W katalogu nie ma jednostki o REGON %(regon)s.") % {"regon": regon}})
     if not access.voivodeship_scope(actor).allows(unit.voivodeship_id):
         raise ValidationError(
             {
-                "regon": _(
-                    "Jednostka o REGON %(regon)s należy do województwa %(name)s: możesz zmieniać tylko "
-                    "sprawozdania jednostek swojego województwa."
+                "regon": " ".join(
+                    [
+                        selectors.whose_unit_message(unit.voivodeship),
+                        _("Możesz zmieniać tylko sprawozdania jednostek swojego województwa."),
+                    ]
                 )
-                % {"regon": regon, "name": unit.voivodeship.name}
             }
         )
     note = " ".join((note or "").split())
@@ -75,6 +82,13 @@ def set_submission_status(*, actor, regon: str, form: str, year: int | str, stat
     return outcome.results[0]
 
 
+def _missing_choices(*, form, year, status) -> dict[str, list[str]]:
+    """Per field, the error for a form, year or status left unchosen (empty or blank)."""
+    asks = {"form": _("Wybierz formularz."), "year": _("Wybierz rok sprawozdawczy."), "status": _("Wybierz status.")}
+    given = {"form": form, "year": year, "status": status}
+    return {field: [text] for field, text in asks.items() if not str(given[field] or "").strip()}
+
+
 @dataclass
 class ReminderReport:
     sent: list[int] = field(default_factory=list)  # unit ids
@@ -84,6 +98,41 @@ class ReminderReport:
     rate_limited: int = 0
 
 
+@dataclass
+class ReminderPlan:
+    """Who among the chosen units would get a reminder now, and who would not and why: what the person confirms
+    before anything is sent, and what `send_reminders` then works through."""
+
+    to_remind: list[Submission]  # pending reports of units with an address, not reminded lately
+    recently_reminded: list[Submission]
+    no_email: list[Submission]
+    not_pending: int  # chosen units that submitted meanwhile or lie outside the actor's voivodeships
+    emails: dict[int, list[str]]
+
+
+def plan_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[int], now=None) -> ReminderPlan:
+    """Sort the chosen units for a reminder about `form` for `year` without sending anything (reads only)."""
+    _check_manager(actor)
+    wanted = set(unit_ids)
+    pending = list(selectors.not_submitted(actor, form=form, year=year).filter(unit_id__in=wanted))
+    since = (now or timezone.now()) - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
+    recent = set(
+        Reminder.objects.filter(form=form, year=year, unit_id__in=wanted, sent_at__gte=since).values_list(
+            "unit_id", flat=True
+        )
+    )
+    emails = selectors.unit_emails([submission.unit_id for submission in pending])
+    plan = ReminderPlan([], [], [], len(wanted) - len(pending), emails)
+    for submission in pending:
+        if submission.unit_id in recent:
+            plan.recently_reminded.append(submission)
+        elif not emails.get(submission.unit_id):
+            plan.no_email.append(submission)
+        else:
+            plan.to_remind.append(submission)
+    return plan
+
+
 @transaction.atomic
 def send_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[int]) -> ReminderReport:
     """E-mail each chosen unit that has not submitted `form` for `year` (through the outbox), logged per unit.
@@ -91,33 +140,21 @@ def send_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[in
     A unit is reminded about the same report at most once per REMINDER_INTERVAL_DAYS, and one person sends at
     most REMINDERS_PER_HOUR reminders an hour (the rest are reported as not sent).
     """
-    _check_manager(actor)
-    report = ReminderReport()
-    wanted = set(unit_ids)
-    pending = list(selectors.not_submitted(actor, form=form, year=year).filter(unit_id__in=wanted))
-    report.not_pending = len(wanted) - len(pending)
-    since = timezone.now() - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
-    recent = set(
-        Reminder.objects.filter(form=form, year=year, unit_id__in=wanted, sent_at__gte=since).values_list(
-            "unit_id", flat=True
-        )
+    now = timezone.now()
+    plan = plan_reminders(actor=actor, form=form, year=year, unit_ids=unit_ids, now=now)
+    report = ReminderReport(
+        no_email=[submission.unit_id for submission in plan.no_email],
+        recently_reminded=[submission.unit_id for submission in plan.recently_reminded],
+        not_pending=plan.not_pending,
     )
-    emails = selectors.unit_emails([submission.unit_id for submission in pending])
     deadline = FormDeadline.objects.filter(form=form, year=year).first()
     offices = {office.voivodeship_id: office for office in selectors.current_offices()}
-    now = timezone.now()
-    for submission in pending:
+    for submission in plan.to_remind:
         unit = submission.unit
-        if unit.pk in recent:
-            report.recently_reminded.append(unit.pk)
-            continue
-        recipients = emails.get(unit.pk, [])
-        if not recipients:
-            report.no_email.append(unit.pk)
-            continue
         if not ratelimit.allow("reminders", str(actor.pk), limit=settings.REMINDERS_PER_HOUR, window_seconds=3600):
             report.rate_limited += 1
             continue
+        recipients = plan.emails[unit.pk]
         message = outbox.enqueue_email(
             to=recipients,
             subject=_("Przypomnienie: sprawozdanie %(form)s za %(year)s r.") % {"form": form.code, "year": year},

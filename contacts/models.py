@@ -24,6 +24,11 @@ class Voivodeship(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def name_genitive(self) -> str:
+        """ "mazowieckie" → "mazowieckiego", for "województwa …": every voivodeship's name is an adjective in -ie."""
+        return self.name[:-1] + "ego" if self.name.endswith("ie") else self.name
+
 
 class RegionalOfficeQuerySet(models.QuerySet):
     def valid_on(self, day):

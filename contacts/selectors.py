@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from contacts.models import RegionalOffice, ReportingUnit, StatisticalForm, Submission
+from contacts.models import RegionalOffice, ReportingUnit, StatisticalForm, Submission, Voivodeship
 from helpdesk import access
+
+
+def whose_unit_message(voivodeship: Voivodeship) -> str:
+    """What a regional administrator is told about a unit of another voivodeship: whose it is, nothing more."""
+    # Polish declines the name after "województwa" ("mazowieckiego"); a translation keeps it as it is
+    polish = (translation.get_language() or "pl").startswith("pl")
+    name = voivodeship.name_genitive if polish else voivodeship.name
+    return _("Ta jednostka należy do województwa %(name)s; zajmuje się nią jego administrator wojewódzki.") % {
+        "name": name
+    }
+
+
+class UnitOfAnotherVoivodeship(PermissionDenied):
+    """The unit exists but lies outside the user's voivodeships; carries only its voivodeship."""
+
+    def __init__(self, voivodeship: Voivodeship):
+        self.voivodeship = voivodeship
+        super().__init__(whose_unit_message(voivodeship))
 
 
 def units_for_user(user) -> QuerySet[ReportingUnit]:
@@ -26,10 +46,16 @@ def unit_for_user(user, unit_id: int) -> ReportingUnit:
 
 
 def unit_by_regon_for_user(user, regon: str) -> ReportingUnit:
-    unit = units_for_user(user).select_related("voivodeship").filter(regon=regon).first()
-    if unit is None:
-        raise access.not_found()
-    return unit
+    """The unit with `regon` if `user` may see it. A unit of another voivodeship raises
+    UnitOfAnotherVoivodeship for a member of staff who sees units (so the page can say whose it is, as the
+    status form does); a REGON not in the directory, or anyone else, gets the plain not-found."""
+    unit = ReportingUnit.objects.select_related("voivodeship").filter(regon=regon).first()
+    scope = access.voivodeship_scope(user)
+    if unit is not None and scope.allows(unit.voivodeship_id):
+        return unit
+    if unit is not None and access.is_staff_member(user) and scope.codes:
+        raise UnitOfAnotherVoivodeship(unit.voivodeship)
+    raise access.not_found()
 
 
 def current_offices(day: dt.date | None = None) -> QuerySet[RegionalOffice]:
@@ -38,9 +64,10 @@ def current_offices(day: dt.date | None = None) -> QuerySet[RegionalOffice]:
     return RegionalOffice.objects.valid_on(day).select_related("voivodeship").order_by("voivodeship_id", "-valid_from")
 
 
-def unit_submissions(unit: ReportingUnit, years: int = 2) -> list[Submission]:
-    """The unit's reports of the latest `years` reporting years, for the ticket page's unit panel."""
-    latest = timezone.localdate().year
+def unit_submissions(unit: ReportingUnit, years: int = 2, today: dt.date | None = None) -> list[Submission]:
+    """The unit's reports of the latest `years` reporting years (counted back from `today`'s year, the real date
+    by default), for the ticket page's unit panel and the unit's page."""
+    latest = (today or timezone.localdate()).year
     return list(
         Submission.objects.filter(unit=unit, year__gt=latest - 1 - years)
         .select_related("form", "status")

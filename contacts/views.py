@@ -8,6 +8,7 @@ with CSV/XLSX export and reminders.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from contacts import actions, lookup, selectors
@@ -63,11 +65,12 @@ def rate_limit_message() -> str:
 
 
 def status_lookup(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
     context = {
-        "years": lookup.year_choices(),
+        "years": lookup.year_choices(today),
         "forms": selectors.forms_for_filter(),
         "regon": request.GET.get("regon", "")[:40],
-        "year": request.GET.get("year") or str(lookup.default_year()),
+        "year": request.GET.get("year") or str(lookup.default_year(today)),
         "form": request.GET.get("form", "")[:20],
     }
     status = 200
@@ -94,15 +97,20 @@ def administrators(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def unit_reports(request: HttpRequest, regon: str) -> HttpResponse:
-    unit = selectors.unit_by_regon_for_user(request.user, regon)
+    """A unit's reports and the status form, which starts with nothing chosen: saving it as it comes is refused."""
+    try:
+        unit = selectors.unit_by_regon_for_user(request.user, regon)
+    except selectors.UnitOfAnotherVoivodeship as elsewhere:
+        context = {"message": str(elsewhere), "voivodeship": elsewhere.voivodeship}
+        return render(request, "contacts/unit_elsewhere.html", context, status=403)
+    today = timezone.localdate()
     context = {
         "unit": unit,
-        "reports": selectors.unit_submissions(unit, years=4),
+        "reports": selectors.unit_submissions(unit, years=4, today=today),
         "can_manage": actions.can_manage_submissions(request.user),
         "forms": selectors.forms_for_filter(),
         "statuses": SubmissionStatus.objects.all(),
-        "years": lookup.year_choices(),
-        "default_year": lookup.default_year(),
+        "years": lookup.year_choices(today),
     }
     return render(request, "contacts/unit_reports.html", context)
 
@@ -138,12 +146,13 @@ def set_status(request: HttpRequest) -> HttpResponse:
     return redirect(_safe_back(request))
 
 
-def _missing_query(request: HttpRequest, user):
-    """The not-submitted list's filters from the query string: (form, year, voivodeship, errors)."""
+def _missing_query(request: HttpRequest, user, today: dt.date):
+    """The not-submitted list's filters from the query string: (form, year, voivodeship, voivodeships); the year
+    people ask about on `today` unless one is given."""
     forms = {form.code: form for form in selectors.forms_for_filter()}
     form = forms.get(request.GET.get("form") or "MZ-88") or next(iter(forms.values()), None)
-    year_text = request.GET.get("year") or str(lookup.default_year())
-    year = int(year_text) if year_text.isdigit() else lookup.default_year()
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() else lookup.default_year(today)
     scope = access.voivodeship_scope(user)
     voivodeships = (
         Voivodeship.objects.all() if scope.is_everything else Voivodeship.objects.filter(code__in=scope.codes)
@@ -157,7 +166,8 @@ def _missing_query(request: HttpRequest, user):
 @staff_required
 def missing(request: HttpRequest) -> HttpResponse:
     """Which units (of my voivodeships) have not submitted form X for year Y yet."""
-    form, year, voivodeship, voivodeships = _missing_query(request, request.user)
+    today = timezone.localdate()
+    form, year, voivodeship, voivodeships = _missing_query(request, request.user, today)
     reports = selectors.not_submitted(request.user, form=form, year=year, voivodeship=voivodeship) if form else None
     export = request.GET.get("export")
     if export in ("csv", "xlsx") and reports is not None:
@@ -168,7 +178,7 @@ def missing(request: HttpRequest) -> HttpResponse:
         "year": year,
         "voivodeship": voivodeship,
         "forms": selectors.forms_for_filter(),
-        "years": lookup.year_choices(),
+        "years": lookup.year_choices(today),
         "voivodeships": voivodeships,
         "reports": rows,
         "total": reports.count() if reports is not None else 0,
@@ -239,12 +249,23 @@ def _chain(first: str, rest):
     yield from rest
 
 
+def reminder_question(count: int) -> str:
+    """ "Wysłać przypomnienie do 12 jednostek?": after "do" Polish takes the genitive, "jednostki" for one and
+    "jednostek" for any other number, so the two forms of ngettext are the Polish ones too."""
+    return ngettext("Wysłać przypomnienie do %(n)s jednostki?", "Wysłać przypomnienie do %(n)s jednostek?", count) % {
+        "n": count
+    }
+
+
 @require_POST
 @staff_required
 def remind(request: HttpRequest) -> HttpResponse:
+    """Reminders to the ticked units in two steps: first a page asking "send to N units?" (nothing is sent), then,
+    with `confirm`, the sending. Works without JavaScript."""
     form = StatisticalForm.objects.filter(code=request.POST.get("form", "")).first()
     year = request.POST.get("year", "")
-    back = reverse("contacts:missing") + "?" + request.POST.get("query", "")
+    query = request.POST.get("query", "")
+    back = reverse("contacts:missing") + "?" + query
     if form is None or not year.isdigit():
         messages.error(request, _("Wybierz formularz i rok."))
         return redirect(back)
@@ -253,6 +274,8 @@ def remind(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Zaznacz jednostki, do których wysłać przypomnienie."))
         return redirect(back)
     try:
+        if request.POST.get("confirm") != "1":
+            return _confirm_reminders(request, form, int(year), unit_ids, query, back)
         report = actions.send_reminders(actor=request.user, form=form, year=int(year), unit_ids=unit_ids)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
@@ -277,3 +300,28 @@ def remind(request: HttpRequest) -> HttpResponse:
             request, _("Pominięto jednostki, które już złożyły sprawozdanie: %(n)s.") % {"n": report.not_pending}
         )
     return redirect(back)
+
+
+def _confirm_reminders(request, form: StatisticalForm, year: int, unit_ids: list[int], query: str, back: str):
+    plan = actions.plan_reminders(actor=request.user, form=form, year=year, unit_ids=unit_ids)
+    if not plan.to_remind:
+        messages.error(
+            request,
+            _(
+                "Żadnej z zaznaczonych jednostek nie można teraz wysłać przypomnienia: już złożyły sprawozdanie, "
+                "dostały przypomnienie w ciągu ostatnich %(days)s dni albo nie mają adresu e-mail."
+            )
+            % {"days": settings.REMINDER_INTERVAL_DAYS},
+        )
+        return redirect(back)
+    context = {
+        "form": form,
+        "year": year,
+        "query": query,
+        "back": back,
+        "plan": plan,
+        "to_remind": [(submission, plan.emails[submission.unit_id]) for submission in plan.to_remind],
+        "question": reminder_question(len(plan.to_remind)),
+        "interval_days": settings.REMINDER_INTERVAL_DAYS,
+    }
+    return render(request, "contacts/remind_confirm.html", context)
