@@ -21,8 +21,9 @@ def blocking_read_seconds() -> float:
     return float(RedisChannelLayer.brpop_timeout)
 
 
-def redis_channel_layer(url: str) -> dict:
-    """CHANNEL_LAYERS["default"] for the Redis at `url` (REDIS_URL)."""
+def redis_channel_layer(url: str, prefix: str = "asgi") -> dict:
+    """CHANNEL_LAYERS["default"] for the Redis at `url` (REDIS_URL); `prefix` (CHANNEL_LAYER_PREFIX) keeps the
+    websockets of several instances sharing one Redis database apart."""
     blocking = blocking_read_seconds()
     # redis-py lets options in the URL override those passed here: a short one there would break it again
     in_url = parse_qs(urlparse(url).query).get("socket_timeout")
@@ -32,7 +33,7 @@ def redis_channel_layer(url: str) -> dict:
             f"({blocking:g} s): websockets would be closed while idle. Remove it or make it longer."
         )
     host = {"address": url, "socket_timeout": blocking + BLOCKING_READ_MARGIN, "socket_connect_timeout": 5}
-    return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
+    return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host], "prefix": prefix}}
 
 
 def _seconds(raw: str) -> float:

@@ -159,7 +159,7 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss", "unix"})
 if REDIS_URL:
     # its read timeout must outlast channels-redis's blocking read, or idle websockets are closed (channel_layer.py)
-    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, env_str("CHANNEL_LAYER_PREFIX", "asgi") or "asgi")}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
     # Shared by every web and worker process (nothing that matters lives in one process's memory). Every use

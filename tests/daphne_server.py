@@ -1,9 +1,11 @@
 """A real daphne process serving helpdesk.asgi on a free port of 127.0.0.1, configured as in production from the
-environment (helpdesk.settings, not the test settings), on the test database the calling test uses."""
+environment (helpdesk.settings, not the test settings), on the test database the calling test uses, with Redis as
+its channel layer under a prefix of its own (tests running at the same time do not hear each other's pushes)."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -12,6 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from helpdesk.channel_layer import redis_channel_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,8 +36,11 @@ def database_url() -> str:
 
 
 class Daphne:
-    def __init__(self, var_dir: Path, **env: str) -> None:
+    def __init__(self, var_dir: Path, redis_url: str) -> None:
         self.port = _free_port()
+        self.redis_url = redis_url
+        # not starting with "asgi": channels-redis's flush() (tests/test_outbox.py) deletes "asgi*"
+        self.channel_prefix = f"ssoz-test-{secrets.token_hex(6)}"
         self.var_dir = var_dir
         self.log = var_dir / "daphne.log"
         self.env = {
@@ -44,9 +51,15 @@ class Daphne:
             "SECRET_KEY": settings.SECRET_KEY,  # the sessions the test creates must be valid there
             "HELPDESK_VAR_DIR": str(var_dir),
             "DATABASE_URL": database_url(),
-            **env,
+            "REDIS_URL": redis_url,
+            "CHANNEL_LAYER_PREFIX": self.channel_prefix,
         }
         self.process: subprocess.Popen | None = None
+
+    @property
+    def channel_layers(self) -> dict:
+        """CHANNEL_LAYERS for this process to push to the server's sockets (override_settings)."""
+        return {"default": redis_channel_layer(self.redis_url, self.channel_prefix)}
 
     @property
     def origin(self) -> str:
@@ -82,3 +95,12 @@ class Daphne:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"{self.channel_prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()

@@ -117,13 +117,12 @@ def test_a_client_that_reconnects_on_the_production_set_up_catches_up_on_what_it
     from django.test import Client, override_settings
     from websockets.sync.client import connect
 
-    from helpdesk.channel_layer import redis_channel_layer
     from tests.daphne_server import Daphne
 
     web = Client()
     web.force_login(alice)
     cookie = f"sessionid={web.cookies['sessionid'].value}"
-    server = Daphne(tmp_path, REDIS_URL=redis_url).start()
+    server = Daphne(tmp_path, redis_url).start()
 
     def get(path: str) -> bytes:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
@@ -143,7 +142,7 @@ def test_a_client_that_reconnects_on_the_production_set_up_catches_up_on_what_it
         )
 
     def change(fn, **kwargs):
-        with override_settings(CHANNEL_LAYERS={"default": redis_channel_layer(redis_url)}), transaction.atomic():
+        with override_settings(CHANNEL_LAYERS=server.channel_layers), transaction.atomic():
             return fn(**kwargs)
 
     opening = {"actor": None, "channel": "email", "body_text": "Pytanie", "queue": queue_14}

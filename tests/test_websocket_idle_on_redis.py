@@ -55,7 +55,7 @@ def test_an_idle_websocket_stays_open_for_a_minute_and_then_receives_its_event(
     client = Client()
     client.force_login(alice)
     session = client.cookies["sessionid"].value
-    server = Daphne(tmp_path, REDIS_URL=redis_url).start()
+    server = Daphne(tmp_path, redis_url).start()
     try:
         with ExitStack() as stack:
             sockets = {
@@ -64,7 +64,7 @@ def test_an_idle_websocket_stays_open_for_a_minute_and_then_receives_its_event(
             _still_open_after(sockets, IDLE_SECONDS, server)
 
             # the change travels the production path: action → outbox → channel layer in Redis → daphne
-            with override_settings(CHANNEL_LAYERS={"default": redis_channel_layer(redis_url)}):
+            with override_settings(CHANNEL_LAYERS=server.channel_layers):
                 with transaction.atomic():
                     ticket = actions.open_ticket(
                         actor=None, channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14
