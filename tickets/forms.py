@@ -9,7 +9,7 @@ from helpdesk import access
 from tickets.actions import CallOutcome
 from tickets.calls import search_units
 from tickets.models import OPEN_STATUSES, Category, Entry, Priority, Status, Ticket
-from tickets.selectors import tickets_for_user
+from tickets.selectors import changes_by_others, tickets_for_user
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -73,15 +73,7 @@ class ReplyForm(forms.Form):
         data = super().clean()
         seen = data.get("seen_event")
         if self.ticket is not None and seen is not None:
-            from tickets.events import QUIET_KINDS
-
-            self.newer_events = list(
-                self.ticket.events.filter(pk__gt=seen)
-                .exclude(actor=self.user)
-                .exclude(kind__in=QUIET_KINDS)
-                .select_related("actor")
-                .order_by("pk")
-            )
+            self.newer_events = list(changes_by_others(self.user, self.ticket, seen))
             if self.newer_events:
                 from tickets.events import describe
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
@@ -27,6 +27,7 @@ from tickets.models import (
     SlaTimer,
     Status,
     Ticket,
+    TicketEvent,
     TicketFollower,
     TicketLink,
 )
@@ -180,12 +181,16 @@ def _newest(queryset: QuerySet, limit: int | None) -> tuple[list, bool]:
 
 def event_log(user, ticket: Ticket, limit: int | None = None) -> tuple[list[tuple], bool]:
     """(event, sentence) for the ticket page's log, the newest `limit` events (all if None) in chronological
-    order, and whether older ones were left out. A link or merge
-    naming a ticket out of `user`'s sight is told without its reference (one query for all of them, whatever
-    the length of the log)."""
+    order, and whether older ones were left out."""
+    log, older = _newest(ticket.events.select_related("actor"), limit)
+    return _described(user, log), older
+
+
+def _described(user, log: list[TicketEvent]) -> list[tuple[TicketEvent, str]]:
+    """(event, sentence) for each event. A link or merge naming a ticket out of `user`'s sight is told without
+    its reference (one query for all of them, whatever the length of the log)."""
     from tickets import events
 
-    log, older = _newest(ticket.events.select_related("actor"), limit)
     named = {event.data.get(key) for event in log if (key := _EVENTS_NAMING_A_TICKET.get(event.kind))}
     named.discard(None)
     visible = set(tickets_for_user(user).filter(reference__in=named).values_list("reference", flat=True))
@@ -197,7 +202,60 @@ def event_log(user, ticket: Ticket, limit: int | None = None) -> tuple[list[tupl
             result.append((event, events.describe_hidden(event)))
         else:
             result.append((event, events.describe(event)))
-    return result, older
+    return result
+
+
+# --- catching up: what changed while a page's websocket was away --------------------------------------------
+# A page remembers the last event it has seen (TicketEvent ids only grow); after a reconnect it asks for what came
+# later. Pushes sent while it was disconnected are lost (channel layers do not keep them), the event log is not.
+
+CATCH_UP_LIMIT = 200
+
+
+def latest_event_id() -> int:
+    return TicketEvent.objects.aggregate(last=Max("id"))["last"] or 0
+
+
+def changes_by_others(user, ticket: Ticket, after: int) -> QuerySet[TicketEvent]:
+    """Events of `ticket` after event `after` that someone else made and that change what its page shows
+    (following and links do not); the reply form's collision check and the page's catch-up ask the same."""
+    from tickets.events import QUIET_KINDS
+
+    return (
+        ticket.events.filter(pk__gt=after)
+        .exclude(actor=user)
+        .exclude(kind__in=QUIET_KINDS)
+        .select_related("actor")
+        .order_by("pk")
+    )
+
+
+def ticket_changes_since(user, ticket: Ticket, after: int) -> dict:
+    """For the ticket page after a reconnect: what others changed after event `after`, and the next cursor."""
+    last = ticket.events.aggregate(last=Max("id"))["last"] or 0
+    changes = _described(user, list(changes_by_others(user, ticket, after).filter(pk__lte=last)))
+    return {
+        "last_event": max(after, last),
+        "changes": [{"actor": str(event.actor or ""), "description": sentence} for event, sentence in changes],
+    }
+
+
+def tickets_changed_since(user, after: int, limit: int = CATCH_UP_LIMIT) -> dict:
+    """For the ticket list after a reconnect: the references of the tickets `user` may see that changed after event
+    `after` (most recently changed first, at most `limit`; `more` when there were others), and the next cursor.
+    The cursor is read first: a change committed meanwhile is reported now and perhaps again next time, never
+    lost."""
+    from tickets.events import QUIET_KINDS
+
+    last = latest_event_id()
+    changed = TicketEvent.objects.filter(pk__gt=after).exclude(kind__in=QUIET_KINDS).values("ticket_id")
+    references = list(
+        tickets_for_user(user)
+        .filter(pk__in=changed)
+        .order_by("-updated_at", "-id")
+        .values_list("reference", flat=True)[: limit + 1]
+    )
+    return {"last_event": max(after, last), "references": references[:limit], "more": len(references) > limit}
 
 
 def conversation(ticket: Ticket, limit: int | None = None) -> tuple[list[Entry], bool]:

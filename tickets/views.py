@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contacts import replies
@@ -50,6 +51,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters.from_query(request.GET)
     if filters.q and (found := selectors.ticket_by_reference(request.user, filters.q)) is not None:
         return redirect("tickets:detail", reference=found.reference)  # a reference typed in the search box
+    # read before the list: a change committed meanwhile is then caught up by the page (live.js), not lost
+    last_event = selectors.latest_event_id()
     tickets = selectors.list_tickets(request.user, filters)
     cap = selectors.SEARCH_COUNT_CAP if filters.q else selectors.LIST_COUNT_CAP
     paginator = selectors.CappedPaginator(tickets, per_page=settings.TICKETS_PER_PAGE, cap=cap)
@@ -67,6 +70,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "statuses": Status.choices,
         "query_without_page": _query_without_page(request),
         "deadlines": deadlines.upcoming(),
+        "last_event": last_event,
     }
     return render(request, "tickets/list.html", context)
 
@@ -135,6 +139,7 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "older_entries": older_entries,
         "events": log,
         "older_events": older_events,
+        "last_event": log[-1][0].pk if log else 0,  # where the page's catch-up starts (ticket.js)
         # a regional administrator may read a ticket about their unit after it left their queue, not act on it
         "can_work": access.can_work_tickets(request.user)
         and access.voivodeship_scope(request.user).allows(ticket.queue.voivodeship_id),
@@ -479,6 +484,33 @@ def ticket_mention_suggestions(request: HttpRequest, reference: str) -> JsonResp
     ticket = selectors.ticket_for_user(request.user, reference)
     people = selectors.mention_suggestions(request.user, ticket, request.GET.get("q", ""))
     return JsonResponse({"results": people})
+
+
+def _after(request: HttpRequest) -> int | None:
+    raw = request.GET.get("after", "")
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+_BAD_AFTER = gettext_lazy("Parametr „after” musi być numerem zdarzenia (liczbą całkowitą nieujemną).")
+
+
+@staff_required
+def tickets_changed(request: HttpRequest) -> JsonResponse:
+    """The live list's catch-up after a reconnect (static/js/live.js): tickets changed after event ?after=."""
+    after = _after(request)
+    if after is None:
+        return JsonResponse({"error": str(_BAD_AFTER)}, status=400)
+    return JsonResponse(selectors.tickets_changed_since(request.user, after))
+
+
+@staff_required
+def ticket_changed(request: HttpRequest, reference: str) -> JsonResponse:
+    """The ticket page's catch-up after a reconnect (static/js/ticket.js): what others changed after ?after=."""
+    ticket = selectors.ticket_for_user(request.user, reference)
+    after = _after(request)
+    if after is None:
+        return JsonResponse({"error": str(_BAD_AFTER)}, status=400)
+    return JsonResponse(selectors.ticket_changes_since(request.user, ticket, after))
 
 
 @staff_required

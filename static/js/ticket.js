@@ -1,5 +1,6 @@
 // The live ticket page: who else is viewing, who is typing a reply, and a warning when the ticket changes
-// while you write (the server refuses a stale reply once as well: tickets.forms.ReplyForm).
+// while you write (the server refuses a stale reply once as well: tickets.forms.ReplyForm). Changes pushed while
+// the socket was away are asked for each time it (re)connects: GET /tickets/<ref>/changes?after=<last event seen>.
 (function () {
   const box = document.getElementById("live-ticket");
   if (!box || !("WebSocket" in window)) return;
@@ -12,6 +13,7 @@
   let delay = 1000;
   let typingTimer = null;
   let lastTyping = 0;
+  let lastEvent = box.dataset.lastEvent || "0";
 
   function showViewers(viewers) {
     const others = viewers.filter((v) => v.id !== me).map((v) => v.name);
@@ -31,25 +33,36 @@
       line.className = `delivery delivery-${event.delivery}`;
       line.querySelector("[data-delivery-text]").textContent = event.delivery_text;
     }
-    if (event.actor_id !== me) {
-      changedEl.hidden = false;
-      changedEl.querySelector("[data-who]").textContent = event.actor || changedEl.dataset.system;
-    }
+    if (event.actor_id !== me) showChanged([event.actor]);
+  }
+  function showChanged(actors) {
+    changedEl.hidden = false;
+    changedEl.querySelector("[data-who]").textContent = actors.map((a) => a || changedEl.dataset.system).join(", ");
+  }
+  function catchUp() {
+    fetch(`${box.dataset.changesUrl}?after=${encodeURIComponent(lastEvent)}`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (!data) return;
+        lastEvent = String(data.last_event);
+        if (data.changes.length) showChanged([...new Set(data.changes.map((c) => c.actor))]);
+      })
+      .catch(() => {}); // the next reconnect asks again from the same event
   }
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws/tickets/${box.dataset.reference}/`);
-    socket.onopen = () => { delay = 1000; };
+    socket.onopen = () => { delay = 1000; catchUp(); };
     socket.onmessage = (message) => {
       const event = JSON.parse(message.data);
       if (event.change === "presence") showViewers(event.viewers);
       else if (event.change === "typing") { if (event.user_id !== me) showTyping(event.user); }
       else if (event.change === "assigned_to_you") { /* shown by the list page */ }
       else if (event.change === "delivery" && event.reference === box.dataset.reference) showDelivery(event);
-      else if (event.actor_id !== me && event.reference === box.dataset.reference) {
-        changedEl.hidden = false;
-        changedEl.querySelector("[data-who]").textContent = event.actor || changedEl.dataset.system;
-      }
+      else if (event.actor_id !== me && event.reference === box.dataset.reference) showChanged([event.actor]);
     };
     socket.onclose = (closed) => {
       if (closed.code === 4404 || closed.code === 4403) return;
