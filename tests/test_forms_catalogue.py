@@ -147,3 +147,18 @@ def test_the_migration_keeps_a_source_an_administrator_already_gave():
     StatisticalForm.objects.filter(code="MZ-11").update(source="PBSSP 2026, poz. 1.29.07")
     MIGRATION.update_catalogue(django_apps, None)
     assert StatisticalForm.objects.get(code="MZ-11").source == "PBSSP 2026, poz. 1.29.07"
+
+
+def test_a_reminder_about_a_form_without_a_confirmed_title_names_only_its_code(bob, run_on_commit):
+    from django.core import mail
+
+    from contacts import actions
+    from tests.submission_data import office, report, unit
+
+    office("14")
+    clinic = unit(7001, "14", name="Przychodnia Ginekologiczna", email="rejestracja@gin.example.pl")
+    report(clinic, "MZ-24", 2025, "draft")
+    form = StatisticalForm.objects.get(code="MZ-24")
+    run_on_commit(actions.send_reminders, actor=bob, form=form, year=2025, unit_ids=[clinic.pk])
+    (message,) = mail.outbox
+    assert "sprawozdanie MZ-24 za 2025 r." in message.body and "()" not in message.body
