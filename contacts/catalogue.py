@@ -58,13 +58,18 @@ def _missing(form: StatisticalForm, years: tuple[int, ...]) -> list[str]:
         missing.append(_("kto składa"))
     if not form.source:
         missing.append(_("źródło"))
-    known = {deadline.year for deadline in form.deadlines.all()}
-    missing += [_("termin za %(year)s r.") % {"year": year} for year in years if year not in known]
+    known = {deadline.year: deadline for deadline in form.deadlines.all()}
+    for year in years:
+        if year not in known:
+            missing.append(_("termin za %(year)s r.") % {"year": year})
+        elif not known[year].source:
+            missing.append(_("źródło terminu za %(year)s r.") % {"year": year})
     return missing
 
 
 def gaps(today: dt.date) -> list[FormGaps]:
-    """Each active form that lacks a title, who submits it, a source, or a deadline for a year that matters."""
+    """Each active form that lacks a title, who submits it, a source, or a deadline (with its source) for a
+    reporting year that matters."""
     years = reporting_years(today)
     forms = StatisticalForm.objects.filter(is_active=True).prefetch_related(
         Prefetch("deadlines", FormDeadline.objects.filter(year__in=years))
@@ -82,6 +87,6 @@ def to_complete(forms: QuerySet[StatisticalForm], today: dt.date, *, incomplete:
     """`forms` narrowed to those with something to complete (or, with incomplete=False, to those without)."""
     condition = Q(title="") | Q(submitted_by="") | Q(source="")
     for year in reporting_years(today):
-        has_deadline = Exists(FormDeadline.objects.filter(form=OuterRef("pk"), year=year))
-        condition |= ~has_deadline
+        sourced_deadline = Exists(FormDeadline.objects.filter(form=OuterRef("pk"), year=year).exclude(source=""))
+        condition |= ~sourced_deadline
     return forms.filter(condition) if incomplete else forms.exclude(condition)

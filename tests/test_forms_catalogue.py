@@ -78,6 +78,9 @@ def test_what_is_missing_is_listed_for_the_administrator():
     confirmed_deadline("MZ-88", 2026, dt.date(2027, 4, 12))
     found = {item.form.code: item.missing for item in catalogue.gaps(dt.date(2026, 12, 6))}
     assert "MZ-88" not in found
+    FormDeadline.objects.filter(form__code="MZ-88", year=2025).update(source="")
+    found = {item.form.code: item.missing for item in catalogue.gaps(dt.date(2026, 12, 6))}
+    assert found["MZ-88"] == ["źródło terminu za 2025 r."]
     assert {item.form.code for item in catalogue.gaps(dt.date(2028, 1, 10))} >= {"MZ-88"}
 
 
