@@ -171,22 +171,25 @@ def send_reminders(*, actor, form: StatisticalForm, year: int, unit_ids: list[in
 def _reminder_body(submission: Submission, form: StatisticalForm, year: int, deadline, office) -> str:
     unit = submission.unit
     link = f"{settings.SITE_URL}/status/?" + urlencode({"regon": unit.regon, "year": year, "form": form.code})
-    lines = [
-        _("Dzień dobry,"),
-        "",
-        _(
+    facts = {
+        "form": form.code,
+        "title": form.title,
+        "year": year,
+        "unit": unit.name,
+        "regon": unit.regon,
+        "status": submission.status.name,
+    }
+    if form.title:
+        text = _(
             "według danych systemu statystycznego sprawozdanie %(form)s (%(title)s) za %(year)s r. jednostki "
             "%(unit)s (REGON %(regon)s) nie zostało jeszcze złożone. Obecny status: %(status)s."
         )
-        % {
-            "form": form.code,
-            "title": form.title,
-            "year": year,
-            "unit": unit.name,
-            "regon": unit.regon,
-            "status": submission.status.name,
-        },
-    ]
+    else:  # a title no published source confirms yet is left out of the catalogue (contacts.catalogue)
+        text = _(
+            "według danych systemu statystycznego sprawozdanie %(form)s za %(year)s r. jednostki %(unit)s "
+            "(REGON %(regon)s) nie zostało jeszcze złożone. Obecny status: %(status)s."
+        )
+    lines = [_("Dzień dobry,"), "", text % facts]
     if deadline:
         lines.append(_("Termin złożenia: %(date)s.") % {"date": deadline.deadline.strftime("%d.%m.%Y")})
     lines += ["", submission.status.next_step, "", _("Aktualny status sprawdzisz tutaj: %(link)s") % {"link": link}]

@@ -6,10 +6,11 @@ from django.db import models, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contacts import imports, privacy
+from contacts import catalogue, imports, privacy
 from contacts.models import (
     DirectoryLog,
     FormDeadline,
@@ -146,16 +147,54 @@ class PersonAdmin(admin.ModelAdmin):
 class DeadlineInline(admin.TabularInline):
     model = FormDeadline
     extra = 1
+    fields = ("year", "deadline", "source", "note")
+
+
+class ToCompleteFilter(admin.SimpleListFilter):
+    """Forms whose title, who submits, source or a deadline for the reporting years that matter today is missing:
+    the public catalogue leaves those out until they are filled in from a published source."""
+
+    title = gettext_lazy("do uzupełnienia")
+    parameter_name = "do_uzupelnienia"
+
+    def lookups(self, request, model_admin):
+        return [("tak", gettext_lazy("Do uzupełnienia")), ("nie", gettext_lazy("Kompletne"))]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("tak", "nie"):
+            return queryset
+        return catalogue.to_complete(queryset, timezone.localdate(), incomplete=self.value() == "tak")
 
 
 @admin.register(StatisticalForm)
 class StatisticalFormAdmin(admin.ModelAdmin):
-    list_display = ("code", "title", "periodicity", "usual_deadline", "instruction_article", "is_active")
+    list_display = ("code", "title", "missing", "periodicity", "instruction_article", "is_active")
+    list_filter = (ToCompleteFilter, "is_active")
     list_select_related = ("instruction_article",)
+    fields = (
+        "code",
+        "title",
+        "submitted_by",
+        "source",
+        "periodicity",
+        "usual_deadline",
+        "is_active",
+        "instruction_article",
+        "instruction_url",
+    )
     search_fields = ("code", "title")
     autocomplete_fields = ("instruction_article",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [DeadlineInline]
+
+    def get_queryset(self, request):
+        years = catalogue.reporting_years(timezone.localdate())
+        deadlines = models.Prefetch("deadlines", FormDeadline.objects.filter(year__in=years))
+        return super().get_queryset(request).prefetch_related(deadlines)
+
+    @admin.display(description=gettext_lazy("do uzupełnienia"))
+    def missing(self, form: StatisticalForm) -> str:
+        return ", ".join(catalogue.missing_for(form, timezone.localdate()))
 
 
 @admin.register(SubmissionStatus)

@@ -202,8 +202,18 @@ class StatisticalForm(models.Model):
     """A form of the statistical survey programme (MZ-xx); a catalogue kept as editable data."""
 
     code = models.CharField(_("symbol"), max_length=20, unique=True)
-    title = models.CharField(_("tytuł"), max_length=300)
+    # What no published source confirms stays empty: the public catalogue shows only what is filled in, and the
+    # admin lists the gaps ("Do uzupełnienia", contacts.catalogue).
+    title = models.CharField(_("tytuł"), max_length=300, blank=True)
     submitted_by = models.TextField(_("kto składa"), blank=True)
+    source = models.TextField(
+        _("źródło"),
+        blank=True,
+        help_text=_(
+            "Skąd pochodzą tytuł i „kto składa”: adres i tytuł publikacji, najlepiej programu badań statystycznych "
+            "statystyki publicznej (PBSSP) na dany rok."
+        ),
+    )
     periodicity = models.CharField(_("częstotliwość"), max_length=50, default="roczna")
     usual_deadline = models.CharField(_("zwykły termin"), max_length=200, blank=True)
     is_active = models.BooleanField(_("aktywny"), default=True)
@@ -231,7 +241,7 @@ class StatisticalForm(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.title}"
+        return f"{self.code} {self.title}".strip()
 
 
 class FormDeadline(models.Model):
@@ -241,6 +251,12 @@ class FormDeadline(models.Model):
     year = models.PositiveSmallIntegerField(_("rok sprawozdawczy"))
     deadline = models.DateField(_("termin"))
     note = models.CharField(_("uwagi"), max_length=300, blank=True)
+    source = models.CharField(
+        _("źródło"),
+        max_length=500,
+        blank=True,
+        help_text=_("Adres i tytuł publikacji, z której pochodzi termin (program badań statystycznych na ten rok)."),
+    )
 
     class Meta:
         verbose_name = _("termin formularza")

@@ -9,10 +9,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from contacts.models import StatisticalForm
+from contacts import catalogue
 from helpdesk import ratelimit
 from knowledge_base import actions, search, selectors
 from knowledge_base import render as kbrender
@@ -115,8 +116,12 @@ def attachment(request: HttpRequest, attachment_id: int, filename: str) -> FileR
 
 
 def forms_catalogue(request: HttpRequest) -> HttpResponse:
-    forms = StatisticalForm.objects.filter(is_active=True).order_by("code")
-    return render(request, "public/kb/forms.html", {"forms": forms})
+    today = timezone.localdate()
+    return render(
+        request,
+        "public/kb/forms.html",
+        {"forms": catalogue.public_catalogue(today), "years": catalogue.reporting_years(today)},
+    )
 
 
 def accessibility_statement(request: HttpRequest) -> HttpResponse:

@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from contacts.models import FormDeadline, Person, PersonEmail, ReportingUnit, UnitMembership
+from contacts.models import FormDeadline, Person, PersonEmail, ReportingUnit, StatisticalForm, UnitMembership
 from helpdesk.models import NoticeMode, OutboxMessage, Role, User
 from inbox_ingest import actions
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
@@ -59,7 +59,8 @@ def world(central, queue_14, bob, monkeypatch):
         name="Hasło: odpowiedź", position=3, words="hasło", reply_subject="Reset hasła", reply_body="Zob. {sygnatura}"
     )
     SlaPolicy.objects.create(name="Wszystko", first_response_minutes=240, resolution_minutes=2400)
-    FormDeadline.objects.update_or_create(form__code="MZ-88", year=2026, defaults={"deadline": dt.date(2026, 12, 2)})
+    mz88 = StatisticalForm.objects.get(code="MZ-88")  # no deadline is seeded: none was confirmed (issue 12)
+    FormDeadline.objects.update_or_create(form=mz88, year=2026, defaults={"deadline": dt.date(2026, 12, 2)})
     agents = [User.objects.create_user(username=f"agent{n}", role=Role.AGENT) for n in range(3)]
     central.members.set(agents)
     central.assignment_mode = AssignmentMode.ROUND_ROBIN

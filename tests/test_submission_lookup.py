@@ -1,10 +1,13 @@
 """A unit enters its REGON and sees, per form due that year, the status, what to do next, the deadline and its
 regional administrator; no personal data; an unknown REGON looks like a REGON with nothing due; rate-limited."""
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from contacts.models import FormDeadline, StatisticalForm
 from tests.submission_data import office, regon9, report, unit
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +23,12 @@ def fresh_rate_limit():
 @pytest.fixture
 def clinic(db):
     office("14")
+    FormDeadline.objects.create(
+        form=StatisticalForm.objects.get(code="MZ-88"),
+        year=2025,
+        deadline=dt.date(2026, 4, 10),
+        source="Program badań statystycznych statystyki publicznej na rok 2025",
+    )
     clinic = unit(1001, "14", name="Przychodnia Zdrowie Sp. z o.o.", email="jan.kowalski@przychodnia.example.pl")
     report(clinic, "MZ-88", 2025, "returned")
     report(clinic, "MZ-11", 2025, "accepted")
@@ -33,7 +42,7 @@ def test_the_page_shows_each_form_with_status_next_step_deadline_and_the_regiona
     assert response.status_code == 200
     assert "MZ-88" in page and "zwrócone do korekty" in page and "popraw dane" in page
     assert "MZ-11" in page and "zaakceptowane" in page
-    assert "10.04.2026" in page  # the seeded MZ-88 deadline for reporting year 2025
+    assert "10.04.2026" in page  # the MZ-88 deadline for reporting year 2025
     assert "statystyka14@uw.example.gov.pl" in page
     assert "Przychodnia Zdrowie Sp. z o.o." in page
 
