@@ -12,7 +12,6 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -26,20 +25,8 @@ from contacts import actions, lookup, selectors
 from contacts.models import StatisticalForm, SubmissionStatus, Voivodeship
 from helpdesk import access, ratelimit
 
-
-def staff_required(view):
-    """Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        scope = access.voivodeship_scope(request.user)
-        if not access.is_staff_member(request.user) or not (scope.is_everything or scope.codes):
-            raise PermissionDenied(_("Brak dostępu."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+# Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login.
+staff_required = access.page_for(access.can_see_units)
 
 
 # --- public -----------------------------------------------------------------------------------------------

@@ -6,13 +6,13 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contacts import replies
@@ -30,19 +30,8 @@ from tickets.forms import (
 )
 from tickets.models import Status
 
-
-def staff_required(view):
-    """Logged-in staff with a role; anyone else gets 403 (and anonymous users the login page)."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not access.is_staff_member(request.user):
-            raise PermissionDenied(_("Brak dostępu."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+# Logged-in staff with a role; anyone else gets 403 (and anonymous users the login page).
+staff_required = access.page_for(access.is_staff_member)
 
 
 @staff_required
@@ -481,11 +470,9 @@ def ticket_mention_suggestions(request: HttpRequest, reference: str) -> JsonResp
     return JsonResponse({"results": people})
 
 
-@staff_required
+@access.page_for(access.can_work_tickets, gettext_lazy("Nie masz uprawnień do obsługi zgłoszeń."))
 def call_new(request: HttpRequest) -> HttpResponse:
     """Log a phone call. GET may be prefilled by the PBX pop-up: ?number=…&call_id=…"""
-    if not access.can_work_tickets(request.user):
-        raise PermissionDenied(_("Nie masz uprawnień do obsługi zgłoszeń."))
     if request.method == "POST":
         form = CallForm(request.POST, user=request.user)
         if form.is_valid():
