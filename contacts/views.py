@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from contacts import actions, lookup, selectors
@@ -250,13 +251,17 @@ def remind(request: HttpRequest) -> HttpResponse:
     if report.recently_reminded:
         messages.warning(
             request,
-            _("Pominięto, bo przypomnienie wysłano w ciągu ostatnich %(days)s dni: %(n)s.")
+            ngettext(
+                "Pominięto, bo przypomnienie wysłano w ciągu ostatniego %(days)s dnia: %(n)s.",
+                "Pominięto, bo przypomnienie wysłano w ciągu ostatnich %(days)s dni: %(n)s.",
+                settings.REMINDER_INTERVAL_DAYS,
+            )
             % {"n": len(report.recently_reminded), "days": settings.REMINDER_INTERVAL_DAYS},
         )
     if report.rate_limited:
         messages.warning(
             request,
-            _("Limit %(limit)s przypomnień na godzinę: nie wysłano %(n)s, spróbuj za godzinę.")
+            _("Wyczerpano godzinny limit przypomnień (%(limit)s): nie wysłano %(n)s, spróbuj za godzinę.")
             % {"limit": settings.REMINDERS_PER_HOUR, "n": report.rate_limited},
         )
     if report.not_pending:
