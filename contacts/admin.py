@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from contacts import catalogue, imports, privacy
 from contacts.models import (
@@ -65,7 +65,10 @@ def _merge_selected(modeladmin, request, queryset, merge):
         modeladmin.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
         return
     modeladmin.message_user(
-        request, _("Scalono %(n)s rekordów w: %(keep)s.") % {"n": len(records) - 1, "keep": keep}, messages.SUCCESS
+        request,
+        ngettext("Scalono %(n)s rekord w: %(keep)s.", "Scalono %(n)s rekordów w: %(keep)s.", len(records) - 1)
+        % {"n": len(records) - 1, "keep": keep},
+        messages.SUCCESS,
     )
 
 

@@ -13,7 +13,6 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -28,20 +27,8 @@ from contacts import actions, lookup, selectors
 from contacts.models import StatisticalForm, SubmissionStatus, Voivodeship
 from helpdesk import access, ratelimit
 
-
-def staff_required(view):
-    """Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        scope = access.voivodeship_scope(request.user)
-        if not access.is_staff_member(request.user) or not (scope.is_everything or scope.codes):
-            raise PermissionDenied(_("Brak dostępu."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+# Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login.
+staff_required = access.page_for(access.can_see_units)
 
 
 # --- public -----------------------------------------------------------------------------------------------
@@ -286,13 +273,17 @@ def remind(request: HttpRequest) -> HttpResponse:
     if report.recently_reminded:
         messages.warning(
             request,
-            _("Pominięto, bo przypomnienie wysłano w ciągu ostatnich %(days)s dni: %(n)s.")
+            ngettext(
+                "Pominięto, bo przypomnienie wysłano w ciągu ostatniego %(days)s dnia: %(n)s.",
+                "Pominięto, bo przypomnienie wysłano w ciągu ostatnich %(days)s dni: %(n)s.",
+                settings.REMINDER_INTERVAL_DAYS,
+            )
             % {"n": len(report.recently_reminded), "days": settings.REMINDER_INTERVAL_DAYS},
         )
     if report.rate_limited:
         messages.warning(
             request,
-            _("Limit %(limit)s przypomnień na godzinę: nie wysłano %(n)s, spróbuj za godzinę.")
+            _("Wyczerpano godzinny limit przypomnień (%(limit)s): nie wysłano %(n)s, spróbuj za godzinę.")
             % {"limit": settings.REMINDERS_PER_HOUR, "n": report.rate_limited},
         )
     if report.not_pending:

@@ -8,7 +8,9 @@ through `voivodeship_scope()`. Views never filter by role themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -57,6 +59,12 @@ def voivodeship_scope(user) -> Scope:
     return scope
 
 
+def can_see_units(user) -> bool:
+    """Reporting units and their reports: staff whose scope holds at least one voivodeship (not editors)."""
+    scope = voivodeship_scope(user)
+    return is_staff_member(user) and (scope.is_everything or bool(scope.codes))
+
+
 def can_work_tickets(user) -> bool:
     """Reply, add notes, change status: agents, admins and regional administrators (within scope)."""
     return is_staff_member(user) and (user.role in (Role.AGENT, Role.REGIONAL_ADMIN, Role.ADMIN) or user.is_superuser)
@@ -100,6 +108,25 @@ def staff_who_can_see(queue_code: str | None, unit_code: str | None = None):
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise PermissionDenied(message)
+
+
+def page_for(may_open, message=None):
+    """A staff page open to the users `may_open(user)` accepts: anyone else gets 403 with `message`, anonymous
+    users the login page. The check stays on the view as `view.may_open`, so the menu (helpdesk.menu) offers
+    the page to exactly the people it opens for, with no second copy of the rule."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if not may_open(request.user):
+                raise PermissionDenied(str(message or _("Brak dostępu.")))
+            return view(request, *args, **kwargs)
+
+        wrapper = login_required(checked)
+        wrapper.may_open = may_open
+        return wrapper
+
+    return decorate
 
 
 def not_found() -> Http404:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from helpdesk.models import NoticeMode, Role, User
 
@@ -83,7 +84,11 @@ def update_own_settings(*, user: User, notice_mode: str | None = None, signature
     if signature is not None:
         signature = signature.replace("\r\n", "\n").strip()
         if len(signature) > SIGNATURE_MAX_LENGTH:
-            errors["signature"] = _("Podpis może mieć najwyżej %(max)s znaków.") % {"max": SIGNATURE_MAX_LENGTH}
+            errors["signature"] = ngettext(
+                "Podpis może mieć najwyżej %(max)s znak.",
+                "Podpis może mieć najwyżej %(max)s znaków.",
+                SIGNATURE_MAX_LENGTH,
+            ) % {"max": SIGNATURE_MAX_LENGTH}
     if errors:
         raise ValidationError(errors)
     wanted = {"notice_mode": notice_mode, "signature": signature}

@@ -40,3 +40,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("knowledge_base.urls")),  # the public portal: front page, articles, forms, contact
 ]
+
+# The site's own Polish pages (public or staff layout by address), never Django's bare English ones.
+handler400 = "helpdesk.errors.bad_request"
+handler403 = "helpdesk.errors.permission_denied"
+handler404 = "helpdesk.errors.page_not_found"
+handler500 = "helpdesk.errors.server_error"

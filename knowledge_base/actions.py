@@ -17,6 +17,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from helpdesk import access, outbox
 from knowledge_base import extract, postings, render
@@ -378,7 +379,16 @@ def record_feedback(*, article: Article, helpful: bool, comment: str = "") -> Fe
     """A visitor's answer to "was this helpful?"; counters on the article feed the ranking's tie-break."""
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise ValidationError({"comment": _("Komentarz może mieć najwyżej %(n)s znaków.") % {"n": MAX_COMMENT}})
+        raise ValidationError(
+            {
+                "comment": ngettext(
+                    "Komentarz może mieć najwyżej %(n)s znak.",
+                    "Komentarz może mieć najwyżej %(n)s znaków.",
+                    MAX_COMMENT,
+                )
+                % {"n": MAX_COMMENT}
+            }
+        )
     feedback = Feedback.objects.create(article=article, helpful=bool(helpful), comment=comment)
     counter = "helpful_yes" if helpful else "helpful_no"
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})

@@ -9,24 +9,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from helpdesk import access
 from knowledge_base import actions, selectors
 from knowledge_base import render as kbrender
 from knowledge_base.editor_forms import ArticleForm, AttachmentForm, StatusForm
 from knowledge_base.models import Article, ArticleVersion, MissingArticleFlag
 from knowledge_base.permissions import can_edit
 
-
-def editor_required(view):
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not can_edit(request.user):
-            raise PermissionDenied(_("Tylko redaktor bazy wiedzy ma dostęp do tej strony."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
-    return wrapper
+editor_required = access.page_for(can_edit, gettext_lazy("Tylko redaktor bazy wiedzy ma dostęp do tej strony."))
 
 
 @editor_required

@@ -94,10 +94,10 @@ def test_a_deferred_reply_shows_the_attempt_and_error_then_fails_for_good(
     outbox.drain()
     assert OutboxMessage.objects.get(pk=entry.outbox_message_id).attempts == 3  # given up: no more attempts
     page = _page(client, alice, ticket)
-    assert "Nie udało się wysłać (3 prób)" in page and "Ponów wysyłkę teraz" in page
+    assert "Nie udało się wysłać (3 próby)" in page and "Ponów wysyłkę teraz" in page
     final = ticket.events.filter(kind="delivery_failed").order_by("pk").last()
     assert final.data["final"] and final.data["attempts"] == 3
-    assert "Nie udało się wysłać odpowiedzi e-mailem (3 prób)" in page  # in the event log
+    assert "Nie udało się wysłać odpowiedzi e-mailem (3 próby)" in page  # in the event log
     assert ticket.events.filter(kind="delivery_failed").count() == 2  # the first failure and the final one
     assert outbox.failed_count() == 1 and client.get("/healthz").json()["outbox_failed"] == 1
     api = client.get(f"/api/v1/tickets/{ticket.reference}/").json()

@@ -197,7 +197,7 @@ def test_the_list_counts_at_most_the_cap_and_says_so(client, alice, central, ope
     paginator = response.context["page"].paginator
     assert paginator.capped and paginator.count == 3 and len(response.context["page"]) == 3
     assert "ponad 3" in response.content.decode()
-    assert "Lista pokazuje pierwsze 3 zgłoszeń" in response.content.decode()
+    assert "Lista pokazuje pierwsze 3 zgłoszenia" in response.content.decode()
     monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)  # a search counts fewer
     response = client.get(reverse("tickets:list"), {"q": "zgłoszenie"})
     assert response.context["page"].paginator.count == 2 and response.context["page"].paginator.capped

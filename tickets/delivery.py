@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 PENDING, SENT, RETRYING, FAILED = "pending", "sent", "retrying", "failed"
 
@@ -43,7 +44,11 @@ class Delivery:
                 "max": self.max_attempts,
                 "error": self.last_error,
             }
-        return _("Nie udało się wysłać (%(attempts)s prób), ostatni błąd: %(error)s") % {
+        return ngettext(
+            "Nie udało się wysłać (%(attempts)s próba), ostatni błąd: %(error)s",
+            "Nie udało się wysłać (%(attempts)s prób), ostatni błąd: %(error)s",
+            self.attempts,
+        ) % {
             "attempts": self.attempts,
             "error": self.last_error,
         }

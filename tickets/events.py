@@ -11,7 +11,7 @@ from contextvars import ContextVar
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from helpdesk import bulk
 from tickets.models import Channel, Entry, Priority, Queue, Status, Ticket, TicketEvent
@@ -278,7 +278,11 @@ def describe(event: TicketEvent) -> str:
         case "sla_breached":
             return _("Przekroczono termin SLA (%(kind)s)") % {"kind": _timer_label(data.get("timer"))}
         case "delivery_failed" if data.get("final"):
-            return _("Nie udało się wysłać odpowiedzi e-mailem (%(attempts)s prób): %(error)s") % {
+            return ngettext(
+                "Nie udało się wysłać odpowiedzi e-mailem (%(attempts)s próba): %(error)s",
+                "Nie udało się wysłać odpowiedzi e-mailem (%(attempts)s prób): %(error)s",
+                data.get("attempts") or 0,
+            ) % {
                 "attempts": data.get("attempts"),
                 "error": data.get("error"),
             }

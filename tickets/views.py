@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -31,19 +30,8 @@ from tickets.forms import (
 )
 from tickets.models import Status
 
-
-def staff_required(view):
-    """Logged-in staff with a role; anyone else gets 403 (and anonymous users the login page)."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not access.is_staff_member(request.user):
-            raise PermissionDenied(_("Brak dostępu."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+# Logged-in staff with a role; anyone else gets 403 (and anonymous users the login page).
+staff_required = access.page_for(access.is_staff_member)
 
 
 @staff_required
@@ -513,11 +501,9 @@ def ticket_changed(request: HttpRequest, reference: str) -> JsonResponse:
     return JsonResponse(selectors.ticket_changes_since(request.user, ticket, after))
 
 
-@staff_required
+@access.page_for(access.can_work_tickets, gettext_lazy("Nie masz uprawnień do obsługi zgłoszeń."))
 def call_new(request: HttpRequest) -> HttpResponse:
     """Log a phone call. GET may be prefilled by the PBX pop-up: ?number=…&call_id=…"""
-    if not access.can_work_tickets(request.user):
-        raise PermissionDenied(_("Nie masz uprawnień do obsługi zgłoszeń."))
     if request.method == "POST":
         form = CallForm(request.POST, user=request.user)
         if form.is_valid():

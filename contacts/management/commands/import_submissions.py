@@ -6,6 +6,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from contacts import imports
 from contacts.models import ImportRun
@@ -56,7 +57,13 @@ def report_rows(command: BaseCommand, run: ImportRun, seconds: float) -> None:
     for item in run.rejected[:50]:
         command.stdout.write(f"  wiersz {item['line']}: {item['errors']}")
     if counts.get("rejected", 0) > 50:
-        command.stdout.write(f"  … i {counts['rejected'] - 50:,} innych odrzuconych wierszy (pełna lista: --report).")
+        more = counts["rejected"] - 50
+        others = ngettext(
+            "… i %(n)s inny odrzucony wiersz (pełna lista: --report).",
+            "… i %(n)s innych odrzuconych wierszy (pełna lista: --report).",
+            more,
+        )
+        command.stdout.write("  " + others % {"n": f"{more:,}"})
     if counts.get("rejected", 0):
         raise CommandError(
             f"Odrzucono wierszy: {counts['rejected']:,} z {counts.get('rows', 0):,} (powody powyżej); "

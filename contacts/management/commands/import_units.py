@@ -6,6 +6,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from contacts import imports
 from contacts.management.commands.import_submissions import report_rows
@@ -30,7 +31,8 @@ class Command(BaseCommand):
 
         def on_progress(fraction: float, rows: int) -> None:
             if show:
-                self.stderr.write(f"\r[{'#' * int(fraction * 30):<30}] {fraction:6.1%}  {rows:,} wierszy", ending="")
+                done = ngettext("%(n)s wiersz", "%(n)s wierszy", rows) % {"n": f"{rows:,}"}
+                self.stderr.write(f"\r[{'#' * int(fraction * 30):<30}] {fraction:6.1%}  {done}", ending="")
 
         try:
             run = imports.import_units(path, report_path=report, on_progress=on_progress)

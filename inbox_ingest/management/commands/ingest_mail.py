@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from inbox_ingest import actions, pipeline, sources
 from inbox_ingest.models import Mailbox, RawMessage
@@ -61,7 +62,9 @@ class Command(BaseCommand):
             report(result)
         if not options["json"]:
             summary = ", ".join(f"{outcome}: {count}" for outcome, count in sorted(counts.items()))
-            self.stdout.write(f"Przyjęto {sum(counts.values())} wiadomości ({summary or 'brak'}).")
+            total = sum(counts.values())
+            received = ngettext("Przyjęto %(n)s wiadomość", "Przyjęto %(n)s wiadomości", total) % {"n": total}
+            self.stdout.write(f"{received} ({summary or 'brak'}).")
 
     def _report(self, as_json: bool):
         def report(result: actions.Result) -> None:

@@ -1,0 +1,140 @@
+"""The site's own pages for 400, 403, 404, 500 and a failed CSRF check, in place of Django's bare English ones.
+
+A page under a staff address (the ticket list, the editor, the admin…) gets the staff layout, anything else
+the public portal's; the choice is made from the address alone, so it costs no query. None of them shows
+what the exception carried except a refusal's own message (ours, written for the reader). The 500 page is
+rendered without the request's context processors: no session, no user, no query, so it still shows when
+the database is what failed. API addresses get the same answers as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+# One page of each staff area; what lies under the first segment of its address is staff.
+STAFF_PAGES = (
+    ("tickets:list", ()),
+    ("inbox:quarantine", ()),
+    ("kb_editor:list", ()),
+    ("contacts:missing", ()),
+    ("own_settings", ()),
+    ("password_change", ()),
+    ("login", ()),
+    ("logout", ()),
+    ("admin:index", ()),
+    ("attachment", (1, "plik")),
+)
+
+
+@cache
+def _staff_prefixes() -> tuple[str, ...]:
+    prefixes = []
+    for name, args in STAFF_PAGES:
+        path = reverse(name, args=args)
+        prefixes.append(path[: path.index("/", 1) + 1] if "/" in path[1:] else path)
+    return tuple(prefixes)
+
+
+def layout_for(request) -> str:
+    """ "staff" or "public": which layout an error page at this address is shown in (no query)."""
+    return "staff" if request.path.startswith(_staff_prefixes()) else "public"
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(reverse("api-root"))
+
+
+def _texts(status: int) -> tuple[str, str]:
+    if status == 400:
+        return _("Nieprawidłowe żądanie"), _(
+            "Nie możemy obsłużyć tego żądania: adres albo przesłane dane są niepoprawne. "
+            "Sprawdź adres lub wróć na poprzednią stronę i spróbuj ponownie."
+        )
+    if status == 403:
+        return _("Brak dostępu"), _(
+            "Nie masz uprawnień do tej strony. Jeśli to pomyłka, skontaktuj się z administratorem systemu."
+        )
+    if status == 404:
+        return _("Nie znaleziono strony"), _(
+            "Pod tym adresem nie ma strony: mogła zostać usunięta albo adres jest niepełny. "
+            "Sprawdź adres lub zacznij od strony głównej."
+        )
+    return _("Błąd serwera"), _(
+        "Coś poszło nie tak po naszej stronie i strony nie udało się wyświetlić. "
+        "Spróbuj ponownie za kilka minut; jeśli błąd się powtarza, zgłoś go, podając godzinę."
+    )
+
+
+def _context(request, status: int, detail: str = "") -> dict:
+    title, explanation = _texts(status)
+    layout = layout_for(request)
+    return {
+        "status": status,
+        "title": title,
+        "explanation": explanation,
+        "detail": detail,
+        "home": reverse("tickets:list") if layout == "staff" else reverse("kb:home"),
+        "home_label": _("Lista zgłoszeń") if layout == "staff" else _("Strona główna pomocy"),
+        "layout": layout,
+    }
+
+
+def _page(request, status: int, detail: str = "") -> HttpResponse:
+    context = _context(request, status, detail)
+    if _is_api(request):
+        return JsonResponse({"detail": detail or context["title"]}, status=status)
+    return render(request, f"errors/{context['layout']}.html", context, status=status)
+
+
+def bad_request(request, exception=None):
+    return _page(request, 400)
+
+
+def permission_denied(request, exception=None):
+    # A refusal's message is ours (access.page_for, access.require) and says why; Django's own are empty.
+    message = exception.args[0] if exception is not None and exception.args else ""
+    return _page(request, 403, message if isinstance(message, str) else "")
+
+
+def page_not_found(request, exception=None):
+    # Http404's message is never shown: Django's own ("No Ticket matches the given query.") are English.
+    return _page(request, 404)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the form was sent without a valid token (expired page, cookies blocked)."""
+    detail = _(
+        "Formularz nie został wysłany: strona była otwarta zbyt długo albo przeglądarka nie przesłała pliku "
+        "cookie zabezpieczającego formularz. Wróć, odśwież stronę i wyślij formularz jeszcze raz. Jeśli to się "
+        "powtarza, sprawdź, czy przeglądarka przyjmuje pliki cookie z tej witryny."
+    )
+    context = _context(request, 403, detail)
+    context.update(title=_("Formularz wygasł"), explanation="")
+    if _is_api(request):
+        return JsonResponse({"detail": detail}, status=403)
+    return render(request, f"errors/{context['layout']}.html", context, status=403)
+
+
+def server_error(request):
+    """The 500 page, without context processors (no session, no user, no query): the database may be down."""
+    context = _context(request, 500)
+    if _is_api(request):
+        return JsonResponse({"detail": context["title"]}, status=500)
+    context.update(request=request, csrf_token=get_token(request))
+    try:
+        html = render_to_string(f"errors/{context['layout']}.html", context)
+    except Exception:  # the last resort must not fail in its turn
+        logger.exception("the 500 page could not be rendered")
+        html = f"<!doctype html><title>{escape(context['title'])}</title><h1>{escape(context['title'])}</h1>"
+    return HttpResponse(html, status=500)
