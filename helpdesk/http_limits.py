@@ -33,7 +33,8 @@ def page() -> bytes:
 
     path = finders.find(PAGE)
     if path is None:  # the page itself is missing: still say it in Polish
-        return "<!doctype html><html lang=pl><title>Adres strony jest za długi</title><h1>Adres strony jest za długi</h1>".encode()
+        title = "Adres strony jest za długi"
+        return f"<!doctype html><html lang=pl><title>{title}</title><h1>{title}</h1>".encode()
     with open(path, "rb") as file:
         return file.read()
 

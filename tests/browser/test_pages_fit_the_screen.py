@@ -74,7 +74,7 @@ def full_desk():
         ticket = actions.open_ticket(
             actor=None,
             channel=Channel.EMAIL,
-            subject=f"Korekta sprawozdania MZ-88 za działalność opiekuńczo-leczniczą i dermatologiczno-wenerologiczną {n}",
+            subject=f"Korekta MZ-88 za działalność opiekuńczo-leczniczą i dermatologiczno-wenerologiczną {n}",
             body_text="Proszę o pomoc: https://sprawozdawczosc.example.gov.pl/" + "bardzo-dlugi-adres-" * 12,
             queue=queue,
             requester_name="Katarzyna Wiśniewska-Dąbrowska",
