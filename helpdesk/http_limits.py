@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
+from pathlib import Path
 
 from twisted.web import http
 
@@ -29,9 +30,12 @@ LINGER_SECONDS = 5
 
 @cache
 def page() -> bytes:
+    from django.conf import settings
     from django.contrib.staticfiles import finders
 
-    path = finders.find(PAGE)
+    path = finders.find(PAGE)  # the checkout's static/; else what collectstatic gathered
+    if path is None and settings.STATIC_ROOT and (Path(settings.STATIC_ROOT) / PAGE).is_file():
+        path = Path(settings.STATIC_ROOT) / PAGE
     if path is None:  # the page itself is missing: still say it in Polish
         title = "Adres strony jest za długi"
         return f"<!doctype html><html lang=pl><title>{title}</title><h1>{title}</h1>".encode()
@@ -114,3 +118,4 @@ def install() -> None:
         return
     PoliteHTTPFactory.polite = True
     server.HTTPFactory = PoliteHTTPFactory
+    page()  # read once now, not in the reactor at the first refusal

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from tests.conftest import need_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def ask(server: str, path: str, headers: str = "") -> tuple[int, dict[str, str], str]:
@@ -42,9 +42,17 @@ def test_a_search_of_20000_characters_gets_the_polish_page(daphne_server, path):
     assert 'href="/"' in page
 
 
-def test_headers_too_large_for_daphne_get_the_same_page(daphne_server):
-    status, _, page = ask(daphne_server, "/szukaj/?q=mz-03", headers=f"Cookie: sessionid={'x' * 17000}\r\n")
-    assert status == 431 and "Adres strony jest za długi" in page
+@pytest.mark.parametrize(
+    ("path", "headers", "expected"),
+    [
+        ("/szukaj/?q=mz-03", f"Cookie: sessionid={'x' * 17000}\r\n", 431),  # one header line over 16 KiB
+        ("/szukaj/?q=mz-03", "".join(f"X-Extra-{n}: {'y' * 6000}\r\n" for n in range(3)), 431),  # head over 16 KiB
+        ("/szukaj/?q=" + "podatek+" * 1500, f"Cookie: sessionid={'x' * 5000}\r\n", 414),  # a 12 KB address + cookies
+    ],
+)
+def test_a_head_too_large_for_daphne_gets_the_same_page(daphne_server, path, headers, expected):
+    status, _, page = ask(daphne_server, path, headers=headers)
+    assert status == expected and "<h1>Adres strony jest za długi</h1>" in page
 
 
 def test_a_long_address_daphne_still_takes_reaches_the_search_cut_to_200_characters(daphne_server):
