@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contacts.identifiers import normalize_regon
 from tickets.forms import MultipleFileField
 
 
@@ -16,6 +17,12 @@ class ContactForm(forms.Form):
     # Honeypot: hidden from people (and from screen readers); bots fill it in.
     website = forms.CharField(required=False, label=_("Nie wypełniaj tego pola"))
     attempt = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+
+    def clean_regon(self) -> str:
+        """Checked with the other fields, so a wrong REGON is reported together with whatever else is missing
+        (the action checks it again: it is the one write path)."""
+        regon = self.cleaned_data["regon"].strip()
+        return normalize_regon(regon) if regon else ""
 
 
 class ReplyForm(forms.Form):

@@ -150,3 +150,11 @@ def test_after_a_merge_the_private_link_follows_the_target_showing_only_the_requ
     entry = other.entries.get(body_text="Czy są już wyniki?")
     assert entry.sender_email == RequesterLink.objects.get().email
     assert "Czy są już wyniki?" in client.get(link).content.decode()
+
+
+def test_a_wrong_regon_is_reported_together_with_the_other_missing_fields(client):
+    response = send(client, regon="123-456-786", email="", subject="")
+    page = response.content.decode()
+    assert response.status_code == 400 and not Ticket.objects.exists()
+    assert "REGON 123456786 ma błędną cyfrę kontrolną" in page
+    assert page.count("field-error") >= 3  # e-mail, subject and REGON at once

@@ -142,7 +142,7 @@ def test_the_call_page_refuses_bad_input_in_polish_and_keeps_what_was_typed(clie
         {
             "caller_number": "12",
             "direction": "incoming",
-            "unit_query": "999999999",
+            "unit_query": "123456785",  # a valid REGON of no unit the desk knows
             "notes": "Ważna notatka",
             "outcome": "new",
         },

@@ -974,6 +974,7 @@ def log_call(
     if outcome == CallOutcome.EXISTING:
         if ticket is None:
             raise ValidationError({"ticket": _("Wybierz zgłoszenie, do którego dopisać rozmowę.")})
+        _check_call_says_something(number, requester, requester_name, reporting_unit, notes)
         call["outside_hours"] = not ticket.queue.calendar.is_open(timezone.now())
         add_entry(actor=actor, ticket=ticket, kind=Entry.Kind.CALL, **call)
         return ticket
@@ -981,6 +982,7 @@ def log_call(
         raise ValidationError({"reporting_unit": _("Aby przekazać sprawę do województwa, wskaż jednostkę.")})
     if outcome == CallOutcome.CALLBACK and callback_due_at is None:
         raise ValidationError({"callback_due_at": _("Podaj, do kiedy oddzwonić.")})
+    _check_call_says_something(number, requester, requester_name, reporting_unit, notes)
     queue = _queue_for_call(actor, reporting_unit if outcome == CallOutcome.REGION else None)
     call["outside_hours"] = not queue.calendar.is_open(timezone.now())
     ticket = open_ticket(
@@ -1005,6 +1007,19 @@ def log_call(
     else:
         ticket = change_status(actor=actor, ticket=ticket, status=Status.OPEN)
     return ticket
+
+
+def _check_call_says_something(number: str, requester, requester_name: str, unit, notes: str) -> None:
+    """An empty call form must not become a ticket (or an empty entry): who called, about which unit, or what
+    was said — at least one of them."""
+    if not (number or requester is not None or requester_name.strip() or unit is not None or notes.strip()):
+        raise ValidationError(
+            _(
+                "Rozmowa jest pusta: podaj numer dzwoniącego, rozmówcę, jednostkę albo notatkę z rozmowy, "
+                "a dopiero potem zapisz."
+            ),
+            code="empty_call",
+        )
 
 
 def _queue_for_call(actor, unit) -> Queue:

@@ -3,12 +3,13 @@ name, and the caller's open tickets. All scoped through the same selectors as ev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from contacts.identifiers import normalize_phone
+from contacts.identifiers import normalize_phone, normalize_regon
 from contacts.models import Person, ReportingUnit
 from contacts.selectors import units_for_user
 from tickets.models import OPEN_STATUSES, Ticket
@@ -56,3 +57,29 @@ def search_units(user, query: str, limit: int = 10) -> list[ReportingUnit]:
     else:
         match = Q(name__icontains=query)
     return list(units.filter(match).order_by("name")[:limit])
+
+
+def regon_problem(query: str) -> str:
+    """What is wrong with a query that looks like a REGON (9 or 14 digits, separators allowed) but has a wrong
+    check digit, in the words of the public status lookup; empty for anything else (names, NIP, RPWDL)."""
+    compact = re.sub(r"[\s\-./]", "", query)
+    if not compact.isdigit() or len(compact) not in (9, 14):
+        return ""
+    try:
+        normalize_regon(compact)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
+@dataclass
+class UnitSuggestions:
+    units: list[ReportingUnit]
+    warning: str = ""
+
+
+def unit_suggestions(user, query: str) -> UnitSuggestions:
+    """Units the agent may pick while typing; when none match a REGON-like query, say if its check digit is
+    wrong (a typo, rather than a unit the desk does not know)."""
+    units = search_units(user, query)
+    return UnitSuggestions(units=units, warning="" if units else regon_problem(query))

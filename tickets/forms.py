@@ -7,7 +7,7 @@ from contacts.models import StatisticalForm
 from contacts.selectors import units_for_user
 from helpdesk import access
 from tickets.actions import CallOutcome
-from tickets.calls import search_units
+from tickets.calls import regon_problem, search_units
 from tickets.models import OPEN_STATUSES, Category, Entry, Priority, Status, Ticket
 from tickets.selectors import changes_by_others, tickets_for_user
 
@@ -147,6 +147,10 @@ class CallForm(forms.Form):
         label=_("Oddzwonić do"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     call_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+    # When the call timer started (milliseconds since the epoch, the browser's clock), carried through a submit
+    # that comes back with errors so the timer keeps running instead of starting again at zero; empty once the
+    # agent stopped it. Only the page's script reads it.
+    timer_started = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,6 +158,10 @@ class CallForm(forms.Form):
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
         self.fields["form_code"].queryset = StatisticalForm.objects.filter(is_active=True)
         self.fields["ticket"].queryset = tickets_for_user(user).filter(status__in=OPEN_STATUSES)
+
+    def clean_timer_started(self) -> str:
+        value = self.cleaned_data["timer_started"].strip()
+        return value if value.isdigit() else ""  # anything else is dropped: the timer then starts afresh
 
     def clean_caller_number(self) -> str:
         raw = self.cleaned_data["caller_number"].strip()
@@ -172,11 +180,10 @@ class CallForm(forms.Form):
             found = search_units(self.user, data["unit_query"], limit=2)
             if len(found) == 1:
                 data["reporting_unit"] = found[0]
+            elif found:
+                self.add_error("unit_query", _("Pasuje kilka jednostek: wybierz z listy."))
             else:
-                self.add_error(
-                    "unit_query",
-                    _("Nie znaleziono jednostki.") if not found else _("Pasuje kilka jednostek: wybierz z listy."),
-                )
+                self.add_error("unit_query", regon_problem(data["unit_query"]) or _("Nie znaleziono jednostki."))
         form = data.get("form_code")
         if form and form.code not in (data.get("subject") or ""):
             data["subject"] = f"{form.code}: {data.get('subject') or form.title}"

@@ -546,5 +546,5 @@ def call_caller_card(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def call_unit_suggestions(request: HttpRequest) -> HttpResponse:
-    units = calls.search_units(request.user, request.GET.get("q", "")[:200])
-    return render(request, "tickets/_unit_suggestions.html", {"units": units})
+    found = calls.unit_suggestions(request.user, request.GET.get("q", "")[:200])
+    return render(request, "tickets/_unit_suggestions.html", {"units": found.units, "warning": found.warning})

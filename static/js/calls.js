@@ -12,20 +12,29 @@
   const duration = form.querySelector("[name=duration_seconds]");
   const clock = document.getElementById("call-clock");
   const timerButton = document.getElementById("call-timer");
+  // The timer starts with the page; its start travels in a hidden field, so a submit that comes back with
+  // errors keeps counting from the first page load. A stopped timer clears it and keeps the duration typed.
+  const startedField = form.querySelector("[name=timer_started]");
   let started = null;
   let tick = null;
 
   function debounce(fn, ms) { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; }
   function show(seconds) { clock.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`; }
 
+  function run(from) {
+    started = from;
+    startedField.value = String(started);
+    const update = () => { const s = Math.max(0, Math.round((Date.now() - started) / 1000)); duration.value = s; show(s); };
+    update();
+    tick = setInterval(update, 500);
+    timerButton.textContent = timerButton.dataset.stop;
+  }
+  function stop() {
+    clearInterval(tick); started = null; startedField.value = ""; timerButton.textContent = timerButton.dataset.start;
+  }
+
   timerButton.addEventListener("click", () => {
-    if (started === null) {
-      started = Date.now() - (Number(duration.value) || 0) * 1000;
-      tick = setInterval(() => { const s = Math.round((Date.now() - started) / 1000); duration.value = s; show(s); }, 500);
-      timerButton.textContent = timerButton.dataset.stop;
-    } else {
-      clearInterval(tick); started = null; timerButton.textContent = timerButton.dataset.start;
-    }
+    if (started === null) run(Date.now() - (Number(duration.value) || 0) * 1000); else stop();
   });
 
   async function fragment(url) { const r = await fetch(url, { credentials: "same-origin" }); return r.ok ? r.text() : ""; }
@@ -50,5 +59,8 @@
   });
   if (!number.value) number.focus();
   if (number.value && !card.textContent.trim()) number.dispatchEvent(new Event("input"));
-  if (timerButton && !duration.value) timerButton.click();
+  const carried = Number(startedField.value);
+  if (Number.isFinite(carried) && carried > 0 && carried <= Date.now()) run(carried);
+  else if (!duration.value) run(Date.now());
+  else show(Number(duration.value) || 0);
 })();

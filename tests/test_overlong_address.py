@@ -1,0 +1,127 @@
+"""An address too long for the web server (a search of about 20,000 characters) gets a clear Polish page from
+the real daphne process, not a dropped connection or a bare 400; what browsers can type stays short."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import need_server
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def ask(server: str, path: str, headers: str = "") -> tuple[int, dict[str, str], str]:
+    """One raw HTTP/1.1 request (urllib refuses nothing, but a raw socket shows a dropped connection as such)."""
+    address = urlsplit(server)
+    with socket.create_connection((address.hostname, address.port), timeout=60) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer, "daphne dropped the connection without an answer"
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    fields = {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in header_lines)}
+    return int(status_line.split()[1]), fields, body.decode()
+
+
+@pytest.mark.parametrize("path", ["/szukaj/?q=", "/tickets/?q="])
+def test_a_search_of_20000_characters_gets_the_polish_page(daphne_server, path):
+    status, headers, page = ask(daphne_server, path + "podatek+" * 2500)
+    assert status == 414
+    assert headers["content-type"] == "text/html; charset=utf-8" and headers["connection"] == "close"
+    assert '<html lang="pl">' in page and "<h1>Adres strony jest za długi</h1>" in page
+    assert 'href="/"' in page
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected"),
+    [
+        ("/szukaj/?q=mz-03", f"Cookie: sessionid={'x' * 17000}\r\n", 431),  # one header line over 16 KiB
+        ("/szukaj/?q=mz-03", "".join(f"X-Extra-{n}: {'y' * 6000}\r\n" for n in range(3)), 431),  # head over 16 KiB
+        ("/szukaj/?q=" + "podatek+" * 1500, f"Cookie: sessionid={'x' * 5000}\r\n", 414),  # a 12 KB address + cookies
+    ],
+)
+def test_a_head_too_large_for_daphne_gets_the_same_page(daphne_server, path, headers, expected):
+    status, _, page = ask(daphne_server, path, headers=headers)
+    assert status == expected and "<h1>Adres strony jest za długi</h1>" in page
+
+
+def test_a_long_address_daphne_still_takes_reaches_the_search_cut_to_200_characters(daphne_server):
+    status, _, page = ask(daphne_server, "/szukaj/?q=" + "sprawozdanie+" * 600)  # 7,800 characters
+    assert status == 200 and "Wyniki wyszukiwania" in page
+    typed = re.search(r'<input id="kb-q"[^>]*value="([^"]*)"', page).group(1)
+    assert len(typed) <= 200  # the query shown (and searched) is its first 200 characters
+
+
+def test_the_search_inputs_cannot_be_typed_past_200_characters(client, alice):
+    for page in (client.get(reverse("kb:search")).content.decode(), client.get("/").content.decode()):
+        assert re.search(r'<input[^>]*name="q"[^>]*maxlength="200"', page)
+    client.force_login(alice)
+    assert re.search(r'<input[^>]*name="q"[^>]*maxlength="200"', client.get(reverse("tickets:list")).content.decode())
+    lookup = client.get(reverse("status_lookup")).content.decode()
+    assert re.search(r'<input[^>]*name="regon"[^>]*maxlength="\d+"', lookup)
+
+
+NGINX = os.environ.get("NGINX_PATH") or shutil.which("nginx") or ""
+
+
+@pytest.fixture
+def nginx_in_front(daphne_server, tmp_path):
+    """The shipped deploy/nginx.conf in front of daphne: only its listen address (no TLS here), upstream and
+    server name changed."""
+    need_server("nginx", bool(NGINX), "apt-get install nginx-light, or set NGINX_PATH")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    site = (Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf").read_text()
+    for shipped, here in [
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{port};"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_server).port};"),
+        ("server_name pomoc.example.gov.pl;", "server_name 127.0.0.1;"),
+    ]:
+        assert shipped in site
+        site = site.replace(shipped, here)
+    (tmp_path / "site.conf").write_text(site)
+    temp = " ".join(
+        f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+        f"events {{}}\nhttp {{ access_log off; {temp} include {tmp_path}/site.conf; }}\n"
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"nginx did not start: {process.stdout.read().decode()[-2000:]}")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_the_shipped_nginx_answers_an_over_long_address_with_the_same_page(nginx_in_front, daphne_server):
+    status, headers, page = ask(nginx_in_front, "/szukaj/?q=" + "podatek+" * 2500)
+    assert status == 414 and headers["content-type"].startswith("text/html")
+    assert page == ask(daphne_server, "/szukaj/?q=" + "podatek+" * 2500)[2]  # the very page daphne answers with
+    status, _, page = ask(nginx_in_front, "/szukaj/?q=mz-03", headers=f"Cookie: sessionid={'x' * 9000}\r\n")
+    assert status == 431 and "<h1>Adres strony jest za długi</h1>" in page
+    assert ask(nginx_in_front, "/szukaj/?q=mz-03")[0] == 200  # an ordinary search passes through
