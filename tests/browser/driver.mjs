@@ -69,7 +69,13 @@ const commands = {
     const page = await context.newPage();
     await page.setViewport({width, height});
     const id = nextTab++;
-    tabs.set(id, {context, page});
+    const entry = {context, page, dialogs: [], acceptDialogs: true};
+    // alert/confirm/prompt would block the page: answer them (accept unless told) and keep what they said.
+    page.on('dialog', async (dialog) => {
+      entry.dialogs.push({type: dialog.type(), message: dialog.message()});
+      await (entry.acceptDialogs ? dialog.accept() : dialog.dismiss()).catch(() => {});
+    });
+    tabs.set(id, entry);
     return id;
   },
   async close({tab: id}) {
@@ -136,6 +142,12 @@ const commands = {
   async attribute({tab: id, target, attribute, timeout}) {
     const handle = await element(tab(id).page, target, timeout, false);
     return handle.evaluate((node, attribute) => node.getAttribute(attribute), attribute);
+  },
+  // The dialogs shown since the last call; `accept` (if given) decides how the next ones are answered.
+  async dialogs({tab: id, accept}) {
+    const entry = tab(id);
+    if (accept !== undefined && accept !== null) entry.acceptDialogs = accept;
+    return entry.dialogs.splice(0);
   },
   async url({tab: id}) {
     return tab(id).page.url();

@@ -73,8 +73,9 @@ class Browser:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                # Debian's chromium wrapper misbehaves under libfaketime: the browsers run on real time.
-                env={k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")},
+                # Debian's chromium wrapper breaks under libfaketime (CI's pass a year ahead): the browsers run on
+                # real time, the server and the test on the faked one.
+                env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")},
             )
         self.version = self._answer(0, time.monotonic() + STARTUP_SECONDS)["version"]
 
@@ -201,6 +202,11 @@ class Tab:
 
     def wait(self, target: str, *, hidden: bool = False, timeout: float = 10.0) -> None:
         self._call("wait", target=target, hidden=hidden, timeout=timeout)
+
+    def dialogs(self, *, accept: bool | None = None) -> list[dict]:
+        """The alert/confirm/prompt dialogs shown since the last call ([{"type", "message"}]); they are accepted
+        unless `accept=False` was given (that answer holds for the next ones, until changed)."""
+        return self._call("dialogs", accept=accept)
 
     # --- reading the page ---------------------------------------------------------------------------------------
 
