@@ -213,7 +213,9 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
     response = render(
         request, "public/kb/requester_ticket.html", {"ticket": ticket, "entries": entries, "form": form, "token": token}
     )
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the address: never leak it to other sites
+    # The token is in the address: never send it to other sites. same-origin, not no-referrer: under no-referrer
+    # browsers post this page's forms with "Origin: null", which the CSRF check refuses (403 to every reply).
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -30,7 +30,7 @@ def test_a_colleagues_note_shows_up_as_a_refresh_offer_on_the_open_list(browser,
     )
     pages = {}
     for name in ("alice", "celina", "adam"):
-        pages[name] = browser.new_context(locale="pl-PL").new_page()
+        pages[name] = browser.new_context().new_page()
         _login(pages[name], daphne_server, name)
     notice = pages["alice"].locator("#live-notice")
     assert notice.is_hidden()

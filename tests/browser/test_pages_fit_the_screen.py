@@ -104,7 +104,7 @@ def _log_in(page, base: str, user: User) -> None:
 
 
 def _too_wide(browser, base: str, viewport: dict, paths: list[str], user: User | None = None) -> dict[str, list]:
-    context = browser.new_context(locale="pl-PL", timezone_id="Europe/Warsaw", viewport=viewport)
+    context = browser.new_context(timezone_id="Europe/Warsaw", viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(10_000)
     if user is not None:

@@ -51,7 +51,7 @@ def _ticket(subject="Brak MZ-06", queue="woj-14", **extra):
 def test_a_mention_suggested_while_typing_notifies_the_colleague_live(browser, daphne_server):
     _staff()
     ticket = _ticket()
-    alicja, bob = (browser.new_context(locale="pl-PL").new_page() for _ in range(2))
+    alicja, bob = (browser.new_context().new_page() for _ in range(2))
     for page in (alicja, bob):
         page.set_default_timeout(10_000)
     _login(alicja, daphne_server, "alice")

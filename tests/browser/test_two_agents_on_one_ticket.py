@@ -29,7 +29,7 @@ def test_presence_typing_and_collision_warning(browser, daphne_server):
         queue=Queue.objects.get(slug="centralna"),
     )
     url = f"{daphne_server}/tickets/{ticket.reference}/"
-    alicja, adam = (browser.new_context(locale="pl-PL").new_page() for _ in range(2))
+    alicja, adam = (browser.new_context().new_page() for _ in range(2))
     _login(alicja, daphne_server, "alice")
     _login(adam, daphne_server, "adam")
     alicja.goto(url)
