@@ -52,7 +52,6 @@ def page(browser):
     context.close()
 
 
-
 # --- both browsers, through puppeteer-core (tests/browser/runner.py) ---------------------------------------------
 
 
