@@ -240,6 +240,11 @@ def test_an_agent_logs_a_call_as_a_new_ticket_and_one_added_to_an_existing_ticke
     tab.fill("#id_caller_number", "501 369 856")
     tab.fill("#id_notes", "Dzwoni ponownie w sprawie korekty MZ-06.")
     tab.fill("#id_ticket", earlier.reference)
+    # the outcome left at its default ("explained on the call") is refused, never a new ticket instead
+    tab.click("#call-form button[type=submit]", navigates=True, status=400)
+    assert tab.count("#call-form .errorlist") == 1 and Ticket.objects.count() == 2
+    tab.check("#call-form input[name=outcome][value=existing]")
+    tab.fill("#id_ticket", earlier.reference)
     tab.click("#call-form button[type=submit]", navigates=True)
     assert tab.url.endswith(f"/tickets/{earlier.reference}/")
     assert earlier.entries.filter(kind=Entry.Kind.CALL, body_text__contains="ponownie").count() == 1
