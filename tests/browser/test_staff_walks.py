@@ -18,7 +18,7 @@ from django.core.management import call_command
 
 from contacts.models import Person, PersonPhone, Reminder, Submission, UnitMembership
 from helpdesk import outbox
-from helpdesk.models import OutboxMessage, User
+from helpdesk.models import NoticeMode, OutboxMessage, User
 from inbox_ingest.models import Mailbox, RawMessage
 from knowledge_base.models import Article, Status
 from tests.mailtools import message
@@ -83,6 +83,13 @@ def test_a_new_regional_admin_changes_the_one_time_password_then_lands_on_the_wo
     assert tab.count(f"a[href='/tickets/{ticket.reference}/']") == 1
     ewa = User.objects.get(username="ewa.lis")
     assert not ewa.must_change_password and ewa.check_password("Mazowsze-lipa-7Kx")
+
+    # then a daily digest instead of a notice per ticket, on her own settings page (the older Playwright walk,
+    # tests/browser/test_staff_first_login_in_browser.py, does this in Chromium alone)
+    tab.click("a[href='/ustawienia/']", navigates=True)
+    tab.check("input[name=notice_mode][value=digest]")
+    tab.click("main form button[type=submit]", navigates=True)
+    assert User.objects.get(username="ewa.lis").notice_mode == NoticeMode.DIGEST
 
     _refused(open_tab, live_server.url, f"/tickets/{ticket.reference}/")
 
