@@ -170,3 +170,19 @@ def test_a_regional_admin_logs_calls_into_their_own_voivodeship(bob):
 def test_the_supervisor_cannot_log_calls(client, szef):
     client.force_login(szef)
     assert client.get(reverse("tickets:call_new")).status_code == 403
+
+
+@pytest.mark.parametrize("outcome", ["answered", "new", "region", "callback"])
+def test_a_call_with_a_ticket_picked_but_another_outcome_is_refused_not_made_a_new_ticket(
+    alice, central, open_email_ticket, outcome
+):
+    # Found walking the call log in a browser: an agent picked "Istniejące zgłoszenie" and saved with the outcome
+    # left at its default; the call became a new resolved ticket and the chosen one was silently ignored.
+    ticket = open_email_ticket(central)
+    with pytest.raises(ValidationError) as refused:
+        actions.log_call(
+            actor=alice, direction="incoming", caller_number="", outcome=outcome, notes="Dzwoni ponownie",
+            ticket=ticket, callback_due_at=timezone.now() + dt.timedelta(hours=2),
+        )  # fmt: skip
+    assert "dopisz do istniejącego zgłoszenia" in " ".join(refused.value.messages)
+    assert ticket.__class__.objects.count() == 1 and not Entry.objects.filter(kind=Entry.Kind.CALL).exists()

@@ -963,6 +963,15 @@ def log_call(
         raise ValidationError({"direction": _("Nieznany kierunek rozmowy.")})
     if duration_seconds is not None and not 0 <= duration_seconds <= 24 * 3600:
         raise ValidationError({"duration_seconds": _("Czas rozmowy musi mieścić się w 0–24 h.")})
+    if ticket is not None and outcome != CallOutcome.EXISTING:  # never a new ticket while one was picked
+        raise ValidationError(
+            {
+                "ticket": _(
+                    "Wybrano istniejące zgłoszenie: jako wynik rozmowy zaznacz „dopisz do istniejącego "
+                    "zgłoszenia” albo usuń wybór zgłoszenia."
+                )
+            }
+        )
     number = normalize_phone(caller_number) if caller_number.strip() else ""
     call = {
         "call_direction": direction,
