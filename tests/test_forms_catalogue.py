@@ -3,6 +3,7 @@ and listed for the administrator ("Do uzupełnienia"); the data migration replac
 what an administrator typed (issue 12)."""
 
 import datetime as dt
+import re
 from importlib import import_module
 from zoneinfo import ZoneInfo
 
@@ -31,8 +32,9 @@ def catalogue_page(client, moment=ST_NICHOLAS_2026) -> str:
 
 
 def row(page: str, code: str) -> str:
+    """The form's row without the phone layout's data-label attributes (the cells' labels on small screens)."""
     start = page.index(f">{code}</a></th>")
-    return page[start : page.index("</tr>", start)]
+    return re.sub(r' data-label="[^"]*"', "", page[start : page.index("</tr>", start)])
 
 
 def confirmed_deadline(code: str, year: int, due: dt.date) -> FormDeadline:
