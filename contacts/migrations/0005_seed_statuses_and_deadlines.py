@@ -61,14 +61,15 @@ def seed(apps, schema_editor):
     SubmissionStatus = apps.get_model("contacts", "SubmissionStatus")
     StatisticalForm = apps.get_model("contacts", "StatisticalForm")
     FormDeadline = apps.get_model("contacts", "FormDeadline")
+    db = schema_editor.connection.alias  # the database being migrated, not always the default one
     for order, (code, name, counts, next_step) in enumerate(STATUSES, 1):
-        SubmissionStatus.objects.get_or_create(
+        SubmissionStatus.objects.using(db).get_or_create(
             code=code, defaults={"name": name, "counts_as_submitted": counts, "next_step": next_step, "order": order}
         )
-    for form in StatisticalForm.objects.filter(code__in=DEADLINES):
+    for form in StatisticalForm.objects.using(db).filter(code__in=DEADLINES):
         month, day, offset, note = DEADLINES[form.code]
         for year in YEARS:
-            FormDeadline.objects.get_or_create(
+            FormDeadline.objects.using(db).get_or_create(
                 form=form, year=year, defaults={"deadline": dt.date(year + offset, month, day), "note": note}
             )
 

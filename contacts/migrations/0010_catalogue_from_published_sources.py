@@ -140,8 +140,9 @@ def seeded_deadlines() -> dict[tuple[str, int], tuple[dt.date, str]]:
 def update_catalogue(apps, schema_editor):
     StatisticalForm = apps.get_model("contacts", "StatisticalForm")
     FormDeadline = apps.get_model("contacts", "FormDeadline")
+    db = schema_editor.connection.alias  # the database being migrated (the tests migrate a second one too)
     seeded = seeded_forms()
-    for form in StatisticalForm.objects.filter(code__in=FORMS):
+    for form in StatisticalForm.objects.using(db).filter(code__in=FORMS):
         title, title_source, who, who_source = FORMS[form.code]
         seed_title, seed_who, seed_usual = seeded.get(form.code, (None, None, None))
         changed, sources = [], []
@@ -162,7 +163,7 @@ def update_catalogue(apps, schema_editor):
         if changed:
             form.save(update_fields=changed)
     guesses = seeded_deadlines()
-    for row in FormDeadline.objects.select_related("form").filter(source=""):
+    for row in FormDeadline.objects.using(db).select_related("form").filter(source=""):
         guess = guesses.get((row.form.code, row.year))
         if guess is None or row.note != guess[1]:
             continue
