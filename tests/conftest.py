@@ -195,7 +195,7 @@ def daphne_server(transactional_db):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[1],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -214,4 +214,8 @@ def daphne_server(transactional_db):
         pytest.fail("daphne did not start within 30 s")
     yield f"http://127.0.0.1:{port}"
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a websocket's blocking read on Redis may outlast the shutdown: end it
+        process.kill()
+        process.wait(timeout=10)
