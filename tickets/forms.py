@@ -95,6 +95,11 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     reason = forms.CharField(label=_("Uzasadnienie"), required=False, max_length=500)
 
+    def __init__(self, *args, **kwargs):
+        # The ticket page shows this form beside the move form, which has a `reason` too: ids of its own.
+        kwargs.setdefault("auto_id", "id_status_%s")
+        super().__init__(*args, **kwargs)
+
 
 class PriorityForm(forms.Form):
     priority = forms.TypedChoiceField(label=_("Priorytet"), choices=Priority.choices, coerce=int)
@@ -116,6 +121,7 @@ class QueueForm(forms.Form):
     reason = forms.CharField(label=_("Notatka do przekazania"), required=False, max_length=500)
 
     def __init__(self, *args, queues, **kwargs):
+        kwargs.setdefault("auto_id", "id_move_%s")  # beside the status form's `reason` on the ticket page
         super().__init__(*args, **kwargs)
         self.fields["queue"].queryset = queues
 
