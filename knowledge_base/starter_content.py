@@ -1,6 +1,7 @@
 """Starter content of the knowledge base (Polish), loaded by `manage.py load_kb` (idempotent: an article whose
 slug exists is left as the editors made it). Facts that change every year (deadlines, names of offices) are
-written as "usually" and point to the forms catalogue; editors correct them in the knowledge base.
+never stated here: the articles point to the forms catalogue ("Formularze i terminy"), which shows only deadlines
+confirmed from the published programme of statistical surveys (PBSSP); the rest waits there for an administrator.
 """
 
 CATEGORIES = [
@@ -109,7 +110,7 @@ FAQ = [
         "MZ-06: czy składam jeden formularz za wszystkie szkoły?",
         ["MZ-06"],
         "Nie. Formularz MZ-06 (opieka zdrowotna nad uczniami) składa się **osobno dla każdej szkoły**, w której "
-        "pielęgniarka szkolna sprawuje opiekę. Termin to zwykle 30 września.",
+        "pielęgniarka szkolna sprawuje opiekę. Termin na dany rok podaje strona *Formularze i terminy*.",
     ),
     (
         "jak-poprawic-wyslane-sprawozdanie",
@@ -153,9 +154,11 @@ FAQ = [
         "sprawozdania",
         "Jakie są terminy składania sprawozdań?",
         ["MZ-88", "MZ-11", "MZ-29"],
-        "Terminy ustala co roku program badań statystycznych. Zwykle: MZ-29 i MZ-30 – koniec stycznia, MZ-13, MZ-19 i "
-        "MZ-24 – luty, MZ-14 i MZ-35 – początek marca, MZ-11 – koniec marca, **MZ-88 i MZ-89 – od początku marca do ok. "
-        "10 kwietnia**, MZ-06 – 30 września. Aktualne daty są na stronie *Formularze i terminy*.",
+        "Terminy ustala co roku program badań statystycznych statystyki publicznej (PBSSP), osobno dla każdego "
+        "formularza (MZ-88, MZ-89, MZ-11, MZ-29, MZ-30, MZ-13, MZ-19, MZ-24, MZ-14, MZ-35, MZ-06 i innych) i mogą się "
+        "zmieniać z roku na rok. **Aktualne daty są na stronie *Formularze i terminy***: pokazujemy tam tylko terminy "
+        "potwierdzone w opublikowanym programie. Jeśli terminu Twojego formularza tam jeszcze nie ma, zapytaj "
+        "administratora wojewódzkiego.",
     ),
     (
         "stan-zatrudnienia-na-31-grudnia",
@@ -378,7 +381,7 @@ z opóźnieniem.
 
 ## Przekazanie danych do CeZ
 
-Zweryfikowane dane województwa przekazuje się do Centrum e-Zdrowia zwykle do 30 czerwca.
+Zweryfikowane dane województwa przekazuje się do Centrum e-Zdrowia w terminie, który co roku podaje Centrum.
 """,
     ),
 ]
@@ -404,7 +407,7 @@ zawody medyczne.
 
 ## Termin
 
-Zwykle od początku marca do około 10 kwietnia; dokładna data jest w katalogu formularzy.
+Termin na dany rok podaje strona *Formularze i terminy* (katalog formularzy).
 """,
     ),
     (
@@ -424,7 +427,7 @@ Dane o personelu w MZ-11 muszą być spójne z MZ-88.
 
 ## Termin
 
-Zwykle do końca marca.
+Termin na dany rok podaje strona *Formularze i terminy* (katalog formularzy).
 """,
     ),
     (
@@ -447,7 +450,7 @@ w MZ-89 muszą być wykazane także w MZ-88.
 
 ## Termin
 
-Zwykle razem z MZ-88: od początku marca do około 10 kwietnia; dokładna data jest w katalogu formularzy.
+Termin na dany rok podaje strona *Formularze i terminy* (katalog formularzy).
 """,
     ),
 ]
