@@ -55,12 +55,13 @@ FORMS = [
 
 
 def seed(apps, schema_editor):
+    db = schema_editor.connection.alias  # the database being migrated, not always the default one
     Voivodeship = apps.get_model("contacts", "Voivodeship")
     StatisticalForm = apps.get_model("contacts", "StatisticalForm")
     for code, name, seat in VOIVODESHIPS:
-        Voivodeship.objects.update_or_create(code=code, defaults={"name": name, "seat": seat})
+        Voivodeship.objects.using(db).update_or_create(code=code, defaults={"name": name, "seat": seat})
     for code, title, who, deadline in FORMS:
-        StatisticalForm.objects.get_or_create(
+        StatisticalForm.objects.using(db).get_or_create(
             code=code, defaults={"title": title, "submitted_by": who, "usual_deadline": deadline}
         )
 

@@ -20,26 +20,27 @@ CATEGORIES = [
 
 
 def seed(apps, schema_editor):
+    db = schema_editor.connection.alias  # the database being migrated, not always the default one
     BusinessCalendar = apps.get_model("helpdesk", "BusinessCalendar")
     Queue = apps.get_model("tickets", "Queue")
     Category = apps.get_model("tickets", "Category")
     Voivodeship = apps.get_model("contacts", "Voivodeship")
 
-    office, _ = BusinessCalendar.objects.get_or_create(
+    office, _ = BusinessCalendar.objects.using(db).get_or_create(
         name="Dni robocze 8:00–16:00",
         defaults={"timezone": "Europe/Warsaw", "opens_at": dt.time(8), "closes_at": dt.time(16)},
     )
-    BusinessCalendar.objects.get_or_create(name="Całodobowo (24/7)", defaults={"always_open": True})
+    BusinessCalendar.objects.using(db).get_or_create(name="Całodobowo (24/7)", defaults={"always_open": True})
 
-    Queue.objects.get_or_create(slug="centralna", defaults={"name": "Centrala – pomoc techniczna", "kind": "central", "calendar": office})
-    Queue.objects.get_or_create(slug="do-rozdzielenia", defaults={"name": "Do rozdzielenia", "kind": "triage", "calendar": office})
-    for voivodeship in Voivodeship.objects.all():
-        Queue.objects.get_or_create(
+    Queue.objects.using(db).get_or_create(slug="centralna", defaults={"name": "Centrala – pomoc techniczna", "kind": "central", "calendar": office})
+    Queue.objects.using(db).get_or_create(slug="do-rozdzielenia", defaults={"name": "Do rozdzielenia", "kind": "triage", "calendar": office})
+    for voivodeship in Voivodeship.objects.using(db).all():
+        Queue.objects.using(db).get_or_create(
             voivodeship=voivodeship,
             defaults={"slug": f"woj-{voivodeship.code}", "name": f"Województwo {voivodeship.name}", "kind": "regional", "calendar": office},
         )
     for slug, name in CATEGORIES:
-        Category.objects.get_or_create(slug=slug, defaults={"name": name})
+        Category.objects.using(db).get_or_create(slug=slug, defaults={"name": name})
 
 
 class Migration(migrations.Migration):

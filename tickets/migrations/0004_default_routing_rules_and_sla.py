@@ -62,24 +62,25 @@ POLICIES = [
 
 
 def seed(apps, schema_editor):
+    db = schema_editor.connection.alias  # the database being migrated, not always the default one
     RoutingRule = apps.get_model("tickets", "RoutingRule")
     Queue = apps.get_model("tickets", "Queue")
     Category = apps.get_model("tickets", "Category")
     SlaPolicy = apps.get_model("tickets", "SlaPolicy")
     for spec in RULES:
-        if RoutingRule.objects.filter(name=spec["name"]).exists():
+        if RoutingRule.objects.using(db).filter(name=spec["name"]).exists():
             continue
-        RoutingRule.objects.create(
+        RoutingRule.objects.using(db).create(
             name=spec["name"],
             position=spec["position"],
             unit=spec.get("unit", ""),
             words=spec.get("words", ""),
-            set_queue=Queue.objects.filter(slug=spec["queue"]).first() if spec.get("queue") else None,
+            set_queue=Queue.objects.using(db).filter(slug=spec["queue"]).first() if spec.get("queue") else None,
             queue_of_unit_voivodeship=spec.get("by_voivodeship", False),
-            set_category=Category.objects.filter(slug=spec["category"]).first() if spec.get("category") else None,
+            set_category=Category.objects.using(db).filter(slug=spec["category"]).first() if spec.get("category") else None,
         )
     for name, priority, first_response, resolution in POLICIES:
-        SlaPolicy.objects.get_or_create(
+        SlaPolicy.objects.using(db).get_or_create(
             name=name,
             defaults={
                 "priority": priority,

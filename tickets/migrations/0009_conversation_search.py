@@ -27,8 +27,9 @@ UPDATE tickets_ticket SET sla_due_at = (
 def backfill(apps, schema_editor):
     Ticket = apps.get_model("tickets", "Ticket")
     Entry = apps.get_model("tickets", "Entry")
-    for ticket in Ticket.objects.order_by("pk").iterator(chunk_size=500):
-        entries = Entry.objects.filter(ticket_id=ticket.pk).order_by("pk")
+    db = schema_editor.connection.alias  # the database being migrated (its tickets; a new one has none)
+    for ticket in Ticket.objects.using(db).order_by("pk").iterator(chunk_size=500):
+        entries = Entry.objects.using(db).filter(ticket_id=ticket.pk).order_by("pk")
         search.add(ticket.pk, search.document_tokens(search.ticket_text(ticket), *map(search.entry_text, entries)))
 
 
