@@ -65,6 +65,11 @@ def can_see_units(user) -> bool:
     return is_staff_member(user) and (scope.is_everything or bool(scope.codes))
 
 
+def can_see_tickets(user) -> bool:
+    """The ticket list: staff whose scope holds at least one voivodeship (knowledge-base editors see none)."""
+    return can_see_units(user)
+
+
 def can_work_tickets(user) -> bool:
     """Reply, add notes, change status: agents, admins and regional administrators (within scope)."""
     return is_staff_member(user) and (user.role in (Role.AGENT, Role.REGIONAL_ADMIN, Role.ADMIN) or user.is_superuser)

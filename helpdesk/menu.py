@@ -69,6 +69,13 @@ def staff_menu(request) -> list[Link]:
     return links
 
 
+def first_page(request) -> str:
+    """Where a member of staff starts after logging in: the first menu page they may open (an editor: the
+    knowledge base, not an empty ticket list), else their own settings."""
+    links = staff_menu(request)
+    return links[0].href if links else reverse("own_settings")
+
+
 def menu(request) -> dict:
     """Context processor: `staff_menu`, built only when a template shows it (public pages never ask)."""
     return {"staff_menu": partial(staff_menu, request)}

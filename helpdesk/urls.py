@@ -8,7 +8,7 @@ from contacts import api as contacts_api
 from contacts import views as contacts_views
 from helpdesk.health import healthz
 from helpdesk.passwords import PasswordChangeView
-from helpdesk.views import own_settings
+from helpdesk.views import own_settings, start
 from tickets.api import TelephonyEventView, TicketViewSet
 from tickets.views import attachment_download
 
@@ -21,6 +21,7 @@ admin.site.site_title = _("Pomoc SSOZ")
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("start/", start, name="start"),
     path("ustawienia/", own_settings, name="own_settings"),
     path("haslo/", PasswordChangeView.as_view(), name="password_change"),
     path("tickets/", include("tickets.urls")),

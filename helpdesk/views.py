@@ -9,8 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from helpdesk import access, staff
+from helpdesk import access, menu, staff
 from helpdesk.forms import OwnSettingsForm
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    """After logging in (LOGIN_REDIRECT_URL): the first page of the menu this person may open."""
+    if not access.is_staff_member(request.user):
+        raise PermissionDenied(_("Brak dostępu."))
+    return redirect(menu.first_page(request))
 
 
 @login_required

@@ -95,8 +95,9 @@ def test_supervisor_reads_everything_but_cannot_reply(client, szef, mazowsze_tic
 def test_knowledge_base_editor_sees_no_tickets(client, redaktor, mazowsze_ticket):
     assert not selectors.tickets_for_user(redaktor).exists()
     client.force_login(redaktor)
-    assert client.get(reverse("tickets:list")).status_code == 200
-    assert client.get(reverse("tickets:detail", args=[mazowsze_ticket.reference])).status_code == 404
+    assert client.get(reverse("tickets:list")).status_code == 403
+    assert client.get(reverse("tickets:detail", args=[mazowsze_ticket.reference])).status_code == 403
+    assert client.get(reverse("inbox:quarantine")).status_code == 403
 
 
 def test_anonymous_visitor_is_sent_to_login_and_api_refuses(client, mazowsze_ticket):

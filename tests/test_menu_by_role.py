@@ -40,7 +40,11 @@ PERSONAS = {
     "agent": ("alice", {"Zgłoszenia", "Moje", "Zarejestruj rozmowę", "Sprawozdania", "Terminy SLA"}, {"Baza wiedzy"}),
     "regional_admin": ("bob", {"Zgłoszenia", "Zarejestruj rozmowę", "Sprawozdania"}, {"Baza wiedzy"}),
     "supervisor": ("szef", {"Zgłoszenia", "Sprawozdania", "Terminy SLA"}, {"Zarejestruj rozmowę", "Baza wiedzy"}),
-    "kb_editor": ("redaktor", {"Baza wiedzy"}, {"Zarejestruj rozmowę", "Sprawozdania", "Administracja"}),
+    "kb_editor": (
+        "redaktor",
+        {"Baza wiedzy"},
+        {"Zgłoszenia", "Moje", "Zarejestruj rozmowę", "Sprawozdania", "Terminy SLA", "Administracja"},
+    ),
     "admin": ("superuser_admin", {"Zarejestruj rozmowę", "Baza wiedzy", "Administracja"}, set()),
 }
 
@@ -84,3 +88,23 @@ def test_a_menu_page_whose_view_declares_no_check_is_a_configuration_error(rf, a
     request.user = alice
     with pytest.raises(ImproperlyConfigured):
         menu.staff_menu(request)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "lands_on"),
+    [("alice", "/tickets/?status=open"), ("bob", "/tickets/?status=open"), ("redaktor", "/redakcja/")],
+)
+def test_after_logging_in_each_role_lands_on_its_first_menu_page(client, request, fixture, lands_on):
+    user = request.getfixturevalue(fixture)
+    response = client.post(reverse("login"), {"username": user.username, "password": "test-pass-123"})
+    assert response.status_code == 302
+    landing = client.get(response["Location"])
+    assert landing.status_code == 302 and landing["Location"] == lands_on
+    assert client.get(lands_on).status_code == 200
+
+
+def test_an_editor_opening_the_ticket_list_is_told_who_works_on_tickets(client, redaktor):
+    client.force_login(redaktor)
+    response = client.get(reverse("tickets:list"))
+    assert response.status_code == 403
+    assert "Zgłoszenia obsługują agenci i administratorzy wojewódzcy." in response.content.decode()

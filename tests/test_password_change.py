@@ -29,7 +29,7 @@ def test_a_one_time_password_leads_from_the_ticket_list_to_the_change_page(clien
 def test_after_the_change_the_desk_opens_and_the_flag_is_off(client, flagged_bob):
     client.force_login(flagged_bob)
     response = client.post(reverse("password_change"), CHANGE)
-    assert response.status_code == 302 and response.url == reverse("tickets:list")
+    assert response.status_code == 302 and response.url == reverse("start")
     flagged_bob.refresh_from_db()
     assert not flagged_bob.must_change_password and flagged_bob.check_password("Wlasne-Haslo-2026")
     page = client.get("/tickets/")  # still logged in: the session follows the new password

@@ -30,8 +30,11 @@ from tickets.forms import (
 )
 from tickets.models import Status
 
-# Logged-in staff with a role; anyone else gets 403 (and anonymous users the login page).
-staff_required = access.page_for(access.is_staff_member)
+# Logged-in staff whose scope holds tickets; anyone else gets 403 (and anonymous users the login page).
+# Knowledge-base editors see no tickets: the pages tell them so rather than showing an empty list.
+staff_required = access.page_for(
+    access.can_see_tickets, gettext_lazy("Zgłoszenia obsługują agenci i administratorzy wojewódzcy.")
+)
 
 
 @staff_required

@@ -79,7 +79,7 @@ def test_a_new_regional_admin_changes_the_one_time_password_then_lands_on_the_wo
     tab.fill("#id_new_password1", "Mazowsze-lipa-7Kx")
     tab.fill("#id_new_password2", "Mazowsze-lipa-7Kx")
     tab.click("main form button[type=submit]", navigates=True)
-    assert tab.url.endswith("/tickets/")  # the workspace
+    assert tab.url.endswith("/tickets/?status=open")  # the workspace: her open tickets
     assert tab.count(f"a[href='/tickets/{ticket.reference}/']") == 1
     ewa = User.objects.get(username="ewa.lis")
     assert not ewa.must_change_password and ewa.check_password("Mazowsze-lipa-7Kx")
