@@ -15,7 +15,7 @@ from django.urls import resolve, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk import access
+from helpdesk import access, outbox
 
 
 @dataclass(frozen=True)
@@ -77,5 +77,6 @@ def first_page(request) -> str:
 
 
 def menu(request) -> dict:
-    """Context processor: `staff_menu`, built only when a template shows it (public pages never ask)."""
-    return {"staff_menu": partial(staff_menu, request)}
+    """Context processor: `staff_menu`, built only when a template shows it (public pages never ask), and
+    `notify_after`, the live notices' cursor at the time of the page (static/js/notify.js catches up from it)."""
+    return {"staff_menu": partial(staff_menu, request), "notify_after": outbox.latest_id}

@@ -18,12 +18,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -133,7 +135,7 @@ def dispatch(message_id: int) -> bool:
     if message is None:
         return False
     try:
-        DELIVERERS[message.kind](message.payload)
+        DELIVERERS[message.kind](message)
     except Exception as exc:
         attempts = message.attempts + 1
         now = timezone.now()
@@ -179,6 +181,40 @@ def drain(limit: int = 500) -> int:
     return sum(dispatch(message_id) for message_id in ids)
 
 
+def latest_id() -> int:
+    """The newest row's id: the cursor a page starts from (pushes after it are news to the page)."""
+    return OutboxMessage.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+# A page away longer than this many pushes (of everyone's) reloads rather than catching up one by one.
+CATCH_UP_SCAN = 5000
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    events: list[dict]  # the events for the group, oldest first, each with its `notice` id
+    last: int  # the cursor to ask from next time
+    complete: bool  # False: more than CATCH_UP_SCAN pushes happened meanwhile; the page should reload
+
+
+def pushes_since(group: str, after: int, *, leave_out: frozenset[str] = frozenset()) -> CatchUp:
+    """The live events sent, or still to be sent, to `group` after row `after`, as the socket would have
+    delivered them (`notice` set), except those whose `change` is in `leave_out` (e.g. a call that rang)."""
+    rows = list(
+        OutboxMessage.objects.filter(kind=OutboxMessage.Kind.PUSH, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "payload")[: CATCH_UP_SCAN + 1]
+    )
+    complete = len(rows) <= CATCH_UP_SCAN
+    rows = rows[:CATCH_UP_SCAN]
+    found = [
+        {**payload["event"], "notice": pk}
+        for pk, payload in rows
+        if group in payload.get("groups", ()) and payload.get("event", {}).get("change") not in leave_out
+    ]
+    return CatchUp(found, rows[-1][0] if rows else after, complete)
+
+
 def pending_count() -> int:
     return OutboxMessage.objects.filter(sent_at__isnull=True, failed_at__isnull=True).count()
 
@@ -187,20 +223,23 @@ def failed_count() -> int:
     return OutboxMessage.objects.filter(sent_at__isnull=True, failed_at__isnull=False).count()
 
 
-def _deliver_email(payload: dict) -> None:
+def _deliver_email(message: OutboxMessage) -> None:
+    payload = message.payload
     EmailMessage(
         subject=payload["subject"], body=payload["body"], to=payload["to"], cc=payload["cc"], headers=payload["headers"]
     ).send(fail_silently=False)
 
 
-def _deliver_push(payload: dict) -> None:
-    """Every group in one event-loop run (each async_to_sync call costs a loop and, with Redis, a connection)."""
+def _deliver_push(message: OutboxMessage) -> None:
+    """Every group in one event-loop run (each async_to_sync call costs a loop and, with Redis, a connection).
+    The event carries its row's id as `notice`: a page that lost its socket asks `pushes_since` what it missed
+    from the last one it saw."""
     layer = get_channel_layer()
-    message = {"type": "ticket.event", "event": payload["event"]}
+    sent = {"type": "ticket.event", "event": {**message.payload["event"], "notice": message.pk}}
 
     async def send_all() -> None:
-        for group in payload["groups"]:
-            await layer.group_send(group, message)
+        for group in message.payload["groups"]:
+            await layer.group_send(group, sent)
 
     async_to_sync(send_all)()
 

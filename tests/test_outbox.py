@@ -49,8 +49,8 @@ def test_with_the_broker_away_the_message_waits_for_the_drain(run_on_commit):
 def test_a_failed_delivery_is_retried_later_with_backoff(monkeypatch):
     calls = []
 
-    def flaky(payload):
-        calls.append(payload)
+    def flaky(message):
+        calls.append(message.payload)
         if len(calls) == 1:
             raise ConnectionError("SMTP away")
 

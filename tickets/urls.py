@@ -13,6 +13,7 @@ urlpatterns = [
     path("saved-views/new", views.saved_view_create, name="saved_view_create"),
     path("saved-views/<int:pk>/delete", views.saved_view_delete, name="saved_view_delete"),
     path("changes", views.tickets_changed, name="changes"),
+    path("notices", views.notices_changed, name="notices"),
     path("<str:reference>/", views.ticket_detail, name="detail"),
     path("<str:reference>/changes", views.ticket_changed, name="changes_of_ticket"),
     path("<str:reference>/reply", views.ticket_reply, name="reply"),

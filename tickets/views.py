@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contacts import replies
-from helpdesk import access
+from helpdesk import access, outbox
 from tickets import actions, calls, canned, deadlines, previews, selectors
+from tickets.consumers import user_group
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -479,7 +480,7 @@ def ticket_mention_suggestions(request: HttpRequest, reference: str) -> JsonResp
 
 def _after(request: HttpRequest) -> int | None:
     raw = request.GET.get("after", "")
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 _BAD_AFTER = gettext_lazy("Parametr „after” musi być numerem zdarzenia (liczbą całkowitą nieujemną).")
@@ -492,6 +493,17 @@ def tickets_changed(request: HttpRequest) -> JsonResponse:
     if after is None:
         return JsonResponse({"error": str(_BAD_AFTER)}, status=400)
     return JsonResponse(selectors.tickets_changed_since(request.user, after))
+
+
+@staff_required
+def notices_changed(request: HttpRequest) -> JsonResponse:
+    """/ws/notify/'s catch-up after a reconnect (static/js/notify.js): the notices sent to this user after push
+    ?after= (assigned to you, mentions, followed tickets; a call that rang meanwhile is over and left out)."""
+    after = _after(request)
+    if after is None:
+        return JsonResponse({"error": str(_BAD_AFTER)}, status=400)
+    caught = outbox.pushes_since(user_group(request.user), after, leave_out=frozenset({"call"}))
+    return JsonResponse({"notices": caught.events, "last": caught.last, "complete": caught.complete})
 
 
 @staff_required

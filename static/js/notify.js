@@ -4,8 +4,32 @@
 (function () {
   const box = document.getElementById("notify");
   if (!box || !("WebSocket" in window)) return;
-  const text = (selector) => box.querySelector(selector);
   let delay = 1000;
+  // The last push this page has seen (its id, `notice`): after a reconnect the page asks what it missed.
+  let cursor = Number(box.dataset.after || 0);
+  const shown = new Set();
+  function take(event) {
+    if (event.notice) {
+      if (shown.has(event.notice)) return; // delivered live and caught up as well
+      shown.add(event.notice);
+      cursor = Math.max(cursor, event.notice);
+    }
+    render(event);
+  }
+  async function catchUp() {
+    try {
+      const response = await fetch(`${box.dataset.catchUp}?after=${cursor}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
+      const missed = await response.json();
+      missed.notices.forEach(take);
+      cursor = Math.max(cursor, missed.last);
+    } catch (error) {
+      // offline again: the next reconnect asks again from the same cursor
+    }
+  }
   function render(event) {
     const item = document.createElement("div");
     item.className = "notice";
@@ -46,8 +70,10 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/notify/`);
-    socket.onopen = () => { delay = 1000; };
-    socket.onmessage = (message) => render(JSON.parse(message.data));
+    // Each time the socket opens (also the first: pushes may have gone between the page and the socket),
+    // what was sent meanwhile is asked for; live pushes arriving at the same time are shown once.
+    socket.onopen = () => { delay = 1000; catchUp(); };
+    socket.onmessage = (message) => take(JSON.parse(message.data));
     socket.onclose = (closed) => {
       if (closed.code === 4403) return;
       setTimeout(connect, delay);

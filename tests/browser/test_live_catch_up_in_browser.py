@@ -1,7 +1,8 @@
 """A page whose websocket drops catches up when it reconnects, in a real browser on the real ASGI server: the
 list offers a refresh for a ticket changed while the socket was away, the ticket page warns about a change made
-meanwhile. The socket is cut with Playwright's websocket routing; the changes are made by this process, whose
-pushes never reach the server's channel layer, so only the catch-up can tell the page about them."""
+meanwhile, and the notices (/ws/notify/) show a ticket assigned meanwhile. The socket is cut with Playwright's
+websocket routing; the changes are made by this process, whose pushes never reach the server's channel layer, so
+only the catch-up can tell the page about them."""
 
 import re
 
@@ -84,3 +85,26 @@ def test_the_ticket_page_warns_about_a_change_made_while_its_socket_was_away(
 
     changed.wait_for(state="visible", timeout=10_000)
     assert changed.locator("[data-who]").inner_text() == "Bob"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_ticket_assigned_while_the_notice_socket_was_away_is_announced_after_the_reconnect(
+    page, daphne_server, alice, bob, queue_14, open_email_ticket
+):
+    ticket = open_email_ticket(queue_14, subject="Korekta MZ-11")
+    routes = _cuttable_sockets(page, r"/ws/notify/$")
+    _login(page, daphne_server, "bob")
+    while not routes:
+        page.wait_for_timeout(100)
+    notices = page.locator("#notify .notice")
+    page.wait_for_timeout(500)
+    assert notices.count() == 0
+
+    actions.assign(actor=alice, ticket=ticket, assignee=bob)
+    page.wait_for_timeout(500)
+    assert notices.count() == 0  # the push went nowhere this page listens
+    _cut(page, routes)
+
+    notices.first.wait_for(state="visible", timeout=10_000)
+    assert notices.count() == 1
+    assert f"{ticket.reference} Korekta MZ-11" in notices.first.inner_text()
