@@ -24,6 +24,7 @@ import ssl
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 
 from django.conf import settings
@@ -269,6 +270,8 @@ class Watcher:
         try:
             client = client or self._connect_once()
             self._state(connected=True, idle=client.has_capability("IDLE"))
+            if own_client:
+                self._log_connected(client)
             fetched = self._pass(client)
             self._state(last_fetch_at=timezone.now(), backlog=0, last_error="")
             return fetched
@@ -283,6 +286,14 @@ class Watcher:
                     except Exception:  # the connection may already be gone
                         log.debug("logout failed", exc_info=True)
                 self.release()
+
+    def _log_connected(self, client: IMAPClient) -> None:
+        box = self.mailbox
+        log.info(
+            "mailbox %s: connected to %s:%s (%s, %s) as %s, folder %s; %s",
+            box.name, box.host, box.port, box.security, box.auth, box.username, box.folder,
+            "waits for mail with IDLE" if client.has_capability("IDLE") else f"polls every {box.poll_seconds} s",
+        )  # fmt: skip
 
     def _connect_once(self) -> IMAPClient:
         """A one-shot connection; a refused OAuth2 token is retried once with a freshly requested one."""
@@ -303,6 +314,9 @@ class Watcher:
         last = RawMessage.objects.filter(mailbox=self.mailbox, uidvalidity=uidvalidity).aggregate(top=Max("uid"))
         last_uid = last["top"] or 0
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        if uids:
+            log.info("mailbox %s: %s new message(s) in %s, UIDs %s–%s", self.mailbox.name, len(uids),
+                     self.mailbox.folder, uids[0], uids[-1])  # fmt: skip
         fetched = 0
         size = settings.INBOX_FETCH_BATCH
         batches = [uids[start : start + size] for start in range(0, len(uids), size)]
@@ -356,8 +370,10 @@ class Watcher:
         for _row in rows:
             _fault("after_store")
         ahead = {row.pk: item["prepared"] for row, item in zip(rows, items, strict=True) if "prepared" in item}
-        for result in actions.process_batch([row.pk for row in rows], ahead):
+        results = actions.process_batch([row.pk for row in rows], ahead)
+        for result in results:
             self.report(result)
+        self._log_outcomes(len(items), results)
         _fault("before_flag")
         with lock:
             self._finish_on_server(client, uidvalidity)
@@ -365,13 +381,24 @@ class Watcher:
         pipeline.after_batch()
         return len(rows)
 
+    def _log_outcomes(self, fetched: int, results: list) -> None:
+        """One line per batch: how many were fetched and what became of them (opened, appended, quarantined…)."""
+        outcomes = Counter(result.outcome for result in results)
+        summary = ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items())) or "nothing new"
+        log.info("mailbox %s: batch of %s stored and processed: %s", self.mailbox.name, fetched, summary)
+
     def _process_pending(self) -> None:
         """Rows stored by a run that died before processing them."""
         pending = RawMessage.objects.filter(mailbox=self.mailbox, status=RawMessage.Status.PENDING)
         ids = list(pending.order_by("pk").values_list("pk", flat=True))
+        if ids:
+            log.info("mailbox %s: %s message(s) stored by an earlier run are processed now", self.mailbox.name,
+                     len(ids))  # fmt: skip
         for start in range(0, len(ids), settings.INBOX_FETCH_BATCH):
-            for result in actions.process_batch(ids[start : start + settings.INBOX_FETCH_BATCH]):
+            results = actions.process_batch(ids[start : start + settings.INBOX_FETCH_BATCH])
+            for result in results:
                 self.report(result)
+            self._log_outcomes(len(results), results)
 
     def _finish_on_server(self, client: IMAPClient, uidvalidity: int) -> None:
         """Mark seen / move / delete the messages that are safely processed (or quarantined)."""
@@ -405,6 +432,7 @@ class Watcher:
 
     def watch(self) -> None:
         """Run until stopped: IDLE when the server has it, polling otherwise, reconnecting with backoff."""
+        log.info("mailbox %s: watcher %s starts", self.mailbox.name, self.owner)
         backoff = 1
         refresh_token = False  # the server refused the last OAuth2 token: ask the provider for a new one
         while not self.stop.is_set():
@@ -416,6 +444,7 @@ class Watcher:
             try:
                 client = connect(self.mailbox, force_refresh=refresh_token)
                 backoff, refresh_token = 1, False
+                self._log_connected(client)
                 while not self.stop.is_set():
                     self.run_once(client)
                     self._wait_for_mail(client)
@@ -443,6 +472,7 @@ class Watcher:
                     except Exception:
                         log.debug("logout failed", exc_info=True)
         self.release()
+        log.info("mailbox %s: watcher %s stopped", self.mailbox.name, self.owner)
         connection.close()  # this thread's own database connection
 
     def _wait_for_mail(self, client: IMAPClient) -> None:

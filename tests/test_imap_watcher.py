@@ -128,3 +128,15 @@ def test_the_watcher_uses_idle_and_picks_up_new_mail_within_seconds(dovecot, mon
         running.stop.set()
         thread.join(timeout=40)
     assert not thread.is_alive()
+
+
+def test_the_watcher_logs_its_connection_its_batches_and_their_outcomes(db, dovecot, queue_14, monkeypatch, caplog):
+    """The operator's only view of the watcher: each start, connection, batch and outcome at INFO."""
+    mailbox, client = make_mailbox(dovecot, queue_14, monkeypatch)
+    client.multiappend("INBOX", _messages(3, prefix="log"))
+    with caplog.at_level("INFO", logger="inbox_ingest.watcher"):
+        watcher.Watcher(mailbox).run_once()
+    lines = [record.getMessage() for record in caplog.records if record.name == "inbox_ingest.watcher"]
+    assert any(f"mailbox {mailbox.name}: connected to {mailbox.host}:{mailbox.port}" in line for line in lines), lines
+    assert any(f"mailbox {mailbox.name}: 3 new message(s) in INBOX" in line for line in lines), lines
+    assert f"mailbox {mailbox.name}: batch of 3 stored and processed: created 3" in lines
