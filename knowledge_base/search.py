@@ -350,6 +350,10 @@ def search(
     offset: int = 0,
     using: str = "default",
 ) -> Results:
+    # The connection first, the lock second: with a connection pool, a search holding the lock while it waited
+    # for a connection (all taken by requests waiting for the lock) deadlocked the process until the pool's
+    # timeout. Whoever holds the lock already has its connection.
+    connections[using].ensure_connection()
     with postings.lock():  # refreshes replace parts of the snapshot: rank while holding it
         snap = postings.snapshot(using)  # first: typo corrections are cached per index version
         query = parse(raw, using=using, cache=snap.vocabulary)

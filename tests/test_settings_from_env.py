@@ -81,3 +81,27 @@ def test_the_defaults_are_polish_and_warsaw(settings):
     assert settings.LANGUAGE_CODE == "pl"
     assert settings.TIME_ZONE == "Europe/Warsaw" and settings.USE_TZ
     assert ("en", "English") in settings.LANGUAGES
+
+
+def _database_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    code = "from django.conf import settings; import json; d = settings.DATABASES['default']; "
+    code += "print('DB', json.dumps({'max_age': d['CONN_MAX_AGE'], 'pool': d.get('OPTIONS', {}).get('pool')}))"
+    result = _manage("shell", "-c", code, HELPDESK_VAR_DIR=str(tmp_path), DEBUG="true", **env)
+    result.stdout = next((line[3:] for line in result.stdout.splitlines() if line.startswith("DB ")), result.stdout)
+    return result
+
+
+def test_postgresql_gets_a_bounded_connection_pool_and_no_persistent_connections(tmp_path):
+    """Under ASGI each request runs in a thread of its own: persistent connections piled up one per thread until
+    PostgreSQL said "too many clients"; a pool per process bounds them."""
+    import json
+
+    url = "postgres://postgres@127.0.0.1:5432/helpdesk"
+    shown = json.loads(_database_settings(tmp_path, DATABASE_URL=url).stdout)
+    assert shown["max_age"] == 0
+    assert shown["pool"]["max_size"] == 10 and shown["pool"]["timeout"] == 10
+    sized = json.loads(_database_settings(tmp_path, DATABASE_URL=url, DB_POOL_MAX_SIZE="4").stdout)
+    assert sized["pool"]["max_size"] == 4
+    assert json.loads(_database_settings(tmp_path, DATABASE_URL=url, DB_POOL_MAX_SIZE="0").stdout)["pool"] is None
+    both = _database_settings(tmp_path, DATABASE_URL=url, DB_CONN_MAX_AGE="60")
+    assert both.returncode != 0 and "DB_CONN_MAX_AGE must be 0 with a connection pool" in both.stderr
