@@ -274,6 +274,8 @@ AUTO_STATUS_REPLY = env_bool("AUTO_STATUS_REPLY", False)
 # A ticket about a form due within this many working days gets at least high priority (0: off).
 DEADLINE_PRIORITY_WORKING_DAYS = env_int("DEADLINE_PRIORITY_WORKING_DAYS", 5, minimum=0)
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)
+# The body of one PBX call event (POST /api/v1/telephony/events); a larger one is refused with 413.
+TELEPHONY_MAX_BODY_BYTES = env_int("TELEPHONY_MAX_BODY_BYTES", 16 * 1024, minimum=256)
 
 # Submission statuses (contacts): the public lookup, the statistics system's push API, reminders.
 LOOKUP_RATE_LIMIT = env_int("LOOKUP_RATE_LIMIT", 30, minimum=1)  # look-ups per client address per window
