@@ -265,6 +265,9 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
 
+# /healthz gives its details (errors, hosts, mailboxes) to logged-in staff and to this bearer token only.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "")
+
 # --- Product settings -----------------------------------------------------------------------------
 TICKET_REFERENCE_PREFIX = env_str("TICKET_REFERENCE_PREFIX", "SSOZ")
 # `manage.py load_demo` creates accounts with published passwords: allowed only where this is true.

@@ -122,6 +122,7 @@ def test_a_changed_key_is_a_clear_error_in_the_watcher_state(dovecot, queue_14, 
         watcher.Watcher(mailbox).run_once()
     state = WatcherState.objects.get(mailbox=mailbox)
     assert "type the password again in the admin" in state.last_error and not state.connected
+    client.force_login(User.objects.create_user("monitor", "monitor@example.gov.pl"))  # details are for staff
     (box,) = [b for b in client.get("/healthz").json()["mailboxes"]["mailboxes"] if b["name"] == user]
     assert not box["ok"] and "cannot be decrypted" in box["last_error"]
 
