@@ -19,7 +19,8 @@ _fallback = LocMemCache("helpdesk-ratelimit-fallback", {"MAX_ENTRIES": 10_000})
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address. Behind a proxy run daphne with --proxy-headers so REMOTE_ADDR is the client's."""
+    """The client's address. Behind the shipped nginx, daphne runs with --proxy-headers and REMOTE_ADDR is the
+    X-Forwarded-For that nginx SETS to the address it saw (never one the client wrote; docs/security.md)."""
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
