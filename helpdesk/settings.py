@@ -300,6 +300,10 @@ KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
 KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
 KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
 # --- E-mail channel (inbox_ingest) ----------------------------------------------------------------
+# Mailboxes may take their password only from environment variables with this prefix, and must use TLS with
+# a verified certificate except to 127.0.0.1 when allowed here (inbox_ingest/connection_rules.py).
+INBOX_SECRET_ENV_PREFIX = env_str("INBOX_SECRET_ENV_PREFIX", "IMAP_PASSWORD_") or "IMAP_PASSWORD_"
+INBOX_ALLOW_INSECURE_LOCALHOST = env_bool("INBOX_ALLOW_INSECURE_LOCALHOST", False)
 # A message larger than this is still ingested, but flagged as oversized for the agents.
 INBOX_MAX_MESSAGE_BYTES = env_int("INBOX_MAX_MESSAGE_BYTES", 30 * 1024 * 1024, minimum=1)
 # Loop guard: at most INBOX_ACK_LIMIT acknowledgements to one address per INBOX_ACK_WINDOW_SECONDS.
