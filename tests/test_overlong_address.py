@@ -91,6 +91,7 @@ def run_nginx(daphne_url: str, tmp_path: Path):
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{port};"),
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_url).port};"),
         ("server_name pomoc.example.gov.pl;", "server_name 127.0.0.1;"),
+        ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/"),
     ]:
         assert shipped in site
         site = site.replace(shipped, here)

@@ -63,3 +63,24 @@ def test_forged_forwarding_headers_do_not_get_past_the_lookup_limit(shipped_chai
     assert statuses[LIMIT:] == [429, 429]  # one client, whatever addresses it claims
     status, headers, page = ask(shipped_chain, "/status/?regon=123456785")
     assert status == 429 and "Za dużo zapytań z tego adresu" in page and headers["retry-after"]
+
+
+def test_the_shipped_nginx_serves_security_txt(shipped_chain):
+    status, headers, body = ask(shipped_chain, "/.well-known/security.txt")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    assert "Contact: mailto:" in body and "Expires: " in body and "docs/security.md" in body
+
+
+def test_the_limits_named_in_docs_security_exist_with_the_documented_defaults(settings):
+    """docs/security.md's table names settings that exist, and the login limits it states are the defaults."""
+    import re
+
+    page = (DEPLOY.parent / "docs" / "security.md").read_text()
+    table = [line for line in page.splitlines() if line.startswith("| ") and not line.startswith("| What")]
+    named = {name for line in table for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", line)}
+    assert {"LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "TELEPHONY_MAX_BODY_BYTES", "LOOKUP_RATE_LIMIT"} <= named
+    assert not [name for name in named if not hasattr(settings, name)]
+    assert "| 5 per 15 min |" in page and settings.LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS == 5
+    assert settings.LOGIN_FAILURES_PER_ADDRESS == 30 and settings.LOGIN_FAILURES_PER_ACCOUNT == 50
+    assert settings.LOGIN_THROTTLE_WINDOW_SECONDS == 15 * 60 and settings.TELEPHONY_MAX_BODY_BYTES == 16 * 1024
+    assert "client_max_body_size 30m;" in (DEPLOY / "nginx.conf").read_text() and "| 30 MiB |" in page
