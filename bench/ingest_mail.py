@@ -53,6 +53,7 @@ os.environ.setdefault("DEBUG", "false")  # production settings: no query logging
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("INBOX_ALLOW_INSECURE_LOCALHOST", "true")  # the bench's Dovecot: 127.0.0.1, self-signed
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench_ingest"
 DH_VENV = Path("/tmp/ssoz-bench-dh")
 SEED = 20260301
@@ -270,10 +271,10 @@ def ours_from_dovecot(messages: list[bytes], workers: int) -> dict:
 
     empty_tables()
     with dovecot_with(messages) as (server, user, password, loaded):
-        os.environ["BENCH_IMAP_PASSWORD"] = password
+        os.environ["IMAP_PASSWORD_BENCH"] = password
         box = Mailbox.objects.create(
             name="bench", email_address="bench@localhost", host="127.0.0.1", port=server.ssl_port,
-            verify_certificate=False, username=user, secret_env="BENCH_IMAP_PASSWORD",
+            verify_certificate=False, username=user, secret_env="IMAP_PASSWORD_BENCH",
             queue=Queue.objects.get(slug="centralna"),
         )  # fmt: skip
         meter = Meter(len(messages))

@@ -1,8 +1,13 @@
-"""/healthz: the state of the database, Redis, the background workers and the outbox, as JSON."""
+"""/healthz: the state of the database, Redis, the background workers and the outbox, as JSON.
+
+Anyone gets the overall state only ({"ok": …}, 503 when the database is down): error texts name hosts, ports,
+mailboxes and the watcher's machine. The details go to a logged-in member of staff, or to a monitoring system
+sending `Authorization: Bearer <HEALTHZ_TOKEN>` (when that setting is given)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 
 from django.conf import settings
 from django.db import connection
@@ -62,4 +67,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         report["mailboxes"] = check_mailboxes()
     report["ok"] = all(part["ok"] for part in report.values() if isinstance(part, dict))
     # Only a dead database makes the web process unfit to serve; Redis or workers being away degrade it.
-    return JsonResponse(report, status=200 if database["ok"] else 503)
+    status = 200 if database["ok"] else 503
+    if not may_see_details(request):
+        return JsonResponse({"ok": report["ok"]}, status=status)
+    return JsonResponse(report, status=status)
+
+
+def may_see_details(request: HttpRequest) -> bool:
+    """A logged-in member of staff, or the monitoring token (HEALTHZ_TOKEN) as a bearer token."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active:
+        return True
+    expected = settings.HEALTHZ_TOKEN
+    header = request.headers.get("Authorization", "")
+    given = header[7:].strip() if header.startswith("Bearer ") else ""
+    return bool(expected and given) and hmac.compare_digest(given.encode(), expected.encode())

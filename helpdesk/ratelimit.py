@@ -19,14 +19,44 @@ _fallback = LocMemCache("helpdesk-ratelimit-fallback", {"MAX_ENTRIES": 10_000})
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address. Behind a proxy run daphne with --proxy-headers so REMOTE_ADDR is the client's."""
+    """The client's address. Behind the shipped nginx, daphne runs with --proxy-headers and REMOTE_ADDR is the
+    X-Forwarded-For that nginx SETS to the address it saw (never one the client wrote; docs/security.md)."""
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _cache_key(scope: str, key: str, window_seconds: int) -> str:
+    window = int(timezone.now().timestamp()) // window_seconds
+    return f"ratelimit:{scope}:{key}:{window}"
+
+
+def seconds_left(window_seconds: int) -> int:
+    """Seconds until the current window of this length ends (and its counts start again from zero)."""
+    return window_seconds - int(timezone.now().timestamp()) % window_seconds
+
+
+def hits(scope: str, key: str, *, window_seconds: int) -> int:
+    """The hits of `key` in `scope` in the current window, without counting one."""
+    cache_key = _cache_key(scope, key, window_seconds)
+    try:
+        return cache.get(cache_key, 0)
+    except shared_cache.ERRORS as exc:
+        shared_cache.unavailable(exc)
+        return _fallback.get(cache_key, 0)
+
+
+def reset(scope: str, key: str, *, window_seconds: int) -> None:
+    """Forget the hits of `key` in `scope` in the current window."""
+    cache_key = _cache_key(scope, key, window_seconds)
+    try:
+        cache.delete(cache_key)
+    except shared_cache.ERRORS as exc:
+        shared_cache.unavailable(exc)
+    _fallback.delete(cache_key)
 
 
 def allow(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one hit of `key` in `scope`; False once more than `limit` hits fell in the current window."""
-    window = int(timezone.now().timestamp()) // window_seconds
-    cache_key = f"ratelimit:{scope}:{key}:{window}"
+    cache_key = _cache_key(scope, key, window_seconds)
     try:
         count = _hit(cache, cache_key, window_seconds + 5)
     except shared_cache.ERRORS as exc:

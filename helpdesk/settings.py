@@ -122,6 +122,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password guessing (helpdesk/login_throttle.py): failed logins per window, per account and address, per
+# address and per account; past a limit the attempts it covers are refused until the window ends.
+AUTHENTICATION_BACKENDS = ["helpdesk.login_throttle.ThrottledModelBackend"]
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60, minimum=60)
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env_int("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30, minimum=1)
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 50, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "start"  # the first menu page the person may open (helpdesk.menu.first_page)
 LOGOUT_REDIRECT_URL = "login"
@@ -278,6 +285,9 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
 
+# /healthz gives its details (errors, hosts, mailboxes) to logged-in staff and to this bearer token only.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "")
+
 # --- Product settings -----------------------------------------------------------------------------
 TICKET_REFERENCE_PREFIX = env_str("TICKET_REFERENCE_PREFIX", "SSOZ")
 # `manage.py load_demo` creates accounts with published passwords: allowed only where this is true.
@@ -287,6 +297,8 @@ AUTO_STATUS_REPLY = env_bool("AUTO_STATUS_REPLY", False)
 # A ticket about a form due within this many working days gets at least high priority (0: off).
 DEADLINE_PRIORITY_WORKING_DAYS = env_int("DEADLINE_PRIORITY_WORKING_DAYS", 5, minimum=0)
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)
+# The body of one PBX call event (POST /api/v1/telephony/events); a larger one is refused with 413.
+TELEPHONY_MAX_BODY_BYTES = env_int("TELEPHONY_MAX_BODY_BYTES", 16 * 1024, minimum=256)
 
 # Submission statuses (contacts): the public lookup, the statistics system's push API, reminders.
 LOOKUP_RATE_LIMIT = env_int("LOOKUP_RATE_LIMIT", 30, minimum=1)  # look-ups per client address per window
@@ -301,6 +313,10 @@ KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
 KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
 KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
 # --- E-mail channel (inbox_ingest) ----------------------------------------------------------------
+# Mailboxes may take their password only from environment variables with this prefix, and must use TLS with
+# a verified certificate except to 127.0.0.1 when allowed here (inbox_ingest/connection_rules.py).
+INBOX_SECRET_ENV_PREFIX = env_str("INBOX_SECRET_ENV_PREFIX", "IMAP_PASSWORD_") or "IMAP_PASSWORD_"
+INBOX_ALLOW_INSECURE_LOCALHOST = env_bool("INBOX_ALLOW_INSECURE_LOCALHOST", False)
 # A message larger than this is still ingested, but flagged as oversized for the agents.
 INBOX_MAX_MESSAGE_BYTES = env_int("INBOX_MAX_MESSAGE_BYTES", 30 * 1024 * 1024, minimum=1)
 # Loop guard: at most INBOX_ACK_LIMIT acknowledgements to one address per INBOX_ACK_WINDOW_SECONDS.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -60,6 +61,12 @@ def upsert_staff(
     user.is_staff = user.is_superuser = role == Role.ADMIN
     user.is_active = True
     if password is not None:
+        try:  # the validators of the password-change page (AUTH_PASSWORD_VALIDATORS), with this user's details
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"password": [_("Hasło nie spełnia wymagań: %(reasons)s") % {"reasons": " ".join(exc.messages)}]}
+            ) from None
         user.set_password(password)
     elif created:
         user.set_unusable_password()

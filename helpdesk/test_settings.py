@@ -27,6 +27,8 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Most tests run inside a transaction a thread cannot see, so uploaded imports run inline; the tests of the
 # threaded import (tests/test_admin_import.py) turn it on.
 CONTACTS_IMPORT_IN_THREAD = False
+# The test Dovecot listens on 127.0.0.1 with a self-signed certificate (tests/dovecot_server.py).
+INBOX_ALLOW_INSECURE_LOCALHOST = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405  (threads in tests must not keep connections open)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrency tests then see real SQLite locking (busy timeout, WAL).

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from contacts import api as contacts_api
 from contacts import views as contacts_views
 from helpdesk.health import healthz
+from helpdesk.login_throttle import AdminLoginForm, LoginView
 from helpdesk.passwords import PasswordChangeView
 from helpdesk.views import own_settings, start
 from tickets.api import TelephonyEventView, TicketViewSet
@@ -17,9 +18,10 @@ router.register("tickets", TicketViewSet, basename="ticket")
 
 admin.site.site_header = _("Pomoc SSOZ: administracja")
 admin.site.site_title = _("Pomoc SSOZ")
+admin.site.login_form = AdminLoginForm  # password guessing throttled there too (helpdesk.login_throttle)
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("start/", start, name="start"),
     path("ustawienia/", own_settings, name="own_settings"),

@@ -65,6 +65,14 @@ class Mailbox(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from inbox_ingest.connection_rules import mailbox_problems
+
+        if found := mailbox_problems(self):
+            raise ValidationError(found)
+
     @property
     def has_password(self) -> bool:
         return bool(self.password_encrypted)

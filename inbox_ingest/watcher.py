@@ -34,7 +34,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from inbox_ingest import actions, credentials, pipeline
+from inbox_ingest import actions, connection_rules, credentials, pipeline
 from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,17 @@ SEEN = b"\\Seen"
 
 class MailboxConfigError(Exception):
     pass
+
+
+class ConnectFailed(OSError):
+    """The server could not be reached or did not speak (TLS and) IMAP. One message for every cause, so the
+    admin's mailbox form cannot be used to tell open, closed and filtered ports or other services apart; the
+    cause is in the watcher's log for the operators."""
+
+    def __init__(self, mailbox: Mailbox):
+        super().__init__(
+            f"mailbox {mailbox.name}: could not open an IMAP connection (TLS) to the configured server and port"
+        )
 
 
 class Prefetcher:
@@ -189,22 +200,37 @@ def mailbox_password(mailbox: Mailbox) -> str:
 
 def connect(mailbox: Mailbox, *, force_refresh: bool = False) -> IMAPClient:
     """Connect and log in. For XOAUTH2 the provider is asked for a token on every connection (`force_refresh`
-    after a refused one); a refused token raises LoginError with a message saying so."""
+    after a refused one); a refused token raises LoginError with a message saying so. The mailbox is held to
+    inbox_ingest.connection_rules first (MailboxConfigError); a server that cannot be reached or does not
+    speak (TLS and) IMAP raises ConnectFailed, the same for every cause."""
+    if found := connection_rules.mailbox_problems(mailbox):
+        raise MailboxConfigError(f"mailbox {mailbox.name}: " + " ".join(found.values()))
     context = ssl.create_default_context()
     if not mailbox.verify_certificate:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     secret = _secret(mailbox, force_refresh=force_refresh)
-    client = IMAPClient(
-        mailbox.host,
-        port=mailbox.port,
-        ssl=mailbox.security == Mailbox.Security.SSL,
-        ssl_context=context,
-        timeout=settings.INBOX_IMAP_TIMEOUT,
-    )
+    client = None
     try:
+        client = IMAPClient(
+            mailbox.host,
+            port=mailbox.port,
+            ssl=mailbox.security == Mailbox.Security.SSL,
+            ssl_context=context,
+            timeout=settings.INBOX_IMAP_TIMEOUT,
+        )
         if mailbox.security == Mailbox.Security.STARTTLS:
             client.starttls(context)
+    except Exception as exc:
+        log.warning("mailbox %s: connecting to %s:%s failed: %s: %s", mailbox.name, mailbox.host, mailbox.port,
+                    type(exc).__name__, str(exc)[:200])  # fmt: skip
+        if client is not None:
+            try:
+                client.shutdown()
+            except Exception:
+                log.debug("shutdown after a failed connection failed", exc_info=True)
+        raise ConnectFailed(mailbox) from None
+    try:
         if mailbox.auth == Mailbox.Auth.XOAUTH2:
             try:
                 client.oauth2_login(mailbox.username, secret)

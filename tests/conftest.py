@@ -182,6 +182,12 @@ def _database_url() -> str:
 def daphne_server(transactional_db):
     """The real ASGI server (daphne) in its own process, on the test database: HTTP and websockets (browser
     tests, and what daphne itself answers, e.g. an over-long address)."""
+    yield from run_daphne()
+
+
+def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None):
+    """Start daphne with these command-line `options` (e.g. the shipped unit's) and extra environment; yield its
+    URL, stop it afterwards."""
     import socket
     import subprocess
     import sys
@@ -191,10 +197,15 @@ def daphne_server(transactional_db):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings", "DATABASE_URL": _database_url()}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings",
+        "DATABASE_URL": _database_url(),
+        **(env or {}),
+    }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options, "helpdesk.asgi:application"],
         cwd=Path(__file__).resolve().parents[1],
         env=env,
         stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ from imapclient import IMAPClient
 
 from inbox_ingest.models import Mailbox
 
-PASSWORD_ENV = "SSOZ_TEST_IMAP_PASSWORD"
+PASSWORD_ENV = "IMAP_PASSWORD_SSOZ_TEST"
 
 
 def client_for(dovecot, user: str, password: str) -> IMAPClient:

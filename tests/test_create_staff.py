@@ -124,3 +124,47 @@ def test_a_password_from_standard_input_need_not_be_changed(monkeypatch):
         monkeypatch=monkeypatch,
     )
     assert not User.objects.get(username="ewa").must_change_password
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("abc", "To hasło jest za krótkie"),  # MinimumLengthValidator (10)
+        ("8264019375104", "Hasło składa się wyłącznie z cyfr"),  # NumericPasswordValidator
+        ("password123", "To hasło jest zbyt powszechne"),  # CommonPasswordValidator
+        ("ewa.kowalska1", "Hasło jest zbyt podobne"),  # UserAttributeSimilarityValidator (the e-mail)
+    ],
+)
+def test_a_weak_password_from_standard_input_is_refused_like_on_the_password_page(monkeypatch, password, reason):
+    from django.utils import translation
+
+    with translation.override("pl"), pytest.raises(CommandError) as refused:
+        run(
+            "ewa",
+            "--email",
+            "ewa.kowalska@uw.example.gov.pl",
+            "--role",
+            "agent",
+            "--password-stdin",
+            stdin=password + "\n",
+            monkeypatch=monkeypatch,
+        )
+    assert str(refused.value).startswith("Hasło nie spełnia wymagań:") and reason in str(refused.value)
+    assert not User.objects.filter(username="ewa").exists()  # nothing half-written
+
+
+def test_a_weak_password_does_not_replace_an_existing_one(monkeypatch):
+    run("ewa", "--email", "ewa@uw.example.gov.pl", "--role", "agent")
+    before = User.objects.get(username="ewa").password
+    with pytest.raises(CommandError):
+        run(
+            "ewa",
+            "--email",
+            "ewa@uw.example.gov.pl",
+            "--role",
+            "agent",
+            "--password-stdin",
+            stdin="abc\n",
+            monkeypatch=monkeypatch,
+        )
+    assert User.objects.get(username="ewa").password == before

@@ -10,7 +10,8 @@ from helpdesk.models import WorkerHeartbeat
 pytestmark = pytest.mark.django_db
 
 
-def test_the_embedded_default_is_healthy(client):
+def test_the_embedded_default_is_healthy(client, alice):
+    client.force_login(alice)
     report = client.get("/healthz").json()
     assert report["ok"] is True
     assert report["database"]["ok"] and report["redis"]["mode"].startswith("embedded")
@@ -18,7 +19,8 @@ def test_the_embedded_default_is_healthy(client):
     assert report["outbox_pending"] == 0
 
 
-def test_an_unreachable_redis_is_reported_but_the_site_stays_up(client, settings):
+def test_an_unreachable_redis_is_reported_but_the_site_stays_up(client, settings, alice):
+    client.force_login(alice)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -26,7 +28,8 @@ def test_an_unreachable_redis_is_reported_but_the_site_stays_up(client, settings
     assert report["ok"] is False and report["redis"]["ok"] is False
 
 
-def test_workers_are_reported_dead_when_their_heartbeat_is_stale(client, settings):
+def test_workers_are_reported_dead_when_their_heartbeat_is_stale(client, settings, alice):
+    client.force_login(alice)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     WorkerHeartbeat.objects.create(name="celery", last_seen=timezone.now() - dt.timedelta(minutes=10))
     assert client.get("/healthz").json()["workers"]["ok"] is False
@@ -35,6 +38,59 @@ def test_workers_are_reported_dead_when_their_heartbeat_is_stale(client, setting
 
 
 @pytest.mark.redis
-def test_a_reachable_redis_is_reported(client, settings, redis_url):
+def test_a_reachable_redis_is_reported(client, settings, redis_url, alice):
+    client.force_login(alice)
     settings.REDIS_URL = redis_url
     assert client.get("/healthz").json()["redis"] == {"ok": True}
+
+
+def _failing_everything(settings, queue_14):
+    """Redis on a closed port of an internal host, a mailbox whose watcher failed with an IMAP error."""
+    from inbox_ingest.models import Mailbox, WatcherState
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    mailbox = Mailbox.objects.create(
+        name="skrzynka-wewnetrzna", email_address="pomoc@example.gov.pl", host="imap.internal", username="pomoc",
+        queue=queue_14,
+    )  # fmt: skip
+    WatcherState.objects.create(
+        mailbox=mailbox, lease_owner="web-7.internal:4242:abcd", lease_until=timezone.now() + dt.timedelta(minutes=1),
+        last_error="LoginError: [AUTHENTICATIONFAILED] imap.internal refused pomoc", last_error_at=timezone.now(),
+    )  # fmt: skip
+
+
+def test_an_anonymous_caller_gets_the_state_only(client, settings, queue_14):
+    _failing_everything(settings, queue_14)
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"ok": False}
+    body = response.content.decode()
+    for detail in ("127.0.0.1", "skrzynka-wewnetrzna", "web-7.internal", "AUTHENTICATIONFAILED", "imap.internal"):
+        assert detail not in body
+
+
+def test_an_anonymous_caller_gets_503_without_the_database_error(client, monkeypatch):
+    from helpdesk import health
+
+    monkeypatch.setattr(
+        health, "check_database", lambda: {"ok": False, "error": 'could not connect to server "db.internal" 5432'}
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json() == {"ok": False}
+
+
+def test_staff_and_the_monitoring_token_get_the_details(client, settings, queue_14, alice):
+    _failing_everything(settings, queue_14)
+    settings.HEALTHZ_TOKEN = "monitoring-token-0123456789"
+    assert client.get("/healthz", headers={"Authorization": "Bearer wrong"}).json() == {"ok": False}
+    for headers in ({"Authorization": "Bearer monitoring-token-0123456789"}, None):
+        if headers is None:
+            client.force_login(alice)
+        report = client.get("/healthz", headers=headers or {}).json()
+        (box,) = report["mailboxes"]["mailboxes"]
+        assert box["name"] == "skrzynka-wewnetrzna" and box["watcher"] == "web-7.internal:4242:abcd"
+        assert "AUTHENTICATIONFAILED" in box["last_error"] and report["redis"]["ok"] is False
+
+
+def test_no_token_configured_means_no_token_accepted(client, settings):
+    settings.HEALTHZ_TOKEN = ""
+    assert client.get("/healthz", headers={"Authorization": "Bearer "}).json() == {"ok": True}

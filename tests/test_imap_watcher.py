@@ -98,7 +98,8 @@ def test_ingest_mail_imap_once_prints_json_per_message(db, dovecot, queue_14, mo
     assert [line["outcome"] for line in lines] == ["created", "created"]
 
 
-def test_healthz_reports_each_mailbox(client, db, dovecot, queue_14, monkeypatch):
+def test_healthz_reports_each_mailbox(client, db, dovecot, queue_14, monkeypatch, alice):
+    client.force_login(alice)  # details are for staff (anonymous callers get {"ok": …} only)
     mailbox, _imap = make_mailbox(dovecot, queue_14, monkeypatch)
     watcher.Watcher(mailbox).run_once()
     report = client.get("/healthz").json()

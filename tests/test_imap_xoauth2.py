@@ -87,7 +87,9 @@ def test_password_mailboxes_keep_working_on_the_same_server(db, dovecot, provide
     assert provider.calls == []
 
 
-def test_a_refused_token_is_a_clear_error_on_healthz_and_in_the_admin(db, dovecot, provider, queue_14, client):
+def test_a_refused_token_is_a_clear_error_on_healthz_and_in_the_admin(
+    db, dovecot, provider, queue_14, client, settings
+):
     from helpdesk.models import Role, User
 
     mailbox, _imap = _oauth_mailbox(dovecot, queue_14, token_provider="tests.test_imap_xoauth2.stale_provider")
@@ -98,7 +100,8 @@ def test_a_refused_token_is_a_clear_error_on_healthz_and_in_the_admin(db, doveco
     state = WatcherState.objects.get(mailbox=mailbox)
     assert not state.connected and "refused the access token" in state.last_error
     assert "AUTHENTICATIONFAILED" in state.last_error
-    health = client.get("/healthz").json()["mailboxes"]
+    settings.HEALTHZ_TOKEN = "monitoring-token"  # details for monitoring (anonymous callers get {"ok": …} only)
+    health = client.get("/healthz", headers={"Authorization": "Bearer monitoring-token"}).json()["mailboxes"]
     (box,) = [box for box in health["mailboxes"] if box["name"] == mailbox.name]
     assert not box["ok"] and "refused the access token" in box["last_error"] and not health["ok"]
     client.force_login(User.objects.create_superuser("root", "root@example.gov.pl", "x", role=Role.ADMIN))

@@ -16,15 +16,15 @@ def box(db, central):
 
 
 def test_the_password_comes_from_the_named_environment_variable(box, monkeypatch):
-    box.secret_env = "SSOZ_IMAP_PASSWORD_TEST"
-    monkeypatch.setenv("SSOZ_IMAP_PASSWORD_TEST", "tajne")
+    box.secret_env = "IMAP_PASSWORD_TEST"
+    monkeypatch.setenv("IMAP_PASSWORD_TEST", "tajne")
     assert watcher._secret(box) == "tajne"
 
 
 def test_a_missing_environment_variable_is_a_clear_configuration_error(box, monkeypatch):
-    box.secret_env = "SSOZ_IMAP_PASSWORD_MISSING"
-    monkeypatch.delenv("SSOZ_IMAP_PASSWORD_MISSING", raising=False)
-    with pytest.raises(watcher.MailboxConfigError, match="SSOZ_IMAP_PASSWORD_MISSING"):
+    box.secret_env = "IMAP_PASSWORD_MISSING"
+    monkeypatch.delenv("IMAP_PASSWORD_MISSING", raising=False)
+    with pytest.raises(watcher.MailboxConfigError, match="IMAP_PASSWORD_MISSING"):
         watcher._secret(box)
 
 

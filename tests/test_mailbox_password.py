@@ -77,7 +77,12 @@ def test_an_empty_password_field_keeps_the_stored_one_and_the_checkbox_clears_it
     mailbox.set_password("stare-haslo")
     mailbox.save()
     url = f"/admin/inbox_ingest/mailbox/{mailbox.pk}/change/"
-    assert admin_client.post(url, _form("skrzynka", queue_14, 993, host="h", username="s")).status_code == 302
+    assert (
+        admin_client.post(
+            url, _form("skrzynka", queue_14, 993, host="h", username="s", verify_certificate="on")
+        ).status_code
+        == 302
+    )
     mailbox.refresh_from_db()
     assert mailbox.stored_password() == "stare-haslo"
     assert admin_client.post(url, _form("skrzynka", queue_14, 993, password="nowe")).status_code == 302
@@ -90,20 +95,23 @@ def test_an_empty_password_field_keeps_the_stored_one_and_the_checkbox_clears_it
     cleared = admin_client.post(url, _form("skrzynka", queue_14, 993, clear_password="on"))
     assert cleared.status_code == 200 and "Podaj hasło albo nazwę zmiennej" in cleared.content.decode()
     assert (
-        admin_client.post(url, _form("skrzynka", queue_14, 993, clear_password="on", secret_env="X")).status_code == 302
+        admin_client.post(
+            url, _form("skrzynka", queue_14, 993, clear_password="on", secret_env="IMAP_PASSWORD_X")
+        ).status_code
+        == 302
     )
     mailbox.refresh_from_db()
-    assert not mailbox.has_password and mailbox.secret_env == "X"
+    assert not mailbox.has_password and mailbox.secret_env == "IMAP_PASSWORD_X"
 
 
 def test_the_environment_variable_takes_precedence(queue_14, monkeypatch):
     mailbox = Mailbox(name="m", email_address="m@localhost", host="h", username="u", queue=queue_14)
     mailbox.set_password("z-panelu")
     assert watcher.mailbox_password(mailbox) == "z-panelu"
-    mailbox.secret_env = "SSOZ_TEST_MAILBOX_PW"
-    monkeypatch.setenv("SSOZ_TEST_MAILBOX_PW", "ze-srodowiska")
+    mailbox.secret_env = "IMAP_PASSWORD_SSOZ_TEST"
+    monkeypatch.setenv("IMAP_PASSWORD_SSOZ_TEST", "ze-srodowiska")
     assert watcher.mailbox_password(mailbox) == "ze-srodowiska"
-    monkeypatch.delenv("SSOZ_TEST_MAILBOX_PW")
+    monkeypatch.delenv("IMAP_PASSWORD_SSOZ_TEST")
     assert watcher.mailbox_password(mailbox) == "z-panelu"  # the variable named but absent: the stored one
 
 
@@ -122,6 +130,7 @@ def test_a_changed_key_is_a_clear_error_in_the_watcher_state(dovecot, queue_14, 
         watcher.Watcher(mailbox).run_once()
     state = WatcherState.objects.get(mailbox=mailbox)
     assert "type the password again in the admin" in state.last_error and not state.connected
+    client.force_login(User.objects.create_user("monitor", "monitor@example.gov.pl"))  # details are for staff
     (box,) = [b for b in client.get("/healthz").json()["mailboxes"]["mailboxes"] if b["name"] == user]
     assert not box["ok"] and "cannot be decrypted" in box["last_error"]
 

@@ -76,8 +76,12 @@ NGINX = os.environ.get("NGINX_PATH") or shutil.which("nginx") or ""
 
 @pytest.fixture
 def nginx_in_front(daphne_server, tmp_path):
+    yield from run_nginx(daphne_server, tmp_path)
+
+
+def run_nginx(daphne_url: str, tmp_path: Path):
     """The shipped deploy/nginx.conf in front of daphne: only its listen address (no TLS here), upstream and
-    server name changed."""
+    server name changed. Yields nginx's URL."""
     need_server("nginx", bool(NGINX), "apt-get install nginx-light, or set NGINX_PATH")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -85,8 +89,9 @@ def nginx_in_front(daphne_server, tmp_path):
     site = (Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf").read_text()
     for shipped, here in [
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{port};"),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_server).port};"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_url).port};"),
         ("server_name pomoc.example.gov.pl;", "server_name 127.0.0.1;"),
+        ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/"),
     ]:
         assert shipped in site
         site = site.replace(shipped, here)

@@ -40,7 +40,6 @@ def test_an_event_for_a_known_extension_is_accepted_and_recorded(client, alice):
 @pytest.mark.parametrize(
     ("token_ok", "payload", "status", "message"),
     [
-        (False, {"event": "ringing", "call_id": "1", "caller": "1", "extension": "201"}, 401, "token"),
         (True, {"event": "ringing", "call_id": "1", "caller": "1", "extension": "999"}, 404, "999"),
         (True, {"event": "exploded", "call_id": "1", "caller": "1", "extension": "201"}, 400, "Nieznane zdarzenie"),
         (True, {"event": "ringing", "caller": "1", "extension": "201"}, 400, "call_id"),
@@ -51,6 +50,48 @@ def test_bad_events_are_refused_with_a_clear_error_and_recorded(client, alice, t
     response = _post(client, token if token_ok else "zly-token", **payload)
     assert response.status_code == status and message in response.json()["detail"]
     assert TelephonyEvent.objects.get().accepted is False
+
+
+@pytest.mark.django_db
+def test_a_caller_without_a_valid_token_is_refused_before_anything_is_stored_or_logged(client, alice, caplog):
+    _register_pbx("201:alice")
+    secret_body = {"event": "ringing", "call_id": "1", "caller": "+48501369856", "extension": "201"}
+    for _ in range(30):
+        response = _post(client, "zly-token", **secret_body)
+        assert response.status_code == 401 and "token" in response.json()["detail"]
+    assert client.post(URL, secret_body, content_type="application/json").status_code == 401  # no token at all
+    assert not TelephonyEvent.objects.exists()  # 31 refusals stored nothing
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "telephony event refused (401)" in logged and "+48501369856" not in logged
+
+
+@pytest.mark.django_db
+def test_a_tokenless_body_of_2_mb_is_refused_without_being_read(client, alice, caplog):
+    _register_pbx("201:alice")
+    huge = '{"event": "ringing", "call_id": "' + "x" * (2 * 1024 * 1024) + '"}'
+    response = client.post(URL, huge, content_type="application/json", headers={"Authorization": "Bearer zly"})
+    assert response.status_code == 401
+    assert sum(len(record.getMessage()) for record in caplog.records) < 500  # a summary line, not the body
+
+
+@pytest.mark.django_db
+def test_an_oversized_body_from_the_exchange_is_refused_with_413_and_logged_as_a_summary(client, alice, caplog):
+    token = _register_pbx("201:alice")
+    huge = '{"event": "ringing", "call_id": "' + "x" * (2 * 1024 * 1024) + '", "extension": "201"}'
+    response = client.post(URL, huge, content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 413 and "za duża" in response.json()["detail"]
+    (event,) = TelephonyEvent.objects.all()
+    assert not event.accepted and event.call_id == "" and "za duża" in event.error
+    assert sum(len(record.getMessage()) for record in caplog.records) < 500
+    assert "xxxxxxxxxx" not in caplog.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["nie json", "[1, 2]", b"\xff\xfe{}"])
+def test_a_body_that_is_not_a_json_object_is_refused_with_400(client, alice, body):
+    token = _register_pbx("201:alice")
+    response = client.post(URL, body, content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 400 and "obiektem JSON" in response.json()["detail"]
 
 
 @pytest.mark.django_db

@@ -277,7 +277,8 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
 
 class TelephonyEventView(APIView):
     """POST /api/v1/telephony/events — from a PBX, authenticated by its own token (not a staff login):
-    `Authorization: Bearer <token>` or `X-PBX-Token: <token>`; body {"event", "call_id", "caller", "extension"}."""
+    `Authorization: Bearer <token>` or `X-PBX-Token: <token>`; body {"event", "call_id", "caller", "extension"}
+    of at most TELEPHONY_MAX_BODY_BYTES."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -286,7 +287,8 @@ class TelephonyEventView(APIView):
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else request.headers.get("X-PBX-Token", "")
         try:
-            event = telephony.receive_event(token=token, payload=request.data)
+            pbx = telephony.authenticate(token)  # first: a stranger's body is never read, stored or logged
+            event = telephony.receive_event(pbx=pbx, payload=telephony.read_payload(pbx, request._request))
         except telephony.TelephonyError as error:
             return Response({"detail": str(error)}, status=error.status)
         return Response({"accepted": True, "id": event.pk, "user": event.user.username}, status=202)

@@ -1,12 +1,15 @@
-"""Call events from a telephone exchange (PBX): authenticate the exchange by token, record every event,
-and pop the caller card up live for the agent at the extension."""
+"""Call events from a telephone exchange (PBX): authenticate the exchange by token before anything else
+(a caller without a valid token is refused without reading, storing or logging the body), cap the body,
+record every event of an authenticated exchange, and pop the caller card up live for the agent at the extension."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -50,19 +53,54 @@ def _record(pbx, payload: dict, *, accepted: bool, error: str = "", user=None) -
 
 def _refuse(pbx, payload: dict, status: int, message: str):
     _record(pbx, payload, accepted=False, error=message)
-    log.warning("telephony event refused (%s): %s %s", status, message, payload)
+    log.warning(  # a summary, never the body
+        "telephony event refused (%s) from %s: %s [event=%r call_id=%r]",
+        status,
+        pbx,
+        message,
+        str(payload.get("event", ""))[:10],
+        str(payload.get("call_id", ""))[:100],
+    )
     raise TelephonyError(status, message)
 
 
-def receive_event(*, token: str, payload) -> TelephonyEvent:
-    """Record one PBX event; ringing/answered calls to a known extension notify its agent after commit.
-    A refused event is recorded too (outside any transaction that its refusal would roll back)."""
-    if not isinstance(payload, dict):
-        payload = {}
-        _refuse(None, payload, 400, _("Treść zdarzenia musi być obiektem JSON."))
-    pbx = Pbx.objects.filter(token_sha256=hash_token(token or ""), is_active=True).first() if token else None
+def authenticate(token: str) -> Pbx:
+    """The active exchange holding `token`; else TelephonyError 401, with nothing recorded (a stranger's
+    requests must not fill the event table or the log)."""
+    pbx = Pbx.objects.filter(token_sha256=hash_token(token), is_active=True).first() if token else None
     if pbx is None:
-        _refuse(None, payload, 401, _("Nieprawidłowy lub nieaktywny token centrali."))
+        log.warning("telephony event refused (401): %s token", "unknown" if token else "no")
+        raise TelephonyError(401, _("Nieprawidłowy lub nieaktywny token centrali."))
+    return pbx
+
+
+def read_payload(pbx: Pbx, request) -> dict:
+    """The JSON body of an authenticated exchange's request (a Django HttpRequest), read no further than
+    TELEPHONY_MAX_BODY_BYTES: a larger body is refused with 413 without being read."""
+    limit = settings.TELEPHONY_MAX_BODY_BYTES
+    too_large = _("Treść zdarzenia jest za duża (najwyżej %(limit)s bajtów).") % {"limit": limit}
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        _refuse(pbx, {}, 413, too_large)
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        _refuse(pbx, {}, 413, too_large)
+    try:
+        payload = json.loads(body or b"null")
+    except ValueError:  # UnicodeDecodeError included
+        payload = None
+    if not isinstance(payload, dict):
+        _refuse(pbx, {}, 400, _("Treść zdarzenia musi być obiektem JSON."))
+    return payload
+
+
+def receive_event(*, pbx: Pbx, payload: dict) -> TelephonyEvent:
+    """Record one event of an authenticated exchange (`authenticate`, `read_payload`); ringing/answered calls
+    to a known extension notify its agent after commit. A refused event is recorded too (outside any
+    transaction that its refusal would roll back)."""
     if payload.get("event") not in TelephonyEvent.Kind.values:
         _refuse(pbx, payload, 400, _("Nieznane zdarzenie; dozwolone: ringing, answered, hung_up."))
     if not str(payload.get("call_id", "")).strip():
