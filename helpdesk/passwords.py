@@ -7,15 +7,33 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
+from helpdesk import login_throttle
 from helpdesk.staff import change_own_password
 
 
 class StaffPasswordChangeForm(PasswordChangeForm):
-    """Django's form (old password, new password twice, the password validators), saved through helpdesk.staff."""
+    """Django's form (old password, new password twice, the password validators), saved through helpdesk.staff.
+    Guessing the old password (from a session left open) counts as failed logins (helpdesk.login_throttle)."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        username = self.user.get_username()
+        if self.request is not None and (message := login_throttle.refusal(self.request, username)):
+            raise ValidationError(message, code="throttled")
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            if self.request is not None:
+                login_throttle.failed(self.request, username)
+            raise
 
     def save(self, commit: bool = True):
         change_own_password(self.user, self.cleaned_data["new_password1"])
@@ -26,6 +44,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = StaffPasswordChangeForm
     template_name = "registration/password_change.html"
     success_url = reverse_lazy(settings.LOGIN_REDIRECT_URL)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
         response = super().form_valid(form)

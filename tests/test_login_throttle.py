@@ -96,3 +96,18 @@ def test_the_admin_login_is_throttled_too(db):
     response, client = _login("root", "Bardzo-Tajne-Haslo-1", url="/admin/login/")
     assert MESSAGE in response.content.decode() and not _logged_in(client)
     assert _login("root", "Bardzo-Tajne-Haslo-1", address="10.14.0.7", url="/admin/login/")[0].status_code == 302
+
+
+def test_guessing_the_old_password_on_the_change_page_is_throttled_too(alice):
+    """A session left open must not let anyone try old passwords without limit to take the account over."""
+    client = Client(REMOTE_ADDR=ATTACKER)
+    client.force_login(alice)
+    new = {"new_password1": "Przejete-Konto-2026", "new_password2": "Przejete-Konto-2026"}
+    for n in range(5):
+        page = client.post("/haslo/", {"old_password": f"zgadywane-{n}", **new}).content.decode()
+        assert MESSAGE not in page
+    page = client.post("/haslo/", {"old_password": "test-pass-123", **new}).content.decode()
+    assert MESSAGE in page
+    alice.refresh_from_db()
+    assert alice.check_password("test-pass-123")  # unchanged
+    assert _login("alice", "test-pass-123")[0].status_code == 429  # the same count as the login page's
