@@ -20,7 +20,6 @@ from knowledge_base import render as kbrender
 from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
 from knowledge_base.models import Category, Kind, SearchLog
 from tickets.actions import NewAttachment
-from tickets.models import Entry
 
 LANGUAGE = "pl"  # the knowledge base is Polish first; English translations are linked from each article
 TRANSLATIONS = "en"  # searched too, shown apart (so Polish results stay as they were)
@@ -188,8 +187,6 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 
 # --- the requester's private ticket page ----------------------------------------------------------------------
 
-VISIBLE_TO_REQUESTER = (Entry.Kind.INBOUND, Entry.Kind.OUTBOUND)
-
 
 def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.requester_link(token)
@@ -209,10 +206,9 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
     from tickets.selectors import final_ticket
 
     ticket = final_ticket(link.ticket)  # after a merge: the ticket the conversation went to
-    entries = selectors.requester_entries(link, VISIBLE_TO_REQUESTER)
-    response = render(
-        request, "public/kb/requester_ticket.html", {"ticket": ticket, "entries": entries, "form": form, "token": token}
-    )
+    entries = selectors.requester_entries(link)
+    context = {"ticket": ticket, "subject": link.ticket.subject, "entries": entries, "form": form, "token": token}
+    response = render(request, "public/kb/requester_ticket.html", context)
     # The token is in the address: never send it to other sites. same-origin, not no-referrer: under no-referrer
     # browsers post this page's forms with "Origin: null", which the CSRF check refuses (403 to every reply).
     response["Referrer-Policy"] = "same-origin"
@@ -222,13 +218,7 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
 
 def requester_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
     link = selectors.requester_link(token)
-    from tickets.models import Attachment
-
-    item = (
-        Attachment.objects.select_related("file")
-        .filter(pk=attachment_id, entry__in=[e.pk for e in selectors.requester_entries(link, VISIBLE_TO_REQUESTER)])
-        .first()
-    )
+    item = selectors.requester_attachment(link, attachment_id)
     if item is None:
         from helpdesk.access import not_found
 
