@@ -204,6 +204,7 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-of-absent-staff": {"task": "tickets.tasks.return_tickets_of_absent_staff", "schedule": 3600.0},
     "assign-waiting-tickets": {"task": "tickets.tasks.assign_waiting_tickets", "schedule": 300.0},
     "stale-imports": {"task": "contacts.tasks.fail_stale_imports", "schedule": 3600.0},
+    "close-resolved-tickets": {"task": "tickets.tasks.close_resolved_tickets", "schedule": 3600.0},
     "regional-digest": {
         "task": "tickets.tasks.send_daily_digests",
         "schedule": crontab(hour=DIGEST_HOUR, minute=30),
@@ -274,6 +275,8 @@ AUTO_STATUS_REPLY = env_bool("AUTO_STATUS_REPLY", False)
 # A ticket about a form due within this many working days gets at least high priority (0: off).
 DEADLINE_PRIORITY_WORKING_DAYS = env_int("DEADLINE_PRIORITY_WORKING_DAYS", 5, minimum=0)
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)
+# A resolved ticket nobody came back to is closed after this many days (Celery beat, hourly; 0: never).
+TICKETS_CLOSE_RESOLVED_AFTER_DAYS = env_int("TICKETS_CLOSE_RESOLVED_AFTER_DAYS", 14, minimum=0)
 
 # Submission statuses (contacts): the public lookup, the statistics system's push API, reminders.
 LOOKUP_RATE_LIMIT = env_int("LOOKUP_RATE_LIMIT", 30, minimum=1)  # look-ups per client address per window
@@ -282,7 +285,7 @@ SUBMISSIONS_BATCH_MAX_ITEMS = env_int("SUBMISSIONS_BATCH_MAX_ITEMS", 5000, minim
 REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=0)  # one reminder per unit and report
 REMINDERS_PER_HOUR = env_int("REMINDERS_PER_HOUR", 500, minimum=1)  # per member of staff
 # Knowledge base and public portal (knowledge_base/).
-# The private link of a web-form ticket keeps working this many days after the ticket is closed.
+# The private link of a web-form ticket keeps working this many days after the ticket is resolved or closed.
 KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
 # Contact-form tickets per client address and hour (spam guard), and portal searches per address and minute.
 KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)

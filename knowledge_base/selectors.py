@@ -119,7 +119,7 @@ def token_digest(token: str) -> str:
 
 
 def requester_link(token: str) -> RequesterLink:
-    """The link for `token`, or 404 when unknown or expired (KB_REQUESTER_LINK_DAYS after closing)."""
+    """The link for `token`, or 404 when unknown or expired (KB_REQUESTER_LINK_DAYS after resolving or closing)."""
     if not token or len(token) > 100:
         raise access.not_found()
     link = RequesterLink.objects.select_related("ticket").filter(token_sha256=token_digest(token)).first()
@@ -131,10 +131,13 @@ def requester_link(token: str) -> RequesterLink:
 def link_expired(link: RequesterLink, now=None) -> bool:
     from tickets.selectors import final_ticket
 
-    closed = final_ticket(link.ticket).closed_at  # a merged ticket's link lives as long as the ticket it went to
-    if closed is None:
+    ticket = final_ticket(link.ticket)  # a merged ticket's link lives as long as the ticket it went to
+    # counted from when the matter ended: resolved (closed later by itself, tickets.actions.close_resolved_tickets)
+    # or closed without resolving; reopening clears both
+    ended = min((moment for moment in (ticket.resolved_at, ticket.closed_at) if moment is not None), default=None)
+    if ended is None:
         return False
-    return (now or timezone.now()) > closed + timezone.timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
+    return (now or timezone.now()) > ended + timezone.timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
 
 
 def link_may_see(link: RequesterLink, entry) -> bool:

@@ -7,6 +7,7 @@ Views, the API, Celery tasks and management commands call these; none of them wr
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from tickets.models import (
     TicketLink,
 )
 from tickets.references import next_reference, next_references
+
+log = logging.getLogger(__name__)
 
 MAX_SUBJECT = 500
 
@@ -1128,6 +1131,35 @@ def return_tickets_of_absent_staff(*, day=None) -> int:
     for ticket in assignment.tickets_of_absent_staff(day):
         assign(actor=None, ticket=ticket, assignee=None, reason=events.REASON_ABSENCE)
         count += 1
+    return count
+
+
+def close_resolved_tickets(*, now=None, limit: int = 1000) -> int:
+    """Close the tickets resolved more than `TICKETS_CLOSE_RESOLVED_AFTER_DAYS` days ago (0: never): nobody
+    came back, the matter is over (and the requester's private link ends `KB_REQUESTER_LINK_DAYS` later). Runs on
+    Celery beat; each ticket in its own transaction, logged as an automatic status change. Returns how many."""
+    days = settings.TICKETS_CLOSE_RESOLVED_AFTER_DAYS
+    if not days:
+        return 0
+    now = now or timezone.now()
+    due = Ticket.objects.filter(
+        status=Status.RESOLVED, resolved_at__lte=now - timezone.timedelta(days=days), merged_into__isnull=True
+    )
+    count = 0
+    for ticket_id in list(due.order_by("resolved_at", "pk").values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().filter(pk=ticket_id, status=Status.RESOLVED).first()
+            if ticket is None:  # reopened meanwhile
+                continue
+            changed = ["updated_at"]
+            ticket.updated_at = now
+            _set_status(ticket, None, Status.CLOSED, events.REASON_RESOLVED_LONG_AGO, changed, now)
+            ticket.save(update_fields=changed)
+            sla.sync(ticket, now)
+            _announce(ticket, "status_changed", None)
+        count += 1
+    if count:
+        log.info("closed %s ticket(s) resolved more than %s days ago", count, days)
     return count
 
 
