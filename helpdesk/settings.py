@@ -261,9 +261,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # private-link tokens never reach a log line (helpdesk.redact)
+    "filters": {"private_links": {"()": "helpdesk.redact.MaskPrivateLinks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["private_links"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # Django's own handlers (an unfiltered console one when DEBUG) dropped: its records go to the root's
+        # handler like every other, through the filter
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # --- Product settings -----------------------------------------------------------------------------

@@ -508,6 +508,7 @@ def submit_contact_form(
         subject=_("[%(reference)s] Przyjęliśmy zgłoszenie") % {"reference": ticket.reference},
         body=_ack_body(ticket, link_url),
         headers={"X-Helpdesk-Ticket": ticket.reference},
+        secrets=[token],
     )
     if attempt_token:
         ContactAttempt.objects.filter(token=attempt_token[:40]).update(ticket_sent=True, updated_at=timezone.now())

@@ -87,6 +87,7 @@ def nginx_in_front(daphne_server, tmp_path):
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{port};"),
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_server).port};"),
         ("server_name pomoc.example.gov.pl;", "server_name 127.0.0.1;"),
+        ("access_log /var/log/nginx/pomoc-ssoz.access.log", f"access_log {tmp_path}/access.log"),
     ]:
         assert shipped in site
         site = site.replace(shipped, here)
