@@ -456,9 +456,11 @@ def submit_contact_form(
 ):
     """Open a web-channel ticket from the portal's contact form, send the acknowledgement with a private link.
 
-    Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256)."""
+    Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256). The
+    token is None when the acknowledgement loop guard held it back (too many to the address lately)."""
     from contacts.identifiers import normalize_regon
     from contacts.models import ReportingUnit
+    from inbox_ingest.actions import acknowledgement_allowed, acknowledgement_row
     from knowledge_base.models import RequesterLink, new_token
     from knowledge_base.selectors import token_digest
     from tickets import actions as ticket_actions
@@ -498,18 +500,24 @@ def submit_contact_form(
         reporting_unit=unit,
         attachments=list(attachments),
     )
-    token = new_token()
-    RequesterLink.objects.create(ticket=ticket, token_sha256=token_digest(token), email=email)
-    from django.urls import reverse
+    token = None
+    # the one loop guard of every acknowledgement (inbox_ingest): a form sent again and again, with someone
+    # else's address, must not flood that mailbox; the ticket is opened all the same
+    if acknowledgement_allowed(email):
+        token = new_token()
+        RequesterLink.objects.create(ticket=ticket, token_sha256=token_digest(token), email=email)
+        from django.urls import reverse
 
-    link_url = settings.SITE_URL + reverse("kb:requester_ticket", kwargs={"token": token})
-    outbox.enqueue_email(
-        to=[email],
-        subject=_("[%(reference)s] Przyjęliśmy zgłoszenie") % {"reference": ticket.reference},
-        body=_ack_body(ticket, link_url),
-        headers={"X-Helpdesk-Ticket": ticket.reference},
-        secrets=[token],
-    )
+        link_url = settings.SITE_URL + reverse("kb:requester_ticket", kwargs={"token": token})
+        sent, headers = acknowledgement_row(ticket, email)
+        outbox.enqueue_email(
+            to=[email],
+            subject=_("[%(reference)s] Przyjęliśmy zgłoszenie") % {"reference": ticket.reference},
+            body=_ack_body(ticket, link_url),
+            headers=headers,
+            secrets=[token],
+        )
+        sent.save(force_insert=True)
     if attempt_token:
         ContactAttempt.objects.filter(token=attempt_token[:40]).update(ticket_sent=True, updated_at=timezone.now())
     return ticket, token

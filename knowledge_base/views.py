@@ -164,7 +164,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _("Z tego adresu wysłano już wiele zgłoszeń. Spróbuj za godzinę albo napisz e-mail."))
         return render(request, "public/kb/contact.html", {"form": form}, status=429)
     try:
-        ticket, _token = actions.submit_contact_form(
+        ticket, token = actions.submit_contact_form(
             name=data["name"],
             email=data["email"],
             subject=data["subject"],
@@ -178,11 +178,16 @@ def contact(request: HttpRequest) -> HttpResponse:
             form.add_error(field if field in form.fields else None, errors)
         return render(request, "public/kb/contact.html", {"form": form}, status=400)
     request.session["kb_last_ticket"] = ticket.reference
+    request.session["kb_last_acknowledged"] = token is not None
     return redirect("kb:contact_sent")
 
 
 def contact_sent(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/kb/contact_sent.html", {"reference": request.session.get("kb_last_ticket", "")})
+    context = {
+        "reference": request.session.get("kb_last_ticket", ""),
+        "acknowledged": request.session.get("kb_last_acknowledged", True),
+    }
+    return render(request, "public/kb/contact_sent.html", context)
 
 
 # --- the requester's private ticket page ----------------------------------------------------------------------
