@@ -298,6 +298,8 @@ KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
 # Contact-form tickets per client address and hour (spam guard), and portal searches per address and minute.
 KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
 KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
+# New contact-form visits recorded for the deflection statistics per client address and hour.
+KB_CONTACT_ATTEMPTS_PER_HOUR = env_int("KB_CONTACT_ATTEMPTS_PER_HOUR", 20, minimum=1)
 # --- E-mail channel (inbox_ingest) ----------------------------------------------------------------
 # A message larger than this is still ingested, but flagged as oversized for the agents.
 INBOX_MAX_MESSAGE_BYTES = env_int("INBOX_MAX_MESSAGE_BYTES", 30 * 1024 * 1024, minimum=1)

@@ -71,7 +71,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     article = selectors.article_for_user(request.user, slug)
     attempt = (request.GET.get("z") or "")[:40]
     if attempt:
-        actions.contact_attempt(token=attempt, opened_article=article)
+        actions.record_opened_article(token=attempt, article=article)
     context = {
         "article": article,
         "toc": kbrender.render(article.body).headings if article.kind == Kind.MANUAL else [],
@@ -130,18 +130,23 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
 # --- contact form and deflection ------------------------------------------------------------------------------
 
 
-@require_GET
+@require_POST
 def suggestions(request: HttpRequest) -> HttpResponse:
-    """Articles matching what the person is typing into the contact form (an HTML fragment for the page)."""
-    raw = " ".join([(request.GET.get("subject") or "")[:200], (request.GET.get("body") or "")[:200]])
+    """Articles matching what the person is typing into the contact form (an HTML fragment for the page). A POST
+    from the form's script with the form's CSRF token: the only way a visit enters the deflection statistics."""
+    raw = " ".join([(request.POST.get("subject") or "")[:200], (request.POST.get("body") or "")[:200]])
+    token = (request.POST.get("attempt") or "")[:40]
     hits = []
     if raw.strip() and _search_allowed(request):
         results = search.search(raw, user=None, language=LANGUAGE, limit=5)
         hits = results.hits
-        token = (request.GET.get("attempt") or "")[:40]
         if hits and token:
-            actions.contact_attempt(token=token, suggested=[hit.article.pk for hit in hits])
-    return render(request, "public/kb/_suggestions.html", {"hits": hits, "attempt": request.GET.get("attempt", "")})
+            actions.record_suggestions(
+                token=token,
+                suggested=[hit.article.pk for hit in hits],
+                client_address=ratelimit.client_address(request),
+            )
+    return render(request, "public/kb/_suggestions.html", {"hits": hits, "attempt": token})
 
 
 def _files(uploaded) -> list[NewAttachment]:
