@@ -283,6 +283,9 @@ AUTO_STATUS_REPLY = env_bool("AUTO_STATUS_REPLY", False)
 # A ticket about a form due within this many working days gets at least high priority (0: off).
 DEADLINE_PRIORITY_WORKING_DAYS = env_int("DEADLINE_PRIORITY_WORKING_DAYS", 5, minimum=0)
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)
+# No mass mailing through replies: addresses of one reply (To and Cc together), and per member of staff an hour.
+REPLY_MAX_RECIPIENTS = env_int("REPLY_MAX_RECIPIENTS", 20, minimum=1)
+REPLY_RECIPIENTS_PER_HOUR = env_int("REPLY_RECIPIENTS_PER_HOUR", 150, minimum=1)
 # A resolved ticket nobody came back to is closed after this many days (Celery beat, hourly; 0: never).
 TICKETS_CLOSE_RESOLVED_AFTER_DAYS = env_int("TICKETS_CLOSE_RESOLVED_AFTER_DAYS", 14, minimum=0)
 

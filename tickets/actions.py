@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from contacts.identifiers import normalize_phone
 from contacts.identify import identify
-from helpdesk import access, bulk, outbox
+from helpdesk import access, bulk, outbox, ratelimit
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
 from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
@@ -60,6 +60,30 @@ class NewAttachment:
 
 
 # --- checks ------------------------------------------------------------------------------------------
+
+
+def _check_recipients(actor, addresses: Sequence[str]) -> None:
+    """No mass mailing through the helpdesk: a reply goes to at most REPLY_MAX_RECIPIENTS addresses (To and Cc
+    together), and one member of staff's replies to at most REPLY_RECIPIENTS_PER_HOUR addresses an hour (a
+    refused reply counts nothing)."""
+    count = len({address.strip().lower() for address in addresses if address.strip()})
+    if count > settings.REPLY_MAX_RECIPIENTS:
+        raise ValidationError(
+            _(
+                "Odpowiedź może mieć najwyżej %(limit)s adresatów (pola Do i Kopia razem), a ma %(count)s. "
+                "Usuń część adresów: do wielu osób naraz pomoc SSOZ nie wysyła."
+            )
+            % {"limit": settings.REPLY_MAX_RECIPIENTS, "count": count}
+        )
+    limit = settings.REPLY_RECIPIENTS_PER_HOUR
+    if not ratelimit.take("reply-recipients", str(actor.pk), amount=count, limit=limit, window_seconds=3600):
+        raise ValidationError(
+            _(
+                "Ta odpowiedź nie została wysłana: w tej godzinie Twoje odpowiedzi trafiłyby do więcej niż "
+                "%(limit)s adresatów (limit na osobę). Spróbuj ponownie po pełnej godzinie."
+            )
+            % {"limit": limit}
+        )
 
 
 def _check_can_work(actor, queue: Queue) -> None:
@@ -583,6 +607,8 @@ def add_entry(
         sender_name, sender_email = sender_name or str(actor), sender_email or actor.email
     else:  # a message from the requester, e.g. by e-mail
         sender_name, sender_email = sender_name or ticket.requester_name, sender_email or ticket.requester_email
+    if kind == Entry.Kind.OUTBOUND:
+        _check_recipients(actor, [*to, *cc])
     entry = _create_entry(
         ticket,
         actor,
