@@ -92,3 +92,31 @@ def test_the_hourly_limit_is_explained_on_the_page(client, alice, central, open_
     page = post_reply(client, ticket, addresses("b", 10)).content.decode()
     assert "w tej godzinie Twoje odpowiedzi trafiłyby do więcej niż 25 adresatów" in page
     assert ticket.entries.filter(kind=Entry.Kind.OUTBOUND).count() == 1
+
+
+def test_the_api_refuses_a_mass_reply_with_the_same_message_and_sends_a_normal_one(
+    client, alice, celina, queue_14, open_email_ticket
+):
+    ticket = open_email_ticket(queue_14)
+    client.force_login(alice)
+    url = f"/api/v1/tickets/{ticket.reference}/replies/"
+    refused = client.post(
+        url, {"text": "Promocja!", "to": addresses("do", 120), "cc": addresses("kopia", 120)}, "application/json"
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "detail": "Odpowiedź może mieć najwyżej 20 adresatów (pola Do i Kopia razem), a ma 240. "
+        "Usuń część adresów: do wielu osób naraz pomoc SSOZ nie wysyła."
+    }
+    bad = client.post(url, {"text": "x", "to": ["nie-adres"]}, "application/json")
+    assert bad.status_code == 400 and bad.json()["detail"] == "Nieprawidłowy adres e-mail: nie-adres"
+    sent = client.post(url, {"text": "Dzień dobry, poprawione.", "cc": ["kierownik@x.pl"]}, "application/json")
+    assert sent.status_code == 201 and sent.json()["to"] == [ticket.requester_email]
+    assert sent.json()["cc"] == ["kierownik@x.pl"]
+    outbox.drain()
+    assert [m.to for m in mail.outbox if m.body.startswith("Dzień dobry, poprawione.")] == [[ticket.requester_email]]
+    # the regional administrator of another voivodeship: nothing to answer, nothing learnt
+    client.force_login(celina)
+    other = client.post(url, {"text": "x"}, "application/json")
+    assert other.status_code == 404 and ticket.reference not in other.content.decode()
+    assert ticket.entries.filter(kind=Entry.Kind.OUTBOUND).count() == 1
