@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, StaffAbsence, User, WorkerHeartbeat
@@ -48,10 +49,21 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 class OutboxAdmin(admin.ModelAdmin):
     list_display = ("pk", "kind", "created_at", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    # the payload only as shown_payload: a pending acknowledgement's private link is masked (helpdesk.redact)
+    exclude = ("payload",)
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields if f.name != "payload"] + ["shown_payload"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("treść"))
+    def shown_payload(self, obj):
+        import json
+
+        from helpdesk.redact import mask_private_links, scrub_payload
+
+        text = json.dumps(scrub_payload(obj.payload or {}), ensure_ascii=False, indent=2)
+        return format_html("<pre>{}</pre>", mask_private_links(text))
 
 
 @admin.register(WorkerHeartbeat)

@@ -29,7 +29,7 @@ from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
-from helpdesk import bulk
+from helpdesk import bulk, redact
 from helpdesk.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,13 @@ def enqueue_email(
     cc: list[str] | None = None,
     headers: dict | None = None,
     not_before: dt.datetime | None = None,
+    secrets: list[str] | None = None,
 ) -> OutboxMessage:
-    """`not_before` holds the message until then (e.g. a notice written at night waits for working hours)."""
+    """`not_before` holds the message until then (e.g. a notice written at night waits for working hours).
+    `secrets`: strings (a private link's token) removed from the stored row once the e-mail is sent."""
     payload = {"to": to, "cc": cc or [], "subject": subject, "body": body, "headers": headers or {}}
+    if secrets:
+        payload["secrets"] = list(secrets)
     return _enqueue(OutboxMessage.Kind.EMAIL, payload, not_before)
 
 
@@ -149,7 +153,11 @@ def dispatch(message_id: int) -> bool:
         return False
     failed_before = message.attempts > 0
     message.sent_at, message.attempts, message.last_error = timezone.now(), message.attempts + 1, ""
-    message.save(update_fields=["sent_at", "attempts", "last_error"])
+    fields = ["sent_at", "attempts", "last_error"]
+    if message.payload.get("secrets"):  # sent: the token lives on only in the recipient's mailbox
+        message.payload = redact.scrub_payload(message.payload)
+        fields.append("payload")
+    message.save(update_fields=fields)
     if failed_before:
         _notify(delivered_after_failure, message)
     return True

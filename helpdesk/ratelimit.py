@@ -7,6 +7,8 @@ and a warning is logged at most once a minute (helpdesk.shared_cache)."""
 
 from __future__ import annotations
 
+import contextlib
+
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
@@ -65,12 +67,32 @@ def allow(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
     return count <= limit
 
 
-def _hit(store: BaseCache, cache_key: str, timeout: int) -> int:
-    """The number of hits of `cache_key` including this one."""
-    if store.add(cache_key, 1, timeout=timeout):
-        return 1
+def take(scope: str, key: str, *, amount: int, limit: int, window_seconds: int) -> bool:
+    """Count `amount` hits of `key` at once (e.g. the recipients of one e-mail); when that would pass `limit` in
+    the current window, count nothing (give them back) and answer False."""
+    window = int(timezone.now().timestamp()) // window_seconds
+    cache_key = f"ratelimit:{scope}:{key}:{window}"
     try:
-        return store.incr(cache_key)
+        return _take(cache, cache_key, amount, limit, window_seconds + 5)
+    except shared_cache.ERRORS as exc:
+        shared_cache.unavailable(exc)
+        return _take(_fallback, cache_key, amount, limit, window_seconds + 5)
+
+
+def _take(store: BaseCache, cache_key: str, amount: int, limit: int, timeout: int) -> bool:
+    if _hit(store, cache_key, timeout, amount) <= limit:
+        return True
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+        store.decr(cache_key, amount)
+    return False
+
+
+def _hit(store: BaseCache, cache_key: str, timeout: int, amount: int = 1) -> int:
+    """The number of hits of `cache_key` including these `amount`."""
+    if store.add(cache_key, amount, timeout=timeout):
+        return amount
+    try:
+        return store.incr(cache_key, amount)
     except ValueError:  # expired between add and incr
-        store.add(cache_key, 1, timeout=timeout)
-        return 1
+        store.add(cache_key, amount, timeout=timeout)
+        return amount

@@ -224,6 +224,7 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-of-absent-staff": {"task": "tickets.tasks.return_tickets_of_absent_staff", "schedule": 3600.0},
     "assign-waiting-tickets": {"task": "tickets.tasks.assign_waiting_tickets", "schedule": 300.0},
     "stale-imports": {"task": "contacts.tasks.fail_stale_imports", "schedule": 3600.0},
+    "close-resolved-tickets": {"task": "tickets.tasks.close_resolved_tickets", "schedule": 3600.0},
     "regional-digest": {
         "task": "tickets.tasks.send_daily_digests",
         "schedule": crontab(hour=DIGEST_HOUR, minute=30),
@@ -280,9 +281,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # private-link tokens never reach a log line (helpdesk.redact)
+    "filters": {"private_links": {"()": "helpdesk.redact.MaskPrivateLinks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["private_links"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # Django's own handlers (an unfiltered console one when DEBUG) dropped: its records go to the root's
+        # handler like every other, through the filter
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # /healthz gives its details (errors, hosts, mailboxes) to logged-in staff and to this bearer token only.
@@ -299,6 +308,11 @@ DEADLINE_PRIORITY_WORKING_DAYS = env_int("DEADLINE_PRIORITY_WORKING_DAYS", 5, mi
 TICKETS_PER_PAGE = env_int("TICKETS_PER_PAGE", 50, minimum=1)
 # The body of one PBX call event (POST /api/v1/telephony/events); a larger one is refused with 413.
 TELEPHONY_MAX_BODY_BYTES = env_int("TELEPHONY_MAX_BODY_BYTES", 16 * 1024, minimum=256)
+# No mass mailing through replies: addresses of one reply (To and Cc together), and per member of staff an hour.
+REPLY_MAX_RECIPIENTS = env_int("REPLY_MAX_RECIPIENTS", 20, minimum=1)
+REPLY_RECIPIENTS_PER_HOUR = env_int("REPLY_RECIPIENTS_PER_HOUR", 150, minimum=1)
+# A resolved ticket nobody came back to is closed after this many days (Celery beat, hourly; 0: never).
+TICKETS_CLOSE_RESOLVED_AFTER_DAYS = env_int("TICKETS_CLOSE_RESOLVED_AFTER_DAYS", 14, minimum=0)
 
 # Submission statuses (contacts): the public lookup, the statistics system's push API, reminders.
 LOOKUP_RATE_LIMIT = env_int("LOOKUP_RATE_LIMIT", 30, minimum=1)  # look-ups per client address per window
@@ -307,11 +321,13 @@ SUBMISSIONS_BATCH_MAX_ITEMS = env_int("SUBMISSIONS_BATCH_MAX_ITEMS", 5000, minim
 REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=0)  # one reminder per unit and report
 REMINDERS_PER_HOUR = env_int("REMINDERS_PER_HOUR", 500, minimum=1)  # per member of staff
 # Knowledge base and public portal (knowledge_base/).
-# The private link of a web-form ticket keeps working this many days after the ticket is closed.
+# The private link of a web-form ticket keeps working this many days after the ticket is resolved or closed.
 KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
 # Contact-form tickets per client address and hour (spam guard), and portal searches per address and minute.
 KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
 KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
+# New contact-form visits recorded for the deflection statistics per client address and hour.
+KB_CONTACT_ATTEMPTS_PER_HOUR = env_int("KB_CONTACT_ATTEMPTS_PER_HOUR", 20, minimum=1)
 # --- E-mail channel (inbox_ingest) ----------------------------------------------------------------
 # Mailboxes may take their password only from environment variables with this prefix, and must use TLS with
 # a verified certificate except to 127.0.0.1 when allowed here (inbox_ingest/connection_rules.py).

@@ -799,24 +799,27 @@ def _ack_window_start() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.INBOX_ACK_WINDOW_SECONDS)
 
 
-def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox | None, extra: str = "") -> bool:
-    """Send the Polish acknowledgement for a new ticket, unless that would feed a mail loop."""
-    to = _acknowledgement_address(parsed)
+def acknowledgement_allowed(to: str) -> bool:
+    """The loop guard of every acknowledgement, whatever opened the ticket (an e-mail, the portal's contact
+    form): none to an address our mail bounced from, at most INBOX_ACK_LIMIT to one address per
+    INBOX_ACK_WINDOW_SECONDS (counted from the SentMessage rows every acknowledgement leaves, see
+    `acknowledgement_row`). The ingestion batch applies the same rule to counts it read ahead (_acknowledge)."""
+    to = (to or "").strip().lower()
     if not to or FailingAddress.objects.filter(email=to).exists():
         return False
     sent = SentMessage.objects.filter(to_email=to, kind="acknowledgement", created_at__gte=_ack_window_start())
     if sent.count() >= settings.INBOX_ACK_LIMIT:
         log.info("acknowledgement to %s skipped: limit reached (loop guard)", to)
         return False
-    _send_acknowledgement(ticket, parsed, to, extra).save(force_insert=True)
     return True
 
 
-def _send_acknowledgement(ticket: Ticket, parsed: parsing.ParsedMessage, to: str, extra: str) -> SentMessage:
-    """Enqueue the acknowledgement; returns its SentMessage row (the loop guard's log), for the caller to save."""
+def acknowledgement_row(ticket: Ticket, to: str) -> tuple[SentMessage, dict]:
+    """A new acknowledgement's SentMessage row (unsaved: the loop guard's log and its Message-ID for threading)
+    and the headers every acknowledgement carries (an automatic answer: no auto-replies to it)."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "helpdesk.local"
     message_id = f"<ack-{uuid.uuid4().hex}@{domain}>"
-    sent = SentMessage(ticket=ticket, message_id=message_id, to_email=to, kind="acknowledgement")
+    sent = SentMessage(ticket=ticket, message_id=message_id, to_email=to.strip().lower(), kind="acknowledgement")
     headers = {
         "Message-ID": message_id,
         "Auto-Submitted": "auto-replied",
@@ -824,6 +827,21 @@ def _send_acknowledgement(ticket: Ticket, parsed: parsing.ParsedMessage, to: str
         "Precedence": "auto_reply",
         "X-Helpdesk-Ticket": ticket.reference,
     }
+    return sent, headers
+
+
+def acknowledge(ticket: Ticket, parsed: parsing.ParsedMessage, mailbox: Mailbox | None, extra: str = "") -> bool:
+    """Send the Polish acknowledgement for a new ticket, unless that would feed a mail loop."""
+    to = _acknowledgement_address(parsed)
+    if not acknowledgement_allowed(to):
+        return False
+    _send_acknowledgement(ticket, parsed, to, extra).save(force_insert=True)
+    return True
+
+
+def _send_acknowledgement(ticket: Ticket, parsed: parsing.ParsedMessage, to: str, extra: str) -> SentMessage:
+    """Enqueue the acknowledgement; returns its SentMessage row (the loop guard's log), for the caller to save."""
+    sent, headers = acknowledgement_row(ticket, to)
     if parsed.message_id:
         headers["In-Reply-To"] = parsed.message_id
         headers["References"] = " ".join((*parsed.references[-10:], parsed.message_id))

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from helpdesk import access, outbox
+from helpdesk import access, outbox, ratelimit
 from knowledge_base import extract, postings, render
 from knowledge_base import text as kbtext
 from knowledge_base.models import (
@@ -405,20 +405,36 @@ def record_search(*, query, source: str, results: int) -> SearchLog | None:
     )
 
 
-def contact_attempt(*, token: str, suggested: Sequence[int] = (), opened_article: Article | None = None) -> None:
-    """Remember what the contact form suggested to a visitor (and which article they opened)."""
-    if not token or len(token) > 40:
-        return
-    attempt, _created = ContactAttempt.objects.get_or_create(token=token)
-    fields = ["updated_at"]
-    if suggested:
-        attempt.suggested = sorted({*attempt.suggested, *suggested})[:50]
-        fields.append("suggested")
-    if opened_article is not None:
-        attempt.opened_article = opened_article
-        fields.append("opened_article")
+def record_suggestions(*, token: str, suggested: Sequence[int], client_address: str) -> ContactAttempt | None:
+    """The contact form suggested articles to a visitor (deflection statistics). Called only from the form's own
+    POST (with its CSRF token): visits and guessed tokens record nothing. A new visit is recorded at most
+    KB_CONTACT_ATTEMPTS_PER_HOUR times per client address and hour; beyond that suggestions are still shown."""
+    if not token or len(token) > 40 or not suggested:
+        return None
+    attempt = ContactAttempt.objects.filter(token=token).first()
+    if attempt is None:
+        if not ratelimit.allow(
+            "kb-contact-attempt", client_address, limit=settings.KB_CONTACT_ATTEMPTS_PER_HOUR, window_seconds=3600
+        ):
+            return None
+        attempt, _created = ContactAttempt.objects.get_or_create(token=token)
+    attempt.suggested = sorted({*attempt.suggested, *suggested})[:50]
     attempt.updated_at = timezone.now()
-    attempt.save(update_fields=fields)
+    attempt.save(update_fields=["suggested", "updated_at"])
+    return attempt
+
+
+def record_opened_article(*, token: str, article: Article) -> bool:
+    """A visitor opened an article the contact form suggested to them (its link carries `?z=<token>`). Only
+    updates a visit the form recorded, and only for an article it suggested: never creates a row."""
+    if not token or len(token) > 40:
+        return False
+    attempt = ContactAttempt.objects.filter(token=token).first()
+    if attempt is None or article.pk not in attempt.suggested:
+        return False
+    attempt.opened_article, attempt.updated_at = article, timezone.now()
+    attempt.save(update_fields=["opened_article", "updated_at"])
+    return True
 
 
 @transaction.atomic
@@ -456,9 +472,11 @@ def submit_contact_form(
 ):
     """Open a web-channel ticket from the portal's contact form, send the acknowledgement with a private link.
 
-    Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256)."""
+    Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256). The
+    token is None when the acknowledgement loop guard held it back (too many to the address lately)."""
     from contacts.identifiers import normalize_regon
     from contacts.models import ReportingUnit
+    from inbox_ingest.actions import acknowledgement_allowed, acknowledgement_row
     from knowledge_base.models import RequesterLink, new_token
     from knowledge_base.selectors import token_digest
     from tickets import actions as ticket_actions
@@ -498,17 +516,24 @@ def submit_contact_form(
         reporting_unit=unit,
         attachments=list(attachments),
     )
-    token = new_token()
-    RequesterLink.objects.create(ticket=ticket, token_sha256=token_digest(token), email=email)
-    from django.urls import reverse
+    token = None
+    # the one loop guard of every acknowledgement (inbox_ingest): a form sent again and again, with someone
+    # else's address, must not flood that mailbox; the ticket is opened all the same
+    if acknowledgement_allowed(email):
+        token = new_token()
+        RequesterLink.objects.create(ticket=ticket, token_sha256=token_digest(token), email=email)
+        from django.urls import reverse
 
-    link_url = settings.SITE_URL + reverse("kb:requester_ticket", kwargs={"token": token})
-    outbox.enqueue_email(
-        to=[email],
-        subject=_("[%(reference)s] Przyjęliśmy zgłoszenie") % {"reference": ticket.reference},
-        body=_ack_body(ticket, link_url),
-        headers={"X-Helpdesk-Ticket": ticket.reference},
-    )
+        link_url = settings.SITE_URL + reverse("kb:requester_ticket", kwargs={"token": token})
+        sent, headers = acknowledgement_row(ticket, email)
+        outbox.enqueue_email(
+            to=[email],
+            subject=_("[%(reference)s] Przyjęliśmy zgłoszenie") % {"reference": ticket.reference},
+            body=_ack_body(ticket, link_url),
+            headers=headers,
+            secrets=[token],
+        )
+        sent.save(force_insert=True)
     if attempt_token:
         ContactAttempt.objects.filter(token=attempt_token[:40]).update(ticket_sent=True, updated_at=timezone.now())
     return ticket, token

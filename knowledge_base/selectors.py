@@ -119,7 +119,7 @@ def token_digest(token: str) -> str:
 
 
 def requester_link(token: str) -> RequesterLink:
-    """The link for `token`, or 404 when unknown or expired (KB_REQUESTER_LINK_DAYS after closing)."""
+    """The link for `token`, or 404 when unknown or expired (KB_REQUESTER_LINK_DAYS after resolving or closing)."""
     if not token or len(token) > 100:
         raise access.not_found()
     link = RequesterLink.objects.select_related("ticket").filter(token_sha256=token_digest(token)).first()
@@ -131,28 +131,57 @@ def requester_link(token: str) -> RequesterLink:
 def link_expired(link: RequesterLink, now=None) -> bool:
     from tickets.selectors import final_ticket
 
-    closed = final_ticket(link.ticket).closed_at  # a merged ticket's link lives as long as the ticket it went to
-    if closed is None:
+    ticket = final_ticket(link.ticket)  # a merged ticket's link lives as long as the ticket it went to
+    # counted from when the matter ended: resolved (closed later by itself, tickets.actions.close_resolved_tickets)
+    # or closed without resolving; reopening clears both
+    ended = min((moment for moment in (ticket.resolved_at, ticket.closed_at) if moment is not None), default=None)
+    if ended is None:
         return False
-    return (now or timezone.now()) > closed + timezone.timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
+    return (now or timezone.now()) > ended + timezone.timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
 
 
-def requester_entries(link: RequesterLink, kinds) -> list:
-    """What the requester sees through their link: the messages of their ticket. After a merge the conversation
-    lives in the target ticket, which may hold other people's mail too: then only the messages from or to the
-    link's address are shown."""
+def link_may_see(link: RequesterLink, entry) -> bool:
+    """The one rule of what a private link shows (page and file downloads alike): what its requester wrote and
+    the replies sent to them. The link belongs to the address it was issued to (`link.email`, the ticket's
+    requester then), not to whoever the ticket's requester is now: a ticket may hold other people's mail (a merge
+    moves a duplicate's conversation, with its staff replies and files, into the target), never shown here."""
+    from email.utils import getaddresses
+
+    from tickets.models import Entry
+
+    email = (link.email or "").strip().lower()
+    if not email:
+        return False
+    if entry.kind == Entry.Kind.INBOUND:
+        return (entry.sender_email or "").strip().lower() == email
+    if entry.kind == Entry.Kind.OUTBOUND:
+        addressed = getaddresses([str(a) for a in list(entry.to or []) + list(entry.cc or [])])
+        return email in {address.strip().lower() for _name, address in addressed}
+    return False  # internal notes and phone calls never
+
+
+def requester_entries(link: RequesterLink) -> list:
+    """The entries the link may see (`link_may_see`), in the conversation's order. After a merge the
+    conversation lives in the ticket it went to."""
+    from tickets.models import Entry
     from tickets.selectors import final_ticket
 
     ticket = final_ticket(link.ticket)
-    entries = ticket.entries.filter(kind__in=kinds).prefetch_related("attachments").order_by("created_at", "id")
-    if ticket.pk == link.ticket_id:
-        return list(entries)
-    email = link.email.lower()
-    return [
-        entry
-        for entry in entries
-        if entry.sender_email.lower() == email or email in {a.lower() for a in (entry.to or []) + (entry.cc or [])}
-    ]
+    entries = (
+        ticket.entries.filter(kind__in=(Entry.Kind.INBOUND, Entry.Kind.OUTBOUND))
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+    return [entry for entry in entries if link_may_see(link, entry)]
+
+
+def requester_attachment(link: RequesterLink, attachment_id: int):
+    """An attachment of an entry the link may see, or None."""
+    for entry in requester_entries(link):
+        for item in entry.attachments.all():
+            if item.pk == attachment_id:
+                return item
+    return None
 
 
 # --- analytics for editors ------------------------------------------------------------------------------------

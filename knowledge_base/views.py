@@ -20,7 +20,6 @@ from knowledge_base import render as kbrender
 from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
 from knowledge_base.models import Category, Kind, SearchLog
 from tickets.actions import NewAttachment
-from tickets.models import Entry
 
 LANGUAGE = "pl"  # the knowledge base is Polish first; English translations are linked from each article
 TRANSLATIONS = "en"  # searched too, shown apart (so Polish results stay as they were)
@@ -72,7 +71,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     article = selectors.article_for_user(request.user, slug)
     attempt = (request.GET.get("z") or "")[:40]
     if attempt:
-        actions.contact_attempt(token=attempt, opened_article=article)
+        actions.record_opened_article(token=attempt, article=article)
     context = {
         "article": article,
         "toc": kbrender.render(article.body).headings if article.kind == Kind.MANUAL else [],
@@ -131,18 +130,23 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
 # --- contact form and deflection ------------------------------------------------------------------------------
 
 
-@require_GET
+@require_POST
 def suggestions(request: HttpRequest) -> HttpResponse:
-    """Articles matching what the person is typing into the contact form (an HTML fragment for the page)."""
-    raw = " ".join([(request.GET.get("subject") or "")[:200], (request.GET.get("body") or "")[:200]])
+    """Articles matching what the person is typing into the contact form (an HTML fragment for the page). A POST
+    from the form's script with the form's CSRF token: the only way a visit enters the deflection statistics."""
+    raw = " ".join([(request.POST.get("subject") or "")[:200], (request.POST.get("body") or "")[:200]])
+    token = (request.POST.get("attempt") or "")[:40]
     hits = []
     if raw.strip() and _search_allowed(request):
         results = search.search(raw, user=None, language=LANGUAGE, limit=5)
         hits = results.hits
-        token = (request.GET.get("attempt") or "")[:40]
         if hits and token:
-            actions.contact_attempt(token=token, suggested=[hit.article.pk for hit in hits])
-    return render(request, "public/kb/_suggestions.html", {"hits": hits, "attempt": request.GET.get("attempt", "")})
+            actions.record_suggestions(
+                token=token,
+                suggested=[hit.article.pk for hit in hits],
+                client_address=ratelimit.client_address(request),
+            )
+    return render(request, "public/kb/_suggestions.html", {"hits": hits, "attempt": token})
 
 
 def _files(uploaded) -> list[NewAttachment]:
@@ -165,7 +169,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _("Z tego adresu wysłano już wiele zgłoszeń. Spróbuj za godzinę albo napisz e-mail."))
         return render(request, "public/kb/contact.html", {"form": form}, status=429)
     try:
-        ticket, _token = actions.submit_contact_form(
+        ticket, token = actions.submit_contact_form(
             name=data["name"],
             email=data["email"],
             subject=data["subject"],
@@ -179,16 +183,19 @@ def contact(request: HttpRequest) -> HttpResponse:
             form.add_error(field if field in form.fields else None, errors)
         return render(request, "public/kb/contact.html", {"form": form}, status=400)
     request.session["kb_last_ticket"] = ticket.reference
+    request.session["kb_last_acknowledged"] = token is not None
     return redirect("kb:contact_sent")
 
 
 def contact_sent(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/kb/contact_sent.html", {"reference": request.session.get("kb_last_ticket", "")})
+    context = {
+        "reference": request.session.get("kb_last_ticket", ""),
+        "acknowledged": request.session.get("kb_last_acknowledged", True),
+    }
+    return render(request, "public/kb/contact_sent.html", context)
 
 
 # --- the requester's private ticket page ----------------------------------------------------------------------
-
-VISIBLE_TO_REQUESTER = (Entry.Kind.INBOUND, Entry.Kind.OUTBOUND)
 
 
 def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
@@ -209,10 +216,9 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
     from tickets.selectors import final_ticket
 
     ticket = final_ticket(link.ticket)  # after a merge: the ticket the conversation went to
-    entries = selectors.requester_entries(link, VISIBLE_TO_REQUESTER)
-    response = render(
-        request, "public/kb/requester_ticket.html", {"ticket": ticket, "entries": entries, "form": form, "token": token}
-    )
+    entries = selectors.requester_entries(link)
+    context = {"ticket": ticket, "subject": link.ticket.subject, "entries": entries, "form": form, "token": token}
+    response = render(request, "public/kb/requester_ticket.html", context)
     # The token is in the address: never send it to other sites. same-origin, not no-referrer: under no-referrer
     # browsers post this page's forms with "Origin: null", which the CSRF check refuses (403 to every reply).
     response["Referrer-Policy"] = "same-origin"
@@ -222,13 +228,7 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
 
 def requester_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
     link = selectors.requester_link(token)
-    from tickets.models import Attachment
-
-    item = (
-        Attachment.objects.select_related("file")
-        .filter(pk=attachment_id, entry__in=[e.pk for e in selectors.requester_entries(link, VISIBLE_TO_REQUESTER)])
-        .first()
-    )
+    item = selectors.requester_attachment(link, attachment_id)
     if item is None:
         from helpdesk.access import not_found
 

@@ -91,7 +91,7 @@ def test_one_address_may_send_only_a_few_forms_an_hour(client):
 
 def test_suggestions_while_typing_are_recorded_and_so_is_sending_anyway(client):
     load_starter_content()
-    fragment = client.get(reverse("kb:suggestions"), {"subject": "zmiana hasla", "attempt": "abc123"}).content.decode()
+    fragment = client.post(reverse("kb:suggestions"), {"subject": "zmiana hasla", "attempt": "abc123"}).content.decode()
     assert "Jak zmienić lub odzyskać hasło?" in fragment and "?z=abc123" in fragment
     attempt = ContactAttempt.objects.get(token="abc123")
     assert attempt.suggested and not attempt.ticket_sent

@@ -92,6 +92,7 @@ def run_nginx(daphne_url: str, tmp_path: Path):
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_url).port};"),
         ("server_name pomoc.example.gov.pl;", "server_name 127.0.0.1;"),
         ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/"),
+        ("access_log /var/log/nginx/pomoc-ssoz.access.log", f"access_log {tmp_path}/access.log"),
     ]:
         assert shipped in site
         site = site.replace(shipped, here)

@@ -7,6 +7,7 @@ Views, the API, Celery tasks and management commands call these; none of them wr
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from contacts.identifiers import normalize_phone
 from contacts.identify import identify
-from helpdesk import access, bulk, outbox
+from helpdesk import access, bulk, outbox, ratelimit
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
 from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
@@ -44,6 +45,8 @@ from tickets.models import (
 )
 from tickets.references import next_reference, next_references
 
+log = logging.getLogger(__name__)
+
 MAX_SUBJECT = 500
 
 
@@ -57,6 +60,30 @@ class NewAttachment:
 
 
 # --- checks ------------------------------------------------------------------------------------------
+
+
+def _check_recipients(actor, addresses: Sequence[str]) -> None:
+    """No mass mailing through the helpdesk: a reply goes to at most REPLY_MAX_RECIPIENTS addresses (To and Cc
+    together), and one member of staff's replies to at most REPLY_RECIPIENTS_PER_HOUR addresses an hour (a
+    refused reply counts nothing)."""
+    count = len({address.strip().lower() for address in addresses if address.strip()})
+    if count > settings.REPLY_MAX_RECIPIENTS:
+        raise ValidationError(
+            _(
+                "Odpowiedź może mieć najwyżej %(limit)s adresatów (pola Do i Kopia razem), a ma %(count)s. "
+                "Usuń część adresów: do wielu osób naraz pomoc SSOZ nie wysyła."
+            )
+            % {"limit": settings.REPLY_MAX_RECIPIENTS, "count": count}
+        )
+    limit = settings.REPLY_RECIPIENTS_PER_HOUR
+    if not ratelimit.take("reply-recipients", str(actor.pk), amount=count, limit=limit, window_seconds=3600):
+        raise ValidationError(
+            _(
+                "Ta odpowiedź nie została wysłana: w tej godzinie Twoje odpowiedzi trafiłyby do więcej niż "
+                "%(limit)s adresatów (limit na osobę). Spróbuj ponownie po pełnej godzinie."
+            )
+            % {"limit": limit}
+        )
 
 
 def _check_can_work(actor, queue: Queue) -> None:
@@ -580,6 +607,8 @@ def add_entry(
         sender_name, sender_email = sender_name or str(actor), sender_email or actor.email
     else:  # a message from the requester, e.g. by e-mail
         sender_name, sender_email = sender_name or ticket.requester_name, sender_email or ticket.requester_email
+    if kind == Entry.Kind.OUTBOUND:
+        _check_recipients(actor, [*to, *cc])
     entry = _create_entry(
         ticket,
         actor,
@@ -1128,6 +1157,35 @@ def return_tickets_of_absent_staff(*, day=None) -> int:
     for ticket in assignment.tickets_of_absent_staff(day):
         assign(actor=None, ticket=ticket, assignee=None, reason=events.REASON_ABSENCE)
         count += 1
+    return count
+
+
+def close_resolved_tickets(*, now=None, limit: int = 1000) -> int:
+    """Close the tickets resolved more than `TICKETS_CLOSE_RESOLVED_AFTER_DAYS` days ago (0: never): nobody
+    came back, the matter is over (and the requester's private link ends `KB_REQUESTER_LINK_DAYS` later). Runs on
+    Celery beat; each ticket in its own transaction, logged as an automatic status change. Returns how many."""
+    days = settings.TICKETS_CLOSE_RESOLVED_AFTER_DAYS
+    if not days:
+        return 0
+    now = now or timezone.now()
+    due = Ticket.objects.filter(
+        status=Status.RESOLVED, resolved_at__lte=now - timezone.timedelta(days=days), merged_into__isnull=True
+    )
+    count = 0
+    for ticket_id in list(due.order_by("resolved_at", "pk").values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().filter(pk=ticket_id, status=Status.RESOLVED).first()
+            if ticket is None:  # reopened meanwhile
+                continue
+            changed = ["updated_at"]
+            ticket.updated_at = now
+            _set_status(ticket, None, Status.CLOSED, events.REASON_RESOLVED_LONG_AGO, changed, now)
+            ticket.save(update_fields=changed)
+            sla.sync(ticket, now)
+            _announce(ticket, "status_changed", None)
+        count += 1
+    if count:
+        log.info("closed %s ticket(s) resolved more than %s days ago", count, days)
     return count
 
 

@@ -2,6 +2,8 @@
 
 GET /api/v1/tickets/?status=&queue=&channel=&voivodeship=&regon=&requester_email=
 POST /api/v1/tickets/<reference>/notes/  {"text": "… @alice …"}     an internal note (@mentions notify)
+POST /api/v1/tickets/<reference>/replies/  {"text": "…", "to": [], "cc": []}   a reply by e-mail (to empty: the
+                                    requester; at most REPLY_MAX_RECIPIENTS addresses, REPLY_RECIPIENTS_PER_HOUR)
 POST /api/v1/tickets/<reference>/merge/  {"into": "<reference>", "reason": ""}   merge this duplicate into another
 POST|DELETE /api/v1/tickets/<reference>/links/  {"reference": "<reference>"}   link / unlink a related ticket
 POST|DELETE /api/v1/tickets/<reference>/follow/ {"by_email": false}            follow / stop following
@@ -229,6 +231,34 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
                 actor=request.user, ticket=ticket, kind=Entry.Kind.NOTE, body_text=str(self._data().get("text", ""))
             )
             return {"id": entry.pk, "ticket": entry.ticket.reference}
+
+        return self._run(perform, 201)
+
+    @action(detail=True, methods=["post"])
+    def replies(self, request, reference=None):
+        """A reply by e-mail, as the ticket page sends it (To empty: the requester); the same limits on its
+        recipients, refused with the same Polish message."""
+        ticket = selectors.ticket_for_user(request.user, reference)
+
+        def addresses(value) -> list[str]:
+            from tickets.forms import ReplyForm
+
+            items = value if isinstance(value, list) else [value] if value else []
+            return ReplyForm._addresses(", ".join(str(item) for item in items))
+
+        def perform():
+            text = str(self._data().get("text", "")).strip()
+            if not text:
+                raise ValidationError(_("Wpisz treść odpowiedzi."))
+            entry = actions.add_entry(
+                actor=request.user,
+                ticket=ticket,
+                kind=Entry.Kind.OUTBOUND,
+                body_text=text,
+                to=addresses(self._data().get("to")),
+                cc=addresses(self._data().get("cc")),
+            )
+            return {"id": entry.pk, "ticket": entry.ticket.reference, "to": entry.to, "cc": entry.cc}
 
         return self._run(perform, 201)
 

@@ -27,6 +27,7 @@ REASON_ROUTING = gettext_noop("reguła kierowania")
 REASON_QUEUE_MODE = gettext_noop("przydział automatyczny kolejki")
 REASON_DEADLINE_NEAR = gettext_noop("zbliża się termin formularza")
 REASON_MERGED = gettext_noop("scalone z innym zgłoszeniem")
+REASON_RESOLVED_LONG_AGO = gettext_noop("rozwiązane dawno temu: zamknięte automatycznie")
 SYSTEM_REASONS = frozenset(
     {
         REASON_DEADLINE_NEAR,

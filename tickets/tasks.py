@@ -23,3 +23,8 @@ def assign_waiting_tickets() -> int:
 @shared_task(ignore_result=True)
 def send_daily_digests() -> int:
     return notices.send_daily_digests()
+
+
+@shared_task(ignore_result=True)
+def close_resolved_tickets() -> int:
+    return actions.close_resolved_tickets()
