@@ -185,12 +185,33 @@ def daphne_server(transactional_db):
     yield from run_daphne()
 
 
-def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None):
+def shipped_daphne_options() -> tuple[str, ...]:
+    """The options deploy/helpdesk-web.service gives daphne, without its address, port and application."""
+    import shlex
+    from pathlib import Path
+
+    unit = (Path(__file__).resolve().parents[1] / "deploy" / "helpdesk-web.service").read_text()
+    (line,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    words = shlex.split(line.removeprefix("ExecStart="))
+    assert words[0].endswith("/daphne") and words[-1] == "helpdesk.asgi:application", words
+    options, words = [], words[1:-1]
+    while words:
+        word = words.pop(0)
+        if word in ("-b", "--bind", "-p", "--port"):
+            words.pop(0)  # the test's own address and port
+        else:
+            options.append(word)
+    return tuple(options)
+
+
+def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None, output=None):
     """Start daphne with these command-line `options` (e.g. the shipped unit's) and extra environment; yield its
-    URL, stop it afterwards."""
+    URL, stop it afterwards. What it writes goes to the file `output` (a temporary one if None): never to a pipe
+    nobody reads, which fills up and stops the server in the middle of a test."""
     import socket
     import subprocess
     import sys
+    import tempfile
     import time
     from pathlib import Path
 
@@ -204,13 +225,16 @@ def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None)
         **(env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options, "helpdesk.asgi:application"],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    if output is None:
+        output = Path(tempfile.mkdtemp(prefix="daphne-")) / "daphne.out"
+    with open(output, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options, "helpdesk.asgi:application"],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -218,7 +242,7 @@ def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None)
             break
         except OSError:
             if process.poll() is not None:
-                pytest.fail(f"daphne exited: {process.stdout.read().decode()[-2000:]}")
+                pytest.fail(f"daphne exited: {Path(output).read_text(errors='replace')[-2000:]}")
             time.sleep(0.1)
     else:
         process.kill()

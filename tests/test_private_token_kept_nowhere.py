@@ -2,11 +2,6 @@
 more; the admin's outbox page never shows it (not even for a message still waiting); the shipped daphne unit
 writes no access log and the application's log lines mask it; the shipped nginx logs it masked."""
 
-import re
-import shlex
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +12,7 @@ from django.core.cache import cache
 from helpdesk import outbox
 from helpdesk.models import OutboxMessage, Role, User
 from knowledge_base import actions as kb_actions
-from tests.conftest import _database_url
+from tests.conftest import run_daphne, shipped_daphne_options
 from tests.test_overlong_address import ask, nginx_in_front  # noqa: F401 (the shipped nginx as a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,37 +44,11 @@ def test_the_sent_acknowledgement_keeps_no_token_and_the_admin_never_shows_one(c
 
 @pytest.fixture
 def shipped_daphne(transactional_db, tmp_path):
-    """daphne started with the arguments of deploy/helpdesk-web.service (its own port), on the test database;
+    """daphne started with the options of deploy/helpdesk-web.service (its own port), on the test database;
     yields (origin, path of what it wrote to stdout and stderr)."""
-    unit = (ROOT / "deploy" / "helpdesk-web.service").read_text()
-    argv = shlex.split(re.search(r"^ExecStart=(.+)$", unit, re.M).group(1))
-    assert argv[0].endswith("/daphne")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    argv = [sys.executable, "-m", "daphne", *argv[1:]]
-    argv[argv.index("-p") + 1] = str(port)
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings", "DATABASE_URL": _database_url()}
     output = tmp_path / "daphne.out"
-    with output.open("wb") as out:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"daphne did not start: {output.read_text()[-2000:]}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", output
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    for origin in run_daphne(shipped_daphne_options(), output=output):
+        yield origin, output
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the seeded queues back for the next test

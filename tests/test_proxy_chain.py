@@ -2,35 +2,17 @@
 deploy/helpdesk-web.service) gives the application the address nginx saw, whatever X-Forwarded-For or
 X-Real-IP the client writes: per-address rate limits cannot be dodged by forging them."""
 
-import shlex
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_daphne
+from tests.conftest import run_daphne, shipped_daphne_options
 from tests.test_overlong_address import ask, run_nginx
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 LIMIT = 3
-
-
-def shipped_daphne_options() -> tuple[str, ...]:
-    """The options the shipped unit gives daphne, without its address, port and application."""
-    (line,) = [
-        line for line in (DEPLOY / "helpdesk-web.service").read_text().splitlines() if line.startswith("ExecStart=")
-    ]
-    words = shlex.split(line.removeprefix("ExecStart="))[1:]
-    options, skip = [], False
-    for word in words:
-        if skip:
-            skip = False
-        elif word in ("-b", "--bind", "-p", "--port"):
-            skip = True
-        elif word.startswith("-"):
-            options.append(word)
-    return tuple(options)
 
 
 @pytest.fixture
