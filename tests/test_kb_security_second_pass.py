@@ -105,3 +105,34 @@ def test_deleting_an_article_and_rebuilding_prune_the_vocabulary(client):
     assert not TermForm.objects.filter(lemma="pozostalosc").exists()
     assert TermForm.objects.filter(lemma="sprawozdanie").exists() and kept.pk
 
+
+# --- 14.13: the article API serves what the article page shows ----------------------------------------------
+
+NOTE_BODY = (
+    "## Jak wysłać\n\nWejdź na **pz.gov.pl**.\n\n"
+    "<!-- NOTATKA REDAKCJI: dyżurny Jan Kowalski, tel. 600 100 200, do usunięcia przed publikacją -->\n\n"
+    '<script>alert(1)</script><a href="javascript:alert(2)">klik</a>\n'
+)
+
+
+def test_the_article_api_gives_readers_the_sanitised_text_without_editors_notes(client, celina, alice, redaktor):
+    article = _published("Wysyłka sprawozdania", NOTE_BODY)
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "NOTATKA REDAKCJI" not in page and "Kowalski" not in page
+    for who in (None, celina, alice):  # anonymous, a staff reader of another voivodeship, an agent
+        if who:
+            client.force_login(who)
+        data = client.get(f"/api/v1/kb/articles/{article.pk}/").json()
+        served = str(data)
+        assert "NOTATKA REDAKCJI" not in served and "Kowalski" not in served and "600 100 200" not in served
+        assert "<script" not in served and "javascript:" not in served
+        assert data["body_html"] in page  # the very HTML the article page shows
+        assert "Wejdź na pz.gov.pl." in data["body_text"] and "<strong>pz.gov.pl</strong>" in data["body_html"]
+        assert "body" not in data  # the Markdown source is the editors'
+    client.force_login(redaktor)  # an editor edits the source through the API, notes included
+    data = client.get(f"/api/v1/kb/articles/{article.pk}/").json()
+    assert "NOTATKA REDAKCJI" in data["body"] and "<script" not in data["body_html"]
+    changed = client.patch(
+        f"/api/v1/kb/articles/{article.pk}/", {"title": "Wysyłka"}, content_type="application/json"
+    ).json()
+    assert "NOTATKA REDAKCJI" in changed["body"]
