@@ -341,7 +341,7 @@ def add_attachment(
     attachment = ArticleAttachment(
         article=article,
         filename=filename,
-        content_type=(content_type or "application/octet-stream")[:200],
+        content_type=extract.stored_type(extract.kind_of(filename, content_type), content),
         size=len(content),
         extracted_text=text,
         uploaded_by=actor,

