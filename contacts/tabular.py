@@ -23,8 +23,13 @@ from pathlib import Path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpdesk import zipguard
+
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 SNIFF_BYTES = 256 * 1024
+# An XLSX is a zip (helpdesk.zipguard): sheets are streamed, but openpyxl holds the shared strings in memory.
+XLSX_MAX_TOTAL = 512 * 1024 * 1024
+XLSX_MAX_XML = 256 * 1024 * 1024
 
 
 class FileProblem(Exception):
@@ -161,6 +166,10 @@ class Table:
     def _xlsx(self) -> Iterator[Row]:
         from openpyxl import load_workbook
 
+        try:
+            zipguard.check(self._raw, name=self.path.name, max_total=XLSX_MAX_TOTAL, max_xml_member=XLSX_MAX_XML)
+        except zipguard.ZipBomb as exc:
+            raise FileProblem(str(exc)) from None
         try:
             workbook = load_workbook(self._raw, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -11,7 +11,13 @@ import zipfile
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from helpdesk import zipguard
+
 MAX_TEXT = 500_000
+# A DOCX is a zip (helpdesk.zipguard): python-docx holds every part in memory and parses the XML ones; 10 MiB of
+# document.xml is far more than MAX_TEXT of text.
+DOCX_MAX_TOTAL = 64 * 1024 * 1024
+DOCX_MAX_XML = 10 * 1024 * 1024
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -55,6 +61,11 @@ def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
                 % {"name": filename}
             )
         return ""
+    if kind == "docx":
+        try:
+            zipguard.check(content, name=filename, max_total=DOCX_MAX_TOTAL, max_xml_member=DOCX_MAX_XML)
+        except zipguard.ZipBomb as exc:
+            raise ValidationError(str(exc)) from None
     try:
         if kind == "pdf":
             return _pdf(content)[:MAX_TEXT]

@@ -1,0 +1,162 @@
+"""Issue 14, hostile files in every upload and import: decompression bombs (14.4) in DOCX attachments of the
+knowledge base and XLSX imports (units, submission statuses; command, function and admin upload), NUL bytes and
+odd encodings in imports (14.10). Bombs are built here: a real file with one member padded by a highly
+compressible run, small enough that the test stays fast."""
+
+import io
+import random
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
+
+from contacts import imports
+from contacts.models import ImportRun, ReportingUnit, Submission
+from helpdesk import zipguard
+from helpdesk.models import Role, User
+from knowledge_base import actions
+from knowledge_base.models import ArticleAttachment
+from tests.submission_data import regon9, unit
+
+pytestmark = pytest.mark.django_db
+
+MIB = 1024 * 1024
+
+
+def _inflate(archive: bytes, member: str, padding: int) -> bytes:
+    """The zip `archive` with `padding` bytes of spaces in an XML comment appended to `member` (still valid XML:
+    the reader would parse all of it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == member:
+                data += b"<!--" + b" " * padding + b"-->"
+            target.writestr(info.filename, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return out.getvalue()
+
+
+def _docx(text: str = "Instrukcja wysyłki sprawozdania") -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def admin_user(db):
+    return User.objects.create_superuser("root", "root@example.gov.pl", "test-pass-123", role=Role.ADMIN)
+
+
+# --- the guard itself ----------------------------------------------------------------------------------------
+
+
+def _zip(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_the_guard_reads_only_the_directory_and_names_each_limit():
+    noise = random.Random(14).randbytes(3 * MIB)  # incompressible: ratio about 1
+    limits = {"name": "plik.xlsx", "max_total": 4 * MIB, "max_xml_member": 2 * MIB}
+    zipguard.check(_zip({"a.bin": noise, "small.xml": b" " * 900_000}), **limits)  # small members may compress well
+    with pytest.raises(zipguard.ZipBomb, match=r"bombę dekompresyjną.*część big.xml.*limit 100 razy"):
+        zipguard.check(_zip({"big.xml": b" " * (2 * MIB)}), **{**limits, "max_xml_member": 8 * MIB})
+    with pytest.raises(zipguard.ZipBomb, match=r"część sheet.xml ma 3,0 MB \(limit 2,0 MB\)"):
+        zipguard.check(_zip({"sheet.xml": noise}, zipfile.ZIP_STORED), **limits)
+    with pytest.raises(zipguard.ZipBomb, match=r"za duży po rozpakowaniu: 6,0 MB \(limit 4,0 MB\)"):
+        zipguard.check(_zip({"a.bin": noise, "b.bin": noise}, zipfile.ZIP_STORED), **limits)
+    many = _zip({f"x{n}.txt": b"" for n in range(zipguard.MAX_MEMBERS + 1)}, zipfile.ZIP_STORED)
+    with pytest.raises(zipguard.ZipBomb, match="za dużo części"):
+        zipguard.check(many, **limits)
+    zipguard.check(b"not a zip at all", **limits)  # left to the reader's own message
+    handle = io.BytesIO(_zip({"a.txt": b"x"}))
+    handle.seek(0)
+    zipguard.check(handle, **limits)
+    assert handle.tell() == 0
+
+
+# --- 14.4: DOCX in the knowledge base -----------------------------------------------------------------------
+
+
+def test_a_docx_bomb_is_refused_before_python_docx_reads_it_and_nothing_is_stored(redaktor):
+    bomb = _inflate(_docx(), "word/document.xml", 12 * MIB)
+    assert len(bomb) < 100_000
+    article = actions.create_article(actor=redaktor, title="Instrukcja", body="Treść")
+    with pytest.raises(ValidationError, match=r"bombę dekompresyjną.*word/document.xml"):
+        actions.add_attachment(actor=redaktor, article=article, filename="instrukcja.docx", content=bomb)
+    assert not ArticleAttachment.objects.exists()
+    # an ordinary DOCX still goes in, its text searchable
+    actions.add_attachment(actor=redaktor, article=article, filename="instrukcja.docx", content=_docx())
+    assert "wysyłki sprawozdania" in ArticleAttachment.objects.get().extracted_text
+
+
+def test_the_editor_page_shows_the_bomb_message_in_polish(client, redaktor):
+    from django.urls import reverse
+
+    article = actions.create_article(actor=redaktor, title="Instrukcja", body="Treść")
+    client.force_login(redaktor)
+    bomb = SimpleUploadedFile(
+        "instrukcja.docx", _inflate(_docx(), "word/document.xml", 12 * MIB), content_type=actions.extract.DOCX
+    )
+    response = client.post(reverse("kb_editor:attach", args=[article.pk]), {"file": bomb}, follow=True)
+    assert "wygląda na „bombę dekompresyjną”" in response.content.decode()
+    assert not ArticleAttachment.objects.exists()
+
+
+# --- 14.4: XLSX imports -------------------------------------------------------------------------------------
+
+
+def _units_bomb(tmp_path):
+    content = _xlsx([["regon", "name", "voivodeship"], [regon9(8101), "Przychodnia", "mazowieckie"]])
+    path = tmp_path / "jednostki.xlsx"
+    path.write_bytes(_inflate(content, "xl/worksheets/sheet1.xml", 12 * MIB))
+    return path
+
+
+def test_an_xlsx_bomb_fails_the_units_import_with_a_clear_message_and_writes_nothing(tmp_path):
+    run = imports.import_units(_units_bomb(tmp_path))
+    assert run.state == ImportRun.State.FAILED
+    assert "wygląda na „bombę dekompresyjną”: część xl/worksheets/sheet1.xml" in run.error
+    assert not ReportingUnit.objects.filter(regon=regon9(8101)).exists()
+
+
+def test_an_xlsx_bomb_fails_the_submissions_import(tmp_path):
+    known = unit(8102)
+    content = _xlsx([["regon", "form", "year", "status", "changed_at"], [known.regon, "MZ-88", 2025, "accepted",
+                                                                          "2026-03-05 10:30"]])  # fmt: skip
+    path = tmp_path / "statusy.xlsx"
+    path.write_bytes(_inflate(content, "xl/styles.xml", 12 * MIB))  # read whole when the workbook opens
+    run = imports.import_submissions(path)
+    assert run.state == ImportRun.State.FAILED and "xl/styles.xml" in run.error
+    assert not Submission.objects.exists()
+
+
+def test_an_xlsx_bomb_uploaded_in_the_admin_ends_its_run_failed_with_the_message(
+    client, admin_user, tmp_path, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile("jednostki.xlsx", _units_bomb(tmp_path).read_bytes())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/contacts/importrun/upload/", {"kind": "units", "file": upload})
+    run = ImportRun.objects.get()
+    assert run.state == ImportRun.State.FAILED
+    assert "bombę dekompresyjną" in client.get(response["Location"]).content.decode()
