@@ -160,3 +160,119 @@ def test_an_xlsx_bomb_uploaded_in_the_admin_ends_its_run_failed_with_the_message
     run = ImportRun.objects.get()
     assert run.state == ImportRun.State.FAILED
     assert "bombę dekompresyjną" in client.get(response["Location"]).content.decode()
+
+
+# --- 14.10: NUL bytes and odd encodings in imports ------------------------------------------------------------
+
+UNITS_HEADER = "regon;name;voivodeship\n"
+
+
+def _units_csv(tmp_path, rows: list[str], encoding="utf-8", name="jednostki.csv", bom=b""):
+    path = tmp_path / name
+    path.write_bytes(bom + (UNITS_HEADER + "".join(rows)).encode(encoding))
+    return path
+
+
+def test_a_nul_byte_in_one_cell_rejects_that_row_only_in_the_units_import(tmp_path):
+    path = _units_csv(
+        tmp_path,
+        [
+            f"{regon9(8201)};Przychodnia Dobra;mazowieckie\n",
+            f"{regon9(8202)};Przychodnia\x00Zepsuta;mazowieckie\n",
+            f"{regon9(8203)};Szpital Łódzki;łódzkie\n",
+        ],
+    )
+    run = imports.import_units(path)
+    assert run.state == ImportRun.State.DONE, run.error
+    assert run.counts["created"] == 2 and run.counts["rejected"] == 1
+    assert run.rejected == [{"line": 3, "errors": "name: Wartość zawiera znak NUL (bajt zerowy): plik jest uszkodzony "
+                                                  "albo w innym kodowaniu."}]  # fmt: skip
+    assert set(ReportingUnit.objects.values_list("regon", flat=True)) >= {regon9(8201), regon9(8203)}
+    assert not ReportingUnit.objects.filter(regon=regon9(8202)).exists()
+
+
+def test_a_nul_byte_in_one_cell_rejects_that_row_only_in_the_submissions_import(tmp_path):
+    known = unit(8301)
+    other = unit(8302)
+    path = tmp_path / "statusy.jsonl"
+    path.write_text(
+        f'{{"regon": "{known.regon}", "form": "MZ-88", "year": 2025, "status": "accepted", '
+        '"changed_at": "2026-03-05 10:30"}\n'
+        f'{{"regon": "{other.regon}", "form": "MZ-88", "year": 2025, "status": "acc\\u0000epted", '
+        '"changed_at": "2026-03-05 10:30"}\n',
+        encoding="utf-8",
+    )
+    run = imports.import_submissions(path)
+    assert run.state == ImportRun.State.DONE, run.error
+    assert run.counts["created"] == 1 and run.counts["rejected"] == 1
+    assert "status: Wartość zawiera znak NUL" in run.rejected[0]["errors"]
+    assert list(Submission.objects.values_list("unit__regon", flat=True)) == [known.regon]
+
+
+def test_the_submissions_api_rejects_a_nul_value_per_item(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    known = unit(8303)
+    call_command("create_feed_client", "ssoz-feed", stdout=StringIO())
+    feed = APIClient()
+    feed.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user__username='ssoz-feed').key}")
+    item = {"regon": known.regon, "form": "MZ-88", "year": 2025, "status": "accepted", "changed_at": "2026-03-05"}
+    response = feed.post("/api/v1/submissions/batch", {"items": [item, {**item, "form": "MZ-11\u0000"}]}, format="json")
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert results[0]["result"] == "created" and results[1]["result"] == "rejected"
+    assert "znak NUL" in results[1]["errors"]["form"][0]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""), ("utf-32-le", b"\xff\xfe\x00\x00")],
+)
+def test_a_utf16_or_utf32_csv_is_read_in_its_encoding(tmp_path, encoding, bom):
+    path = _units_csv(
+        tmp_path,
+        [f"{regon9(8401)};Szpital Żółć;mazowieckie\n", f"{regon9(8402)};Przychodnia Łąka;śląskie\n"],
+        encoding=encoding,
+        bom=bom,
+    )
+    run = imports.import_units(path)
+    assert run.state == ImportRun.State.DONE, run.error
+    assert run.counts["created"] == 2 and run.counts["rejected"] == 0
+    assert ReportingUnit.objects.get(regon=regon9(8401)).name == "Szpital Żółć"
+    assert ReportingUnit.objects.get(regon=regon9(8402)).voivodeship_id == "24"
+
+
+def test_a_file_whose_header_holds_nul_bytes_ends_failed_with_a_saveable_message(tmp_path):
+    path = tmp_path / "smieci.csv"
+    path.write_bytes(b"re\x00gon;na\x00me\n\x00\x00\x01;x\n")
+    run = imports.import_units(path)
+    run.refresh_from_db()
+    assert run.state == ImportRun.State.FAILED and run.finished_at is not None
+    assert "Brak wymaganych kolumn" in run.error and "\x00" not in run.error
+    assert "regon" in run.error  # the header as read, NULs dropped
+
+
+def test_a_crash_message_with_nul_bytes_is_saved_and_the_run_ends(tmp_path):
+    run = imports.start_run(ImportRun.Kind.UNITS, "plik\x00.csv", None)
+    imports.mark_failed(run.pk, ValueError("bajt \x00 zerowy"))
+    run.refresh_from_db()
+    assert run.state == ImportRun.State.FAILED and run.error == "Błąd podczas importu: ValueError: bajt  zerowy"
+    assert run.filename == "plik.csv"
+
+
+def test_a_utf16_csv_uploaded_in_the_admin_is_imported(client, admin_user, django_capture_on_commit_callbacks):
+    content = b"\xff\xfe" + (UNITS_HEADER + f"{regon9(8501)};Gabinet Ćmielów;mazowieckie\n").encode("utf-16-le")
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/contacts/importrun/upload/",
+            {"kind": "units", "file": SimpleUploadedFile("jednostki.csv", content, content_type="text/csv")},
+        )
+    run = ImportRun.objects.get()
+    assert run.state == ImportRun.State.DONE and run.counts["created"] == 1
+    assert ReportingUnit.objects.get(regon=regon9(8501)).name == "Gabinet Ćmielów"
+    assert "created: 1" in client.get(response["Location"]).content.decode()
