@@ -5,6 +5,7 @@ A file that cannot be read raises ValidationError with a Polish message naming t
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 
@@ -68,10 +69,14 @@ def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
             raise ValidationError(str(exc)) from None
     try:
         if kind == "pdf":
-            return _pdf(content)[:MAX_TEXT]
-        if kind == "docx":
-            return _docx(content)[:MAX_TEXT]
-        return content.decode("utf-8")[:MAX_TEXT]
+            text = _pdf(content)
+        elif kind == "docx":
+            text = _docx(content)
+        elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = content.decode("utf-16")
+        else:
+            text = content.decode("utf-8-sig")
+        return text.replace("\x00", "")[:MAX_TEXT]  # PostgreSQL cannot store NUL (a PDF's text may hold some)
     except UnicodeDecodeError:
         raise ValidationError(_("Plik %(name)s nie jest tekstem w UTF-8.") % {"name": filename}) from None
     except Exception:  # pypdf/python-docx raise many types on broken files

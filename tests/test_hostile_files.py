@@ -276,3 +276,57 @@ def test_a_utf16_csv_uploaded_in_the_admin_is_imported(client, admin_user, djang
     assert run.state == ImportRun.State.DONE and run.counts["created"] == 1
     assert ReportingUnit.objects.get(regon=regon9(8501)).name == "Gabinet Ćmielów"
     assert "created: 1" in client.get(response["Location"]).content.decode()
+
+
+# --- the knowledge base's and the contact form's uploads: NUL bytes, odd encodings, bombs kept unopened ---------
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "outcome"),
+    [
+        ("notatka.txt", "Hasło\x00 do systemu".encode(), "Hasło do systemu"),  # NUL dropped, the text kept
+        ("notatka.txt", "\ufeffHasło".encode("utf-16-le"), "Hasło"),  # UTF-16 with its BOM is read
+        ("notatka.txt", "\ufeffHasło".encode(), "Hasło"),
+        ("notatka.txt", b"\xff\xfe\x00\x00\x00", "nie jest tekstem w UTF-8"),
+        ("obraz.png", b"\x00" * 64, "nie jest obrazem"),
+    ],
+)
+def test_kb_text_uploads_with_nul_bytes_or_odd_encodings(redaktor, filename, content, outcome):
+    article = actions.create_article(actor=redaktor, title="Notatki", body="Treść")
+    if outcome.startswith("nie "):
+        with pytest.raises(ValidationError, match=outcome):
+            actions.add_attachment(actor=redaktor, article=article, filename=filename, content=content)
+        assert not ArticleAttachment.objects.exists()
+        return
+    row = actions.add_attachment(actor=redaktor, article=article, filename=filename, content=content)
+    row.refresh_from_db()
+    assert row.extracted_text == outcome and row.content_type == "text/plain"
+
+
+def test_a_bomb_sent_through_the_contact_form_is_kept_unopened_and_served_as_a_download(client):
+    import re
+
+    from django.core import mail
+    from django.core.cache import cache
+
+    from helpdesk import outbox
+
+    cache.clear()
+    bomb = _inflate(_docx(), "word/document.xml", 12 * MIB)
+    form = {
+        "name": "Anna Kowalska",
+        "email": "anna@example.pl",
+        "regon": "",
+        "subject": "Plik",
+        "body": "W załączniku.",
+    }
+    upload = SimpleUploadedFile("instrukcja.docx", bomb, content_type="text/html")
+    response = client.post("/kontakt/", {**form, "website": "", "attempt": "", "attachments": [upload]})
+    assert response.status_code == 302
+    outbox.drain()
+    link = re.search(r"http://\S+/zgloszenie/\S+/", mail.outbox[-1].body).group(0)
+    href = re.search(r'href="(/zgloszenie/[^"]+/pliki/\d+[^"]*)"', client.get(link).content.decode()).group(1)
+    served = client.get(href)
+    assert b"".join(served.streaming_content) == bomb
+    assert served["Content-Disposition"].startswith("attachment;")
+    assert served["Content-Type"] == "application/octet-stream"  # the declared text/html is not served
