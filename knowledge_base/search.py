@@ -106,11 +106,16 @@ class Results:
 # --- parsing ---------------------------------------------------------------------------------------------
 
 
-def parse(raw: str, *, readable: Readable, using: str = "default", cache: dict | None = None) -> Query:
+def parse(raw: str, *, readable: Readable | None = None, using: str = "default", cache: dict | None = None) -> Query:
     """The query's word groups. `cache` keeps vocabulary look-ups and typo corrections; it must be dropped
     whenever the vocabulary changes (knowledge_base.postings keeps one per index version). `readable` tells, for
     sets of tokens, whether an article the caller may read contains any of them: corrections come only from
-    those, so that the words of drafts, archived, internal or other-language articles never show."""
+    those, so that the words of drafts, archived, internal or other-language articles never show (default: what
+    an anonymous visitor may read in Polish)."""
+    if readable is None:
+        with postings.lock():
+            snap = postings.snapshot(using)
+            readable = readable_for(snap, [Visibility.PUBLIC], "pl", using=using)
     raw = (raw or "")[:MAX_QUERY]
     phrases = [" ".join(kbtext.fold(w) for w in kbtext.words(p)) for p in re.findall(r'"([^"]+)"', raw)]
     phrases = [p for p in phrases if p]
@@ -360,6 +365,18 @@ def _rank(snap, query: Query, visibilities, language, kinds, need: int, *, using
     return candidates.bit_count(), _top(words, candidates, need, snap.order())
 
 
+def readable_for(snap, visibilities, language: str, *, using: str) -> Readable:
+    """For sets of tokens: does a live article of `language` with one of `visibilities` contain any of them?"""
+    readable_bits = snap.live(postings.now_micros(), visibilities, language, None)
+
+    def readable(token_sets: list[set[str]]) -> list[bool]:
+        found = postings.postings(snap, set().union(*token_sets), using=using) if token_sets else {}
+        bits = {token: (t | h | b) & readable_bits for token, (t, h, b) in found.items()}
+        return [any(bits.get(token) for token in tokens) for tokens in token_sets]
+
+    return readable
+
+
 def search(
     raw: str,
     *,
@@ -373,13 +390,7 @@ def search(
     visibilities = visibilities_for(user)
     with postings.lock():  # refreshes replace parts of the snapshot: rank while holding it
         snap = postings.snapshot(using)  # first: typo corrections are cached per index version
-        readable_bits = snap.live(postings.now_micros(), visibilities, language, None)
-
-        def readable(token_sets: list[set[str]]) -> list[bool]:
-            found = postings.postings(snap, set().union(*token_sets), using=using) if token_sets else {}
-            bits = {token: (t | h | b) & readable_bits for token, (t, h, b) in found.items()}
-            return [any(bits.get(token) for token in tokens) for tokens in token_sets]
-
+        readable = readable_for(snap, visibilities, language, using=using)
         query = parse(raw, readable=readable, using=using, cache=snap.vocabulary)
         if not query.groups:
             return Results(query=query, hits=[], total=0)
