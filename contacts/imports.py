@@ -64,7 +64,7 @@ class RejectedRows:
 
     def add(self, line: int, errors: dict[str, list[str]]) -> None:
         self.total += 1
-        text = format_errors(errors)
+        text = tabular.saveable(format_errors(errors))
         if len(self.kept) < REJECTED_KEPT:
             self.kept.append({"line": line, "errors": text})
         if self._writer:
@@ -76,7 +76,8 @@ class RejectedRows:
 
 
 def start_run(kind: str, filename: str, actor) -> ImportRun:
-    return ImportRun.objects.create(kind=kind, filename=filename[:500], started_by=actor, started_at=timezone.now())
+    filename = tabular.saveable(filename)[:500]
+    return ImportRun.objects.create(kind=kind, filename=filename, started_by=actor, started_at=timezone.now())
 
 
 def import_submissions(
@@ -162,8 +163,8 @@ def import_units(
 
 
 def _crash_message(exc: Exception) -> str:
-    """An unexpected error, named with its type (a bare KeyError says only 'x')."""
-    return _("Błąd podczas importu: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+    """An unexpected error, named with its type (a bare KeyError says only 'x'); saveable (no NUL)."""
+    return tabular.saveable(_("Błąd podczas importu: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"})
 
 
 def mark_failed(run_id: int, exc: Exception) -> None:
@@ -196,6 +197,7 @@ def fail_stale_runs(*, now=None) -> int:
 
 
 def _fail(run: ImportRun, message: str, rows_read: int) -> ImportRun:
+    message = tabular.saveable(message)  # a file's content quoted in a message may hold NULs
     run.state, run.error, run.finished_at = ImportRun.State.FAILED, message, timezone.now()
     run.counts = {"rows": rows_read}
     run.save(update_fields=["state", "error", "finished_at", "counts"])

@@ -93,6 +93,9 @@ class StatusBatch:
         clean: dict = {}
         if "__error__" in values:
             return clean, {"__all__": [str(values["__error__"])]}
+        nul = tabular.nul_problem(values)
+        if nul:
+            return clean, nul
         raw = values.get("regon")
         regon = self._regons.get(raw) if isinstance(raw, str) else None
         if regon is None:

@@ -23,8 +23,13 @@ from pathlib import Path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpdesk import zipguard
+
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 SNIFF_BYTES = 256 * 1024
+# An XLSX is a zip (helpdesk.zipguard): sheets are streamed, but openpyxl holds the shared strings in memory.
+XLSX_MAX_TOTAL = 512 * 1024 * 1024
+XLSX_MAX_XML = 256 * 1024 * 1024
 
 
 class FileProblem(Exception):
@@ -162,6 +167,10 @@ class Table:
         from openpyxl import load_workbook
 
         try:
+            zipguard.check(self._raw, name=self.path.name, max_total=XLSX_MAX_TOTAL, max_xml_member=XLSX_MAX_XML)
+        except zipguard.ZipBomb as exc:
+            raise FileProblem(str(exc)) from None
+        try:
             workbook = load_workbook(self._raw, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise FileProblem(
@@ -291,8 +300,21 @@ class Table:
 
 
 def _guess_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16/32 with a BOM, UTF-16 without one (every other byte NUL, as Excel's
+    "Unicode text" writes it), else Windows-1250."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    pairs = sample[: len(sample) // 2 * 2]
+    if len(pairs) >= 4:
+        even, odd = pairs[0::2], pairs[1::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
@@ -301,6 +323,22 @@ def _guess_encoding(sample: bytes) -> str:
 
 
 # --- values -------------------------------------------------------------------------------------------------
+
+
+def nul_problem(values: dict) -> dict[str, list[str]] | None:
+    """A row with a NUL character (a zero byte: a damaged file) in any value is rejected on its own, with this
+    reason (PostgreSQL cannot store NUL in text: one such cell used to abort the whole import)."""
+    for name, value in values.items():
+        if isinstance(value, str) and "\x00" in value:
+            message = _("Wartość zawiera znak NUL (bajt zerowy): plik jest uszkodzony albo w innym kodowaniu.")
+            return {name: [message]}
+    return None
+
+
+def saveable(text: str) -> str:
+    """A message that the database can store: no NUL characters (they may come from a file's content)."""
+    return (text or "").replace("\x00", "")
+
 
 _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")

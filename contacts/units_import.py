@@ -166,6 +166,9 @@ class UnitBatch:
         return self.by_name.get(key)
 
     def check(self, line: int, raw: dict) -> tuple[UnitRow | None, dict[str, list[str]]]:
+        nul = tabular.nul_problem(raw)
+        if nul:
+            return None, nul
         errors: dict[str, list[str]] = {}
         text = {key: str(value).strip() if value is not None else "" for key, value in raw.items()}
         regon = rpwdl = nip = None

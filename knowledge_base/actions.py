@@ -144,7 +144,9 @@ def entry_deleted(sender, instance: SearchEntry, using: str, **kwargs) -> None:
 
 def _extend_vocabulary(source: str, fields: dict[str, str]) -> None:
     """Add the inflected forms of lemmas the vocabulary does not know yet (a lemma is known once its identity
-    row lemma → lemma exists), and every index token, so that typo correction can reach it."""
+    row lemma → lemma exists), and every index token, so that typo correction can reach it. Lemmas no article
+    has any more are pruned again by knowledge_base.postings.apply."""
+    postings.lock_writers()  # a concurrent prune (postings.apply) must not remove what we take as known
     tokens = set()
     for field in fields.values():
         tokens.update(field.split())
@@ -339,7 +341,7 @@ def add_attachment(
     attachment = ArticleAttachment(
         article=article,
         filename=filename,
-        content_type=(content_type or "application/octet-stream")[:200],
+        content_type=extract.stored_type(extract.kind_of(filename, content_type), content),
         size=len(content),
         extracted_text=text,
         uploaded_by=actor,

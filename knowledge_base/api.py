@@ -48,9 +48,20 @@ class ArticleSerializer(serializers.ModelSerializer):
 
 
 class ArticleDetailSerializer(ArticleSerializer):
+    """An article with its text as the article page shows it: `body_html` (rendered and sanitised by
+    knowledge_base.render, editors' HTML comments gone) and `body_text`. The Markdown source (`body`, with the
+    editors' notes) only for editors: pass the request in the context."""
+
     class Meta(ArticleSerializer.Meta):
-        fields = [*ArticleSerializer.Meta.fields, "body", "body_html"]
-        read_only_fields = [*ArticleSerializer.Meta.read_only_fields, "body_html"]
+        fields = [*ArticleSerializer.Meta.fields, "body", "body_html", "body_text"]
+        read_only_fields = [*ArticleSerializer.Meta.read_only_fields, "body_html", "body_text"]
+
+    def to_representation(self, article):
+        data = super().to_representation(article)
+        request = self.context.get("request")
+        if request is None or not can_edit(request.user):
+            data.pop("body", None)
+        return data
 
 
 class ArticleWriteSerializer(serializers.Serializer):
@@ -149,14 +160,17 @@ class ArticleList(APIView):
                 article = actions.change_status(actor=request.user, article=article, status=wanted_status)
         except ValidationError as exc:
             raise _as_api_error(exc) from None
-        return Response(ArticleDetailSerializer(article).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ArticleDetailSerializer(article, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ArticleDetail(APIView):
     permission_classes = [EditorOrReadOnly]
 
     def get(self, request, article_id: int):
-        return Response(ArticleDetailSerializer(selectors.article_by_id_for_user(request.user, article_id)).data)
+        article = selectors.article_by_id_for_user(request.user, article_id)
+        return Response(ArticleDetailSerializer(article, context={"request": request}).data)
 
     def patch(self, request, article_id: int):
         article = selectors.article_by_id_for_user(request.user, article_id)
@@ -172,6 +186,6 @@ class ArticleDetail(APIView):
                 article = actions.change_status(actor=request.user, article=article, status=wanted_status)
         except ValidationError as exc:
             raise _as_api_error(exc) from None
-        return Response(ArticleDetailSerializer(article).data)
+        return Response(ArticleDetailSerializer(article, context={"request": request}).data)
 
     put = patch

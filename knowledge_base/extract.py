@@ -5,13 +5,20 @@ A file that cannot be read raises ValidationError with a Polish message naming t
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from helpdesk import zipguard
+
 MAX_TEXT = 500_000
+# A DOCX is a zip (helpdesk.zipguard): python-docx holds every part in memory and parses the XML ones; 10 MiB of
+# document.xml is far more than MAX_TEXT of text.
+DOCX_MAX_TOTAL = 64 * 1024 * 1024
+DOCX_MAX_XML = 10 * 1024 * 1024
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -32,6 +39,16 @@ def kind_of(filename: str, content_type: str) -> str:
     return ""
 
 
+def stored_type(kind: str, content: bytes) -> str | None:
+    """The type stored for an accepted file of `kind`: an image's type as its content proves it (None when it
+    proves none), a fixed type for the others; never the uploader's declaration."""
+    from tickets.previews import sniff
+
+    if kind == "image":
+        return sniff(content[:64])
+    return {"pdf": PDF, "docx": DOCX, "text": "text/plain"}[kind]
+
+
 def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
     kind = kind_of(filename, content_type)
     if not kind:
@@ -39,13 +56,27 @@ def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
             _("Plik %(name)s ma nieobsługiwany format: dołącz PDF, DOCX, TXT albo obraz.") % {"name": filename}
         )
     if kind == "image":
+        if stored_type(kind, content) not in IMAGE_TYPES:
+            raise ValidationError(
+                _("Plik %(name)s nie jest obrazem PNG, JPEG, GIF ani WebP (sprawdzono jego zawartość).")
+                % {"name": filename}
+            )
         return ""
+    if kind == "docx":
+        try:
+            zipguard.check(content, name=filename, max_total=DOCX_MAX_TOTAL, max_xml_member=DOCX_MAX_XML)
+        except zipguard.ZipBomb as exc:
+            raise ValidationError(str(exc)) from None
     try:
         if kind == "pdf":
-            return _pdf(content)[:MAX_TEXT]
-        if kind == "docx":
-            return _docx(content)[:MAX_TEXT]
-        return content.decode("utf-8")[:MAX_TEXT]
+            text = _pdf(content)
+        elif kind == "docx":
+            text = _docx(content)
+        elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = content.decode("utf-16")
+        else:
+            text = content.decode("utf-8-sig")
+        return text.replace("\x00", "")[:MAX_TEXT]  # PostgreSQL cannot store NUL (a PDF's text may hold some)
     except UnicodeDecodeError:
         raise ValidationError(_("Plik %(name)s nie jest tekstem w UTF-8.") % {"name": filename}) from None
     except Exception:  # pypdf/python-docx raise many types on broken files

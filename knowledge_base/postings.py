@@ -118,7 +118,8 @@ def bump(article_id: int | None, *, using: str = "default") -> int:
 
 
 def apply(changes: dict[int, tuple[dict[str, int], dict[str, int]]], version: int, *, using: str = "default") -> None:
-    """Apply article id → (old field masks, new field masks) to the Posting rows."""
+    """Apply article id → (old field masks, new field masks) to the Posting rows; a token no article has any more
+    keeps its (empty) row, so that other processes' caches see its new version, and loses its vocabulary."""
     from knowledge_base.models import Posting
 
     per_token: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
@@ -132,7 +133,7 @@ def apply(changes: dict[int, tuple[dict[str, int], dict[str, int]]], version: in
     for start in range(0, len(tokens), CHUNK):
         for posting in Posting.objects.using(using).filter(token__in=tokens[start : start + CHUNK]):
             existing[posting.token] = posting
-    rows = []
+    rows, emptied = [], []
     for token in tokens:
         posting = existing.get(token)
         stored = (posting.title, posting.headings, posting.body) if posting else (b"", b"", b"")
@@ -143,6 +144,8 @@ def apply(changes: dict[int, tuple[dict[str, int], dict[str, int]]], version: in
             if adds or removes:
                 fields[index] = encode((decode(stored[index]) & ~from_ids(removes)) | from_ids(adds))
         rows.append(Posting(token=token, title=fields[0], headings=fields[1], body=fields[2], version=version))
+        if posting is not None and not any(fields):
+            emptied.append(token)
     # one upsert per chunk (INSERT … ON CONFLICT DO UPDATE on both databases)
     Posting.objects.using(using).bulk_create(
         rows,
@@ -151,6 +154,24 @@ def apply(changes: dict[int, tuple[dict[str, int], dict[str, int]]], version: in
         unique_fields=["token"],
         update_fields=["title", "headings", "body", "version"],
     )
+    prune_vocabulary(emptied, using=using)
+
+
+def lock_writers(*, using: str = "default") -> None:
+    """Take the writers' lock (the IndexState row) early, before reading the vocabulary, so that a concurrent
+    prune and an extension of the same word are serialised (the row stays locked until commit)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"UPDATE {STATE} SET version = version WHERE id = 1")
+
+
+def prune_vocabulary(tokens: Iterable[str], *, using: str = "default") -> None:
+    """Forget the vocabulary (TermForm rows) of lemmas no article has any more: typo correction must not offer
+    the words of removed text. Every vocabulary lemma is an index token; its forms go with it."""
+    from knowledge_base.models import TermForm
+
+    tokens = sorted(set(tokens))
+    for start in range(0, len(tokens), CHUNK):
+        TermForm.objects.using(using).filter(lemma__in=tokens[start : start + CHUNK]).delete()
 
 
 def changed(article_id: int, old_fields: tuple | None = None, new_fields: tuple | None = None, *, using="default"):
@@ -172,7 +193,8 @@ def add_entries(entries: Iterable[tuple[int, str, str, str]], *, using: str = "d
 
 
 def rebuild(*, using: str = "default") -> int:
-    """Recompute every Posting row from the SearchEntry rows (migration, repair, bulk copies)."""
+    """Recompute every Posting row from the SearchEntry rows (migration, repair, bulk copies), and drop the
+    vocabulary of lemmas no entry has."""
     from knowledge_base.models import Posting
 
     version = bump(None, using=using)
@@ -190,6 +212,10 @@ def rebuild(*, using: str = "default") -> int:
         for token, (t, h, b) in fields.items()
     ]  # fmt: skip
     Posting.objects.using(using).bulk_create(rows, batch_size=CHUNK)
+    from knowledge_base.models import TermForm
+
+    lemmas = set(TermForm.objects.using(using).values_list("lemma", flat=True).distinct())
+    prune_vocabulary(lemmas - fields.keys(), using=using)
     return version
 
 

@@ -3,9 +3,10 @@
 How a query is answered:
 1. The query is cut to `MAX_QUERY` characters and split into words and "quoted phrases"; stop words drop out.
 2. Each word becomes a *group* of tokens (knowledge_base.text): its folded lemmas, the folded word, and the lemmas
-   whose inflected forms include it (table TermForm, so "hasla" → "haslo"). A word the vocabulary does not know
-   is corrected by trigram similarity (pg_trgm's formula) against the vocabulary; the last word of an unfinished
-   query is also matched as a prefix ("sprawozd" → "sprawozdanie").
+   whose inflected forms include it (table TermForm, so "hasla" → "haslo"). A word no article the caller may
+   read contains is corrected by trigram similarity (pg_trgm's formula) against the vocabulary, keeping only
+   words of articles the caller may read (published, live, visible to them, in the language searched); the last
+   word of an unfinished query is also matched as a prefix ("sprawozd" → "sprawozdanie").
 3. The postings (knowledge_base.postings: per token, bitmaps of the articles with it in the title, the headings,
    the body; stored in the database, kept by knowledge_base.actions, cached per process by index version) give,
    for each group, the live and visible articles containing it per field. Both databases store the same
@@ -24,6 +25,7 @@ import html
 import math
 import re
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connections
@@ -40,6 +42,7 @@ TITLE, HEADINGS, BODY = 3.0, 2.0, 1.0  # summed over the fields a word is in
 TYPO_MIN_LENGTH = 4
 TYPO_THRESHOLD = 0.4
 TYPO_ALTERNATIVES = 3
+TYPO_CANDIDATES = 50  # vocabulary forms weighed for one word, before keeping the readable ones
 PREFIX_MIN_LENGTH = 3
 SNIPPET_WORDS = 30
 
@@ -51,6 +54,9 @@ def visibilities_for(user) -> list[str]:
     if user.is_superuser or user.role in (Role.AGENT, Role.ADMIN, Role.KB_EDITOR, Role.SUPERVISOR):
         return [Visibility.PUBLIC, Visibility.STAFF, Visibility.INTERNAL]
     return [Visibility.PUBLIC, Visibility.STAFF]
+
+
+Readable = Callable[[list[set[str]]], list[bool]]  # per token set: does an article the caller may read have one?
 
 
 @dataclass
@@ -100,9 +106,16 @@ class Results:
 # --- parsing ---------------------------------------------------------------------------------------------
 
 
-def parse(raw: str, *, using: str = "default", cache: dict | None = None) -> Query:
+def parse(raw: str, *, readable: Readable | None = None, using: str = "default", cache: dict | None = None) -> Query:
     """The query's word groups. `cache` keeps vocabulary look-ups and typo corrections; it must be dropped
-    whenever the vocabulary grows (knowledge_base.postings keeps one per index version)."""
+    whenever the vocabulary changes (knowledge_base.postings keeps one per index version). `readable` tells, for
+    sets of tokens, whether an article the caller may read contains any of them: corrections come only from
+    those, so that the words of drafts, archived, internal or other-language articles never show (default: what
+    an anonymous visitor may read in Polish)."""
+    if readable is None:
+        with postings.lock():
+            snap = postings.snapshot(using)
+            readable = readable_for(snap, [Visibility.PUBLIC], "pl", using=using)
     raw = (raw or "")[:MAX_QUERY]
     phrases = [" ".join(kbtext.fold(w) for w in kbtext.words(p)) for p in re.findall(r'"([^"]+)"', raw)]
     phrases = [p for p in phrases if p]
@@ -117,7 +130,7 @@ def parse(raw: str, *, using: str = "default", cache: dict | None = None) -> Que
     groups = groups[:MAX_WORDS]
     unfinished = bool(loose) and not raw.rstrip('"').endswith((" ", "\t", "\n")) and not raw.endswith('"')
     last_loose = kbtext.fold(loose[-1]) if loose and unfinished else ""
-    _resolve(groups, last_loose=last_loose, using=using, cache=cache)
+    _resolve(groups, last_loose=last_loose, readable=readable, using=using, cache=cache)
     return Query(raw=raw, groups=[g for g in groups if g.tokens or g.prefix], phrases=phrases)
 
 
@@ -131,45 +144,57 @@ def _add_group(groups: list[Group], seen: set[str], word: str, *, required: bool
     groups.append(Group(word=word, tokens=set(kbtext.word_tokens(word)), required=required))
 
 
-def _resolve(groups: list[Group], *, last_loose: str, using: str, cache: dict | None = None) -> None:
-    """Add lemmas known for forms typed without diacritics; correct unknown words; mark the prefix word."""
+def _known_forms(forms, *, using: str, cache: dict) -> None:
+    """Fill cache[("form", form)] with the lemmas the vocabulary gives each of `forms` (one query)."""
+    missing = sorted({form for form in forms if ("form", form) not in cache})
+    if missing:
+        looked_up: dict[str, set[str]] = defaultdict(set)
+        for start in range(0, len(missing), 500):
+            rows = TermForm.objects.using(using).filter(form__in=missing[start : start + 500])
+            for form, lemma in rows.values_list("form", "lemma"):
+                looked_up[form].add(lemma)
+        for form in missing:
+            cache["form", form] = frozenset(looked_up.get(form, ()))
+
+
+def _resolve(groups: list[Group], *, last_loose: str, readable: Readable, using: str, cache: dict | None = None):
+    """Add lemmas known for forms typed without diacritics; correct words no readable article has; mark the
+    prefix word."""
     if not groups:
         return
     cache = {} if cache is None else cache
     asked = {kbtext.fold(g.word) for g in groups} | {t for g in groups for t in g.tokens}
-    missing = sorted(form for form in asked if ("form", form) not in cache)
-    if missing:
-        looked_up: dict[str, set[str]] = defaultdict(set)
-        for form, lemma in TermForm.objects.using(using).filter(form__in=missing).values_list("form", "lemma"):
-            looked_up[form].add(lemma)
-        for form in missing:
-            cache["form", form] = frozenset(looked_up.get(form, ()))
+    _known_forms(asked, using=using, cache=cache)
     known = {form: cache["form", form] for form in asked if cache["form", form]}
     for group in groups:
         folded = kbtext.fold(group.word)
         group.tokens |= known.get(folded, set())
         for token in list(group.tokens):
             group.tokens |= known.get(token, set())
-        in_vocabulary = any(token in known for token in group.tokens)
+    # A word is "known" only when an article the caller may read has it: a word of a hidden article is treated
+    # like any unknown word (no oracle telling that it exists).
+    in_readable = readable([group.tokens for group in groups])
+    for group, in_vocabulary in zip(groups, in_readable, strict=True):
+        folded = kbtext.fold(group.word)
         is_code = kbtext.FORM_CODE.fullmatch(folded) is not None or folded.isdigit()
         if folded == last_loose and len(folded) >= PREFIX_MIN_LENGTH and not kbtext.lemmas(group.word.lower()):
             group.prefix = folded
         if not in_vocabulary and not is_code and len(folded) >= TYPO_MIN_LENGTH:
-            cached = cache.get(("typo", folded))
-            if cached is None:
-                corrected = _closest_terms(folded, using=using)
-                cached = (corrected, {lemma for term in corrected for lemma in known_lemmas(term, using=using)})
-                cache["typo", folded] = cached
-            group.corrected = list(cached[0])
-            group.tokens |= cached[1]
-
-
-def known_lemmas(form: str, *, using: str) -> set[str]:
-    return set(TermForm.objects.using(using).filter(form=form).values_list("lemma", flat=True))
+            candidates = cache.get(("typo", folded))
+            if candidates is None:
+                candidates = cache["typo", folded] = tuple(_closest_terms(folded, using=using))
+            _known_forms(candidates, using=using, cache=cache)
+            lemmas = [cache["form", term] for term in candidates]
+            allowed = readable([{term, *term_lemmas} for term, term_lemmas in zip(candidates, lemmas, strict=True)])
+            for term, term_lemmas, ok in zip(candidates, lemmas, allowed, strict=True):
+                if ok and len(group.corrected) < TYPO_ALTERNATIVES:
+                    group.corrected.append(term)
+                    group.tokens |= term_lemmas
 
 
 def _closest_terms(word: str, *, using: str) -> list[str]:
-    """Vocabulary forms most similar to `word` (pg_trgm similarity ≥ TYPO_THRESHOLD), best first."""
+    """Vocabulary forms most similar to `word` (pg_trgm similarity ≥ TYPO_THRESHOLD), best first; the caller
+    keeps the first TYPO_ALTERNATIVES of them that it may read."""
     inner = sorted({word[i : i + 3] for i in range(len(word) - 2)})
     if not inner:
         return []
@@ -182,7 +207,7 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
         cursor.execute(sql, [f"%{t}%" for t in inner])
         forms = [row[0] for row in cursor.fetchall()]
     scored = sorted(((kbtext.similarity(word, f), f) for f in forms), key=lambda p: (-p[0], p[1]))
-    return [form for score, form in scored[:TYPO_ALTERNATIVES] if score >= TYPO_THRESHOLD]
+    return [form for score, form in scored[:TYPO_CANDIDATES] if score >= TYPO_THRESHOLD]
 
 
 # --- matching and ranking over the postings --------------------------------------------------------------------
@@ -340,6 +365,18 @@ def _rank(snap, query: Query, visibilities, language, kinds, need: int, *, using
     return candidates.bit_count(), _top(words, candidates, need, snap.order())
 
 
+def readable_for(snap, visibilities, language: str, *, using: str) -> Readable:
+    """For sets of tokens: does a live article of `language` with one of `visibilities` contain any of them?"""
+    readable_bits = snap.live(postings.now_micros(), visibilities, language, None)
+
+    def readable(token_sets: list[set[str]]) -> list[bool]:
+        found = postings.postings(snap, set().union(*token_sets), using=using) if token_sets else {}
+        bits = {token: (t | h | b) & readable_bits for token, (t, h, b) in found.items()}
+        return [any(bits.get(token) for token in tokens) for tokens in token_sets]
+
+    return readable
+
+
 def search(
     raw: str,
     *,
@@ -354,12 +391,14 @@ def search(
     # for a connection (all taken by requests waiting for the lock) deadlocked the process until the pool's
     # timeout. Whoever holds the lock already has its connection.
     connections[using].ensure_connection()
+    visibilities = visibilities_for(user)
     with postings.lock():  # refreshes replace parts of the snapshot: rank while holding it
         snap = postings.snapshot(using)  # first: typo corrections are cached per index version
-        query = parse(raw, using=using, cache=snap.vocabulary)
+        readable = readable_for(snap, visibilities, language, using=using)
+        query = parse(raw, readable=readable, using=using, cache=snap.vocabulary)
         if not query.groups:
             return Results(query=query, hits=[], total=0)
-        total, rows = _rank(snap, query, visibilities_for(user), language, kinds, offset + limit, using=using)
+        total, rows = _rank(snap, query, visibilities, language, kinds, offset + limit, using=using)
         rows = rows[offset:]
     found = Article.objects.using(using).select_related("category").defer("body", "body_html")
     articles = found.in_bulk([row[0] for row in rows])

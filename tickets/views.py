@@ -356,26 +356,13 @@ def ticket_choose_unit(request: HttpRequest, reference: str) -> HttpResponse:
 
 @staff_required
 def attachment_download(request: HttpRequest, attachment_id: int, filename: str) -> FileResponse:
-    """A scoped download. Only types a browser shows without running anything (raster images, PDF) are served
-    inline, for the previews on the ticket page; everything else — SVG and HTML included — is a download."""
+    """A scoped download. Only types a browser shows without running anything (raster images, PDF, proven by the
+    content) are served inline, for the previews on the ticket page; everything else — SVG and HTML included —
+    is a download (tickets.previews.file_response)."""
     attachment = selectors.attachment_for_user(request.user, attachment_id)
-    kind = previews.preview_kind(attachment.content_type)
-    response = FileResponse(
-        attachment.file.content.open("rb"),
-        as_attachment=kind is None,
-        filename=attachment.filename,
-        content_type=previews.served_type(attachment.content_type),
+    return previews.file_response(
+        attachment.file.content.open("rb"), filename=attachment.filename, declared_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    if kind == previews.PDF:
-        # the ticket page shows the PDF in a frame: allow framing by our own pages only (X_FRAME_OPTIONS is DENY)
-        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'; img-src 'self'"
-        response["X-Frame-Options"] = "SAMEORIGIN"
-    else:
-        response["Content-Security-Policy"] = (
-            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
-        )
-    return response
 
 
 def _other_ticket(request: HttpRequest, field: str = "reference"):
