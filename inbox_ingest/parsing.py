@@ -47,6 +47,7 @@ CHARSET_ALIASES = {
 }
 
 MAX_HEADER = 998
+RAW_HEADER_MAX = 65536  # characters of an address header read for its addresses
 
 
 @dataclass(frozen=True)
@@ -188,29 +189,80 @@ def _decode_word_loose(word: str) -> str:
         return word
 
 
-def _addresses(message: Message, name: str, hint: str | None = None) -> list[tuple[str, str]]:
-    values = message.get_all(name) or []
+def raw_header(value, hint: str | None = None) -> str:
+    """A header's text as written, for reading its structure: raw 8-bit bytes become characters, but RFC 2047
+    encoded words stay encoded, so quotes, angle brackets and commas are only the header's own, never ones
+    that a decoded display name brings in."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):  # compat32 hands raw 8-bit headers over as unknown-8bit chunks
+        try:
+            value = "".join(
+                _guess_8bit(chunk, hint) if isinstance(chunk, bytes) else chunk
+                for chunk, _charset in email.header.decode_header(value)
+            )
+        except Exception:
+            value = str(value)
+    value = str(value)
+    if _SURROGATE.search(value):
+        value = _guess_8bit(value.encode("ascii", "surrogateescape"), hint)
+    value = " ".join(value.replace("\r", " ").replace("\n", " ").replace("\t", " ").split())
+    if len(value) > RAW_HEADER_MAX:  # cut between two addresses, never inside one
+        value = value[:RAW_HEADER_MAX].rpartition(",")[0]
+    return value
+
+
+def address_pairs(values, hint: str | None = None) -> list[tuple[str, str]]:
+    """(display name, address) of an address header's values, the addresses taken from the undecoded header
+    and only the display names decoded: a display name (whatever it decodes to, e.g. "anna@x <anna@x>, b@y")
+    never becomes an address. An address written inside an encoded word is no address."""
     result = []
-    for display, address in email.utils.getaddresses([decode_header(v, hint) for v in values]):
-        address = address.strip().strip("<>").strip()
+    for display, address in email.utils.getaddresses([raw_header(value, hint) for value in values]):
+        address = _structural_address(address.strip().strip("<>").strip())
+        display = decode_header(display, hint).strip().strip('"').strip()
         if address or display:
-            result.append((display.strip(), address.lower()))
+            result.append((display, address.lower()))
     return result
+
+
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+
+
+def _structural_address(address: str) -> str:
+    """An address as the header's structure gives it. Encoded words have no place in an address: a local part
+    written as one (`=?utf-8?q?agent?=@example.com`, as some mailers do) is decoded only when it decodes to
+    plain atom characters, the domain always stays as written; anything else is no address."""
+    if "=?" not in address and "?=" not in address:
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at or "=?" in domain or "?=" in domain:
+        return ""
+    decoded = decode_header(local) if local.startswith("=?") and local.endswith("?=") else ""
+    if not _ATOM.fullmatch(decoded) or "=?" in decoded or "?=" in decoded:
+        return ""
+    return f"{decoded}@{domain}"
+
+
+def _addresses(message: Message, name: str, hint: str | None = None) -> list[tuple[str, str]]:
+    return address_pairs(message.get_all(name) or [], hint)
 
 
 _EMAIL_IN_TEXT = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
 
 
 def _sender(message: Message, hint: str | None) -> tuple[str, str]:
-    raw = decode_header(message.get("From") or message.get("Sender") or message.get("Return-Path"), hint)
-    pairs = email.utils.getaddresses([raw]) if raw else []
+    value = message.get("From") or message.get("Sender") or message.get("Return-Path")
+    pairs = address_pairs([value], hint) if value is not None else []
     name, address = pairs[0] if pairs else ("", "")
     if "@" not in address:
+        # no address where the header's structure puts one: an address written anywhere in the header as it
+        # is, but never one inside an encoded word (that is a display name's text)
+        raw = _ENCODED_WORD.sub(" ", raw_header(value, hint))
         found = _EMAIL_IN_TEXT.findall(raw)
         address = found[-1] if found else address
         if found and not name:
-            name = raw.split("<")[0].strip().strip('"').strip() if "<" in raw else ""
-    return name.strip().strip('"')[:200], address.strip().strip("<>").lower()[:254]
+            name = decode_header(raw_header(value, hint).split("<")[0], hint) if "<" in raw else ""
+    return name.strip().strip('"').strip()[:200], address.strip().strip("<>").lower()[:254]
 
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
