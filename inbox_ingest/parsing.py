@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
+from helpdesk.filenames import neutral_name
 from helpdesk.html import sanitize_html
 from inbox_ingest import autoreply, htmltext, quotes
 
@@ -219,7 +220,7 @@ def address_pairs(values, hint: str | None = None) -> list[tuple[str, str]]:
     result = []
     for display, address in email.utils.getaddresses([raw_header(value, hint) for value in values]):
         address = _structural_address(address.strip().strip("<>").strip())
-        display = decode_header(display, hint).strip().strip('"').strip()
+        display = neutral_name(decode_header(display, hint)).strip().strip('"').strip()
         if address or display:
             result.append((display, address.lower()))
     return result
@@ -343,7 +344,7 @@ def _raw_param(part: Message) -> str:
 
 
 def safe_filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = neutral_name(name.replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip().strip(".")
     return name[:255]
 

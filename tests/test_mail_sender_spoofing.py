@@ -62,6 +62,8 @@ def test_ordinary_headers_still_read_as_before():
     )
     assert (parsed.from_name, parsed.from_email) == ("Nowak, Józef", "jozef.nowak@przychodnia.example.pl")
     assert parsed.to == ("a@localhost", "b@localhost") and parsed.cc == ("z@example.pl", "c@example.pl")
+    # bidirectional controls never turn a name around (helpdesk.filenames.neutral_name)
+    assert parsing.parse(message(sender="=?utf-8?q?Anna_=E2=80=AEalpmaxe?= <a@example.pl>")).from_name == "Anna alpmaxe"
     raw_8bit = message(sender="Józef Żak <jozef@example.pl>")
     assert parsing.parse(raw_8bit).from_name == "Józef Żak" and parsing.parse(raw_8bit).from_email == "jozef@example.pl"
 
