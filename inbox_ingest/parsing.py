@@ -13,6 +13,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import email
+import email.errors
 import email.header
 import email.parser
 import email.utils
@@ -65,6 +66,19 @@ class ParsedAttachment:
 
 
 @dataclass(frozen=True)
+class CutContent:
+    """A part of the message that was not read because it is nested too deep."""
+
+    depth: int  # its nesting level (0: the parser could not follow the body at all)
+    part: str  # where: its part number as IMAP numbers them ("1.1.2"), "" for the whole body
+    content_type: str
+    parts: int = 0  # the text and file parts inside it, all left out
+
+
+MAX_DEPTH = 30  # nesting levels of MIME parts read
+
+
+@dataclass(frozen=True)
 class ParsedMessage:
     message_id: str  # "<id@host>" as written, or "" when the message has none
     subject: str
@@ -86,6 +100,7 @@ class ParsedMessage:
     bounced_message_ids: tuple[str, ...] = ()
     defects: tuple[str, ...] = field(default=())
     size: int = 0
+    cut: tuple[CutContent, ...] = ()  # content left out (nested too deep): the ticket says so
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -410,11 +425,13 @@ class _Body:
     returned_headers: list[Message] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     hint: str | None = None  # the message's declared charset, for raw 8-bit headers and names
+    cut: list[CutContent] = field(default_factory=list)
 
 
-def _walk(message: Message, body: _Body, depth: int = 0) -> None:
-    if depth > 30:
+def _walk(message: Message, body: _Body, depth: int = 0, part: str = "") -> None:
+    if depth > MAX_DEPTH:
         body.defects.append("nesting too deep")
+        body.cut.append(CutContent(depth, part, message.get_content_type(), _count_parts(message)))
         return
     content_type = (message.get_content_type() or "text/plain").lower()
     disposition = (message.get_content_disposition() or "").lower()
@@ -448,9 +465,9 @@ def _walk(message: Message, body: _Body, depth: int = 0) -> None:
         body.attachments.append(ParsedAttachment(filename or "file", "text/plain", data))
         return
     if message.is_multipart():
-        for part in message.get_payload() or []:
-            if isinstance(part, Message):
-                _walk(part, body, depth + 1)
+        for number, child in enumerate(message.get_payload() or [], start=1):
+            if isinstance(child, Message):
+                _walk(child, body, depth + 1, f"{part}.{number}" if part else str(number))
         return
     if content_type.startswith("multipart/"):
         # a multipart whose boundary never appears: the body is all there is, read it as text
@@ -474,6 +491,19 @@ def _walk(message: Message, body: _Body, depth: int = 0) -> None:
     body.attachments.append(
         ParsedAttachment(name, content_type[:200], data, is_inline=is_inline, content_id=content_id.strip("<>")[:300])
     )
+
+
+def _count_parts(message: Message, limit: int = 100_000) -> int:
+    """The text and file parts inside `message` (without recursion: it is nested deep)."""
+    count, stack = 0, [message]
+    while stack and count < limit:
+        item = stack.pop()
+        payload = item.get_payload() if item.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(child for child in payload if isinstance(child, Message))
+        else:
+            count += 1
+    return count
 
 
 def _unpack_tnef(data: bytes, body: _Body) -> list[ParsedAttachment] | None:
@@ -607,9 +637,19 @@ def _header_follows(lines: list[bytes], index: int) -> bool:
     return False
 
 
+class NestingTooDeepToRead(email.errors.MessageDefect):
+    """The body nests MIME parts deeper than Python's parser can follow: only the headers were read."""
+
+
 def _load(raw: bytes) -> Message:
     # compat32 never raises on bad headers (the modern policy does); we decode headers ourselves.
-    return email.message_from_bytes(repair_headers(raw))
+    repaired = repair_headers(raw)
+    try:
+        return email.message_from_bytes(repaired)
+    except RecursionError:
+        message = email.parser.BytesHeaderParser().parsebytes(repaired)
+        message.defects.append(NestingTooDeepToRead())
+        return message
 
 
 def _charset_hint(message: Message) -> str | None:
@@ -647,7 +687,10 @@ def parse_with_headers(raw: bytes) -> tuple[ParsedMessage, Headers]:
 def _parsed(message: Message, raw: bytes) -> ParsedMessage:
     hint = _charset_hint(message)
     body = _Body(hint=hint)
-    _walk(message, body)
+    if any(isinstance(defect, NestingTooDeepToRead) for defect in message.defects):
+        body.cut.append(CutContent(0, "", message.get_content_type()))
+    else:
+        _walk(message, body)
     body.defects += [type(defect).__name__ for defect in getattr(message, "defects", [])]
 
     html_source = "\n".join(body.html_parts)
@@ -696,6 +739,7 @@ def _parsed(message: Message, raw: bytes) -> ParsedMessage:
         bounced_recipients=tuple(bounced_recipients),
         bounced_message_ids=tuple(dict.fromkeys(bounced_ids)),
         defects=tuple(body.defects),
+        cut=tuple(body.cut),
         size=len(raw),
     )
 
