@@ -5,11 +5,15 @@ the requester, the acknowledgement's recipient, nor a regional administrator's r
 
 from __future__ import annotations
 
+import base64
+import email.quoprimime
 import re
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpdesk.models import NoticeMode
 from inbox_ingest import actions as ingest_actions
@@ -40,6 +44,36 @@ def test_an_address_inside_an_encoded_display_name_is_only_a_name(display):
     assert parsed.from_email == ATTACKER and ANNA in parsed.from_name
     assert parsed.reply_to == ATTACKER
     assert parsed.to == ("pomoc@localhost",) and parsed.cc == ("kopia@evil.example",)
+
+
+display_texts = st.one_of(
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=80),
+    st.sampled_from([ANNA, f"<{ANNA}>", f"Anna <{ANNA}>, x@y", f'"Anna" <{ANNA}>', f"{ANNA}; x@y", f"({ANNA})"]),
+)
+
+
+def _encoded_word(text: str, encoding: str) -> str:
+    if encoding == "b":
+        return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+    return email.quoprimime.header_encode(text.encode(), "utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(display_texts, st.sampled_from(["b", "q"]), st.sampled_from(["From", "Reply-To", "To", "Cc"]))
+def test_no_encoded_display_name_ever_becomes_an_address(text, encoding, header):
+    word = _encoded_word(text, encoding)
+    for value, expected in ((f"{word} <{ATTACKER}>", ATTACKER), (word, "")):
+        if header == "From":
+            raw = message(sender=value)
+        elif header == "To":
+            raw = message(to=value)
+        else:
+            raw = message(headers={header: value})
+        parsed = parsing.parse(raw)
+        found = {"From": parsed.from_email, "Reply-To": parsed.reply_to, "To": parsed.to, "Cc": parsed.cc}[header]
+        if header in ("To", "Cc"):
+            expected = (expected,) if expected else ()
+        assert found == expected, (value, found)
 
 
 def test_an_encoded_word_alone_gives_no_address():
