@@ -197,3 +197,28 @@ def test_a_spoofed_display_name_is_not_taken_for_the_regional_admins_reply(bob, 
     assert not ticket.entries.filter(author=bob).exists()
     assert not ticket.entries.filter(kind=Entry.Kind.OUTBOUND).exists()
     assert not [m for m in mail.outbox if m.to == ["kadry@przychodnia.example.pl"]]
+
+
+def test_a_spoofed_display_name_neither_identifies_a_unit_nor_matches_a_sender_rule(ingest):
+    from contacts.models import ReportingUnit
+    from tickets.models import Priority, RoutingRule
+
+    unit = ReportingUnit.objects.create(
+        name="Przychodnia Mokotów", regon="123456785", voivodeship_id="14", email_domain="mokotow.example.pl"
+    )
+    RoutingRule.objects.create(name="Mokotów pilnie", position=1, senders="@mokotow.example.pl", set_priority=4)
+    genuine = ingest(message(sender="Rejestracja <rejestracja@mokotow.example.pl>", message_id="<g@mokotow>"))
+    genuine = Ticket.objects.get(reference=genuine.ticket)
+    assert genuine.reporting_unit == unit and genuine.priority == Priority.URGENT  # the control case
+    spoofed = ingest(
+        message(
+            sender=f"=?utf-8?q?rejestracja=40mokotow=2Eexample=2Epl?= <{ATTACKER}>",
+            to="=?utf-8?q?rejestracja=40mokotow=2Eexample=2Epl?= <pomoc@localhost>",
+            message_id="<s@evil.example>",
+        )
+    )
+    spoofed = Ticket.objects.get(reference=spoofed.ticket)
+    assert spoofed.requester_email == ATTACKER and spoofed.reporting_unit is None
+    assert spoofed.priority != Priority.URGENT
+    steps = [step["rule_name"] for step in spoofed.events.get(kind="routed").data["rules"]]
+    assert "Mokotów pilnie" not in steps
