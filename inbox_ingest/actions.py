@@ -589,6 +589,8 @@ def _claim(row: RawMessage, parsed: parsing.ParsedMessage, key: str) -> tuple[li
 def _done(row: RawMessage, parsed: parsing.ParsedMessage) -> None:
     if row.oversized and not row.reason:
         row.reason = _("Wiadomość przekracza limit rozmiaru (%(size)s B).") % {"size": parsed.size}
+    if parsed.cut:
+        row.reason = " ".join([row.reason, *cut_notes(parsed)]).strip()
     row.status = RawMessage.Status.DONE
 
 
@@ -614,11 +616,38 @@ def _attachments(parsed: parsing.ParsedMessage) -> tuple[list[ticket_actions.New
     return kept, notes
 
 
+def cut_notes(parsed: parsing.ParsedMessage) -> list[str]:
+    """What the ticket says about content the parser left out (parsing.CutContent): that it was cut, and where."""
+    notes = []
+    for cut in parsed.cut:
+        if cut.depth == 0:
+            notes.append(
+                _(
+                    "[Treść wiadomości jest zagnieżdżona zbyt głęboko, by ją odczytać: pominięto całą treść "
+                    "(%(type)s). Całość jest w oryginale wiadomości.]"
+                )
+                % {"type": cut.content_type}
+            )
+        else:
+            notes.append(
+                _(
+                    "[Treść zagnieżdżona głębiej niż %(limit)s poziomów pominięta: część %(part)s (%(type)s), "
+                    "pominięte części: %(count)s. Całość jest w oryginale wiadomości.]"
+                )
+                % {"limit": parsing.MAX_DEPTH, "part": cut.part, "type": cut.content_type, "count": cut.parts}
+            )
+    return notes
+
+
 def _texts(parsed: parsing.ParsedMessage, notes: list[str] = ()) -> dict:
-    text = parsed.text or ("" if parsed.html else _("(wiadomość bez treści)"))
+    cut = cut_notes(parsed)
+    notes = [*cut, *notes]
+    text = parsed.text or ("" if parsed.html or cut else _("(wiadomość bez treści)"))
     if notes:
         text = (text + "\n\n" + "\n".join(notes)).strip()
     visible = parsed.visible_text if parsed.visible_text and parsed.visible_text != parsed.text.strip() else ""
+    if visible and cut:  # said where it is seen, not only in the folded full text
+        visible = visible + "\n\n" + "\n".join(cut)
     return {"body_text": text, "body_html": parsed.html, "visible_text": visible}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import email
+import email.errors
 import email.header
 import email.parser
 import email.utils
@@ -21,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
+from helpdesk.filenames import neutral_name
 from helpdesk.html import sanitize_html
 from inbox_ingest import autoreply, htmltext, quotes
 
@@ -47,6 +49,7 @@ CHARSET_ALIASES = {
 }
 
 MAX_HEADER = 998
+RAW_HEADER_MAX = 65536  # characters of an address header read for its addresses
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,19 @@ class ParsedAttachment:
     @property
     def size(self) -> int:
         return len(self.content)
+
+
+@dataclass(frozen=True)
+class CutContent:
+    """A part of the message that was not read because it is nested too deep."""
+
+    depth: int  # its nesting level (0: the parser could not follow the body at all)
+    part: str  # where: its part number as IMAP numbers them ("1.1.2"), "" for the whole body
+    content_type: str
+    parts: int = 0  # the text and file parts inside it, all left out
+
+
+MAX_DEPTH = 30  # nesting levels of MIME parts read
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,7 @@ class ParsedMessage:
     bounced_message_ids: tuple[str, ...] = ()
     defects: tuple[str, ...] = field(default=())
     size: int = 0
+    cut: tuple[CutContent, ...] = ()  # content left out (nested too deep): the ticket says so
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -188,29 +205,80 @@ def _decode_word_loose(word: str) -> str:
         return word
 
 
-def _addresses(message: Message, name: str, hint: str | None = None) -> list[tuple[str, str]]:
-    values = message.get_all(name) or []
+def raw_header(value, hint: str | None = None) -> str:
+    """A header's text as written, for reading its structure: raw 8-bit bytes become characters, but RFC 2047
+    encoded words stay encoded, so quotes, angle brackets and commas are only the header's own, never ones
+    that a decoded display name brings in."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):  # compat32 hands raw 8-bit headers over as unknown-8bit chunks
+        try:
+            value = "".join(
+                _guess_8bit(chunk, hint) if isinstance(chunk, bytes) else chunk
+                for chunk, _charset in email.header.decode_header(value)
+            )
+        except Exception:
+            value = str(value)
+    value = str(value)
+    if _SURROGATE.search(value):
+        value = _guess_8bit(value.encode("ascii", "surrogateescape"), hint)
+    value = " ".join(value.replace("\r", " ").replace("\n", " ").replace("\t", " ").split())
+    if len(value) > RAW_HEADER_MAX:  # cut between two addresses, never inside one
+        value = value[:RAW_HEADER_MAX].rpartition(",")[0]
+    return value
+
+
+def address_pairs(values, hint: str | None = None) -> list[tuple[str, str]]:
+    """(display name, address) of an address header's values, the addresses taken from the undecoded header
+    and only the display names decoded: a display name (whatever it decodes to, e.g. "anna@x <anna@x>, b@y")
+    never becomes an address. An address written inside an encoded word is no address."""
     result = []
-    for display, address in email.utils.getaddresses([decode_header(v, hint) for v in values]):
-        address = address.strip().strip("<>").strip()
+    for display, address in email.utils.getaddresses([raw_header(value, hint) for value in values]):
+        address = _structural_address(address.strip().strip("<>").strip())
+        display = neutral_name(decode_header(display, hint)).strip().strip('"').strip()
         if address or display:
-            result.append((display.strip(), address.lower()))
+            result.append((display, address.lower()))
     return result
+
+
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+
+
+def _structural_address(address: str) -> str:
+    """An address as the header's structure gives it. Encoded words have no place in an address: a local part
+    written as one (`=?utf-8?q?agent?=@example.com`, as some mailers do) is decoded only when it decodes to
+    plain atom characters, the domain always stays as written; anything else is no address."""
+    if "=?" not in address and "?=" not in address:
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at or "=?" in domain or "?=" in domain:
+        return ""
+    decoded = decode_header(local) if local.startswith("=?") and local.endswith("?=") else ""
+    if not _ATOM.fullmatch(decoded) or "=?" in decoded or "?=" in decoded:
+        return ""
+    return f"{decoded}@{domain}"
+
+
+def _addresses(message: Message, name: str, hint: str | None = None) -> list[tuple[str, str]]:
+    return address_pairs(message.get_all(name) or [], hint)
 
 
 _EMAIL_IN_TEXT = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
 
 
 def _sender(message: Message, hint: str | None) -> tuple[str, str]:
-    raw = decode_header(message.get("From") or message.get("Sender") or message.get("Return-Path"), hint)
-    pairs = email.utils.getaddresses([raw]) if raw else []
+    value = message.get("From") or message.get("Sender") or message.get("Return-Path")
+    pairs = address_pairs([value], hint) if value is not None else []
     name, address = pairs[0] if pairs else ("", "")
     if "@" not in address:
+        # no address where the header's structure puts one: an address written anywhere in the header as it
+        # is, but never one inside an encoded word (that is a display name's text)
+        raw = _ENCODED_WORD.sub(" ", raw_header(value, hint))
         found = _EMAIL_IN_TEXT.findall(raw)
         address = found[-1] if found else address
         if found and not name:
-            name = raw.split("<")[0].strip().strip('"').strip() if "<" in raw else ""
-    return name.strip().strip('"')[:200], address.strip().strip("<>").lower()[:254]
+            name = decode_header(raw_header(value, hint).split("<")[0], hint) if "<" in raw else ""
+    return name.strip().strip('"').strip()[:200], address.strip().strip("<>").lower()[:254]
 
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -291,7 +359,7 @@ def _raw_param(part: Message) -> str:
 
 
 def safe_filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = neutral_name(name.replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip().strip(".")
     return name[:255]
 
@@ -357,11 +425,13 @@ class _Body:
     returned_headers: list[Message] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     hint: str | None = None  # the message's declared charset, for raw 8-bit headers and names
+    cut: list[CutContent] = field(default_factory=list)
 
 
-def _walk(message: Message, body: _Body, depth: int = 0) -> None:
-    if depth > 30:
+def _walk(message: Message, body: _Body, depth: int = 0, part: str = "") -> None:
+    if depth > MAX_DEPTH:
         body.defects.append("nesting too deep")
+        body.cut.append(CutContent(depth, part, message.get_content_type(), _count_parts(message)))
         return
     content_type = (message.get_content_type() or "text/plain").lower()
     disposition = (message.get_content_disposition() or "").lower()
@@ -395,9 +465,9 @@ def _walk(message: Message, body: _Body, depth: int = 0) -> None:
         body.attachments.append(ParsedAttachment(filename or "file", "text/plain", data))
         return
     if message.is_multipart():
-        for part in message.get_payload() or []:
-            if isinstance(part, Message):
-                _walk(part, body, depth + 1)
+        for number, child in enumerate(message.get_payload() or [], start=1):
+            if isinstance(child, Message):
+                _walk(child, body, depth + 1, f"{part}.{number}" if part else str(number))
         return
     if content_type.startswith("multipart/"):
         # a multipart whose boundary never appears: the body is all there is, read it as text
@@ -421,6 +491,19 @@ def _walk(message: Message, body: _Body, depth: int = 0) -> None:
     body.attachments.append(
         ParsedAttachment(name, content_type[:200], data, is_inline=is_inline, content_id=content_id.strip("<>")[:300])
     )
+
+
+def _count_parts(message: Message, limit: int = 100_000) -> int:
+    """The text and file parts inside `message` (without recursion: it is nested deep)."""
+    count, stack = 0, [message]
+    while stack and count < limit:
+        item = stack.pop()
+        payload = item.get_payload() if item.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(child for child in payload if isinstance(child, Message))
+        else:
+            count += 1
+    return count
 
 
 def _unpack_tnef(data: bytes, body: _Body) -> list[ParsedAttachment] | None:
@@ -554,9 +637,19 @@ def _header_follows(lines: list[bytes], index: int) -> bool:
     return False
 
 
+class NestingTooDeepToRead(email.errors.MessageDefect):
+    """The body nests MIME parts deeper than Python's parser can follow: only the headers were read."""
+
+
 def _load(raw: bytes) -> Message:
     # compat32 never raises on bad headers (the modern policy does); we decode headers ourselves.
-    return email.message_from_bytes(repair_headers(raw))
+    repaired = repair_headers(raw)
+    try:
+        return email.message_from_bytes(repaired)
+    except RecursionError:
+        message = email.parser.BytesHeaderParser().parsebytes(repaired)
+        message.defects.append(NestingTooDeepToRead())
+        return message
 
 
 def _charset_hint(message: Message) -> str | None:
@@ -594,7 +687,10 @@ def parse_with_headers(raw: bytes) -> tuple[ParsedMessage, Headers]:
 def _parsed(message: Message, raw: bytes) -> ParsedMessage:
     hint = _charset_hint(message)
     body = _Body(hint=hint)
-    _walk(message, body)
+    if any(isinstance(defect, NestingTooDeepToRead) for defect in message.defects):
+        body.cut.append(CutContent(0, "", message.get_content_type()))
+    else:
+        _walk(message, body)
     body.defects += [type(defect).__name__ for defect in getattr(message, "defects", [])]
 
     html_source = "\n".join(body.html_parts)
@@ -643,6 +739,7 @@ def _parsed(message: Message, raw: bytes) -> ParsedMessage:
         bounced_recipients=tuple(bounced_recipients),
         bounced_message_ids=tuple(dict.fromkeys(bounced_ids)),
         defects=tuple(body.defects),
+        cut=tuple(body.cut),
         size=len(raw),
     )
 

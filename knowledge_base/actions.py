@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from helpdesk import access, outbox, ratelimit
+from helpdesk.filenames import neutral_name
 from knowledge_base import extract, postings, render
 from knowledge_base import text as kbtext
 from knowledge_base.models import (
@@ -329,7 +330,7 @@ def add_attachment(
 ) -> ArticleAttachment:
     """Attach a file; the text of a PDF/DOCX/TXT is extracted and indexed with the article."""
     _require_editor(actor)
-    filename = (filename or "").strip().replace("/", "_").replace("\\", "_")[:255]
+    filename = neutral_name(filename or "").strip().replace("/", "_").replace("\\", "_")[:255]
     if not filename:
         raise ValidationError({"file": _("Plik musi mieć nazwę.")})
     if len(content) > settings.ATTACHMENT_MAX_BYTES:

@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.filenames import FileNameField
+
 
 class Kind(models.TextChoices):
     MANUAL = "manual", _("instrukcja użytkownika")
@@ -233,7 +235,7 @@ class ArticleAttachment(models.Model):
     """A file attached to an article (e.g. the original PDF/DOCX of a manual); its text is searchable."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="attachments")
-    filename = models.CharField(_("nazwa pliku"), max_length=255)
+    filename = FileNameField(_("nazwa pliku"), max_length=255)
     content_type = models.CharField(_("typ"), max_length=200)
     size = models.PositiveBigIntegerField(_("rozmiar"))
     content = models.FileField(upload_to="kb/%Y/%m/")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from contacts.identifiers import normalize_phone
 from contacts.identify import identify
 from helpdesk import access, bulk, outbox, ratelimit
+from helpdesk.filenames import neutral_name
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
 from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
@@ -206,7 +207,7 @@ def store_files(contents: Sequence[bytes]) -> dict[str, StoredFile]:
 
 
 def _new_attachment(entry: Entry, item: NewAttachment, stored: StoredFile) -> Attachment:
-    filename = (item.filename or "").strip().replace("/", "_").replace("\\", "_")[:255] or "zalacznik.bin"
+    filename = neutral_name(item.filename or "").strip().replace("/", "_").replace("\\", "_")[:255] or "zalacznik.bin"
     return Attachment(
         entry=entry,
         file=stored,

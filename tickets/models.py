@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.filenames import FileNameField
+
 
 class AssignmentMode(models.TextChoices):
     MANUAL = "manual", _("ręczny")
@@ -353,7 +355,7 @@ class Entry(models.Model):
 class Attachment(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="attachments")
     file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="attachments")
-    filename = models.CharField(_("nazwa pliku"), max_length=255)
+    filename = FileNameField(_("nazwa pliku"), max_length=255)
     content_type = models.CharField(_("typ"), max_length=200, default="application/octet-stream")
     is_inline = models.BooleanField(_("osadzony w treści"), default=False)
     content_id = models.CharField(max_length=300, blank=True)

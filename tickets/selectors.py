@@ -267,6 +267,25 @@ def conversation(ticket: Ticket, limit: int | None = None) -> tuple[list[Entry],
     return _newest(entries, limit)
 
 
+def show_email_html(entries: list[Entry], load_images_of: int | None) -> bool:
+    """Prepare the HTML bodies the ticket page shows (entries without text): each gets `shown_html` with its
+    remote images replaced by a placeholder, and `blocked_images`, how many; the entry `load_images_of` (the
+    agent asked for its images) keeps them. Returns whether that entry had images to load (the page's
+    Content-Security-Policy must then let them in)."""
+    from django.templatetags.static import static
+
+    from helpdesk.html import BLOCKED_IMAGE, without_remote_images
+
+    loaded = False
+    for entry in entries:
+        if entry.visible_text or entry.body_text or not entry.body_html:
+            continue
+        entry.shown_html, entry.blocked_images = without_remote_images(entry.body_html, static(BLOCKED_IMAGE))
+        if entry.pk == load_images_of and entry.blocked_images:
+            entry.shown_html, entry.blocked_images, loaded = entry.body_html, 0, True
+    return loaded
+
+
 def attachment_for_user(user, attachment_id: int) -> Attachment:
     attachment = (
         Attachment.objects.select_related("file", "entry__ticket")

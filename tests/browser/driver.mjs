@@ -70,6 +70,13 @@ const commands = {
     await page.setViewport({width, height});
     const id = nextTab++;
     const entry = {context, page, dialogs: [], acceptDialogs: true};
+    // What the page's Content-Security-Policy refused (a script, style, image or connection it blocked).
+    await page.evaluateOnNewDocument(() => {
+      window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (event) =>
+        window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`),
+      );
+    });
     // alert/confirm/prompt would block the page: answer them (accept unless told) and keep what they said.
     page.on('dialog', async (dialog) => {
       entry.dialogs.push({type: dialog.type(), message: dialog.message()});

@@ -177,9 +177,15 @@ class Tab:
             )
         self.visited.append(response.url)
         self.languages[response.url] = self.evaluate("() => document.documentElement.lang")
+        self.check_content_security_policy(f"{how} → {response.url}")
         if axe:
             self.check_accessibility(f"{how} → {response.url}")
         return response
+
+    def check_content_security_policy(self, where: str = "") -> None:
+        """Nothing the page tried (scripts, styles, images, websockets) was refused by its Content-Security-Policy."""
+        if found := self.evaluate("() => window.__cspViolations || []"):
+            raise PageProblem(f"[{self.name}] Content-Security-Policy refused on {where or self.url}: {found}")
 
     def check_accessibility(self, where: str = "") -> None:
         """axe-core on the page as it is now (call it after a change made without navigating, e.g. shown errors)."""
