@@ -59,6 +59,38 @@ def voivodeship_scope(user) -> Scope:
     return scope
 
 
+def sees_ticket(user, queue_code: str | None, unit_code: str | None) -> bool:
+    """May `user` read a ticket in a queue of voivodeship `queue_code` about a unit of `unit_code`? A regional
+    administrator reads the tickets of their queues and those about their units wherever they are. The same
+    rule as tickets.selectors.tickets_for_user (its queryset form) and `staff_who_can_see` (turned around)."""
+    scope = voivodeship_scope(user)
+    return scope.allows(queue_code) or (unit_code is not None and scope.allows(unit_code))
+
+
+def password_settled(user) -> bool:
+    """False while `user` holds a one-time password (manage.py create_staff): until they choose their own, no
+    door opens (pages: helpdesk.passwords; API: helpdesk.tokens; websockets: `socket_user`)."""
+    return not getattr(user, "must_change_password", False)
+
+
+def socket_user(session_key: str | None, user_id: int | None = None):
+    """The member of staff whose session `session_key` is, read afresh; None once the session has ended
+    (logout flushes it, a password change voids its hash), the account is deactivated or no longer staff, or
+    while its password is one-time. Websockets ask at connection and again for every event they deliver."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    if not session_key:
+        return None
+    user = get_user(SimpleNamespace(session=import_module(settings.SESSION_ENGINE).SessionStore(session_key)))
+    if not is_staff_member(user) or not password_settled(user) or (user_id is not None and user.pk != user_id):
+        return None
+    return user
+
+
 def can_see_units(user) -> bool:
     """Reporting units and their reports: staff whose scope holds at least one voivodeship (not editors)."""
     scope = voivodeship_scope(user)

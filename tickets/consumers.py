@@ -3,6 +3,11 @@
 - /ws/tickets/            live ticket lists: the groups of the voivodeships the user may see
 - /ws/notify/             the user's own group: assigned to you, a call ringing at your extension
 - /ws/tickets/<ref>/      one ticket: changes, who else is viewing, who is typing a reply
+
+Access is decided at connection and again for every event delivered (`deliverable`): a socket stays open
+after a logout, a password change or a ticket moving to another voivodeship, so joining a group proves
+nothing later. A socket whose session has ended is closed; a ticket page's socket closes when its ticket
+leaves the user's sight.
 """
 
 from channels.db import database_sync_to_async
@@ -11,6 +16,11 @@ from django.http import Http404
 
 from helpdesk import access
 from tickets import presence, selectors
+from tickets.models import Ticket
+
+CLOSE_SESSION_ENDED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404  # the same answer for "no such ticket" and "not yours"
 
 
 def groups_for(user) -> list[str]:
@@ -28,28 +38,79 @@ def ticket_group(ticket_id: int) -> str:
     return f"ticket.{ticket_id}"
 
 
+def _visible(user, **ticket) -> bool:
+    if access.voivodeship_scope(user).is_everything:
+        return Ticket.objects.filter(**ticket).exists()
+    found = Ticket.objects.select_related("queue", "reporting_unit").filter(**ticket).first()
+    return found is not None and selectors.can_see(user, found)
+
+
+def deliverable(session_key: str | None, user_id: int, event: dict, ticket_id: int | None = None) -> int | None:
+    """May `event` go to the socket of `user_id` opened with `session_key`, now? None: yes; otherwise the
+    close code (the session is over, or the ticket page's ticket left the user's sight), or 0: skip this one
+    event (a list's ticket the user no longer sees)."""
+    user = access.socket_user(session_key, user_id)
+    if user is None:
+        return CLOSE_SESSION_ENDED
+    if ticket_id is not None:
+        return None if _visible(user, pk=ticket_id) else CLOSE_NOT_FOUND
+    reference = event.get("reference")
+    # "moved_away" tells a list to drop a ticket that has just left it: it carries nothing but the reference
+    if reference and event.get("change") != "moved_away" and not _visible(user, reference=reference):
+        return 0
+    return None
+
+
 class _GroupsConsumer(AsyncJsonWebsocketConsumer):
     joined: list[str]
+    user = None
+    ticket_id: int | None = None
+
+    async def authenticate(self):
+        """The member of staff behind this socket, read afresh from the session (None: refuse)."""
+        session = self.scope.get("session")
+        self.session_key = session.session_key if session is not None else None
+        self.user = await database_sync_to_async(access.socket_user)(self.session_key)
+        return self.user
 
     async def join(self, groups: list[str]) -> None:
         self.joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
-    async def disconnect(self, code):
+    async def leave(self) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+
+    async def disconnect(self, code):
+        await self.leave()
+
+    async def check(self, event: dict) -> bool:
+        """True when `event` may be delivered; closes the socket when access has ended."""
+        if self.user is None:
+            return False
+        verdict = await database_sync_to_async(deliverable)(self.session_key, self.user.pk, event, self.ticket_id)
+        if verdict:
+            await self.end(verdict)
+        return verdict is None
+
+    async def end(self, code: int) -> None:
+        await self.leave()
+        self.user = None
+        await self.close(code=code)
 
     async def ticket_event(self, message):
-        await self.send_json(message["event"])
+        if await self.check(message["event"]):
+            await self.send_json(message["event"])
 
 
 class TicketStreamConsumer(_GroupsConsumer):
     async def connect(self):
-        user = self.scope.get("user")
+        user = await self.authenticate()
         groups = await database_sync_to_async(groups_for)(user) if user else []
         if not groups:
-            await self.close(code=4403)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.join(groups)
         await self.accept()
@@ -59,9 +120,9 @@ class NotifyConsumer(_GroupsConsumer):
     """/ws/notify/ on every staff page: things addressed to this user (assigned to you, a call ringing)."""
 
     async def connect(self):
-        user = self.scope.get("user")
-        if not (user and await database_sync_to_async(access.is_staff_member)(user)):
-            await self.close(code=4403)
+        user = await self.authenticate()
+        if user is None:
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.join([user_group(user)])
         await self.accept()
@@ -78,11 +139,11 @@ def _open_ticket_page(user, reference: str) -> int | None:
 
 class TicketPageConsumer(_GroupsConsumer):
     async def connect(self):
-        self.user = self.scope.get("user")
+        user = await self.authenticate()
         reference = self.scope["url_route"]["kwargs"]["reference"]
-        self.ticket_id = await database_sync_to_async(_open_ticket_page)(self.user, reference) if self.user else None
+        self.ticket_id = await database_sync_to_async(_open_ticket_page)(user, reference) if user else None
         if self.ticket_id is None:
-            await self.close(code=4404)  # the same answer for "no such ticket" and "not yours"
+            await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.join([ticket_group(self.ticket_id)])
         await self.accept()
@@ -90,17 +151,27 @@ class TicketPageConsumer(_GroupsConsumer):
             await database_sync_to_async(presence.join)(self.ticket_id, self.user.pk, str(self.user))
         )
 
+    async def end(self, code: int) -> None:
+        await self._leave_presence()
+        await super().end(code)
+
     async def disconnect(self, code):
-        if getattr(self, "ticket_id", None) is not None:
+        await self._leave_presence()
+        await super().disconnect(code)
+
+    async def _leave_presence(self) -> None:
+        if self.ticket_id is not None and self.user is not None:
             viewers = await database_sync_to_async(presence.leave)(self.ticket_id, self.user.pk)
             await self._announce_presence(viewers)
-        await super().disconnect(code)
+        self.ticket_id = None
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
+        if kind not in ("heartbeat", "typing") or not await self.check({}):
+            return
         if kind == "heartbeat":
             await database_sync_to_async(presence.join)(self.ticket_id, self.user.pk, str(self.user))
-        elif kind == "typing":
+        else:
             await self.channel_layer.group_send(
                 ticket_group(self.ticket_id),
                 {
