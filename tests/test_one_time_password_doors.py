@@ -4,8 +4,8 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from helpdesk import tokens
 from tickets import actions
 from tickets.models import Entry
 
@@ -31,7 +31,7 @@ def flagged_bob(bob):
 
 
 def test_the_api_token_of_a_one_time_password_holder_lists_nothing_and_posts_nothing(client, flagged_bob, ticket_14):
-    auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=flagged_bob).key}"}
+    auth = {"HTTP_AUTHORIZATION": f"Token {tokens.issue(flagged_bob)}"}
     response = client.get("/api/v1/tickets/", **auth)
     assert response.status_code == 403 and REFUSAL in response.json()["detail"]
     assert ticket_14.reference not in response.content.decode() and "PESEL" not in response.content.decode()
@@ -55,7 +55,7 @@ def test_the_knowledge_base_editor_api_refuses_a_one_time_password_holder(client
         "/api/v1/kb/articles/",
         {"title": "Nowy", "body": "Treść"},
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=redaktor).key}",
+        HTTP_AUTHORIZATION=f"Token {tokens.issue(redaktor)}",
     )
     assert response.status_code == 403 and REFUSAL in response.json()["detail"]
 

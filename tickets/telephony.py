@@ -3,9 +3,7 @@ and pop the caller card up live for the agent at the extension."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 
 from django.db import transaction
 from django.urls import reverse
@@ -14,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from helpdesk import outbox
+from helpdesk.tokens import hash_token
 from tickets import calls
 from tickets.models import Pbx, PbxExtension, TelephonyEvent
 
@@ -24,14 +23,6 @@ class TelephonyError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def _record(pbx, payload: dict, *, accepted: bool, error: str = "", user=None) -> TelephonyEvent:
