@@ -2,9 +2,13 @@
 moves to another voivodeship, a logout, a password change and a one-time password each end what an open
 socket receives: entries, status changes, presence and typing."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -133,3 +137,41 @@ async def test_a_user_who_must_change_a_one_time_password_cannot_connect(alice, 
         path = f"/ws/tickets/{ticket.reference}/"
     _communicator, connected, code = await _connect(client, path)
     assert not connected and code in (consumers.CLOSE_FORBIDDEN, consumers.CLOSE_NOT_FOUND)
+
+
+async def test_a_deactivated_account_loses_its_sockets_at_once(alice):
+    stream, _, _ = await _connect(await _login(alice), "/ws/tickets/")
+
+    def deactivate():
+        alice.is_active = False
+        alice.save()
+
+    await database_sync_to_async(deactivate)()
+    events, code = await _events_until_closed(stream)
+    assert events == [] and code == consumers.CLOSE_SESSION_ENDED
+
+
+async def test_a_regional_admin_moved_to_another_voivodeship_gets_its_tickets_instead(bob, alice, queue_14, queue_24):
+    ticket_14 = await _open_ticket(queue_14, "Sprawa z województwa 14")
+    ticket_24 = await _open_ticket(queue_24, "Sprawa z województwa 24")
+    stream, _, _ = await _connect(await _login(bob), "/ws/tickets/")
+    await database_sync_to_async(bob.voivodeships.set)(["24"])
+    await _events_until_closed(stream)  # the socket re-reads bob's access and changes its groups
+
+    for ticket in (ticket_14, ticket_24):
+        await database_sync_to_async(actions.change_status)(actor=alice, ticket=ticket, status="waiting_customer")
+    await database_sync_to_async(outbox.drain)()
+    events, code = await _events_until_closed(stream)
+    assert code is None and ticket_24.reference in " ".join(events) and ticket_14.reference not in " ".join(events)
+    await stream.disconnect()
+
+
+async def test_a_socket_outliving_its_session_closes_at_the_next_event(alice, bob, queue_14):
+    with time_machine.travel(dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC), tick=True) as traveller:
+        ticket = await _open_ticket(queue_14)
+        stream, _, _ = await _connect(await _login(alice), "/ws/tickets/")
+        traveller.shift(dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60))
+        await database_sync_to_async(actions.add_entry)(actor=bob, ticket=ticket, kind="note", body_text="Notatka")
+        await database_sync_to_async(outbox.drain)()
+        events, code = await _events_until_closed(stream)
+    assert events == [] and code == consumers.CLOSE_SESSION_ENDED

@@ -4,15 +4,19 @@
 - /ws/notify/             the user's own group: assigned to you, a call ringing at your extension
 - /ws/tickets/<ref>/      one ticket: changes, who else is viewing, who is typing a reply
 
-Access is decided at connection and again for every event delivered (`deliverable`): a socket stays open
-after a logout, a password change or a ticket moving to another voivodeship, so joining a group proves
-nothing later. A socket whose session has ended is closed; a ticket page's socket closes when its ticket
-leaves the user's sight.
+Joining a group proves nothing later, so access is decided at connection and again for every event delivered
+(`_GroupsConsumer.check`): the session must not have expired, and a ticket's event goes only to whom may see
+the ticket now (`deliverable`: a database check for users who do not see everything). What ends a session
+or changes a user's access (logout, a password change, deactivation, a new role or voivodeships, a one-time
+password) is announced to every socket of that user (helpdesk.signals → access.announce_access_change): each
+reads its session afresh and closes when it has ended (4401). A ticket page's socket closes when its ticket
+leaves the user's sight (4404). Users who must still change a one-time password cannot connect.
 """
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
+from django.utils import timezone
 
 from helpdesk import access
 from tickets import presence, selectors
@@ -39,19 +43,16 @@ def ticket_group(ticket_id: int) -> str:
 
 
 def _visible(user, **ticket) -> bool:
-    if access.voivodeship_scope(user).is_everything:
-        return Ticket.objects.filter(**ticket).exists()
     found = Ticket.objects.select_related("queue", "reporting_unit").filter(**ticket).first()
     return found is not None and selectors.can_see(user, found)
 
 
-def deliverable(session_key: str | None, user_id: int, event: dict, ticket_id: int | None = None) -> int | None:
-    """May `event` go to the socket of `user_id` opened with `session_key`, now? None: yes; otherwise the
-    close code (the session is over, or the ticket page's ticket left the user's sight), or 0: skip this one
-    event (a list's ticket the user no longer sees)."""
-    user = access.socket_user(session_key, user_id)
-    if user is None:
-        return CLOSE_SESSION_ENDED
+def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
+    """May `event` go to `user`'s socket now, as far as the ticket is concerned? None: yes; CLOSE_NOT_FOUND: the
+    ticket page's ticket has left the user's sight; 0: skip this one event (a ticket of a live list that the
+    user no longer sees). Free for those who see everything."""
+    if access.voivodeship_scope(user).is_everything:
+        return None
     if ticket_id is not None:
         return None if _visible(user, pk=ticket_id) else CLOSE_NOT_FOUND
     reference = event.get("reference")
@@ -64,16 +65,19 @@ def deliverable(session_key: str | None, user_id: int, event: dict, ticket_id: i
 class _GroupsConsumer(AsyncJsonWebsocketConsumer):
     joined: list[str]
     user = None
+    expires_at = None
     ticket_id: int | None = None
 
     async def authenticate(self):
         """The member of staff behind this socket, read afresh from the session (None: refuse)."""
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
-        self.user = await database_sync_to_async(access.socket_user)(self.session_key)
+        found = await database_sync_to_async(access.socket_access)(self.session_key)
+        self.user, self.expires_at = (found.user, found.expires_at) if found else (None, None)
         return self.user
 
     async def join(self, groups: list[str]) -> None:
+        groups = [*groups, access.access_group(self.user.pk)]
         self.joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -90,7 +94,12 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         """True when `event` may be delivered; closes the socket when access has ended."""
         if self.user is None:
             return False
-        verdict = await database_sync_to_async(deliverable)(self.session_key, self.user.pk, event, self.ticket_id)
+        if timezone.now() >= self.expires_at:
+            await self.end(CLOSE_SESSION_ENDED)
+            return False
+        if access.voivodeship_scope(self.user).is_everything:  # kept on the user: no query, no thread hop
+            return True
+        verdict = await database_sync_to_async(deliverable)(self.user, event, self.ticket_id)
         if verdict:
             await self.end(verdict)
         return verdict is None
@@ -104,6 +113,20 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         if await self.check(message["event"]):
             await self.send_json(message["event"])
 
+    async def access_changed(self, message):
+        """The user's access may have changed: read the session afresh; close if it has ended."""
+        if self.user is None:
+            return
+        found = await database_sync_to_async(access.socket_access)(self.session_key, self.user.pk)
+        if found is None:
+            await self.end(CLOSE_SESSION_ENDED)
+            return
+        self.user, self.expires_at = found.user, found.expires_at
+        await self.access_still_holds()
+
+    async def access_still_holds(self) -> None:
+        """What each kind of socket does with the user's new access (their voivodeships may have changed)."""
+
 
 class TicketStreamConsumer(_GroupsConsumer):
     async def connect(self):
@@ -114,6 +137,14 @@ class TicketStreamConsumer(_GroupsConsumer):
             return
         await self.join(groups)
         await self.accept()
+
+    async def access_still_holds(self) -> None:
+        groups = await database_sync_to_async(groups_for)(self.user)
+        if not groups:
+            await self.end(CLOSE_FORBIDDEN)
+        elif [*groups, access.access_group(self.user.pk)] != self.joined:  # other voivodeships now
+            await self.leave()
+            await self.join(groups)
 
 
 class NotifyConsumer(_GroupsConsumer):
@@ -154,6 +185,10 @@ class TicketPageConsumer(_GroupsConsumer):
     async def end(self, code: int) -> None:
         await self._leave_presence()
         await super().end(code)
+
+    async def access_still_holds(self) -> None:
+        if await database_sync_to_async(deliverable)(self.user, {}, self.ticket_id):
+            await self.end(CLOSE_NOT_FOUND)
 
     async def disconnect(self, code):
         await self._leave_presence()
