@@ -13,6 +13,8 @@ reads its session afresh and closes when it has ended (4401). A ticket page's so
 leaves the user's sight (4404). Users who must still change a one-time password cannot connect.
 """
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
@@ -20,7 +22,7 @@ from django.utils import timezone
 
 from helpdesk import access
 from tickets import presence, selectors
-from tickets.models import Ticket
+from tickets.models import Queue, Ticket
 
 CLOSE_SESSION_ENDED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -42,6 +44,32 @@ def ticket_group(ticket_id: int) -> str:
     return f"ticket.{ticket_id}"
 
 
+QUEUE_CODES_TTL = 60.0  # seconds: a queue's voivodeship changes rarely (the admin), events arrive often
+_queue_codes: dict[int, str | None] = {}
+_queue_codes_read_at = float("-inf")
+
+
+def queue_codes() -> dict[int, str | None]:
+    """Each queue's voivodeship, read again at most every QUEUE_CODES_TTL seconds (shared by the process)."""
+    global _queue_codes, _queue_codes_read_at
+    if time.monotonic() - _queue_codes_read_at > QUEUE_CODES_TTL:
+        _queue_codes = dict(Queue.objects.values_list("pk", "voivodeship_id"))
+        _queue_codes_read_at = time.monotonic()
+    return _queue_codes
+
+
+def _in_users_queue(scope: access.Scope, event: dict, *, fresh_only: bool = False) -> bool:
+    """The event is about a ticket in one of the user's queues, so they see it (access.sees_ticket): a ticket's
+    change carries the queue it is in after the change. `fresh_only`: never read the database (async code)."""
+    queue_id = event.get("queue")
+    if queue_id is None:
+        return False
+    if fresh_only and time.monotonic() - _queue_codes_read_at > QUEUE_CODES_TTL:
+        return False
+    codes = _queue_codes if fresh_only else queue_codes()
+    return queue_id in codes and scope.allows(codes[queue_id])
+
+
 def _visible(user, **ticket) -> bool:
     found = Ticket.objects.select_related("queue", "reporting_unit").filter(**ticket).first()
     return found is not None and selectors.can_see(user, found)
@@ -51,7 +79,10 @@ def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
     """May `event` go to `user`'s socket now, as far as the ticket is concerned? None: yes; CLOSE_NOT_FOUND: the
     ticket page's ticket has left the user's sight; 0: skip this one event (a ticket of a live list that the
     user no longer sees). Free for those who see everything."""
-    if access.voivodeship_scope(user).is_everything:
+    scope = access.voivodeship_scope(user)
+    if scope.is_everything:
+        return None
+    if _in_users_queue(scope, event):
         return None
     if ticket_id is not None:
         return None if _visible(user, pk=ticket_id) else CLOSE_NOT_FOUND
@@ -97,8 +128,11 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         if timezone.now() >= self.expires_at:
             await self.end(CLOSE_SESSION_ENDED)
             return False
-        if access.voivodeship_scope(self.user).is_everything:  # kept on the user: no query, no thread hop
+        scope = access.voivodeship_scope(self.user)  # kept on the user: no query
+        if scope.is_everything:
             return True
+        if _in_users_queue(scope, event, fresh_only=True):
+            return True  # no query: the codes of the queues are already in this process
         verdict = await database_sync_to_async(deliverable)(self.user, event, self.ticket_id)
         if verdict:
             await self.end(verdict)
