@@ -175,3 +175,23 @@ async def test_a_socket_outliving_its_session_closes_at_the_next_event(alice, bo
         await database_sync_to_async(outbox.drain)()
         events, code = await _events_until_closed(stream)
     assert events == [] and code == consumers.CLOSE_SESSION_ENDED
+
+
+async def test_a_ticket_about_their_unit_in_the_central_queue_still_reaches_the_regional_admin(alice, bob, central):
+    from contacts.models import ReportingUnit
+
+    def prepare():
+        unit = ReportingUnit.objects.create(name="Przychodnia Pod Lipami", regon="123456785", voivodeship_id="14")
+        return actions.open_ticket(
+            actor=None, channel="email", subject="MZ-88", body_text="Pytanie", queue=central, reporting_unit=unit
+        )
+
+    ticket = await database_sync_to_async(prepare)()
+    page, connected, _ = await _connect(await _login(bob), f"/ws/tickets/{ticket.reference}/")
+    assert connected
+    await _events_until_closed(page)
+    await database_sync_to_async(actions.add_entry)(actor=alice, ticket=ticket, kind="note", body_text="Notatka")
+    await database_sync_to_async(outbox.drain)()
+    events, code = await _events_until_closed(page)
+    assert code is None and any('"entry_added"' in event for event in events)
+    await page.disconnect()

@@ -17,6 +17,8 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.http import Http404
 from django.utils import timezone
 
@@ -58,8 +60,15 @@ def queue_codes() -> dict[int, str | None]:
     return _queue_codes
 
 
-def _in_users_queue(scope: access.Scope, event: dict, *, fresh_only: bool = False) -> bool:
-    """The event is about a ticket in one of the user's queues, so they see it (access.sees_ticket): a ticket's
+@receiver(post_save, sender=Queue)
+def _queue_saved(sender, **kwargs) -> None:
+    """A queue given another voivodeship takes effect at once in this process (in the others within the TTL)."""
+    global _queue_codes_read_at
+    _queue_codes_read_at = float("-inf")
+
+
+def _in_users_queue(user, event: dict, *, fresh_only: bool = False) -> bool:
+    """The event is about a ticket in one of the user's queues, so they see it whatever its unit: a ticket's
     change carries the queue it is in after the change. `fresh_only`: never read the database (async code)."""
     queue_id = event.get("queue")
     if queue_id is None:
@@ -67,7 +76,7 @@ def _in_users_queue(scope: access.Scope, event: dict, *, fresh_only: bool = Fals
     if fresh_only and time.monotonic() - _queue_codes_read_at > QUEUE_CODES_TTL:
         return False
     codes = _queue_codes if fresh_only else queue_codes()
-    return queue_id in codes and scope.allows(codes[queue_id])
+    return queue_id in codes and access.sees_ticket(user, codes[queue_id], None)
 
 
 def _visible(user, **ticket) -> bool:
@@ -82,7 +91,7 @@ def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
     scope = access.voivodeship_scope(user)
     if scope.is_everything:
         return None
-    if _in_users_queue(scope, event):
+    if _in_users_queue(user, event):
         return None
     if ticket_id is not None:
         return None if _visible(user, pk=ticket_id) else CLOSE_NOT_FOUND
@@ -131,7 +140,7 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         scope = access.voivodeship_scope(self.user)  # kept on the user: no query
         if scope.is_everything:
             return True
-        if _in_users_queue(scope, event, fresh_only=True):
+        if _in_users_queue(self.user, event, fresh_only=True):
             return True  # no query: the codes of the queues are already in this process
         verdict = await database_sync_to_async(deliverable)(self.user, event, self.ticket_id)
         if verdict:
