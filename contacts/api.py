@@ -3,7 +3,7 @@
 `GET /api/v1/submissions/lookup?regon=…[&year=…][&form=…]`: public, no authentication, rate-limited per client
 address like the page; the same facts as /status/ and nothing more.
 
-`POST /api/v1/submissions/batch`: token authentication only (DRF `Authorization: Token …`); the client is a
+`POST /api/v1/submissions/batch`: token authentication only (`Authorization: Token …`, helpdesk.tokens); the client is a
 service account with the permission `contacts.push_submissions` and no staff role (see
 `manage.py create_feed_client`), so it can push statuses and do nothing else. Body: `{"items": [{"regon", "form",
 "year", "status", "changed_at", "note"?}, …]}` (or a bare list), at most SUBMISSIONS_BATCH_MAX_ITEMS items.
@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
@@ -26,6 +25,7 @@ from rest_framework.response import Response
 from contacts import lookup, submissions
 from contacts.models import Submission
 from contacts.views import lookup_allowed, rate_limit_message
+from helpdesk import tokens
 
 
 class CanPushSubmissions(BasePermission):
@@ -56,7 +56,7 @@ def submission_lookup(request):
 
 
 @api_view(["POST"])
-@authentication_classes([TokenAuthentication])
+@authentication_classes([tokens.TokenAuthentication])
 @permission_classes([CanPushSubmissions])
 def submission_batch(request):
     data = request.data

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from contacts.models import RegionalOffice, ReportingUnit, StatisticalForm, Submission, Voivodeship
+from contacts.models import Person, RegionalOffice, ReportingUnit, StatisticalForm, Submission, Voivodeship
 from helpdesk import access
 
 
@@ -36,6 +36,15 @@ def units_for_user(user) -> QuerySet[ReportingUnit]:
     if scope.is_everything:
         return ReportingUnit.objects.all()
     return ReportingUnit.objects.filter(voivodeship_id__in=scope.codes or [])
+
+
+def people_for_user(user) -> QuerySet[Person]:
+    """The contact people `user` may see: everyone for those who see all; for a regional administrator the people
+    with at least one unit in their voivodeships (their names, e-mails and phones are personal data)."""
+    scope = access.voivodeship_scope(user)
+    if scope.is_everything:
+        return Person.objects.all()
+    return Person.objects.filter(Exists(units_for_user(user).filter(people=OuterRef("pk"))))
 
 
 def unit_for_user(user, unit_id: int) -> ReportingUnit:

@@ -59,6 +59,72 @@ def voivodeship_scope(user) -> Scope:
     return scope
 
 
+def sees_ticket(user, queue_code: str | None, unit_code: str | None) -> bool:
+    """May `user` read a ticket in a queue of voivodeship `queue_code` about a unit of `unit_code`? A regional
+    administrator reads the tickets of their queues and those about their units wherever they are. The same
+    rule as tickets.selectors.tickets_for_user (its queryset form) and `staff_who_can_see` (turned around)."""
+    scope = voivodeship_scope(user)
+    return scope.allows(queue_code) or (unit_code is not None and scope.allows(unit_code))
+
+
+def password_settled(user) -> bool:
+    """False while `user` holds a one-time password (manage.py create_staff): until they choose their own, no
+    door opens (pages: helpdesk.passwords; API: helpdesk.tokens; websockets: `socket_access`)."""
+    return not getattr(user, "must_change_password", False)
+
+
+@dataclass(frozen=True)
+class SocketAccess:
+    user: object
+    expires_at: object  # when the session ends by itself (datetime)
+
+
+def socket_access(session_key: str | None, user_id: int | None = None) -> SocketAccess | None:
+    """The member of staff whose session `session_key` is, read afresh, and when that session expires; None once
+    the session has ended (logout flushes it, a password change voids its hash), the account is deactivated or
+    no longer staff, or while its password is one-time. Websockets ask at connection and again whenever
+    `announce_access_change` tells them the user's access may have changed (tickets.consumers)."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    if not session_key:
+        return None
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(SimpleNamespace(session=session))
+    if not is_staff_member(user) or not password_settled(user) or (user_id is not None and user.pk != user_id):
+        return None
+    voivodeship_scope(user)  # computed now, in the database thread, and kept on the user
+    stored = getattr(type(session), "get_model_class", None)  # database sessions keep their own expiry
+    expires_at = stored().objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
+    return SocketAccess(user=user, expires_at=expires_at or session.get_expiry_date())
+
+
+def access_group(user_id: int) -> str:
+    """The channel group of every websocket of one user, told when their access may have changed."""
+    return f"access.{user_id}"
+
+
+def announce_access_change(user_id: int) -> None:
+    """Tell the user's open websockets, after commit, to check their access again. Sent straight to the channel
+    layer: with the layer away there are no open websockets to tell."""
+    import logging
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.db import transaction
+
+    def send() -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(access_group(user_id), {"type": "access.changed"})
+        except Exception as exc:  # the change itself is done; only the live sockets are not told
+            logging.getLogger(__name__).warning("access change of user %s not announced: %s", user_id, exc)
+
+    transaction.on_commit(send)
+
+
 def can_see_units(user) -> bool:
     """Reporting units and their reports: staff whose scope holds at least one voivodeship (not editors)."""
     scope = voivodeship_scope(user)

@@ -1,9 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.models import BusinessCalendar, CalendarClosure, OutboxMessage, StaffAbsence, User, WorkerHeartbeat
+from helpdesk import tokens
+from helpdesk.models import (
+    ApiToken,
+    BusinessCalendar,
+    CalendarClosure,
+    OutboxMessage,
+    StaffAbsence,
+    User,
+    WorkerHeartbeat,
+)
 
 
 @admin.register(User)
@@ -75,3 +85,30 @@ class HeartbeatAdmin(admin.ModelAdmin):
 class StaffAbsenceAdmin(admin.ModelAdmin):
     list_display = ("user", "starts_on", "ends_on", "reason")
     list_filter = ("starts_on",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """A token is issued here (or by `manage.py issue_api_token`) and shown once on the page that follows; only
+    its hash is kept, so the list tells tokens apart by their first characters. Delete a token to revoke it."""
+
+    list_display = ("user", "prefix", "created_at")
+    search_fields = ("user__username",)
+    autocomplete_fields = ("user",)
+
+    def get_fields(self, request, obj=None):
+        return ("user", "prefix", "created_at") if obj else ("user",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("user", "prefix", "created_at") if obj else ()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj._issued_key = tokens.prepare(obj)
+        obj.save(force_insert=True)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {**self.admin_site.each_context(request), "token": obj, "key": obj._issued_key}
+        return TemplateResponse(request, "admin/helpdesk/apitoken/issued.html", context)

@@ -85,6 +85,25 @@ class User(AbstractUser):
             raise ValidationError({"work_ends_at": _("Koniec pracy musi być późniejszy niż jej początek.")})
 
 
+class ApiToken(models.Model):
+    """A key for the API (`Authorization: Token <key>`). Only its SHA-256 is kept, as for the PBX tokens: the key
+    is shown once, when issued (helpdesk.tokens). It opens the API only while its owner's password is the one it
+    was issued under (`password_stamp`), so every password change ends the tokens issued before it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("konto"))
+    key_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("początek tokenu"), max_length=8, editable=False)
+    password_stamp = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("wydany"), editable=False)
+
+    class Meta:
+        verbose_name = _("token API")
+        verbose_name_plural = _("tokeny API")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.prefix}…)"
+
+
 class BusinessCalendar(models.Model):
     """Working hours of a queue: weekdays and hours in a time zone, minus public holidays and closures."""
 

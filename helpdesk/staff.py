@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from helpdesk import tokens
 from helpdesk.models import NoticeMode, Role, User
 
 SIGNATURE_MAX_LENGTH = 1000
@@ -126,6 +127,7 @@ def issue_one_time_password(user: User) -> str:
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
+    tokens.revoke(user)
     return password
 
 
@@ -134,3 +136,4 @@ def change_own_password(user: User, password: str) -> None:
     user.set_password(password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
+    tokens.revoke(user)  # tokens issued under the old password (they would not work anyway: tokens.password_stamp)

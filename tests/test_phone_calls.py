@@ -162,6 +162,31 @@ def test_the_caller_card_fragment_never_shows_another_voivodeships_units_or_tick
     assert "Pod Lipami" not in client.get(reverse("tickets:call_units"), {"q": "lipami"}).content.decode()
 
 
+def test_the_caller_card_never_shows_people_of_another_voivodeship(client, celina, bob, przychodnia):
+    """Ewa Lis's only unit is in 14: the regional administrator of 24 sees neither her name nor her e-mail nor
+    her phone (only the number they typed themselves); the administrator of 14 sees her."""
+    from contacts.models import PersonEmail
+
+    PersonEmail.objects.create(person=Person.objects.get(name="Ewa Lis"), email="ewa.lis@lipy.example")
+    PersonPhone.objects.create(person=Person.objects.get(name="Ewa Lis"), number="+48600700800")
+    client.force_login(celina)
+    page = client.get(reverse("tickets:call_caller_card"), {"number": "501369856"}).content.decode()
+    assert "Ewa Lis" not in page and "ewa.lis@lipy.example" not in page and "600700800" not in page
+    assert "Nieznany numer" in page
+    assert calls.caller_card(celina, "501369856").people == []
+    client.force_login(bob)
+    page = client.get(reverse("tickets:call_caller_card"), {"number": "501369856"}).content.decode()
+    assert "Ewa Lis" in page and "ewa.lis@lipy.example" in page
+
+
+def test_a_person_with_units_in_two_voivodeships_shows_only_the_units_in_scope(celina, przychodnia):
+    ewa = Person.objects.get(name="Ewa Lis")
+    szpital = ReportingUnit.objects.create(name="Szpital Nad Wisłą", regon="000000000", voivodeship_id="24")
+    UnitMembership.objects.create(person=ewa, unit=szpital)
+    card = calls.caller_card(celina, "501369856")
+    assert [p.name for p in card.people] == ["Ewa Lis"] and card.units == [szpital]
+
+
 def test_a_regional_admin_logs_calls_into_their_own_voivodeship(bob):
     ticket = actions.log_call(actor=bob, direction="incoming", caller_number="", outcome="new", notes="Pytanie")
     assert ticket.queue.slug == "woj-14"

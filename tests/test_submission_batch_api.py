@@ -5,10 +5,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contacts.models import Submission, SubmissionChange
+from helpdesk import tokens
 from helpdesk.models import User
 from tests.submission_data import regon9, unit
 
@@ -19,10 +19,15 @@ URL = "/api/v1/submissions/batch"
 
 @pytest.fixture
 def feed(db) -> APIClient:
-    call_command("create_feed_client", "ssoz-feed", stdout=StringIO())
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user__username='ssoz-feed').key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {_feed_token()}")
     return client
+
+
+def _feed_token(*options) -> str:
+    out = StringIO()
+    call_command("create_feed_client", "ssoz-feed", *options, stdout=out)
+    return out.getvalue().split("token (pokazywany tylko teraz): ")[1].split()[0]
 
 
 def _item(regon, status="submitted", changed_at="2026-03-05T10:00:00+01:00", form="MZ-88", year=2025):
@@ -82,7 +87,7 @@ def test_without_a_token_or_with_a_staff_token_or_a_session_nobody_can_push(alic
     assert anonymous.status_code == 401
     for person in (alice, bob):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=person).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.issue(person)}")
         assert client.post(URL, [_item(a.regon)], format="json").status_code == 403
         session = APIClient()
         session.force_login(person)
@@ -97,7 +102,13 @@ def test_the_feed_account_has_no_staff_role_and_cannot_read_tickets(feed):
 
 
 def test_rotating_the_token_invalidates_the_old_one(feed):
-    old = Token.objects.get(user__username="ssoz-feed").key
-    call_command("create_feed_client", "ssoz-feed", "--rotate", stdout=StringIO())
-    assert Token.objects.get(user__username="ssoz-feed").key != old
+    new = _feed_token("--rotate")
     assert feed.post(URL, [], format="json").status_code == 401
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {new}").post(URL, [], format="json").status_code == 200
+
+
+def test_running_the_command_again_keeps_the_token_and_cannot_show_it(feed):
+    out = StringIO()
+    call_command("create_feed_client", "ssoz-feed", stdout=out)
+    assert "token już wydany" in out.getvalue() and "pokazywany tylko teraz" not in out.getvalue()
+    assert feed.post(URL, [], format="json").status_code == 200

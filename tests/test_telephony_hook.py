@@ -137,6 +137,36 @@ async def test_the_agent_at_the_extension_sees_the_caller_card_pop_up(alice, bob
     await communicator.disconnect()
 
 
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_the_popup_of_a_regional_admin_never_names_a_person_of_another_voivodeship(celina):
+    def prepare():
+        unit = ReportingUnit.objects.create(name="Przychodnia Pod Lipami", regon="123456785", voivodeship_id="14")
+        person = Person.objects.create(name="Ewa Lis")
+        PersonPhone.objects.create(person=person, number="+48501369856")
+        UnitMembership.objects.create(person=person, unit=unit)
+        return _register_pbx("301:celina")
+
+    token = await database_sync_to_async(prepare)()
+    session = Client()
+    await database_sync_to_async(session.force_login)(celina)
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"cookie", f"sessionid={session.cookies['sessionid'].value}".encode()),
+    ]
+    communicator = WebsocketCommunicator(application, "/ws/notify/", headers=headers)
+    assert (await communicator.connect())[0]
+    response = await database_sync_to_async(_post)(
+        Client(), token, event="ringing", call_id="c-78", caller="+48 501 369 856", extension="301"
+    )
+    assert response.status_code == 202
+    await database_sync_to_async(outbox.drain)()
+    popup = await communicator.receive_json_from(timeout=2)
+    assert popup["change"] == "call" and popup["people"] == [] and popup["units"] == []
+    assert "Ewa Lis" not in str(popup) and "Lipami" not in str(popup)
+    await communicator.disconnect()
+
+
 @pytest.mark.django_db
 def test_the_popup_link_prefills_the_call_log_with_the_number_and_call_id(client, alice):
     client.force_login(alice)

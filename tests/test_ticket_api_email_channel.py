@@ -4,9 +4,9 @@ filters (status, queue, channel, voivodeship, REGON, requester e-mail), scoped l
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from contacts.models import ReportingUnit
+from helpdesk import tokens
 from inbox_ingest import actions as inbox_actions
 from inbox_ingest.models import Mailbox
 from tests.mailtools import POLISH
@@ -79,8 +79,7 @@ def test_a_malformed_filter_is_refused_with_a_polish_message(client, alice, quer
 
 
 def test_token_authentication_works_and_is_scoped(client, bob, emailed_ticket, phone_ticket_24):
-    token = Token.objects.create(user=bob)
-    response = client.get("/api/v1/tickets/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/v1/tickets/", HTTP_AUTHORIZATION=f"Token {tokens.issue(bob)}")
     assert [row["reference"] for row in response.json()["results"]] == [emailed_ticket.reference]
 
 

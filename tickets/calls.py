@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from contacts.identifiers import normalize_phone, normalize_regon
 from contacts.models import Person, ReportingUnit
-from contacts.selectors import units_for_user
+from contacts.selectors import people_for_user, units_for_user
 from tickets.models import OPEN_STATUSES, Ticket
 from tickets.selectors import tickets_for_user
 
@@ -33,11 +33,13 @@ def caller_card(user, raw_number: str) -> CallerCard:
         number = normalize_phone(raw_number)
     except ValidationError as exc:
         return CallerCard(error=" ".join(exc.messages))
-    people = list(Person.objects.filter(phones__number=number).distinct().prefetch_related("emails")[:10])
+    people = list(people_for_user(user).filter(phones__number=number).distinct().prefetch_related("emails")[:10])
     units = list(units_for_user(user).filter(people__in=people).select_related("voivodeship").distinct()[:10])
+    # tickets are scoped on their own: a ticket the user may see is found even when its requester is not shown
+    callers = Person.objects.filter(phones__number=number).values("pk")
     tickets = (
         tickets_for_user(user)
-        .filter(Q(requester_phone=number) | Q(requester__in=people) | Q(reporting_unit__in=units))
+        .filter(Q(requester_phone=number) | Q(requester__in=callers) | Q(reporting_unit__in=units))
         .filter(status__in=OPEN_STATUSES)
         .select_related("queue")
         .order_by("-updated_at")[:10]

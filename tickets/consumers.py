@@ -3,14 +3,32 @@
 - /ws/tickets/            live ticket lists: the groups of the voivodeships the user may see
 - /ws/notify/             the user's own group: assigned to you, a call ringing at your extension
 - /ws/tickets/<ref>/      one ticket: changes, who else is viewing, who is typing a reply
+
+Joining a group proves nothing later, so access is decided at connection and again for every event delivered
+(`_GroupsConsumer.check`): the session must not have expired, and a ticket's event goes only to whom may see
+the ticket now (`deliverable`: a database check for users who do not see everything). What ends a session
+or changes a user's access (logout, a password change, deactivation, a new role or voivodeships, a one-time
+password) is announced to every socket of that user (helpdesk.signals → access.announce_access_change): each
+reads its session afresh and closes when it has ended (4401). A ticket page's socket closes when its ticket
+leaves the user's sight (4404). Users who must still change a one-time password cannot connect.
 """
+
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.http import Http404
+from django.utils import timezone
 
 from helpdesk import access
 from tickets import presence, selectors
+from tickets.models import Queue, Ticket
+
+CLOSE_SESSION_ENDED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404  # the same answer for "no such ticket" and "not yours"
 
 
 def groups_for(user) -> list[str]:
@@ -28,40 +46,157 @@ def ticket_group(ticket_id: int) -> str:
     return f"ticket.{ticket_id}"
 
 
+QUEUE_CODES_TTL = 60.0  # seconds: a queue's voivodeship changes rarely (the admin), events arrive often
+_queue_codes: dict[int, str | None] = {}
+_queue_codes_read_at = float("-inf")
+
+
+def queue_codes() -> dict[int, str | None]:
+    """Each queue's voivodeship, read again at most every QUEUE_CODES_TTL seconds (shared by the process)."""
+    global _queue_codes, _queue_codes_read_at
+    if time.monotonic() - _queue_codes_read_at > QUEUE_CODES_TTL:
+        _queue_codes = dict(Queue.objects.values_list("pk", "voivodeship_id"))
+        _queue_codes_read_at = time.monotonic()
+    return _queue_codes
+
+
+@receiver(post_save, sender=Queue)
+def _queue_saved(sender, **kwargs) -> None:
+    """A queue given another voivodeship takes effect at once in this process (in the others within the TTL)."""
+    global _queue_codes_read_at
+    _queue_codes_read_at = float("-inf")
+
+
+def _in_users_queue(user, event: dict, *, fresh_only: bool = False) -> bool:
+    """The event is about a ticket in one of the user's queues, so they see it whatever its unit: a ticket's
+    change carries the queue it is in after the change. `fresh_only`: never read the database (async code)."""
+    queue_id = event.get("queue")
+    if queue_id is None:
+        return False
+    if fresh_only and time.monotonic() - _queue_codes_read_at > QUEUE_CODES_TTL:
+        return False
+    codes = _queue_codes if fresh_only else queue_codes()
+    return queue_id in codes and access.sees_ticket(user, codes[queue_id], None)
+
+
+def _visible(user, **ticket) -> bool:
+    found = Ticket.objects.select_related("queue", "reporting_unit").filter(**ticket).first()
+    return found is not None and selectors.can_see(user, found)
+
+
+def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
+    """May `event` go to `user`'s socket now, as far as the ticket is concerned? None: yes; CLOSE_NOT_FOUND: the
+    ticket page's ticket has left the user's sight; 0: skip this one event (a ticket of a live list that the
+    user no longer sees). Free for those who see everything."""
+    scope = access.voivodeship_scope(user)
+    if scope.is_everything:
+        return None
+    if _in_users_queue(user, event):
+        return None
+    if ticket_id is not None:
+        return None if _visible(user, pk=ticket_id) else CLOSE_NOT_FOUND
+    reference = event.get("reference")
+    # "moved_away" tells a list to drop a ticket that has just left it: it carries nothing but the reference
+    if reference and event.get("change") != "moved_away" and not _visible(user, reference=reference):
+        return 0
+    return None
+
+
 class _GroupsConsumer(AsyncJsonWebsocketConsumer):
     joined: list[str]
+    user = None
+    expires_at = None
+    ticket_id: int | None = None
+
+    async def authenticate(self):
+        """The member of staff behind this socket, read afresh from the session (None: refuse)."""
+        session = self.scope.get("session")
+        self.session_key = session.session_key if session is not None else None
+        found = await database_sync_to_async(access.socket_access)(self.session_key)
+        self.user, self.expires_at = (found.user, found.expires_at) if found else (None, None)
+        return self.user
 
     async def join(self, groups: list[str]) -> None:
+        groups = [*groups, access.access_group(self.user.pk)]
         self.joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
-    async def disconnect(self, code):
+    async def leave(self) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+
+    async def disconnect(self, code):
+        await self.leave()
+
+    async def check(self, event: dict) -> bool:
+        """True when `event` may be delivered; closes the socket when access has ended."""
+        if self.user is None:
+            return False
+        if timezone.now() >= self.expires_at:
+            await self.end(CLOSE_SESSION_ENDED)
+            return False
+        scope = access.voivodeship_scope(self.user)  # kept on the user: no query
+        if scope.is_everything:
+            return True
+        if _in_users_queue(self.user, event, fresh_only=True):
+            return True  # no query: the codes of the queues are already in this process
+        verdict = await database_sync_to_async(deliverable)(self.user, event, self.ticket_id)
+        if verdict:
+            await self.end(verdict)
+        return verdict is None
+
+    async def end(self, code: int) -> None:
+        await self.leave()
+        self.user = None
+        await self.close(code=code)
 
     async def ticket_event(self, message):
-        await self.send_json(message["event"])
+        if await self.check(message["event"]):
+            await self.send_json(message["event"])
+
+    async def access_changed(self, message):
+        """The user's access may have changed: read the session afresh; close if it has ended."""
+        if self.user is None:
+            return
+        found = await database_sync_to_async(access.socket_access)(self.session_key, self.user.pk)
+        if found is None:
+            await self.end(CLOSE_SESSION_ENDED)
+            return
+        self.user, self.expires_at = found.user, found.expires_at
+        await self.access_still_holds()
+
+    async def access_still_holds(self) -> None:
+        """What each kind of socket does with the user's new access (their voivodeships may have changed)."""
 
 
 class TicketStreamConsumer(_GroupsConsumer):
     async def connect(self):
-        user = self.scope.get("user")
+        user = await self.authenticate()
         groups = await database_sync_to_async(groups_for)(user) if user else []
         if not groups:
-            await self.close(code=4403)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.join(groups)
         await self.accept()
+
+    async def access_still_holds(self) -> None:
+        groups = await database_sync_to_async(groups_for)(self.user)
+        if not groups:
+            await self.end(CLOSE_FORBIDDEN)
+        elif [*groups, access.access_group(self.user.pk)] != self.joined:  # other voivodeships now
+            await self.leave()
+            await self.join(groups)
 
 
 class NotifyConsumer(_GroupsConsumer):
     """/ws/notify/ on every staff page: things addressed to this user (assigned to you, a call ringing)."""
 
     async def connect(self):
-        user = self.scope.get("user")
-        if not (user and await database_sync_to_async(access.is_staff_member)(user)):
-            await self.close(code=4403)
+        user = await self.authenticate()
+        if user is None:
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.join([user_group(user)])
         await self.accept()
@@ -78,11 +213,11 @@ def _open_ticket_page(user, reference: str) -> int | None:
 
 class TicketPageConsumer(_GroupsConsumer):
     async def connect(self):
-        self.user = self.scope.get("user")
+        user = await self.authenticate()
         reference = self.scope["url_route"]["kwargs"]["reference"]
-        self.ticket_id = await database_sync_to_async(_open_ticket_page)(self.user, reference) if self.user else None
+        self.ticket_id = await database_sync_to_async(_open_ticket_page)(user, reference) if user else None
         if self.ticket_id is None:
-            await self.close(code=4404)  # the same answer for "no such ticket" and "not yours"
+            await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.join([ticket_group(self.ticket_id)])
         await self.accept()
@@ -90,17 +225,31 @@ class TicketPageConsumer(_GroupsConsumer):
             await database_sync_to_async(presence.join)(self.ticket_id, self.user.pk, str(self.user))
         )
 
+    async def end(self, code: int) -> None:
+        await self._leave_presence()
+        await super().end(code)
+
+    async def access_still_holds(self) -> None:
+        if await database_sync_to_async(deliverable)(self.user, {}, self.ticket_id):
+            await self.end(CLOSE_NOT_FOUND)
+
     async def disconnect(self, code):
-        if getattr(self, "ticket_id", None) is not None:
+        await self._leave_presence()
+        await super().disconnect(code)
+
+    async def _leave_presence(self) -> None:
+        if self.ticket_id is not None and self.user is not None:
             viewers = await database_sync_to_async(presence.leave)(self.ticket_id, self.user.pk)
             await self._announce_presence(viewers)
-        await super().disconnect(code)
+        self.ticket_id = None
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
+        if kind not in ("heartbeat", "typing") or not await self.check({}):
+            return
         if kind == "heartbeat":
             await database_sync_to_async(presence.join)(self.ticket_id, self.user.pk, str(self.user))
-        elif kind == "typing":
+        else:
             await self.channel_layer.group_send(
                 ticket_group(self.ticket_id),
                 {

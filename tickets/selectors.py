@@ -36,7 +36,8 @@ from tickets.models import (
 def tickets_for_user(user) -> QuerySet[Ticket]:
     """What `user` may see. A regional administrator sees the tickets in their voivodeships' queues and the
     tickets about their voivodeships' units wherever they are (so a ticket handed back to the central desk
-    keeps its history visible to them); they may act only on the first kind (tickets.actions checks)."""
+    keeps its history visible to them); they may act only on the first kind (tickets.actions checks). The rule
+    for one ticket is access.sees_ticket (via `can_see`); this is its queryset form."""
     scope = access.voivodeship_scope(user)
     if scope.is_everything:
         return Ticket.objects.all()
@@ -103,11 +104,10 @@ def final_ticket(ticket: Ticket) -> Ticket:
 
 def can_see(user, ticket: Ticket) -> bool:
     """`ticket` is in `tickets_for_user(user)`, decided without a query for the ticket (same rule)."""
-    scope = access.voivodeship_scope(user)
-    if scope.is_everything:
+    if access.voivodeship_scope(user).is_everything:
         return True
     unit_code = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
-    return scope.allows(ticket.queue.voivodeship_id) or (unit_code is not None and scope.allows(unit_code))
+    return access.sees_ticket(user, ticket.queue.voivodeship_id, unit_code)
 
 
 def can_work_on(user, ticket: Ticket) -> bool:

@@ -4,10 +4,8 @@ record every event of an authenticated exchange, and pop the caller card up live
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import secrets
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from helpdesk import outbox
+from helpdesk.tokens import hash_token
 from tickets import calls
 from tickets.models import Pbx, PbxExtension, TelephonyEvent
 
@@ -27,14 +26,6 @@ class TelephonyError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def _record(pbx, payload: dict, *, accepted: bool, error: str = "", user=None) -> TelephonyEvent:

@@ -39,7 +39,7 @@
       show();
     };
     socket.onclose = (closed) => {
-      if (closed.code === 4403) return; // not allowed: do not hammer the server
+      if (closed.code === 4403 || closed.code === 4401) return; // not allowed or logged out: do not hammer the server
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

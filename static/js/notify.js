@@ -75,7 +75,7 @@
     socket.onopen = () => { delay = 1000; catchUp(); };
     socket.onmessage = (message) => take(JSON.parse(message.data));
     socket.onclose = (closed) => {
-      if (closed.code === 4403) return;
+      if (closed.code === 4403 || closed.code === 4401) return; // not allowed or logged out
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

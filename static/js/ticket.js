@@ -65,7 +65,7 @@
       else if (event.actor_id !== me && event.reference === box.dataset.reference) showChanged([event.actor]);
     };
     socket.onclose = (closed) => {
-      if (closed.code === 4404 || closed.code === 4403) return;
+      if (closed.code === 4404 || closed.code === 4403 || closed.code === 4401) return; // gone, not allowed, logged out
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

@@ -1,15 +1,16 @@
 """`manage.py create_feed_client NAME`: the statistics system's account for `POST /api/v1/submissions/batch`.
 
 The account is a user with no staff role (it cannot open any page or other API) and one permission,
-`contacts.push_submissions`. The command prints its API token; `--rotate` replaces the token. Idempotent.
+`contacts.push_submissions`. The command prints the account's API token when it issues one (a new account, or
+`--rotate`, which replaces the token): only its hash is kept, so it is shown that once. Idempotent.
 """
 
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
-from helpdesk.models import User
+from helpdesk import tokens
+from helpdesk.models import ApiToken, User
 
 
 class Command(BaseCommand):
@@ -31,8 +32,12 @@ class Command(BaseCommand):
         user.user_permissions.add(
             Permission.objects.get(codename="push_submissions", content_type__app_label="contacts")
         )
-        if rotate:
-            Token.objects.filter(user=user).delete()
-        token, created = Token.objects.get_or_create(user=user)
-        self.stdout.write(f"Konto {name}: token {token.key}{' (nowy)' if created else ''}")
+        if not rotate and ApiToken.objects.filter(user=user).exists():
+            self.stdout.write(
+                f"Konto {name}: token już wydany (przechowywany jest tylko jego skrót, więc nie można go pokazać); "
+                "--rotate wydaje nowy."
+            )
+            return
+        key = tokens.issue(user, replace=True)
+        self.stdout.write(f"Konto {name}: token (pokazywany tylko teraz): {key}")
         self.stdout.write("Nagłówek: Authorization: Token <token>; endpoint POST /api/v1/submissions/batch")

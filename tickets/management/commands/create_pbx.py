@@ -2,9 +2,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from helpdesk.tokens import hash_token
+from helpdesk.tokens import new_token as make_token
 from tickets.models import Pbx, PbxExtension
-from tickets.telephony import hash_token
-from tickets.telephony import new_token as make_token
 
 
 class Command(BaseCommand):
