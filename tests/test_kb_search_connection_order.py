@@ -9,7 +9,7 @@ from django.db import connection
 from knowledge_base import actions, postings, search
 from knowledge_base.models import Status
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the seeded rows back for the next test
 
 
 def test_a_search_has_its_connection_before_it_takes_the_index_lock(monkeypatch):
