@@ -237,9 +237,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["helpdesk.access.IsStaffMember"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "helpdesk.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+API_MAX_PAGE_SIZE = 200  # the largest ?limit= any paginated API list answers (helpdesk.pagination)
 
 # --- Security (production) ------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)
