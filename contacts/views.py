@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import actions, lookup, selectors
 from contacts.models import StatisticalForm, SubmissionStatus, Voivodeship
-from helpdesk import access, ratelimit
+from helpdesk import access, exports, ratelimit
 
 # Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login.
 staff_required = access.page_for(access.can_see_units)
@@ -212,7 +212,7 @@ def _export(reports, form: StatisticalForm, year: int, kind: str) -> HttpRespons
                 return value
 
         writer = csv.writer(Echo(), delimiter=";")
-        body = (writer.writerow(row) for row in _export_rows(reports, form, year))
+        body = (writer.writerow(exports.csv_row(row)) for row in _export_rows(reports, form, year))
         # the byte-order mark makes Excel read the Polish letters as UTF-8
         response = StreamingHttpResponse(_chain("\ufeff", body), content_type="text/csv; charset=utf-8")
     else:
@@ -221,7 +221,7 @@ def _export(reports, form: StatisticalForm, year: int, kind: str) -> HttpRespons
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(f"{form.code} {year}")
         for row in _export_rows(reports, form, year):
-            sheet.append(row)
+            sheet.append(exports.xlsx_row(row))
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = HttpResponse(
