@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "helpdesk.inputs.RejectOddInputMiddleware",  # NUL bytes anywhere: a Polish 400 before the session is read
     "django.contrib.sessions.middleware.SessionMiddleware",
     "helpdesk.language.ChosenLanguageMiddleware",  # Polish unless the switch chose English
     "django.middleware.common.CommonMiddleware",
@@ -237,6 +238,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["helpdesk.access.IsStaffMember"],
+    "DEFAULT_PARSER_CLASSES": [
+        "helpdesk.inputs.StrictJSONParser",  # no NUL or lone surrogate in any JSON string
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "helpdesk.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
