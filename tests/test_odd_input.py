@@ -245,3 +245,24 @@ def test_a_telephony_event_with_a_nul_byte_is_refused_in_polish(client, alice):
     )
     assert response.status_code == 400 and REFUSED in response.json()["detail"]
     assert not TelephonyEvent.objects.filter(accepted=True).exists()
+
+
+# --- the ticket page's websocket (no HTTP middleware in front of it) ---
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_a_nul_byte_in_a_ticket_websocket_address_is_refused_like_an_unknown_ticket(alice):
+    from channels.db import database_sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from helpdesk.asgi import application
+
+    session_client = Client()
+    await database_sync_to_async(session_client.force_login)(alice)
+    cookie = session_client.cookies["sessionid"].value
+    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={cookie}".encode())]
+    communicator = WebsocketCommunicator(application, "/ws/tickets/SSOZ\x00/", headers=headers)
+    connected, code = await communicator.connect()
+    assert not connected and code == 4404
