@@ -112,6 +112,34 @@ class RejectOddInputMiddleware:
         return self.get_response(request)
 
 
+class RefuseOddWebsocket:
+    """The same for websockets (no Django middleware stands in front of them): a connection whose address or
+    cookies hold a NUL byte is refused before the session is read or a consumer looks anything up."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and _scope_has_nul(scope):
+            from channels.security.websocket import WebsocketDenier
+
+            return await WebsocketDenier.as_asgi()(scope, receive, send)
+        return await self.inner(scope, receive, send)
+
+
+def _scope_has_nul(scope) -> bool:
+    from django.http import parse_cookie
+
+    if "\x00" in scope.get("path", "") or b"\x00" in scope.get("query_string", b""):
+        return True
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"cookie":
+            cookies = parse_cookie(value.decode("latin-1"))
+            if any("\x00" in key or "\x00" in text for key, text in cookies.items()):
+                return True
+    return False
+
+
 class StrictJSONParser(JSONParser):
     """DRF's JSON parser refusing (400, in Polish) a body with a NUL or a lone surrogate in any key or string."""
 

@@ -247,12 +247,16 @@ def test_a_telephony_event_with_a_nul_byte_is_refused_in_polish(client, alice):
     assert not TelephonyEvent.objects.filter(accepted=True).exists()
 
 
-# --- the ticket page's websocket (no HTTP middleware in front of it) ---
+# --- websockets (no HTTP middleware in front of them) ---
 
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-async def test_a_nul_byte_in_a_ticket_websocket_address_is_refused_like_an_unknown_ticket(alice):
+@pytest.mark.parametrize(
+    ("path", "cookie"),
+    [("/ws/tickets/SSOZ\x00/", "sessionid={session}"), ("/ws/tickets/", 'sessionid="{session}\\000"')],
+)
+async def test_a_nul_byte_in_a_websocket_address_or_cookie_is_refused(alice, path, cookie):
     from channels.db import database_sync_to_async
     from channels.testing import WebsocketCommunicator
     from django.test import Client
@@ -261,8 +265,13 @@ async def test_a_nul_byte_in_a_ticket_websocket_address_is_refused_like_an_unkno
 
     session_client = Client()
     await database_sync_to_async(session_client.force_login)(alice)
-    cookie = session_client.cookies["sessionid"].value
-    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={cookie}".encode())]
-    communicator = WebsocketCommunicator(application, "/ws/tickets/SSOZ\x00/", headers=headers)
-    connected, code = await communicator.connect()
-    assert not connected and code == 4404
+    session = session_client.cookies["sessionid"].value
+    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", cookie.format(session=session).encode())]
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _code = await communicator.connect()
+    assert not connected
+    fine = WebsocketCommunicator(
+        application, "/ws/tickets/", headers=[headers[0], (b"cookie", f"sessionid={session}".encode())]
+    )
+    assert (await fine.connect())[0]
+    await fine.disconnect()
