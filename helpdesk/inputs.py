@@ -79,6 +79,9 @@ def unstorable_message() -> str:
 def _request_has_nul(request) -> bool:
     if "\x00" in request.path:
         return True
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
+            return True  # a header: Authorization (the API token lookup), X-PBX-Token, Referer…
     for key, value in request.COOKIES.items():
         if "\x00" in key or "\x00" in value:
             return True
@@ -97,9 +100,9 @@ def _request_has_nul(request) -> bool:
 
 
 class RejectOddInputMiddleware:
-    """A request with a NUL byte in its address, query, form fields, file names or cookies gets the site's Polish
-    400 page (JSON under /api/). Placed before the session middleware: a NUL in the session cookie must not reach
-    the session table either."""
+    """A request with a NUL byte in its address, headers, query, form fields, file names or cookies gets the site's
+    Polish 400 page (JSON under /api/). Placed before the session middleware: a NUL in the session cookie must not
+    reach the session table either."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -275,3 +275,16 @@ async def test_a_nul_byte_in_a_websocket_address_or_cookie_is_refused(alice, pat
     )
     assert (await fine.connect())[0]
     await fine.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "header"),
+    [
+        ("get", "/api/v1/tickets/", {"Authorization": "Token abc\x00def"}),
+        ("post", "/api/v1/telephony/events", {"X-PBX-Token": "abc\x00def"}),
+        ("get", "/", {"Referer": "http://127.0.0.1/\x00"}),
+    ],
+)
+def test_a_nul_byte_in_a_header_is_refused_in_polish(client, method, path, header):
+    response = getattr(client, method)(path, headers=header)
+    assert response.status_code == 400 and REFUSED in response.content.decode()
