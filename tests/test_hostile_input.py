@@ -1,9 +1,7 @@
-"""Hostile input to every parameter the code reads, public and staff, GET and POST, query, form and JSON: NUL
-bytes, other scripts' digits, huge numbers, lone surrogates, encoded words (tests/hostile.py). Never a server
-error: a 400 (or a form error) in Polish, a 404, a refusal. Runs on SQLite and on PostgreSQL (DATABASE_URL).
-
-`ENDPOINTS` lists each address with the parameters its view reads (`:path` is a path segment taken from the
-address itself); `test_every_address_of_the_site_is_in_the_table` keeps it complete when an address is added.
+"""Hostile input to every parameter the code reads, public and staff, GET and POST, query, form and JSON, and to
+the headers it reads (token, referer, forwarded address, language): NUL bytes, other scripts' digits, huge
+numbers, lone surrogates, encoded words (tests/hostile.py). Never a server error: a 400 (or a form error) in
+Polish, a 404, a refusal. Runs on SQLite and on PostgreSQL (DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -302,3 +300,36 @@ def test_a_nul_byte_in_an_address_is_a_polish_400(path):
     assert response.status_code == 400
     page = response.content.decode()
     assert "Nieprawidłowe żądanie" in page and "niedozwolony znak" in page
+
+
+HEADERS = ["Authorization", "X-PBX-Token", "Referer", "User-Agent", "X-Forwarded-For", "Accept-Language", "Origin"]
+HEADER_ADDRESSES = [
+    ("get", "/", "anonymous"),
+    ("get", "/status/?regon=000091014", "anonymous"),
+    ("get", "/api/v1/kb/search?q=mz-88", "anonymous"),
+    ("get", "/api/v1/tickets/", "alice"),
+    ("get", "/tickets/", "alice"),
+    ("post", "/api/v1/telephony/events", "anonymous"),
+    ("post", "/api/v1/submissions/batch", "anonymous"),
+]
+
+
+def _as_received(text: str) -> str:
+    """A header value as the server hands it over: the raw bytes read as Latin-1."""
+    return text.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
+@pytest.mark.parametrize(("method", "path", "who"), HEADER_ADDRESSES)
+def test_hostile_headers_never_give_a_server_error(world, method, path, who):
+    client = _client(world, who)
+    headers = st.dictionaries(st.sampled_from(HEADERS), hostile.hostile_text.map(_as_received), min_size=1)
+
+    @given(headers=headers)
+    def attempt(headers):
+        if method == "get":
+            response = client.get(path, headers=headers)
+        else:
+            response = client.post(path, "{}", content_type="application/json", headers=headers)
+        assert response.status_code < 500, headers
+
+    attempt()
