@@ -2,6 +2,9 @@
 the headers it reads (token, referer, forwarded address, language): NUL bytes, other scripts' digits, huge
 numbers, lone surrogates, encoded words (tests/hostile.py). Never a server error: a 400 (or a form error) in
 Polish, a 404, a refusal. Runs on SQLite and on PostgreSQL (DATABASE_URL).
+
+`ENDPOINTS` lists each address with the parameters its view reads (`:path` is a path segment taken from the
+address itself); `test_every_address_of_the_site_is_in_the_table` keeps it complete when an address is added.
 """
 
 from __future__ import annotations
