@@ -13,6 +13,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pl import nip as stdnum_nip
 from stdnum.pl import regon as stdnum_regon
 
+from helpdesk.inputs import is_ascii_digits
+
 _SEPARATORS = re.compile(r"[\s\-./]")
 
 
@@ -23,7 +25,7 @@ def _digits(value: str) -> str:
 def normalize_regon(value: str) -> str:
     """Return the REGON as 9 or 14 digits, or raise ValidationError naming the field."""
     digits = _digits(value)
-    if not digits.isdigit() or len(digits) not in (9, 14):
+    if not is_ascii_digits(digits) or len(digits) not in (9, 14):
         raise ValidationError(_("REGON musi mieć 9 lub 14 cyfr."), code="invalid_regon")
     try:
         return stdnum_regon.validate(digits)
@@ -37,7 +39,7 @@ def normalize_nip(value: str) -> str:
     digits = _digits(value)
     if digits.upper().startswith("PL"):
         digits = digits[2:]
-    if not digits.isdigit() or len(digits) != 10:
+    if not is_ascii_digits(digits) or len(digits) != 10:
         raise ValidationError(_("NIP musi mieć 10 cyfr."), code="invalid_nip")
     try:
         return stdnum_nip.validate(digits)
@@ -50,7 +52,7 @@ def normalize_nip(value: str) -> str:
 def normalize_rpwdl(value: str) -> str:
     """RPWDL register number: up to 12 digits, stored zero-padded to 12 (it has no check digit)."""
     digits = _digits(value)
-    if not digits.isdigit() or not 1 <= len(digits) <= 12:
+    if not is_ascii_digits(digits) or not 1 <= len(digits) <= 12:
         raise ValidationError(_("Numer księgi rejestrowej RPWDL to do 12 cyfr."), code="invalid_rpwdl")
     return digits.zfill(12)
 
@@ -80,8 +82,8 @@ def spreadsheet_regon(value: object) -> str:
         value = int(value)
     shortest = 1 if isinstance(value, int) else 6  # a typed text of 1-5 digits is a mistake, not lost zeros
     text = _digits(str(value if value is not None else ""))
-    if text.isdigit() and shortest <= len(text) < 9:
+    if is_ascii_digits(text) and shortest <= len(text) < 9:
         text = text.zfill(9)
-    elif text.isdigit() and 11 <= len(text) < 14:
+    elif is_ascii_digits(text) and 11 <= len(text) < 14:
         text = text.zfill(14)
     return text

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from contacts import submissions, tabular, units_import
 from contacts.models import ImportRun, Submission
-from helpdesk import shared_cache
+from helpdesk import exports, shared_cache
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class RejectedRows:
         self._file = Path(report_path).open("w", newline="", encoding="utf-8") if report_path else None  # noqa: SIM115
         self._writer = csv.writer(self._file, delimiter=";") if self._file else None
         if self._writer:
-            self._writer.writerow([_("wiersz"), _("błędy")])
+            self._writer.writerow(exports.csv_row([_("wiersz"), _("błędy")]))
 
     def add(self, line: int, errors: dict[str, list[str]]) -> None:
         self.total += 1
@@ -68,7 +68,7 @@ class RejectedRows:
         if len(self.kept) < REJECTED_KEPT:
             self.kept.append({"line": line, "errors": text})
         if self._writer:
-            self._writer.writerow([line, text])
+            self._writer.writerow(exports.csv_row([line, text]))
 
     def close(self) -> None:
         if self._file:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from contacts import identifiers, instructions, selectors
 from contacts.models import FormDeadline, RegionalOffice, StatisticalForm, Submission, UnitKind
 from contacts.submissions import normalize_form_code
+from helpdesk import inputs
 
 PRIVATE_KINDS = {UnitKind.INDIVIDUAL_PRACTICE, UnitKind.GROUP_PRACTICE}
 
@@ -85,8 +86,8 @@ def clean_query(regon: str, year: str | int | None = None, form: str | None = No
     today = timezone.localdate()
     if year in (None, ""):
         year_value = default_year(today)
-    elif str(year).isdigit() and 2000 <= int(year) <= today.year + 1:
-        year_value = int(year)
+    elif (number := inputs.ascii_int(year, minimum=2000, maximum=today.year + 1)) is not None:
+        year_value = number  # ASCII digits only: "²⁰²⁵" and "٢٠٢٥" are refused like any other text
     else:
         errors["year"] = [_("Rok sprawozdawczy musi być liczbą od 2000 do %(max)s.") % {"max": today.year + 1}]
         year_value = 0

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from contacts import bulk, identifiers, tabular
 from contacts.models import ReportingUnit, StatisticalForm, Submission, SubmissionChange, SubmissionStatus
+from helpdesk import inputs
 
 CHUNK = 5000  # rows per upsert statement (contacts.bulk splits further for SQLite)
 MIN_YEAR = 2000
@@ -115,9 +116,9 @@ class StatusBatch:
             clean["form_id"] = self.forms[code]
         else:
             errors["form"] = [_("Nieznany formularz „%(form)s”.") % {"form": str(values.get("form") or "")[:30]}]
-        year = str(values.get("year") or "").strip().removesuffix(".0")
-        if year.isdigit() and MIN_YEAR <= int(year) <= self.max_year:
-            clean["year"] = int(year)
+        year = inputs.ascii_int(str(values.get("year") or "").strip().removesuffix(".0"), minimum=MIN_YEAR)
+        if year is not None and year <= self.max_year:  # ASCII digits only: "²" and "٣" are no year
+            clean["year"] = year
         else:
             errors["year"] = [
                 _("Rok sprawozdawczy musi być liczbą od %(min)s do %(max)s.") % {"min": MIN_YEAR, "max": self.max_year}

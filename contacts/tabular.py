@@ -23,7 +23,7 @@ from pathlib import Path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import zipguard
+from helpdesk import inputs, zipguard
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 SNIFF_BYTES = 256 * 1024
@@ -329,8 +329,11 @@ def nul_problem(values: dict) -> dict[str, list[str]] | None:
     """A row with a NUL character (a zero byte: a damaged file) in any value is rejected on its own, with this
     reason (PostgreSQL cannot store NUL in text: one such cell used to abort the whole import)."""
     for name, value in values.items():
-        if isinstance(value, str) and "\x00" in value:
-            message = _("Wartość zawiera znak NUL (bajt zerowy): plik jest uszkodzony albo w innym kodowaniu.")
+        if isinstance(value, str) and inputs.unstorable(value):  # NUL, or half of a surrogate pair
+            message = _(
+                "Wartość zawiera niedozwolony znak (bajt zerowy NUL albo niepełny znak Unicode): plik jest uszkodzony "
+                "albo w innym kodowaniu."
+            )
             return {name: [message]}
     return None
 

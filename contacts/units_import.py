@@ -26,6 +26,7 @@ from contacts.models import (
     UnitMembership,
     Voivodeship,
 )
+from helpdesk import inputs
 
 COLUMNS = {
     "regon": ("nr regon", "numer regon"),
@@ -125,7 +126,7 @@ class UnitBatch:
         column; a code nobody has, a name nobody has, or the two columns naming different voivodeships is an
         error for the row (code None)."""
         from_teryt, seven = None, ""
-        digits = "".join(ch for ch in teryt if ch.isdigit())
+        digits = inputs.ascii_digits_in(teryt)
         if digits:
             if len(digits) in (1, 3, 5, 6):  # a spreadsheet dropped the leading zero of "02…"
                 digits = "0" + digits

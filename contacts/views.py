@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import actions, lookup, selectors
 from contacts.models import StatisticalForm, SubmissionStatus, Voivodeship
-from helpdesk import access, ratelimit
+from helpdesk import access, exports, inputs, ratelimit
 
 # Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login.
 staff_required = access.page_for(access.can_see_units)
@@ -105,7 +105,10 @@ def unit_reports(request: HttpRequest, regon: str) -> HttpResponse:
 def _safe_back(request: HttpRequest) -> str:
     """Where to return after a form: the page it came from, if it is a page of this site."""
     back = request.POST.get("back", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+    # a path of this site ("/…"): anything else would be taken by redirect() for the name of a view
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=False
+    ):
         return back
     return reverse("contacts:missing")
 
@@ -138,8 +141,7 @@ def _missing_query(request: HttpRequest, user, today: dt.date):
     people ask about on `today` unless one is given."""
     forms = {form.code: form for form in selectors.forms_for_filter()}
     form = forms.get(request.GET.get("form") or "MZ-88") or next(iter(forms.values()), None)
-    year_text = request.GET.get("year", "")
-    year = int(year_text) if year_text.isdigit() else lookup.default_year(today)
+    year = inputs.ascii_int(request.GET.get("year", ""), minimum=2000, maximum=9999) or lookup.default_year(today)
     scope = access.voivodeship_scope(user)
     voivodeships = (
         Voivodeship.objects.all() if scope.is_everything else Voivodeship.objects.filter(code__in=scope.codes)
@@ -212,7 +214,7 @@ def _export(reports, form: StatisticalForm, year: int, kind: str) -> HttpRespons
                 return value
 
         writer = csv.writer(Echo(), delimiter=";")
-        body = (writer.writerow(row) for row in _export_rows(reports, form, year))
+        body = (writer.writerow(exports.csv_row(row)) for row in _export_rows(reports, form, year))
         # the byte-order mark makes Excel read the Polish letters as UTF-8
         response = StreamingHttpResponse(_chain("\ufeff", body), content_type="text/csv; charset=utf-8")
     else:
@@ -221,7 +223,7 @@ def _export(reports, form: StatisticalForm, year: int, kind: str) -> HttpRespons
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(f"{form.code} {year}")
         for row in _export_rows(reports, form, year):
-            sheet.append(row)
+            sheet.append(exports.xlsx_row(row))
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = HttpResponse(
@@ -250,20 +252,20 @@ def remind(request: HttpRequest) -> HttpResponse:
     """Reminders to the ticked units in two steps: first a page asking "send to N units?" (nothing is sent), then,
     with `confirm`, the sending. Works without JavaScript."""
     form = StatisticalForm.objects.filter(code=request.POST.get("form", "")).first()
-    year = request.POST.get("year", "")
+    year = inputs.ascii_int(request.POST.get("year", ""), minimum=2000, maximum=9999)
     query = request.POST.get("query", "")
     back = reverse("contacts:missing") + "?" + query
-    if form is None or not year.isdigit():
+    if form is None or year is None:
         messages.error(request, _("Wybierz formularz i rok."))
         return redirect(back)
-    unit_ids = [int(value) for value in request.POST.getlist("unit") if value.isdigit()]
+    unit_ids = [number for value in request.POST.getlist("unit") if (number := inputs.ascii_int(value)) is not None]
     if not unit_ids:
         messages.error(request, _("Zaznacz jednostki, do których wysłać przypomnienie."))
         return redirect(back)
     try:
         if request.POST.get("confirm") != "1":
-            return _confirm_reminders(request, form, int(year), unit_ids, query, back)
-        report = actions.send_reminders(actor=request.user, form=form, year=int(year), unit_ids=unit_ids)
+            return _confirm_reminders(request, form, year, unit_ids, query, back)
+        report = actions.send_reminders(actor=request.user, form=form, year=year, unit_ids=unit_ids)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return redirect(back)

@@ -101,6 +101,11 @@ def bad_request(request, exception=None):
     return _page(request, 400)
 
 
+def refusal(request, status: int, detail: str) -> HttpResponse:
+    """The site's own error page (JSON under /api/) with our message saying what was wrong (helpdesk.inputs)."""
+    return _page(request, status, detail)
+
+
 def permission_denied(request, exception=None):
     # A refusal's message is ours (access.page_for, access.require) and says why; Django's own are empty.
     message = exception.args[0] if exception is not None and exception.args else ""

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "helpdesk.inputs.RejectOddInputMiddleware",  # NUL bytes anywhere: a Polish 400 before the session is read
     "django.contrib.sessions.middleware.SessionMiddleware",
     "helpdesk.language.ChosenLanguageMiddleware",  # Polish unless the switch chose English
     "django.middleware.common.CommonMiddleware",
@@ -259,9 +260,15 @@ REST_FRAMEWORK = {
         "helpdesk.tokens.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["helpdesk.access.IsStaffMember"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "helpdesk.inputs.StrictJSONParser",  # no NUL or lone surrogate in any JSON string
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "helpdesk.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+API_MAX_PAGE_SIZE = 200  # the largest ?limit= any paginated API list answers (helpdesk.pagination)
 
 # --- Security (production) ------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

@@ -116,7 +116,12 @@ class ParsedMessage:
 
 
 def decode_bytes(data: bytes, charset: str | None, hint: str | None = None) -> str:
-    """Bytes of a declared charset to text, never failing: unknown or wrong labels fall back sensibly."""
+    """Bytes of a declared charset to text, never failing: unknown or wrong labels fall back sensibly. NUL
+    characters are left out: no text column of PostgreSQL can hold one (the message went to quarantine)."""
+    return _decode_bytes(data, charset, hint).replace("\x00", "")
+
+
+def _decode_bytes(data: bytes, charset: str | None, hint: str | None) -> str:
     candidates = []
     for label in (charset, "utf-8", hint, "windows-1250"):
         label = (label or "").strip().strip('"').lower()
@@ -191,7 +196,7 @@ def decode_header(value, hint: str | None = None, *, collapse: bool = True) -> s
             )
         except (ValueError, AssertionError, LookupError, binascii.Error):
             value = _ENCODED_WORD.sub(lambda m: _decode_word_loose(m.group(0)), value)
-    value = value.replace("\r", "").replace("\n", " ").replace("\t", " ")
+    value = value.replace("\r", "").replace("\n", " ").replace("\t", " ").replace("\x00", "")  # no NUL: PostgreSQL
     if collapse:
         value = " ".join(value.split())
     return value[:MAX_HEADER]

@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk import ratelimit
+from helpdesk import inputs, ratelimit
 from knowledge_base import actions, search, selectors
 from knowledge_base.models import Article, Category, Kind, SearchLog, Status, Visibility
 from knowledge_base.permissions import can_edit
@@ -99,10 +99,7 @@ def search_view(request):
         "kb-search", ratelimit.client_address(request), limit=settings.KB_SEARCH_PER_MINUTE, window_seconds=60
     ):
         return Response({"detail": "Za dużo zapytań. Spróbuj za chwilę."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-    try:
-        limit = min(max(int(request.query_params.get("limit", 10)), 1), 50)
-    except ValueError:
-        limit = 10
+    limit = min(max(inputs.ascii_int(request.query_params.get("limit", 10)) or 10, 1), 50)
     kinds = [k for k in request.query_params.getlist("kind") if k in Kind.values] or None
     language = request.query_params.get("lang") or "pl"
     if language not in dict(settings.LANGUAGES):

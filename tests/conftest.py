@@ -13,12 +13,26 @@ import os
 
 import pytest
 from django.db import transaction
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from helpdesk.models import Role, User
 from tickets import actions
 from tickets.models import Channel, Queue
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Hypothesis: few examples (the suite stays fast) and, by default, the same examples on every run ("ci": a failure
+# in CI is reproduced as it was); HYPOTHESIS_PROFILE=dev explores new ones each run. Tests with their own
+# @settings(max_examples=…) keep their count.
+_HYPOTHESIS = {
+    "max_examples": 20,
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True, **_HYPOTHESIS)
+hypothesis_settings.register_profile("dev", **_HYPOTHESIS)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def need_server(what: str, configured: bool, how: str) -> None:

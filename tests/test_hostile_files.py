@@ -185,8 +185,8 @@ def test_a_nul_byte_in_one_cell_rejects_that_row_only_in_the_units_import(tmp_pa
     run = imports.import_units(path)
     assert run.state == ImportRun.State.DONE, run.error
     assert run.counts["created"] == 2 and run.counts["rejected"] == 1
-    assert run.rejected == [{"line": 3, "errors": "name: Wartość zawiera znak NUL (bajt zerowy): plik jest uszkodzony "
-                                                  "albo w innym kodowaniu."}]  # fmt: skip
+    reason = "Wartość zawiera niedozwolony znak (bajt zerowy NUL albo niepełny znak Unicode): plik jest uszkodzony "
+    assert run.rejected == [{"line": 3, "errors": f"name: {reason}albo w innym kodowaniu."}]
     assert set(ReportingUnit.objects.values_list("regon", flat=True)) >= {regon9(8201), regon9(8203)}
     assert not ReportingUnit.objects.filter(regon=regon9(8202)).exists()
 
@@ -205,7 +205,7 @@ def test_a_nul_byte_in_one_cell_rejects_that_row_only_in_the_submissions_import(
     run = imports.import_submissions(path)
     assert run.state == ImportRun.State.DONE, run.error
     assert run.counts["created"] == 1 and run.counts["rejected"] == 1
-    assert "status: Wartość zawiera znak NUL" in run.rejected[0]["errors"]
+    assert "status: Wartość zawiera niedozwolony znak" in run.rejected[0]["errors"]
     assert list(Submission.objects.values_list("unit__regon", flat=True)) == [known.regon]
 
 
@@ -225,7 +225,7 @@ def test_the_submissions_api_rejects_a_nul_value_per_item(db):
     assert response.status_code == 200, response.content
     results = response.json()["results"]
     assert results[0]["result"] == "created" and results[1]["result"] == "rejected"
-    assert "znak NUL" in results[1]["errors"]["form"][0]
+    assert "niedozwolony znak" in results[1]["errors"]["form"][0]
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk import inputs
 from tickets import actions, selectors, telephony
 from tickets.models import Attachment, Channel, Entry, Status, Ticket
 
@@ -164,9 +165,12 @@ def _api_filters(tickets, params):
         tickets = tickets.filter(queue__voivodeship_id=voivodeship)
     regon = re.sub(r"[\s-]", "", params.get("regon") or "")
     if regon:
-        if not regon.isdigit() or len(regon) not in (9, 14):
+        if not inputs.is_ascii_digits(regon) or len(regon) not in (9, 14):
             errors["regon"] = _("REGON ma 9 albo 14 cyfr.")
         tickets = tickets.filter(reporting_unit__regon=regon)
+    assignee = (params.get("assignee") or "").strip()
+    if assignee and assignee not in ("me", "none") and inputs.ascii_int(assignee) is None:
+        errors["assignee"] = _("Parametr assignee to me, none albo numer użytkownika (cyfry 0–9).")
     email = (params.get("requester_email") or "").strip()
     if email:
         tickets = tickets.filter(requester_email__iexact=email)

@@ -12,6 +12,7 @@ from django.db.models import Q
 from contacts.identifiers import normalize_phone, normalize_regon
 from contacts.models import Person, ReportingUnit
 from contacts.selectors import people_for_user, units_for_user
+from helpdesk import inputs
 from tickets.models import OPEN_STATUSES, Ticket
 from tickets.selectors import tickets_for_user
 
@@ -52,7 +53,7 @@ def search_units(user, query: str, limit: int = 10) -> list[ReportingUnit]:
     query = query.strip()
     if len(query) < 2:
         return []
-    digits = "".join(ch for ch in query if ch.isdigit())
+    digits = inputs.ascii_digits_in(query)
     units = units_for_user(user).select_related("voivodeship")
     if digits and len(digits) >= 5 and len(digits) >= len(query.replace(" ", "").replace("-", "")) - 2:
         match = Q(regon__startswith=digits) | Q(nip__startswith=digits) | Q(rpwdl__endswith=digits)
@@ -65,7 +66,7 @@ def regon_problem(query: str) -> str:
     """What is wrong with a query that looks like a REGON (9 or 14 digits, separators allowed) but has a wrong
     check digit, in the words of the public status lookup; empty for anything else (names, NIP, RPWDL)."""
     compact = re.sub(r"[\s\-./]", "", query)
-    if not compact.isdigit() or len(compact) not in (9, 14):
+    if not inputs.is_ascii_digits(compact) or len(compact) not in (9, 14):
         return ""
     try:
         normalize_regon(compact)

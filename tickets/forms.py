@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from contacts.identifiers import normalize_phone
 from contacts.models import StatisticalForm
 from contacts.selectors import units_for_user
-from helpdesk import access
+from helpdesk import access, inputs
 from tickets.actions import CallOutcome
 from tickets.calls import regon_problem, search_units
 from tickets.models import OPEN_STATUSES, Category, Entry, Priority, Status, Ticket
@@ -167,7 +167,7 @@ class CallForm(forms.Form):
 
     def clean_timer_started(self) -> str:
         value = self.cleaned_data["timer_started"].strip()
-        return value if value.isdigit() else ""  # anything else is dropped: the timer then starts afresh
+        return value if inputs.is_ascii_digits(value) else ""  # anything else is dropped: the timer then starts afresh
 
     def clean_caller_number(self) -> str:
         raw = self.cleaned_data["caller_number"].strip()

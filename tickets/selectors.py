@@ -15,7 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 
 from contacts.models import ReportingUnit
-from helpdesk import access
+from helpdesk import access, inputs
 from tickets import search, sla
 from tickets.models import (
     OPEN_STATUSES,
@@ -439,8 +439,8 @@ def list_tickets(user, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(assignee=user)
     elif filters.assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
-    elif filters.assignee.isdigit():
-        tickets = tickets.filter(assignee_id=int(filters.assignee))
+    elif (assignee := inputs.ascii_int(filters.assignee)) is not None:
+        tickets = tickets.filter(assignee_id=assignee)
     if filters.q:
         # every word in the reference, subject, requester or any entry of the conversation (tickets.search)
         words = search.parse(filters.q)
@@ -502,7 +502,8 @@ def canned_responses() -> QuerySet[CannedResponse]:
 
 
 def canned_response(pk) -> CannedResponse:
-    response = CannedResponse.objects.filter(is_active=True, pk=pk).first() if str(pk).isdigit() else None
+    number = inputs.ascii_int(pk)
+    response = CannedResponse.objects.filter(is_active=True, pk=number).first() if number is not None else None
     if response is None:
         raise access.not_found()
     return response

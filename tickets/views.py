@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contacts import replies
-from helpdesk import access, outbox
+from helpdesk import access, inputs, outbox
 from tickets import actions, calls, canned, deadlines, previews, selectors
 from tickets.consumers import user_group
 from tickets.forms import (
@@ -310,9 +310,9 @@ def sla_report(request: HttpRequest) -> HttpResponse:
     """SLA compliance for a month (?month=YYYY-MM, default: the current one), per queue the user may see."""
     today = timezone.localdate()
     try:
-        year, month = (int(part) for part in (request.GET.get("month") or f"{today:%Y-%m}").split("-"))
-        start = dt.date(year, month, 1)
-    except ValueError:
+        year, _dash, month = (request.GET.get("month") or f"{today:%Y-%m}").partition("-")
+        start = dt.date(inputs.ascii_int(year, minimum=2000, maximum=9998), inputs.ascii_int(month), 1)
+    except (TypeError, ValueError):
         messages.error(request, _("Miesiąc podaje się jako RRRR-MM."))
         start = today.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
@@ -475,8 +475,7 @@ def ticket_mention_suggestions(request: HttpRequest, reference: str) -> JsonResp
 
 
 def _after(request: HttpRequest) -> int | None:
-    raw = request.GET.get("after", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    return inputs.ascii_int(request.GET.get("after", ""))
 
 
 _BAD_AFTER = gettext_lazy("Parametr „after” musi być numerem zdarzenia (liczbą całkowitą nieujemną).")
