@@ -213,13 +213,15 @@ def test_the_submissions_api_rejects_a_nul_value_per_item(db):
     from io import StringIO
 
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from helpdesk import tokens
+    from helpdesk.models import User
 
     known = unit(8303)
     call_command("create_feed_client", "ssoz-feed", stdout=StringIO())
     feed = APIClient()
-    feed.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user__username='ssoz-feed').key}")
+    feed.credentials(HTTP_AUTHORIZATION=f"Token {tokens.issue(User.objects.get(username='ssoz-feed'))}")
     item = {"regon": known.regon, "form": "MZ-88", "year": 2025, "status": "accepted", "changed_at": "2026-03-05"}
     response = feed.post("/api/v1/submissions/batch", {"items": [item, {**item, "form": "MZ-11\u0000"}]}, format="json")
     assert response.status_code == 200, response.content

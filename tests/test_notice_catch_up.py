@@ -48,12 +48,18 @@ def test_a_call_that_rang_meanwhile_is_left_out(client, bob):
     assert notices(client, bob, 0)["notices"] == []
 
 
-@pytest.mark.parametrize("after", ["", "-1", "abc", "²", "١٢", "1" * 19, "1\x00"])
+@pytest.mark.parametrize("after", ["", "-1", "abc", "²", "١٢", "1" * 19])
 def test_a_cursor_that_is_not_a_number_gets_a_clear_error(client, bob, after):
     client.force_login(bob)
     response = client.get(reverse("tickets:notices"), {"after": after})
     assert response.status_code == 400
     assert "musi być numerem zdarzenia" in response.json()["error"]
+
+
+def test_a_nul_byte_in_the_cursor_is_refused_before_the_view(client, bob):
+    client.force_login(bob)
+    response = client.get(reverse("tickets:notices"), {"after": "1\x00"})
+    assert response.status_code == 400 and "niedozwolony znak" in response.content.decode()
 
 
 def test_a_knowledge_base_editor_has_no_notices_to_catch_up(client, redaktor):

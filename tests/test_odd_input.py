@@ -14,10 +14,10 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from openpyxl import load_workbook
-from rest_framework.authtoken.models import Token
 
 from contacts.models import Reminder, Submission
-from helpdesk import inputs
+from helpdesk import inputs, tokens
+from helpdesk.models import User
 from tests.submission_data import office, report, unit
 from tickets.models import TelephonyEvent
 
@@ -211,7 +211,7 @@ def test_the_status_form_returns_to_the_list_when_back_is_not_an_address(client,
 
 def test_one_bad_item_of_a_feed_batch_is_refused_alone(client, clinic):
     call_command("create_feed_client", "ssoz-feed", stdout=io.StringIO())
-    token = Token.objects.get(user__username="ssoz-feed").key
+    token = tokens.issue(User.objects.get(username="ssoz-feed"))
     good = {"regon": clinic.regon, "form": "MZ-88", "year": 2025, "status": "accepted", "changed_at": "2026-03-05"}
     items = [good, {**good, "year": "²⁰²⁵"}, {**good, "note": "uwaga\x00"}, {**good, "note": "\udc80"}]
     response = client.post(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from helpdesk import outbox
+from helpdesk import inputs, outbox
 from helpdesk.tokens import hash_token
 from tickets import calls
 from tickets.models import Pbx, PbxExtension, TelephonyEvent
@@ -85,6 +85,8 @@ def read_payload(pbx: Pbx, request) -> dict:
         payload = None
     if not isinstance(payload, dict):
         _refuse(pbx, {}, 400, _("Treść zdarzenia musi być obiektem JSON."))
+    if inputs.unstorable_in(payload):  # a NUL byte or half a surrogate: nothing of it can be stored
+        _refuse(pbx, {}, 400, inputs.unstorable_message())
     return payload
 
 
