@@ -18,8 +18,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import given
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 
+from helpdesk import tokens
+from helpdesk.models import User
 from knowledge_base import actions as kb_actions
 from knowledge_base.models import Status as ArticleStatus
 from tests import hostile
@@ -101,6 +102,7 @@ ENDPOINTS = [
     E("tickets:saved_view_create", "POST", "/tickets/saved-views/new", ("name", "query"), "alice"),
     E("tickets:saved_view_delete", "POST", "/tickets/saved-views/1/delete", ("x",), "alice"),
     E("tickets:changes", "GET", "/tickets/changes", ("after",), "alice"),
+    E("tickets:notices", "GET", "/tickets/notices", ("after",), "alice"),
     E("tickets:detail", "GET", "/tickets/{ref}/", ("wszystkie", "wstaw", "szablon"), "alice"),
     E("tickets:detail", "GET", "/tickets/{path}/", (":path",), "alice"),
     E("tickets:changes_of_ticket", "GET", "/tickets/{ref}/changes", ("after",), "alice"),
@@ -142,6 +144,7 @@ ENDPOINTS = [
     ),
     E("ticket-detail", "GET", "/api/v1/tickets/{path}/", (":path",), "alice"),
     E("ticket-notes", "JSON", "/api/v1/tickets/{ref}/notes/", ("text",), "alice"),
+    E("ticket-replies", "JSON", "/api/v1/tickets/{ref}/replies/", ("text", "to", "cc"), "alice"),
     E("ticket-merge", "JSON", "/api/v1/tickets/{ref}/merge/", ("into", "reason"), "alice"),
     E("ticket-links", "JSON", "/api/v1/tickets/{ref}/links/", ("reference",), "alice"),
     E("ticket-links", "DELETE", "/api/v1/tickets/{ref}/links/", ("reference",), "alice"),
@@ -188,6 +191,7 @@ ENDPOINTS = [
     E("kb_editor:analytics", "GET", "/redakcja/statystyki/", ("days", "period"), "redaktor"),
     E("kb_editor:flag_missing", "POST", "/redakcja/brak-artykulu/{path}", (":path", "note"), "alice"),
     E("own_settings", "POST", "/ustawienia/", ("notice_mode", "signature"), "alice"),
+    E("start", "GET", "/start/", ("x",), "alice"),
     E("password_change", "POST", "/haslo/", ("old_password", "new_password1", "new_password2"), "alice"),
     E("logout", "POST", "/logout/", ("next",), "alice"),
 ]
@@ -234,7 +238,7 @@ def world(db, alice, bob, redaktor, central, open_email_ticket, settings):
             "token": token,
         },
         "users": {"alice": alice, "bob": bob, "redaktor": redaktor},
-        "feed_token": Token.objects.get(user__username="ssoz-feed").key,
+        "feed_token": tokens.issue(User.objects.get(username="ssoz-feed")),
         "pbx_token": out.getvalue().split("Token (pokazywany tylko teraz): ")[1].strip(),
     }
 
