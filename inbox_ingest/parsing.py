@@ -227,6 +227,7 @@ def raw_header(value, hint: str | None = None) -> str:
     value = str(value)
     if _SURROGATE.search(value):
         value = _guess_8bit(value.encode("ascii", "surrogateescape"), hint)
+    value = value.replace("\x00", "")  # no NUL: PostgreSQL cannot store it, and no address holds one
     value = " ".join(value.replace("\r", " ").replace("\n", " ").replace("\t", " ").split())
     if len(value) > RAW_HEADER_MAX:  # cut between two addresses, never inside one
         value = value[:RAW_HEADER_MAX].rpartition(",")[0]
