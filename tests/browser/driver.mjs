@@ -121,13 +121,33 @@ const commands = {
     await handle.uploadFile(...paths);
     return null;
   },
-  async press({tab: id, key}) {
-    await tab(id).page.keyboard.press(key);
-    return null;
+  // A key or a chord ("Enter", "Control+Enter") in `target` (focused first) or wherever the focus is; with
+  // navigates, wait for the page it leads to (a form sent from the keyboard).
+  async press({tab: id, key, target, navigates, timeout}) {
+    const {page} = tab(id);
+    if (target) await (await element(page, target, timeout)).focus();
+    const modifiers = key.split('+');
+    const last = modifiers.pop();
+    const chord = async () => {
+      for (const modifier of modifiers) await page.keyboard.down(modifier);
+      await page.keyboard.press(last);
+      for (const modifier of modifiers.reverse()) await page.keyboard.up(modifier);
+    };
+    if (!navigates) {
+      await chord();
+      return null;
+    }
+    const [response] = await Promise.all([page.waitForNavigation({waitUntil: 'load', timeout}), chord()]);
+    return summary(response, page);
   },
   async wait({tab: id, target, timeout, hidden}) {
     const {page} = tab(id);
     await page.waitForSelector(target, hidden ? {hidden: true, timeout} : {visible: true, timeout});
+    return null;
+  },
+  // Until the JavaScript function `source`, called in the page with `args`, returns a true value.
+  async until({tab: id, source, args, timeout}) {
+    await tab(id).page.waitForFunction(`(${source})(...${JSON.stringify(args)})`, {timeout, polling: 100});
     return null;
   },
   // The visible text of what `target` finds (the whole page without one).

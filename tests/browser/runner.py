@@ -197,11 +197,23 @@ class Tab:
     def upload(self, target: str, *paths: str | Path) -> None:
         self._call("upload", target=target, paths=[str(Path(p).resolve()) for p in paths])
 
-    def press(self, key: str) -> None:
-        self._call("press", key=key)
+    def press(
+        self, key: str, target: str | None = None, *, navigates: bool = False, status: int | None = 200, axe=True,
+        timeout: float = 15.0,
+    ) -> Response | None:  # fmt: skip
+        """Press a key or a chord ("Enter", "Control+Enter") in `target` (focused first) or where the focus is; with
+        `navigates=True` (a form sent from the keyboard) wait for the next page and check it, as click() does."""
+        found = self._call("press", key=key, target=target, navigates=navigates, timeout=timeout)
+        if not navigates:
+            return None
+        return self._arrived(Response(**found), status, axe, f"press {key}")
 
     def wait(self, target: str, *, hidden: bool = False, timeout: float = 10.0) -> None:
         self._call("wait", target=target, hidden=hidden, timeout=timeout)
+
+    def wait_until(self, function_source: str, *args, timeout: float = 10.0) -> None:
+        """Wait until a JavaScript function called in the page returns a true value (as evaluate() calls it)."""
+        self._call("until", source=function_source, args=list(args), timeout=timeout)
 
     def dialogs(self, *, accept: bool | None = None) -> list[dict]:
         """The alert/confirm/prompt dialogs shown since the last call ([{"type", "message"}]); they are accepted
