@@ -191,7 +191,18 @@ def daphne_server(transactional_db):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings", "DATABASE_URL": _database_url()}
+    from django.conf import settings
+
+    # DEBUG off, as the test runner turns it off for the tests and live_server: with it on, a refusal was Django's
+    # English technical 404 page, not the site's own Polish one.
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings",
+        "DATABASE_URL": _database_url(),
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],

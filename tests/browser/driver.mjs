@@ -41,6 +41,7 @@ const launchOptions =
 const browser = await puppeteer.launch(launchOptions);
 const tabs = new Map();
 let nextTab = 1;
+let front = null; // the tab in front (the newest, or the last one a command was for)
 
 function tab(id) {
   const found = tabs.get(id);
@@ -69,6 +70,7 @@ const commands = {
     const page = await context.newPage();
     await page.setViewport({width, height});
     const id = nextTab++;
+    front = id;
     const entry = {context, page, dialogs: [], acceptDialogs: true};
     // alert/confirm/prompt would block the page: answer them (accept unless told) and keep what they said.
     page.on('dialog', async (dialog) => {
@@ -207,6 +209,12 @@ input.on('line', (line) => {
       message = JSON.parse(line);
       const command = commands[message.cmd];
       if (!command) throw new Error(`unknown command ${message.cmd}`);
+      // One person at a time has the browser's focus, as at a desk: a command for another tab brings it to the
+      // front first (Firefox does not type into, and stalls, a tab left in the background by a newer one).
+      if (message.tab && message.tab !== front && message.cmd !== 'close' && tabs.has(message.tab)) {
+        await tab(message.tab).page.bringToFront();
+        front = message.tab;
+      }
       send({id: message.id, ok: true, result: (await command(message)) ?? null});
     } catch (error) {
       send({id: message?.id ?? null, ok: false, error: String(error?.stack || error)});

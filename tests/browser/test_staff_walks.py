@@ -408,3 +408,69 @@ def test_a_regional_admin_releases_a_quarantined_message_into_a_ticket(tab, open
     assert RawMessage.objects.get(pk=row.pk).ticket == ticket
 
     _refused(open_tab, live_server.url, f"/inbox/quarantine/{row.pk}/", f"/tickets/{ticket.reference}/")
+
+
+# --- live updates (the real ASGI server: websockets) --------------------------------------------------------------
+
+
+def test_a_colleagues_note_shows_up_as_a_refresh_offer_on_the_open_list(open_tab, daphne_server, alice, bob, celina):
+    ticket = _ticket("Termin MZ-11", body="Do kiedy?")  # Mazowieckie: alice and bob see it, celina does not
+    alice_tab, celina_tab, bob_tab = open_tab(), open_tab(), open_tab()
+    alice_tab.log_in(daphne_server, "alice", PASSWORD)
+    celina_tab.log_in(daphne_server, "celina", PASSWORD)
+    alice_tab.wait("#live-notice", hidden=True)
+
+    bob_tab.log_in(daphne_server, "bob", PASSWORD)
+    bob_tab.goto(f"{daphne_server}/tickets/{ticket.reference}/")
+    bob_tab.fill("#reply-form select[name=kind]", "note")
+    bob_tab.fill("#reply-form textarea[name=body_text]", "Sprawdzam w harmonogramie.")
+    bob_tab.click("#reply-form button[type=submit]", navigates=True)
+    assert ticket.entries.filter(kind=Entry.Kind.NOTE, author=bob).count() == 1
+
+    alice_tab.wait("#live-notice")  # the list offers a refresh, without reloading
+    assert alice_tab.text("#live-notice [data-count]") == "1"
+    alice_tab.check_accessibility("the list with its refresh offer")
+    celina_tab.reload()  # her list, pushed to or caught up on connecting, knows of nothing
+    assert celina_tab.evaluate("() => document.querySelector('#live-notice').hidden") is True
+    assert ticket.reference not in celina_tab.text("main")
+
+
+def test_two_agents_on_one_ticket_see_each_other_typing_and_a_stale_reply_is_held_back_once(
+    open_tab, daphne_server, alice, celina
+):
+    User.objects.create_user(username="adam", password=PASSWORD, role=alice.role, first_name="Adam")
+    ticket = _ticket("Brak MZ-06", body="Nie widzę MZ-06.", queue="centralna")
+    url = f"{daphne_server}/tickets/{ticket.reference}/"
+    alice_tab, adam_tab = open_tab(), open_tab()
+    alice_tab.log_in(daphne_server, "alice", PASSWORD)
+    adam_tab.log_in(daphne_server, "adam", PASSWORD)
+    alice_tab.goto(url)
+    adam_tab.goto(url)
+
+    viewers = "(name) => document.querySelector('[data-viewers]').textContent === name"
+    alice_tab.wait_until(viewers, "Adam")
+    adam_tab.wait_until(viewers, "Alice")
+    alice_tab.check_accessibility("the ticket showing who else views it")
+
+    alice_tab.fill("#reply-form select[name=kind]", "outbound")
+    alice_tab.fill("#reply-form textarea[name=body_text]", "Dzień dobry, formularz MZ-06 ")
+    adam_tab.wait("[data-typing]")
+    assert adam_tab.text("[data-typing]") == "Alice"
+
+    adam_tab.fill("#reply-form select[name=kind]", "note")
+    adam_tab.fill("#reply-form textarea[name=body_text]", "Dzwoniłem, sprawa wyjaśniona.")
+    adam_tab.click("#reply-form button[type=submit]", navigates=True)
+
+    alice_tab.wait("#ticket-changed")  # warned before sending
+    assert alice_tab.text("#ticket-changed [data-who]") == "Adam"
+    alice_tab.check_accessibility("the ticket with the warning of a change")
+    text = "Dzień dobry, formularz MZ-06 jest już na liście."
+    alice_tab.fill("#reply-form textarea[name=body_text]", text)
+    alice_tab.click("#reply-form button[type=submit]", navigates=True, status=None)  # held back once, text kept
+    assert "Zgłoszenie zmieniło się, gdy pisałeś(-aś)" in alice_tab.text("main")
+    assert alice_tab.evaluate("() => document.querySelector('#reply-form textarea').value") == text
+    assert not ticket.entries.filter(kind=Entry.Kind.OUTBOUND).exists()
+    alice_tab.click("#reply-form button[type=submit]", navigates=True)
+    assert ticket.entries.filter(kind=Entry.Kind.OUTBOUND).get().body_text == text
+
+    _refused(open_tab, daphne_server, f"/tickets/{ticket.reference}/")
