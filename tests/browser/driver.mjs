@@ -123,6 +123,11 @@ const commands = {
     await handle.uploadFile(...paths);
     return null;
   },
+  // Type text key by key where the focus is, after what is there (fill replaces it).
+  async type({tab: id, text}) {
+    await tab(id).page.keyboard.type(text);
+    return null;
+  },
   // A key or a chord ("Enter", "Control+Enter") in `target` (focused first) or wherever the focus is; with
   // navigates, wait for the page it leads to (a form sent from the keyboard).
   async press({tab: id, key, target, navigates, timeout}) {

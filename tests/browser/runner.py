@@ -197,6 +197,10 @@ class Tab:
     def upload(self, target: str, *paths: str | Path) -> None:
         self._call("upload", target=target, paths=[str(Path(p).resolve()) for p in paths])
 
+    def type(self, text: str) -> None:
+        """Type `text` key by key where the focus is, after what is there (fill() replaces it)."""
+        self._call("type", text=text, timeout=30.0)
+
     def press(
         self, key: str, target: str | None = None, *, navigates: bool = False, status: int | None = 200, axe=True,
         timeout: float = 15.0,
