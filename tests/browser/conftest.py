@@ -75,7 +75,8 @@ def browser_name(request) -> str:
 
 @pytest.fixture
 def open_tab(browser_name, _browsers):
-    """open_tab(viewport=None) -> a new Tab (one more person) in the browser under test; closed after the test."""
+    """open_tab(viewport=None, script=None) -> a new Tab (one more person) in the browser under test; closed after
+    the test. `script` runs in each document of the tab before the page's own scripts."""
     from tests.browser.runner import Browser, missing
 
     reason = missing(browser_name)
@@ -85,8 +86,8 @@ def open_tab(browser_name, _browsers):
     browser = _browsers[browser_name]
     opened = []
 
-    def open_(viewport: dict | None = None):
-        opened.append(browser.open_tab(viewport))
+    def open_(viewport: dict | None = None, script: str | None = None):
+        opened.append(browser.open_tab(viewport, script))
         return opened[-1]
 
     yield open_

@@ -65,10 +65,12 @@ const commands = {
     return {name, version: await browser.version(), userAgent: await browser.userAgent()};
   },
   // A tab in a context of its own (its own cookies and storage): one person.
-  async open({width, height}) {
+  // `script` (JavaScript source), if given, runs in every document of the tab before the page's own scripts.
+  async open({width, height, script}) {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
     await page.setViewport({width, height});
+    if (script) await page.evaluateOnNewDocument(script);
     const id = nextTab++;
     front = id;
     const entry = {context, page, dialogs: [], acceptDialogs: true};

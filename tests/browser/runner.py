@@ -123,9 +123,10 @@ class Browser:
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
 
-    def open_tab(self, viewport: dict | None = None) -> Tab:
+    def open_tab(self, viewport: dict | None = None, script: str | None = None) -> Tab:
+        """A new tab; `script` (JavaScript source) runs in each of its documents before the page's own scripts."""
         viewport = viewport or DESKTOP
-        return Tab(self, self.call("open", width=viewport["width"], height=viewport["height"]))
+        return Tab(self, self.call("open", width=viewport["width"], height=viewport["height"], script=script))
 
 
 @dataclass
