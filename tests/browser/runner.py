@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import real_clock_env
+
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "driver.mjs"
 PUPPETEER = HERE / "node_modules" / "puppeteer-core" / "package.json"
@@ -75,7 +77,7 @@ class Browser:
                 stderr=log,
                 # Debian's chromium wrapper breaks under libfaketime (CI's pass a year ahead): the browsers run on
                 # real time, the server and the test on the faked one.
-                env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")},
+                env=real_clock_env(),
             )
         self.version = self._answer(0, time.monotonic() + STARTUP_SECONDS)["version"]
 
