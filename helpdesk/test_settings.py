@@ -22,6 +22,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True  # static files without collectstatic, also with DEBUG off (tests' daphne_server)
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # The hourly recipients limit counts per member of staff in the cache, which the embedded pass does not clear
 # between tests (and a test's "alice" often gets the same id): the tests of the limit set their own.

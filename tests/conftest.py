@@ -232,10 +232,17 @@ def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None,
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    from django.conf import settings
+
+    # DEBUG off, as the test runner turns it off for the tests and live_server: with it on, a refusal was Django's
+    # English technical 404 page, not the site's own Polish one.
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.test_settings",
         "DATABASE_URL": _database_url(),
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         **(env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

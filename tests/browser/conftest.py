@@ -1,56 +1,9 @@
 """Browser tests against a live server: walks in both real browsers (Debian's chromium and firefox-esr, driven by
-puppeteer-core through tests/browser/runner.py: fixtures `tab` and `open_tab`), and older tests on Chromium alone
-through Playwright (fixtures `browser` and `page`). See tests/browser/README.md."""
-
-import os
-import shutil
+puppeteer-core through tests/browser/runner.py: fixtures `tab` and `open_tab`). See tests/browser/README.md."""
 
 import pytest
 
-from tests.conftest import need_server, real_clock_env
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser") or ""
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    """A fresh Chromium per test: Playwright's event loop must not outlive the test (async tests follow)."""
-    need_server("Chromium", bool(CHROMIUM), "apt-get install chromium, or set CHROMIUM_PATH")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright runs an event loop in this thread; the ORM calls made by the test itself are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            env=real_clock_env(),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        # ORM calls made while Playwright's loop was running opened their own connection: close it,
-        # or PostgreSQL refuses to drop the test database at the end ("being accessed by other users").
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(timezone_id="Europe/Warsaw", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
+from tests.conftest import need_server
 
 # --- both browsers, through puppeteer-core (tests/browser/runner.py) ---------------------------------------------
 
@@ -75,7 +28,8 @@ def browser_name(request) -> str:
 
 @pytest.fixture
 def open_tab(browser_name, _browsers):
-    """open_tab(viewport=None) -> a new Tab (one more person) in the browser under test; closed after the test."""
+    """open_tab(viewport=None, script=None) -> a new Tab (one more person) in the browser under test; closed after
+    the test. `script` runs in each document of the tab before the page's own scripts."""
     from tests.browser.runner import Browser, missing
 
     reason = missing(browser_name)
@@ -85,8 +39,8 @@ def open_tab(browser_name, _browsers):
     browser = _browsers[browser_name]
     opened = []
 
-    def open_(viewport: dict | None = None):
-        opened.append(browser.open_tab(viewport))
+    def open_(viewport: dict | None = None, script: str | None = None):
+        opened.append(browser.open_tab(viewport, script))
         return opened[-1]
 
     yield open_

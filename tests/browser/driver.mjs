@@ -41,6 +41,7 @@ const launchOptions =
 const browser = await puppeteer.launch(launchOptions);
 const tabs = new Map();
 let nextTab = 1;
+let front = null; // the tab in front (the newest, or the last one a command was for)
 
 function tab(id) {
   const found = tabs.get(id);
@@ -64,11 +65,14 @@ const commands = {
     return {name, version: await browser.version(), userAgent: await browser.userAgent()};
   },
   // A tab in a context of its own (its own cookies and storage): one person.
-  async open({width, height}) {
+  // `script` (JavaScript source), if given, runs in every document of the tab before the page's own scripts.
+  async open({width, height, script}) {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
     await page.setViewport({width, height});
+    if (script) await page.evaluateOnNewDocument(script);
     const id = nextTab++;
+    front = id;
     const entry = {context, page, dialogs: [], acceptDialogs: true};
     // What the page's Content-Security-Policy refused (a script, style, image or connection it blocked).
     await page.evaluateOnNewDocument(() => {
@@ -128,13 +132,38 @@ const commands = {
     await handle.uploadFile(...paths);
     return null;
   },
-  async press({tab: id, key}) {
-    await tab(id).page.keyboard.press(key);
+  // Type text key by key where the focus is, after what is there (fill replaces it).
+  async type({tab: id, text}) {
+    await tab(id).page.keyboard.type(text);
     return null;
+  },
+  // A key or a chord ("Enter", "Control+Enter") in `target` (focused first) or wherever the focus is; with
+  // navigates, wait for the page it leads to (a form sent from the keyboard).
+  async press({tab: id, key, target, navigates, timeout}) {
+    const {page} = tab(id);
+    if (target) await (await element(page, target, timeout)).focus();
+    const modifiers = key.split('+');
+    const last = modifiers.pop();
+    const chord = async () => {
+      for (const modifier of modifiers) await page.keyboard.down(modifier);
+      await page.keyboard.press(last);
+      for (const modifier of modifiers.reverse()) await page.keyboard.up(modifier);
+    };
+    if (!navigates) {
+      await chord();
+      return null;
+    }
+    const [response] = await Promise.all([page.waitForNavigation({waitUntil: 'load', timeout}), chord()]);
+    return summary(response, page);
   },
   async wait({tab: id, target, timeout, hidden}) {
     const {page} = tab(id);
     await page.waitForSelector(target, hidden ? {hidden: true, timeout} : {visible: true, timeout});
+    return null;
+  },
+  // Until the JavaScript function `source`, called in the page with `args`, returns a true value.
+  async until({tab: id, source, args, timeout}) {
+    await tab(id).page.waitForFunction(`(${source})(...${JSON.stringify(args)})`, {timeout, polling: 100});
     return null;
   },
   // The visible text of what `target` finds (the whole page without one).
@@ -194,6 +223,12 @@ input.on('line', (line) => {
       message = JSON.parse(line);
       const command = commands[message.cmd];
       if (!command) throw new Error(`unknown command ${message.cmd}`);
+      // One person at a time has the browser's focus, as at a desk: a command for another tab brings it to the
+      // front first (Firefox does not type into, and stalls, a tab left in the background by a newer one).
+      if (message.tab && message.tab !== front && message.cmd !== 'close' && tabs.has(message.tab)) {
+        await tab(message.tab).page.bringToFront();
+        front = message.tab;
+      }
       send({id: message.id, ok: true, result: (await command(message)) ?? null});
     } catch (error) {
       send({id: message?.id ?? null, ok: false, error: String(error?.stack || error)});

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import real_clock_env
+
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "driver.mjs"
 PUPPETEER = HERE / "node_modules" / "puppeteer-core" / "package.json"
@@ -75,7 +77,7 @@ class Browser:
                 stderr=log,
                 # Debian's chromium wrapper breaks under libfaketime (CI's pass a year ahead): the browsers run on
                 # real time, the server and the test on the faked one.
-                env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")},
+                env=real_clock_env(),
             )
         self.version = self._answer(0, time.monotonic() + STARTUP_SECONDS)["version"]
 
@@ -123,9 +125,10 @@ class Browser:
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
 
-    def open_tab(self, viewport: dict | None = None) -> Tab:
+    def open_tab(self, viewport: dict | None = None, script: str | None = None) -> Tab:
+        """A new tab; `script` (JavaScript source) runs in each of its documents before the page's own scripts."""
         viewport = viewport or DESKTOP
-        return Tab(self, self.call("open", width=viewport["width"], height=viewport["height"]))
+        return Tab(self, self.call("open", width=viewport["width"], height=viewport["height"], script=script))
 
 
 @dataclass
@@ -203,11 +206,27 @@ class Tab:
     def upload(self, target: str, *paths: str | Path) -> None:
         self._call("upload", target=target, paths=[str(Path(p).resolve()) for p in paths])
 
-    def press(self, key: str) -> None:
-        self._call("press", key=key)
+    def type(self, text: str) -> None:
+        """Type `text` key by key where the focus is, after what is there (fill() replaces it)."""
+        self._call("type", text=text, timeout=30.0)
+
+    def press(
+        self, key: str, target: str | None = None, *, navigates: bool = False, status: int | None = 200, axe=True,
+        timeout: float = 15.0,
+    ) -> Response | None:  # fmt: skip
+        """Press a key or a chord ("Enter", "Control+Enter") in `target` (focused first) or where the focus is; with
+        `navigates=True` (a form sent from the keyboard) wait for the next page and check it, as click() does."""
+        found = self._call("press", key=key, target=target, navigates=navigates, timeout=timeout)
+        if not navigates:
+            return None
+        return self._arrived(Response(**found), status, axe, f"press {key}")
 
     def wait(self, target: str, *, hidden: bool = False, timeout: float = 10.0) -> None:
         self._call("wait", target=target, hidden=hidden, timeout=timeout)
+
+    def wait_until(self, function_source: str, *args, timeout: float = 10.0) -> None:
+        """Wait until a JavaScript function called in the page returns a true value (as evaluate() calls it)."""
+        self._call("until", source=function_source, args=list(args), timeout=timeout)
 
     def dialogs(self, *, accept: bool | None = None) -> list[dict]:
         """The alert/confirm/prompt dialogs shown since the last call ([{"type", "message"}]); they are accepted

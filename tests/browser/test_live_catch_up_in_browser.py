@@ -1,110 +1,88 @@
-"""A page whose websocket drops catches up when it reconnects, in a real browser on the real ASGI server: the
-list offers a refresh for a ticket changed while the socket was away, the ticket page warns about a change made
-meanwhile, and the notices (/ws/notify/) show a ticket assigned meanwhile. The socket is cut with Playwright's
-websocket routing; the changes are made by this process, whose pushes never reach the server's channel layer, so
-only the catch-up can tell the page about them."""
-
-import re
+"""A page whose websocket drops catches up when it reconnects, in both browsers on the real ASGI server: the list
+offers a refresh for a ticket changed while the socket was away, the ticket page warns about a change made
+meanwhile, and the notices (/ws/notify/) show a ticket assigned meanwhile. The tab keeps the page's websockets
+within reach (SOCKETS) so that the test can drop one as a lost connection would; the changes are made by this
+process, whose pushes never reach the server's channel layer, so only the catch-up can tell the page about them."""
 
 import pytest
 
 from tickets import actions
 
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-def _login(page, base_url, username):
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Nazwa użytkownika").fill(username)
-    page.get_by_label("Hasło").fill("test-pass-123")
-    page.get_by_role("button", name="Zaloguj").click()
-    page.get_by_role("heading", name="Zgłoszenia").wait_for()
-
-
-def _cuttable_sockets(page, path_pattern: str) -> list:
-    """Pass the page's websockets matching `path_pattern` through to the server; returns the live routes, so that
-    a test can cut one (route.close()) as a dropped connection would."""
-    routes = []
-
-    def through(route):
-        route.connect_to_server()
-        routes.append(route)
-
-    page.route_web_socket(re.compile(path_pattern), through)
-    return routes
+# Runs before the page's scripts: every WebSocket the page opens is kept in window.sockets.
+SOCKETS = """(() => {
+  const Native = window.WebSocket;
+  window.sockets = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); window.sockets.push(this); }
+  };
+})();"""
+OPEN = "(path, n) => window.sockets.filter((s) => s.url.endsWith(path) && s.readyState === 1).length >= n"
 
 
-def _cut(page, routes: list) -> None:
-    connected = len(routes)
-    routes[-1].close(code=1011, reason="dropped")
-    deadline = 20_000
-    while len(routes) == connected and deadline > 0:
-        page.wait_for_timeout(200)
-        deadline -= 200
-    assert len(routes) > connected, "the page did not reconnect"  # it does by itself after a second
+def _dropped(tab, path: str) -> None:
+    """The page's open socket to `path` drops; the page opens a new one by itself (after a second)."""
+    opened = tab.evaluate("(path) => window.sockets.filter((s) => s.url.endsWith(path)).length", path)
+    tab.evaluate("(path) => window.sockets.filter((s) => s.url.endsWith(path)).at(-1).close()", path)
+    tab.wait_until(
+        "(path, n) => window.sockets.filter((s) => s.url.endsWith(path)).length > n", path, opened, timeout=20
+    )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def _hidden(tab, target: str) -> bool:
+    return tab.evaluate("(target) => document.querySelector(target).hidden", target)
+
+
 def test_the_list_offers_a_refresh_for_a_change_made_while_its_socket_was_away(
-    page, daphne_server, alice, bob, queue_14, open_email_ticket
+    open_tab, daphne_server, alice, bob, queue_14, open_email_ticket
 ):
     ticket = open_email_ticket(queue_14, subject="Korekta MZ-11")
-    routes = _cuttable_sockets(page, r"/ws/tickets/$")
-    _login(page, daphne_server, "alice")
-    notice = page.locator("#live-notice")
-    while not routes:
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(500)
-    assert notice.is_hidden()
+    tab = open_tab(script=SOCKETS)
+    tab.log_in(daphne_server, "alice", "test-pass-123")
+    tab.wait_until(OPEN, "/ws/tickets/", 1)
+    assert _hidden(tab, "#live-notice")
 
     actions.add_entry(actor=bob, ticket=ticket, kind="note", body_text="Sprawdzam")
-    page.wait_for_timeout(500)
-    assert notice.is_hidden()  # the push went nowhere this page listens
-    _cut(page, routes)
+    assert _hidden(tab, "#live-notice")  # the push went nowhere this page listens
+    _dropped(tab, "/ws/tickets/")
 
-    notice.wait_for(state="visible", timeout=10_000)
-    assert notice.locator("[data-count]").inner_text() == "1"
+    tab.wait("#live-notice", timeout=15)
+    assert tab.text("#live-notice [data-count]") == "1"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_ticket_page_warns_about_a_change_made_while_its_socket_was_away(
-    page, daphne_server, alice, bob, queue_14, open_email_ticket
+    open_tab, daphne_server, alice, bob, queue_14, open_email_ticket
 ):
     ticket = open_email_ticket(queue_14, subject="Korekta MZ-11")
-    routes = _cuttable_sockets(page, rf"/ws/tickets/{ticket.reference}/$")
-    _login(page, daphne_server, "alice")
-    page.goto(f"{daphne_server}/tickets/{ticket.reference}/")
-    while not routes:
-        page.wait_for_timeout(100)
-    changed = page.locator("#ticket-changed")
-    page.wait_for_timeout(500)
-    assert changed.is_hidden()
+    path = f"/ws/tickets/{ticket.reference}/"
+    tab = open_tab(script=SOCKETS)
+    tab.log_in(daphne_server, "alice", "test-pass-123")
+    tab.goto(f"{daphne_server}/tickets/{ticket.reference}/")
+    tab.wait_until(OPEN, path, 1)
+    assert _hidden(tab, "#ticket-changed")
 
     actions.add_entry(actor=bob, ticket=ticket, kind="note", body_text="Dzwoniłem do jednostki")
-    page.wait_for_timeout(500)
-    assert changed.is_hidden()
-    _cut(page, routes)
+    assert _hidden(tab, "#ticket-changed")
+    _dropped(tab, path)
 
-    changed.wait_for(state="visible", timeout=10_000)
-    assert changed.locator("[data-who]").inner_text() == "Bob"
+    tab.wait("#ticket-changed", timeout=15)
+    assert tab.text("#ticket-changed [data-who]") == "Bob"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_ticket_assigned_while_the_notice_socket_was_away_is_announced_after_the_reconnect(
-    page, daphne_server, alice, bob, queue_14, open_email_ticket
+    open_tab, daphne_server, alice, bob, queue_14, open_email_ticket
 ):
     ticket = open_email_ticket(queue_14, subject="Korekta MZ-11")
-    routes = _cuttable_sockets(page, r"/ws/notify/$")
-    _login(page, daphne_server, "bob")
-    while not routes:
-        page.wait_for_timeout(100)
-    notices = page.locator("#notify .notice")
-    page.wait_for_timeout(500)
-    assert notices.count() == 0
+    tab = open_tab(script=SOCKETS)
+    tab.log_in(daphne_server, "bob", "test-pass-123")
+    tab.wait_until(OPEN, "/ws/notify/", 1)
+    assert tab.count("#notify .notice") == 0
 
     actions.assign(actor=alice, ticket=ticket, assignee=bob)
-    page.wait_for_timeout(500)
-    assert notices.count() == 0  # the push went nowhere this page listens
-    _cut(page, routes)
+    assert tab.count("#notify .notice") == 0  # the push went nowhere this page listens
+    _dropped(tab, "/ws/notify/")
 
-    notices.first.wait_for(state="visible", timeout=10_000)
-    assert notices.count() == 1
-    assert f"{ticket.reference} Korekta MZ-11" in notices.first.inner_text()
+    tab.wait("#notify .notice", timeout=15)
+    assert tab.count("#notify .notice") == 1
+    assert f"{ticket.reference} Korekta MZ-11" in tab.text("#notify .notice")

@@ -3,7 +3,6 @@ Firefox ESR, on a desktop and on a phone-sized screen: the runner (tests/browser
 page a tab arrives at. axe-core and puppeteer-core come from the npm registry (tests/browser/package.json)."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -13,23 +12,6 @@ from knowledge_base.loading import load_starter_content
 from tests.browser.runner import DESKTOP, PHONE
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-# For the Chromium-only tests still written with Playwright (they import these two).
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def violations(page) -> list[dict]:
-    """axe-core's serious and critical violations on a Playwright page."""
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => r.violations)", WCAG_TAGS
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def private_link() -> str:

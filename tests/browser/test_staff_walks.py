@@ -25,7 +25,7 @@ from knowledge_base.models import Article, Status
 from tests.mailtools import message
 from tests.submission_data import office, report, unit
 from tickets import actions
-from tickets.models import Entry, Queue, Ticket, TicketLink
+from tickets.models import CannedResponse, Entry, Queue, Ticket, TicketLink
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PASSWORD = "test-pass-123"  # the password of the tests/conftest.py staff fixtures
@@ -73,6 +73,7 @@ def test_a_new_regional_admin_changes_the_one_time_password_then_lands_on_the_wo
     tab = open_tab()
     tab.log_in(live_server.url, "ewa.lis", one_time)
     assert tab.url.endswith("/haslo/")  # nothing else until the one-time password is replaced
+    assert tab.text("main h1") == "Zmiana hasła"
     tab.goto(f"{live_server.url}/tickets/")
     assert tab.url.endswith("/haslo/")
     tab.fill("#id_old_password", one_time)
@@ -84,8 +85,7 @@ def test_a_new_regional_admin_changes_the_one_time_password_then_lands_on_the_wo
     ewa = User.objects.get(username="ewa.lis")
     assert not ewa.must_change_password and ewa.check_password("Mazowsze-lipa-7Kx")
 
-    # then a daily digest instead of a notice per ticket, on her own settings page (the older Playwright walk,
-    # tests/browser/test_staff_first_login_in_browser.py, does this in Chromium alone)
+    # then a daily digest instead of a notice per ticket, on her own settings page
     tab.click("a[href='/ustawienia/']", navigates=True)
     tab.check("input[name=notice_mode][value=digest]")
     tab.click("main form button[type=submit]", navigates=True)
@@ -159,11 +159,23 @@ def test_an_agent_filters_sorts_searches_and_saves_a_view_of_the_ticket_list(
 def test_an_agent_replies_notes_changes_status_merges_links_and_moves_a_ticket(
     tab, open_tab, live_server, mailoutbox, alice, celina
 ):
-    ticket = _ticket("Nie mogę złożyć MZ-88", requester_email="ewa.lis@przychodnia-lipowa.example.pl")
+    ticket = _ticket(
+        "Nie mogę złożyć MZ-88", requester_email="ewa.lis@przychodnia-lipowa.example.pl", requester_name="Ewa Lis"
+    )
     duplicate = _ticket("MZ-88 nie wysyła się", body="Piszę drugi raz w tej sprawie.")
     related = _ticket("MZ-88: korekta działu III")
+    template = CannedResponse.objects.create(
+        title="Potwierdzenie", body="Dzień dobry {zglaszajacy}, przyjęliśmy {sygnatura}."
+    )
     tab.log_in(live_server.url, "alice", PASSWORD)
     tab.click(f"a[href='/tickets/{ticket.reference}/']", navigates=True)
+
+    # a reply template fills the reply in place (no reload), rendered for this ticket, where the cursor is
+    tab.fill("#reply-form textarea[name=body_text]", "Uwaga: ")
+    tab.fill("#canned-picker select[name=szablon]", str(template.pk))
+    filled = f"Uwaga: Dzień dobry Ewa Lis, przyjęliśmy {ticket.reference}."
+    tab.wait_until("(text) => document.querySelector('#reply-form textarea').value === text", filled)
+    assert tab.url.endswith(f"/tickets/{ticket.reference}/")
 
     # a reply by e-mail to the requester
     tab.fill("#reply-form select[name=kind]", "outbound")
@@ -199,6 +211,9 @@ def test_an_agent_replies_notes_changes_status_merges_links_and_moves_a_ticket(
     assert tab.url.endswith(f"/tickets/{ticket.reference}/")
     assert "Piszę drugi raz w tej sprawie." in tab.text("main")
     assert Ticket.objects.get(pk=duplicate.pk).merged_into_id == ticket.pk
+    tab.goto(f"{live_server.url}/tickets/{duplicate.reference}/")  # the duplicate's address leads here, saying so
+    assert tab.url.endswith(f"/tickets/{ticket.reference}/")
+    assert f"Zgłoszenie {duplicate.reference} zostało scalone z {ticket.reference}." in tab.text()
 
     # move to the central queue
     central = Queue.objects.get(slug="centralna")
@@ -229,17 +244,30 @@ def test_an_agent_logs_a_call_as_a_new_ticket_and_one_added_to_an_existing_ticke
     # the save button with its "(Ctrl+Enter)" hint, once on screen, is readable (axe-core judges contrast in view)
     tab.evaluate("() => document.querySelector('#call-form button[type=submit]').scrollIntoView()")
     tab.check_accessibility("the call form scrolled to its save button")
+
+    # the timer starts with the page; Ctrl+Enter too early sends an empty call: refused, and the timer goes on
+    duration = "(n) => Number(document.querySelector('[name=duration_seconds]').value) >= n"
+    tab.wait_until(duration, 2)
+    tab.press("Control+Enter", "#id_caller_number", navigates=True, status=400)
+    assert "Rozmowa jest pusta" in tab.text("main") and Ticket.objects.count() == 1  # the earlier one
+    seconds = int(tab.evaluate("() => document.querySelector('[name=duration_seconds]').value"))
+    assert seconds >= 2 and tab.text("#call-clock") != "0:00"
+    tab.wait_until(duration, seconds + 1)
+    assert tab.attribute("#call-timer", "data-stop") == tab.text("#call-timer")  # still running: it offers Stop
+
     tab.fill("#id_caller_number", "501 369 856")
     tab.wait("#caller-card ::-p-text(Ewa Lis)")
     tab.fill("#id_unit_query", "Lipowa")
     tab.click("#unit-suggestions button")
     tab.fill("#id_subject", "Korekta działu II MZ-88")
     tab.fill("#id_notes", "Pani Ewa pyta, jak poprawić dział II.")
-    tab.click("#call-form button[type=submit]", navigates=True)
+    tab.press("Control+Enter", "#id_notes", navigates=True)  # saved from the keyboard
     created = Ticket.objects.get(subject="Korekta działu II MZ-88")
     assert tab.url.endswith(f"/tickets/{created.reference}/")
+    assert "Pani Ewa pyta, jak poprawić dział II." in tab.text("main")
     call = created.entries.get(kind=Entry.Kind.CALL)
     assert (created.channel, created.reporting_unit, call.caller_number) == ("phone", lipowa, "+48501369856")
+    assert call.call_duration_seconds >= seconds + 1  # the time before the refused submit counts
 
     # she calls again about the earlier ticket: the call joins it
     tab.click("a[href='/tickets/calls/new']", navigates=True)
@@ -380,3 +408,69 @@ def test_a_regional_admin_releases_a_quarantined_message_into_a_ticket(tab, open
     assert RawMessage.objects.get(pk=row.pk).ticket == ticket
 
     _refused(open_tab, live_server.url, f"/inbox/quarantine/{row.pk}/", f"/tickets/{ticket.reference}/")
+
+
+# --- live updates (the real ASGI server: websockets) --------------------------------------------------------------
+
+
+def test_a_colleagues_note_shows_up_as_a_refresh_offer_on_the_open_list(open_tab, daphne_server, alice, bob, celina):
+    ticket = _ticket("Termin MZ-11", body="Do kiedy?")  # Mazowieckie: alice and bob see it, celina does not
+    alice_tab, celina_tab, bob_tab = open_tab(), open_tab(), open_tab()
+    alice_tab.log_in(daphne_server, "alice", PASSWORD)
+    celina_tab.log_in(daphne_server, "celina", PASSWORD)
+    alice_tab.wait("#live-notice", hidden=True)
+
+    bob_tab.log_in(daphne_server, "bob", PASSWORD)
+    bob_tab.goto(f"{daphne_server}/tickets/{ticket.reference}/")
+    bob_tab.fill("#reply-form select[name=kind]", "note")
+    bob_tab.fill("#reply-form textarea[name=body_text]", "Sprawdzam w harmonogramie.")
+    bob_tab.click("#reply-form button[type=submit]", navigates=True)
+    assert ticket.entries.filter(kind=Entry.Kind.NOTE, author=bob).count() == 1
+
+    alice_tab.wait("#live-notice")  # the list offers a refresh, without reloading
+    assert alice_tab.text("#live-notice [data-count]") == "1"
+    alice_tab.check_accessibility("the list with its refresh offer")
+    celina_tab.reload()  # her list, pushed to or caught up on connecting, knows of nothing
+    assert celina_tab.evaluate("() => document.querySelector('#live-notice').hidden") is True
+    assert ticket.reference not in celina_tab.text("main")
+
+
+def test_two_agents_on_one_ticket_see_each_other_typing_and_a_stale_reply_is_held_back_once(
+    open_tab, daphne_server, alice, celina
+):
+    User.objects.create_user(username="adam", password=PASSWORD, role=alice.role, first_name="Adam")
+    ticket = _ticket("Brak MZ-06", body="Nie widzę MZ-06.", queue="centralna")
+    url = f"{daphne_server}/tickets/{ticket.reference}/"
+    alice_tab, adam_tab = open_tab(), open_tab()
+    alice_tab.log_in(daphne_server, "alice", PASSWORD)
+    adam_tab.log_in(daphne_server, "adam", PASSWORD)
+    alice_tab.goto(url)
+    adam_tab.goto(url)
+
+    viewers = "(name) => document.querySelector('[data-viewers]').textContent === name"
+    alice_tab.wait_until(viewers, "Adam")
+    adam_tab.wait_until(viewers, "Alice")
+    alice_tab.check_accessibility("the ticket showing who else views it")
+
+    alice_tab.fill("#reply-form select[name=kind]", "outbound")
+    alice_tab.fill("#reply-form textarea[name=body_text]", "Dzień dobry, formularz MZ-06 ")
+    adam_tab.wait("[data-typing]")
+    assert adam_tab.text("[data-typing]") == "Alice"
+
+    adam_tab.fill("#reply-form select[name=kind]", "note")
+    adam_tab.fill("#reply-form textarea[name=body_text]", "Dzwoniłem, sprawa wyjaśniona.")
+    adam_tab.click("#reply-form button[type=submit]", navigates=True)
+
+    alice_tab.wait("#ticket-changed")  # warned before sending
+    assert alice_tab.text("#ticket-changed [data-who]") == "Adam"
+    alice_tab.check_accessibility("the ticket with the warning of a change")
+    text = "Dzień dobry, formularz MZ-06 jest już na liście."
+    alice_tab.fill("#reply-form textarea[name=body_text]", text)
+    alice_tab.click("#reply-form button[type=submit]", navigates=True, status=None)  # held back once, text kept
+    assert "Zgłoszenie zmieniło się, gdy pisałeś(-aś)" in alice_tab.text("main")
+    assert alice_tab.evaluate("() => document.querySelector('#reply-form textarea').value") == text
+    assert not ticket.entries.filter(kind=Entry.Kind.OUTBOUND).exists()
+    alice_tab.click("#reply-form button[type=submit]", navigates=True)
+    assert ticket.entries.filter(kind=Entry.Kind.OUTBOUND).get().body_text == text
+
+    _refused(open_tab, daphne_server, f"/tickets/{ticket.reference}/")
