@@ -180,6 +180,8 @@ else:
     raise ImproperlyConfigured(f"FILE_STORAGE must be local or s3, got {FILE_STORAGE!r}")
 WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+# Files in one request (Django's default is 100): more is refused with 400 before any view runs.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 20, minimum=1)
 
 # --- Redis, channels, Celery ----------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss", "unix"})
@@ -357,6 +359,13 @@ KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
 KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
 # New contact-form visits recorded for the deflection statistics per client address and hour.
 KB_CONTACT_ATTEMPTS_PER_HOUR = env_int("KB_CONTACT_ATTEMPTS_PER_HOUR", 20, minimum=1)
+# Replies through a requester's private link: how many an hour per link and per client address, and the files
+# they may bring (per reply: count and total size; per ticket: the total received through its links).
+REQUESTER_REPLIES_PER_HOUR = env_int("REQUESTER_REPLIES_PER_HOUR", 10, minimum=1)
+REQUESTER_REPLIES_PER_ADDRESS_HOUR = env_int("REQUESTER_REPLIES_PER_ADDRESS_HOUR", 30, minimum=1)
+REQUESTER_FILES_PER_REPLY = env_int("REQUESTER_FILES_PER_REPLY", 5, minimum=0)
+REQUESTER_BYTES_PER_REPLY = env_int("REQUESTER_BYTES_PER_REPLY", 25 * 1024 * 1024, minimum=1)
+REQUESTER_BYTES_PER_TICKET = env_int("REQUESTER_BYTES_PER_TICKET", 100 * 1024 * 1024, minimum=1)
 # --- E-mail channel (inbox_ingest) ----------------------------------------------------------------
 # Mailboxes may take their password only from environment variables with this prefix, and must use TLS with
 # a verified certificate except to 127.0.0.1 when allowed here (inbox_ingest/connection_rules.py).

@@ -543,6 +543,47 @@ def submit_contact_form(
 
 
 @transaction.atomic
+def _check_requester_files(link, attachments: Sequence) -> None:
+    """What a private link may bring: at most REQUESTER_FILES_PER_REPLY files of REQUESTER_BYTES_PER_REPLY in all
+    per reply, and REQUESTER_BYTES_PER_TICKET in all through the links of one ticket (so a leaked or abused link
+    cannot fill the attachment storage). Refused as a whole, before anything is written."""
+    from django.db.models import Sum
+
+    from tickets.models import Attachment, Entry
+    from tickets.selectors import final_ticket
+
+    count, size = len(attachments), sum(len(item.content) for item in attachments)
+    if count > settings.REQUESTER_FILES_PER_REPLY:
+        raise ValidationError(
+            {"attachments": ngettext(
+                "Do jednej odpowiedzi można dołączyć najwyżej %(limit)s plik (wybrano %(count)s).",
+                "Do jednej odpowiedzi można dołączyć najwyżej %(limit)s plików (wybrano %(count)s).",
+                settings.REQUESTER_FILES_PER_REPLY,
+            ) % {"limit": settings.REQUESTER_FILES_PER_REPLY, "count": count}}
+        )  # fmt: skip
+    if size > settings.REQUESTER_BYTES_PER_REPLY:
+        raise ValidationError(
+            {"attachments": _("Pliki jednej odpowiedzi mogą mieć razem najwyżej %(limit)s MB.")
+             % {"limit": settings.REQUESTER_BYTES_PER_REPLY // (1024 * 1024)}}
+        )  # fmt: skip
+    if not count:
+        return
+    # files that came through the site (the contact form and the links: no Message-ID), on the ticket the
+    # conversation is in now (after a merge, the target's)
+    ticket = final_ticket(link.ticket)
+    received = (
+        Attachment.objects.filter(entry__ticket=ticket, entry__kind=Entry.Kind.INBOUND, entry__message_id="").aggregate(
+            total=Sum("file__size")
+        )["total"]
+        or 0
+    )
+    if received + size > settings.REQUESTER_BYTES_PER_TICKET:
+        raise ValidationError(
+            {"attachments": _("To zgłoszenie ma już tyle załączników, ile można przesłać przez stronę zgłoszenia. "
+                              "Opisz sprawę w treści albo wyślij pliki e-mailem.")}
+        )  # fmt: skip
+
+
 def requester_reply(*, link, body: str, attachments: Sequence = ()):
     """The requester answers through the private link: an inbound entry, as if they had e-mailed."""
     from tickets import actions as ticket_actions
@@ -550,6 +591,7 @@ def requester_reply(*, link, body: str, attachments: Sequence = ()):
 
     if not (body or "").strip() and not attachments:
         raise ValidationError({"body": _("Wpisz treść odpowiedzi.")})
+    _check_requester_files(link, attachments)
     entry = ticket_actions.add_entry(
         actor=None,
         ticket=link.ticket,

@@ -197,10 +197,13 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 
 def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.requester_link(token)
-    form = ReplyForm()
+    form, status = ReplyForm(), 200
     if request.method == "POST":
-        form = ReplyForm(request.POST, request.FILES)
-        if form.is_valid():
+        form, status = ReplyForm(request.POST, request.FILES), 400
+        if not _requester_may_reply(request, link):
+            form.add_error(None, _("Za dużo odpowiedzi w krótkim czasie. Spróbuj ponownie za godzinę."))
+            status = 429
+        elif form.is_valid():
             try:
                 actions.requester_reply(
                     link=link, body=form.cleaned_data["body"], attachments=_files(form.cleaned_data["attachments"])
@@ -215,12 +218,25 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
     ticket = final_ticket(link.ticket)  # after a merge: the ticket the conversation went to
     entries = selectors.requester_entries(link)
     context = {"ticket": ticket, "subject": link.ticket.subject, "entries": entries, "form": form, "token": token}
-    response = render(request, "public/kb/requester_ticket.html", context)
+    response = render(request, "public/kb/requester_ticket.html", context, status=status)
     # The token is in the address: never send it to other sites. same-origin, not no-referrer: under no-referrer
     # browsers post this page's forms with "Origin: null", which the CSRF check refuses (403 to every reply).
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _requester_may_reply(request: HttpRequest, link) -> bool:
+    """Replies through private links, per link and per client address an hour (a leaked link, or one person with
+    many, cannot flood a ticket or the storage)."""
+    hour = 3600
+    by_link = ratelimit.allow("requester-reply", str(link.pk), limit=settings.REQUESTER_REPLIES_PER_HOUR,
+                              window_seconds=hour)  # fmt: skip
+    by_address = ratelimit.allow(
+        "requester-reply-address", ratelimit.client_address(request),
+        limit=settings.REQUESTER_REPLIES_PER_ADDRESS_HOUR, window_seconds=hour,
+    )  # fmt: skip
+    return by_link and by_address
 
 
 def requester_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
