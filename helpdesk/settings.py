@@ -357,6 +357,9 @@ KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)
 # Contact-form tickets per client address and hour (spam guard), and portal searches per address and minute.
 KB_CONTACT_PER_HOUR = env_int("KB_CONTACT_PER_HOUR", 5, minimum=1)
 KB_SEARCH_PER_MINUTE = env_int("KB_SEARCH_PER_MINUTE", 120, minimum=1)
+# Text of an editor's PDF/DOCX is read in a process of its own, with this memory and CPU-time limit.
+KB_EXTRACT_MEMORY_MB = env_int("KB_EXTRACT_MEMORY_MB", 512, minimum=64)
+KB_EXTRACT_SECONDS = env_int("KB_EXTRACT_SECONDS", 20, minimum=1)
 # New contact-form visits recorded for the deflection statistics per client address and hour.
 KB_CONTACT_ATTEMPTS_PER_HOUR = env_int("KB_CONTACT_ATTEMPTS_PER_HOUR", 20, minimum=1)
 # Replies through a requester's private link: how many an hour per link and per client address, and the files

@@ -6,14 +6,17 @@ A file that cannot be read raises ValidationError with a Polish message naming t
 from __future__ import annotations
 
 import codecs
-import io
-import zipfile
+import subprocess
+import sys
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from helpdesk import zipguard
 
+ROOT = Path(__file__).resolve().parents[1]  # where `python -m knowledge_base.extract_worker` is found
 MAX_TEXT = 500_000
 # A DOCX is a zip (helpdesk.zipguard): python-docx holds every part in memory and parses the XML ones; 10 MiB of
 # document.xml is far more than MAX_TEXT of text.
@@ -68,10 +71,8 @@ def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
         except zipguard.ZipBomb as exc:
             raise ValidationError(str(exc)) from None
     try:
-        if kind == "pdf":
-            text = _pdf(content)
-        elif kind == "docx":
-            text = _docx(content)
+        if kind in ("pdf", "docx"):
+            text = _isolated(kind, content)
         elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             text = content.decode("utf-16")
         else:
@@ -79,6 +80,11 @@ def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
         return text.replace("\x00", "")[:MAX_TEXT]  # PostgreSQL cannot store NUL (a PDF's text may hold some)
     except UnicodeDecodeError:
         raise ValidationError(_("Plik %(name)s nie jest tekstem w UTF-8.") % {"name": filename}) from None
+    except TooCostly:
+        raise ValidationError(
+            _("Odczyt tekstu z pliku %(name)s przekroczył limit pamięci albo czasu: plik jest zbyt złożony.")
+            % {"name": filename}
+        ) from None
     except Exception:  # pypdf/python-docx raise many types on broken files
         raise ValidationError(
             _("Nie udało się odczytać pliku %(name)s: plik jest uszkodzony albo zabezpieczony hasłem.")
@@ -86,19 +92,23 @@ def extract_text(filename: str, content: bytes, content_type: str = "") -> str:
         ) from None
 
 
-def _pdf(content: bytes) -> str:
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(content), strict=False)
-    if reader.is_encrypted:
-        raise ValueError("encrypted")
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+class TooCostly(Exception):
+    """Reading the file went past the worker's memory or time limit."""
 
 
-def _docx(content: bytes) -> str:
-    import docx
-
-    if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise ValueError("not a zip")
-    document = docx.Document(io.BytesIO(content))
-    return "\n".join(paragraph.text for paragraph in document.paragraphs)
+def _isolated(kind: str, content: bytes) -> str:
+    """The text of a PDF or DOCX, read by knowledge_base.extract_worker in a process of its own with a memory and
+    CPU-time limit (KB_EXTRACT_MEMORY_MB, KB_EXTRACT_SECONDS) and a wall-clock timeout."""
+    seconds, memory = settings.KB_EXTRACT_SECONDS, settings.KB_EXTRACT_MEMORY_MB
+    command = [sys.executable, "-m", "knowledge_base.extract_worker", kind, str(memory), str(seconds)]
+    try:
+        done = subprocess.run(  # noqa: S603 (our own interpreter and module; `kind` is "pdf" or "docx")
+            command, input=content, capture_output=True, timeout=seconds * 2 + 5, cwd=ROOT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise TooCostly from None
+    if done.returncode == 2:
+        raise ValueError("unreadable")
+    if done.returncode != 0:  # killed by a limit (SIGXCPU, SIGKILL), or out of memory (3)
+        raise TooCostly
+    return done.stdout.decode("utf-8", "replace")
