@@ -55,19 +55,37 @@ def check_workers() -> dict:
     }
 
 
+def check_mail(now: dt.datetime | None = None) -> dict:
+    """Outgoing mail: failing when the oldest e-mail that is due has waited longer than HEALTHZ_MAIL_STALE_SECONDS
+    (a relay refusing every message, a dead worker), with the last delivery error. A message held on purpose
+    (e.g. a notice waiting for working hours) is not due and does not count."""
+    now = now or timezone.now()
+    waiting = outbox.oldest_due_email(now)
+    age = int((now - waiting.created_at).total_seconds()) if waiting else 0
+    failed = outbox.last_delivery_error()
+    report = {"ok": age <= settings.HEALTHZ_MAIL_STALE_SECONDS, "oldest_due_age_seconds": age}
+    if failed is not None:
+        report["last_error"] = failed.last_error[:300]
+        report["next_attempt_at"] = failed.next_attempt_at.isoformat()  # when it is tried again
+    return report
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     database = check_database()
     report = {"database": database, "redis": check_redis()}
     if database["ok"]:
         report["workers"] = check_workers()
+        report["mail"] = check_mail()
         report["outbox_pending"] = outbox.pending_count()
         report["outbox_failed"] = outbox.failed_count()  # e-mails that gave up; shown on their tickets
         from inbox_ingest.health import check_mailboxes
 
         report["mailboxes"] = check_mailboxes()
     report["ok"] = all(part["ok"] for part in report.values() if isinstance(part, dict))
-    # Only a dead database makes the web process unfit to serve; Redis or workers being away degrade it.
-    status = 200 if database["ok"] else 503
+    # Only a dead database makes the web process unfit to serve (a load balancer's check); Redis, workers or
+    # mail failing degrade it. Monitoring asks with ?all=1: then anything failing answers 503, to alert on.
+    unfit = not database["ok"] or (request.GET.get("all") == "1" and not report["ok"])
+    status = 503 if unfit else 200
     if not may_see_details(request):
         return JsonResponse({"ok": report["ok"]}, status=status)
     return JsonResponse(report, status=status)

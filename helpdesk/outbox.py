@@ -223,6 +223,21 @@ def pushes_since(group: str, after: int, *, leave_out: frozenset[str] = frozense
     return CatchUp(found, rows[-1][0] if rows else after, complete)
 
 
+def oldest_due_email(now: dt.datetime) -> OutboxMessage | None:
+    """The oldest e-mail not delivered yet that was meant to go already: tried and failed at least once, or due
+    now (a message held with `not_before` until later is not late)."""
+    from django.db.models import Q
+
+    undelivered = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.EMAIL, sent_at__isnull=True)
+    return undelivered.filter(Q(attempts__gt=0) | Q(next_attempt_at__lte=now)).order_by("created_at", "pk").first()
+
+
+def last_delivery_error() -> OutboxMessage | None:
+    """The undelivered e-mail that failed most recently (its `last_error`), or None."""
+    failing = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.EMAIL, sent_at__isnull=True).exclude(last_error="")
+    return failing.order_by("-next_attempt_at", "-pk").first()
+
+
 def pending_count() -> int:
     return OutboxMessage.objects.filter(sent_at__isnull=True, failed_at__isnull=True).count()
 

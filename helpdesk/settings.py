@@ -327,6 +327,8 @@ LOGGING = {
 
 # /healthz gives its details (errors, hosts, mailboxes) to logged-in staff and to this bearer token only.
 HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "")
+# /healthz reports mail as failing when an e-mail that is due has waited longer than this.
+HEALTHZ_MAIL_STALE_SECONDS = env_int("HEALTHZ_MAIL_STALE_SECONDS", 600, minimum=1)
 
 # --- Product settings -----------------------------------------------------------------------------
 TICKET_REFERENCE_PREFIX = env_str("TICKET_REFERENCE_PREFIX", "SSOZ")

@@ -94,3 +94,40 @@ def test_staff_and_the_monitoring_token_get_the_details(client, settings, queue_
 def test_no_token_configured_means_no_token_accepted(client, settings):
     settings.HEALTHZ_TOKEN = ""
     assert client.get("/healthz", headers={"Authorization": "Bearer "}).json() == {"ok": True}
+
+
+def test_mail_that_cannot_be_delivered_is_reported_with_its_error_and_monitoring_can_alert(client, alice, settings):
+    """A relay that refuses every message (e.g. EMAIL_USE_TLS against a relay without STARTTLS) used to leave
+    /healthz saying "ok": true; the oldest due e-mail's age and the last delivery error now tell, and ?all=1
+    answers 503 for monitoring."""
+    import time_machine
+
+    from helpdesk import outbox
+    from helpdesk.models import OutboxMessage
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        message = outbox.enqueue_email(to=["jednostka@example.pl"], subject="Potwierdzenie", body="Treść")
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            attempts=3, last_error="SMTPNotSupportedError: STARTTLS extension not supported by server."
+        )
+        outbox.enqueue_email(  # held until working hours on purpose: not late
+            to=["agent@example.gov.pl"], subject="Powiadomienie", body="Rano", not_before=start + dt.timedelta(hours=9)
+        )
+    client.force_login(alice)
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        report = client.get("/healthz").json()
+        assert report["mail"]["ok"] is True and report["mail"]["oldest_due_age_seconds"] == 300
+        assert "STARTTLS" in report["mail"]["last_error"]
+    with time_machine.travel(start + dt.timedelta(minutes=11), tick=False):
+        response = client.get("/healthz")
+        assert response.status_code == 200  # the web process itself is fit: a load balancer keeps it
+        assert response.json()["mail"]["ok"] is False and response.json()["ok"] is False
+        assert client.get("/healthz", {"all": "1"}).status_code == 503
+        client.logout()
+        anonymous = client.get("/healthz", {"all": "1"})
+        assert anonymous.status_code == 503 and anonymous.json() == {"ok": False}
+
+
+def test_monitoring_gets_200_when_everything_works(client):
+    assert client.get("/healthz", {"all": "1"}).status_code == 200
