@@ -95,6 +95,8 @@ def test_image_thumbnails_and_the_pdf_preview_load_through_the_download_view(tab
     assert tab.count("img[alt='Podgląd: logo.svg']") == 0  # no SVG (scripts) shown inline
 
     tab.click("details.pdf-preview summary")
+    # the frame gets its address on the details' toggle event, which the browser fires a moment after the click
+    tab.wait_until("() => document.querySelector('details.pdf-preview iframe')?.getAttribute('src')")
     source = tab.attribute("details.pdf-preview iframe", "src")
     assert source.endswith("/pismo.pdf")
     answer = tab.evaluate(
