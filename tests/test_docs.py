@@ -73,3 +73,11 @@ def test_links_between_the_docs_pages_resolve():
     pages = sorted(DOCS.glob("*.md"))
     assert pages, "docs/ has no pages"
     assert [broken for page in pages for broken in _broken_links(page)] == []
+
+
+def test_every_environment_variable_the_settings_read_is_documented_in_operations():
+    settings_source = (ROOT / "helpdesk" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"env_(?:str|bool|int|list|url)\(\s*\"([A-Z0-9_]+)\"", settings_source))
+    assert "EMAIL_USE_TLS" in read
+    operations = (DOCS / "operations.md").read_text(encoding="utf-8")
+    assert sorted(name for name in read if f"`{name}`" not in operations) == []
