@@ -383,6 +383,9 @@ INBOX_ACK_LIMIT = env_int("INBOX_ACK_LIMIT", 3, minimum=0)
 INBOX_ACK_WINDOW_SECONDS = env_int("INBOX_ACK_WINDOW_SECONDS", 3600, minimum=1)
 # A watcher holds a mailbox for this long and renews it while it works; another waits meanwhile.
 INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 120, minimum=10)
+# How often `ingest_mail --imap` reads the mailbox table again: mailboxes added, changed or deactivated in the
+# admin are watched with their new settings within this time, without restarting the process.
+INBOX_MAILBOX_RESCAN_SECONDS = env_int("INBOX_MAILBOX_RESCAN_SECONDS", 30, minimum=1)
 INBOX_IMAP_TIMEOUT = env_int("INBOX_IMAP_TIMEOUT", 60, minimum=1)
 # Messages fetched from IMAP (and stored, processed and flagged) per batch.
 INBOX_FETCH_BATCH = env_int("INBOX_FETCH_BATCH", 250, minimum=1)
