@@ -1,4 +1,4 @@
-"""Settings for every deployment, read from environment variables (see README, "Configuration").
+"""Settings for every deployment, read from environment variables (docs/operations.md, "Configuration variables").
 
 With no variables at all this is the embedded default: SQLite in ./var, the in-memory channel layer and
 Celery tasks run in-process. Setting DATABASE_URL and REDIS_URL turns it into the production set-up.
@@ -22,7 +22,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false (see README, Configuration)")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false (docs/operations.md)")
     SECRET_KEY = "insecure-embedded-development-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
