@@ -319,12 +319,12 @@ def _payload_bytes(part: Message) -> bytes:
         data = part.get_payload(decode=True)
     except Exception:
         data = None
-    if data is None:
-        raw = part.get_payload()
-        if isinstance(raw, str):
-            return raw.encode("utf-8", "surrogateescape")
-        return b""
-    return data
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    return b""
 
 
 def _filename(part: Message, hint: str | None = None) -> str:
@@ -335,11 +335,10 @@ def _filename(part: Message, hint: str | None = None) -> str:
         name = None
     if not name:
         try:
-            name = part.get_param("name")
+            param = part.get_param("name")
         except Exception:
-            name = None
-        if isinstance(name, tuple):  # RFC 2231 value
-            name = email.utils.collapse_rfc2231_value(name)
+            param = None
+        name = email.utils.collapse_rfc2231_value(param) if isinstance(param, tuple) else param  # RFC 2231 value
     if not name:
         return ""
     if isinstance(name, str) and "\ufffd" in name:
@@ -356,7 +355,7 @@ _RAW_NAME = re.compile(r'(?:file)?name\s*=\s*"?([^";\r\n]+)', re.IGNORECASE)
 def _raw_param(part: Message) -> str:
     """The file name as raw header text (surrogate-escaped 8-bit bytes kept), for undeclared 8-bit names."""
     for header in ("Content-Disposition", "Content-Type"):
-        for name, value in part._headers:  # the raw value; get_param() has already replaced the 8-bit bytes
+        for name, value in part.raw_items():  # the raw value; get_param() has already replaced the 8-bit bytes
             if name.lower() == header.lower() and isinstance(value, str):
                 match = _RAW_NAME.search(value)
                 if match:
@@ -664,7 +663,8 @@ def _charset_hint(message: Message) -> str | None:
     except Exception:
         return None
     specific = [c for c in charsets if c.lower() not in ("us-ascii", "utf-8", "utf8")]
-    return (specific or charsets or [None])[0]
+    found = specific or charsets
+    return found[0] if found else None
 
 
 def content_hash(raw: bytes) -> str:

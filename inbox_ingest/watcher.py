@@ -26,6 +26,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -269,7 +270,7 @@ class Watcher:
         holder = WatcherState.objects.filter(pk=self.mailbox.pk).values_list("lease_owner", flat=True).first()
         if holder and _dead_on_this_host(holder):
             free |= Q(lease_owner=holder)  # a watcher on this machine that was killed: no need to wait it out
-        until = now + timezone.timedelta(seconds=settings.INBOX_LEASE_SECONDS)
+        until = now + timedelta(seconds=settings.INBOX_LEASE_SECONDS)
         return bool(
             WatcherState.objects.filter(free, pk=self.mailbox.pk).update(lease_owner=self.owner, lease_until=until)
         )
