@@ -19,7 +19,9 @@ import email.parser
 import email.utils
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.header import Header
 from email.message import Message
 
 from helpdesk.filenames import neutral_name
@@ -160,11 +162,14 @@ def _guess_8bit(data: bytes, hint: str | None) -> str:
     return decode_bytes(data, hint)
 
 
+# A header as the compat32 parser hands it over: text, a Header (raw 8-bit or unknown charsets), or missing.
+HeaderValue = str | Header | None
+
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
-def decode_header(value, hint: str | None = None, *, collapse: bool = True) -> str:
+def decode_header(value: HeaderValue, hint: str | None = None, *, collapse: bool = True) -> str:
     """An RFC 2047 header (possibly raw 8-bit, possibly broken) to one line of text.
 
     `hint` is the charset the message declares elsewhere: raw 8-bit headers are nearly always in it.
@@ -210,7 +215,7 @@ def _decode_word_loose(word: str) -> str:
         return word
 
 
-def raw_header(value, hint: str | None = None) -> str:
+def raw_header(value: HeaderValue, hint: str | None = None) -> str:
     """A header's text as written, for reading its structure: raw 8-bit bytes become characters, but RFC 2047
     encoded words stay encoded, so quotes, angle brackets and commas are only the header's own, never ones
     that a decoded display name brings in."""
@@ -234,7 +239,7 @@ def raw_header(value, hint: str | None = None) -> str:
     return value
 
 
-def address_pairs(values, hint: str | None = None) -> list[tuple[str, str]]:
+def address_pairs(values: Iterable[HeaderValue], hint: str | None = None) -> list[tuple[str, str]]:
     """(display name, address) of an address header's values, the addresses taken from the undecoded header
     and only the display names decoded: a display name (whatever it decodes to, e.g. "anna@x <anna@x>, b@y")
     never becomes an address. An address written inside an encoded word is no address."""
@@ -290,7 +295,7 @@ def _sender(message: Message, hint: str | None) -> tuple[str, str]:
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
-def message_ids(value) -> tuple[str, ...]:
+def message_ids(value: HeaderValue) -> tuple[str, ...]:
     """Message-IDs in a References / In-Reply-To header, in order; bare ids without brackets tolerated."""
     text = decode_header(value)
     found = _MESSAGE_ID.findall(text)

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from django.conf import settings
@@ -93,7 +93,7 @@ class Prefetcher:
             except queue.Full:
                 continue
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[dict]]:
         while True:
             kind, value = self._ready.get()
             if kind == "end":
@@ -109,7 +109,7 @@ class Prefetcher:
             self._ready.put(("end", None))
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
@@ -280,7 +280,7 @@ class Watcher:
             lease_until=None, connected=False
         )
 
-    def _state(self, **fields) -> None:
+    def _state(self, **fields: object) -> None:
         WatcherState.objects.filter(pk=self.mailbox.pk).update(**fields)
 
     def _failed(self, exc: BaseException) -> None:
@@ -530,7 +530,7 @@ def run(
         return
     watchers = [Watcher(box, report=report, workers=workers) for box in boxes]
 
-    def stop(*_args):
+    def stop(*_args: object) -> None:
         for watcher in watchers:
             watcher.stop.set()
 
