@@ -32,7 +32,7 @@ class Scope:
         return self.codes is ALL
 
     def allows(self, voivodeship_code: str | None) -> bool:
-        return self.is_everything or (voivodeship_code is not None and voivodeship_code in self.codes)
+        return self.codes is ALL or (voivodeship_code is not None and voivodeship_code in self.codes)
 
 
 NOTHING = Scope(frozenset())
@@ -93,12 +93,14 @@ def socket_access(session_key: str | None, user_id: int | None = None) -> Socket
     if not session_key:
         return None
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user = get_user(SimpleNamespace(session=session))
+    user = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]  # it reads only request.session
     if not is_staff_member(user) or not password_settled(user) or (user_id is not None and user.pk != user_id):
         return None
     voivodeship_scope(user)  # computed now, in the database thread, and kept on the user
     stored = getattr(type(session), "get_model_class", None)  # database sessions keep their own expiry
-    expires_at = stored().objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
+    expires_at = None
+    if stored is not None:
+        expires_at = stored().objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
     return SocketAccess(user=user, expires_at=expires_at or session.get_expiry_date())
 
 
@@ -117,8 +119,11 @@ def announce_access_change(user_id: int) -> None:
     from django.db import transaction
 
     def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:  # no channel layer configured: no websockets either
+            return
         try:
-            async_to_sync(get_channel_layer().group_send)(access_group(user_id), {"type": "access.changed"})
+            async_to_sync(layer.group_send)(access_group(user_id), {"type": "access.changed"})
         except Exception as exc:  # the change itself is done; only the live sockets are not told
             logging.getLogger(__name__).warning("access change of user %s not announced: %s", user_id, exc)
 
@@ -194,7 +199,7 @@ def page_for(may_open, message=None):
             return view(request, *args, **kwargs)
 
         wrapper = login_required(checked)
-        wrapper.may_open = may_open
+        wrapper.may_open = may_open  # type: ignore[attr-defined]  # read by helpdesk.menu
         return wrapper
 
     return decorate

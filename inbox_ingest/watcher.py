@@ -25,7 +25,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
@@ -92,7 +93,7 @@ class Prefetcher:
             except queue.Full:
                 continue
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[dict]]:
         while True:
             kind, value = self._ready.get()
             if kind == "end":
@@ -108,7 +109,7 @@ class Prefetcher:
             self._ready.put(("end", None))
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
@@ -269,7 +270,7 @@ class Watcher:
         holder = WatcherState.objects.filter(pk=self.mailbox.pk).values_list("lease_owner", flat=True).first()
         if holder and _dead_on_this_host(holder):
             free |= Q(lease_owner=holder)  # a watcher on this machine that was killed: no need to wait it out
-        until = now + timezone.timedelta(seconds=settings.INBOX_LEASE_SECONDS)
+        until = now + timedelta(seconds=settings.INBOX_LEASE_SECONDS)
         return bool(
             WatcherState.objects.filter(free, pk=self.mailbox.pk).update(lease_owner=self.owner, lease_until=until)
         )
@@ -279,7 +280,7 @@ class Watcher:
             lease_until=None, connected=False
         )
 
-    def _state(self, **fields) -> None:
+    def _state(self, **fields: object) -> None:
         WatcherState.objects.filter(pk=self.mailbox.pk).update(**fields)
 
     def _failed(self, exc: BaseException) -> None:
@@ -534,7 +535,7 @@ def run(
         return
     supervisor = Supervisor(only=mailbox, report=report, workers=workers)
 
-    def stop(*_args):
+    def stop(*_args: object) -> None:
         supervisor.stop.set()
 
     signal.signal(signal.SIGTERM, stop)

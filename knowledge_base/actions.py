@@ -75,8 +75,9 @@ def _clean_forms(forms: Iterable[str]) -> list[str]:
 
 def _unique_slug(title: str, wanted: str = "", exclude: int | None = None) -> str:
     base = slugify(kbtext.fold(wanted or title))[:180] or "artykul"
+    others = Article.objects.exclude(pk=exclude) if exclude is not None else Article.objects.all()
     slug, n = base, 2
-    while Article.objects.filter(slug=slug).exclude(pk=exclude).exists():
+    while others.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -151,7 +152,7 @@ def _extend_vocabulary(source: str, fields: dict[str, str]) -> None:
     tokens = set()
     for field in fields.values():
         tokens.update(field.split())
-    known = set()
+    known: set[str] = set()
     ordered = sorted(tokens)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
@@ -263,7 +264,7 @@ def update_article(*, actor, article: Article, note: str = "", tags: Sequence[Ta
     if not changed and not tags_changed:
         return article
     _validate(article)
-    if tags_changed:
+    if tags is not None and tags_changed:
         article.tags.set(tags)
     article.updated_at = timezone.now()
     tokens = index_article(article)
@@ -284,7 +285,7 @@ def change_status(
         raise ValidationError({"status": _("Nieznany stan artykułu.")})
     if status == article.status:
         return article
-    if status not in TRANSITIONS[article.status]:
+    if status not in TRANSITIONS[Status(article.status)]:
         raise ValidationError(
             {
                 "status": _("Artykułu w stanie „%(old)s” nie można przenieść do stanu „%(new)s”.")
@@ -338,11 +339,13 @@ def add_attachment(
             {"file": _("Plik jest za duży (limit %(limit)s B).") % {"limit": settings.ATTACHMENT_MAX_BYTES}}
         )
     text = extract.extract_text(filename, content, content_type)
+    stored_type = extract.stored_type(extract.kind_of(filename, content_type), content)
+    assert stored_type is not None  # extract_text has refused an image whose content proves no type
     article = Article.objects.select_for_update().get(pk=article.pk)
     attachment = ArticleAttachment(
         article=article,
         filename=filename,
-        content_type=extract.stored_type(extract.kind_of(filename, content_type), content),
+        content_type=stored_type,
         size=len(content),
         extracted_text=text,
         uploaded_by=actor,

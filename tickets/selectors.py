@@ -106,7 +106,8 @@ def can_see(user, ticket: Ticket) -> bool:
     """`ticket` is in `tickets_for_user(user)`, decided without a query for the ticket (same rule)."""
     if access.voivodeship_scope(user).is_everything:
         return True
-    unit_code = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
+    unit = ticket.reporting_unit  # no query when the ticket has no unit
+    unit_code = unit.voivodeship_id if unit else None
     return access.sees_ticket(user, ticket.queue.voivodeship_id, unit_code)
 
 
@@ -116,7 +117,8 @@ def can_work_on(user, ticket: Ticket) -> bool:
 
 
 def staff_who_can_see(ticket: Ticket):
-    unit_code = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
+    unit = ticket.reporting_unit  # no query when the ticket has no unit
+    unit_code = unit.voivodeship_id if unit else None
     return access.staff_who_can_see(ticket.queue.voivodeship_id, unit_code)
 
 
@@ -472,6 +474,8 @@ class CappedPaginator(Paginator):
     tickets costs more than the page itself, and nobody pages past the first thousands (`capped` tells the
     template to say "more than")."""
 
+    object_list: QuerySet
+
     def __init__(self, *args, cap: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.cap = cap or LIST_COUNT_CAP
@@ -571,11 +575,11 @@ def sla_report(user, start, end) -> list[SlaReportRow]:
     for item in finished:
         key = (item["ticket__queue__name"], item["kind"])
         rows[key] = {"finished": item["total"], "met": item["met"], "breached_open": 0}
-    for item in breached:
-        key = (item["ticket__queue__name"], item["kind"])
-        rows.setdefault(key, {"finished": 0, "met": 0, "breached_open": 0})["breached_open"] = item["total"]
+    for open_item in breached:
+        key = (open_item["ticket__queue__name"], open_item["kind"])
+        rows.setdefault(key, {"finished": 0, "met": 0, "breached_open": 0})["breached_open"] = open_item["total"]
     return [
-        SlaReportRow(queue=queue, kind=SlaTimer.Kind(kind).label, **values)
+        SlaReportRow(queue=queue, kind=str(SlaTimer.Kind(kind).label), **values)
         for (queue, kind), values in sorted(rows.items())
     ]
 
