@@ -123,7 +123,11 @@ def socket_access(session_key: str | None, user_id: int | None = None) -> Socket
         return None
     voivodeship_scope(user)  # computed now, in the database thread, and kept on the user
     stored = getattr(type(session), "get_model_class", None)  # database sessions keep their own expiry
-    expires_at = stored().objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
+    expires_at = (
+        stored().objects.filter(session_key=session_key).values_list("expire_date", flat=True).first()
+        if stored is not None
+        else None
+    )
     return SocketAccess(user=user, expires_at=expires_at or session.get_expiry_date())
 
 

@@ -356,7 +356,7 @@ def workspace_conditions(user, now=None) -> dict[str, Q]:
         "recent": Q(updated_at__gte=now - dt.timedelta(hours=RECENT_HOURS)),
         "followed": Q(pk__in=TicketFollower.objects.filter(user=user).values("ticket_id")),
     }
-    if not access.voivodeship_scope(user).is_everything:
+    if not ticket_access.reads_every_ticket(user):
         # a regional administrator's own voivodeship queues (tickets about their units elsewhere are read-only)
         conditions["region"] = is_open & Q(queue_id__in=ticket_access.queues_of(user).values("pk"))
     return conditions

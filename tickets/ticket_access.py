@@ -26,7 +26,7 @@ place). Group names are spelled in helpdesk.live_groups.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -36,7 +36,11 @@ from helpdesk import access, live_groups
 from tickets.models import Queue, Ticket
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from helpdesk.models import User
+
+    Visitor = User | AnonymousUser  # request.user: a member of staff or not, signed in or not
 
 
 @dataclass(frozen=True)
@@ -54,29 +58,34 @@ class Place:
 
 def place_of(ticket: Ticket) -> Place:
     """The ticket's place; reads its queue and reporting unit (select_related them when fetching many)."""
-    unit = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
-    return Place(queue=ticket.queue.voivodeship_id, unit=unit)
+    unit = ticket.reporting_unit  # None without a query when no unit is chosen
+    return Place(queue=ticket.queue.voivodeship_id, unit=unit.voivodeship_id if unit is not None else None)
 
 
 # --- read ------------------------------------------------------------------------------------------------
 
 
-def reads_every_ticket(user: Any) -> bool:
+def reads_tickets(user: Visitor) -> bool:
+    """Some ticket may be in `user`'s sight: the ticket pages open to them (knowledge-base editors see none)."""
+    return access.can_see_tickets(user)
+
+
+def reads_every_ticket(user: Visitor) -> bool:
     """No ticket is out of `user`'s sight (checks and queries can be skipped); cached on the user."""
     return access.voivodeship_scope(user).is_everything
 
 
-def may_read_place(user: Any, place: Place) -> bool:
+def may_read_place(user: Visitor, place: Place) -> bool:
     return access.voivodeship_scope(user).allows_any(place.voivodeships)
 
 
-def may_read(user: Any, ticket: Ticket) -> bool:
+def may_read(user: Visitor, ticket: Ticket) -> bool:
     """`ticket` is in `readable(user)`, decided without a query for the ticket."""
     # those who see everything need not load the ticket's queue and unit
     return reads_every_ticket(user) or may_read_place(user, place_of(ticket))
 
 
-def readable(user: Any) -> QuerySet[Ticket]:
+def readable(user: Visitor) -> QuerySet[Ticket]:
     """Every ticket `user` may read: `may_read` as a queryset. Every ticket query starts here (through
     tickets.selectors.tickets_for_user), so scoping cannot be forgotten."""
     scope = access.voivodeship_scope(user)
@@ -99,12 +108,17 @@ def readers(ticket: Ticket) -> QuerySet[User]:
 # --- work --------------------------------------------------------------------------------------------------
 
 
-def may_work_in(user: Any, queue: Queue) -> bool:
+def works_on_tickets(user: Visitor) -> bool:
+    """The role works on some tickets (pages such as logging a call, the quarantine's buttons); which: `may_work`."""
+    return access.can_work_tickets(user)
+
+
+def may_work_in(user: Visitor, queue: Queue) -> bool:
     """May `user` work on the tickets of `queue` (and so be assigned them)?"""
     return access.can_work_tickets(user) and access.voivodeship_scope(user).allows(queue.voivodeship_id)
 
 
-def may_work(user: Any, ticket: Ticket) -> bool:
+def may_work(user: Visitor, ticket: Ticket) -> bool:
     return may_work_in(user, ticket.queue)
 
 
@@ -125,7 +139,7 @@ def workers(queue: Queue) -> QuerySet[User]:
     return access.workers_for(queue.voivodeship_id)
 
 
-def queues_of(user: Any) -> QuerySet[Queue]:
+def queues_of(user: Visitor) -> QuerySet[Queue]:
     """The queues of `user`'s scope (inactive ones too): they read every ticket in them whatever its unit, and
     work on them if their role works on tickets. `may_work_in` as a queryset, for the roles that work."""
     scope = access.voivodeship_scope(user)
@@ -134,13 +148,13 @@ def queues_of(user: Any) -> QuerySet[Queue]:
     return Queue.objects.filter(voivodeship_id__in=sorted(scope.codes))
 
 
-def may_hand_to(user: Any, queue: Queue) -> bool:
+def may_hand_to(user: Visitor, queue: Queue) -> bool:
     """Where `user` may move a ticket they work on: a queue of their scope, and always the central desk or
     triage (a regional administrator hands a ticket that is not theirs back)."""
     return access.can_hand_to(user, queue.voivodeship_id)
 
 
-def handoff_queues(user: Any) -> QuerySet[Queue]:
+def handoff_queues(user: Visitor) -> QuerySet[Queue]:
     """`may_hand_to` as a queryset of active queues (the move form's choices)."""
     scope = access.voivodeship_scope(user)
     queues = Queue.objects.filter(is_active=True)
@@ -152,11 +166,11 @@ def handoff_queues(user: Any) -> QuerySet[Queue]:
 # --- assign ------------------------------------------------------------------------------------------------
 
 
-def may_assign_in(user: Any, queue: Queue) -> bool:
+def may_assign_in(user: Visitor, queue: Queue) -> bool:
     return access.can_assign_tickets(user) and access.voivodeship_scope(user).allows(queue.voivodeship_id)
 
 
-def may_assign(user: Any, ticket: Ticket) -> bool:
+def may_assign(user: Visitor, ticket: Ticket) -> bool:
     return may_assign_in(user, ticket.queue)
 
 
@@ -169,7 +183,7 @@ def require_assign_in(actor: User | None, queue: Queue) -> None:
     )
 
 
-def may_be_assigned(person: Any, queue: Queue) -> bool:
+def may_be_assigned(person: User, queue: Queue) -> bool:
     """May `person` hold the tickets of `queue` (chosen by hand, by the queue's rotation or as its lead)?"""
     return may_work_in(person, queue)
 
@@ -194,7 +208,7 @@ def groups_losing_sight(before: Place, after: Place) -> list[str]:
     return [group for group in place_groups(before) if group not in kept]
 
 
-def subscriptions(user: Any) -> list[str]:
+def subscriptions(user: Visitor) -> list[str]:
     """The live-list groups `user`'s socket joins: the group of everything, or one per voivodeship of their
     scope; none for someone who reads no ticket."""
     scope = access.voivodeship_scope(user)

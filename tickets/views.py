@@ -33,7 +33,7 @@ from tickets.models import Status
 # Logged-in staff whose scope holds tickets; anyone else gets 403 (and anonymous users the login page).
 # Knowledge-base editors see no tickets: the pages tell them so rather than showing an empty list.
 staff_required = access.page_for(
-    access.can_see_tickets, gettext_lazy("Zgłoszenia obsługują agenci i administratorzy wojewódzcy.")
+    ticket_access.reads_tickets, gettext_lazy("Zgłoszenia obsługują agenci i administratorzy wojewódzcy.")
 )
 
 
@@ -509,7 +509,7 @@ def ticket_changed(request: HttpRequest, reference: str) -> JsonResponse:
     return JsonResponse(selectors.ticket_changes_since(request.user, ticket, after))
 
 
-@access.page_for(access.can_work_tickets, gettext_lazy("Nie masz uprawnień do obsługi zgłoszeń."))
+@access.page_for(ticket_access.works_on_tickets, gettext_lazy("Nie masz uprawnień do obsługi zgłoszeń."))
 def call_new(request: HttpRequest) -> HttpResponse:
     """Log a phone call. GET may be prefilled by the PBX pop-up: ?number=…&call_id=…"""
     if request.method == "POST":
