@@ -40,6 +40,7 @@ from knowledge_base.models import (
     Visibility,
 )
 from knowledge_base.permissions import can_edit
+from tickets import ticket_access
 
 MAX_TITLE = 300
 MAX_BODY = 400_000
@@ -445,11 +446,7 @@ def record_opened_article(*, token: str, article: Article) -> bool:
 
 @transaction.atomic
 def flag_missing_article(*, actor, ticket, note: str = "") -> MissingArticleFlag:
-    access.require(access.can_work_tickets(actor), _("Nie masz uprawnień do obsługi zgłoszeń."))
-    access.require(
-        access.voivodeship_scope(actor).allows(ticket.queue.voivodeship_id),
-        _("To zgłoszenie należy do innego województwa."),
-    )
+    ticket_access.require_work_in(actor, ticket.queue)
     return MissingArticleFlag.objects.create(ticket=ticket, flagged_by=actor, note=(note or "").strip()[:500])
 
 

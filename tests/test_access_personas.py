@@ -111,10 +111,10 @@ def test_anonymous_visitor_is_sent_to_login_and_api_refuses(client, mazowsze_tic
 async def test_websocket_streams_only_the_users_voivodeship(bob, celina, queue_14):
     from channels.db import database_sync_to_async as sync_to_async
 
-    from tickets.consumers import groups_for
+    from tickets.ticket_access import subscriptions
 
-    assert await sync_to_async(groups_for)(bob) == ["tickets.v14"]
-    assert await sync_to_async(groups_for)(celina) == ["tickets.v24"]
+    assert await sync_to_async(subscriptions)(bob) == ["tickets.v14"]
+    assert await sync_to_async(subscriptions)(celina) == ["tickets.v24"]
 
     watchers = {}
     for name, user in (("bob", bob), ("celina", celina)):

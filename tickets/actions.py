@@ -26,7 +26,7 @@ from helpdesk import access, bulk, outbox, ratelimit
 from helpdesk.filenames import neutral_name
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
-from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
+from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla, ticket_access
 from tickets.models import (
     OPEN_STATUSES,
     AssignmentMode,
@@ -89,20 +89,11 @@ def _check_recipients(actor, addresses: Sequence[str]) -> None:
 
 def _check_can_work(actor, queue: Queue) -> None:
     """A human actor must be allowed to work on tickets of `queue`; the system (None) always may."""
-    if actor is None:
-        return
-    access.require(access.can_work_tickets(actor), _("Nie masz uprawnień do obsługi zgłoszeń."))
-    code = queue.voivodeship_id
-    access.require(access.voivodeship_scope(actor).allows(code), _("To zgłoszenie należy do innego województwa."))
+    ticket_access.require_work_in(actor, queue)
 
 
 def _check_can_assign(actor, queue: Queue) -> None:
-    if actor is None:
-        return
-    access.require(access.can_assign_tickets(actor), _("Nie masz uprawnień do przydzielania zgłoszeń."))
-    access.require(
-        access.voivodeship_scope(actor).allows(queue.voivodeship_id), _("To zgłoszenie należy do innego województwa.")
-    )
+    ticket_access.require_assign_in(actor, queue)
 
 
 def _clean_subject(subject: str) -> str:
@@ -129,12 +120,8 @@ def _locked(ticket: Ticket) -> Ticket:
 
 
 def push_groups(ticket: Ticket) -> list[str]:
-    """Websocket groups told about a change: everyone who sees all tickets, the ticket's voivodeship, and the
-    pages open on this ticket (tickets.consumers)."""
-    groups = ["tickets.all", f"ticket.{ticket.pk}"]
-    if ticket.queue.voivodeship_id:
-        groups.append(f"tickets.v{ticket.queue.voivodeship_id}")
-    return groups
+    """Websocket groups told about a change: those of everyone who may read the ticket, and its open pages."""
+    return ticket_access.push_groups(ticket)
 
 
 def _announce(ticket: Ticket, change: str, actor=None) -> None:

@@ -13,9 +13,9 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from helpdesk import access
 from helpdesk.business_time import Schedule, parse_workdays
 from helpdesk.models import StaffAbsence
+from tickets import ticket_access
 from tickets.models import OPEN_STATUSES, AssignmentMode, Queue, Ticket
 
 
@@ -56,10 +56,9 @@ def _available_members(queue: Queue, now: dt.datetime) -> list:
         .annotate(open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)))
         .order_by("pk")
     )
-    scope_code = queue.voivodeship_id
     result = []
     for member in members:
-        if not access.can_work_tickets(member) or not access.voivodeship_scope(member).allows(scope_code):
+        if not ticket_access.may_be_assigned(member, queue):
             continue
         if queue.max_open_per_member is not None and member.open_count >= queue.max_open_per_member:
             continue
