@@ -237,15 +237,14 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=status)
     data = form.cleaned_data
     try:
-        actions.add_entry(
-            actor=request.user,
+        outbound = data["kind"] == "outbound"
+        entry = actions.NewEntry(
             ticket=ticket,
             kind=data["kind"],
-            to=data["to"] if data["kind"] == "outbound" else (),
-            cc=data["cc"] if data["kind"] == "outbound" else (),
-            body_text=data["body_text"],
-            attachments=_uploaded(data["attachments"]),
+            message=actions.Message(text=data["body_text"], attachments=tuple(_uploaded(data["attachments"]))),
+            email=actions.EmailHeaders(to=data["to"] if outbound else (), cc=data["cc"] if outbound else ()),
         )
+        actions.add_entries([entry], actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
