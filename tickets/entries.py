@@ -177,6 +177,9 @@ def _write(decided: list[_Decided], actor, now) -> None:
     answerers = notifying.email_answerers(wrote) if wrote else {}
     changed: dict[int, list[str]] = {ticket.pk: ["updated_at"] for ticket in tickets}
     replies = []
+    if outbox.collecting() and any(item.entry.kind == Entry.Kind.OUTBOUND for item in decided):
+        # a reply points at its outbox row, which an outer collected() block would write only later
+        raise RuntimeError("add_entries() sends replies: call it outside an outbox.collected() block")
     with events.collected(), outbox.collected():
         for item in decided:
             item.ticket.updated_at = now
