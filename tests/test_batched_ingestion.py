@@ -289,7 +289,7 @@ def snapshot(rows: list[RawMessage]) -> dict:
                 for group in payload["groups"]
             ]
         result["outbox"].append([outgoing.kind, outgoing.next_attempt_at, payload])
-    # The batch writes the replies it appends quietly (process_batch: _append_quietly) after all the new tickets
+    # The batch writes the replies it appends quietly (inbox_ingest.batching: Batch._append) after all the new tickets
     # it holds, even those opened after the reply, so across tickets the outbox rows may come in another order;
     # they are delivered independently. The same rows, and for each ticket in the same order:
     per_ticket: dict[str, list] = {}
@@ -500,7 +500,7 @@ def test_a_reply_to_a_ticket_the_batch_opened_does_not_split_it(world, monkeypat
         first.reference, ANY, first.reference, earlier.reference, first.reference, earlier.reference, ANY
     ]  # fmt: skip
     assert list(first.entries.order_by("pk").values_list("message_id", flat=True)) == ["<s1@x>", "<s3@x>", "<s5@x>"]
-    assert first.status == "new"  # an inbound entry leaves a new ticket as it is, as add_entry() does
+    assert first.status == "new"  # an inbound entry leaves a new ticket as it is, as add_entries() does
     assert list(earlier.entries.order_by("pk").values_list("message_id", flat=True)) == [
         "<stare@example.pl>", "<s4@x>", "<s6@x>"
     ]  # fmt: skip

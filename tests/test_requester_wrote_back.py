@@ -191,7 +191,7 @@ def test_every_message_of_a_batch_tells_the_administrator_and_a_follower_by_emai
     _requester_writes(ingest, answer, 1)  # reopens the ticket
     assert len(_notices("requester_wrote", bob.email)) == 1 and _notices("follow", bob.email) == []
     maildir = stdlib_mailbox.Maildir(tmp_path / "Maildir")
-    for number in (2, 3):  # on an open ticket: the batch appends them without add_entry()
+    for number in (2, 3):  # on an open ticket: the batch appends them in one add_entries()
         maildir.add(
             message(
                 sender=REQUESTER,

@@ -211,7 +211,7 @@ def test_regional_administrators_get_a_notice_per_ticket_or_a_daily_digest(unit_
     assert digest.payload["to"] == [digest_reader.email] and ticket.reference in digest.payload["body"]
 
 
-# --- each condition and action, through open_ticket ---------------------------------------------------------
+# --- each condition and action, through open_tickets --------------------------------------------------------
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ place to look.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -157,29 +158,27 @@ class CallOutcome(models.TextChoices):
 def log_call(
     *,
     actor,
-    direction: str,
-    caller_number: str,
+    call: CallDetails,
     outcome: str,
     notes: str = "",
     subject: str = "",
-    duration_seconds: int | None = None,
-    reporting_unit=None,
-    requester=None,
-    requester_name: str = "",
+    caller: Requester | None = None,
     category: Category | None = None,
     ticket: Ticket | None = None,
-    call_id: str = "",
     callback_due_at=None,
 ) -> Ticket:
     """Log a phone call an agent handled: a new ticket (resolved already if answered on the call, handed to
-    the unit's voivodeship, or waiting for a call back) or the next entry of an existing ticket."""
+    the unit's voivodeship, or waiting for a call back) or the next entry of an existing ticket. `caller`: who
+    called (name, contact person, unit; the number is the call's); whether it came outside the queue's hours
+    is worked out here."""
     if actor is None:
         raise ValidationError(_("Rozmowę rejestruje pracownik."))
+    caller = caller or Requester()
     if outcome not in CallOutcome.values:
         raise ValidationError({"outcome": _("Nieznany wynik rozmowy.")})
-    if direction not in Entry.CallDirection.values:
+    if call.direction not in Entry.CallDirection.values:
         raise ValidationError({"direction": _("Nieznany kierunek rozmowy.")})
-    if duration_seconds is not None and not 0 <= duration_seconds <= 24 * 3600:
+    if call.duration_seconds is not None and not 0 <= call.duration_seconds <= 24 * 3600:
         raise ValidationError({"duration_seconds": _("Czas rozmowy musi mieścić się w 0–24 h.")})
     if ticket is not None and outcome != CallOutcome.EXISTING:  # never a new ticket while one was picked
         raise ValidationError(
@@ -190,40 +189,29 @@ def log_call(
                 )
             }
         )
-    number = normalize_phone(caller_number) if caller_number.strip() else ""
+    number = normalize_phone(call.caller_number) if call.caller_number.strip() else ""
     message = Message(text=notes)
     if outcome == CallOutcome.EXISTING:
         if ticket is None:
             raise ValidationError({"ticket": _("Wybierz zgłoszenie, do którego dopisać rozmowę.")})
-        _check_call_says_something(number, requester, requester_name, reporting_unit, notes)
-        call = CallDetails(
-            direction=direction,
-            duration_seconds=duration_seconds,
-            call_id=call_id,
-            caller_number=number,
-            outside_hours=not ticket.queue.calendar.is_open(timezone.now()),
-        )
+        _check_call_says_something(number, caller, notes)
+        outside = not ticket.queue.calendar.is_open(timezone.now())
+        call = replace(call, caller_number=number, outside_hours=outside)
         add_entries([NewEntry(ticket=ticket, kind=Entry.Kind.CALL, message=message, call=call)], actor=actor)
         return ticket
-    if outcome == CallOutcome.REGION and reporting_unit is None:
+    if outcome == CallOutcome.REGION and caller.unit is None:
         raise ValidationError({"reporting_unit": _("Aby przekazać sprawę do województwa, wskaż jednostkę.")})
     if outcome == CallOutcome.CALLBACK and callback_due_at is None:
         raise ValidationError({"callback_due_at": _("Podaj, do kiedy oddzwonić.")})
-    _check_call_says_something(number, requester, requester_name, reporting_unit, notes)
-    queue = _queue_for_call(actor, reporting_unit if outcome == CallOutcome.REGION else None)
+    _check_call_says_something(number, caller, notes)
+    queue = _queue_for_call(actor, caller.unit if outcome == CallOutcome.REGION else None)
     request = NewTicket(
         channel=Channel.PHONE,
         subject=subject or _("Rozmowa telefoniczna %(number)s") % {"number": number or _("(numer ukryty)")},
         message=message,
-        requester=Requester(name=requester_name, phone=number, person=requester, unit=reporting_unit),
+        requester=replace(caller, email="", phone=number),
         routing=Routing(queue=queue, category=category),
-        call=CallDetails(
-            direction=direction,
-            duration_seconds=duration_seconds,
-            call_id=call_id,
-            caller_number=number,
-            outside_hours=not queue.calendar.is_open(timezone.now()),
-        ),
+        call=replace(call, caller_number=number, outside_hours=not queue.calendar.is_open(timezone.now())),
     )
     (ticket,) = open_tickets([request], actor=actor)
     if outcome == CallOutcome.ANSWERED:
@@ -237,10 +225,10 @@ def log_call(
     return ticket
 
 
-def _check_call_says_something(number: str, requester, requester_name: str, unit, notes: str) -> None:
+def _check_call_says_something(number: str, caller: Requester, notes: str) -> None:
     """An empty call form must not become a ticket (or an empty entry): who called, about which unit, or what
     was said — at least one of them."""
-    if not (number or requester is not None or requester_name.strip() or unit is not None or notes.strip()):
+    if not (number or caller.person is not None or caller.name.strip() or caller.unit is not None or notes.strip()):
         raise ValidationError(
             _(
                 "Rozmowa jest pusta: podaj numer dzwoniącego, rozmówcę, jednostkę albo notatkę z rozmowy, "

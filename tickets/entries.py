@@ -102,7 +102,7 @@ def add_entries(requests: Sequence[NewEntry], *, actor) -> list[Entry]:
             raise ValidationError(_("Odpowiedź, notatkę i rozmowę dodaje pracownik."))
     tickets = _locked_targets([request.ticket.pk for request in requests])
     now = timezone.now()
-    threads: dict[int, list[tuple[str, str]]] = {}
+    threads: dict[int, list[tuple[str, str]]] = {}  # ticket → (kind, Message-ID) of the batch's entries
     decided = [_decide(request, tickets[request.ticket.pk], actor, now, threads) for request in requests]
     _write(decided, actor, now)
     return [item.entry for item in decided]
@@ -130,10 +130,9 @@ def _decide(request: NewEntry, ticket: Ticket, actor, now, threads: dict) -> _De
     kind = request.kind
     mentioned = _mentioned_staff(ticket, actor, request.message.text) if kind == Entry.Kind.NOTE else []
     email, earlier = request.email, []
-    if ticket.pk not in threads and kind == Entry.Kind.OUTBOUND:
-        threads[ticket.pk] = _thread_message_ids(ticket)
-    thread = threads.get(ticket.pk)
+    batch_thread = threads.setdefault(ticket.pk, [])  # this batch's messages on the ticket so far
     if kind == Entry.Kind.OUTBOUND:
+        thread = _thread_message_ids(ticket) + batch_thread
         to = list(email.to) or ([ticket.requester_email] if ticket.requester_email else [])
         if not to:
             raise ValidationError({"to": _("Zgłaszający nie ma adresu e-mail: podaj adresata.")})
@@ -160,8 +159,8 @@ def _decide(request: NewEntry, ticket: Ticket, actor, now, threads: dict) -> _De
         call=request.call,
         created_at=now,
     )
-    if thread is not None and email.message_id:  # the next reply of the batch answers this one too
-        thread.append((kind, email.message_id))
+    if email.message_id:  # a later reply of the batch answers this one too
+        batch_thread.append((kind, email.message_id))
     return _Decided(request, ticket, entry, mentioned, earlier)
 
 

@@ -520,17 +520,18 @@ def call_new(request: HttpRequest) -> HttpResponse:
             try:
                 ticket = actions.log_call(
                     actor=request.user,
-                    direction=data["direction"],
-                    caller_number=data["caller_number"],
+                    call=actions.CallDetails(
+                        direction=data["direction"],
+                        caller_number=data["caller_number"],
+                        duration_seconds=data["duration_seconds"],
+                        call_id=data["call_id"],
+                    ),
+                    caller=actions.Requester(name=data["requester_name"], unit=data["reporting_unit"]),
                     outcome=data["outcome"],
                     notes=data["notes"],
                     subject=data["subject"],
-                    duration_seconds=data["duration_seconds"],
-                    reporting_unit=data["reporting_unit"],
-                    requester_name=data["requester_name"],
                     category=data["category"],
                     ticket=data["ticket"],
-                    call_id=data["call_id"],
                     callback_due_at=data["callback_due_at"],
                 )
             except (ValidationError, PermissionDenied) as exc:
