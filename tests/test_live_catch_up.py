@@ -143,9 +143,9 @@ def test_a_client_that_reconnects_on_the_production_set_up_catches_up_on_what_it
             open_timeout=30,
         )
 
-    def change(fn, **kwargs):
+    def change(fn, *args, **kwargs):
         with override_settings(CHANNEL_LAYERS=server.channel_layers), transaction.atomic():
-            return fn(**kwargs)
+            return fn(*args, **kwargs)
 
     opening = {"channel": "email", "body_text": "Pytanie", "queue": queue_14}
     try:
