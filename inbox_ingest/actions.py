@@ -1,5 +1,7 @@
 """The e-mail channel's write path: store a message raw, turn the stored copy into a ticket or an entry,
-and the agents' quarantine actions. Tickets are written only through tickets.actions.
+and the agents' quarantine actions. Tickets are written only through tickets.actions (open_tickets,
+add_entries). One message is classified and written in inbox_ingest.messages, a batch of them in
+inbox_ingest.batching; acknowledgements and the loop guard are in inbox_ingest.acknowledgements.
 
 Exactly once:
 - `store()` writes the raw bytes (with mailbox, UIDVALIDITY and UID, unique together) in one transaction;
@@ -139,7 +141,7 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
 
     The batch is read, parsed and looked up at once (dedupe keys, thread Message-IDs, senders, the loop
     guard), and the new tickets are written together (inbox_ingest.batching), with the replies that only
-    add an entry to a ticket from before the batch or of the batch (_quiet_append_target); a message that needs
+    add an entry to a ticket from before the batch or of the batch (Batch._quiet_append_target); a message that needs
     more (a reply that reopens a ticket, a bounce, a reference in the subject, a copy of a message of the same
     batch, an answer to a notice, one that cannot be parsed) is taken in its turn the usual way, after
     everything before it is written, inside a savepoint so that a failure quarantines it alone. The outcome
