@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.identify import identify, identify_many
+from contacts.identify import Identification, identify, identify_many
 from helpdesk import access, bulk, outbox
 from tickets import assignment, checks, deadlines, events, files, notifying, rules, search, sla
 from tickets.entries import new_entry
@@ -34,7 +34,7 @@ class _Decided:
     request: NewTicket
     ticket: Ticket
     entry: Entry
-    found: object = None  # contacts.identify.Identification, when the unit was identified
+    found: Identification | None = None  # when the unit was identified (not given)
     decision: rules.Decision | None = None
     near: list = field(default_factory=list)
     assigned_reason: str = ""
@@ -111,10 +111,10 @@ class _Facts:
         return assignee if visible and access.can_work_tickets(assignee) else None
 
 
-def _identify_all(requests: Sequence[NewTicket]) -> list:
+def _identify_all(requests: Sequence[NewTicket]) -> list[Identification | None]:
     """The identification of each request without a known unit (None for the others), in one go: the sender
     and the numbers in the text; a phone number (rare in a batch) is asked one by one."""
-    found: list = [None] * len(requests)
+    found: list[Identification | None] = [None] * len(requests)
     by_text = []
     for index, request in enumerate(requests):
         if request.requester.unit is not None:
