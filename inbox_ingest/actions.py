@@ -37,7 +37,23 @@ from tickets import actions as ticket_actions
 from tickets import checks, rules, search
 from tickets.models import Channel, Entry
 
-__all__ = ["_OWN_CACHE", "acknowledgement_allowed", "acknowledgement_row", "content_key", "dedupe_key"]
+__all__ = [
+    "_OWN_CACHE",
+    "Result",
+    "acknowledgement_allowed",
+    "acknowledgement_row",
+    "content_key",
+    "create_ticket_anyway",
+    "dedupe_key",
+    "discard_quarantined",
+    "foreseen",
+    "process",
+    "process_batch",
+    "replan_foreign_key_checks",
+    "retry_quarantined",
+    "store",
+    "store_batch",
+]  # its own, and what older callers import from here
 
 log = logging.getLogger(__name__)
 
