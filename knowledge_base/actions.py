@@ -479,7 +479,7 @@ def submit_contact_form(
     token is None when the acknowledgement loop guard held it back (too many to the address lately)."""
     from contacts.identifiers import normalize_regon
     from contacts.models import ReportingUnit
-    from inbox_ingest.actions import acknowledgement_allowed, acknowledgement_row
+    from inbox_ingest.acknowledgements import acknowledgement_allowed, acknowledgement_row
     from knowledge_base.models import RequesterLink, new_token
     from knowledge_base.selectors import token_digest
     from tickets import actions as ticket_actions
@@ -509,16 +509,13 @@ def submit_contact_form(
     text = body.strip()
     if regon:
         text += "\n\n" + _("REGON jednostki: %(regon)s") % {"regon": regon}
-    ticket = ticket_actions.open_ticket(
-        actor=None,
+    request = ticket_actions.NewTicket(
         channel=Channel.WEB,
         subject=subject,
-        body_text=text,
-        requester_name=name,
-        requester_email=email,
-        reporting_unit=unit,
-        attachments=list(attachments),
+        message=ticket_actions.Message(text=text, attachments=tuple(attachments)),
+        requester=ticket_actions.Requester(name=name, email=email, unit=unit),
     )
+    (ticket,) = ticket_actions.open_tickets([request], actor=None)
     token = None
     # the one loop guard of every acknowledgement (inbox_ingest): a form sent again and again, with someone
     # else's address, must not flood that mailbox; the ticket is opened all the same
@@ -592,15 +589,13 @@ def requester_reply(*, link, body: str, attachments: Sequence = ()):
     if not (body or "").strip() and not attachments:
         raise ValidationError({"body": _("Wpisz treść odpowiedzi.")})
     _check_requester_files(link, attachments)
-    entry = ticket_actions.add_entry(
-        actor=None,
+    request = ticket_actions.NewEntry(
         ticket=link.ticket,
         kind=Entry.Kind.INBOUND,
-        body_text=(body or "").strip(),
-        sender_name=link.ticket.requester_name,
-        sender_email=link.email,
-        attachments=list(attachments),
+        message=ticket_actions.Message(text=(body or "").strip(), attachments=tuple(attachments)),
+        sender=ticket_actions.Sender(name=link.ticket.requester_name, email=link.email),
     )
+    (entry,) = ticket_actions.add_entries([request], actor=None)
     link.last_used_at = timezone.now()
     link.save(update_fields=["last_used_at"])
     return entry

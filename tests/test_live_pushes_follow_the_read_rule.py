@@ -16,6 +16,7 @@ from helpdesk import outbox
 from helpdesk.asgi import application
 from helpdesk.channel_layer import redis_channel_layer
 from helpdesk.models import Role, User
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Queue
 
@@ -54,14 +55,14 @@ async def _received(communicator) -> list[dict]:
 
 def _radom_ticket_in(queue_slug: str):
     unit = ReportingUnit.objects.create(name="Szpital w Radomiu", regon="123456785", voivodeship_id="14")
-    return actions.open_ticket(
-        actor=None,
+    request = new_ticket(
         channel="email",
         subject="Nie mogę złożyć MZ-11",
         body_text="System odrzuca sprawozdanie.",
         queue=Queue.objects.get(slug=queue_slug),
         reporting_unit=unit,
     )
+    return actions.open_tickets([request], actor=None)[0]
 
 
 @pytest.mark.parametrize("channel_layer", LAYERS, indirect=True)

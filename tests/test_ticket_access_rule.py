@@ -10,6 +10,7 @@ from django.urls import reverse
 from contacts.models import ReportingUnit
 from helpdesk import live_groups
 from helpdesk.models import Role, User
+from tests.ticket_requests import new_entry, new_ticket
 from tickets import actions, ticket_access
 from tickets.models import Entry, Queue
 
@@ -40,17 +41,19 @@ def tickets_everywhere(db):
         "14": ReportingUnit.objects.create(name="Szpital w Radomiu", regon="123456785", voivodeship_id="14"),
         "24": ReportingUnit.objects.create(name="Przychodnia w Gliwicach", regon="730000005", voivodeship_id="24"),
     }
-    return [
-        actions.open_ticket(
-            actor=None,
-            channel="email",
-            subject=f"Zgłoszenie w {queue} o jednostce {unit}",
-            body_text="Pytanie o MZ-11",
-            queue=Queue.objects.get(slug=queue),
-            reporting_unit=units[unit] if unit else None,
-        )
-        for queue, unit in PLACES
-    ]
+    return actions.open_tickets(
+        [
+            new_ticket(
+                channel="email",
+                subject=f"Zgłoszenie w {queue} o jednostce {unit}",
+                body_text="Pytanie o MZ-11",
+                queue=Queue.objects.get(slug=queue),
+                reporting_unit=units[unit] if unit else None,
+            )
+            for queue, unit in PLACES
+        ],
+        actor=None,
+    )
 
 
 def test_the_check_the_queryset_the_readers_and_the_live_groups_agree(
@@ -84,15 +87,15 @@ def test_a_regional_admin_reads_a_ticket_about_their_unit_in_another_queue_but_w
 
 
 def test_a_regional_admin_of_another_voivodeship_neither_reads_works_on_nor_assigns(client, bob, celina, queue_14):
-    ticket = actions.open_ticket(
-        actor=None, channel="email", subject="Korekta MZ-11", body_text="Dział II", queue=queue_14
-    )
+    ticket = actions.open_tickets(
+        [new_ticket(channel="email", subject="Korekta MZ-11", body_text="Dział II", queue=queue_14)], actor=None
+    )[0]
     assert not ticket_access.may_read(celina, ticket)
     assert not ticket_access.may_work(celina, ticket)
     assert not ticket_access.may_assign(celina, ticket)
     assert not ticket_access.readable(celina).filter(pk=ticket.pk).exists()
     with pytest.raises(PermissionDenied):
-        actions.add_entry(actor=celina, ticket=ticket, kind=Entry.Kind.NOTE, body_text="wtrącam się")
+        actions.add_entries([new_entry(ticket=ticket, kind=Entry.Kind.NOTE, body_text="wtrącam się")], actor=celina)
     with pytest.raises(PermissionDenied):
         actions.assign(actor=celina, ticket=ticket, assignee=celina)
     client.force_login(celina)

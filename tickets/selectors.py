@@ -82,16 +82,6 @@ def final_ticket(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def can_see(user, ticket: Ticket) -> bool:
-    """Kept for tickets.actions until it asks tickets.ticket_access.may_read itself."""
-    return ticket_access.may_read(user, ticket)
-
-
-def staff_who_can_see(ticket: Ticket):
-    """Kept for tickets.actions until it asks tickets.ticket_access.readers itself."""
-    return ticket_access.readers(ticket)
-
-
 def mention_suggestions(user, ticket: Ticket, prefix: str, limit: int = 8) -> list[dict]:
     """Colleagues `user` may @mention in a note on `ticket` (those who can see it), by user name or name."""
     prefix = prefix.strip().lstrip("@")[:150]

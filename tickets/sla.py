@@ -123,7 +123,7 @@ def _keep_nearest_due(ticket: Ticket, timers: list[SlaTimer], *, save: bool = Tr
     due = min((t.due_at for t in timers if t.state != State.DONE and t.due_at), default=None)
     if ticket.sla_due_at != due:
         ticket.sla_due_at = due
-        if save:  # a ticket of a batch is written with it (TicketBatch.flush)
+        if save:  # a ticket of a batch is written with it (tickets.opening)
             Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
 
 

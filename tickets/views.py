@@ -235,15 +235,14 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=status)
     data = form.cleaned_data
     try:
-        actions.add_entry(
-            actor=request.user,
+        outbound = data["kind"] == "outbound"
+        entry = actions.NewEntry(
             ticket=ticket,
             kind=data["kind"],
-            to=data["to"] if data["kind"] == "outbound" else (),
-            cc=data["cc"] if data["kind"] == "outbound" else (),
-            body_text=data["body_text"],
-            attachments=_uploaded(data["attachments"]),
+            message=actions.Message(text=data["body_text"], attachments=tuple(_uploaded(data["attachments"]))),
+            email=actions.EmailHeaders(to=data["to"] if outbound else (), cc=data["cc"] if outbound else ()),
         )
+        actions.add_entries([entry], actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
@@ -519,17 +518,18 @@ def call_new(request: HttpRequest) -> HttpResponse:
             try:
                 ticket = actions.log_call(
                     actor=request.user,
-                    direction=data["direction"],
-                    caller_number=data["caller_number"],
+                    call=actions.CallDetails(
+                        direction=data["direction"],
+                        caller_number=data["caller_number"],
+                        duration_seconds=data["duration_seconds"],
+                        call_id=data["call_id"],
+                    ),
+                    caller=actions.Requester(name=data["requester_name"], unit=data["reporting_unit"]),
                     outcome=data["outcome"],
                     notes=data["notes"],
                     subject=data["subject"],
-                    duration_seconds=data["duration_seconds"],
-                    reporting_unit=data["reporting_unit"],
-                    requester_name=data["requester_name"],
                     category=data["category"],
                     ticket=data["ticket"],
-                    call_id=data["call_id"],
                     callback_due_at=data["callback_due_at"],
                 )
             except (ValidationError, PermissionDenied) as exc:
