@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,16 @@ Key = tuple[str, str]  # (function name, argument)
 Result = TypeVar("Result")
 
 
-def pure(function: Callable[[str], Result]) -> Callable[[str], Result]:
+class Pure(Protocol[Result]):
+    """What `pure` makes of a function: called as before, plus its name for the values and the function itself."""
+
+    ahead_name: str
+    __wrapped__: Callable[[str], Result]  # functools.wraps: the function, never looking values up
+
+    def __call__(self, argument: str, /) -> Result: ...
+
+
+def pure(function: Callable[[str], Result]) -> Pure[Result]:
     """Mark a pure function of one string: it may be computed ahead (`compute`) and looked up (`using`)."""
     name = f"{function.__module__}.{function.__qualname__}"
 
@@ -44,11 +53,12 @@ def pure(function: Callable[[str], Result]) -> Callable[[str], Result]:
                 return found
         return function(argument)
 
-    wrapper.ahead_name = name
-    return wrapper
+    pure_wrapper = cast(Pure[Result], wrapper)  # a function given the attributes Pure names
+    pure_wrapper.ahead_name = name
+    return pure_wrapper
 
 
-def compute(calls: Iterable[tuple[Callable, str]]) -> dict[Key, object]:
+def compute(calls: Iterable[tuple[Pure[Any], str]]) -> dict[Key, object]:
     """Compute the given (function marked pure, argument) calls; a call that fails is left out (the caller will
     compute it, and fail, the usual way)."""
     values: dict[Key, object] = {}

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Result:
-    raw_id: int | None
+    raw_id: int
     message_id: str
     outcome: str
     ticket: str | None = None
@@ -132,7 +132,8 @@ def store_batch(items: list[dict]) -> list[RawMessage]:
         )
     try:
         with transaction.atomic():
-            return list(bulk.create(rows))
+            bulk.create(rows)  # sets their primary keys
+            return rows
     except IntegrityError:
         return [store(**{key: value for key, value in item.items() if key != "prepared"})[0] for item in items]
 
@@ -219,17 +220,17 @@ def _process_once(raw_id: int) -> Result:
 
 
 def _result(row: RawMessage) -> Result:
-    ticket = row.ticket.reference if row.ticket_id else None
+    ticket = row.ticket.reference if row.ticket else None
     return Result(row.pk, row.message_id, row.outcome or row.status, ticket, row.reason)
 
 
-def foreseen(parsed: parsing.ParsedMessage) -> list[tuple[Callable, str]]:
+def foreseen(parsed: parsing.ParsedMessage) -> list[tuple[ahead.Pure[Any], str]]:
     """The calls of pure functions (helpdesk.ahead) that processing `parsed` will make when it opens a ticket
     (inbox_ingest.batching, then tickets.opening: routing, identification, deadlines, the entry, the search
     document, the acknowledgement's address), for the parsing workers to compute ahead (inbox_ingest.pipeline).
     It builds the texts with the same functions the batch uses; one it foresees wrongly (a message with notes on
     oversized attachments, a sender identified by a name of their own) is simply computed when it is needed."""
-    calls: list[tuple[Callable, str]] = [(valid_email, parsed.from_email), (valid_email, parsed.reply_to)]
+    calls: list[tuple[ahead.Pure[Any], str]] = [(valid_email, parsed.from_email), (valid_email, parsed.reply_to)]
     if parsed.is_bounce or parsed.auto_reply:
         return calls
     try:
@@ -262,7 +263,7 @@ def foreseen(parsed: parsing.ParsedMessage) -> list[tuple[Callable, str]]:
 
 
 def _check_quarantine(actor, row: RawMessage) -> None:
-    queue = row.mailbox.queue if row.mailbox_id else checks.default_queue()
+    queue = row.mailbox.queue if row.mailbox else checks.default_queue()
     ticket_access.require_work_in(actor, queue, elsewhere=_("Ta wiadomość należy do skrzynki innego województwa."))
     if row.status != RawMessage.Status.QUARANTINED:
         raise ValidationError(_("Ta wiadomość nie jest już w kwarantannie."))
@@ -294,7 +295,7 @@ def create_ticket_anyway(*, actor, raw_id: int) -> Result:
         subject, sender, name, text = parsed.subject, parsed.from_email, parsed.from_name, parsed.text
     except Exception:
         subject, sender, name, text = row.subject, row.sender, "", raw.decode("utf-8", errors="replace")
-    queue = row.mailbox.queue if row.mailbox_id else checks.default_queue()
+    queue = row.mailbox.queue if row.mailbox else checks.default_queue()
     request = ticket_actions.NewTicket(
         channel=Channel.EMAIL,
         subject=subject or _("(bez tematu)"),

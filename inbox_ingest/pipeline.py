@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from inbox_ingest import parsing
 
@@ -84,8 +85,13 @@ def after_batch() -> None:
     gc.collect()
 
 
+class _Collections(TypedDict):
+    blocks: int  # fewer_collections() blocks running
+    before: tuple[int, int, int]  # the thresholds to put back when the last one ends
+
+
 _collections_lock = threading.Lock()
-_collections = {"blocks": 0, "before": gc.get_threshold()}
+_collections: _Collections = {"blocks": 0, "before": gc.get_threshold()}
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ place to look.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import replace
 
@@ -294,8 +295,8 @@ def reroute(*, actor, ticket: Ticket) -> Ticket:
     facts = rules.Facts(
         channel=ticket.channel,
         sender=ticket.requester_email,
-        unit_voivodeship=ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None,
-        category=ticket.category.slug if ticket.category_id else "",
+        unit_voivodeship=ticket.reporting_unit.voivodeship_id if ticket.reporting_unit else None,
+        category=ticket.category.slug if ticket.category else "",
         subject=ticket.subject,
         body=first.body_text if first else "",
         moment=ticket.created_at,
@@ -382,7 +383,7 @@ def close_resolved_tickets(*, now=None, limit: int = 1000) -> int:
         return 0
     now = now or timezone.now()
     due = Ticket.objects.filter(
-        status=Status.RESOLVED, resolved_at__lte=now - timezone.timedelta(days=days), merged_into__isnull=True
+        status=Status.RESOLVED, resolved_at__lte=now - datetime.timedelta(days=days), merged_into__isnull=True
     )
     count = 0
     for ticket_id in list(due.order_by("resolved_at", "pk").values_list("pk", flat=True)[:limit]):
@@ -522,11 +523,11 @@ def retry_delivery(*, actor, entry: Entry) -> Entry:
     ticket = checks.locked(entry.ticket)
     checks.check_can_work(actor, ticket.queue)
     entry = Entry.objects.select_related("outbox_message").get(pk=entry.pk, ticket=ticket)
-    delivery = entry.delivery
-    if delivery is None or not delivery.can_retry:
+    message, delivery = entry.outbox_message, entry.delivery  # both None for an entry sent by no e-mail
+    if message is None or delivery is None or not delivery.can_retry:
         raise ValidationError(_("Ta odpowiedź nie czeka na ponowną wysyłkę."))
-    outbox.retry_now(entry.outbox_message_id)
+    outbox.retry_now(message.pk)
     events.delivery_retried(ticket, actor, entry)
-    entry.outbox_message.refresh_from_db()
+    message.refresh_from_db()
     _announce_delivery(ticket, entry, actor)
     return entry

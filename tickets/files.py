@@ -34,9 +34,16 @@ def store_file(content: bytes) -> StoredFile:
         with transaction.atomic():
             stored.save()
     except IntegrityError:  # someone stored the same content meanwhile
-        stored.content.storage.delete(stored.content.name)
+        _delete_file(stored)
         return StoredFile.objects.get(sha256=digest)
     return stored
+
+
+def _delete_file(stored: StoredFile) -> None:
+    """Remove the file of a StoredFile whose row was not written (its content was saved with save=False)."""
+    name = stored.content.name
+    assert name is not None  # FieldFile.save() named it (the storage's name for the saved file)
+    stored.content.storage.delete(name)
 
 
 def store_files(contents: Sequence[bytes]) -> dict[str, StoredFile]:
@@ -58,7 +65,7 @@ def store_files(contents: Sequence[bytes]) -> dict[str, StoredFile]:
             StoredFile.objects.bulk_create(new)
     except IntegrityError:
         for stored in new:
-            stored.content.storage.delete(stored.content.name)
+            _delete_file(stored)
         return {digest: store_file(content) for digest, content in wanted.items()}
     found.update((stored.sha256, stored) for stored in new)
     return found

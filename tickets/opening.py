@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -25,6 +26,9 @@ from tickets.entries import new_entry
 from tickets.models import Category, Entry, Priority, Queue, Ticket
 from tickets.references import next_references
 from tickets.requests import NewTicket
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
 
 
 @dataclass
@@ -51,7 +55,7 @@ class _Facts:
         self._policies: dict[tuple, object] = {}
         self._near: dict[tuple, list] = {}
         self._admins: dict[str, list] = {}
-        self._users: dict[int, object] = {}
+        self._users: dict[int, User | None] = {}
         self._rules: list | None = None
         self._default: Queue | None = None
 
@@ -64,7 +68,7 @@ class _Facts:
             self._default = self.queue(checks.default_queue())
         return self._default
 
-    def rules(self) -> list:
+    def routing_rules(self) -> list:  # not `rules`: in the class body that name would hide the module
         if self._rules is None:
             self._rules = rules.active_rules()
         return self._rules
@@ -102,7 +106,7 @@ class _Facts:
             self._admins[code] = notifying.admins_to_notify(code)
         return self._admins[code]
 
-    def rule_assignee(self, user_id: int, queue: Queue):
+    def rule_assignee(self, user_id: int, queue: Queue) -> User | None:
         """The assignee a routing rule names, if they may work on the queue's tickets (else None)."""
         if user_id not in self._users:
             self._users[user_id] = get_user_model().objects.filter(pk=user_id, is_active=True).first()
@@ -145,7 +149,7 @@ def _route(request: NewTicket, unit, subject: str, now, facts: _Facts):
         body=request.message.text,
         moment=now,
     )
-    decision = rules.evaluate(rule_facts, facts.rules())
+    decision = rules.evaluate(rule_facts, facts.routing_rules())
     queue = facts.decided_queue(decision)
     if routing.fallback_queue is not None and (queue is None or queue.kind == Queue.Kind.TRIAGE):
         queue = facts.queue(routing.fallback_queue)

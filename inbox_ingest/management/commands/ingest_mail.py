@@ -147,10 +147,12 @@ def ingest_file_messages(
         elif row.status == RawMessage.Status.PENDING:  # stored by a run that stopped before processing it
             to_process.setdefault(row.pk, []).append(index)
         else:
-            ticket = row.ticket.reference if row.ticket_id else None
+            ticket = row.ticket.reference if row.ticket else None
             results[index] = actions.Result(row.pk, row.message_id, RawMessage.Outcome.DUPLICATE, ticket, "")
     groups = list(fresh.values())
-    items = [{"source": messages[group[0]][0], "raw": messages[group[0]][1], "mailbox": mailbox} for group in groups]
+    items: list[dict[str, object]] = [
+        {"source": messages[group[0]][0], "raw": messages[group[0]][1], "mailbox": mailbox} for group in groups
+    ]
     if prepared is not None:
         for item, group in zip(items, groups, strict=True):
             item["prepared"] = prepared[group[0]]
@@ -164,7 +166,9 @@ def ingest_file_messages(
             results[index] = actions.Result(
                 result.raw_id, result.message_id, RawMessage.Outcome.DUPLICATE, result.ticket, ""
             )
-    return results
+    done = [result for result in results if result is not None]
+    assert len(done) == len(results)  # each message is a duplicate of a done row or stands for a processed one
+    return done
 
 
 def ingest_file_message(raw: bytes, *, source: str, mailbox: Mailbox | None) -> actions.Result:
