@@ -203,5 +203,5 @@ class Preparer:
     def __enter__(self) -> Preparer:
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()

@@ -3,8 +3,10 @@ validated, the default queue, the row lock, and the status transition with its e
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,10 +16,13 @@ from helpdesk import ratelimit
 from tickets import events, rules, selectors, ticket_access
 from tickets.models import OPEN_STATUSES, Channel, Entry, Priority, Queue, Status, Ticket
 
+if TYPE_CHECKING:
+    from helpdesk.models import User
+
 MAX_SUBJECT = 500
 
 
-def check_recipients(actor, addresses: Sequence[str]) -> None:
+def check_recipients(actor: User, addresses: Sequence[str]) -> None:
     """No mass mailing through the helpdesk: a reply goes to at most REPLY_MAX_RECIPIENTS addresses (To and Cc
     together), and one member of staff's replies to at most REPLY_RECIPIENTS_PER_HOUR addresses an hour (a
     refused reply counts nothing)."""
@@ -41,12 +46,12 @@ def check_recipients(actor, addresses: Sequence[str]) -> None:
         )
 
 
-def check_can_work(actor, queue: Queue) -> None:
+def check_can_work(actor: User | None, queue: Queue) -> None:
     """A human actor must be allowed to work on tickets of `queue`; the system (None) always may."""
     ticket_access.require_work_in(actor, queue)
 
 
-def check_can_assign(actor, queue: Queue) -> None:
+def check_can_assign(actor: User | None, queue: Queue) -> None:
     ticket_access.require_assign_in(actor, queue)
 
 
@@ -92,7 +97,9 @@ def decided_queue(decision: rules.Decision) -> Queue | None:
     return None
 
 
-def set_status(ticket: Ticket, actor, status: str, reason: str, changed: list[str], now) -> None:
+def set_status(
+    ticket: Ticket, actor: User | None, status: str, reason: str, changed: list[str], now: datetime.datetime
+) -> None:
     if ticket.status == status:
         return
     old = ticket.status

@@ -6,9 +6,10 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import ngettext
 
 from inbox_ingest import actions, pipeline, sources
@@ -18,7 +19,7 @@ from inbox_ingest.models import Mailbox, RawMessage
 class Command(BaseCommand):
     help = "Przyjmuje pocztę: pliki .eml/.box, katalogi, pliki mbox i katalogi Maildir, albo skrzynki IMAP (--imap)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="*", help="pliki i katalogi z wiadomościami")
         parser.add_argument("--imap", action="store_true", help="obserwuj skrzynki IMAP skonfigurowane w panelu")
         parser.add_argument("--once", action="store_true", help="z --imap: jedno przejście i koniec (cron)")
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             "domyślnie ustawienie INBOX_PARSE_WORKERS)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["imap"] == bool(options["paths"]):
             raise CommandError("Podaj ścieżki do plików albo --imap (nie jedno i drugie).")
         mailbox = None
@@ -66,7 +67,7 @@ class Command(BaseCommand):
             received = ngettext("Przyjęto %(n)s wiadomość", "Przyjęto %(n)s wiadomości", total) % {"n": total}
             self.stdout.write(f"{received} ({summary or 'brak'}).")
 
-    def _report(self, as_json: bool):
+    def _report(self, as_json: bool) -> Callable[[actions.Result], None]:
         def report(result: actions.Result) -> None:
             if as_json:
                 self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
@@ -99,7 +100,9 @@ def ingest_stream(
             yield from _ingested(current[0], mailbox, current[1]())
 
 
-def _ingested(batch: list[tuple[str, bytes]], mailbox: Mailbox | None, prepared) -> list[actions.Result]:
+def _ingested(
+    batch: list[tuple[str, bytes]], mailbox: Mailbox | None, prepared: list[pipeline.Prepared] | None
+) -> list[actions.Result]:
     results = ingest_file_messages(batch, mailbox=mailbox, prepared=prepared)
     pipeline.after_batch()
     return results
