@@ -22,14 +22,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts import identify, replies
-from helpdesk import access, ahead, bulk, outbox
+from helpdesk import access, ahead, outbox
 from helpdesk.html import sanitize_html
+from helpdesk.speed import bulk
 from inbox_ingest import parsing, pipeline, threading
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tickets import actions as ticket_actions
@@ -175,7 +176,6 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
     `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process) from the
     same bytes, with values of pure functions the processing will need (foreseen); a row without one (or whose
     hash differs) is parsed here."""
-    replan_foreign_key_checks()
     try:
         with transaction.atomic():
             rows = list(
@@ -191,21 +191,6 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
     except Exception:
         log.info("batch of %s messages processed one by one after a failure", len(raw_ids), exc_info=True)
         return [process(raw_id) for raw_id in raw_ids]
-
-
-def replan_foreign_key_checks() -> None:
-    """Let PostgreSQL plan its foreign-key checks afresh (before a batch, outside a transaction).
-
-    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: at COMMIT PostgreSQL runs
-    `SELECT 1 FROM tickets_ticket WHERE id = $1 FOR KEY SHARE` for every row that refers to a ticket (~9 per
-    message), with a plan it caches for the life of the connection. Planned while the table was empty (a new
-    installation, or right after a TRUNCATE), that plan is a sequential scan and stays one until an ANALYZE of
-    the table happens to invalidate it: the watcher's long-lived connection then read the whole ticket table
-    ~9 times per message (17.5 million rows for 2,000 messages). Discarding the cached plans once per batch
-    costs a few re-plans and keeps the checks on the primary key."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("DISCARD PLANS")
 
 
 def _parse(raw: bytes) -> parsing.ParsedMessage | Exception:

@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 
 from contacts.identifiers import normalize_phone
 from contacts.identify import identify
-from helpdesk import access, bulk, outbox, ratelimit
+from helpdesk import access, outbox, ratelimit
 from helpdesk.filenames import neutral_name
 from helpdesk.html import sanitize_html
 from helpdesk.models import NoticeMode, Role
+from helpdesk.speed import bulk
 from tickets import assignment, deadlines, events, mentions, notices, rules, search, selectors, sla
 from tickets.models import (
     OPEN_STATUSES,
