@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from helpdesk.models import OutboxMessage
 from helpdesk.speed import bulk
 from inbox_ingest.models import Mailbox, RawMessage, SentMessage
+from knowledge_base.models import Posting
 from tests.conftest import need_server
 from tickets.models import (
     Attachment,
@@ -331,6 +332,20 @@ def test_create_copies_a_large_batch_and_inserts_a_small_one(world):
     assert [query["sql"].split()[0] for query in small.captured_queries] == ["INSERT"]
     assert [query["sql"].split()[0] for query in large.captured_queries] == ["SELECT"]  # the keys; COPY is not logged
     assert TicketEvent.objects.using(alias).filter(kind__startswith="m").count() == bulk.COPY_FROM
+
+
+def test_a_model_whose_keys_come_from_no_sequence_is_written_by_bulk_create(world):
+    """COPY numbers rows from the table's sequence; a model with keys of its own (a token) is refused by copy()
+    and written by create() with bulk_create."""
+    alias = world["alias"]
+    rows = [Posting(token=f"zz-speed-{n}", title=b"\x00\x01", version=n) for n in range(3)]
+    with pytest.raises(NotSupportedError, match=r"knowledge_base\.Posting"):
+        bulk.copy(rows, using=alias)
+    bulk.create(rows, using=alias)
+    stored_rows = Posting.objects.using(alias).filter(token__startswith="zz-speed-").order_by("token")
+    assert [(row.token, bytes(row.title), row.version) for row in stored_rows] == [
+        (f"zz-speed-{n}", b"\x00\x01", n) for n in range(3)
+    ]
 
 
 def test_copy_refuses_sqlite_and_create_falls_back_to_bulk_create_there():

@@ -19,13 +19,16 @@ field's own pre_save() and get_db_prep_save(value, connection), as in an INSERT.
 (F(), Now(), …) is refused with an error naming the field: COPY takes values only. tests/test_speed_bulk.py
 writes rows of every model written here both ways (COPY and bulk_create) and reads them back equal.
 
-Django APIs this module uses that its documentation does not describe, and why:
+Of the model it uses the documented parts only (Options.get_fields(), get_field(), label, db_table; the fields'
+attributes; Model._base_manager, Model._state). Django APIs it uses that its documentation does not describe,
+and why:
 - Model._prepare_related_fields_for_save(): the check bulk_create() and save() make before writing (the key of
   a related object saved meanwhile is copied into the foreign key, an unsaved one is refused). Calling it keeps
   the check Django's own; a copy of it would need other undocumented field methods (is_cached, get_cached_value).
 - CursorWrapper.cursor (the driver's cursor), for psycopg's COPY: Django has no COPY of its own.
 - connection.wrap_database_errors: psycopg's errors raised as Django's (IntegrityError, …) as for any query.
-- connection.ops.quote_name(), Field.rel_db_type(): the backend's quoting and the column type of a foreign key.
+- connection.ops.quote_name(): the backend's quoting of table and column names.
+- Field.has_db_default(): whether the database supplies a value (then bulk_create, which reads it back).
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from dataclasses import dataclass
 
 from django.db import NotSupportedError, connections, models, router
 from django.db.models import Field, Model
-from django.db.models.fields import AutoFieldMixin
 
 # Rows from which COPY is used. Entry rows into PostgreSQL 15 on the same machine, best of 15 (ms), INSERT / COPY:
 # 1 row 0.57 / 0.45, 2 rows 2.0 / 0.8, 10 rows 9.9 / 0.9, 100 rows 59 / 17. A single row stays one INSERT: as
@@ -93,8 +95,8 @@ def copy(objs: Sequence[Model], *, ids: bool = True, using: str | None = None) -
     connection = connections[alias]
     if connection.vendor != "postgresql" or not _copyable(model):
         raise NotSupportedError(f"COPY of {meta.label} rows into {connection.vendor}: use create()")
-    pk = meta.pk
-    columns = [_Column.of(field) for field in meta.concrete_fields if field is not pk and not field.generated]
+    pk = _primary_key(model)
+    columns = [_Column.of(field) for field in _columns(model) if field is not pk]
     rows = []
     for obj in objs:
         if type(obj) is not model:
@@ -105,7 +107,7 @@ def copy(objs: Sequence[Model], *, ids: bool = True, using: str | None = None) -
     names = [quote(column.field.column) for column in columns]
     with connection.cursor() as cursor, connection.wrap_database_errors:  # IntegrityError as Django's
         if ids:
-            _number(cursor, objs, meta)
+            _number(cursor, objs, model)
             names.insert(0, quote(pk.column))
             for row, obj in zip(rows, objs, strict=True):
                 row.insert(0, getattr(obj, pk.attname))
@@ -119,28 +121,46 @@ def copy(objs: Sequence[Model], *, ids: bool = True, using: str | None = None) -
     return objs
 
 
+def _columns(model: type[Model]) -> list[Field]:
+    """The fields with a column of the model's table that an INSERT writes (not a generated one)."""
+    return [
+        field
+        for field in model._meta.get_fields()
+        if field.concrete and not field.many_to_many and not getattr(field, "generated", False)
+    ]
+
+
+def _primary_key(model: type[Model]) -> Field:
+    return next(field for field in _columns(model) if field.primary_key)
+
+
+_AUTO = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
 def _copyable(model: type[Model]) -> bool:
     """Whether COPY can write the model's rows as bulk_create would: keys from a sequence (an auto field), no value
-    the database itself supplies (db_default), one table (no multi-table inheritance)."""
-    meta = model._meta
+    the database itself supplies (db_default), one table (no field defined on a parent model: multi-table
+    inheritance or a proxy)."""
+    fields = _columns(model)
     return (
-        isinstance(meta.pk, AutoFieldMixin)
-        and not meta.parents
-        and not any(field.has_db_default() for field in meta.concrete_fields)
+        isinstance(_primary_key(model), _AUTO)
+        and all(field.model is model for field in fields)
+        and not any(field.has_db_default() for field in fields)
     )
 
 
-def _number(cursor, objs: Sequence[Model], meta) -> None:
+def _number(cursor, objs: Sequence[Model], model: type[Model]) -> None:
     """Give the objects without a primary key the next values of the table's sequence, in one statement."""
-    missing = [obj for obj in objs if getattr(obj, meta.pk.attname) is None]
+    pk = _primary_key(model)
+    missing = [obj for obj in objs if getattr(obj, pk.attname) is None]
     if not missing:
         return
     cursor.execute(  # the sequence looked up once (an InitPlan), not once per row: 5 µs → 0.5 µs a key
         "SELECT nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)) FROM generate_series(1, %s)",
-        [meta.db_table, meta.pk.column, len(missing)],
+        [model._meta.db_table, pk.column, len(missing)],
     )
     for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
-        setattr(obj, meta.pk.attname, value)
+        setattr(obj, pk.attname, value)
 
 
 @dataclass(frozen=True)
@@ -184,6 +204,7 @@ def update(objs: Sequence[Model], field_names: Sequence[str], *, using: str | No
         return
     model = type(objs[0])
     meta = model._meta
+    pk = _primary_key(model)
     connection = connections[using or router.db_for_write(model)]
     fields = [meta.get_field(name) for name in field_names]
     for obj in objs:
@@ -196,16 +217,16 @@ def update(objs: Sequence[Model], field_names: Sequence[str], *, using: str | No
         if connection.vendor != "postgresql":
             sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
             cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608 (names from the model)
+                f"UPDATE {table} SET {sets} WHERE {quote(pk.column)} = %s",  # noqa: S608 (names from the model)
                 [[*values, key] for *values, key in zip(*columns, keys, strict=True)],
             )
             return
-        arrays = ", ".join(f"%s::{_column_type(field, connection)}[]" for field in [*fields, meta.pk])
+        arrays = ", ".join(f"%s::{_column_type(field, connection)}[]" for field in [*fields, pk])
         names = ", ".join(f"c{n}" for n in range(len(fields)))
         sets = ", ".join(f"{quote(field.column)} = d.c{n}" for n, field in enumerate(fields))
         cursor.execute(
             f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS d ({names}, k)"  # noqa: S608 (names from the model)
-            f" WHERE {table}.{quote(meta.pk.column)} = d.k",
+            f" WHERE {table}.{quote(pk.column)} = d.k",
             [*columns, keys],
         )
 
