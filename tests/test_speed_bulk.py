@@ -320,6 +320,19 @@ def test_without_ids_the_rows_are_written_and_the_objects_stay_unnumbered(world)
     assert sorted(row["n"] for row in payloads) == [0, 1, 2, 3]
 
 
+def test_keys_given_are_written_as_given_and_the_others_numbered(world):
+    alias = world["alias"]
+    top = OutboxMessage.objects.using(alias).order_by("-pk").values_list("pk", flat=True).first() or 0
+    messages = [
+        OutboxMessage(pk=top + 1000 + n if n % 2 else None, kind="push", payload={"n": n}, next_attempt_at=MOMENT)
+        for n in range(4)
+    ]
+    bulk.copy(messages, ids=False, using=alias)
+    assert [message.pk for message in messages][1::2] == [top + 1001, top + 1003]
+    stored_rows = OutboxMessage.objects.using(alias).filter(pk__in=[message.pk for message in messages])
+    assert sorted(row.payload["n"] for row in stored_rows) == [0, 1, 2, 3]
+
+
 def test_create_copies_a_large_batch_and_inserts_a_small_one(world):
     """A single row is one INSERT … RETURNING (one round trip, not two); from COPY_FROM rows on it is COPY."""
     alias = world["alias"]

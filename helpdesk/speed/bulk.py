@@ -96,6 +96,7 @@ def copy(objs: Sequence[Model], *, ids: bool = True, using: str | None = None) -
     if connection.vendor != "postgresql" or not _copyable(model):
         raise NotSupportedError(f"COPY of {meta.label} rows into {connection.vendor}: use create()")
     pk = _primary_key(model)
+    ids = ids or any(getattr(obj, pk.attname) is not None for obj in objs)  # keys given are written as given
     columns = [_Column.of(field) for field in _columns(model) if field is not pk]
     rows = []
     for obj in objs:
