@@ -29,8 +29,9 @@ from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
-from helpdesk import bulk, redact
+from helpdesk import redact
 from helpdesk.models import OutboxMessage
+from helpdesk.speed import bulk
 
 log = logging.getLogger(__name__)
 

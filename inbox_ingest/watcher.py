@@ -35,6 +35,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from helpdesk import speed
 from inbox_ingest import actions, connection_rules, credentials, pipeline
 from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 
@@ -351,7 +352,6 @@ class Watcher:
         # stored and processed; storing, processing and the server action keep their order (see the top).
         with (
             pipeline.Preparer(self.workers if len(batches) > 1 else 0) as preparer,
-            pipeline.fewer_collections(),
             Prefetcher(lambda batch: self._fetch(client, batch, uidvalidity), batches) as fetches,
         ):
             current: tuple[list[dict], Callable] | None = None
@@ -393,11 +393,12 @@ class Watcher:
         if prepared is not None and len(prepared) == len(items):
             for item, ahead in zip(items, prepared, strict=True):
                 item["prepared"] = ahead
-        rows = actions.store_batch(items)
-        for _row in rows:
-            _fault("after_store")
-        ahead = {row.pk: item["prepared"] for row, item in zip(rows, items, strict=True) if "prepared" in item}
-        results = actions.process_batch([row.pk for row in rows], ahead)
+        with speed.batch():
+            rows = actions.store_batch(items)
+            for _row in rows:
+                _fault("after_store")
+            ahead = {row.pk: item["prepared"] for row, item in zip(rows, items, strict=True) if "prepared" in item}
+            results = actions.process_batch([row.pk for row in rows], ahead)
         for result in results:
             self.report(result)
         self._log_outcomes(len(items), results)
@@ -405,7 +406,6 @@ class Watcher:
         with lock:
             self._finish_on_server(client, uidvalidity)
         self.claim()  # renew the lease
-        pipeline.after_batch()
         return len(rows)
 
     def _log_outcomes(self, fetched: int, results: list) -> None:
@@ -422,7 +422,8 @@ class Watcher:
             log.info("mailbox %s: %s message(s) stored by an earlier run are processed now", self.mailbox.name,
                      len(ids))  # fmt: skip
         for start in range(0, len(ids), settings.INBOX_FETCH_BATCH):
-            results = actions.process_batch(ids[start : start + settings.INBOX_FETCH_BATCH])
+            with speed.batch():
+                results = actions.process_batch(ids[start : start + settings.INBOX_FETCH_BATCH])
             for result in results:
                 self.report(result)
             self._log_outcomes(len(results), results)
