@@ -226,11 +226,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 SLA_SCAN_SECONDS = env_int("SLA_SCAN_SECONDS", 60, minimum=5)
+# Beat's safety net for the outbox (helpdesk.outbox): messages whose hand-over to a worker was lost (broker away,
+# a process killed between its commit and the hand-over, a worker killed holding the task) wait at most this long.
+# Retries after a failed delivery do not wait for it: they are queued for the moment they are due.
+OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 10, minimum=1)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7, minimum=0)
 if not 0 <= DIGEST_HOUR <= 23:
     raise ImproperlyConfigured("DIGEST_HOUR must be an hour 0-23")
 CELERY_BEAT_SCHEDULE = {
-    "drain-outbox": {"task": "helpdesk.tasks.drain_outbox", "schedule": 30.0},
+    "drain-outbox": {"task": "helpdesk.tasks.drain_outbox", "schedule": float(OUTBOX_DRAIN_SECONDS)},
     "worker-heartbeat": {"task": "helpdesk.tasks.heartbeat", "schedule": 30.0},
     "sla-escalation": {"task": "tickets.tasks.escalate_sla", "schedule": float(SLA_SCAN_SECONDS)},
     "tickets-of-absent-staff": {"task": "tickets.tasks.return_tickets_of_absent_staff", "schedule": 3600.0},
