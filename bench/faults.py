@@ -502,7 +502,7 @@ def fault_storage(args, *, load, media, mounted, env, **_kw) -> None:
         log("no tmpfs (not root?): the storage fault is skipped")
         return
     filler = media / "filler"
-    with filler.open("wb") as out:
+    with filler.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
@@ -510,12 +510,24 @@ def fault_storage(args, *, load, media, mounted, env, **_kw) -> None:
             pass
     load.attachments = True
     log("MEDIA_ROOT full; e-mails now carry a 200 KiB attachment")
+    # until e-mails were refused for want of room (ingestion under load can lag the mailbox by a minute)
+    deadline = time.monotonic() + max(args.seconds, 180)
+    while time.monotonic() < deadline and manage(env, "shell", "-c", STORAGE_QUARANTINED, check=False).strip() in (
+        "",
+        "0",
+    ):
+        time.sleep(3)
     time.sleep(args.seconds)
     filler.unlink()
     load.attachments = False
     retried = manage(env, "shell", "-c", RETRY_STORAGE_QUARANTINE, check=False).strip()
     log(f"room made; an agent retries the quarantined e-mails: {retried}")
 
+
+STORAGE_QUARANTINED = """
+from inbox_ingest.models import RawMessage
+print(RawMessage.objects.filter(status="quarantined", reason__startswith="StorageFull").count())
+"""
 
 RETRY_STORAGE_QUARANTINE = """
 from collections import Counter

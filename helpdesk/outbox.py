@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,7 +28,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
@@ -162,7 +163,7 @@ def dispatch(message_id: int) -> bool:
         message.attempts, message.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
         message.next_attempt_at = now + backoff(attempts)
         message.failed_at = now if final else None
-        message.save(update_fields=["attempts", "last_error", "next_attempt_at", "failed_at"])
+        _record(message, ["attempts", "last_error", "next_attempt_at", "failed_at"])
         log.warning("outbox %s delivery failed (attempt %s%s): %s", message.pk, attempts, ", final" * final, exc)
         if not final:
             _retry_when_due(message)
@@ -174,10 +175,29 @@ def dispatch(message_id: int) -> bool:
     if message.payload.get("secrets"):  # sent: the token lives on only in the recipient's mailbox
         message.payload = redact.scrub_payload(message.payload)
         fields.append("payload")
-    message.save(update_fields=fields)
+    _record(message, fields)
     if failed_before:
         _notify(delivered_after_failure, message)
     return True
+
+
+RECORD_RETRY_SECONDS = (1, 2, 4, 8, 15, 30, 30, 30)  # about 2 minutes in all, well within CLAIM_LEASE
+
+
+def _record(message: OutboxMessage, fields: list[str]) -> None:
+    """Save what the attempt did. The e-mail is gone already: if the database went away at that moment (its
+    connection terminated, the server unreachable), keep trying for about two minutes rather than give up, for
+    a row left claimed is attempted again when its lease ends, and the e-mail would be sent twice."""
+    for wait in (*RECORD_RETRY_SECONDS, None):
+        try:
+            message.save(update_fields=fields)
+            return
+        except DatabaseError as exc:
+            if wait is None or connection.in_atomic_block:  # inside a transaction only its owner can recover
+                raise
+            log.warning("outbox %s: recording the attempt failed (%s); trying again in %ss", message.pk, exc, wait)
+            connection.close()  # a broken connection goes back to the pool, which replaces it
+            time.sleep(wait)
 
 
 def _notify(signal: Signal, message: OutboxMessage, **kwargs) -> None:

@@ -7,6 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core import mail
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from helpdesk import outbox
@@ -134,3 +135,32 @@ def test_a_failed_delivery_is_handed_to_the_broker_again_for_the_moment_its_retr
 
 def _smtp_away(message):
     raise ConnectionError("SMTP away")
+
+
+class _FailingUpdates:
+    """The database gone at the moment the attempt is recorded: the first `times` UPDATEs of the outbox row
+    fail as a terminated connection does."""
+
+    def __init__(self, times: int) -> None:
+        self.left = times
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.startswith('UPDATE "helpdesk_outboxmessage" SET "sent_at"') and self.left:
+            self.left -= 1
+            raise OperationalError("terminating connection due to administrator command")
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_delivery_recorded_while_the_database_is_away_is_recorded_when_it_returns_and_sent_once(monkeypatch):
+    """Before: the row stayed claimed and was delivered again when the claim's lease ended (bench/faults.py
+    counted a reply delivered twice after pg_terminate_backend)."""
+    monkeypatch.setattr(outbox, "RECORD_RETRY_SECONDS", (0, 0, 0))
+    later = timezone.now() + dt.timedelta(hours=1)  # held: not handed over at once
+    message = outbox.enqueue_email(to=["a@example.pl"], subject="Temat", body="Treść", not_before=later)
+    _due_now()
+    with connection.execute_wrapper(_FailingUpdates(2)):
+        assert outbox.dispatch(message.pk) is True
+    message.refresh_from_db()
+    assert message.sent_at is not None and len(mail.outbox) == 1
+    assert outbox.drain() == 0 and len(mail.outbox) == 1
