@@ -44,20 +44,18 @@ PNG = (
 )
 
 
-def open_in_14(subject: str, **extra):
+def open_in_14(subject: str, *, requester_email: str = "rejestracja@przychodnia.example.pl", attachments=()):
     from tickets import actions
     from tickets.models import Queue
 
-    return actions.open_ticket(
-        actor=None,
+    request = actions.NewTicket(
         channel="email",
         subject=subject,
-        body_text="Dzień dobry, system odrzuca sprawozdanie MZ-88.",
-        requester_email=extra.pop("requester_email", "rejestracja@przychodnia.example.pl"),
-        requester_name="Jan Nowak",
-        queue=Queue.objects.get(slug="woj-14"),
-        **extra,
+        message=actions.Message(text="Dzień dobry, system odrzuca sprawozdanie MZ-88.", attachments=attachments),
+        requester=actions.Requester(name="Jan Nowak", email=requester_email),
+        routing=actions.Routing(queue=Queue.objects.get(slug="woj-14")),
     )
+    return actions.open_tickets([request], actor=None)[0]
 
 
 def busy_ticket(agents, admin):
@@ -70,18 +68,26 @@ def busy_ticket(agents, admin):
         return existing
     ticket = open_in_14(
         MARK,
-        attachments=[
+        attachments=(
             actions.NewAttachment("zrzut.png", PNG, "image/png"),
             actions.NewAttachment("pismo.pdf", b"%PDF-1.4 bench", "application/pdf"),
-        ],
+        ),
     )
     alice = agents[0]
     for n in range(10):
-        actions.add_entry(actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, body_text=f"Pytanie {n}")
-        actions.add_entry(
-            actor=alice, ticket=ticket, kind=Entry.Kind.NOTE, body_text=f"@{agents[1].username} zerknij {n}"
+        question = actions.NewEntry(
+            ticket=ticket, kind=Entry.Kind.INBOUND, message=actions.Message(text=f"Pytanie {n}")
         )
-        actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text=f"Odpowiedź {n}")
+        actions.add_entries([question], actor=None)
+        note = actions.Message(text=f"@{agents[1].username} zerknij {n}")
+        reply = actions.Message(text=f"Odpowiedź {n}")
+        actions.add_entries(
+            [
+                actions.NewEntry(ticket=ticket, kind=Entry.Kind.NOTE, message=note),
+                actions.NewEntry(ticket=ticket, kind=Entry.Kind.OUTBOUND, message=reply),
+            ],
+            actor=alice,
+        )
     for n in range(5):
         actions.link_tickets(actor=alice, ticket=ticket, other=open_in_14(f"Powiązane {n}"))
         actions.merge_tickets(

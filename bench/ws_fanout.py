@@ -163,14 +163,18 @@ def prepare(clients: int, outsiders: int, events: int):
     tickets = list(Ticket.objects.filter(queue=queue, subject__startswith="Benchmark websocket").order_by("pk"))
     while len(tickets) < events:
         tickets.append(
-            actions.open_ticket(
+            actions.open_tickets(
+                [
+                    actions.NewTicket(
+                        channel=Channel.EMAIL,
+                        subject=f"Benchmark websocket {len(tickets) + 1}",
+                        message=actions.Message(text="Zgłoszenie do pomiaru powiadomień na żywo."),
+                        requester=actions.Requester(email="pomiar@example.pl"),
+                        routing=actions.Routing(queue=queue),
+                    )
+                ],
                 actor=None,
-                channel=Channel.EMAIL,
-                subject=f"Benchmark websocket {len(tickets) + 1}",
-                body_text="Zgłoszenie do pomiaru powiadomień na żywo.",
-                requester_email="pomiar@example.pl",
-                queue=queue,
-            )
+            )[0]
         )
     actor = User.objects.get(username="ws-agent-000")
     return cookies, tickets[:events], actor

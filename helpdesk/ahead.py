@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +28,15 @@ _local = threading.local()
 _MISSING = object()
 
 Key = tuple[str, str]  # (function name, argument)
+Result = TypeVar("Result")
 
 
-def pure(function: Callable[[str], object]) -> Callable[[str], object]:
+def pure(function: Callable[[str], Result]) -> Callable[[str], Result]:
     """Mark a pure function of one string: it may be computed ahead (`compute`) and looked up (`using`)."""
     name = f"{function.__module__}.{function.__qualname__}"
 
     @functools.wraps(function)
-    def wrapper(argument: str):
+    def wrapper(argument: str) -> Result:
         values = getattr(_local, "values", None)
         if values:
             found = values.get((name, argument), _MISSING)

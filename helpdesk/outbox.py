@@ -76,6 +76,10 @@ _collecting: ContextVar[list[OutboxMessage] | None] = ContextVar("outbox_collect
 def collected() -> Iterator[list[OutboxMessage]]:
     """Messages enqueued inside the block are written with one multi-row INSERT when it ends without an
     error, and handed to Celery after commit in one task (batched actions). Must run inside a transaction."""
+    outer = _collecting.get()
+    if outer is not None:  # inside another collecting block: its rows, written when it ends
+        yield outer
+        return
     rows: list[OutboxMessage] = []
     token = _collecting.set(rows)
     try:
@@ -89,6 +93,11 @@ def collected() -> Iterator[list[OutboxMessage]]:
     due = [message.pk for message in rows if message.next_attempt_at <= now]
     if due:
         transaction.on_commit(lambda: hand_over_many(due))
+
+
+def collecting() -> bool:
+    """Whether messages enqueued now are held by a collected() block (written when it ends, without ids yet)."""
+    return _collecting.get() is not None
 
 
 def _enqueue(kind: str, payload: dict, not_before: dt.datetime | None = None) -> OutboxMessage:

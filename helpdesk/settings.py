@@ -1,4 +1,4 @@
-"""Settings for every deployment, read from environment variables (see README, "Configuration").
+"""Settings for every deployment, read from environment variables (docs/operations.md, "Configuration variables").
 
 With no variables at all this is the embedded default: SQLite in ./var, the in-memory channel layer and
 Celery tasks run in-process. Setting DATABASE_URL and REDIS_URL turns it into the production set-up.
@@ -22,7 +22,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false (see README, Configuration)")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false (docs/operations.md)")
     SECRET_KEY = "insecure-embedded-development-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
@@ -395,6 +395,9 @@ INBOX_ACK_LIMIT = env_int("INBOX_ACK_LIMIT", 3, minimum=0)
 INBOX_ACK_WINDOW_SECONDS = env_int("INBOX_ACK_WINDOW_SECONDS", 3600, minimum=1)
 # A watcher holds a mailbox for this long and renews it while it works; another waits meanwhile.
 INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 120, minimum=10)
+# How often `ingest_mail --imap` reads the mailbox table again: mailboxes added, changed or deactivated in the
+# admin are watched with their new settings within this time, without restarting the process.
+INBOX_MAILBOX_RESCAN_SECONDS = env_int("INBOX_MAILBOX_RESCAN_SECONDS", 30, minimum=1)
 INBOX_IMAP_TIMEOUT = env_int("INBOX_IMAP_TIMEOUT", 60, minimum=1)
 # Messages fetched from IMAP (and stored, processed and flagged) per batch.
 INBOX_FETCH_BATCH = env_int("INBOX_FETCH_BATCH", 250, minimum=1)

@@ -32,7 +32,8 @@ class MailboxForm(forms.ModelForm):
         self.fields["password"].help_text = f"{state} {self.fields['password'].help_text}"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         password, clear = data.get("password"), data.get("clear_password")
         if password and clear:
             raise forms.ValidationError(_("Wpisz nowe hasło albo zaznacz usunięcie zapisanego, nie oba naraz."))
@@ -60,10 +61,10 @@ class MailboxForm(forms.ModelForm):
 class WatcherStateInline(admin.StackedInline):
     model = WatcherState
     can_delete = False
-    readonly_fields = [
+    readonly_fields = (
         "connected", "idle", "last_fetch_at", "backlog", "last_error", "last_error_at", "lease_owner", "lease_until",
         "uidvalidity",
-    ]  # fmt: skip
+    )  # fmt: skip
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None):

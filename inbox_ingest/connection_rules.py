@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from inbox_ingest.models import Mailbox
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -55,7 +59,7 @@ def problems(*, host: str, security: str, verify_certificate: bool, secret_env: 
     return found
 
 
-def mailbox_problems(mailbox) -> dict[str, str]:
+def mailbox_problems(mailbox: Mailbox) -> dict[str, str]:
     return problems(
         host=mailbox.host,
         security=mailbox.security,

@@ -26,7 +26,7 @@ class _TextMaker(HTMLParser):
         if self.lines[-1].strip() or (len(self.lines) > 1 and self.lines[-2].strip()):
             self.lines.append("")
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in SKIP:
             self.skipping += 1
             return
@@ -45,7 +45,7 @@ class _TextMaker(HTMLParser):
             self.lines[-1] = "________________________________"
             self.lines.append("")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in SKIP:
             self.skipping = max(0, self.skipping - 1)
             return
@@ -58,7 +58,7 @@ class _TextMaker(HTMLParser):
         elif tag in ("td", "th"):
             self.lines[-1] += " "
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if self.skipping:
             return
         if not self.pre:

@@ -19,7 +19,9 @@ import email.parser
 import email.utils
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.header import Header
 from email.message import Message
 
 from helpdesk.filenames import neutral_name
@@ -160,11 +162,14 @@ def _guess_8bit(data: bytes, hint: str | None) -> str:
     return decode_bytes(data, hint)
 
 
+# A header as the compat32 parser hands it over: text, a Header (raw 8-bit or unknown charsets), or missing.
+HeaderValue = str | Header | None
+
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
-def decode_header(value, hint: str | None = None, *, collapse: bool = True) -> str:
+def decode_header(value: HeaderValue, hint: str | None = None, *, collapse: bool = True) -> str:
     """An RFC 2047 header (possibly raw 8-bit, possibly broken) to one line of text.
 
     `hint` is the charset the message declares elsewhere: raw 8-bit headers are nearly always in it.
@@ -210,7 +215,7 @@ def _decode_word_loose(word: str) -> str:
         return word
 
 
-def raw_header(value, hint: str | None = None) -> str:
+def raw_header(value: HeaderValue, hint: str | None = None) -> str:
     """A header's text as written, for reading its structure: raw 8-bit bytes become characters, but RFC 2047
     encoded words stay encoded, so quotes, angle brackets and commas are only the header's own, never ones
     that a decoded display name brings in."""
@@ -234,7 +239,7 @@ def raw_header(value, hint: str | None = None) -> str:
     return value
 
 
-def address_pairs(values, hint: str | None = None) -> list[tuple[str, str]]:
+def address_pairs(values: Iterable[HeaderValue], hint: str | None = None) -> list[tuple[str, str]]:
     """(display name, address) of an address header's values, the addresses taken from the undecoded header
     and only the display names decoded: a display name (whatever it decodes to, e.g. "anna@x <anna@x>, b@y")
     never becomes an address. An address written inside an encoded word is no address."""
@@ -290,7 +295,7 @@ def _sender(message: Message, hint: str | None) -> tuple[str, str]:
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
-def message_ids(value) -> tuple[str, ...]:
+def message_ids(value: HeaderValue) -> tuple[str, ...]:
     """Message-IDs in a References / In-Reply-To header, in order; bare ids without brackets tolerated."""
     text = decode_header(value)
     found = _MESSAGE_ID.findall(text)
@@ -319,12 +324,12 @@ def _payload_bytes(part: Message) -> bytes:
         data = part.get_payload(decode=True)
     except Exception:
         data = None
-    if data is None:
-        raw = part.get_payload()
-        if isinstance(raw, str):
-            return raw.encode("utf-8", "surrogateescape")
-        return b""
-    return data
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    return b""
 
 
 def _filename(part: Message, hint: str | None = None) -> str:
@@ -335,11 +340,10 @@ def _filename(part: Message, hint: str | None = None) -> str:
         name = None
     if not name:
         try:
-            name = part.get_param("name")
+            param = part.get_param("name")
         except Exception:
-            name = None
-        if isinstance(name, tuple):  # RFC 2231 value
-            name = email.utils.collapse_rfc2231_value(name)
+            param = None
+        name = email.utils.collapse_rfc2231_value(param) if isinstance(param, tuple) else param  # RFC 2231 value
     if not name:
         return ""
     if isinstance(name, str) and "\ufffd" in name:
@@ -356,7 +360,7 @@ _RAW_NAME = re.compile(r'(?:file)?name\s*=\s*"?([^";\r\n]+)', re.IGNORECASE)
 def _raw_param(part: Message) -> str:
     """The file name as raw header text (surrogate-escaped 8-bit bytes kept), for undeclared 8-bit names."""
     for header in ("Content-Disposition", "Content-Type"):
-        for name, value in part._headers:  # the raw value; get_param() has already replaced the 8-bit bytes
+        for name, value in part.raw_items():  # the raw value; get_param() has already replaced the 8-bit bytes
             if name.lower() == header.lower() and isinstance(value, str):
                 match = _RAW_NAME.search(value)
                 if match:
@@ -664,7 +668,8 @@ def _charset_hint(message: Message) -> str | None:
     except Exception:
         return None
     specific = [c for c in charsets if c.lower() not in ("us-ascii", "utf-8", "utf8")]
-    return (specific or charsets or [None])[0]
+    found = specific or charsets
+    return found[0] if found else None
 
 
 def content_hash(raw: bytes) -> str:

@@ -1,10 +1,10 @@
 """Reading the e-mail channel's rows, scoped like tickets.
 
 Who sees the quarantine: every member of staff who works on tickets (agents, regional administrators,
-admins) and supervisors, each for the mailboxes whose default queue they can see. A mailbox feeding a
-voivodeship's queue is that voivodeship's; a mailbox feeding the central desk or triage (and messages
-ingested from files, which go to the default queue) belongs to the central desk, so only staff who see
-every voivodeship see it. A regional administrator never sees another voivodeship's quarantined mail.
+admins) and supervisors, each for the mailboxes whose default queue is theirs (tickets.ticket_access.queues_of).
+A mailbox feeding a voivodeship's queue is that voivodeship's; a mailbox feeding the central desk or triage
+(and messages ingested from files, which go to the default queue) belongs to the central desk, so only staff
+who see every voivodeship see it. A regional administrator never sees another voivodeship's quarantined mail.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from django.db.models import Q, QuerySet
 
 from helpdesk import access
 from inbox_ingest.models import Mailbox, RawMessage
+from tickets import ticket_access
 
 
 def raw_messages_for_user(user) -> QuerySet[RawMessage]:
-    scope = access.voivodeship_scope(user)
-    if scope.is_everything:
-        return RawMessage.objects.all()
-    if not scope.codes:
-        return RawMessage.objects.none()
-    return RawMessage.objects.filter(mailbox__queue__voivodeship_id__in=scope.codes)
+    if ticket_access.reads_every_ticket(user):
+        return RawMessage.objects.all()  # messages of no mailbox (ingested from files) too
+    return RawMessage.objects.filter(mailbox__queue__in=ticket_access.queues_of(user))
 
 
 def quarantine_for_user(user, *, show: str = "quarantined") -> QuerySet[RawMessage]:
@@ -45,8 +43,7 @@ def raw_message_for_user(user, raw_id: int) -> RawMessage:
 
 
 def mailboxes_for_user(user) -> QuerySet[Mailbox]:
-    scope = access.voivodeship_scope(user)
     boxes = Mailbox.objects.select_related("queue", "state")
-    if scope.is_everything:
+    if ticket_access.reads_every_ticket(user):
         return boxes
-    return boxes.filter(queue__voivodeship_id__in=scope.codes or [])
+    return boxes.filter(queue__in=ticket_access.queues_of(user))

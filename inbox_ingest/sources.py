@@ -39,8 +39,8 @@ def messages(path: Path) -> Iterator[tuple[str, bytes]]:
                 yield from messages(child)
         return
     if _is_mbox(path):
-        box = mailbox.mbox(path, factory=None, create=False)
-        for index, key in enumerate(box.keys()):
-            yield f"{path}#{index + 1}", box.get_bytes(key)
+        mbox = mailbox.mbox(path, factory=None, create=False)
+        for index, key in enumerate(mbox.keys()):
+            yield f"{path}#{index + 1}", mbox.get_bytes(key)
         return
     yield str(path), path.read_bytes()

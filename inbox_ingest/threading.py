@@ -13,6 +13,7 @@ takes part there.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -34,16 +35,43 @@ def reference_pattern() -> re.Pattern:
     return re.compile(rf"\b{re.escape(settings.TICKET_REFERENCE_PREFIX)}-(\d{{4}}-\d{{6}})\b", re.IGNORECASE)
 
 
-def by_message_ids(message_ids: tuple[str, ...]) -> Ticket | None:
+@dataclass(frozen=True)
+class Known:
+    """A Message-ID we received or sent: the ticket it is on, that ticket's status and whether it was merged."""
+
+    ticket_id: int
+    status: str
+    merged: bool
+
+
+def known_message_ids(message_ids: Collection[str]) -> dict[str, Known]:
+    """Every one of `message_ids` that an entry or a sent message has, with its ticket (a sent one wins), in
+    two queries for any number of them (a batch looks up all its messages' at once)."""
+    known: dict[str, Known] = {}
     if not message_ids:
-        return None
-    entries = Entry.objects.filter(message_id__in=message_ids)
-    found: dict[str, int] = dict(entries.values_list("message_id", "ticket_id"))
-    found.update(SentMessage.objects.filter(message_id__in=message_ids).values_list("message_id", "ticket_id"))
-    for message_id in message_ids:  # the most specific one first (In-Reply-To, then the newest reference)
-        if message_id in found:
-            return final_ticket(Ticket.objects.select_related("queue").get(pk=found[message_id]))
+        return known
+    for model in (Entry, SentMessage):
+        found = model.objects.filter(message_id__in=list(message_ids)).values_list(
+            "message_id", "ticket_id", "ticket__status", "ticket__merged_into_id"
+        )
+        for message_id, ticket_id, status, merged_into in found:
+            known[message_id] = Known(ticket_id, status, merged_into is not None)
+    return known
+
+
+def first_known(message_ids: tuple[str, ...], known: dict[str, Known]) -> Known | None:
+    """The ticket of the most specific of `message_ids` we know (In-Reply-To first, then the newest reference)."""
+    for message_id in message_ids:
+        if message_id in known:
+            return known[message_id]
     return None
+
+
+def by_message_ids(message_ids: tuple[str, ...]) -> Ticket | None:
+    found = first_known(message_ids, known_message_ids(message_ids))
+    if found is None:
+        return None
+    return final_ticket(Ticket.objects.select_related("queue").get(pk=found.ticket_id))
 
 
 def takes_part(ticket: Ticket, address: str) -> bool:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk import access
 from inbox_ingest import actions, parsing, selectors
+from tickets import ticket_access
 from tickets.views import staff_required
 
 
@@ -32,7 +33,12 @@ def quarantine_detail(request: HttpRequest, raw_id: int) -> HttpResponse:
         parsed, error = None, str(exc)
     else:
         error = ""
-    context = {"row": row, "parsed": parsed, "parse_error": error, "can_act": access.can_work_tickets(request.user)}
+    context = {
+        "row": row,
+        "parsed": parsed,
+        "parse_error": error,
+        "can_act": ticket_access.works_on_tickets(request.user),
+    }
     return render(request, "inbox_ingest/quarantine_detail.html", context)
 
 

@@ -25,7 +25,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
@@ -93,7 +94,7 @@ class Prefetcher:
             except queue.Full:
                 continue
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[dict]]:
         while True:
             kind, value = self._ready.get()
             if kind == "end":
@@ -109,7 +110,7 @@ class Prefetcher:
             self._ready.put(("end", None))
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
@@ -270,7 +271,7 @@ class Watcher:
         holder = WatcherState.objects.filter(pk=self.mailbox.pk).values_list("lease_owner", flat=True).first()
         if holder and _dead_on_this_host(holder):
             free |= Q(lease_owner=holder)  # a watcher on this machine that was killed: no need to wait it out
-        until = now + timezone.timedelta(seconds=settings.INBOX_LEASE_SECONDS)
+        until = now + timedelta(seconds=settings.INBOX_LEASE_SECONDS)
         return bool(
             WatcherState.objects.filter(free, pk=self.mailbox.pk).update(lease_owner=self.owner, lease_until=until)
         )
@@ -280,7 +281,7 @@ class Watcher:
             lease_until=None, connected=False
         )
 
-    def _state(self, **fields) -> None:
+    def _state(self, **fields: object) -> None:
         WatcherState.objects.filter(pk=self.mailbox.pk).update(**fields)
 
     def _failed(self, exc: BaseException) -> None:
@@ -544,25 +545,101 @@ class Watcher:
 def run(
     *, mailbox: Mailbox | None = None, once: bool = False, report: Callable | None = None, workers: int | None = None
 ) -> None:
-    boxes = [mailbox] if mailbox else list(Mailbox.objects.filter(is_active=True).select_related("queue"))
+    """`ingest_mail --imap`: one pass over the active mailboxes (`once`), or watch them until SIGTERM/SIGINT.
+
+    Watching follows the mailbox table (Supervisor): a mailbox activated, added, changed or deactivated in the
+    admin is picked up within INBOX_MAILBOX_RESCAN_SECONDS without restarting the process, and with no active
+    mailbox the process waits for one instead of ending (systemd would give up restarting it)."""
     if once:
+        boxes = [mailbox] if mailbox else list(Mailbox.objects.filter(is_active=True).select_related("queue"))
         for box in boxes:
             try:
                 Watcher(box, report=report, workers=workers).run_once()
             except Exception as exc:
                 log.error("mailbox %s: %s", box.name, exc)
         return
-    watchers = [Watcher(box, report=report, workers=workers) for box in boxes]
+    supervisor = Supervisor(only=mailbox, report=report, workers=workers)
 
-    def stop(*_args):
-        for watcher in watchers:
-            watcher.stop.set()
+    def stop(*_args: object) -> None:
+        supervisor.stop.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    threads = [threading.Thread(target=w.watch, name=f"imap-{w.mailbox.name}", daemon=True) for w in watchers]
-    for thread in threads:
-        thread.start()
-    while any(thread.is_alive() for thread in threads):
-        for thread in threads:
-            thread.join(timeout=1)
+    supervisor.run()
+
+
+def _fingerprint(mailbox: Mailbox) -> tuple:
+    """Every stored setting of the mailbox: a watcher started with other values is restarted."""
+    return tuple(getattr(mailbox, field.attname) for field in Mailbox._meta.concrete_fields)
+
+
+class Supervisor:
+    """One watcher thread per active mailbox, kept in step with the mailbox table.
+
+    Every INBOX_MAILBOX_RESCAN_SECONDS the active mailboxes are read again: a new one gets a watcher, one
+    deactivated or deleted has its watcher stopped (it finishes the batch in hand and releases its lease), and
+    one whose settings changed (server, login, folder, queue…) is stopped and started afresh with them. A
+    watcher thread that died is started again. The database being unreachable only postpones the rescan."""
+
+    def __init__(
+        self,
+        *,
+        only: Mailbox | None = None,
+        report: Callable | None = None,
+        workers: int | None = None,
+        start: Callable[[Mailbox], Watcher] | None = None,
+    ) -> None:
+        self.only = only
+        self.report = report
+        self.workers = workers
+        self.start = start or self._start
+        self.stop = threading.Event()
+        self.running: dict[int, tuple[tuple, Watcher, threading.Thread]] = {}
+
+    def _start(self, mailbox: Mailbox) -> Watcher:
+        return Watcher(mailbox, report=self.report, workers=self.workers)
+
+    def _active(self) -> list[Mailbox]:
+        boxes = Mailbox.objects.select_related("queue").order_by("pk")
+        # --mailbox NAME: that one, active or not (the operator asked for it); else every active one
+        boxes = boxes.filter(pk=self.only.pk) if self.only is not None else boxes.filter(is_active=True)
+        return list(boxes)
+
+    def reconcile(self, boxes: list[Mailbox]) -> None:
+        """Start, stop and restart watchers so that exactly `boxes` are watched, each with its current settings."""
+        wanted = {box.pk: box for box in boxes}
+        for pk, (fingerprint, watcher, thread) in list(self.running.items()):
+            box = wanted.get(pk)
+            if box is not None and fingerprint == _fingerprint(box) and thread.is_alive():
+                continue
+            why = "deactivated" if box is None else ("changed" if thread.is_alive() else "stopped unexpectedly")
+            then = "stops" if box is None else "restarts"
+            log.info("mailbox %s: %s; its watcher %s", watcher.mailbox.name, why, then)
+            self._halt(pk)
+        for pk, box in wanted.items():
+            if pk not in self.running:
+                watcher = self.start(box)
+                thread = threading.Thread(target=watcher.watch, name=f"imap-{box.name}", daemon=True)
+                thread.start()
+                self.running[pk] = (_fingerprint(box), watcher, thread)
+        if not self.running:
+            log.info("no active mailbox: waiting for one (rescan every %ss)", settings.INBOX_MAILBOX_RESCAN_SECONDS)
+
+    def _halt(self, pk: int) -> None:
+        _settings, watcher, thread = self.running.pop(pk)
+        watcher.stop.set()
+        thread.join(timeout=settings.INBOX_IMAP_TIMEOUT + 5)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            close_old_connections()
+            try:
+                boxes = self._active()
+            except DatabaseError as exc:
+                log.warning("mailboxes not read (%s); trying again in %ss", exc, settings.INBOX_MAILBOX_RESCAN_SECONDS)
+            else:
+                self.reconcile(boxes)
+            self.stop.wait(settings.INBOX_MAILBOX_RESCAN_SECONDS)
+        for pk in list(self.running):
+            self._halt(pk)
+        connection.close()

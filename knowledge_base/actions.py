@@ -40,6 +40,7 @@ from knowledge_base.models import (
     Visibility,
 )
 from knowledge_base.permissions import can_edit
+from tickets import ticket_access
 
 MAX_TITLE = 300
 MAX_BODY = 400_000
@@ -75,8 +76,9 @@ def _clean_forms(forms: Iterable[str]) -> list[str]:
 
 def _unique_slug(title: str, wanted: str = "", exclude: int | None = None) -> str:
     base = slugify(kbtext.fold(wanted or title))[:180] or "artykul"
+    others = Article.objects.exclude(pk=exclude) if exclude is not None else Article.objects.all()
     slug, n = base, 2
-    while Article.objects.filter(slug=slug).exclude(pk=exclude).exists():
+    while others.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -151,7 +153,7 @@ def _extend_vocabulary(source: str, fields: dict[str, str]) -> None:
     tokens = set()
     for field in fields.values():
         tokens.update(field.split())
-    known = set()
+    known: set[str] = set()
     ordered = sorted(tokens)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
@@ -263,7 +265,7 @@ def update_article(*, actor, article: Article, note: str = "", tags: Sequence[Ta
     if not changed and not tags_changed:
         return article
     _validate(article)
-    if tags_changed:
+    if tags is not None and tags_changed:
         article.tags.set(tags)
     article.updated_at = timezone.now()
     tokens = index_article(article)
@@ -284,7 +286,7 @@ def change_status(
         raise ValidationError({"status": _("Nieznany stan artykułu.")})
     if status == article.status:
         return article
-    if status not in TRANSITIONS[article.status]:
+    if status not in TRANSITIONS[Status(article.status)]:
         raise ValidationError(
             {
                 "status": _("Artykułu w stanie „%(old)s” nie można przenieść do stanu „%(new)s”.")
@@ -338,11 +340,13 @@ def add_attachment(
             {"file": _("Plik jest za duży (limit %(limit)s B).") % {"limit": settings.ATTACHMENT_MAX_BYTES}}
         )
     text = extract.extract_text(filename, content, content_type)
+    stored_type = extract.stored_type(extract.kind_of(filename, content_type), content)
+    assert stored_type is not None  # extract_text has refused an image whose content proves no type
     article = Article.objects.select_for_update().get(pk=article.pk)
     attachment = ArticleAttachment(
         article=article,
         filename=filename,
-        content_type=extract.stored_type(extract.kind_of(filename, content_type), content),
+        content_type=stored_type,
         size=len(content),
         extracted_text=text,
         uploaded_by=actor,
@@ -442,11 +446,7 @@ def record_opened_article(*, token: str, article: Article) -> bool:
 
 @transaction.atomic
 def flag_missing_article(*, actor, ticket, note: str = "") -> MissingArticleFlag:
-    access.require(access.can_work_tickets(actor), _("Nie masz uprawnień do obsługi zgłoszeń."))
-    access.require(
-        access.voivodeship_scope(actor).allows(ticket.queue.voivodeship_id),
-        _("To zgłoszenie należy do innego województwa."),
-    )
+    ticket_access.require_work_in(actor, ticket.queue)
     return MissingArticleFlag.objects.create(ticket=ticket, flagged_by=actor, note=(note or "").strip()[:500])
 
 
@@ -479,7 +479,7 @@ def submit_contact_form(
     token is None when the acknowledgement loop guard held it back (too many to the address lately)."""
     from contacts.identifiers import normalize_regon
     from contacts.models import ReportingUnit
-    from inbox_ingest.actions import acknowledgement_allowed, acknowledgement_row
+    from inbox_ingest.acknowledgements import acknowledgement_allowed, acknowledgement_row
     from knowledge_base.models import RequesterLink, new_token
     from knowledge_base.selectors import token_digest
     from tickets import actions as ticket_actions
@@ -509,16 +509,13 @@ def submit_contact_form(
     text = body.strip()
     if regon:
         text += "\n\n" + _("REGON jednostki: %(regon)s") % {"regon": regon}
-    ticket = ticket_actions.open_ticket(
-        actor=None,
+    request = ticket_actions.NewTicket(
         channel=Channel.WEB,
         subject=subject,
-        body_text=text,
-        requester_name=name,
-        requester_email=email,
-        reporting_unit=unit,
-        attachments=list(attachments),
+        message=ticket_actions.Message(text=text, attachments=tuple(attachments)),
+        requester=ticket_actions.Requester(name=name, email=email, unit=unit),
     )
+    (ticket,) = ticket_actions.open_tickets([request], actor=None)
     token = None
     # the one loop guard of every acknowledgement (inbox_ingest): a form sent again and again, with someone
     # else's address, must not flood that mailbox; the ticket is opened all the same
@@ -592,15 +589,13 @@ def requester_reply(*, link, body: str, attachments: Sequence = ()):
     if not (body or "").strip() and not attachments:
         raise ValidationError({"body": _("Wpisz treść odpowiedzi.")})
     _check_requester_files(link, attachments)
-    entry = ticket_actions.add_entry(
-        actor=None,
+    request = ticket_actions.NewEntry(
         ticket=link.ticket,
         kind=Entry.Kind.INBOUND,
-        body_text=(body or "").strip(),
-        sender_name=link.ticket.requester_name,
-        sender_email=link.email,
-        attachments=list(attachments),
+        message=ticket_actions.Message(text=(body or "").strip(), attachments=tuple(attachments)),
+        sender=ticket_actions.Sender(name=link.ticket.requester_name, email=link.email),
     )
+    (entry,) = ticket_actions.add_entries([request], actor=None)
     link.last_used_at = timezone.now()
     link.save(update_fields=["last_used_at"])
     return entry

@@ -11,6 +11,8 @@ tsvectors on PostgreSQL, an FTS5 table on SQLite, both kept in step by triggers 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -69,8 +71,8 @@ class Tag(models.Model):
         return self.name
 
 
-class ArticleQuerySet(models.QuerySet):
-    def live(self, now=None):
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def live(self, now: datetime | None = None) -> Self:
         """Published, past its scheduled publication and not expired."""
         now = now or timezone.now()
         return self.filter(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -13,6 +14,7 @@ from helpdesk import access
 from knowledge_base.models import (
     Article,
     ArticleAttachment,
+    ArticleQuerySet,
     ArticleVersion,
     Category,
     ContactAttempt,
@@ -24,7 +26,7 @@ from knowledge_base.permissions import can_edit
 from knowledge_base.search import visibilities_for
 
 
-def articles_for_user(user) -> QuerySet[Article]:
+def articles_for_user(user) -> ArticleQuerySet:
     """Live articles `user` may read; editors also see drafts, reviews and archived ones."""
     if can_edit(user):
         return Article.objects.all()
@@ -137,7 +139,7 @@ def link_expired(link: RequesterLink, now=None) -> bool:
     ended = min((moment for moment in (ticket.resolved_at, ticket.closed_at) if moment is not None), default=None)
     if ended is None:
         return False
-    return (now or timezone.now()) > ended + timezone.timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
+    return (now or timezone.now()) > ended + timedelta(days=settings.KB_REQUESTER_LINK_DAYS)
 
 
 def link_may_see(link: RequesterLink, entry) -> bool:
@@ -188,7 +190,7 @@ def requester_attachment(link: RequesterLink, attachment_id: int):
 
 
 def analytics(days: int = 30) -> dict:
-    since = timezone.now() - timezone.timedelta(days=days)
+    since = timezone.now() - timedelta(days=days)
     searches = SearchLog.objects.filter(created_at__gte=since)
     attempts = ContactAttempt.objects.filter(created_at__gte=since)
     shown = attempts.exclude(suggested=[]).count()

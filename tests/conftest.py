@@ -17,6 +17,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from helpdesk.models import Role, User
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Channel, Queue
 
@@ -138,7 +139,6 @@ def open_email_ticket(db):
 
     def make(queue: Queue, subject: str = "Nie mogę złożyć MZ-88", **extra):
         fields = {
-            "actor": None,
             "channel": Channel.EMAIL,
             "subject": subject,
             "body_text": "Dzień dobry, system odrzuca sprawozdanie.",
@@ -148,7 +148,7 @@ def open_email_ticket(db):
             "message_id": "",
         }
         fields.update(extra)
-        return actions.open_ticket(**fields)
+        return actions.open_tickets([new_ticket(**fields)], actor=None)[0]
 
     return make
 

@@ -6,6 +6,7 @@ from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
 from helpdesk.asgi import application
+from tests.ticket_requests import new_ticket, open_one
 from tickets import actions, selectors
 from tickets.models import Entry
 
@@ -111,10 +112,10 @@ def test_anonymous_visitor_is_sent_to_login_and_api_refuses(client, mazowsze_tic
 async def test_websocket_streams_only_the_users_voivodeship(bob, celina, queue_14):
     from channels.db import database_sync_to_async as sync_to_async
 
-    from tickets.consumers import groups_for
+    from tickets.ticket_access import subscriptions
 
-    assert await sync_to_async(groups_for)(bob) == ["tickets.v14"]
-    assert await sync_to_async(groups_for)(celina) == ["tickets.v24"]
+    assert await sync_to_async(subscriptions)(bob) == ["tickets.v14"]
+    assert await sync_to_async(subscriptions)(celina) == ["tickets.v24"]
 
     watchers = {}
     for name, user in (("bob", bob), ("celina", celina)):
@@ -132,8 +133,8 @@ async def test_websocket_streams_only_the_users_voivodeship(bob, celina, queue_1
 
     from helpdesk import outbox
 
-    ticket = await sync_to_async(actions.open_ticket)(
-        actor=None, channel="email", subject="Pytanie o MZ-88", body_text="treść", queue=queue_14
+    ticket = await sync_to_async(open_one)(
+        new_ticket(channel="email", subject="Pytanie o MZ-88", body_text="treść", queue=queue_14), actor=None
     )
     await sync_to_async(outbox.drain)()
     event = await watchers["bob"].receive_json_from(timeout=2)
@@ -159,14 +160,18 @@ def test_a_ticket_handed_back_to_the_central_desk_stays_visible_to_its_voivodesh
     from contacts.models import ReportingUnit
 
     unit = ReportingUnit.objects.create(name="Szpital w Radomiu", regon="123456785", voivodeship_id="14")
-    ticket = actions.open_ticket(
+    ticket = actions.open_tickets(
+        [
+            new_ticket(
+                channel="email",
+                subject="Logowanie",
+                body_text="Nie mogę się zalogować",
+                queue=queue_14,
+                reporting_unit=unit,
+            )
+        ],
         actor=None,
-        channel="email",
-        subject="Logowanie",
-        body_text="Nie mogę się zalogować",
-        queue=queue_14,
-        reporting_unit=unit,
-    )
+    )[0]
     actions.move_to_queue(actor=bob, ticket=ticket, queue=central, reason="to sprawa logowania")
     client.force_login(bob)
     page = client.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()

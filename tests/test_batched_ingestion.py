@@ -1,6 +1,9 @@
-"""The batched ingestion path (inbox_ingest.actions.process_batch with tickets.actions.TicketBatch) writes the
-same data as processing the same messages one by one: tickets, entries, attachments, events, SLA timers,
-outbox rows, acknowledgements and the raw rows' outcomes; with a few queries per batch instead of ~28 a message.
+"""The batched ingestion path (inbox_ingest.actions.process_batch, inbox_ingest.batching) writes the same data
+as processing the same messages one by one (inbox_ingest.actions.process): tickets, entries, attachments,
+events, SLA timers, outbox rows, acknowledgements and the raw rows' outcomes; with a few queries per batch
+instead of ~28 a message. Both go through the one write path (tickets.opening.open_tickets,
+tickets.entries.add_entries); what is compared is how the e-mail channel classifies and orders its messages,
+and that a batch of requests decides as the same requests one at a time.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from django.utils import timezone
 
 from contacts.models import FormDeadline, Person, PersonEmail, ReportingUnit, StatisticalForm, UnitMembership
 from helpdesk.models import NoticeMode, OutboxMessage, Role, User
-from inbox_ingest import actions
+from inbox_ingest import actions, batching
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tests.mailtools import message
+from tests.ticket_requests import new_ticket
 from tickets import actions as ticket_actions
 from tickets.models import (
     AssignmentMode,
@@ -68,14 +72,17 @@ def world(central, queue_14, bob, monkeypatch):
     bob.notice_mode = NoticeMode.EACH
     bob.save()
     FailingAddress.objects.create(email="odbija@example.pl", bounces=1, last_bounce_at=MONDAY_10)
-    earlier = ticket_actions.open_ticket(
+    (earlier,) = ticket_actions.open_tickets(
+        [
+            new_ticket(
+                subject="Wcześniejsze zgłoszenie",
+                body_text="Treść",
+                requester_email="stary@example.pl",
+                queue=central,
+                message_id="<stare@example.pl>",
+            )
+        ],
         actor=None,
-        channel="email",
-        subject="Wcześniejsze zgłoszenie",
-        body_text="Treść",
-        requester_email="stary@example.pl",
-        queue=central,
-        message_id="<stare@example.pl>",
     )
     ticket_actions.follow(actor=agents[1], ticket=earlier, by_email=True)  # told of each new entry
     mailbox = Mailbox.objects.create(
@@ -282,7 +289,7 @@ def snapshot(rows: list[RawMessage]) -> dict:
                 for group in payload["groups"]
             ]
         result["outbox"].append([outgoing.kind, outgoing.next_attempt_at, payload])
-    # The batch writes the replies it appends quietly (process_batch: _append_quietly) after all the new tickets
+    # The batch writes the replies it appends quietly (inbox_ingest.batching: Batch._append) after all the new tickets
     # it holds, even those opened after the reply, so across tickets the outbox rows may come in another order;
     # they are delivered independently. The same rows, and for each ticket in the same order:
     per_ticket: dict[str, list] = {}
@@ -353,10 +360,10 @@ def unreadable(monkeypatch):
 def test_a_batch_writes_exactly_what_one_by_one_processing_writes(world, unreadable, monkeypatch):
     raws = messages(world["earlier"])
     one_by_one, outcomes = run_and_roll_back(raws, world["mailbox"], lambda ids: [actions.process(i) for i in ids])
-    usual = []  # the messages the batch took the usual way (a flush, then _ingest)
-    real_one = actions._Batch._one
+    usual = []  # the messages the batch took the usual way (a flush, then messages.ingest)
+    real_one = batching.Batch._one
     monkeypatch.setattr(
-        actions._Batch,
+        batching.Batch,
         "_one",
         lambda self, row, *args, **kw: usual.append(row.message_id) or real_one(self, row, *args, **kw),
     )
@@ -438,8 +445,12 @@ def test_a_reply_to_an_open_ticket_from_before_the_batch_does_not_split_it_but_o
     earlier = world["earlier"]
     Ticket.objects.filter(pk=earlier.pk).update(status=status)
     calls = []
-    real = ticket_actions.TicketBatch.flush
-    monkeypatch.setattr(ticket_actions.TicketBatch, "flush", lambda self: calls.append(len(self)) or real(self))
+    real = batching.Batch._write
+    monkeypatch.setattr(
+        batching.Batch,
+        "_write",
+        lambda self, opening, appending: calls.append(len(opening) + len(appending)) or real(self, opening, appending),
+    )
     raws = [
         message(sender="n1@example.pl", message_id="<r1@x>", subject="Nowe 1"),
         message(sender="stary@example.pl", message_id="<r2@x>", headers={"In-Reply-To": "<stare@example.pl>"}),
@@ -458,8 +469,12 @@ def test_a_reply_to_a_ticket_the_batch_opened_does_not_split_it(world, monkeypat
     """A reply (or an automatic answer) to a message of the same batch is written in the batch, after the new
     tickets, onto the ticket its message opened (or the one it was appended to), with one flush in all."""
     calls = []
-    real = ticket_actions.TicketBatch.flush
-    monkeypatch.setattr(ticket_actions.TicketBatch, "flush", lambda self: calls.append(len(self)) or real(self))
+    real = batching.Batch._write
+    monkeypatch.setattr(
+        batching.Batch,
+        "_write",
+        lambda self, opening, appending: calls.append(len(opening) + len(appending)) or real(self, opening, appending),
+    )
     raws = [
         message(sender="n1@example.pl", message_id="<s1@x>", subject="Nowe 1"),
         message(sender="n2@example.pl", message_id="<s2@x>", subject="Nowe 2"),
@@ -485,7 +500,7 @@ def test_a_reply_to_a_ticket_the_batch_opened_does_not_split_it(world, monkeypat
         first.reference, ANY, first.reference, earlier.reference, first.reference, earlier.reference, ANY
     ]  # fmt: skip
     assert list(first.entries.order_by("pk").values_list("message_id", flat=True)) == ["<s1@x>", "<s3@x>", "<s5@x>"]
-    assert first.status == "new"  # an inbound entry leaves a new ticket as it is, as add_entry() does
+    assert first.status == "new"  # an inbound entry leaves a new ticket as it is, as add_entries() does
     assert list(earlier.entries.order_by("pk").values_list("message_id", flat=True)) == [
         "<stare@example.pl>", "<s4@x>", "<s6@x>"
     ]  # fmt: skip
@@ -496,14 +511,16 @@ def test_a_reply_to_a_ticket_the_batch_opened_does_not_split_it(world, monkeypat
 def test_a_failure_while_writing_a_batch_falls_back_to_one_by_one_and_quarantines_only_the_bad_message(
     world, monkeypatch
 ):
-    real = ticket_actions._new_entry
+    from tickets import opening
+
+    real = opening.new_entry
 
     def failing(ticket, actor, **fields):
         if "ZEPSUTY" in fields.get("subject", ""):
             raise ValueError("zepsuty wpis")
         return real(ticket, actor, **fields)
 
-    monkeypatch.setattr(ticket_actions, "_new_entry", failing)
+    monkeypatch.setattr(opening, "new_entry", failing)
     raws = [message(message_id=f"<f{n}@x>", subject="ZEPSUTY" if n == 2 else f"Dobry {n}") for n in range(5)]
     rows = actions.store_batch([{"raw": raw, "mailbox": world["mailbox"]} for raw in raws])
     results = actions.process_batch([row.pk for row in rows])
@@ -512,7 +529,9 @@ def test_a_failure_while_writing_a_batch_falls_back_to_one_by_one_and_quarantine
     assert Ticket.objects.filter(subject__startswith="Dobry").count() == 4
 
 
-def test_open_tickets_gives_the_same_tickets_as_open_ticket_one_by_one(world, central, queue_14):
+def test_opening_tickets_in_one_batch_gives_the_same_tickets_as_one_at_a_time(world, central, queue_14):
+    """Identification, routing, deadlines, SLA clocks and the round-robin assignment carried in memory decide
+    for a batch what they decide for its requests opened one by one, in order."""
     items = [
         {
             "channel": "email",
@@ -540,6 +559,7 @@ def test_open_tickets_gives_the_same_tickets_as_open_ticket_one_by_one(world, ce
             transaction.set_rollback(True)
         return data
 
-    one_by_one = taken(lambda: [ticket_actions.open_ticket(actor=None, **item) for item in items])
-    batched = taken(lambda: ticket_actions.open_tickets(items))
+    requests = [new_ticket(**item) for item in items]
+    one_by_one = taken(lambda: [ticket_actions.open_tickets([request], actor=None)[0] for request in requests])
+    batched = taken(lambda: ticket_actions.open_tickets(requests, actor=None))
     assert batched == one_by_one and len(batched[1]) == 7

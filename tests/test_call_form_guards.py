@@ -52,7 +52,10 @@ def test_an_empty_call_is_refused_by_the_action_for_every_outcome_that_opens_a_t
 
     with pytest.raises(ValidationError) as error:
         actions.log_call(
-            actor=alice, direction="incoming", caller_number=" ", outcome=outcome, callback_due_at=timezone.now()
+            actor=alice,
+            call=actions.CallDetails(direction="incoming", caller_number=" "),
+            outcome=outcome,
+            callback_due_at=timezone.now(),
         )
     assert "Rozmowa jest pusta" in " ".join(error.value.messages)
     assert not Ticket.objects.exists()
@@ -61,7 +64,12 @@ def test_an_empty_call_is_refused_by_the_action_for_every_outcome_that_opens_a_t
 def test_an_empty_call_is_not_added_to_an_existing_ticket(alice, central, open_email_ticket):
     ticket = open_email_ticket(central)
     with pytest.raises(ValidationError):
-        actions.log_call(actor=alice, direction="outgoing", caller_number="", outcome="existing", ticket=ticket)
+        actions.log_call(
+            actor=alice,
+            call=actions.CallDetails(direction="outgoing", caller_number=""),
+            outcome="existing",
+            ticket=ticket,
+        )
     assert not ticket.entries.filter(kind=Entry.Kind.CALL).exists()
 
 
@@ -70,10 +78,9 @@ def test_an_empty_call_is_not_added_to_an_existing_ticket(alice, central, open_e
     [{"caller_number": "501369856"}, {"requester_name": "Ewa Lis"}, {"notes": "Pytała o MZ-11"}, {"unit": True}],
 )
 def test_a_caller_a_unit_or_a_note_is_enough(alice, przychodnia, given):
-    fields = {"caller_number": "", **given}
-    if fields.pop("unit", None):
-        fields["reporting_unit"] = przychodnia
-    ticket = actions.log_call(actor=alice, direction="incoming", outcome="answered", **fields)
+    call = actions.CallDetails(direction="incoming", caller_number=given.get("caller_number", ""))
+    caller = actions.Requester(name=given.get("requester_name", ""), unit=przychodnia if given.get("unit") else None)
+    ticket = actions.log_call(actor=alice, call=call, caller=caller, outcome="answered", notes=given.get("notes", ""))
     assert ticket.entries.get().kind == Entry.Kind.CALL
 
 

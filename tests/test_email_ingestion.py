@@ -8,6 +8,7 @@ from django.core import mail
 from inbox_ingest import actions
 from inbox_ingest.models import FailingAddress, Mailbox, RawMessage, SentMessage
 from tests.mailtools import POLISH, message
+from tests.ticket_requests import add_one, new_entry
 from tickets.models import Entry, Status, Ticket
 
 
@@ -71,11 +72,10 @@ def test_a_reply_to_the_acknowledgement_threads_by_in_reply_to(ingest, mailbox):
 
 
 def test_a_reply_to_an_agents_answer_threads_by_references_and_reopens(ingest, mailbox, alice, run_on_commit):
-    from tickets import actions as ticket_actions
 
     ticket = Ticket.objects.get(reference=ingest(message(), mailbox=mailbox, uid=1).ticket)
     answer = run_on_commit(
-        ticket_actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę spróbować."
+        add_one, new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę spróbować."), actor=alice
     )
     assert Ticket.objects.get(pk=ticket.pk).status == Status.WAITING_CUSTOMER
     headers = {"References": f"<zzz@elsewhere> {answer.message_id}"}
@@ -95,10 +95,9 @@ def test_the_subject_reference_threads_only_for_someone_who_takes_part(ingest, m
 
 
 def test_an_out_of_office_answer_gets_no_acknowledgement_and_never_reopens(ingest, mailbox, alice, run_on_commit):
-    from tickets import actions as ticket_actions
 
     ticket = Ticket.objects.get(reference=ingest(message(), mailbox=mailbox, uid=1).ticket)
-    run_on_commit(ticket_actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odp.")
+    run_on_commit(add_one, new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odp."), actor=alice)
     mail.outbox.clear()
     oof = (POLISH / "autoodpowiedz_pl.eml").read_bytes()
     oof = oof.replace(
@@ -194,17 +193,17 @@ def test_a_crash_in_the_middle_of_processing_leaves_the_message_pending_and_it_i
     class Crash(BaseException):
         """Stands for the process being killed: not an Exception, so nothing catches it."""
 
-    real = ticket_actions.open_ticket
+    real = ticket_actions.open_tickets
 
-    def crash_after_creating(**kwargs):
-        real(**kwargs)
+    def crash_after_creating(requests, *, actor):
+        real(requests, actor=actor)
         raise Crash
 
-    monkeypatch.setattr(ticket_actions, "open_ticket", crash_after_creating)
+    monkeypatch.setattr(ticket_actions, "open_tickets", crash_after_creating)
     with pytest.raises(Crash):
         actions.process(row.pk)
     assert RawMessage.objects.get(pk=row.pk).status == "pending" and not Ticket.objects.exists()
-    monkeypatch.setattr(ticket_actions, "open_ticket", real)
+    monkeypatch.setattr(ticket_actions, "open_tickets", real)
     assert run_on_commit(actions.process, row.pk).outcome == "created" and Ticket.objects.count() == 1
     assert actions.process(row.pk).outcome == "created" and Ticket.objects.count() == 1  # idempotent
 

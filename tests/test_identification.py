@@ -8,6 +8,7 @@ from stdnum.pl import regon as stdnum_regon
 
 from contacts.identify import find_numbers, identify
 from contacts.models import Person, PersonEmail, PersonPhone, ReportingUnit, UnitMembership
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Channel, Identification, Queue
 
@@ -94,26 +95,34 @@ def test_a_public_mail_domain_identifies_nobody(units):
 
 @pytest.mark.django_db
 def test_a_regon_that_fails_its_checksum_does_not_route_the_ticket(units):
-    ticket = actions.open_ticket(
+    ticket = actions.open_tickets(
+        [
+            new_ticket(
+                channel=Channel.EMAIL,
+                subject="Korekta sprawozdania",
+                body_text="Proszę o korektę, REGON 123456786",  # last digit wrong
+                requester_email="ktos@gmail.com",
+            )
+        ],
         actor=None,
-        channel=Channel.EMAIL,
-        subject="Korekta sprawozdania",
-        body_text="Proszę o korektę, REGON 123456786",  # last digit wrong
-        requester_email="ktos@gmail.com",
-    )
+    )[0]
     assert ticket.reporting_unit is None and ticket.identification == Identification.UNIDENTIFIED
     assert ticket.queue.slug == "do-rozdzielenia"
 
 
 @pytest.mark.django_db
 def test_a_ticket_with_several_candidates_lets_the_agent_choose(units, alice, client):
-    ticket = actions.open_ticket(
+    ticket = actions.open_tickets(
+        [
+            new_ticket(
+                channel=Channel.EMAIL,
+                subject="Pytanie",
+                body_text="Dzień dobry",
+                requester_email="kadry@zdrowie.example.pl",
+            )
+        ],
         actor=None,
-        channel=Channel.EMAIL,
-        subject="Pytanie",
-        body_text="Dzień dobry",
-        requester_email="kadry@zdrowie.example.pl",
-    )
+    )[0]
     assert ticket.identification == Identification.AMBIGUOUS
     assert set(ticket.unit_candidates) == {units[0].pk, units[1].pk}
     client.force_login(alice)
@@ -127,9 +136,10 @@ def test_a_ticket_with_several_candidates_lets_the_agent_choose(units, alice, cl
 
 @pytest.mark.django_db
 def test_a_unit_outside_the_candidates_cannot_be_chosen(units, alice, client):
-    ticket = actions.open_ticket(
-        actor=None, channel=Channel.EMAIL, subject="Pytanie", body_text="x", requester_email="a@zdrowie.example.pl"
-    )
+    ticket = actions.open_tickets(
+        [new_ticket(channel=Channel.EMAIL, subject="Pytanie", body_text="x", requester_email="a@zdrowie.example.pl")],
+        actor=None,
+    )[0]
     client.force_login(alice)
     client.post(f"/tickets/{ticket.reference}/unit", {"unit": units[2].pk})
     ticket.refresh_from_db()
@@ -138,14 +148,18 @@ def test_a_unit_outside_the_candidates_cannot_be_chosen(units, alice, client):
 
 @pytest.mark.django_db
 def test_a_regional_admin_of_another_voivodeship_cannot_choose_the_unit(units, bob, celina, client):
-    ticket = actions.open_ticket(
+    ticket = actions.open_tickets(
+        [
+            new_ticket(
+                channel=Channel.EMAIL,
+                subject="Pytanie",
+                body_text="x",
+                requester_email="a@zdrowie.example.pl",
+                queue=Queue.objects.get(slug="woj-14"),
+            )
+        ],
         actor=None,
-        channel=Channel.EMAIL,
-        subject="Pytanie",
-        body_text="x",
-        requester_email="a@zdrowie.example.pl",
-        queue=Queue.objects.get(slug="woj-14"),
-    )
+    )[0]
     client.force_login(celina)
     assert client.post(f"/tickets/{ticket.reference}/unit", {"unit": units[0].pk}).status_code == 404
     client.force_login(bob)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from helpdesk import outbox
 from knowledge_base.loading import load_starter_content
 from knowledge_base.models import ContactAttempt, RequesterLink
+from tests.ticket_requests import new_entry, new_ticket
 from tickets import actions as ticket_actions
 from tickets.models import Channel, Entry, Status, Ticket
 
@@ -104,8 +105,12 @@ def test_the_private_link_shows_the_conversation_without_internal_notes_and_take
     send(client)
     link = private_link()
     ticket = Ticket.objects.get()
-    ticket_actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.NOTE, body_text="Notatka: sprawdzić logi")
-    ticket_actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę odświeżyć stronę.")
+    ticket_actions.add_entries(
+        [new_entry(ticket=ticket, kind=Entry.Kind.NOTE, body_text="Notatka: sprawdzić logi")], actor=alice
+    )[0]
+    ticket_actions.add_entries(
+        [new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę odświeżyć stronę.")], actor=alice
+    )[0]
     page = client.get(link).content.decode()
     assert "Proszę odświeżyć stronę." in page and "sprawdzić logi" not in page
     response = client.post(link, {"body": "Pomogło, dziękuję."})
@@ -133,14 +138,18 @@ def test_after_a_merge_the_private_link_follows_the_target_showing_only_the_requ
     send(client)
     link = private_link()
     duplicate = Ticket.objects.get()
-    other = ticket_actions.open_ticket(
+    other = ticket_actions.open_tickets(
+        [
+            new_ticket(
+                channel=Channel.EMAIL,
+                subject="To samo od kogoś innego",
+                body_text="Wiadomość innej osoby",
+                requester_email="inna.osoba@example.pl",
+                queue=duplicate.queue,
+            )
+        ],
         actor=None,
-        channel=Channel.EMAIL,
-        subject="To samo od kogoś innego",
-        body_text="Wiadomość innej osoby",
-        requester_email="inna.osoba@example.pl",
-        queue=duplicate.queue,
-    )
+    )[0]
     ticket_actions.merge_tickets(actor=alice, source=duplicate, target=other)
     page = client.get(link)
     html = page.content.decode()

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from tests.ticket_requests import add_one, new_entry, new_ticket
 from tickets import actions
 from tickets.models import Entry, Status
 
@@ -70,7 +71,7 @@ def test_the_ticket_page_in_english_translates_the_event_log_and_the_form_labels
     client, alice, central, open_email_ticket, run_on_commit
 ):
     ticket = open_email_ticket(central)
-    run_on_commit(actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę.")
+    run_on_commit(add_one, new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę."), actor=alice)
     assert ticket.events.filter(reason="odpowiedź wysłana").exists()  # the log itself stays Polish
     client.force_login(alice)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -92,16 +93,16 @@ def test_a_message_after_an_action_follows_the_language(client, alice, central, 
 
 def test_a_validation_message_from_an_action_is_english_under_english(central):
     with translation.override("en"), pytest.raises(ValidationError) as error:
-        actions.open_ticket(actor=None, channel="email", subject="   ", body_text="x", queue=central)
+        actions.open_tickets([new_ticket(channel="email", subject="   ", body_text="x", queue=central)], actor=None)[0]
     assert error.value.message_dict == {"subject": ["The subject cannot be empty."]}
     with translation.override("en"), pytest.raises(ValidationError) as error:
-        actions.open_ticket(actor=None, channel="fax", subject="Temat", body_text="x", queue=central)
+        actions.open_tickets([new_ticket(channel="fax", subject="Temat", body_text="x", queue=central)], actor=None)[0]
     assert error.value.message_dict == {"channel": ["Unknown channel: fax."]}
 
 
 def test_the_same_validation_message_stays_polish_by_default(central):
     with pytest.raises(ValidationError) as error:
-        actions.open_ticket(actor=None, channel="email", subject="   ", body_text="x", queue=central)
+        actions.open_tickets([new_ticket(channel="email", subject="   ", body_text="x", queue=central)], actor=None)[0]
     assert error.value.message_dict == {"subject": ["Temat nie może być pusty."]}
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.ticket_requests import add_one, new_entry, new_ticket, open_one
 from tickets import actions
 from tickets.models import Status
 
@@ -27,7 +28,7 @@ def test_the_list_learns_which_tickets_changed_while_its_socket_was_away(
     cursor = _cursor(client.get("/tickets/").content, "live-notice")
 
     # while alice's socket is away: a note on one ticket, a new ticket elsewhere
-    actions.add_entry(actor=bob, ticket=seen, kind="note", body_text="Sprawdzam")
+    actions.add_entries([new_entry(ticket=seen, kind="note", body_text="Sprawdzam")], actor=bob)[0]
     new = open_email_ticket(queue_24, subject="Nowe pytanie")
 
     caught_up = client.get("/tickets/changes", {"after": cursor}).json()
@@ -64,7 +65,7 @@ def test_the_ticket_page_learns_what_others_changed_while_its_socket_was_away(
     client.force_login(alice)
     cursor = _cursor(client.get(f"/tickets/{ticket.reference}/").content, "live-ticket")
 
-    actions.add_entry(actor=bob, ticket=ticket, kind="note", body_text="Dzwoniłem do jednostki")
+    actions.add_entries([new_entry(ticket=ticket, kind="note", body_text="Dzwoniłem do jednostki")], actor=bob)[0]
     actions.change_status(actor=alice, ticket=ticket, status=Status.WAITING_CUSTOMER)  # her own: not news to her
     actions.follow(actor=bob, ticket=ticket, by_email=False)  # following changes nothing on the page
 
@@ -142,25 +143,25 @@ def test_a_client_that_reconnects_on_the_production_set_up_catches_up_on_what_it
             open_timeout=30,
         )
 
-    def change(fn, **kwargs):
+    def change(fn, *args, **kwargs):
         with override_settings(CHANNEL_LAYERS=server.channel_layers), transaction.atomic():
-            return fn(**kwargs)
+            return fn(*args, **kwargs)
 
-    opening = {"actor": None, "channel": "email", "body_text": "Pytanie", "queue": queue_14}
+    opening = {"channel": "email", "body_text": "Pytanie", "queue": queue_14}
     try:
         cursor = _cursor(get("/tickets/"), "live-notice")
         with socket() as first:
-            heard = change(actions.open_ticket, subject="Korekta MZ-11", **opening)
+            heard = change(open_one, new_ticket(subject="Korekta MZ-11", **opening), actor=None)
             assert json.loads(first.recv(timeout=15))["reference"] == heard.reference
         # the socket is away: these pushes go to Redis with nobody listening
-        change(actions.add_entry, actor=bob, ticket=heard, kind="note", body_text="Sprawdzam")
-        missed = change(actions.open_ticket, subject="Termin MZ-03", **opening)
+        change(add_one, new_entry(ticket=heard, kind="note", body_text="Sprawdzam"), actor=bob)
+        missed = change(open_one, new_ticket(subject="Termin MZ-03", **opening), actor=None)
         with socket() as second:
             with pytest.raises(TimeoutError):
                 second.recv(timeout=2)
             caught_up = json.loads(get(f"/tickets/changes?after={cursor}"))
             assert set(caught_up["references"]) == {heard.reference, missed.reference}
-            later = change(actions.open_ticket, subject="Korekta MZ-06", **opening)
+            later = change(open_one, new_ticket(subject="Korekta MZ-06", **opening), actor=None)
             assert json.loads(second.recv(timeout=15))["reference"] == later.reference
     finally:
         server.stop()

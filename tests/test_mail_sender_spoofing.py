@@ -19,7 +19,7 @@ from helpdesk.models import NoticeMode
 from inbox_ingest import actions as ingest_actions
 from inbox_ingest import parsing
 from tests.mailtools import message
-from tickets import actions
+from tests.ticket_requests import new_ticket, open_one
 from tickets.models import Entry, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -174,13 +174,15 @@ def test_a_spoofed_display_name_is_not_taken_for_the_regional_admins_reply(bob, 
     bob.notice_mode = NoticeMode.EACH
     bob.save(update_fields=["notice_mode"])
     ticket = run_on_commit(
-        actions.open_ticket,
+        open_one,
+        new_ticket(
+            channel="email",
+            subject="Korekta działu II MZ-88",
+            body_text="Jak poprawić dział II?",
+            requester_email="kadry@przychodnia.example.pl",
+            queue=queue_14,
+        ),
         actor=None,
-        channel="email",
-        subject="Korekta działu II MZ-88",
-        body_text="Jak poprawić dział II?",
-        requester_email="kadry@przychodnia.example.pl",
-        queue=queue_14,
     )
     (notice,) = [m for m in mail.outbox if m.to == [bob.email]]
     mail.outbox.clear()

@@ -9,6 +9,7 @@ from helpdesk.models import NoticeMode
 from inbox_ingest import actions
 from inbox_ingest.models import Mailbox, SentMessage
 from tests.mailtools import message
+from tests.ticket_requests import add_one, new_entry, new_ticket, open_one
 from tickets import actions as ticket_actions
 from tickets import notices
 from tickets.models import Entry, Status, Ticket
@@ -67,7 +68,7 @@ def test_a_reply_to_an_answer_sent_in_the_duplicate_lands_in_the_target(ingest, 
         reference=ingest(message(subject="Inny temat", message_id="<d1@x>"), mailbox=mailbox, uid=2).ticket
     )
     answer = run_on_commit(
-        ticket_actions.add_entry, actor=alice, ticket=b, kind=Entry.Kind.OUTBOUND, body_text="Proszę spróbować."
+        add_one, new_entry(ticket=b, kind=Entry.Kind.OUTBOUND, body_text="Proszę spróbować."), actor=alice
     )
     ticket_actions.merge_tickets(actor=alice, source=b, target=a)
     headers = {"References": f"<zzz@elsewhere> {answer.message_id}"}
@@ -95,15 +96,19 @@ def test_the_duplicates_requester_takes_part_in_the_target_even_without_an_email
     ingest, mailbox, alice, queue_14, open_email_ticket
 ):
     a = Ticket.objects.get(reference=ingest(message(), mailbox=mailbox, uid=1).ticket)
-    by_phone = ticket_actions.open_ticket(
+    by_phone = ticket_actions.open_tickets(
+        [
+            new_ticket(
+                channel="phone",
+                subject="Telefon w sprawie MZ-88",
+                body_text="Dzwoniła kierowniczka.",
+                requester_email="kierownik@przychodnia.example.pl",
+                queue=queue_14,
+                call_direction="incoming",
+            )
+        ],
         actor=alice,
-        channel="phone",
-        subject="Telefon w sprawie MZ-88",
-        body_text="Dzwoniła kierowniczka.",
-        requester_email="kierownik@przychodnia.example.pl",
-        queue=queue_14,
-        entry_kind=Entry.Kind.CALL,
-    )
+    )[0]
     ticket_actions.merge_tickets(actor=alice, source=by_phone, target=a)
     result = ingest(
         message(
@@ -124,13 +129,15 @@ def test_a_regional_admins_answer_to_the_duplicates_notice_lands_in_the_target(
     bob.save(update_fields=["notice_mode"])
     opened = [
         run_on_commit(
-            ticket_actions.open_ticket,
+            open_one,
+            new_ticket(
+                channel="email",
+                subject=subject,
+                body_text="Jak poprawić dział II?",
+                requester_email="kadry@przychodnia.example.pl",
+                queue=queue_14,
+            ),
             actor=None,
-            channel="email",
-            subject=subject,
-            body_text="Jak poprawić dział II?",
-            requester_email="kadry@przychodnia.example.pl",
-            queue=queue_14,
         )
         for subject in ("Korekta MZ-88", "Korekta MZ-88 (ponownie)")
     ]

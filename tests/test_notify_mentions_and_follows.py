@@ -10,6 +10,7 @@ from django.test import Client
 
 from helpdesk import outbox
 from helpdesk.asgi import application
+from tests.ticket_requests import add_one, new_entry, new_ticket, open_one
 from tickets import actions
 from tickets.models import Entry, Status
 
@@ -27,16 +28,16 @@ async def _notify_socket(user):
 
 
 async def _open(queue):
-    return await database_sync_to_async(actions.open_ticket)(
-        actor=None, channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue
+    return await database_sync_to_async(open_one)(
+        new_ticket(channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue), actor=None
     )
 
 
 async def test_a_mention_reaches_the_colleagues_socket(alice, bob, celina, queue_14):
     ticket = await _open(queue_14)
     bobs, celinas = await _notify_socket(bob), await _notify_socket(celina)
-    await database_sync_to_async(actions.add_entry)(
-        actor=alice, ticket=ticket, kind=Entry.Kind.NOTE, body_text="@bob zadzwonisz do nich?"
+    await database_sync_to_async(add_one)(
+        new_entry(ticket=ticket, kind=Entry.Kind.NOTE, body_text="@bob zadzwonisz do nich?"), actor=alice
     )
     await database_sync_to_async(outbox.drain)()
     event = await bobs.receive_json_from(timeout=2)
@@ -51,8 +52,8 @@ async def test_followers_hear_live_of_a_new_entry_and_a_status_change(alice, bob
     ticket = await _open(queue_14)
     await database_sync_to_async(actions.follow)(actor=bob, ticket=ticket)
     bobs, celinas = await _notify_socket(bob), await _notify_socket(celina)
-    await database_sync_to_async(actions.add_entry)(
-        actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, to=["kadry@example.pl"], body_text="Odpowiedź"
+    await database_sync_to_async(add_one)(
+        new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, to=["kadry@example.pl"], body_text="Odpowiedź"), actor=alice
     )
     await database_sync_to_async(outbox.drain)()
     first = await bobs.receive_json_from(timeout=2)

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from contacts.models import ReportingUnit
 from helpdesk import staff
 from helpdesk.models import NoticeMode, OutboxMessage
-from tickets import actions, notices
+from tests.ticket_requests import new_ticket, open_one
+from tickets import notices
 from tickets.models import Channel
 
 pytestmark = pytest.mark.django_db
@@ -25,12 +26,14 @@ def unit_14(db):
 
 def _route_a_ticket(run_on_commit):
     return run_on_commit(
-        actions.open_ticket,
+        open_one,
+        new_ticket(
+            channel=Channel.EMAIL,
+            subject="Korekta sprawozdania MZ-88",
+            body_text="Prośba o korektę sprawozdania, pomyłka w dziale 2.",
+            requester_email="rejestracja@mokotow.example.pl",
+        ),
         actor=None,
-        channel=Channel.EMAIL,
-        subject="Korekta sprawozdania MZ-88",
-        body_text="Prośba o korektę sprawozdania, pomyłka w dziale 2.",
-        requester_email="rejestracja@mokotow.example.pl",
     )
 
 

@@ -28,12 +28,10 @@ def przychodnia(db):
 def test_a_call_answered_on_the_phone_becomes_a_resolved_ticket(alice):
     ticket = actions.log_call(
         actor=alice,
-        direction="incoming",
-        caller_number="501-369-856",
+        call=actions.CallDetails(direction="incoming", caller_number="501-369-856", duration_seconds=95),
         outcome="answered",
         notes="Pytanie o termin MZ-11, wyjaśnione.",
         subject="Termin MZ-11",
-        duration_seconds=95,
     )
     assert ticket.status == Status.RESOLVED and ticket.channel == "phone"
     call = ticket.entries.get()
@@ -44,11 +42,10 @@ def test_a_call_answered_on_the_phone_becomes_a_resolved_ticket(alice):
 def test_a_call_handed_to_the_voivodeship_lands_in_its_queue(alice, przychodnia):
     ticket = actions.log_call(
         actor=alice,
-        direction="incoming",
-        caller_number="+48 501 369 856",
+        call=actions.CallDetails(direction="incoming", caller_number="+48 501 369 856"),
+        caller=actions.Requester(unit=przychodnia),
         outcome="region",
         notes="Pyta o korektę działu II",
-        reporting_unit=przychodnia,
     )
     assert ticket.queue.slug == "woj-14" and ticket.reporting_unit == przychodnia
 
@@ -56,7 +53,11 @@ def test_a_call_handed_to_the_voivodeship_lands_in_its_queue(alice, przychodnia)
 def test_a_call_is_added_to_an_existing_ticket(alice, central, open_email_ticket):
     ticket = open_email_ticket(central)
     actions.log_call(
-        actor=alice, direction="outgoing", caller_number="", outcome="existing", notes="Oddzwoniłam", ticket=ticket
+        actor=alice,
+        call=actions.CallDetails(direction="outgoing", caller_number=""),
+        outcome="existing",
+        notes="Oddzwoniłam",
+        ticket=ticket,
     )
     assert ticket.entries.filter(kind=Entry.Kind.CALL, call_direction="outgoing").count() == 1
 
@@ -64,7 +65,10 @@ def test_a_call_is_added_to_an_existing_ticket(alice, central, open_email_ticket
 def test_a_callback_request_keeps_its_due_time(alice):
     due = timezone.now() + dt.timedelta(hours=3)
     ticket = actions.log_call(
-        actor=alice, direction="incoming", caller_number="501369856", outcome="callback", callback_due_at=due
+        actor=alice,
+        call=actions.CallDetails(direction="incoming", caller_number="501369856"),
+        outcome="callback",
+        callback_due_at=due,
     )
     ticket.refresh_from_db()
     assert ticket.callback_due_at == due
@@ -84,15 +88,20 @@ def test_a_callback_request_keeps_its_due_time(alice):
 def test_bad_call_input_is_refused_and_nothing_is_written(alice, fields, message):
     from tickets.models import Ticket
 
+    number, duration = fields["caller_number"], fields.get("duration_seconds")
+    call = actions.CallDetails(direction="incoming", caller_number=number, duration_seconds=duration)
     with pytest.raises(ValidationError) as error:
-        actions.log_call(actor=alice, direction="incoming", **fields)
+        actions.log_call(actor=alice, call=call, outcome=fields["outcome"])
     assert message in " ".join(error.value.messages)
     assert not Ticket.objects.exists()
 
 
 def test_the_caller_card_finds_the_person_their_unit_and_open_tickets(alice, przychodnia, queue_14):
     open_ticket = actions.log_call(
-        actor=alice, direction="incoming", caller_number="501369856", outcome="region", reporting_unit=przychodnia
+        actor=alice,
+        call=actions.CallDetails(direction="incoming", caller_number="501369856"),
+        caller=actions.Requester(unit=przychodnia),
+        outcome="region",
     )
     card = calls.caller_card(alice, "+48 501-369-856")
     assert [p.name for p in card.people] == ["Ewa Lis"]
@@ -154,7 +163,10 @@ def test_the_call_page_refuses_bad_input_in_polish_and_keeps_what_was_typed(clie
 
 def test_the_caller_card_fragment_never_shows_another_voivodeships_units_or_tickets(client, alice, celina, przychodnia):
     actions.log_call(
-        actor=alice, direction="incoming", caller_number="501369856", outcome="region", reporting_unit=przychodnia
+        actor=alice,
+        call=actions.CallDetails(direction="incoming", caller_number="501369856"),
+        caller=actions.Requester(unit=przychodnia),
+        outcome="region",
     )
     client.force_login(celina)
     page = client.get(reverse("tickets:call_caller_card"), {"number": "501369856"}).content.decode()
@@ -188,7 +200,9 @@ def test_a_person_with_units_in_two_voivodeships_shows_only_the_units_in_scope(c
 
 
 def test_a_regional_admin_logs_calls_into_their_own_voivodeship(bob):
-    ticket = actions.log_call(actor=bob, direction="incoming", caller_number="", outcome="new", notes="Pytanie")
+    ticket = actions.log_call(
+        actor=bob, call=actions.CallDetails(direction="incoming", caller_number=""), outcome="new", notes="Pytanie"
+    )
     assert ticket.queue.slug == "woj-14"
 
 
@@ -206,8 +220,12 @@ def test_a_call_with_a_ticket_picked_but_another_outcome_is_refused_not_made_a_n
     ticket = open_email_ticket(central)
     with pytest.raises(ValidationError) as refused:
         actions.log_call(
-            actor=alice, direction="incoming", caller_number="", outcome=outcome, notes="Dzwoni ponownie",
-            ticket=ticket, callback_due_at=timezone.now() + dt.timedelta(hours=2),
-        )  # fmt: skip
+            actor=alice,
+            call=actions.CallDetails(direction="incoming", caller_number=""),
+            outcome=outcome,
+            notes="Dzwoni ponownie",
+            ticket=ticket,
+            callback_due_at=timezone.now() + dt.timedelta(hours=2),
+        )
     assert "dopisz do istniejącego zgłoszenia" in " ".join(refused.value.messages)
     assert ticket.__class__.objects.count() == 1 and not Entry.objects.filter(kind=Entry.Kind.CALL).exists()

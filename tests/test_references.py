@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Queue, ReferenceCounter, Ticket
 
@@ -15,9 +16,9 @@ def test_twenty_concurrent_creations_get_twenty_distinct_consecutive_references(
 
     def create(n: int) -> str:
         try:
-            return actions.open_ticket(
-                actor=None, channel="email", subject=f"Zgłoszenie {n}", body_text="treść", queue=queue
-            ).reference
+            return actions.open_tickets(
+                [new_ticket(channel="email", subject=f"Zgłoszenie {n}", body_text="treść", queue=queue)], actor=None
+            )[0].reference
         finally:
             connection.close()
 

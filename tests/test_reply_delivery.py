@@ -15,6 +15,7 @@ from django.utils import timezone
 from helpdesk import outbox
 from helpdesk.models import OutboxMessage
 from tests.smtp_server import SmtpServer
+from tests.ticket_requests import add_one, new_entry
 from tickets import actions
 from tickets.models import Entry, SlaTimer, Status
 
@@ -40,7 +41,7 @@ def _closed_port() -> int:
 
 
 def _reply(run_on_commit, alice, ticket, text="Proszę zalogować się ponownie."):
-    return run_on_commit(actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text=text)
+    return run_on_commit(add_one, new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text=text), actor=alice)
 
 
 def _due_now():
@@ -224,7 +225,9 @@ async def test_open_ticket_pages_are_told_live_when_a_reply_fails(smtp, alice, c
     assert connected
 
     def reply():
-        entry = actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odpowiedź")
+        entry = actions.add_entries(
+            [new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odpowiedź")], actor=alice
+        )[0]
         outbox.drain()  # as the worker would: the reply's e-mail fails, then the pushes go out
         outbox.drain()
         return entry

@@ -15,6 +15,7 @@ from django.urls import reverse
 from helpdesk import outbox
 from helpdesk.models import OutboxMessage, Role
 from tests.conftest import _staff
+from tests.ticket_requests import new_entry
 from tickets import actions
 from tickets.models import Entry
 
@@ -69,19 +70,31 @@ def test_replies_of_one_person_reach_at_most_the_hourly_number_of_addresses(alic
     colleague = _staff("alicja", Role.AGENT)
     ticket = open_email_ticket(central)
     for n in range(2):  # 40 of 50
-        actions.add_entry(actor=alice, ticket=ticket, kind="outbound", to=addresses(f"r{n}-", 20), body_text="x")
+        actions.add_entries(
+            [new_entry(ticket=ticket, kind="outbound", to=addresses(f"r{n}-", 20), body_text="x")], actor=alice
+        )[0]
     with pytest.raises(ValidationError) as refused:
-        actions.add_entry(actor=alice, ticket=ticket, kind="outbound", to=addresses("r2-", 20), body_text="x")
+        actions.add_entries(
+            [new_entry(ticket=ticket, kind="outbound", to=addresses("r2-", 20), body_text="x")], actor=alice
+        )[0]
     assert "Ta odpowiedź nie została wysłana" in " ".join(refused.value.messages)
     assert "więcej niż 50 adresatów" in " ".join(refused.value.messages)
     # the refused one counted nothing: 10 more still go; and a colleague has a limit of their own
-    actions.add_entry(actor=alice, ticket=ticket, kind="outbound", to=addresses("r3-", 10), body_text="x")
-    actions.add_entry(actor=colleague, ticket=ticket, kind="outbound", to=addresses("s-", 20), body_text="x")
+    actions.add_entries(
+        [new_entry(ticket=ticket, kind="outbound", to=addresses("r3-", 10), body_text="x")], actor=alice
+    )[0]
+    actions.add_entries(
+        [new_entry(ticket=ticket, kind="outbound", to=addresses("s-", 20), body_text="x")], actor=colleague
+    )[0]
     with pytest.raises(ValidationError):
-        actions.add_entry(actor=alice, ticket=ticket, kind="outbound", to=["jeszcze@example.com"], body_text="x")
+        actions.add_entries(
+            [new_entry(ticket=ticket, kind="outbound", to=["jeszcze@example.com"], body_text="x")], actor=alice
+        )[0]
     assert ticket.entries.filter(kind=Entry.Kind.OUTBOUND).count() == 4
     with time_machine.travel(NOON + dt.timedelta(hours=1), tick=False):  # the next hour
-        actions.add_entry(actor=alice, ticket=ticket, kind="outbound", to=addresses("r4-", 20), body_text="x")
+        actions.add_entries(
+            [new_entry(ticket=ticket, kind="outbound", to=addresses("r4-", 20), body_text="x")], actor=alice
+        )[0]
 
 
 @override_settings(REPLY_RECIPIENTS_PER_HOUR=25)

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from contacts.models import FormDeadline, StatisticalForm
 from helpdesk.models import BusinessCalendar
+from tests.ticket_requests import new_ticket
 from tickets import actions, deadlines
 from tickets.models import Priority
 
@@ -32,9 +33,10 @@ def test_a_ticket_about_a_form_due_soon_gets_high_priority_and_says_why(monkeypa
     FormDeadline.objects.update_or_create(
         form=StatisticalForm.objects.get(code="MZ-11"), year=2026, defaults={"deadline": dt.date(2027, 3, 31)}
     )
-    ticket = actions.open_ticket(
-        actor=None, channel="email", subject="Pytanie o mz 11", body_text="Nie możemy wysłać.", queue=central
-    )
+    ticket = actions.open_tickets(
+        [new_ticket(channel="email", subject="Pytanie o mz 11", body_text="Nie możemy wysłać.", queue=central)],
+        actor=None,
+    )[0]
     assert ticket.priority == Priority.HIGH
     event = ticket.events.get(kind="deadline_near")
     assert event.data["forms"] == [{"code": "MZ-11", "deadline": "2027-03-31"}]
@@ -46,8 +48,12 @@ def test_a_form_due_later_or_not_mentioned_leaves_the_priority_alone(monkeypatch
     FormDeadline.objects.update_or_create(
         form=StatisticalForm.objects.get(code="MZ-11"), year=2026, defaults={"deadline": dt.date(2027, 3, 31)}
     )
-    later = actions.open_ticket(actor=None, channel="email", subject="MZ-11", body_text="x", queue=central)
-    other = actions.open_ticket(actor=None, channel="email", subject="Logowanie", body_text="x", queue=central)
+    later = actions.open_tickets(
+        [new_ticket(channel="email", subject="MZ-11", body_text="x", queue=central)], actor=None
+    )[0]
+    other = actions.open_tickets(
+        [new_ticket(channel="email", subject="Logowanie", body_text="x", queue=central)], actor=None
+    )[0]
     assert later.priority == other.priority == Priority.NORMAL
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from knowledge_base import actions as kb_actions
+from tests.ticket_requests import new_entry, new_ticket
 from tickets import actions as ticket_actions
 from tickets.actions import NewAttachment
 from tickets.models import Channel, Entry
@@ -29,20 +30,30 @@ def merged(client, alice):
     a, token_a = kb_actions.submit_contact_form(
         name="Anna Kowalska", email="anna@przychodnia.example.pl", subject="MZ-11 nie działa", body="Przycisk szary."
     )
-    ticket_actions.add_entry(actor=alice, ticket=a, kind=Entry.Kind.OUTBOUND, body_text="Proszę odświeżyć stronę.")
-    ticket_actions.add_entry(actor=alice, ticket=a, kind=Entry.Kind.NOTE, body_text="Notatka wewnętrzna o A")
+    ticket_actions.add_entries(
+        [new_entry(ticket=a, kind=Entry.Kind.OUTBOUND, body_text="Proszę odświeżyć stronę.")], actor=alice
+    )[0]
+    ticket_actions.add_entries(
+        [new_entry(ticket=a, kind=Entry.Kind.NOTE, body_text="Notatka wewnętrzna o A")], actor=alice
+    )[0]
     kb_actions.requester_reply(link=a.requester_link, body="Nadal szary.")
-    b = ticket_actions.open_ticket(
+    b = ticket_actions.open_tickets(
+        [
+            new_ticket(
+                channel=Channel.EMAIL,
+                subject="Sprawozdanie pacjenta",
+                body_text=f"Mój PESEL to {PESEL}, proszę o korektę.",
+                requester_email=OTHER,
+                requester_name="Bogdan Inny",
+                queue=a.queue,
+                attachments=[NewAttachment("skan-dowodu.pdf", b"%PDF-1.4 dowod B", "application/pdf")],
+            )
+        ],
         actor=None,
-        channel=Channel.EMAIL,
-        subject="Sprawozdanie pacjenta",
-        body_text=f"Mój PESEL to {PESEL}, proszę o korektę.",
-        requester_email=OTHER,
-        requester_name="Bogdan Inny",
-        queue=a.queue,
-        attachments=[NewAttachment("skan-dowodu.pdf", b"%PDF-1.4 dowod B", "application/pdf")],
-    )
-    ticket_actions.add_entry(actor=alice, ticket=b, kind=Entry.Kind.OUTBOUND, body_text="Panie Bogdanie, poprawione.")
+    )[0]
+    ticket_actions.add_entries(
+        [new_entry(ticket=b, kind=Entry.Kind.OUTBOUND, body_text="Panie Bogdanie, poprawione.")], actor=alice
+    )[0]
     client.force_login(alice)
     response = client.post(
         f"/api/v1/tickets/{b.reference}/merge/", {"into": a.reference}, content_type="application/json"
@@ -96,5 +107,7 @@ def test_a_reply_through_the_targets_link_after_the_merge_is_seen_by_its_request
     html = client.get(f"/zgloszenie/{token_a}/").content.decode()
     assert "Czy są wyniki?" in html and PESEL not in html and html.count('<li class="entry-') == 4
     # the agent's next reply in the merged ticket, addressed to the other person, stays theirs
-    ticket_actions.add_entry(actor=alice, ticket=a, kind=Entry.Kind.OUTBOUND, to=[OTHER], body_text="Do Pana B.")
+    ticket_actions.add_entries(
+        [new_entry(ticket=a, kind=Entry.Kind.OUTBOUND, to=[OTHER], body_text="Do Pana B.")], actor=alice
+    )[0]
     assert "Do Pana B." not in client.get(f"/zgloszenie/{token_a}/").content.decode()

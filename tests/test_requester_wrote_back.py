@@ -17,6 +17,7 @@ from django.core.management import call_command
 from helpdesk.models import NoticeMode, OutboxMessage
 from inbox_ingest import actions as ingest_actions
 from tests.mailtools import message
+from tests.ticket_requests import add_one, new_entry, new_ticket, open_one
 from tickets import actions, notices
 from tickets.models import Entry, Queue, Status
 
@@ -68,13 +69,15 @@ def answered_by_email(bob, queue_14, run_on_commit, ingest):
     bob.notice_mode = NoticeMode.EACH
     bob.save(update_fields=["notice_mode"])
     ticket = run_on_commit(
-        actions.open_ticket,
+        open_one,
+        new_ticket(
+            channel="email",
+            subject="Korekta działu II MZ-88",
+            body_text="Jak poprawić dział II?",
+            requester_email=REQUESTER,
+            queue=queue_14,
+        ),
         actor=None,
-        channel="email",
-        subject="Korekta działu II MZ-88",
-        body_text="Jak poprawić dział II?",
-        requester_email=REQUESTER,
-        queue=queue_14,
     )
     (notice,) = _notices("routed", bob.email)
     ingest(
@@ -188,7 +191,7 @@ def test_every_message_of_a_batch_tells_the_administrator_and_a_follower_by_emai
     _requester_writes(ingest, answer, 1)  # reopens the ticket
     assert len(_notices("requester_wrote", bob.email)) == 1 and _notices("follow", bob.email) == []
     maildir = stdlib_mailbox.Maildir(tmp_path / "Maildir")
-    for number in (2, 3):  # on an open ticket: the batch appends them without add_entry()
+    for number in (2, 3):  # on an open ticket: the batch appends them in one add_entries()
         maildir.add(
             message(
                 sender=REQUESTER,
@@ -214,15 +217,13 @@ def test_an_administrator_who_no_longer_sees_the_ticket_is_not_told(bob, answere
 
 def test_staff_who_answered_on_the_ticket_page_are_not_sent_these_notices(bob, queue_14, run_on_commit, ingest):
     ticket = run_on_commit(
-        actions.open_ticket,
+        open_one,
+        new_ticket(
+            channel="email", subject="Pytanie", body_text="Pytanie o MZ-11", requester_email=REQUESTER, queue=queue_14
+        ),
         actor=None,
-        channel="email",
-        subject="Pytanie",
-        body_text="Pytanie o MZ-11",
-        requester_email=REQUESTER,
-        queue=queue_14,
     )
-    entry = run_on_commit(actions.add_entry, actor=bob, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odp.")
+    entry = run_on_commit(add_one, new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odp."), actor=bob)
     mail.outbox.clear()
     ingest(
         message(

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from contacts.models import ReportingUnit
 from helpdesk.models import BusinessCalendar, NoticeMode, OutboxMessage, Role, User
+from tests.ticket_requests import new_ticket
 from tickets import actions, notices, rules
 from tickets.models import AssignmentMode, Category, Channel, Priority, Queue, RoutingRule, Status
 
@@ -27,9 +28,14 @@ def unit_14(db):
 
 
 def open_mail(subject: str, body: str = "", sender: str = "rejestracja@mokotow.example.pl", **extra):
-    return actions.open_ticket(
-        actor=None, channel=Channel.EMAIL, subject=subject, body_text=body or subject, requester_email=sender, **extra
-    )
+    return actions.open_tickets(
+        [
+            new_ticket(
+                channel=Channel.EMAIL, subject=subject, body_text=body or subject, requester_email=sender, **extra
+            )
+        ],
+        actor=None,
+    )[0]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +211,7 @@ def test_regional_administrators_get_a_notice_per_ticket_or_a_daily_digest(unit_
     assert digest.payload["to"] == [digest_reader.email] and ticket.reference in digest.payload["body"]
 
 
-# --- each condition and action, through open_ticket ---------------------------------------------------------
+# --- each condition and action, through open_tickets --------------------------------------------------------
 
 
 @pytest.fixture

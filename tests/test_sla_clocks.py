@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.ticket_requests import new_entry
 from tickets import actions, sla
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status
 
@@ -96,11 +97,13 @@ def test_the_most_specific_policy_wins(central, open_email_ticket):
 
 def test_the_first_reply_stops_the_first_response_clock_through_the_actions(open_email_ticket, central, alice):
     ticket = open_email_ticket(central)
-    actions.add_entry(actor=alice, ticket=ticket, kind="outbound", body_text="Dzień dobry, proszę…")
+    actions.add_entries([new_entry(ticket=ticket, kind="outbound", body_text="Dzień dobry, proszę…")], actor=alice)[0]
     clocks = timers(ticket)
     assert clocks["first_response"].state == SlaTimer.State.DONE
     assert clocks["resolution"].state == SlaTimer.State.PAUSED
-    actions.add_entry(actor=None, ticket=ticket, kind="inbound", body_text="Dziękuję, nadal nie działa.")
+    actions.add_entries(
+        [new_entry(ticket=ticket, kind="inbound", body_text="Dziękuję, nadal nie działa.")], actor=None
+    )[0]
     assert timers(ticket)["resolution"].state == SlaTimer.State.RUNNING
 
 

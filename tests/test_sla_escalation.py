@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from helpdesk.models import OutboxMessage, Role, User
+from tests.ticket_requests import new_entry
 from tickets import actions, sla
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status, TicketEvent
 
@@ -109,7 +110,7 @@ def test_the_scan_only_reads_timers_whose_moment_has_come(ticket, django_assert_
 
 
 def test_a_reply_before_the_due_time_prevents_the_breach(ticket, alice, scan):
-    actions.add_entry(actor=alice, ticket=ticket, kind="outbound", body_text="Odpowiadamy.")
+    actions.add_entries([new_entry(ticket=ticket, kind="outbound", body_text="Odpowiadamy.")], actor=alice)[0]
     scan(2026, 12, 1, 9, 30)
     assert ("sla_breached", "first_response") not in escalation_events(ticket)
 

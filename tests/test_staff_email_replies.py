@@ -8,7 +8,8 @@ from django.core import mail
 from helpdesk.models import NoticeMode
 from inbox_ingest import actions as ingest_actions
 from tests.mailtools import message
-from tickets import actions, notices
+from tests.ticket_requests import new_ticket, open_one
+from tickets import notices
 from tickets.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -32,13 +33,15 @@ def routed(bob, queue_14, run_on_commit):
     bob.save(update_fields=["notice_mode"])
     mail.outbox.clear()
     ticket = run_on_commit(
-        actions.open_ticket,
+        open_one,
+        new_ticket(
+            channel="email",
+            subject="Korekta działu II MZ-88",
+            body_text="Jak poprawić dział II?",
+            requester_email="kadry@przychodnia.example.pl",
+            queue=queue_14,
+        ),
         actor=None,
-        channel="email",
-        subject="Korekta działu II MZ-88",
-        body_text="Jak poprawić dział II?",
-        requester_email="kadry@przychodnia.example.pl",
-        queue=queue_14,
     )
     (notice,) = [m for m in mail.outbox if m.to == [bob.email]]
     mail.outbox.clear()

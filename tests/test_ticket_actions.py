@@ -5,6 +5,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from helpdesk.models import OutboxMessage
+from tests.ticket_requests import add_one, new_entry, new_ticket
 from tickets import actions
 from tickets.models import Entry, Queue, Status, StoredFile, Ticket, TicketEvent
 
@@ -26,14 +27,14 @@ def test_a_ticket_without_queue_lands_in_triage(open_email_ticket):
 
 def test_an_empty_subject_is_refused_and_nothing_is_written(central):
     with pytest.raises(ValidationError) as error:
-        actions.open_ticket(actor=None, channel="email", subject="   ", body_text="x", queue=central)
+        actions.open_tickets([new_ticket(channel="email", subject="   ", body_text="x", queue=central)], actor=None)[0]
     assert "Temat" in " ".join(error.value.messages)
     assert Ticket.objects.count() == 0 and TicketEvent.objects.count() == 0
 
 
 def test_an_empty_body_is_refused_and_the_reference_counter_is_not_burnt(central, open_email_ticket):
     with pytest.raises(ValidationError):
-        actions.open_ticket(actor=None, channel="email", subject="Temat", body_text="", queue=central)
+        actions.open_tickets([new_ticket(channel="email", subject="Temat", body_text="", queue=central)], actor=None)[0]
     assert Ticket.objects.count() == 0
     assert open_email_ticket(central).reference.endswith("-000001")
 
@@ -42,11 +43,9 @@ def test_a_reply_is_mailed_only_after_commit_with_threading_headers(alice, centr
     ticket = open_email_ticket(central, message_id="<q1@przychodnia.example.pl>")
     mail.outbox.clear()
     entry = run_on_commit(
-        actions.add_entry,
+        add_one,
+        new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę zalogować się ponownie."),
         actor=alice,
-        ticket=ticket,
-        kind=Entry.Kind.OUTBOUND,
-        body_text="Proszę zalogować się ponownie.",
     )
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -65,17 +64,19 @@ def test_a_reply_is_mailed_with_its_authors_signature(alice, central, open_email
     ticket = open_email_ticket(central)
     mail.outbox.clear()
     entry = run_on_commit(
-        actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę spróbować ponownie."
+        add_one, new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę spróbować ponownie."), actor=alice
     )
     assert mail.outbox[0].body == "Proszę spróbować ponownie.\n\n-- \nAlicja Nowak\nCentrum e-Zdrowia, pomoc SSOZ\n"
     assert entry.body_text == "Proszę spróbować ponownie."  # the conversation keeps what was written
     mail.outbox.clear()
     run_on_commit(
-        actions.add_entry,
+        add_one,
+        new_entry(
+            ticket=ticket,
+            kind=Entry.Kind.OUTBOUND,
+            body_text="Dziękuję.\n\nAlicja Nowak\nCentrum e-Zdrowia, pomoc SSOZ",
+        ),
         actor=alice,
-        ticket=ticket,
-        kind=Entry.Kind.OUTBOUND,
-        body_text="Dziękuję.\n\nAlicja Nowak\nCentrum e-Zdrowia, pomoc SSOZ",
     )
     assert mail.outbox[0].body.count("Alicja Nowak") == 1  # already signed: not twice
 
@@ -87,7 +88,9 @@ def test_a_rolled_back_reply_sends_nothing(alice, central, open_email_ticket, dj
         from django.db import transaction
 
         with transaction.atomic():
-            actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odpowiedź")
+            actions.add_entries(
+                [new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Odpowiedź")], actor=alice
+            )[0]
             raise RuntimeError("crash before commit")
     assert callbacks == [] and mail.outbox == []
     assert not ticket.entries.filter(kind=Entry.Kind.OUTBOUND).exists()
@@ -96,8 +99,10 @@ def test_a_rolled_back_reply_sends_nothing(alice, central, open_email_ticket, dj
 
 def test_a_new_message_from_the_requester_reopens_a_waiting_ticket(alice, central, open_email_ticket):
     ticket = open_email_ticket(central)
-    actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę o REGON.")
-    actions.add_entry(actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, body_text="REGON 012345678")
+    actions.add_entries([new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę o REGON.")], actor=alice)[
+        0
+    ]
+    actions.add_entries([new_entry(ticket=ticket, kind=Entry.Kind.INBOUND, body_text="REGON 012345678")], actor=None)[0]
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
 
@@ -105,7 +110,7 @@ def test_a_new_message_from_the_requester_reopens_a_waiting_ticket(alice, centra
 def test_a_note_needs_a_member_of_staff(central, open_email_ticket):
     ticket = open_email_ticket(central)
     with pytest.raises(ValidationError):
-        actions.add_entry(actor=None, ticket=ticket, kind=Entry.Kind.NOTE, body_text="x")
+        actions.add_entries([new_entry(ticket=ticket, kind=Entry.Kind.NOTE, body_text="x")], actor=None)[0]
 
 
 def test_resolving_records_the_time_and_reason(alice, central, open_email_ticket):
@@ -166,17 +171,23 @@ def test_replies_thread_to_the_requesters_latest_message_and_reference_the_whole
     alice, central, open_email_ticket, run_on_commit
 ):
     ticket = open_email_ticket(central, message_id="<m1@przychodnia.example.pl>")
-    first = actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę o REGON.")
-    actions.add_entry(
+    first = actions.add_entries(
+        [new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Proszę o REGON.")], actor=alice
+    )[0]
+    actions.add_entries(
+        [
+            new_entry(
+                ticket=ticket,
+                kind=Entry.Kind.INBOUND,
+                body_text="REGON 123456785",
+                message_id="<m2@przychodnia.example.pl>",
+            )
+        ],
         actor=None,
-        ticket=ticket,
-        kind=Entry.Kind.INBOUND,
-        body_text="REGON 123456785",
-        message_id="<m2@przychodnia.example.pl>",
-    )
+    )[0]
     mail.outbox.clear()
     second = run_on_commit(
-        actions.add_entry, actor=alice, ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Dziękuję."
+        add_one, new_entry(ticket=ticket, kind=Entry.Kind.OUTBOUND, body_text="Dziękuję."), actor=alice
     )
     headers = mail.outbox[0].extra_headers
     assert headers["In-Reply-To"] == "<m2@przychodnia.example.pl>"
@@ -190,7 +201,9 @@ def test_replies_thread_to_the_requesters_latest_message_and_reference_the_whole
 
 def test_a_message_from_the_requester_is_signed_with_their_name_by_default(central, open_email_ticket):
     ticket = open_email_ticket(central)
-    entry = actions.add_entry(actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, body_text="Jeszcze jedno pytanie")
+    entry = actions.add_entries(
+        [new_entry(ticket=ticket, kind=Entry.Kind.INBOUND, body_text="Jeszcze jedno pytanie")], actor=None
+    )[0]
     assert (entry.sender_name, entry.sender_email) == ("Jan Nowak", "rejestracja@przychodnia.example.pl")
 
 
@@ -204,26 +217,34 @@ def test_identical_attachments_are_stored_once(central, open_email_ticket):
 def test_an_oversized_attachment_is_refused_with_a_clear_message(settings, central):
     settings.ATTACHMENT_MAX_BYTES = 10
     with pytest.raises(ValidationError) as error:
-        actions.open_ticket(
+        actions.open_tickets(
+            [
+                new_ticket(
+                    channel="web",
+                    subject="Załącznik",
+                    body_text="w załączniku",
+                    queue=central,
+                    attachments=[actions.NewAttachment(filename="duzy.pdf", content=b"x" * 11)],
+                )
+            ],
             actor=None,
-            channel="web",
-            subject="Załącznik",
-            body_text="w załączniku",
-            queue=central,
-            attachments=[actions.NewAttachment(filename="duzy.pdf", content=b"x" * 11)],
-        )
+        )[0]
     assert "za duży" in " ".join(error.value.messages)
     assert Ticket.objects.count() == 0
 
 
 def test_html_bodies_are_sanitised(central):
-    ticket = actions.open_ticket(
+    ticket = actions.open_tickets(
+        [
+            new_ticket(
+                channel="email",
+                subject="HTML",
+                body_html='<p onclick="x()">Dzień dobry<script>alert(1)</script></p><a href="javascript:x">l</a>',
+                queue=central,
+            )
+        ],
         actor=None,
-        channel="email",
-        subject="HTML",
-        body_html='<p onclick="x()">Dzień dobry<script>alert(1)</script></p><a href="javascript:x">l</a>',
-        queue=central,
-    )
+    )[0]
     html = ticket.entries.get().body_html
     assert "script" not in html and "onclick" not in html and "javascript" not in html
     assert "Dzień dobry" in html

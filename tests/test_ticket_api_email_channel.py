@@ -10,6 +10,7 @@ from helpdesk import tokens
 from inbox_ingest import actions as inbox_actions
 from inbox_ingest.models import Mailbox
 from tests.mailtools import POLISH
+from tests.ticket_requests import new_entry
 from tickets.models import Channel, Ticket
 
 
@@ -90,6 +91,6 @@ def test_the_detail_query_count_does_not_grow_with_entries(
 
     client.force_login(alice)
     for n in range(5):
-        actions.add_entry(actor=alice, ticket=emailed_ticket, kind="note", body_text=f"notatka {n}")
+        actions.add_entries([new_entry(ticket=emailed_ticket, kind="note", body_text=f"notatka {n}")], actor=alice)[0]
     with django_assert_max_num_queries(12):
         assert len(client.get(f"/api/v1/tickets/{emailed_ticket.reference}/").json()["entries"]) == 6

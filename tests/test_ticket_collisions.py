@@ -4,6 +4,7 @@ changes named and the text kept; sending it again goes through."""
 import pytest
 from django.urls import reverse
 
+from tests.ticket_requests import new_entry
 from tickets import actions
 from tickets.models import Entry, Status
 
@@ -60,7 +61,9 @@ def test_a_new_message_from_the_requester_also_counts_as_a_change(client, alice,
     ticket = open_email_ticket(central)
     client.force_login(alice)
     seen = _seen_event(client, ticket)
-    actions.add_entry(actor=None, ticket=ticket, kind=Entry.Kind.INBOUND, body_text="Jednak już działa, dziękuję!")
+    actions.add_entries(
+        [new_entry(ticket=ticket, kind=Entry.Kind.INBOUND, body_text="Jednak już działa, dziękuję!")], actor=None
+    )[0]
     response = client.post(
         reverse("tickets:reply", args=[ticket.reference]), {"kind": "outbound", "body_text": "x", "seen_event": seen}
     )

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from contacts.models import ReportingUnit
 from helpdesk import access
 from helpdesk.models import User
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Category, Queue
 
@@ -44,16 +45,20 @@ def open_tickets(start: int, stop: int, user: User) -> None:
     }
     for n in range(start, stop):
         queue = queues[n % len(queues)]
-        ticket = actions.open_ticket(
+        ticket = actions.open_tickets(
+            [
+                new_ticket(
+                    channel="email",
+                    subject=f"Zgłoszenie testowe {n}",
+                    body_text="Treść zgłoszenia.",
+                    requester_email=f"osoba{n}@example.com",
+                    queue=queue,
+                    reporting_unit=units.get(queue.voivodeship_id),
+                    category=categories[n % len(categories)],
+                )
+            ],
             actor=None,
-            channel="email",
-            subject=f"Zgłoszenie testowe {n}",
-            body_text="Treść zgłoszenia.",
-            requester_email=f"osoba{n}@example.com",
-            queue=queue,
-            reporting_unit=units.get(queue.voivodeship_id),
-            category=categories[n % len(categories)],
-        )
+        )[0]
         if n % 2 == 0 and access.voivodeship_scope(user).allows(queue.voivodeship_id):
             actions.assign(actor=None, ticket=ticket, assignee=user)
 

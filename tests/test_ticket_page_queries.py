@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.ticket_requests import new_entry
 from tickets import actions, selectors
 from tickets.models import Entry
 
@@ -13,14 +14,18 @@ pytestmark = pytest.mark.django_db
 
 def _grow(ticket, alice, rounds: int) -> None:
     for n in range(rounds):
-        actions.add_entry(
+        actions.add_entries(
+            [
+                new_entry(
+                    ticket=ticket,
+                    kind=Entry.Kind.INBOUND,
+                    body_text=f"Pytanie {n}",
+                    attachments=[actions.NewAttachment(filename=f"zrzut-{n}.png", content=f"png {n}".encode())],
+                )
+            ],
             actor=None,
-            ticket=ticket,
-            kind=Entry.Kind.INBOUND,
-            body_text=f"Pytanie {n}",
-            attachments=[actions.NewAttachment(filename=f"zrzut-{n}.png", content=f"png {n}".encode())],
-        )
-        actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.NOTE, body_text=f"Notatka {n}")
+        )[0]
+        actions.add_entries([new_entry(ticket=ticket, kind=Entry.Kind.NOTE, body_text=f"Notatka {n}")], actor=alice)[0]
         actions.change_status(actor=alice, ticket=ticket, status="resolved" if n % 2 else "open")
 
 
@@ -64,7 +69,9 @@ def test_links_followers_merged_duplicates_and_previews_cost_no_more_queries_per
                 ],
             )
             actions.merge_tickets(actor=alice, source=duplicate, target=target)
-            actions.add_entry(actor=alice, ticket=target, kind=Entry.Kind.NOTE, body_text=f"@bob @szef uwaga {n}")
+            actions.add_entries(
+                [new_entry(ticket=target, kind=Entry.Kind.NOTE, body_text=f"@bob @szef uwaga {n}")], actor=alice
+            )[0]
         for person in (alice, bob, szef)[: min(count, 3)]:
             actions.follow(actor=person, ticket=target)
     client.force_login(alice)

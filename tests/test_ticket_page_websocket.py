@@ -8,6 +8,7 @@ from django.test import Client
 
 from helpdesk import outbox
 from helpdesk.asgi import application
+from tests.ticket_requests import add_one, new_entry, new_ticket, open_one
 from tickets import actions
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -31,8 +32,8 @@ async def _next(communicator, change):
 
 async def test_viewers_see_each_other_and_who_is_typing(alice, bob, queue_14):
     await database_sync_to_async(cache.clear)()
-    ticket = await database_sync_to_async(actions.open_ticket)(
-        actor=None, channel="email", subject="MZ-88", body_text="Pytanie", queue=queue_14
+    ticket = await database_sync_to_async(open_one)(
+        new_ticket(channel="email", subject="MZ-88", body_text="Pytanie", queue=queue_14), actor=None
     )
     path = f"/ws/tickets/{ticket.reference}/"
     first, connected, _ = await _connect(alice, path)
@@ -48,7 +49,7 @@ async def test_viewers_see_each_other_and_who_is_typing(alice, bob, queue_14):
     typing = await _next(first, "typing")
     assert typing["user"] == "Bob"
 
-    await database_sync_to_async(actions.add_entry)(actor=bob, ticket=ticket, kind="note", body_text="Sprawdzam")
+    await database_sync_to_async(add_one)(new_entry(ticket=ticket, kind="note", body_text="Sprawdzam"), actor=bob)
     await database_sync_to_async(outbox.drain)()
     change = await _next(first, "entry_added")
     assert change["actor"] == "Bob" and change["reference"] == ticket.reference
@@ -60,16 +61,16 @@ async def test_viewers_see_each_other_and_who_is_typing(alice, bob, queue_14):
 
 
 async def test_a_regional_admin_of_another_voivodeship_cannot_open_the_ticket_socket(celina, queue_14):
-    ticket = await database_sync_to_async(actions.open_ticket)(
-        actor=None, channel="email", subject="MZ-88", body_text="Pytanie", queue=queue_14
+    ticket = await database_sync_to_async(open_one)(
+        new_ticket(channel="email", subject="MZ-88", body_text="Pytanie", queue=queue_14), actor=None
     )
     _communicator, connected, code = await _connect(celina, f"/ws/tickets/{ticket.reference}/")
     assert not connected and code == 4404
 
 
 async def test_assignment_is_announced_to_the_new_assignee(alice, bob, queue_14):
-    ticket = await database_sync_to_async(actions.open_ticket)(
-        actor=None, channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14
+    ticket = await database_sync_to_async(open_one)(
+        new_ticket(channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14), actor=None
     )
     communicator, connected, _ = await _connect(bob, "/ws/notify/")
     assert connected

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from tests.ticket_requests import new_entry
 from tickets import actions, search
 from tickets.models import Entry, TicketSearch
 
@@ -53,12 +54,15 @@ def test_entries_added_later_are_found_notes_calls_replies(client, alice, ticket
     client.force_login(alice)
     ticket = tickets["korekta"]
     assert found(client, "gabinet") == []
-    actions.add_entry(actor=alice, ticket=ticket, kind=Entry.Kind.NOTE, body_text="Gabinet przeniesiony do Radomia.")
+    actions.add_entries(
+        [new_entry(ticket=ticket, kind=Entry.Kind.NOTE, body_text="Gabinet przeniesiony do Radomia.")], actor=alice
+    )[0]
     assert found(client, "gabinetu") == [ticket.reference]
     assert found(client, "radom") == [ticket.reference]
-    actions.add_entry(
-        actor=alice, ticket=ticket, kind=Entry.Kind.CALL, body_text="Oddzwoniłam, pani kierownik potwierdziła."
-    )
+    actions.add_entries(
+        [new_entry(ticket=ticket, kind=Entry.Kind.CALL, body_text="Oddzwoniłam, pani kierownik potwierdziła.")],
+        actor=alice,
+    )[0]
     assert found(client, "kierowniczka potwierdzić") == []  # another lemma: not a match
     assert found(client, "kierownik potwierdzila") == [ticket.reference]
     # one word in the subject, the other in a note: a ticket matches as a whole
@@ -91,7 +95,9 @@ def test_a_reference_typed_in_the_box_opens_the_ticket(client, alice, tickets):
 
 def test_regional_admin_never_finds_another_voivodeships_ticket(client, bob, celina, tickets):
     # the same word in a ticket of 14 and of 24
-    actions.add_entry(actor=None, ticket=tickets["haslo"], kind=Entry.Kind.INBOUND, body_text="Termin mija jutro.")
+    actions.add_entries(
+        [new_entry(ticket=tickets["haslo"], kind=Entry.Kind.INBOUND, body_text="Termin mija jutro.")], actor=None
+    )[0]
     client.force_login(celina)
     assert found(client, "termin") == [tickets["slask"].reference]
     assert found(client, "hasło") == []
@@ -229,7 +235,9 @@ def test_the_nearest_sla_due_time_is_kept_on_the_ticket_for_sorting(client, alic
 def test_a_merged_conversation_is_found_on_the_target(client, alice, queue_14, open_email_ticket):
     target = open_email_ticket(queue_14, subject="Brak potwierdzenia")
     duplicate = open_email_ticket(queue_14, subject="Ponownie w sprawie potwierdzenia")
-    actions.add_entry(actor=alice, ticket=duplicate, kind=Entry.Kind.NOTE, body_text="Zgubiony protokół weryfikacji")
+    actions.add_entries(
+        [new_entry(ticket=duplicate, kind=Entry.Kind.NOTE, body_text="Zgubiony protokół weryfikacji")], actor=alice
+    )[0]
     actions.merge_tickets(actor=alice, source=duplicate, target=target)
     client.force_login(alice)
     assert found(client, "protokół weryfikacji") == [target.reference]  # the moved conversation, on the target

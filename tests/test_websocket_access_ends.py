@@ -15,6 +15,7 @@ from django.test import Client
 from helpdesk import outbox
 from helpdesk.asgi import application
 from helpdesk.staff import change_own_password, issue_one_time_password
+from tests.ticket_requests import add_one, new_entry, new_ticket, open_one
 from tickets import actions, consumers
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -45,8 +46,8 @@ async def _events_until_closed(communicator) -> tuple[list[dict], int | None]:
 
 
 async def _open_ticket(queue, subject="Korekta MZ-11"):
-    return await database_sync_to_async(actions.open_ticket)(
-        actor=None, channel="email", subject=subject, body_text="Pytanie o dział II", queue=queue
+    return await database_sync_to_async(open_one)(
+        new_ticket(channel="email", subject=subject, body_text="Pytanie o dział II", queue=queue), actor=None
     )
 
 
@@ -72,8 +73,8 @@ async def test_a_ticket_moved_to_another_voivodeship_is_no_longer_pushed_to_its_
     alice_page, connected, _ = await _connect(await _login(alice), f"/ws/tickets/{ticket.reference}/")
     assert connected
     await alice_page.send_json_to({"type": "typing"})
-    await database_sync_to_async(actions.add_entry)(
-        actor=alice, ticket=ticket, kind="note", body_text="Notatka: PESEL 44051401359"
+    await database_sync_to_async(add_one)(
+        new_entry(ticket=ticket, kind="note", body_text="Notatka: PESEL 44051401359"), actor=alice
     )
     await database_sync_to_async(outbox.drain)()
     events, _ = await _events_until_closed(stream)
@@ -93,7 +94,7 @@ async def test_after_logout_the_open_sockets_receive_nothing_and_close(alice, bo
     await _events_until_closed(page)
     await database_sync_to_async(client.logout)()
 
-    await database_sync_to_async(actions.add_entry)(actor=bob, ticket=ticket, kind="note", body_text="Nowa notatka")
+    await database_sync_to_async(add_one)(new_entry(ticket=ticket, kind="note", body_text="Nowa notatka"), actor=bob)
     await database_sync_to_async(actions.assign)(actor=bob, ticket=ticket, assignee=alice)
     await database_sync_to_async(outbox.drain)()
     for communicator in (page, stream, notify):
@@ -122,7 +123,7 @@ async def test_a_password_change_elsewhere_ends_the_sockets_of_the_old_session(a
     client = await _login(alice)
     stream, _, _ = await _connect(client, "/ws/tickets/")
     await database_sync_to_async(change_own_password)(alice, "Nowe-Hasło-2026!")
-    await database_sync_to_async(actions.add_entry)(actor=bob, ticket=ticket, kind="note", body_text="Notatka")
+    await database_sync_to_async(add_one)(new_entry(ticket=ticket, kind="note", body_text="Notatka"), actor=bob)
     await database_sync_to_async(outbox.drain)()
     events, code = await _events_until_closed(stream)
     assert events == [] and code == consumers.CLOSE_SESSION_ENDED
@@ -171,7 +172,7 @@ async def test_a_socket_outliving_its_session_closes_at_the_next_event(alice, bo
         ticket = await _open_ticket(queue_14)
         stream, _, _ = await _connect(await _login(alice), "/ws/tickets/")
         traveller.shift(dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60))
-        await database_sync_to_async(actions.add_entry)(actor=bob, ticket=ticket, kind="note", body_text="Notatka")
+        await database_sync_to_async(add_one)(new_entry(ticket=ticket, kind="note", body_text="Notatka"), actor=bob)
         await database_sync_to_async(outbox.drain)()
         events, code = await _events_until_closed(stream)
     assert events == [] and code == consumers.CLOSE_SESSION_ENDED
@@ -182,15 +183,16 @@ async def test_a_ticket_about_their_unit_in_the_central_queue_still_reaches_the_
 
     def prepare():
         unit = ReportingUnit.objects.create(name="Przychodnia Pod Lipami", regon="123456785", voivodeship_id="14")
-        return actions.open_ticket(
-            actor=None, channel="email", subject="MZ-88", body_text="Pytanie", queue=central, reporting_unit=unit
-        )
+        return actions.open_tickets(
+            [new_ticket(channel="email", subject="MZ-88", body_text="Pytanie", queue=central, reporting_unit=unit)],
+            actor=None,
+        )[0]
 
     ticket = await database_sync_to_async(prepare)()
     page, connected, _ = await _connect(await _login(bob), f"/ws/tickets/{ticket.reference}/")
     assert connected
     await _events_until_closed(page)
-    await database_sync_to_async(actions.add_entry)(actor=alice, ticket=ticket, kind="note", body_text="Notatka")
+    await database_sync_to_async(add_one)(new_entry(ticket=ticket, kind="note", body_text="Notatka"), actor=alice)
     await database_sync_to_async(outbox.drain)()
     events, code = await _events_until_closed(page)
     assert code is None and any('"entry_added"' in event for event in events)

@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 from helpdesk import outbox
 from helpdesk.channel_layer import blocking_read_seconds, redis_channel_layer
 from tests.daphne_server import Daphne
+from tests.ticket_requests import new_ticket
 from tickets import actions
 
 IDLE_SECONDS = 60
@@ -66,9 +67,10 @@ def test_an_idle_websocket_stays_open_for_a_minute_and_then_receives_its_event(
             # the change travels the production path: action → outbox → channel layer in Redis → daphne
             with override_settings(CHANNEL_LAYERS=server.channel_layers):
                 with transaction.atomic():
-                    ticket = actions.open_ticket(
-                        actor=None, channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14
-                    )
+                    ticket = actions.open_tickets(
+                        [new_ticket(channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14)],
+                        actor=None,
+                    )[0]
                 with transaction.atomic():
                     actions.assign(actor=szef, ticket=ticket, assignee=alice)
                 outbox.drain()

@@ -5,6 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from contacts.models import ReportingUnit
+from tests.ticket_requests import new_ticket
 from tickets.models import Entry, Status
 
 pytestmark = pytest.mark.django_db
@@ -153,9 +154,9 @@ def test_a_reply_goes_to_the_chosen_addresses_and_a_bad_address_keeps_the_text(
 def test_a_reply_to_a_requester_without_an_address_is_refused_with_the_text_kept(client, alice, central):
     from tickets import actions as ticket_actions
 
-    ticket = ticket_actions.open_ticket(
-        actor=alice, channel="phone", subject="Telefon", body_text="Notatka z rozmowy", queue=central
-    )
+    ticket = ticket_actions.open_tickets(
+        [new_ticket(channel="phone", subject="Telefon", body_text="Notatka z rozmowy", queue=central)], actor=alice
+    )[0]
     client.force_login(alice)
     response = client.post(
         reverse("tickets:reply", args=[ticket.reference]), {"kind": "outbound", "body_text": "Moja odpowiedź"}

@@ -231,9 +231,10 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
         ticket = selectors.ticket_for_user(request.user, reference)
 
         def perform():
-            entry = actions.add_entry(
-                actor=request.user, ticket=ticket, kind=Entry.Kind.NOTE, body_text=str(self._data().get("text", ""))
+            note = actions.NewEntry(
+                ticket=ticket, kind=Entry.Kind.NOTE, message=actions.Message(text=str(self._data().get("text", "")))
             )
+            (entry,) = actions.add_entries([note], actor=request.user)
             return {"id": entry.pk, "ticket": entry.ticket.reference}
 
         return self._run(perform, 201)
@@ -254,14 +255,13 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
             text = str(self._data().get("text", "")).strip()
             if not text:
                 raise ValidationError(_("Wpisz treść odpowiedzi."))
-            entry = actions.add_entry(
-                actor=request.user,
+            reply = actions.NewEntry(
                 ticket=ticket,
                 kind=Entry.Kind.OUTBOUND,
-                body_text=text,
-                to=addresses(self._data().get("to")),
-                cc=addresses(self._data().get("cc")),
+                message=actions.Message(text=text),
+                email=actions.EmailHeaders(to=addresses(self._data().get("to")), cc=addresses(self._data().get("cc"))),
             )
+            (entry,) = actions.add_entries([reply], actor=request.user)
             return {"id": entry.pk, "ticket": entry.ticket.reference, "to": entry.to, "cc": entry.cc}
 
         return self._run(perform, 201)

@@ -13,9 +13,9 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from helpdesk import access
 from helpdesk.business_time import Schedule, parse_workdays
 from helpdesk.models import StaffAbsence
+from tickets import ticket_access
 from tickets.models import OPEN_STATUSES, AssignmentMode, Queue, Ticket
 
 
@@ -56,10 +56,9 @@ def _available_members(queue: Queue, now: dt.datetime) -> list:
         .annotate(open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)))
         .order_by("pk")
     )
-    scope_code = queue.voivodeship_id
     result = []
     for member in members:
-        if not access.can_work_tickets(member) or not access.voivodeship_scope(member).allows(scope_code):
+        if not ticket_access.may_be_assigned(member, queue):
             continue
         if queue.max_open_per_member is not None and member.open_count >= queue.max_open_per_member:
             continue
@@ -91,17 +90,12 @@ def tickets_of_absent_staff(day: dt.date):
     return Ticket.objects.filter(assignee_id__in=absent_user_ids(day), status__in=OPEN_STATUSES).order_by("pk")
 
 
-def pick_assignee_least_open(queue: Queue, now: dt.datetime):
-    """For a rule that asks to assign within a queue whose own mode is manual."""
-    members = eligible_members(queue, now)
-    return min(members, key=lambda member: (member.open_count, member.pk)) if members else None
-
-
 class BatchAssigner:
-    """pick_assignee() and pick_assignee_least_open() for the new tickets of one batch (tickets.actions.
-    TicketBatch): each queue's eligible members are read once per working day, then the batch's own
-    assignments are carried in memory (open counts, the caps, the round-robin position) so every ticket sees
-    the ones before it, as when they are opened one by one. `remember()` writes the round-robin positions."""
+    """The queue's assignment (or, for a rule that asks to assign in a manual queue, the member with the fewest
+    open tickets) for the new tickets of one batch (tickets.opening.open_tickets): each queue's eligible
+    members are read once per working day, then the batch's own assignments are carried in memory (open
+    counts, the caps, the round-robin position) so every ticket sees the ones before it, as when they are
+    opened one by one. `remember()` writes the round-robin positions."""
 
     def __init__(self) -> None:
         self._members: dict[tuple, list] = {}

@@ -1,12 +1,15 @@
-"""Websockets of the agents' workspace, scoped exactly like the pages (helpdesk.access via tickets.selectors).
+"""Websockets of the agents' workspace, scoped exactly like the pages: tickets.ticket_access decides both which
+groups a socket joins and which groups a ticket's change is pushed to, from the same rule as the ticket lists.
 
-- /ws/tickets/            live ticket lists: the groups of the voivodeships the user may see
+- /ws/tickets/            live ticket lists: the groups of the voivodeships the user may see (or of everything)
 - /ws/notify/             the user's own group: assigned to you, a call ringing at your extension
 - /ws/tickets/<ref>/      one ticket: changes, who else is viewing, who is typing a reply
 
 Joining a group proves nothing later, so access is decided at connection and again for every event delivered
 (`_GroupsConsumer.check`): the session must not have expired, and a ticket's event goes only to whom may see
-the ticket now (`deliverable`: a database check for users who do not see everything). What ends a session
+the ticket now (`deliverable`: a database check for users who do not see everything). A ticket belongs to up to
+two voivodeships (its queue's and its unit's), so a socket in both groups gets its change twice: the second
+copy, with the same outbox id (`notice`), is dropped. What ends a session
 or changes a user's access (logout, a password change, deactivation, a new role or voivodeships, a one-time
 password) is announced to every socket of that user (helpdesk.signals → access.announce_access_change): each
 reads its session afresh and closes when it has ended (4401). A ticket page's socket closes when its ticket
@@ -19,6 +22,7 @@ its groups afresh (Redis may have lost them) and asks what it missed (static/js/
 
 import logging
 import time
+from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -28,8 +32,8 @@ from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from helpdesk import access
-from tickets import presence, selectors
+from helpdesk import access, live_groups
+from tickets import presence, selectors, ticket_access
 from tickets.models import Queue, Ticket
 
 CLOSE_SESSION_ENDED = 4401
@@ -41,21 +45,6 @@ CLOSE_TRY_AGAIN_LATER = 4503  # the channel layer (Redis) is away: the page reco
 LAYER_ERRORS = (RedisError, OSError)
 
 log = logging.getLogger(__name__)
-
-
-def groups_for(user) -> list[str]:
-    scope = access.voivodeship_scope(user)
-    if scope.is_everything:
-        return ["tickets.all"]
-    return [f"tickets.v{code}" for code in sorted(scope.codes or ())]
-
-
-def user_group(user) -> str:
-    return f"user.{user.pk}"
-
-
-def ticket_group(ticket_id: int) -> str:
-    return f"ticket.{ticket_id}"
 
 
 QUEUE_CODES_TTL = 60.0  # seconds: a queue's voivodeship changes rarely (the admin), events arrive often
@@ -88,20 +77,19 @@ def _in_users_queue(user, event: dict, *, fresh_only: bool = False) -> bool:
     if fresh_only and time.monotonic() - _queue_codes_read_at > QUEUE_CODES_TTL:
         return False
     codes = _queue_codes if fresh_only else queue_codes()
-    return queue_id in codes and access.sees_ticket(user, codes[queue_id], None)
+    return queue_id in codes and ticket_access.may_read_place(user, ticket_access.Place(queue=codes[queue_id]))
 
 
 def _visible(user, **ticket) -> bool:
     found = Ticket.objects.select_related("queue", "reporting_unit").filter(**ticket).first()
-    return found is not None and selectors.can_see(user, found)
+    return found is not None and ticket_access.may_read(user, found)
 
 
 def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
     """May `event` go to `user`'s socket now, as far as the ticket is concerned? None: yes; CLOSE_NOT_FOUND: the
     ticket page's ticket has left the user's sight; 0: skip this one event (a ticket of a live list that the
     user no longer sees). Free for those who see everything."""
-    scope = access.voivodeship_scope(user)
-    if scope.is_everything:
+    if ticket_access.reads_every_ticket(user):
         return None
     if _in_users_queue(user, event):
         return None
@@ -112,6 +100,9 @@ def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
     if reference and event.get("change") != "moved_away" and not _visible(user, reference=reference):
         return 0
     return None
+
+
+RECENT_NOTICES = 64  # outbox ids remembered per socket: a change's copies are sent one right after the other
 
 
 class _GroupsConsumer(AsyncJsonWebsocketConsumer):
@@ -142,6 +133,10 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         await super().accept(subprotocol, headers)
         self.accepted = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recent_notices: deque[int] = deque(maxlen=RECENT_NOTICES)
+
     async def authenticate(self):
         """The member of staff behind this socket, read afresh from the session (None: refuse)."""
         session = self.scope.get("session")
@@ -151,7 +146,7 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         return self.user
 
     async def join(self, groups: list[str]) -> None:
-        groups = [*groups, access.access_group(self.user.pk)]
+        groups = [*groups, live_groups.access(self.user.pk)]
         self.joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -174,8 +169,7 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         if timezone.now() >= self.expires_at:
             await self.end(CLOSE_SESSION_ENDED)
             return False
-        scope = access.voivodeship_scope(self.user)  # kept on the user: no query
-        if scope.is_everything:
+        if ticket_access.reads_every_ticket(self.user):  # the scope is kept on the user: no query
             return True
         if _in_users_queue(self.user, event, fresh_only=True):
             return True  # no query: the codes of the queues are already in this process
@@ -190,8 +184,14 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def ticket_event(self, message):
-        if await self.check(message["event"]):
-            await self.send_json(message["event"])
+        event = message["event"]
+        notice = event.get("notice")  # a push from the outbox (presence and typing go straight, without one)
+        if notice is not None:
+            if notice in self.recent_notices:
+                return  # the same change through the group of the ticket's other voivodeship
+            self.recent_notices.append(notice)
+        if await self.check(event):
+            await self.send_json(event)
 
     async def access_changed(self, message):
         """The user's access may have changed: read the session afresh; close if it has ended."""
@@ -211,7 +211,7 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
 class TicketStreamConsumer(_GroupsConsumer):
     async def connect(self):
         user = await self.authenticate()
-        groups = await database_sync_to_async(groups_for)(user) if user else []
+        groups = await database_sync_to_async(ticket_access.subscriptions)(user) if user else []
         if not groups:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -219,10 +219,10 @@ class TicketStreamConsumer(_GroupsConsumer):
         await self.accept()
 
     async def access_still_holds(self) -> None:
-        groups = await database_sync_to_async(groups_for)(self.user)
+        groups = await database_sync_to_async(ticket_access.subscriptions)(self.user)
         if not groups:
             await self.end(CLOSE_FORBIDDEN)
-        elif [*groups, access.access_group(self.user.pk)] != self.joined:  # other voivodeships now
+        elif [*groups, live_groups.access(self.user.pk)] != self.joined:  # other voivodeships now
             await self.leave()
             await self.join(groups)
 
@@ -235,7 +235,7 @@ class NotifyConsumer(_GroupsConsumer):
         if user is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.join([user_group(user)])
+        await self.join([live_groups.user(user.pk)])
         await self.accept()
 
 
@@ -256,7 +256,7 @@ class TicketPageConsumer(_GroupsConsumer):
         if self.ticket_id is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        await self.join([ticket_group(self.ticket_id)])
+        await self.join([live_groups.ticket(self.ticket_id)])
         await self.accept()
         await self._announce_presence(
             await database_sync_to_async(presence.join)(self.ticket_id, self.user.pk, str(self.user))
@@ -288,7 +288,7 @@ class TicketPageConsumer(_GroupsConsumer):
             await database_sync_to_async(presence.join)(self.ticket_id, self.user.pk, str(self.user))
         else:
             await self.channel_layer.group_send(
-                ticket_group(self.ticket_id),
+                live_groups.ticket(self.ticket_id),
                 {
                     "type": "ticket.event",
                     "event": {"change": "typing", "user_id": self.user.pk, "user": str(self.user)},
@@ -297,5 +297,6 @@ class TicketPageConsumer(_GroupsConsumer):
 
     async def _announce_presence(self, viewers: list[dict]) -> None:
         await self.channel_layer.group_send(
-            ticket_group(self.ticket_id), {"type": "ticket.event", "event": {"change": "presence", "viewers": viewers}}
+            live_groups.ticket(self.ticket_id),
+            {"type": "ticket.event", "event": {"change": "presence", "viewers": viewers}},
         )

@@ -53,7 +53,11 @@ _collecting: ContextVar[list[TicketEvent] | None] = ContextVar("tickets_events_c
 @contextmanager
 def collected() -> Iterator[list[TicketEvent]]:
     """Events logged inside the block are kept in order and written with one multi-row INSERT when it ends
-    without an error (batched actions: tickets.actions.TicketBatch). Must run inside the caller's transaction."""
+    without an error (tickets.opening, tickets.entries). Must run inside the caller's transaction."""
+    outer = _collecting.get()
+    if outer is not None:  # inside another collecting block: its rows, written when it ends
+        yield outer
+        return
     rows: list[TicketEvent] = []
     token = _collecting.set(rows)
     try:

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts.identifiers import normalize_phone
 from contacts.models import StatisticalForm
 from contacts.selectors import units_for_user
-from helpdesk import access, inputs
+from helpdesk import inputs
+from tickets import ticket_access
 from tickets.actions import CallOutcome
 from tickets.calls import regon_problem, search_units
 from tickets.models import OPEN_STATUSES, Category, Entry, Priority, Status, Ticket
@@ -110,9 +111,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = access.workers_for(ticket.queue.voivodeship_id).order_by(
-            "last_name", "username"
-        )
+        self.fields["assignee"].queryset = ticket_access.workers(ticket.queue).order_by("last_name", "username")
         self.fields["assignee"].empty_label = _("— nieprzydzielone —")
 
 

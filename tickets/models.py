@@ -334,6 +334,9 @@ class Entry(models.Model):
     outbox_message = models.OneToOneField(
         "helpdesk.OutboxMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="entry"
     )
+    # Not stored: set on the e-mail entries the ticket page shows (tickets.selectors.show_email_html).
+    shown_html: str
+    blocked_images: int
 
     class Meta:
         verbose_name = _("wpis")

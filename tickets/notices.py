@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk import outbox
 from helpdesk.models import NoticeMode, Role
+from tickets import ticket_access
 from tickets.models import OPEN_STATUSES, DigestSent, Ticket, TicketEvent
 
 
@@ -82,8 +83,6 @@ def _send_one(admin, day: dt.date, now: dt.datetime) -> int:
 def _written_back_to(admin, since: dt.datetime) -> list[Ticket]:
     """Tickets the administrator answered from their mailbox (post_staff_email_reply) whose requester wrote
     back since `since` (not an automatic answer), that they still see. Two queries and one for the tickets."""
-    from tickets import selectors
-
     answered: dict[int, int] = {}  # ticket → the event of the first answer (events are numbered in order)
     mine = TicketEvent.objects.filter(actor=admin, kind="entry_added", data__via="email", data__entry_kind="outbound")
     for ticket_id, event_id in mine.values_list("ticket_id", "pk").order_by("pk"):
@@ -99,7 +98,7 @@ def _written_back_to(admin, since: dt.datetime) -> list[Ticket]:
         if event_id > answered[ticket_id] and not data.get("automatic")
     }
     tickets = Ticket.objects.filter(pk__in=ids).select_related("queue", "reporting_unit").order_by("updated_at")
-    return [ticket for ticket in tickets if selectors.can_see(admin, ticket)][:200]
+    return [ticket for ticket in tickets if ticket_access.may_read(admin, ticket)][:200]
 
 
 # --- Answering a notice by e-mail ------------------------------------------------------------------------

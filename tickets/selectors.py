@@ -14,9 +14,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 
-from contacts.models import ReportingUnit
 from helpdesk import access, inputs
-from tickets import search, sla
+from tickets import search, sla, ticket_access
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -34,37 +33,18 @@ from tickets.models import (
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:
-    """What `user` may see. A regional administrator sees the tickets in their voivodeships' queues and the
-    tickets about their voivodeships' units wherever they are (so a ticket handed back to the central desk
-    keeps its history visible to them); they may act only on the first kind (tickets.actions checks). The rule
-    for one ticket is access.sees_ticket (via `can_see`); this is its queryset form."""
-    scope = access.voivodeship_scope(user)
-    if scope.is_everything:
-        return Ticket.objects.all()
-    if not scope.codes:
-        return Ticket.objects.none()
-    codes = list(scope.codes)
-    # two semi-joins instead of an OR across joined tables: each side can use its own index
-    queues = Queue.objects.filter(voivodeship_id__in=codes).values("pk")
-    units = ReportingUnit.objects.filter(voivodeship_id__in=codes).values("pk")
-    return Ticket.objects.filter(Q(queue_id__in=queues) | Q(reporting_unit_id__in=units))
+    """What `user` may see: tickets.ticket_access.readable (the rule and why is there)."""
+    return ticket_access.readable(user)
 
 
 def queues_for_user(user) -> QuerySet[Queue]:
-    scope = access.voivodeship_scope(user)
-    queues = Queue.objects.filter(is_active=True)
-    if scope.is_everything:
-        return queues
-    return queues.filter(voivodeship_id__in=scope.codes or [])
+    """The active queues of `user`'s scope (the list's queue filter)."""
+    return ticket_access.queues_of(user).filter(is_active=True)
 
 
 def handoff_queues_for_user(user) -> QuerySet[Queue]:
-    """Queues `user` may hand a ticket to: their own, plus the central desk and triage (see access.can_hand_to)."""
-    scope = access.voivodeship_scope(user)
-    queues = Queue.objects.filter(is_active=True)
-    if scope.is_everything:
-        return queues
-    return queues.filter(Q(voivodeship__isnull=True) | Q(voivodeship_id__in=scope.codes or []))
+    """Queues `user` may hand a ticket to (tickets.ticket_access.may_hand_to)."""
+    return ticket_access.handoff_queues(user)
 
 
 def ticket_for_user(user, reference: str) -> Ticket:
@@ -102,28 +82,10 @@ def final_ticket(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def can_see(user, ticket: Ticket) -> bool:
-    """`ticket` is in `tickets_for_user(user)`, decided without a query for the ticket (same rule)."""
-    if access.voivodeship_scope(user).is_everything:
-        return True
-    unit_code = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
-    return access.sees_ticket(user, ticket.queue.voivodeship_id, unit_code)
-
-
-def can_work_on(user, ticket: Ticket) -> bool:
-    """May `user` act on the ticket (reply, note, merge, link)? The ticket's queue must be theirs."""
-    return access.can_work_tickets(user) and access.voivodeship_scope(user).allows(ticket.queue.voivodeship_id)
-
-
-def staff_who_can_see(ticket: Ticket):
-    unit_code = ticket.reporting_unit.voivodeship_id if ticket.reporting_unit_id else None
-    return access.staff_who_can_see(ticket.queue.voivodeship_id, unit_code)
-
-
 def mention_suggestions(user, ticket: Ticket, prefix: str, limit: int = 8) -> list[dict]:
     """Colleagues `user` may @mention in a note on `ticket` (those who can see it), by user name or name."""
     prefix = prefix.strip().lstrip("@")[:150]
-    people = staff_who_can_see(ticket).exclude(pk=user.pk)
+    people = ticket_access.readers(ticket).exclude(pk=user.pk)
     if prefix:
         people = people.filter(
             Q(username__istartswith=prefix) | Q(first_name__istartswith=prefix) | Q(last_name__istartswith=prefix)
@@ -384,12 +346,9 @@ def workspace_conditions(user, now=None) -> dict[str, Q]:
         "recent": Q(updated_at__gte=now - dt.timedelta(hours=RECENT_HOURS)),
         "followed": Q(pk__in=TicketFollower.objects.filter(user=user).values("ticket_id")),
     }
-    scope = access.voivodeship_scope(user)
-    if not scope.is_everything:
+    if not ticket_access.reads_every_ticket(user):
         # a regional administrator's own voivodeship queues (tickets about their units elsewhere are read-only)
-        conditions["region"] = is_open & Q(
-            queue_id__in=Queue.objects.filter(voivodeship_id__in=list(scope.codes or [])).values("pk")
-        )
+        conditions["region"] = is_open & Q(queue_id__in=ticket_access.queues_of(user).values("pk"))
     return conditions
 
 
@@ -471,6 +430,8 @@ class CappedPaginator(Paginator):
     """A paginator that counts at most `cap` rows: counting every match of a broad filter over a million
     tickets costs more than the page itself, and nobody pages past the first thousands (`capped` tells the
     template to say "more than")."""
+
+    object_list: QuerySet
 
     def __init__(self, *args, cap: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -571,11 +532,11 @@ def sla_report(user, start, end) -> list[SlaReportRow]:
     for item in finished:
         key = (item["ticket__queue__name"], item["kind"])
         rows[key] = {"finished": item["total"], "met": item["met"], "breached_open": 0}
-    for item in breached:
-        key = (item["ticket__queue__name"], item["kind"])
-        rows.setdefault(key, {"finished": 0, "met": 0, "breached_open": 0})["breached_open"] = item["total"]
+    for open_item in breached:
+        key = (open_item["ticket__queue__name"], open_item["kind"])
+        rows.setdefault(key, {"finished": 0, "met": 0, "breached_open": 0})["breached_open"] = open_item["total"]
     return [
-        SlaReportRow(queue=queue, kind=SlaTimer.Kind(kind).label, **values)
+        SlaReportRow(queue=queue, kind=str(SlaTimer.Kind(kind).label), **values)
         for (queue, kind), values in sorted(rows.items())
     ]
 

@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import access, business_time, outbox
-from tickets import events
+from helpdesk import business_time, outbox
+from tickets import events, ticket_access
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status, Ticket
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def _keep_nearest_due(ticket: Ticket, timers: list[SlaTimer], *, save: bool = Tr
     due = min((t.due_at for t in timers if t.state != State.DONE and t.due_at), default=None)
     if ticket.sla_due_at != due:
         ticket.sla_due_at = due
-        if save:  # a ticket of a batch is written with it (TicketBatch.flush)
+        if save:  # a ticket of a batch is written with it (tickets.opening)
             Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
 
 
@@ -263,8 +263,7 @@ def _breach_actions(ticket: Ticket, timer: SlaTimer) -> None:
     if policy.breach_raise_priority and ticket.priority < Priority.URGENT:
         actions.change_priority(actor=None, ticket=ticket, priority=ticket.priority + 1, reason=REASON_BREACH)
     lead = ticket.queue.lead
-    can_take = lead is not None and access.can_work_tickets(lead)
-    can_take = can_take and access.voivodeship_scope(lead).allows(ticket.queue.voivodeship_id)
+    can_take = lead is not None and ticket_access.may_be_assigned(lead, ticket.queue)
     if policy.breach_reassign_to_lead and can_take and ticket.assignee_id != lead.pk:
         actions.assign(actor=None, ticket=ticket, assignee=lead, reason=REASON_BREACH)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from helpdesk import inputs, outbox
+from helpdesk import inputs, live_groups, outbox
 from helpdesk.tokens import hash_token
 from tickets import calls
 from tickets.models import Pbx, PbxExtension, TelephonyEvent
@@ -115,7 +115,7 @@ def _pop_up(user, event: TelephonyEvent) -> None:
     number = card.number or event.caller_number
     form_url = reverse("tickets:call_new") + "?" + urlencode({"number": number, "call_id": event.call_id})
     outbox.enqueue_push(
-        groups=[f"user.{user.pk}"],
+        groups=[live_groups.user(user.pk)],
         event={
             "change": "call",
             "event": event.kind,

@@ -16,9 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from contacts import replies
-from helpdesk import access, inputs, outbox
-from tickets import actions, calls, canned, deadlines, previews, selectors
-from tickets.consumers import user_group
+from helpdesk import access, inputs, live_groups, outbox
+from tickets import actions, calls, canned, deadlines, previews, selectors, ticket_access
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -34,7 +33,7 @@ from tickets.models import Status
 # Logged-in staff whose scope holds tickets; anyone else gets 403 (and anonymous users the login page).
 # Knowledge-base editors see no tickets: the pages tell them so rather than showing an empty list.
 staff_required = access.page_for(
-    access.can_see_tickets, gettext_lazy("Zgłoszenia obsługują agenci i administratorzy wojewódzcy.")
+    ticket_access.reads_tickets, gettext_lazy("Zgłoszenia obsługują agenci i administratorzy wojewódzcy.")
 )
 
 
@@ -129,8 +128,6 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         initial = {
             "seen_event": log[-1][0].pk if log else 0,
             "to": ticket.requester_email,
-            # the requesters of merged duplicates take part: a reply reaches them too (the agent may remove them)
-            "cc": ", ".join(_merged_participants(ticket, merged_from)),
         }
         reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
@@ -142,9 +139,8 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "older_events": older_events,
         "last_event": log[-1][0].pk if log else 0,  # where the page's catch-up starts (ticket.js)
         # a regional administrator may read a ticket about their unit after it left their queue, not act on it
-        "can_work": access.can_work_tickets(request.user)
-        and access.voivodeship_scope(request.user).allows(ticket.queue.voivodeship_id),
-        "can_assign": access.can_assign_tickets(request.user),
+        "can_work": ticket_access.may_work(request.user, ticket),
+        "can_assign": ticket_access.may_assign(request.user, ticket),
         "reply_form": reply_form,
         "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
@@ -158,6 +154,8 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "canned_responses": selectors.canned_responses(),
         "linked": selectors.linked_tickets(request.user, ticket),
         "merged_from": merged_from,
+        # the requesters of merged duplicates are not copied by default: each would see the others' addresses
+        "merged_participants": _merged_participants(ticket, merged_from),
         "follow": selectors.follow_state(request.user, ticket),
     }
 
@@ -237,15 +235,14 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=status)
     data = form.cleaned_data
     try:
-        actions.add_entry(
-            actor=request.user,
+        outbound = data["kind"] == "outbound"
+        entry = actions.NewEntry(
             ticket=ticket,
             kind=data["kind"],
-            to=data["to"] if data["kind"] == "outbound" else (),
-            cc=data["cc"] if data["kind"] == "outbound" else (),
-            body_text=data["body_text"],
-            attachments=_uploaded(data["attachments"]),
+            message=actions.Message(text=data["body_text"], attachments=tuple(_uploaded(data["attachments"]))),
+            email=actions.EmailHeaders(to=data["to"] if outbound else (), cc=data["cc"] if outbound else ()),
         )
+        actions.add_entries([entry], actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
@@ -497,7 +494,7 @@ def notices_changed(request: HttpRequest) -> JsonResponse:
     after = _after(request)
     if after is None:
         return JsonResponse({"error": str(_BAD_AFTER)}, status=400)
-    caught = outbox.pushes_since(user_group(request.user), after, leave_out=frozenset({"call"}))
+    caught = outbox.pushes_since(live_groups.user(request.user.pk), after, leave_out=frozenset({"call"}))
     return JsonResponse({"notices": caught.events, "last": caught.last, "complete": caught.complete})
 
 
@@ -511,7 +508,7 @@ def ticket_changed(request: HttpRequest, reference: str) -> JsonResponse:
     return JsonResponse(selectors.ticket_changes_since(request.user, ticket, after))
 
 
-@access.page_for(access.can_work_tickets, gettext_lazy("Nie masz uprawnień do obsługi zgłoszeń."))
+@access.page_for(ticket_access.works_on_tickets, gettext_lazy("Nie masz uprawnień do obsługi zgłoszeń."))
 def call_new(request: HttpRequest) -> HttpResponse:
     """Log a phone call. GET may be prefilled by the PBX pop-up: ?number=…&call_id=…"""
     if request.method == "POST":
@@ -521,17 +518,18 @@ def call_new(request: HttpRequest) -> HttpResponse:
             try:
                 ticket = actions.log_call(
                     actor=request.user,
-                    direction=data["direction"],
-                    caller_number=data["caller_number"],
+                    call=actions.CallDetails(
+                        direction=data["direction"],
+                        caller_number=data["caller_number"],
+                        duration_seconds=data["duration_seconds"],
+                        call_id=data["call_id"],
+                    ),
+                    caller=actions.Requester(name=data["requester_name"], unit=data["reporting_unit"]),
                     outcome=data["outcome"],
                     notes=data["notes"],
                     subject=data["subject"],
-                    duration_seconds=data["duration_seconds"],
-                    reporting_unit=data["reporting_unit"],
-                    requester_name=data["requester_name"],
                     category=data["category"],
                     ticket=data["ticket"],
-                    call_id=data["call_id"],
                     callback_due_at=data["callback_due_at"],
                 )
             except (ValidationError, PermissionDenied) as exc:

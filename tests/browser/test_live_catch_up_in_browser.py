@@ -6,6 +6,7 @@ process, whose pushes never reach the server's channel layer, so only the catch-
 
 import pytest
 
+from tests.ticket_requests import new_entry
 from tickets import actions
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -43,7 +44,7 @@ def test_the_list_offers_a_refresh_for_a_change_made_while_its_socket_was_away(
     tab.wait_until(OPEN, "/ws/tickets/", 1)
     assert _hidden(tab, "#live-notice")
 
-    actions.add_entry(actor=bob, ticket=ticket, kind="note", body_text="Sprawdzam")
+    actions.add_entries([new_entry(ticket=ticket, kind="note", body_text="Sprawdzam")], actor=bob)[0]
     assert _hidden(tab, "#live-notice")  # the push went nowhere this page listens
     _dropped(tab, "/ws/tickets/")
 
@@ -62,7 +63,7 @@ def test_the_ticket_page_warns_about_a_change_made_while_its_socket_was_away(
     tab.wait_until(OPEN, path, 1)
     assert _hidden(tab, "#ticket-changed")
 
-    actions.add_entry(actor=bob, ticket=ticket, kind="note", body_text="Dzwoniłem do jednostki")
+    actions.add_entries([new_entry(ticket=ticket, kind="note", body_text="Dzwoniłem do jednostki")], actor=bob)[0]
     assert _hidden(tab, "#ticket-changed")
     _dropped(tab, path)
 

@@ -12,6 +12,7 @@ from helpdesk.models import Role, User
 from knowledge_base import actions as kb_actions
 from knowledge_base.loading import load_starter_content
 from tests.submission_data import regon9, report, unit
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Channel, Queue, Status
 
@@ -71,16 +72,20 @@ def full_desk():
     )
     tickets = []
     for n, status in enumerate([Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, Status.WAITING_REGION] * 3):
-        ticket = actions.open_ticket(
+        ticket = actions.open_tickets(
+            [
+                new_ticket(
+                    channel=Channel.EMAIL,
+                    subject=f"Korekta MZ-88 za działalność opiekuńczo-leczniczą i dermatologiczno-wenerologiczną {n}",
+                    body_text="Proszę o pomoc: https://sprawozdawczosc.example.gov.pl/" + "bardzo-dlugi-adres-" * 12,
+                    queue=queue,
+                    requester_name="Katarzyna Wiśniewska-Dąbrowska",
+                    requester_email=f"rejestracja.statystyka.medyczna{n}@przychodnia-dermatologiczno-wenerologiczna.example.pl",
+                    reporting_unit=units[n % len(units)],
+                )
+            ],
             actor=None,
-            channel=Channel.EMAIL,
-            subject=f"Korekta MZ-88 za działalność opiekuńczo-leczniczą i dermatologiczno-wenerologiczną {n}",
-            body_text="Proszę o pomoc: https://sprawozdawczosc.example.gov.pl/" + "bardzo-dlugi-adres-" * 12,
-            queue=queue,
-            requester_name="Katarzyna Wiśniewska-Dąbrowska",
-            requester_email=f"rejestracja.statystyka.medyczna{n}@przychodnia-dermatologiczno-wenerologiczna.example.pl",
-            reporting_unit=units[n % len(units)],
-        )
+        )[0]
         if status != Status.NEW:
             ticket = actions.change_status(actor=agent, ticket=ticket, status=status)
         tickets.append(ticket)

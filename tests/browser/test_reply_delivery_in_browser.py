@@ -6,6 +6,7 @@ import pytest
 
 from helpdesk.models import Role, User
 from tests.smtp_server import SmtpServer
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Entry, Queue
 
@@ -26,14 +27,18 @@ def smtp(settings):
 
 def test_a_refused_reply_is_shown_and_can_be_retried_from_the_ticket_page(tab, live_server, smtp):
     User.objects.create_user(username="alice", password="test-pass-123", role=Role.AGENT, first_name="Alicja")
-    ticket = actions.open_ticket(
+    ticket = actions.open_tickets(
+        [
+            new_ticket(
+                channel="email",
+                subject="Brak MZ-06",
+                body_text="Nie widzę MZ-06.",
+                requester_email="pielegniarka@szkola.example.pl",
+                queue=Queue.objects.get(slug="centralna"),
+            )
+        ],
         actor=None,
-        channel="email",
-        subject="Brak MZ-06",
-        body_text="Nie widzę MZ-06.",
-        requester_email="pielegniarka@szkola.example.pl",
-        queue=Queue.objects.get(slug="centralna"),
-    )
+    )[0]
     smtp.mode = "reject"
     tab.log_in(live_server.url, "alice", "test-pass-123")
     tab.goto(f"{live_server.url}/tickets/{ticket.reference}/")

@@ -24,6 +24,7 @@ from inbox_ingest.models import Mailbox, RawMessage
 from knowledge_base.models import Article, Status
 from tests.mailtools import message
 from tests.submission_data import office, report, unit
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import CannedResponse, Entry, Queue, Ticket, TicketLink
 
@@ -32,15 +33,19 @@ PASSWORD = "test-pass-123"  # the password of the tests/conftest.py staff fixtur
 
 
 def _ticket(subject: str, body: str = "Nie mogę wysłać sprawozdania.", queue: str = "woj-14", **extra) -> Ticket:
-    return actions.open_ticket(
+    return actions.open_tickets(
+        [
+            new_ticket(
+                channel="email",
+                subject=subject,
+                body_text=body,
+                requester_email=extra.pop("requester_email", "rejestracja@przychodnia-lipowa.example.pl"),
+                queue=Queue.objects.get(slug=queue),
+                **extra,
+            )
+        ],
         actor=None,
-        channel="email",
-        subject=subject,
-        body_text=body,
-        requester_email=extra.pop("requester_email", "rejestracja@przychodnia-lipowa.example.pl"),
-        queue=Queue.objects.get(slug=queue),
-        **extra,
-    )
+    )[0]
 
 
 def _refused(open_tab, base_url: str, *paths: str) -> None:

@@ -6,6 +6,7 @@ test_staff_walks.py."""
 import pytest
 
 from helpdesk.models import Role, User
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.models import Entry, Queue, Ticket
 
@@ -35,15 +36,19 @@ def _staff():
 
 
 def _ticket(subject="Brak MZ-06", queue="woj-14", **extra):
-    return actions.open_ticket(
+    return actions.open_tickets(
+        [
+            new_ticket(
+                channel="email",
+                subject=subject,
+                body_text=extra.pop("body_text", "Nie widzę MZ-06."),
+                requester_email="pielegniarka@szkola.example.pl",
+                queue=Queue.objects.get(slug=queue),
+                **extra,
+            )
+        ],
         actor=None,
-        channel="email",
-        subject=subject,
-        body_text=extra.pop("body_text", "Nie widzę MZ-06."),
-        requester_email="pielegniarka@szkola.example.pl",
-        queue=Queue.objects.get(slug=queue),
-        **extra,
-    )
+    )[0]
 
 
 def test_a_mention_suggested_while_typing_notifies_the_colleague_live(open_tab, daphne_server):

@@ -289,26 +289,24 @@ class Command(BaseCommand):
             "telefon": format_number(parse(phone), PhoneNumberFormat.NATIONAL) if phone else "",
         }
         is_call = spec.channel == "phone"
-        ticket = actions.open_ticket(
-            actor=self.users[spec.opened_by] if is_call else None,
+        request = actions.NewTicket(
             channel=spec.channel,
             subject=spec.subject,
-            body_text=spec.body.format(**text),
-            queue=self.queues.get(spec.queue or ""),
-            requester=person,
-            requester_name=name,
-            requester_email=email,
-            requester_phone=phone,
-            reporting_unit=unit,
-            category=self.categories.get(spec.category),
-            priority=spec.priority,
-            entry_kind=Entry.Kind.CALL if is_call else Entry.Kind.INBOUND,
-            message_id=demo_message_id(number),
-            to=[self.inbox] if spec.channel == "email" else [],
-            call_direction=spec.call[0] if is_call else "",
-            call_duration_seconds=spec.call[1] if is_call else None,
-            attachments=[ATTACHMENTS[spec.attachment]] if spec.attachment else [],
+            message=actions.Message(
+                text=spec.body.format(**text), attachments=(ATTACHMENTS[spec.attachment],) if spec.attachment else ()
+            ),
+            requester=actions.Requester(name=name, email=email, phone=phone, person=person, unit=unit),
+            routing=actions.Routing(
+                queue=self.queues.get(spec.queue or ""),
+                category=self.categories.get(spec.category),
+                priority=spec.priority,
+            ),
+            email=actions.EmailHeaders(
+                message_id=demo_message_id(number), to=[self.inbox] if spec.channel == "email" else []
+            ),
+            call=actions.CallDetails(direction=spec.call[0], duration_seconds=spec.call[1]) if is_call else None,
         )
+        (ticket,) = actions.open_tickets([request], actor=self.users[spec.opened_by] if is_call else None)
         for part, (step, *args) in enumerate(spec.steps, 2):
             self.run_step(ticket, number, part, step, args, text)
 
@@ -322,23 +320,31 @@ class Command(BaseCommand):
             actions.change_status(actor=actor, ticket=ticket, status=args[1], reason=args[2])
         else:  # a conversation entry: the text is always the last argument
             kind = {"reply": Entry.Kind.OUTBOUND, "note": Entry.Kind.NOTE, "call": Entry.Kind.CALL}
-            entry = {"kind": kind.get(step, Entry.Kind.INBOUND), "body_text": args[-1].format(**text)}
+            body = args[-1].format(**text)
+            call, sender, headers = None, actions.Sender(), actions.EmailHeaders()
             if step == "reply":
-                entry["body_text"] += f"\n\nZ poważaniem\n{actor.signature or actor}"
+                body += f"\n\nZ poważaniem\n{actor.signature or actor}"
             elif step == "call":
-                entry.update(call_direction=args[1], call_duration_seconds=args[2])
+                call = actions.CallDetails(direction=args[1], duration_seconds=args[2])
             elif step == "customer":
                 replies = ticket.entries.filter(kind=Entry.Kind.OUTBOUND).order_by("-created_at", "-id")
-                entry.update(
-                    sender_name=ticket.requester_name,
-                    sender_email=ticket.requester_email,
+                sender = actions.Sender(name=ticket.requester_name, email=ticket.requester_email)
+                headers = actions.EmailHeaders(
                     to=[self.inbox],
                     message_id=demo_message_id(number, part),
                     in_reply_to=replies.values_list("message_id", flat=True).first() or "",
                 )
             elif step != "note":
                 raise ValueError(f"Nieznany krok zgłoszenia demonstracyjnego: {step}")
-            actions.add_entry(actor=actor, ticket=ticket, **entry)
+            entry = actions.NewEntry(
+                ticket=ticket,
+                kind=kind.get(step, Entry.Kind.INBOUND),
+                message=actions.Message(text=body),
+                sender=sender,
+                email=headers,
+                call=call,
+            )
+            actions.add_entries([entry], actor=actor)
 
     # --- output ------------------------------------------------------------------------------------------
 
