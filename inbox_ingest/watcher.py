@@ -512,7 +512,10 @@ class Watcher:
                         client.logout()
                     except Exception:
                         log.debug("logout failed", exc_info=True)
-        self.release()
+        try:
+            self.release()
+        except DatabaseError as exc:  # stopped while the database is away: the lease runs out by itself
+            log.warning("mailbox %s: the lease could not be released (%s)", self.mailbox.name, exc)
         log.info("mailbox %s: watcher %s stopped", self.mailbox.name, self.owner)
         connection.close()  # this thread's own database connection
 
