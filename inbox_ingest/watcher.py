@@ -519,7 +519,7 @@ class Watcher:
         log.info("mailbox %s: watcher %s stopped", self.mailbox.name, self.owner)
         connection.close()  # this thread's own database connection
 
-    def _database_away(self, exc: DatabaseError, backoff: float) -> float:
+    def _database_away(self, exc: DatabaseError, backoff: int) -> int:
         """Log, drop the broken connection, wait; the next wait (doubling, at most DATABASE_BACKOFF_MAX)."""
         log.warning("mailbox %s: the database is unreachable (%s: %s); trying again in %ss", self.mailbox.name,
                     type(exc).__name__, str(exc).strip()[:200], backoff)  # fmt: skip
