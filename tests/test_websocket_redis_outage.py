@@ -19,6 +19,7 @@ from helpdesk import outbox
 from tests.conftest import need_server
 from tests.daphne_server import Daphne
 from tests.redis_server import RedisServer, available
+from tests.ticket_requests import new_ticket
 from tickets import actions
 from tickets.consumers import CLOSE_TRY_AGAIN_LATER
 
@@ -75,9 +76,10 @@ def test_websockets_are_refused_cleanly_while_redis_is_away_and_live_updates_res
         own_redis.start()  # empty: the groups joined before are gone with it
         with _socket(server, "/ws/tickets/", session) as sock:  # the very first handshake after: no 500
             with override_settings(CHANNEL_LAYERS=server.channel_layers), transaction.atomic():
-                ticket = actions.open_ticket(
-                    actor=None, channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14
-                )
+                ticket = actions.open_tickets(
+                    [new_ticket(channel="email", subject="Korekta MZ-11", body_text="Pytanie", queue=queue_14)],
+                    actor=None,
+                )[0]
             with override_settings(CHANNEL_LAYERS=server.channel_layers):
                 outbox.drain()
             event = json.loads(sock.recv(timeout=15))
