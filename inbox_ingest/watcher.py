@@ -42,6 +42,7 @@ from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300
+DATABASE_BACKOFF_MAX = 30  # the database away: try again at least this often (nothing is lost meanwhile)
 SEEN = b"\\Seen"
 
 
@@ -285,7 +286,10 @@ class Watcher:
         WatcherState.objects.filter(pk=self.mailbox.pk).update(**fields)
 
     def _failed(self, exc: BaseException) -> None:
-        self._state(connected=False, last_error=f"{type(exc).__name__}: {exc}"[:2000], last_error_at=timezone.now())
+        try:
+            self._state(connected=False, last_error=f"{type(exc).__name__}: {exc}"[:2000], last_error_at=timezone.now())
+        except DatabaseError as db_exc:  # the database is away as well: the log has it
+            log.warning("mailbox %s: could not record the error (%s)", self.mailbox.name, db_exc)
 
     # --- one pass -------------------------------------------------------------------------------------
 
@@ -465,7 +469,12 @@ class Watcher:
         refresh_token = False  # the server refused the last OAuth2 token: ask the provider for a new one
         while not self.stop.is_set():
             close_old_connections()
-            if not self.claim():
+            try:
+                claimed = self.claim()
+            except DatabaseError as exc:
+                backoff = self._database_away(exc, backoff)
+                continue
+            if not claimed:
                 self.stop.wait(min(30, settings.INBOX_LEASE_SECONDS / 4))
                 continue
             client = None
@@ -476,6 +485,11 @@ class Watcher:
                 while not self.stop.is_set():
                     self.run_once(client)
                     self._wait_for_mail(client)
+            except DatabaseError as exc:
+                # PostgreSQL terminated our connection or is unreachable: what was stored and not processed stays
+                # pending, what was not stored is fetched again, nothing was flagged on the server before it was
+                # processed (see the top); reconnect to both and carry on, no restart needed
+                backoff = self._database_away(exc, backoff)
             except MailboxConfigError as exc:
                 self._state(connected=False, last_error=str(exc), last_error_at=timezone.now())
                 log.error("%s", exc)
@@ -499,9 +513,23 @@ class Watcher:
                         client.logout()
                     except Exception:
                         log.debug("logout failed", exc_info=True)
-        self.release()
+        try:
+            self.release()
+        except DatabaseError as exc:  # stopped while the database is away: the lease runs out by itself
+            log.warning("mailbox %s: the lease could not be released (%s)", self.mailbox.name, exc)
         log.info("mailbox %s: watcher %s stopped", self.mailbox.name, self.owner)
         connection.close()  # this thread's own database connection
+
+    def _database_away(self, exc: DatabaseError, backoff: int) -> int:
+        """Log, drop the broken connection, wait; the next wait (doubling, at most DATABASE_BACKOFF_MAX)."""
+        log.warning("mailbox %s: the database is unreachable (%s: %s); trying again in %ss", self.mailbox.name,
+                    type(exc).__name__, str(exc).strip()[:200], backoff)  # fmt: skip
+        try:
+            connection.close()
+        except DatabaseError:
+            log.debug("closing the broken connection failed", exc_info=True)
+        self.stop.wait(backoff)
+        return min(backoff * 2, DATABASE_BACKOFF_MAX)
 
     def _wait_for_mail(self, client: IMAPClient) -> None:
         wait = max(1, min(self.mailbox.poll_seconds, settings.INBOX_LEASE_SECONDS // 3))
