@@ -127,8 +127,8 @@ def generate(count: int) -> tuple[float, float, int]:
 
 
 def _insert(batch) -> None:
-    """Insert one batch of indexed articles: rows, SearchEntry (database triggers fill the full-text index),
-    then the postings (knowledge_base.postings), in one transaction."""
+    """Insert one batch of indexed articles: rows, SearchEntry, then the postings (knowledge_base.postings), in
+    one transaction."""
     from knowledge_base import postings
     from knowledge_base.actions import entry_fields
     from knowledge_base.models import Article, SearchEntry

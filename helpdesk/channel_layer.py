@@ -11,8 +11,11 @@ Redis that stopped answering is still noticed (the client then reconnects and ca
 from urllib.parse import parse_qs, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 BLOCKING_READ_MARGIN = 10  # seconds beyond the blocking read: a slow network or a busy Redis is not a dead one
+STALE_CONNECTION_RETRY = Retry(NoBackoff(), 1)  # on ConnectionError/TimeoutError: once more, on a new connection
 
 
 def blocking_read_seconds() -> float:
@@ -32,7 +35,12 @@ def redis_channel_layer(url: str, prefix: str = "asgi") -> dict:
             f"REDIS_URL sets socket_timeout={in_url[-1]}, not longer than the channel layer's blocking read "
             f"({blocking:g} s): websockets would be closed while idle. Remove it or make it longer."
         )
-    host = {"address": url, "socket_timeout": blocking + BLOCKING_READ_MARGIN, "socket_connect_timeout": 5}
+    host = {
+        "address": url,
+        "socket_timeout": blocking + BLOCKING_READ_MARGIN,
+        "socket_connect_timeout": 5,
+        "retry": STALE_CONNECTION_RETRY,
+    }
     return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host], "prefix": prefix}}
 
 

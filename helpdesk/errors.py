@@ -5,11 +5,17 @@ the public portal's; the choice is made from the address alone, so it costs no q
 what the exception carried except a refusal's own message (ours, written for the reader). The 500 page is
 rendered without the request's context processors: no session, no user, no query, so it still shows when
 the database is what failed. API addresses get the same answers as JSON.
+
+A passing outage is no server error: the database unreachable (its connections terminated, the pool unable to
+give one within DB_POOL_TIMEOUT) or the attachment storage full answers 503 with Retry-After and a Polish page
+saying so (`unavailable`), from the same handler, so that whatever raised it (a view, a middleware reading the
+session) gets it.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from functools import cache
 
 from django.http import HttpResponse, JsonResponse
@@ -69,6 +75,11 @@ def _texts(status: int) -> tuple[str, str]:
         return _("Nie znaleziono strony"), _(
             "Pod tym adresem nie ma strony: mogła zostać usunięta albo adres jest niepełny. "
             "Sprawdź adres lub zacznij od strony głównej."
+        )
+    if status == 503:
+        return _("Usługa chwilowo niedostępna"), _(
+            "Nie możemy teraz obsłużyć tego żądania i nic nie zostało zapisane. Spróbuj ponownie za minutę; "
+            "jeśli wysyłałeś formularz, wróć i wyślij go jeszcze raz."
         )
     return _("Błąd serwera"), _(
         "Coś poszło nie tak po naszej stronie i strony nie udało się wyświetlić. "
@@ -131,15 +142,38 @@ def csrf_failure(request, reason=""):
     return render(request, f"errors/{context['layout']}.html", context, status=403)
 
 
+RETRY_AFTER_SECONDS = 30
+
+
+def unavailable(exc: BaseException | None) -> str | None:
+    """What to tell the reader when `exc` is a passing outage rather than a fault of ours (else None)."""
+    from django.db import InterfaceError, OperationalError
+
+    from helpdesk.storage import StorageFull
+
+    if isinstance(exc, StorageFull):
+        return str(exc)
+    if isinstance(exc, OperationalError | InterfaceError):
+        return _("Baza danych jest chwilowo niedostępna.")
+    return None
+
+
 def server_error(request):
-    """The 500 page, without context processors (no session, no user, no query): the database may be down."""
-    context = _context(request, 500)
+    """The 500 page, without context processors (no session, no user, no query): the database may be down.
+    Django calls it while the exception is being handled: a passing outage (`unavailable`) answers 503."""
+    detail = unavailable(sys.exc_info()[1])
+    status = 500 if detail is None else 503
+    context = _context(request, status, detail or "")
     if _is_api(request):
-        return JsonResponse({"detail": context["title"]}, status=500)
-    context.update(request=request, csrf_token=get_token(request))
-    try:
-        html = render_to_string(f"errors/{context['layout']}.html", context)
-    except Exception:  # the last resort must not fail in its turn
-        logger.exception("the 500 page could not be rendered")
-        html = f"<!doctype html><title>{escape(context['title'])}</title><h1>{escape(context['title'])}</h1>"
-    return HttpResponse(html, status=500)
+        response = JsonResponse({"detail": detail or context["title"]}, status=status)
+    else:
+        context.update(request=request, csrf_token=get_token(request))
+        try:
+            html = render_to_string(f"errors/{context['layout']}.html", context)
+        except Exception:  # the last resort must not fail in its turn
+            logger.exception("the %s page could not be rendered", status)
+            html = f"<!doctype html><title>{escape(context['title'])}</title><h1>{escape(context['title'])}</h1>"
+        response = HttpResponse(html, status=status)
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

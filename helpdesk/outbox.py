@@ -1,8 +1,11 @@
 """Side effects that must survive a crash or an absent Redis: write a row now, deliver after commit.
 
 `enqueue_*` is called inside an action's transaction. After commit the row is handed to a Celery task
-(in the embedded default the task runs in-process). If handing it over or delivering fails, the row stays
-pending and `drain()` (Celery beat every 30 s, or `manage.py drain_outbox`) retries it with backoff.
+(in the embedded default the task runs in-process). A failed delivery is handed over again for the moment its
+backoff ends (a Celery task with that ETA), so a "30 s" retry comes after 30 s, not at beat's next drain after
+that. Whatever that misses (the broker away, a worker killed holding the task, a process killed between its
+commit and the hand-over) stays pending and `drain()` (Celery beat every OUTBOX_DRAIN_SECONDS, 10 by default,
+or `manage.py drain_outbox`) delivers it.
 A row is claimed by an atomic UPDATE, so any number of workers can drain at once without sending twice.
 
 An e-mail that fails `settings.OUTBOX_MAX_ATTEMPTS` times is marked failed (`failed_at`) and no longer retried
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,13 +28,14 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
-from helpdesk import bulk, redact
+from helpdesk import redact
 from helpdesk.models import OutboxMessage
+from helpdesk.speed import bulk
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +114,26 @@ def _enqueue(kind: str, payload: dict, not_before: dt.datetime | None = None) ->
     return message
 
 
-def hand_over(message_id: int) -> None:
-    """Queue delivery on Celery; if the broker is away, leave the row for the periodic drain."""
+def hand_over(message_id: int, *, eta: dt.datetime | None = None) -> None:
+    """Queue delivery on Celery (at `eta`: a retry); if the broker is away, leave the row for the periodic drain."""
     from helpdesk.tasks import dispatch_outbox
 
     try:
-        dispatch_outbox.delay(message_id)
+        if eta is None:
+            dispatch_outbox.delay(message_id)
+        else:
+            dispatch_outbox.apply_async((message_id,), eta=eta)
     except Exception as exc:  # broker unreachable: nothing is lost, drain() retries
         log.warning("outbox %s left for the drain: %s", message_id, exc)
+
+
+def _retry_when_due(message: OutboxMessage) -> None:
+    """Hand a failed message over again for when its backoff ends. Not with tasks run in-process (the embedded
+    default): an eager task ignores its ETA and would run at once, before the message is due."""
+    from helpdesk.tasks import dispatch_outbox
+
+    if not dispatch_outbox.app.conf.task_always_eager:
+        transaction.on_commit(lambda: hand_over(message.pk, eta=message.next_attempt_at))
 
 
 def hand_over_many(message_ids: list[int]) -> None:
@@ -156,8 +173,10 @@ def dispatch(message_id: int) -> bool:
         message.attempts, message.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
         message.next_attempt_at = now + backoff(attempts)
         message.failed_at = now if final else None
-        message.save(update_fields=["attempts", "last_error", "next_attempt_at", "failed_at"])
+        _record(message, ["attempts", "last_error", "next_attempt_at", "failed_at"])
         log.warning("outbox %s delivery failed (attempt %s%s): %s", message.pk, attempts, ", final" * final, exc)
+        if not final:
+            _retry_when_due(message)
         _notify(delivery_failed, message, final=final)
         return False
     failed_before = message.attempts > 0
@@ -166,10 +185,29 @@ def dispatch(message_id: int) -> bool:
     if message.payload.get("secrets"):  # sent: the token lives on only in the recipient's mailbox
         message.payload = redact.scrub_payload(message.payload)
         fields.append("payload")
-    message.save(update_fields=fields)
+    _record(message, fields)
     if failed_before:
         _notify(delivered_after_failure, message)
     return True
+
+
+RECORD_RETRY_SECONDS = (1, 2, 4, 8, 15, 30, 30, 30)  # about 2 minutes in all, well within CLAIM_LEASE
+
+
+def _record(message: OutboxMessage, fields: list[str]) -> None:
+    """Save what the attempt did. The e-mail is gone already: if the database went away at that moment (its
+    connection terminated, the server unreachable), keep trying for about two minutes rather than give up, for
+    a row left claimed is attempted again when its lease ends, and the e-mail would be sent twice."""
+    for wait in (*RECORD_RETRY_SECONDS, None):
+        try:
+            message.save(update_fields=fields)
+            return
+        except DatabaseError as exc:
+            if wait is None or connection.in_atomic_block:  # inside a transaction only its owner can recover
+                raise
+            log.warning("outbox %s: recording the attempt failed (%s); trying again in %ss", message.pk, exc, wait)
+            connection.close()  # a broken connection goes back to the pool, which replaces it
+            time.sleep(wait)
 
 
 def _notify(signal: Signal, message: OutboxMessage, **kwargs) -> None:

@@ -97,11 +97,19 @@ if DATABASE_URL:
         # for one (then a clean error). Processes × DB_POOL_MAX_SIZE must stay under the server's max_connections.
         if DATABASES["default"]["CONN_MAX_AGE"]:
             raise ImproperlyConfigured("DB_CONN_MAX_AGE must be 0 with a connection pool (DB_POOL_MAX_SIZE=0: no pool)")
+        # When PostgreSQL ends connections (pg_terminate_backend, a restart, a failover) the pool would hand them
+        # out dead, one failed request each: CONN_HEALTH_CHECKS makes Django give the pool psycopg_pool's `check`,
+        # which tries each connection before handing it out (an empty query, ~0.1 ms).
+        # While the server is unreachable the pool retries connecting with a doubling delay (1, 2, 4 … s); giving
+        # up an attempt after DB_POOL_RECONNECT_SECONDS lets the next request start a fresh one at once, so the
+        # pool is back within seconds of the server, not after a delay as long as the outage.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
             "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
             "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
             "max_idle": 300,
+            "reconnect_timeout": env_int("DB_POOL_RECONNECT_SECONDS", 10, minimum=1),
         }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -156,7 +164,7 @@ FILE_STORAGE = env_str("FILE_STORAGE", "local")
 STORAGES = {"staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 if FILE_STORAGE == "local":
     STORAGES["default"] = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "helpdesk.storage.AtomicFileSystemStorage",  # no half-written file when the disk is full
         "OPTIONS": {"location": MEDIA_ROOT},
     }
 elif FILE_STORAGE == "s3":
@@ -218,11 +226,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 SLA_SCAN_SECONDS = env_int("SLA_SCAN_SECONDS", 60, minimum=5)
+# Beat's safety net for the outbox (helpdesk.outbox): messages whose hand-over to a worker was lost (broker away,
+# a process killed between its commit and the hand-over, a worker killed holding the task) wait at most this long.
+# Retries after a failed delivery do not wait for it: they are queued for the moment they are due.
+OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 10, minimum=1)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7, minimum=0)
 if not 0 <= DIGEST_HOUR <= 23:
     raise ImproperlyConfigured("DIGEST_HOUR must be an hour 0-23")
 CELERY_BEAT_SCHEDULE = {
-    "drain-outbox": {"task": "helpdesk.tasks.drain_outbox", "schedule": 30.0},
+    "drain-outbox": {"task": "helpdesk.tasks.drain_outbox", "schedule": float(OUTBOX_DRAIN_SECONDS)},
     "worker-heartbeat": {"task": "helpdesk.tasks.heartbeat", "schedule": 30.0},
     "sla-escalation": {"task": "tickets.tasks.escalate_sla", "schedule": float(SLA_SCAN_SECONDS)},
     "tickets-of-absent-staff": {"task": "tickets.tasks.return_tickets_of_absent_staff", "schedule": 3600.0},

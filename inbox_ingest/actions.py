@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts import identify
-from helpdesk import ahead, bulk
+from helpdesk import ahead
 from helpdesk.html import sanitize_html
+from helpdesk.speed import bulk
 from inbox_ingest import parsing, pipeline
 from inbox_ingest.acknowledgements import _OWN_CACHE, acknowledgement_allowed, acknowledgement_row, valid_email
 from inbox_ingest.batching import Batch
@@ -49,7 +50,6 @@ __all__ = [
     "foreseen",
     "process",
     "process_batch",
-    "replan_foreign_key_checks",
     "retry_quarantined",
     "store",
     "store_batch",
@@ -167,8 +167,7 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
 
     `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process) from the
     same bytes, with values of pure functions the processing will need (foreseen); a row without one (or whose
-    hash differs) is parsed here."""
-    replan_foreign_key_checks()
+    hash differs) is parsed here. The caller runs it inside helpdesk.speed.batch() (plans, collector)."""
     try:
         with transaction.atomic():
             rows = list(
@@ -186,22 +185,6 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
         return [process(raw_id) for raw_id in raw_ids]
 
 
-def replan_foreign_key_checks() -> None:
-    """Let PostgreSQL plan its foreign-key checks afresh (before a batch, outside a transaction).
-
-    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: at COMMIT PostgreSQL runs
-    `SELECT 1 FROM tickets_ticket WHERE id = $1 FOR KEY SHARE` for every row that refers to a ticket (~9 per
-    message), with a plan it caches for the life of the connection. Planned while the table was empty (a new
-    installation, or right after a TRUNCATE), that plan is a sequential scan and stays one until an ANALYZE of
-    the table happens to invalidate it: the watcher's long-lived connection then read the whole ticket table
-    ~9 times per message (17.5 million rows for 2,000 messages). Discarding the cached plans once per batch
-    costs a few re-plans and keeps the checks on the primary key."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("DISCARD PLANS")
-
-
-@transaction.atomic
 def _process_once(raw_id: int) -> Result:
     row = RawMessage.objects.select_for_update(of=("self",)).select_related("mailbox__queue").get(pk=raw_id)
     if row.status != RawMessage.Status.PENDING:

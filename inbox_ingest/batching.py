@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk import bulk, outbox
+from helpdesk import outbox
+from helpdesk.speed import bulk
 from inbox_ingest import messages, parsing, pipeline, threading
 from inbox_ingest.acknowledgements import LoopGuard, acknowledgement_address
 from inbox_ingest.messages import Route

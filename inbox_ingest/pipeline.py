@@ -16,19 +16,15 @@ This module imports only `parsing` (no Django models) at the top: the workers im
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import gc
 import hashlib
 import logging
 import multiprocessing
 import os
 import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypedDict
 
 from inbox_ingest import parsing
 
@@ -69,56 +65,14 @@ def _foresee(parsed: parsing.ParsedMessage) -> dict:
 
 _django_ready = False  # set in the workers once Django is set up (_worker_start)
 
-# Cyclic garbage collection while ingesting: a batch allocates hundreds of thousands of short-lived objects
-# (model instances, their states and dicts, parsed parts), and with the default first-generation threshold (700)
-# the collector ran every few hundred of them, each older-generation pass walking everything Django and the
-# libraries keep alive. Those are moved out of its sight (gc.freeze) and it runs every GC_THRESHOLD allocations:
-# the ingesting process used 17 % less CPU (bench/RESULTS.md). Reference counting still frees almost everything
-# at once; what is left in cycles (model instances and their caches refer to each other) is collected after
-# each batch (after_batch: ~10 ms, over objects made since the freeze only), which keeps memory flat: without it
-# the process grew by ~18 MiB per 1,000 messages.
-GC_THRESHOLD = (50_000, 20, 100)
-
-
-def after_batch() -> None:
-    """Collect the batch's garbage in cycles (see GC_THRESHOLD); call between batches."""
-    gc.collect()
-
-
-class _Collections(TypedDict):
-    blocks: int  # fewer_collections() blocks running
-    before: tuple[int, int, int]  # the thresholds to put back when the last one ends
-
-
-_collections_lock = threading.Lock()
-_collections: _Collections = {"blocks": 0, "before": gc.get_threshold()}
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Within the block, collect cycles less often (see GC_THRESHOLD); the thresholds of before come back when
-    the last such block ends (the watcher runs one per mailbox, in threads, and the setting is the process's)."""
-    with _collections_lock:
-        if not _collections["blocks"]:
-            _collections["before"] = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(*GC_THRESHOLD)
-        _collections["blocks"] += 1
-    try:
-        yield
-    finally:
-        with _collections_lock:
-            _collections["blocks"] -= 1
-            if not _collections["blocks"]:
-                gc.set_threshold(*_collections["before"])
-                gc.unfreeze()
-
 
 def prepare_many(raws: list[bytes]) -> list[Prepared]:
-    """A worker's task (CHUNK messages); its garbage in cycles is collected after it (see GC_THRESHOLD)."""
-    prepared = [prepare(raw) for raw in raws]
-    after_batch()
-    return prepared
+    """A worker's task (CHUNK messages), run as a batch of ingestion (helpdesk.speed.batch: fewer cyclic garbage
+    collections, its garbage collected after it; no database)."""
+    from helpdesk import speed
+
+    with speed.batch(using=None):
+        return [prepare(raw) for raw in raws]
 
 
 def _worker_start(parent: int) -> None:
@@ -131,14 +85,12 @@ def _worker_start(parent: int) -> None:
         log.debug("no parent-death signal here", exc_info=True)
     if os.getppid() != parent:  # the parent died before the signal was set up
         os._exit(0)
-    gc.set_threshold(*GC_THRESHOLD)  # a worker only ingests (see fewer_collections)
     global _django_ready
     try:
         import django
 
         django.setup()  # settings from DJANGO_SETTINGS_MODULE, inherited from the calling process
         _django_ready = True
-        gc.freeze()  # what setting up left is there for good (see fewer_collections)
     except Exception:  # e.g. settings configured in code, not by module: parse only
         log.debug("parsing worker without Django", exc_info=True)
 

@@ -35,12 +35,14 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from helpdesk import speed
 from inbox_ingest import actions, connection_rules, credentials, pipeline
 from inbox_ingest.models import Mailbox, RawMessage, WatcherState
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300
+DATABASE_BACKOFF_MAX = 30  # the database away: try again at least this often (nothing is lost meanwhile)
 SEEN = b"\\Seen"
 
 
@@ -284,7 +286,10 @@ class Watcher:
         WatcherState.objects.filter(pk=self.mailbox.pk).update(**fields)
 
     def _failed(self, exc: BaseException) -> None:
-        self._state(connected=False, last_error=f"{type(exc).__name__}: {exc}"[:2000], last_error_at=timezone.now())
+        try:
+            self._state(connected=False, last_error=f"{type(exc).__name__}: {exc}"[:2000], last_error_at=timezone.now())
+        except DatabaseError as db_exc:  # the database is away as well: the log has it
+            log.warning("mailbox %s: could not record the error (%s)", self.mailbox.name, db_exc)
 
     # --- one pass -------------------------------------------------------------------------------------
 
@@ -351,7 +356,6 @@ class Watcher:
         # stored and processed; storing, processing and the server action keep their order (see the top).
         with (
             pipeline.Preparer(self.workers if len(batches) > 1 else 0) as preparer,
-            pipeline.fewer_collections(),
             Prefetcher(lambda batch: self._fetch(client, batch, uidvalidity), batches) as fetches,
         ):
             current: tuple[list[dict], Callable] | None = None
@@ -393,11 +397,12 @@ class Watcher:
         if prepared is not None and len(prepared) == len(items):
             for item, ahead in zip(items, prepared, strict=True):
                 item["prepared"] = ahead
-        rows = actions.store_batch(items)
-        for _row in rows:
-            _fault("after_store")
-        ahead = {row.pk: item["prepared"] for row, item in zip(rows, items, strict=True) if "prepared" in item}
-        results = actions.process_batch([row.pk for row in rows], ahead)
+        with speed.batch():
+            rows = actions.store_batch(items)
+            for _row in rows:
+                _fault("after_store")
+            ahead = {row.pk: item["prepared"] for row, item in zip(rows, items, strict=True) if "prepared" in item}
+            results = actions.process_batch([row.pk for row in rows], ahead)
         for result in results:
             self.report(result)
         self._log_outcomes(len(items), results)
@@ -405,7 +410,6 @@ class Watcher:
         with lock:
             self._finish_on_server(client, uidvalidity)
         self.claim()  # renew the lease
-        pipeline.after_batch()
         return len(rows)
 
     def _log_outcomes(self, fetched: int, results: list) -> None:
@@ -422,7 +426,8 @@ class Watcher:
             log.info("mailbox %s: %s message(s) stored by an earlier run are processed now", self.mailbox.name,
                      len(ids))  # fmt: skip
         for start in range(0, len(ids), settings.INBOX_FETCH_BATCH):
-            results = actions.process_batch(ids[start : start + settings.INBOX_FETCH_BATCH])
+            with speed.batch():
+                results = actions.process_batch(ids[start : start + settings.INBOX_FETCH_BATCH])
             for result in results:
                 self.report(result)
             self._log_outcomes(len(results), results)
@@ -464,7 +469,12 @@ class Watcher:
         refresh_token = False  # the server refused the last OAuth2 token: ask the provider for a new one
         while not self.stop.is_set():
             close_old_connections()
-            if not self.claim():
+            try:
+                claimed = self.claim()
+            except DatabaseError as exc:
+                backoff = self._database_away(exc, backoff)
+                continue
+            if not claimed:
                 self.stop.wait(min(30, settings.INBOX_LEASE_SECONDS / 4))
                 continue
             client = None
@@ -475,6 +485,11 @@ class Watcher:
                 while not self.stop.is_set():
                     self.run_once(client)
                     self._wait_for_mail(client)
+            except DatabaseError as exc:
+                # PostgreSQL terminated our connection or is unreachable: what was stored and not processed stays
+                # pending, what was not stored is fetched again, nothing was flagged on the server before it was
+                # processed (see the top); reconnect to both and carry on, no restart needed
+                backoff = self._database_away(exc, backoff)
             except MailboxConfigError as exc:
                 self._state(connected=False, last_error=str(exc), last_error_at=timezone.now())
                 log.error("%s", exc)
@@ -498,9 +513,23 @@ class Watcher:
                         client.logout()
                     except Exception:
                         log.debug("logout failed", exc_info=True)
-        self.release()
+        try:
+            self.release()
+        except DatabaseError as exc:  # stopped while the database is away: the lease runs out by itself
+            log.warning("mailbox %s: the lease could not be released (%s)", self.mailbox.name, exc)
         log.info("mailbox %s: watcher %s stopped", self.mailbox.name, self.owner)
         connection.close()  # this thread's own database connection
+
+    def _database_away(self, exc: DatabaseError, backoff: int) -> int:
+        """Log, drop the broken connection, wait; the next wait (doubling, at most DATABASE_BACKOFF_MAX)."""
+        log.warning("mailbox %s: the database is unreachable (%s: %s); trying again in %ss", self.mailbox.name,
+                    type(exc).__name__, str(exc).strip()[:200], backoff)  # fmt: skip
+        try:
+            connection.close()
+        except DatabaseError:
+            log.debug("closing the broken connection failed", exc_info=True)
+        self.stop.wait(backoff)
+        return min(backoff * 2, DATABASE_BACKOFF_MAX)
 
     def _wait_for_mail(self, client: IMAPClient) -> None:
         wait = max(1, min(self.mailbox.poll_seconds, settings.INBOX_LEASE_SECONDS // 3))

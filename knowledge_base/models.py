@@ -4,8 +4,8 @@ ticket links).
 
 Writes go through knowledge_base.actions only. Search reads a narrow companion table, SearchEntry (one row per
 article): the text already normalised in Python (knowledge_base.text: lemmas without diacritics) plus copies of
-the columns that decide whether an article is live and visible. The database indexes that text: GIN-indexed
-tsvectors on PostgreSQL, an FTS5 table on SQLite, both kept in step by triggers created in migration 0002.
+the columns that decide whether an article is live and visible. Search matches on its own postings
+(knowledge_base.postings), the same on both databases; no database full-text index is kept (migration 0006).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class Article(models.Model):
 class SearchEntry(models.Model):
     """What search reads: an article's normalised tokens per field and copies of the columns that decide whether
     it is live and visible, in a narrow row (the article's own row carries the long texts). Kept in step by
-    knowledge_base.actions; the full-text index over it is maintained by database triggers."""
+    knowledge_base.actions, with the postings built from its tokens (knowledge_base.postings)."""
 
     article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
     kind = models.CharField(max_length=20)

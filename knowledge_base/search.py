@@ -10,8 +10,8 @@ How a query is answered:
 3. The postings (knowledge_base.postings: per token, bitmaps of the articles with it in the title, the headings,
    the body; stored in the database, kept by knowledge_base.actions, cached per process by index version) give,
    for each group, the live and visible articles containing it per field. Both databases store the same
-   postings, so both see the same matches. (The database full-text indexes, GIN tsvector and FTS5, are kept
-   by triggers but no longer read by search.)
+   postings, so both see the same matches (no database full-text index: the GIN tsvector and FTS5 ones went
+   with migration 0006).
 4. Ranking, in Python: for every group an article contains, idf × the weight of each field it is in (title 3,
    headings 2, body 1); ties go to the more helpful, then the fresher article, then the lower id. Only the top
    k are ranked exactly (see _top); the number of results is a popcount.

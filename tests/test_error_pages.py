@@ -1,9 +1,11 @@
-"""400, 403, 404, 500 and a failed CSRF check: the site's own Polish pages, in the layout of where they happen.
+"""400, 403, 404, 500, 503 and a failed CSRF check: the site's own Polish pages, in the layout of where they happen.
 
 Never Django's bare English pages ("Not Found", "Forbidden (403) CSRF verification failed", "Bad Request
-(400)", "Server Error (500)"), also with DEBUG off; nothing about what was refused or why it broke; the 500
-page even when the database is down.
+(400)", "Server Error (500)"), also with DEBUG off; nothing about what was refused or why it broke; with the
+database down (or the attachment storage full) a 503 page saying so, rendered without asking the database.
 """
+
+import errno
 
 import pytest
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from helpdesk import errors
+from helpdesk.storage import StorageFull
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_debug_off")]
 
@@ -171,26 +174,54 @@ def test_the_csrf_failure_view_is_the_sites_own():
 # --- 500 ---------------------------------------------------------------------------------------------------
 
 
-def test_with_the_database_down_the_portal_shows_the_polish_500_and_asks_nothing_more():
+def test_with_the_database_down_the_portal_shows_the_polish_503_and_asks_nothing_more():
     browser = Client(raise_request_exception=False)
     down = _DatabaseDown()
     with connection.execute_wrapper(down):
         response = browser.get("/", **FIREFOX)
-    page = page_of(response, 500, "public")
-    assert "Błąd serwera" in page and "tajne-szczegoly" not in page and "5432" not in page
+    page = page_of(response, 503, "public")
+    assert "Usługa chwilowo niedostępna" in page and "Baza danych jest chwilowo niedostępna." in page
+    assert "tajne-szczegoly" not in page and "5432" not in page
+    assert response["Retry-After"] == "30"
     assert len(down.attempts) == 1  # the query that failed; the error page itself asked nothing
 
 
-def test_with_the_database_down_a_staff_page_shows_the_500_in_the_staff_layout(alice):
+def test_with_the_database_down_a_staff_page_shows_the_503_in_the_staff_layout(alice):
     browser = Client(raise_request_exception=False)
     browser.force_login(alice)
     down = _DatabaseDown()
     with connection.execute_wrapper(down):
         response = browser.get(reverse("tickets:list"), **FIREFOX)
-    page = page_of(response, 500, "staff")
-    assert "Błąd serwera" in page and "tajne-szczegoly" not in page
+    page = page_of(response, 503, "staff")
+    assert "Baza danych jest chwilowo niedostępna." in page and "tajne-szczegoly" not in page
     assert len(down.attempts) == 1  # loading the session failed; the error page asked nothing
     assert 'name="csrfmiddlewaretoken"' in page  # the language switch still works
+
+
+def test_with_the_database_down_the_api_answers_503_in_json():
+    browser = Client(raise_request_exception=False)
+    with connection.execute_wrapper(_DatabaseDown()):
+        response = browser.get("/api/v1/submissions/lookup", {"regon": "000000000", "year": 2025})
+    assert response.status_code == 503 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Baza danych jest chwilowo niedostępna."}
+    assert response["Retry-After"] == "30"
+
+
+def test_a_full_attachment_storage_gets_the_503_page_saying_so(rf):
+    try:
+        raise StorageFull(OSError(errno.ENOSPC, "No space left on device"))
+    except StorageFull:
+        response = errors.server_error(rf.get("/kontakt/"))
+    page = response.content.decode()
+    assert response.status_code == 503 and "Brak miejsca na dysku na załączniki" in page
+
+
+def test_any_other_failure_is_still_the_500(rf):
+    try:
+        raise ValueError("a bug of ours")
+    except ValueError:
+        response = errors.server_error(rf.get("/"))
+    assert response.status_code == 500 and "Błąd serwera" in response.content.decode()
 
 
 def test_the_500_page_renders_without_any_query(rf, django_assert_num_queries):

@@ -1,5 +1,5 @@
-"""PostgreSQL (GIN tsvector) and SQLite (FTS5) return the same articles, in the same order, with the same
-snippets, for the same content: the relevance set plus awkward input."""
+"""PostgreSQL and SQLite return the same articles, in the same order, with the same snippets, for the same
+content: the relevance set plus awkward input."""
 
 import pytest
 from django.conf import settings

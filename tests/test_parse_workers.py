@@ -155,27 +155,3 @@ def test_a_prefetcher_left_early_stops_its_thread():
     assert not fetches._thread.is_alive()
     with watcher.Prefetcher(lambda batch: [], []) as nothing:
         assert list(nothing) == []
-
-
-def test_ingesting_collects_cycles_less_often_and_gives_the_setting_back_when_the_last_ingestion_ends():
-    import gc
-    import threading
-
-    before = gc.get_threshold()
-    inside = threading.Event()
-    release = threading.Event()
-
-    def other_mailbox():
-        with pipeline.fewer_collections():
-            inside.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=other_mailbox)
-    with pipeline.fewer_collections():
-        assert gc.get_threshold() == pipeline.GC_THRESHOLD
-        thread.start()
-        inside.wait(5)
-    assert gc.get_threshold() == pipeline.GC_THRESHOLD  # the other thread still ingests
-    release.set()
-    thread.join()
-    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

@@ -223,13 +223,19 @@ def test_merge_page_redirects_the_duplicate_to_its_target(client, alice, duplica
     assert api["merged_into"] == a.reference and api["entries"] == []
 
 
-def test_a_reply_after_a_merge_copies_the_duplicates_requester_by_default(client, alice, duplicates):
+def test_a_reply_after_a_merge_does_not_copy_the_duplicates_requester_but_names_them(client, alice, duplicates):
+    """A copy would show each requester the other's address (personal data): the form names the duplicate's
+    requester and suggests a separate reply instead."""
     a, b = duplicates
     actions.merge_tickets(actor=alice, source=b, target=a)
     client.force_login(alice)
-    form = client.get(reverse("tickets:detail", args=[a.reference])).context["reply_form"]
+    page = client.get(reverse("tickets:detail", args=[a.reference]))
+    form = page.context["reply_form"]
     assert form.initial["to"] == "rejestracja@przychodnia.example.pl"
-    assert form.initial["cc"] == "dyrektor@przychodnia.example.pl"
+    assert not form.initial.get("cc")
+    html = page.content.decode()
+    assert 'id="merged-participants"' in html
+    assert "nie dostają tej odpowiedzi: dyrektor@przychodnia.example.pl" in html
 
 
 def test_merge_page_explains_a_refusal_in_polish(client, alice, duplicates):

@@ -72,7 +72,11 @@ def default_queue() -> Queue:
 
 def locked(ticket: Ticket) -> Ticket:
     """Re-read the ticket under a row lock so concurrent actions do not overwrite each other."""
-    return Ticket.objects.select_for_update().select_related("queue__calendar", "reporting_unit").get(pk=ticket.pk)
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("queue__calendar", "reporting_unit")
+        .get(pk=ticket.pk)
+    )
 
 
 def new_message_id() -> str:

@@ -14,8 +14,13 @@ or changes a user's access (logout, a password change, deactivation, a new role 
 password) is announced to every socket of that user (helpdesk.signals → access.announce_access_change): each
 reads its session afresh and closes when it has ended (4401). A ticket page's socket closes when its ticket
 leaves the user's sight (4404). Users who must still change a one-time password cannot connect.
+
+With Redis (the channel layer) away, a handshake is refused (daphne answers 403) and an open socket is closed with
+4503 "try again later", never a server error (`_GroupsConsumer.__call__`): the page reconnects with backoff, joins
+its groups afresh (Redis may have lost them) and asks what it missed (static/js/live.js).
 """
 
+import logging
 import time
 from collections import deque
 
@@ -25,6 +30,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import Http404
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from helpdesk import access, live_groups
 from tickets import presence, selectors, ticket_access
@@ -33,6 +39,12 @@ from tickets.models import Queue, Ticket
 CLOSE_SESSION_ENDED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404  # the same answer for "no such ticket" and "not yours"
+CLOSE_TRY_AGAIN_LATER = 4503  # the channel layer (Redis) is away: the page reconnects (autobahn refuses 1013)
+
+# What the channel layer raises when Redis is away or went away under an open connection
+LAYER_ERRORS = (RedisError, OSError)
+
+log = logging.getLogger(__name__)
 
 
 QUEUE_CODES_TTL = 60.0  # seconds: a queue's voivodeship changes rarely (the admin), events arrive often
@@ -98,6 +110,28 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
     user = None
     expires_at = None
     ticket_id: int | None = None
+    accepted = False
+
+    async def __call__(self, scope, receive, send):
+        """Run the consumer; a channel-layer failure (joining a group, announcing, or the blocking read of the
+        socket's own channel, which runs from the start) ends it cleanly instead of reaching daphne, which
+        answered an unaccepted handshake with 500."""
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as exc:
+            log.warning("websocket %s ended, the channel layer is unreachable: %s: %s", scope.get("path"),
+                        type(exc).__name__, exc)  # fmt: skip
+            message = {"type": "websocket.close"}
+            if self.accepted:
+                message["code"] = CLOSE_TRY_AGAIN_LATER
+            try:
+                await send(message)  # before the handshake's answer: daphne refuses it with 403
+            except Exception:  # the client is gone already
+                log.info("closing the websocket failed", exc_info=True)
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,9 +152,12 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def leave(self) -> None:
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = []
+        joined, self.joined = getattr(self, "joined", []), []
+        try:
+            for group in joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_ERRORS as exc:  # the memberships expire in Redis by themselves (group_expiry)
+            log.info("leaving the groups of a websocket failed: %s: %s", type(exc).__name__, exc)
 
     async def disconnect(self, code):
         await self.leave()

@@ -19,8 +19,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import bulk, outbox
+from helpdesk import outbox
 from helpdesk.html import sanitize_html
+from helpdesk.speed import bulk
 from tickets import checks, events, files, mentions, notices, notifying, search, selectors, sla, ticket_access
 from tickets.models import Entry, Status, Ticket
 from tickets.requests import CallDetails, EmailHeaders, Message, NewAttachment, NewEntry
@@ -111,7 +112,7 @@ def add_entries(requests: Sequence[NewEntry], *, actor) -> list[Entry]:
 def _locked_targets(ticket_ids: list[int]) -> dict[int, Ticket]:
     """Each ticket asked for → the ticket its entries go to, read under a row lock (one instance per ticket,
     so the entries of a batch see each other's changes): itself, or the final target of a merged one."""
-    rows = Ticket.objects.select_for_update().select_related("queue__calendar", "reporting_unit")
+    rows = Ticket.objects.select_for_update(of=("self",)).select_related("queue__calendar", "reporting_unit")
     locked = {ticket.pk: ticket for ticket in rows.filter(pk__in=set(ticket_ids)).order_by("pk")}
     targets = {}
     for pk in ticket_ids:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from helpdesk import bulk
+from helpdesk.speed import bulk
 from tickets.models import Channel, Entry, Priority, Queue, Status, Ticket, TicketEvent
 
 # Reasons the system gives itself. They are stored in Polish like the rest of the log and translated only when

@@ -11,8 +11,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from helpdesk import bulk
 from helpdesk.filenames import neutral_name
+from helpdesk.speed import bulk
 from tickets.models import Attachment, Entry, StoredFile
 from tickets.requests import NewAttachment
 

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.identify import Identification, identify, identify_many
-from helpdesk import bulk, outbox
+from helpdesk import outbox
+from helpdesk.speed import bulk
 from tickets import assignment, checks, deadlines, events, files, notifying, rules, search, sla, ticket_access
 from tickets.entries import new_entry
 from tickets.models import Category, Entry, Priority, Queue, Ticket

@@ -128,8 +128,6 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         initial = {
             "seen_event": log[-1][0].pk if log else 0,
             "to": ticket.requester_email,
-            # the requesters of merged duplicates take part: a reply reaches them too (the agent may remove them)
-            "cc": ", ".join(_merged_participants(ticket, merged_from)),
         }
         reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
@@ -156,6 +154,8 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         "canned_responses": selectors.canned_responses(),
         "linked": selectors.linked_tickets(request.user, ticket),
         "merged_from": merged_from,
+        # the requesters of merged duplicates are not copied by default: each would see the others' addresses
+        "merged_participants": _merged_participants(ticket, merged_from),
         "follow": selectors.follow_state(request.user, ticket),
     }
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import ngettext
 
+from helpdesk import speed
 from inbox_ingest import actions, pipeline, sources
 from inbox_ingest.models import Mailbox, RawMessage
 
@@ -87,7 +88,7 @@ def ingest_stream(
 
     With `workers` > 0 the next batch is parsed in that many worker processes while this one is written
     (pipeline.Preparer); the writes and their order are the same as without."""
-    with pipeline.Preparer(workers) as preparer, pipeline.fewer_collections():
+    with pipeline.Preparer(workers) as preparer:
         current: tuple[list, Callable] | None = None
         for batch in _batches(messages):
             if current is None:  # the first batch is parsed here: a single batch never starts a worker
@@ -103,9 +104,8 @@ def ingest_stream(
 def _ingested(
     batch: list[tuple[str, bytes]], mailbox: Mailbox | None, prepared: list[pipeline.Prepared] | None
 ) -> list[actions.Result]:
-    results = ingest_file_messages(batch, mailbox=mailbox, prepared=prepared)
-    pipeline.after_batch()
-    return results
+    with speed.batch():
+        return ingest_file_messages(batch, mailbox=mailbox, prepared=prepared)
 
 
 def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
