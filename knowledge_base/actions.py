@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from helpdesk import access, outbox, ratelimit
 from helpdesk.filenames import neutral_name
 from knowledge_base import extract, postings, render
-from knowledge_base import text as kbtext
+from helpdesk import polish
 from knowledge_base.models import (
     Article,
     ArticleAttachment,
@@ -64,7 +64,7 @@ def _require_editor(actor) -> None:
 def _clean_forms(forms: Iterable[str]) -> list[str]:
     cleaned = []
     for code in forms or ():
-        token = kbtext.form_token(str(code))
+        token = polish.form_token(str(code))
         if not token:
             raise ValidationError({"forms": _("„%(code)s” nie jest symbolem formularza (np. MZ-11).") % {"code": code}})
         label = "MZ-" + token[2:].upper()
@@ -74,7 +74,7 @@ def _clean_forms(forms: Iterable[str]) -> list[str]:
 
 
 def _unique_slug(title: str, wanted: str = "", exclude: int | None = None) -> str:
-    base = slugify(kbtext.fold(wanted or title))[:180] or "artykul"
+    base = slugify(polish.fold(wanted or title))[:180] or "artykul"
     slug, n = base, 2
     while Article.objects.filter(slug=slug).exclude(pk=exclude).exists():
         slug, n = f"{base}-{n}", n + 1
@@ -111,9 +111,9 @@ def index_article(article: Article) -> dict[str, str]:
     headings_source = f"{article.summary} {' '.join(h[2] for h in rendered.headings)} {tags}"
     body_source = f"{rendered.text} {attachments}"
     tokens = {
-        "title": kbtext.index_text(title_source),
-        "headings": kbtext.index_text(headings_source),
-        "body": kbtext.index_text(body_source),
+        "title": polish.index_text(title_source),
+        "headings": polish.index_text(headings_source),
+        "body": polish.index_text(body_source),
     }
     _extend_vocabulary(f"{title_source} {headings_source} {body_source}", tokens)
     return tokens
@@ -159,7 +159,7 @@ def _extend_vocabulary(source: str, fields: dict[str, str]) -> None:
         known.update(form for form, lemma in rows if form == lemma)
     if tokens - known:
         pairs = {(token, token) for token in tokens - known}
-        pairs |= {(form, lemma) for form, lemma in kbtext.vocabulary_pairs(source) if lemma not in known}
+        pairs |= {(form, lemma) for form, lemma in polish.vocabulary_pairs(source) if lemma not in known}
         TermForm.objects.bulk_create(
             [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
         )
@@ -365,7 +365,7 @@ def save_tag(*, actor, tag: Tag) -> Tag:
     tag.name = " ".join((tag.name or "").split())[:100]
     if not tag.name:
         raise ValidationError({"name": _("Nazwa etykiety nie może być pusta.")})
-    tag.slug = tag.slug or slugify(kbtext.fold(tag.name))[:80]
+    tag.slug = tag.slug or slugify(polish.fold(tag.name))[:80]
     tag.save()
     for article in Article.objects.select_for_update().filter(tags=tag):
         tokens = index_article(article)

@@ -3,7 +3,7 @@ index columns, plus what the public portal records (feedback, searches, contact-
 ticket links).
 
 Writes go through knowledge_base.actions only. Search reads a narrow companion table, SearchEntry (one row per
-article): the text already normalised in Python (knowledge_base.text: lemmas without diacritics) plus copies of
+article): the text already normalised in Python (helpdesk.polish: lemmas without diacritics) plus copies of
 the columns that decide whether an article is live and visible. The database indexes that text: GIN-indexed
 tsvectors on PostgreSQL, an FTS5 table on SQLite, both kept in step by triggers created in migration 0002.
 """

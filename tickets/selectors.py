@@ -579,19 +579,3 @@ def sla_report(user, start, end) -> list[SlaReportRow]:
         for (queue, kind), values in sorted(rows.items())
     ]
 
-
-def mail_warnings(ticket: Ticket) -> dict:
-    """What the e-mail channel knows that an agent answering should see: addresses of this ticket our mail bounced
-    from (inbox_ingest.FailingAddress), and received messages flagged as over the size limit."""
-    from inbox_ingest.models import FailingAddress, RawMessage
-
-    addresses = {ticket.requester_email.lower()} if ticket.requester_email else set()
-    for to, cc in ticket.entries.filter(kind=Entry.Kind.OUTBOUND).values_list("to", "cc"):
-        addresses.update(address.lower() for address in [*(to or []), *(cc or [])] if isinstance(address, str))
-    failing = list(FailingAddress.objects.filter(email__in=addresses).order_by("email")) if addresses else []
-    oversized = list(
-        RawMessage.objects.filter(ticket=ticket, oversized=True)
-        .order_by("received_at")
-        .only("pk", "size", "reason", "subject", "received_at")
-    )
-    return {"failing_addresses": failing, "oversized_messages": oversized}
