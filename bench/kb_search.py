@@ -72,8 +72,8 @@ def setup_django(url: str) -> str:
 
 def vocabulary() -> list[str]:
     """Real Polish words (with their inflection as written) from the shipped articles."""
-    from knowledge_base import starter_content as content
     from helpdesk.polish import words
+    from knowledge_base import starter_content as content
 
     text = " ".join(body + " " + title for group in (content.FAQ, content.MANUALS, content.FORM_INSTRUCTIONS)
                     for _slug, _cat, title, _forms, body in group)  # fmt: skip

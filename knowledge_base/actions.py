@@ -19,10 +19,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from helpdesk import access, outbox, ratelimit
+from helpdesk import access, outbox, polish, ratelimit
 from helpdesk.filenames import neutral_name
 from knowledge_base import extract, postings, render
-from helpdesk import polish
 from knowledge_base.models import (
     Article,
     ArticleAttachment,

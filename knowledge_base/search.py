@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
-from helpdesk import access
+from helpdesk import access, polish
 from helpdesk.models import Role
 from knowledge_base import postings
-from helpdesk import polish
 from knowledge_base.models import Article, TermForm, Visibility
 
 MAX_QUERY = 200

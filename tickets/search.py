@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from helpdesk import ahead
-from helpdesk import polish
+from helpdesk import ahead, polish
 
 TABLE = "tickets_ticketsearch"
 FTS_TABLE = "tickets_search_fts"

@@ -578,4 +578,3 @@ def sla_report(user, start, end) -> list[SlaReportRow]:
         SlaReportRow(queue=queue, kind=SlaTimer.Kind(kind).label, **values)
         for (queue, kind), values in sorted(rows.items())
     ]
-

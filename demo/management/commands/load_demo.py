@@ -22,8 +22,6 @@ from django.utils import timezone
 from phonenumbers import PhoneNumberFormat, format_number, parse
 
 from contacts import actions as contacts_actions
-from demo import data as demo
-from demo.data import DemoTicket
 from contacts.identifiers import normalize_phone
 from contacts.models import (
     Person,
@@ -37,6 +35,8 @@ from contacts.models import (
     Voivodeship,
 )
 from contacts.submissions import CREATED, StatusBatch
+from demo import data as demo
+from demo.data import DemoTicket
 from helpdesk import access
 from helpdesk.models import BusinessCalendar, CalendarClosure, Role, User
 from knowledge_base.models import Article
