@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -179,40 +180,40 @@ def _save_version(article: Article, actor, note: str) -> ArticleVersion:
 
 
 @transaction.atomic
-def create_article(
-    *,
-    actor,
-    title: str,
-    body: str = "",
-    kind: str = Kind.FAQ,
-    summary: str = "",
-    category: Category | None = None,
-    tags: Sequence[Tag] = (),
-    forms: Sequence[str] = (),
-    reporting_year: int | None = None,
-    visibility: str = Visibility.PUBLIC,
-    language: str = "pl",
-    translation_of: Article | None = None,
-    publish_at: dt.datetime | None = None,
-    expire_at: dt.datetime | None = None,
-    slug: str = "",
-    note: str = "",
-) -> Article:
+@dataclass(frozen=True, kw_only=True)
+class ArticleDraft:
+    """What an editor writes of a new article: everything but its address, labels, status and history."""
+
+    title: str
+    body: str = ""
+    kind: str = Kind.FAQ
+    summary: str = ""
+    category: Category | None = None
+    forms: Sequence[str] = ()
+    reporting_year: int | None = None
+    visibility: str = Visibility.PUBLIC
+    language: str = "pl"
+    translation_of: Article | None = None
+    publish_at: dt.datetime | None = None
+    expire_at: dt.datetime | None = None
+
+
+def create_article(*, actor, draft: ArticleDraft, tags: Sequence[Tag] = (), slug: str = "", note: str = "") -> Article:
     """A new article, always a draft: publishing is a separate step (change_status)."""
     _require_editor(actor)
     article = Article(
-        kind=kind,
-        title=title,
-        body=body or "",
-        summary=(summary or "")[:500],
-        category=category,
-        forms=_clean_forms(forms),
-        reporting_year=reporting_year,
-        visibility=visibility,
-        language=language,
-        translation_of=translation_of,
-        publish_at=publish_at,
-        expire_at=expire_at,
+        kind=draft.kind,
+        title=draft.title,
+        body=draft.body or "",
+        summary=(draft.summary or "")[:500],
+        category=draft.category,
+        forms=_clean_forms(draft.forms),
+        reporting_year=draft.reporting_year,
+        visibility=draft.visibility,
+        language=draft.language,
+        translation_of=draft.translation_of,
+        publish_at=draft.publish_at,
+        expire_at=draft.expire_at,
         created_by=actor,
         status=Status.DRAFT,
     )

@@ -152,7 +152,8 @@ class ArticleList(APIView):
         if "title" not in fields:
             raise ApiValidationError({"title": ["Tytuł nie może być pusty."]})
         try:
-            article = actions.create_article(actor=request.user, **fields)
+            note = fields.pop("note", "")
+            article = actions.create_article(actor=request.user, draft=actions.ArticleDraft(**fields), note=note)
             if wanted_status and wanted_status != Status.DRAFT:
                 article = actions.change_status(actor=request.user, article=article, status=wanted_status)
         except ValidationError as exc:

@@ -46,7 +46,7 @@ def _save(request: HttpRequest, form: ArticleForm, article: Article | None):
     data = dict(form.cleaned_data)
     tags, note = data.pop("tags"), data.pop("note")
     if article is None:
-        return actions.create_article(actor=request.user, tags=tags, note=note, **data)
+        return actions.create_article(actor=request.user, draft=actions.ArticleDraft(**data), tags=tags, note=note)
     return actions.update_article(actor=request.user, article=article, tags=tags, note=note, **data)
 
 
