@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from helpdesk.models import OutboxMessage, Role, User
-from tickets import actions, sla
+from tickets import actions, escalation, sla
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def scan(clock):
     def run(*moment) -> int:
         now = at(*moment)
         clock.move_to(now)
-        return sla.escalate(now)
+        return escalation.escalate(now)
 
     return run
 
