@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk import business_time
+from helpdesk.business_time import parse_workdays
+
 
 class Role(models.TextChoices):
     AGENT = "agent", _("agent centralny")
@@ -73,7 +76,6 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        from helpdesk.business_time import parse_workdays
 
         try:
             parse_workdays(self.work_weekdays)
@@ -129,8 +131,6 @@ class BusinessCalendar(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from helpdesk.business_time import parse_workdays
-
         try:
             workdays = parse_workdays(self.workdays)
         except ValueError:
@@ -148,8 +148,6 @@ class BusinessCalendar(models.Model):
 
     def schedule(self):
         """The compiled working-time schedule (helpdesk.business_time), cached per process."""
-        from helpdesk import business_time
-
         return business_time.schedule_for(self)
 
     def is_working_day(self, day: dt.date) -> bool:

@@ -102,7 +102,7 @@ def _enqueue(kind: str, payload: dict, not_before: dt.datetime | None = None) ->
 
 def hand_over(message_id: int) -> None:
     """Queue delivery on Celery; if the broker is away, leave the row for the periodic drain."""
-    from helpdesk.tasks import dispatch_outbox
+    from helpdesk.tasks import dispatch_outbox  # here: the task module imports this one
 
     try:
         dispatch_outbox.delay(message_id)
@@ -112,7 +112,7 @@ def hand_over(message_id: int) -> None:
 
 def hand_over_many(message_ids: list[int]) -> None:
     """One Celery task for the messages of a batch (not one per message); the drain covers a lost broker."""
-    from helpdesk.tasks import dispatch_outbox_many
+    from helpdesk.tasks import dispatch_outbox_many  # here: the task module imports this one
 
     try:
         dispatch_outbox_many.delay(list(message_ids))

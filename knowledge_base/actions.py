@@ -20,8 +20,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from contacts.identifiers import normalize_regon
+from contacts.models import ReportingUnit
 from helpdesk import access, outbox, polish, ratelimit
 from helpdesk.filenames import neutral_name
+from inbox_ingest.actions import acknowledgement_allowed, acknowledgement_row
 from knowledge_base import extract, postings, render
 from knowledge_base.models import (
     Article,
@@ -32,14 +35,20 @@ from knowledge_base.models import (
     Feedback,
     Kind,
     MissingArticleFlag,
+    RequesterLink,
     SearchEntry,
     SearchLog,
     Status,
     Tag,
     TermForm,
     Visibility,
+    new_token,
 )
 from knowledge_base.permissions import can_edit
+from knowledge_base.selectors import token_digest
+from tickets import actions as ticket_actions
+from tickets.models import Attachment, Channel, Entry
+from tickets.selectors import final_ticket
 
 MAX_TITLE = 300
 MAX_BODY = 400_000
@@ -477,14 +486,6 @@ def submit_contact_form(
 
     Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256). The
     token is None when the acknowledgement loop guard held it back (too many to the address lately)."""
-    from contacts.identifiers import normalize_regon
-    from contacts.models import ReportingUnit
-    from inbox_ingest.actions import acknowledgement_allowed, acknowledgement_row
-    from knowledge_base.models import RequesterLink, new_token
-    from knowledge_base.selectors import token_digest
-    from tickets import actions as ticket_actions
-    from tickets.models import Channel
-
     errors = {}
     name, email = " ".join((name or "").split())[:200], (email or "").strip().lower()
     if not name:
@@ -549,9 +550,6 @@ def _check_requester_files(link, attachments: Sequence) -> None:
     cannot fill the attachment storage). Refused as a whole, before anything is written."""
     from django.db.models import Sum
 
-    from tickets.models import Attachment, Entry
-    from tickets.selectors import final_ticket
-
     count, size = len(attachments), sum(len(item.content) for item in attachments)
     if count > settings.REQUESTER_FILES_PER_REPLY:
         raise ValidationError(
@@ -586,9 +584,6 @@ def _check_requester_files(link, attachments: Sequence) -> None:
 
 def requester_reply(*, link, body: str, attachments: Sequence = ()):
     """The requester answers through the private link: an inbound entry, as if they had e-mailed."""
-    from tickets import actions as ticket_actions
-    from tickets.models import Entry
-
     if not (body or "").strip() and not attachments:
         raise ValidationError({"body": _("Wpisz treść odpowiedzi.")})
     _check_requester_files(link, attachments)

@@ -24,7 +24,9 @@ from django.utils.translation import gettext as _
 
 from helpdesk import outbox
 from helpdesk.models import NoticeMode, Role
+from tickets import selectors
 from tickets.models import OPEN_STATUSES, DigestSent, Ticket, TicketEvent
+from tickets.selectors import final_ticket
 
 
 def send_daily_digests(now: dt.datetime | None = None) -> int:
@@ -82,8 +84,6 @@ def _send_one(admin, day: dt.date, now: dt.datetime) -> int:
 def _written_back_to(admin, since: dt.datetime) -> list[Ticket]:
     """Tickets the administrator answered from their mailbox (post_staff_email_reply) whose requester wrote
     back since `since` (not an automatic answer), that they still see. Two queries and one for the tickets."""
-    from tickets import selectors
-
     answered: dict[int, int] = {}  # ticket → the event of the first answer (events are numbered in order)
     mine = TicketEvent.objects.filter(actor=admin, kind="entry_added", data__via="email", data__entry_kind="outbound")
     for ticket_id, event_id in mine.values_list("ticket_id", "pk").order_by("pk"):
@@ -136,8 +136,6 @@ def staff_reply_target(message_ids, sender_email: str):
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         ticket = Ticket.objects.select_related("queue").filter(pk=ticket_id).first()
         if user is not None and ticket is not None and user.email.lower() == sender:
-            from tickets.selectors import final_ticket
-
             return final_ticket(ticket), user
     return None
 

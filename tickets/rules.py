@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk import ahead
 from helpdesk.polish import fold
+from tickets.models import RoutingRule
 
 # --- text ----------------------------------------------------------------------------------------------
 
@@ -263,8 +264,6 @@ _compiled: dict[tuple, list[CompiledRule]] = {}
 def active_rules() -> list[CompiledRule]:
     """The active rules, compiled. The rows are read every time (so every process sees an edit at once); the
     compiling (stemming the phrases) is reused while the rows, their category and calendar are unchanged."""
-    from tickets.models import RoutingRule
-
     rules = list(
         RoutingRule.objects.filter(is_active=True)
         .select_related("category", "set_category", "calendar")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import ngettext
 
-from inbox_ingest import actions, pipeline, sources
+from inbox_ingest import actions, pipeline, sources, watcher
 from inbox_ingest.models import Mailbox, RawMessage
 
 
@@ -47,8 +47,6 @@ class Command(BaseCommand):
             workers = settings.INBOX_PARSE_WORKERS
         report = self._report(options["json"])
         if options["imap"]:
-            from inbox_ingest import watcher
-
             watcher.run(mailbox=mailbox, once=options["once"], report=report, workers=workers)
             return
         for name in options["paths"]:
