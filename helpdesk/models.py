@@ -9,7 +9,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import business_time
-from helpdesk.business_time import parse_workdays
 
 
 class Role(models.TextChoices):
@@ -76,9 +75,8 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-
         try:
-            parse_workdays(self.work_weekdays)
+            business_time.parse_workdays(self.work_weekdays)
         except ValueError:
             raise ValidationError(
                 {"work_weekdays": _("Dni pracy to numery 0–6 oddzielone przecinkami (0 = poniedziałek).")}
@@ -132,7 +130,7 @@ class BusinessCalendar(models.Model):
 
     def clean(self) -> None:
         try:
-            workdays = parse_workdays(self.workdays)
+            workdays = business_time.parse_workdays(self.workdays)
         except ValueError:
             raise ValidationError(
                 {"workdays": _("Dni robocze to numery 0–6 oddzielone przecinkami (0 = poniedziałek).")}

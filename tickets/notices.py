@@ -26,7 +26,6 @@ from helpdesk import outbox
 from helpdesk.models import NoticeMode, Role
 from tickets import selectors
 from tickets.models import OPEN_STATUSES, DigestSent, Ticket, TicketEvent
-from tickets.selectors import final_ticket
 
 
 def send_daily_digests(now: dt.datetime | None = None) -> int:
@@ -136,7 +135,7 @@ def staff_reply_target(message_ids, sender_email: str):
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         ticket = Ticket.objects.select_related("queue").filter(pk=ticket_id).first()
         if user is not None and ticket is not None and user.email.lower() == sender:
-            return final_ticket(ticket), user
+            return selectors.final_ticket(ticket), user
     return None
 
 
