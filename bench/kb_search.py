@@ -72,8 +72,8 @@ def setup_django(url: str) -> str:
 
 def vocabulary() -> list[str]:
     """Real Polish words (with their inflection as written) from the shipped articles."""
+    from helpdesk.polish import words
     from knowledge_base import starter_content as content
-    from knowledge_base.text import words
 
     text = " ".join(body + " " + title for group in (content.FAQ, content.MANUALS, content.FORM_INSTRUCTIONS)
                     for _slug, _cat, title, _forms, body in group)  # fmt: skip
@@ -140,7 +140,7 @@ def _insert(batch) -> None:
 
 
 def queries(rng: random.Random) -> list[str]:
-    from knowledge_base.text import fold
+    from helpdesk.polish import fold
     from tests.kb_relevance_set import QUESTIONS
 
     words = vocabulary()

@@ -11,7 +11,7 @@
    (identification by REGON in the text, routing, SLA timers, event log, outbox), per-call median / p95.
 3. The escalation scan over --tickets tickets (about 15 % open with running clocks, the rest closed with finished
    clocks), generated in SQL: EXPLAIN ANALYZE of the scan query, its median / p95 over --runs, then one
-   `sla.escalate()` that logs --due warnings/breaches.
+   `escalation.escalate()` that logs --due warnings/breaches.
 
 The database is migrated first; generated rows carry the reference prefix BENCH- and are reused on a rerun.
 """
@@ -207,7 +207,7 @@ def bench_scan(runs: int, due: int) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from tickets import sla
+    from tickets import escalation, sla
 
     query = sla.due_for_check(timezone.now(), 1000).query
     sql, params = query.sql_with_params()
@@ -227,7 +227,7 @@ def bench_scan(runs: int, due: int) -> dict:
         found = list(sla.due_for_check(timezone.now(), 1000))
         samples.append((time.perf_counter() - t0) * 1000)
     t0 = time.perf_counter()
-    escalated = sla.escalate(timezone.now(), limit=1000)
+    escalated = escalation.escalate(timezone.now(), limit=1000)
     escalate_ms = (time.perf_counter() - t0) * 1000
     return {
         "plan": plan,
@@ -286,7 +286,7 @@ def main() -> int:
     print(f"scan query (due now, limit 1000): median {statistics.median(s):.2f} ms, p95 {percentile(s, 0.95):.2f} ms "
           f"over {args.runs} runs, {scan['found']} timers due\n")  # fmt: skip
     each = scan["escalate_ms"] / max(1, scan["escalated"])
-    print(f"sla.escalate(): {scan['escalated']} escalations logged in {scan['escalate_ms']:.0f} ms "
+    print(f"escalation.escalate(): {scan['escalated']} escalations logged in {scan['escalate_ms']:.0f} ms "
           f"({each:.1f} ms each: claim with a row lock, event, next check)\n")  # fmt: skip
     print("```\n" + scan["plan"] + "\n```")
     ok = "Index" in scan["plan"] and "Seq Scan" not in scan["plan"]

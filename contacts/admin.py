@@ -28,6 +28,7 @@ from contacts.models import (
     UnitMembership,
     Voivodeship,
 )
+from contacts.tasks import queue_import
 
 
 @admin.register(Voivodeship)
@@ -291,7 +292,6 @@ class ImportRunAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             stored = default_storage.save(f"imports/{upload.name}", upload)
             run = imports.start_run(form.cleaned_data["kind"], upload.name, request.user)
-            from contacts.tasks import queue_import
 
             transaction.on_commit(lambda: queue_import(run.pk, stored))
             return redirect("admin:contacts_importrun_progress", run_id=run.pk)

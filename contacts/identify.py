@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from contacts import identifiers, mail_domains
+from contacts.models import Person, PersonEmail, ReportingUnit, UnitMembership
 from helpdesk import ahead
 
 _KEYWORD_NUMBER = re.compile(
@@ -92,8 +93,6 @@ class Identification:
 def _units_by_numbers(numbers: Numbers) -> list:
     from django.db.models import Q
 
-    from contacts.models import ReportingUnit
-
     query = Q()
     if numbers.regons:
         # a 14-digit local-unit REGON also names its parent entity's 9 digits
@@ -108,14 +107,10 @@ def _units_by_numbers(numbers: Numbers) -> list:
 
 
 def _person_by_email(email: str):
-    from contacts.models import Person
-
     return Person.objects.filter(emails__email__iexact=email).order_by("pk").first() if email else None
 
 
 def _person_by_phone(phone: str):
-    from contacts.models import Person
-
     if not phone:
         return None
     try:
@@ -130,8 +125,6 @@ def _active_units(person) -> list:
 
 
 def identify(*, sender_email: str = "", text: str = "", phone: str = "") -> Identification:
-    from contacts.models import ReportingUnit
-
     sender_email = (sender_email or "").strip().lower()
     numbers = find_numbers(text)
     person = _person_by_email(sender_email)
@@ -175,8 +168,6 @@ def identify_many(items: list[tuple[str, str]]) -> list[Identification]:
     answers as calling identify() for each (tests/test_batched_ingestion.py). No phone numbers here."""
     from django.db.models import Q
     from django.db.models.functions import Upper
-
-    from contacts.models import PersonEmail, ReportingUnit, UnitMembership
 
     senders = [(sender or "").strip().lower() for sender, _text in items]
     numbers = [find_numbers(text) for _sender, text in items]

@@ -10,16 +10,21 @@ external link.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from django.db.models import F, Q
-from django.urls import reverse
+from collections.abc import Callable, Iterable
 
 from contacts.models import StatisticalForm
-from contacts.submissions import normalize_form_code
-from knowledge_base.models import Article, Kind, Visibility
 
-LANGUAGE = "pl"
+# Form → article: the knowledge base answers it (knowledge_base.instructions.article_links), plugged in by its
+# AppConfig.ready(). contacts sits below the knowledge base (whose contact form identifies reporting units), so
+# it asks through this one hook instead of importing it; without the knowledge base only external links show.
+ArticleLinks = Callable[[list[StatisticalForm]], dict[str, str]]
+_article_links: ArticleLinks | None = None
+
+
+def use_article_links(finder: ArticleLinks | None) -> None:
+    """Set where forms without an external link find their instruction article (form code → URL)."""
+    global _article_links  # one hook, set once at start-up
+    _article_links = finder
 
 
 def instruction_links(forms: Iterable[StatisticalForm]) -> dict[str, str]:
@@ -27,36 +32,6 @@ def instruction_links(forms: Iterable[StatisticalForm]) -> dict[str, str]:
     unique = list({form.code: form for form in forms}.values())
     links = {form.code: form.instruction_url for form in unique if form.instruction_url}
     wanted = [form for form in unique if not form.instruction_url]
-    if not wanted:
-        return links
-    articles = _live_articles_for(wanted)
-    for form in wanted:
-        slug = _pick(form, articles)
-        if slug:
-            links[form.code] = reverse("kb:article", kwargs={"slug": slug})
+    if wanted and _article_links is not None:
+        links.update(_article_links(wanted))
     return links
-
-
-def _live_articles_for(forms: list[StatisticalForm]) -> list[dict]:
-    """The live public articles chosen for `forms` or listing their codes, newest first (one query)."""
-    match = Q(pk__in=[form.instruction_article_id for form in forms if form.instruction_article_id])
-    for form in forms:  # the JSON text of the list holds the code in quotes: '["MZ-11", "MZ-88"]'
-        match |= Q(kind=Kind.FORM, language=LANGUAGE, forms__icontains=f'"{form.code}"')
-    return list(
-        Article.objects.live()
-        .filter(match, visibility=Visibility.PUBLIC)
-        .order_by(F("published_at").desc(nulls_last=True), "-pk")
-        .values("pk", "slug", "kind", "language", "forms")
-    )
-
-
-def _pick(form: StatisticalForm, articles: list[dict]) -> str:
-    for article in articles:
-        if article["pk"] == form.instruction_article_id:
-            return article["slug"]
-    code = normalize_form_code(form.code)
-    for article in articles:
-        listed = {normalize_form_code(item) for item in article["forms"] or ()}
-        if article["kind"] == Kind.FORM and article["language"] == LANGUAGE and code in listed:
-            return article["slug"]
-    return ""

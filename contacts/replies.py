@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from contacts import lookup
 from contacts.models import ReportingUnit
+from helpdesk.polish import fold
 
 
 def status_summary(unit: ReportingUnit, year: int | None = None) -> str:
@@ -42,7 +43,6 @@ def status_summary(unit: ReportingUnit, year: int | None = None) -> str:
     return "\n".join(lines)
 
 
-_FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 _STATUS_QUESTION = [
     re.compile(pattern)
     for pattern in (
@@ -57,5 +57,5 @@ _STATUS_QUESTION = [
 
 def is_status_question(text: str) -> bool:
     """Whether `text` clearly asks if a report arrived or was accepted (with or without Polish letters)."""
-    folded = " ".join((text or "").lower().translate(_FOLD).split())[:5000]
+    folded = " ".join(fold(text or "").split())[:5000]
     return any(pattern.search(folded) for pattern in _STATUS_QUESTION)

@@ -9,7 +9,16 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from contacts.models import Person, RegionalOffice, ReportingUnit, StatisticalForm, Submission, Voivodeship
+from contacts.models import (
+    Person,
+    PersonEmail,
+    RegionalOffice,
+    Reminder,
+    ReportingUnit,
+    StatisticalForm,
+    Submission,
+    Voivodeship,
+)
 from helpdesk import access
 
 
@@ -100,16 +109,12 @@ def not_submitted(user, *, form: StatisticalForm, year: int, voivodeship: str = 
 
 
 def with_reminder_flag(reports: QuerySet[Submission], *, form: StatisticalForm, year: int) -> QuerySet[Submission]:
-    from contacts.models import Reminder
-
     sent = Reminder.objects.filter(unit=OuterRef("unit_id"), form=form, year=year)
     return reports.annotate(reminded=Exists(sent))
 
 
 def unit_emails(unit_ids: list[int]) -> dict[int, list[str]]:
     """Contact e-mail addresses of the people of each unit (for reminders), by unit id."""
-    from contacts.models import PersonEmail
-
     found: dict[int, list[str]] = {}
     rows = PersonEmail.objects.filter(person__unitmembership__unit_id__in=unit_ids).values_list(
         "person__unitmembership__unit_id", "email"

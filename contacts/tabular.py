@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import json
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk import inputs, zipguard
+from helpdesk.polish import fold
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 SNIFF_BYTES = 256 * 1024
@@ -44,9 +44,7 @@ class Row:
 
 def header_key(name: object) -> str:
     """'Nr REGON ' → 'nrregon', 'Województwo' → 'wojewodztwo': what header recognition compares."""
-    text = unicodedata.normalize("NFKD", str(name or "")).replace("ł", "l").replace("Ł", "L")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    return re.sub(r"[^a-z0-9]", "", fold(str(name or "")))
 
 
 def map_header(

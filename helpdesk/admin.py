@@ -14,6 +14,7 @@ from helpdesk.models import (
     User,
     WorkerHeartbeat,
 )
+from helpdesk.redact import mask_private_links, scrub_payload
 
 
 @admin.register(User)
@@ -69,8 +70,6 @@ class OutboxAdmin(admin.ModelAdmin):
     @admin.display(description=_("treść"))
     def shown_payload(self, obj):
         import json
-
-        from helpdesk.redact import mask_private_links, scrub_payload
 
         text = json.dumps(scrub_payload(obj.payload or {}), ensure_ascii=False, indent=2)
         return format_html("<pre>{}</pre>", mask_private_links(text))

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from helpdesk import outbox
 from helpdesk.models import WorkerHeartbeat
+from inbox_ingest.health import check_mailboxes
 
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
 
@@ -78,7 +79,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         report["mail"] = check_mail()
         report["outbox_pending"] = outbox.pending_count()
         report["outbox_failed"] = outbox.failed_count()  # e-mails that gave up; shown on their tickets
-        from inbox_ingest.health import check_mailboxes
 
         report["mailboxes"] = check_mailboxes()
     report["ok"] = all(part["ok"] for part in report.values() if isinstance(part, dict))

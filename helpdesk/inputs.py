@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from helpdesk import errors
+
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_DIGITS = 18  # fits a 64-bit integer column; anything longer is not an id, a year or a page
@@ -109,8 +111,6 @@ class RejectOddInputMiddleware:
 
     def __call__(self, request):
         if _request_has_nul(request):
-            from helpdesk import errors
-
             return errors.refusal(request, 400, unstorable_message())
         return self.get_response(request)
 

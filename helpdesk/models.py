@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk import business_time
+
 
 class Role(models.TextChoices):
     AGENT = "agent", _("agent centralny")
@@ -73,10 +75,8 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        from helpdesk.business_time import parse_workdays
-
         try:
-            parse_workdays(self.work_weekdays)
+            business_time.parse_workdays(self.work_weekdays)
         except ValueError:
             raise ValidationError(
                 {"work_weekdays": _("Dni pracy to numery 0–6 oddzielone przecinkami (0 = poniedziałek).")}
@@ -129,10 +129,8 @@ class BusinessCalendar(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from helpdesk.business_time import parse_workdays
-
         try:
-            workdays = parse_workdays(self.workdays)
+            workdays = business_time.parse_workdays(self.workdays)
         except ValueError:
             raise ValidationError(
                 {"workdays": _("Dni robocze to numery 0–6 oddzielone przecinkami (0 = poniedziałek).")}
@@ -148,8 +146,6 @@ class BusinessCalendar(models.Model):
 
     def schedule(self):
         """The compiled working-time schedule (helpdesk.business_time), cached per process."""
-        from helpdesk import business_time
-
         return business_time.schedule_for(self)
 
     def is_working_day(self, day: dt.date) -> bool:

@@ -116,7 +116,7 @@ def _enqueue(kind: str, payload: dict, not_before: dt.datetime | None = None) ->
 
 def hand_over(message_id: int, *, eta: dt.datetime | None = None) -> None:
     """Queue delivery on Celery (at `eta`: a retry); if the broker is away, leave the row for the periodic drain."""
-    from helpdesk.tasks import dispatch_outbox
+    from helpdesk.tasks import dispatch_outbox  # here: the task module imports this one
 
     try:
         if eta is None:
@@ -138,7 +138,7 @@ def _retry_when_due(message: OutboxMessage) -> None:
 
 def hand_over_many(message_ids: list[int]) -> None:
     """One Celery task for the messages of a batch (not one per message); the drain covers a lost broker."""
-    from helpdesk.tasks import dispatch_outbox_many
+    from helpdesk.tasks import dispatch_outbox_many  # here: the task module imports this one
 
     try:
         dispatch_outbox_many.delay(list(message_ids))

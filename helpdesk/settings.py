@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tickets",
     "knowledge_base",
     "inbox_ingest",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,12 @@ from helpdesk.models import NoticeMode, Role, User
 SIGNATURE_MAX_LENGTH = 1000
 
 
+def _voivodeships():
+    """The voivodeship model, as the staff account's own relation names it: the ground floor does not import
+    the contacts app that holds it (`User.voivodeships` points there by name, like any cross-app relation)."""
+    return User._meta.get_field("voivodeships").related_model
+
+
 @transaction.atomic
 def upsert_staff(
     *,
@@ -44,9 +50,7 @@ def upsert_staff(
         raise ValidationError({"voivodeships": _("Administrator wojewódzki musi mieć co najmniej jedno województwo.")})
     if role != Role.REGIONAL_ADMIN and codes:
         raise ValidationError({"voivodeships": _("Województwa przypisuje się tylko administratorom wojewódzkim.")})
-    from contacts.models import Voivodeship
-
-    found = set(Voivodeship.objects.filter(code__in=codes).values_list("code", flat=True))
+    found = set(_voivodeships().objects.filter(code__in=codes).values_list("code", flat=True))
     if missing := [code for code in codes if code not in found]:
         raise ValidationError(
             {"voivodeships": _("Nieznany kod TERYT województwa: %(codes)s.") % {"codes": ", ".join(missing)}}

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-if TYPE_CHECKING:
-    from inbox_ingest.models import Mailbox
+from inbox_ingest.models import Mailbox
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -33,8 +31,6 @@ def is_loopback(host: str) -> bool:
 
 def problems(*, host: str, security: str, verify_certificate: bool, secret_env: str) -> dict[str, str]:
     """The broken rules as {field: Polish message}; empty when the mailbox may be connected to."""
-    from inbox_ingest.models import Mailbox
-
     found = {}
     prefix = settings.INBOX_SECRET_ENV_PREFIX
     allowed_name = secret_env.startswith(prefix) and len(secret_env) > len(prefix) and ENV_NAME.fullmatch(secret_env)

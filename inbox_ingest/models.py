@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from inbox_ingest import credentials
+
 
 class Mailbox(models.Model):
     class Security(models.TextChoices):
@@ -68,7 +70,7 @@ class Mailbox(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from inbox_ingest.connection_rules import mailbox_problems
+        from inbox_ingest.connection_rules import mailbox_problems  # here: the rules read Mailbox
 
         if found := mailbox_problems(self):
             raise ValidationError(found)
@@ -78,13 +80,9 @@ class Mailbox(models.Model):
         return bool(self.password_encrypted)
 
     def set_password(self, password: str) -> None:
-        from inbox_ingest import credentials
-
         self.password_encrypted = credentials.encrypt(password) if password else ""
 
     def stored_password(self) -> str:
-        from inbox_ingest import credentials
-
         return credentials.decrypt(self.password_encrypted)
 
 

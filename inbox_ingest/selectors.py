@@ -12,8 +12,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from helpdesk import access
-from inbox_ingest.models import Mailbox, RawMessage
+from inbox_ingest.models import FailingAddress, Mailbox, RawMessage
 from tickets import ticket_access
+from tickets.models import Entry, Ticket
 
 
 def raw_messages_for_user(user) -> QuerySet[RawMessage]:
@@ -47,3 +48,19 @@ def mailboxes_for_user(user) -> QuerySet[Mailbox]:
     if ticket_access.reads_every_ticket(user):
         return boxes
     return boxes.filter(queue__in=ticket_access.queues_of(user))
+
+
+def mail_warnings(ticket: Ticket) -> dict:
+    """What the e-mail channel knows that an agent answering should see: addresses of this ticket our mail bounced
+    from (FailingAddress), and received messages flagged as over the size limit. Shown on the ticket page by
+    `{% mail_warnings_panel ticket %}` (inbox_tags), so the tickets app needs nothing from this one."""
+    addresses = {ticket.requester_email.lower()} if ticket.requester_email else set()
+    for to, cc in ticket.entries.filter(kind=Entry.Kind.OUTBOUND).values_list("to", "cc"):
+        addresses.update(address.lower() for address in [*(to or []), *(cc or [])] if isinstance(address, str))
+    failing = list(FailingAddress.objects.filter(email__in=addresses).order_by("email")) if addresses else []
+    oversized = list(
+        RawMessage.objects.filter(ticket=ticket, oversized=True)
+        .order_by("received_at")
+        .only("pk", "size", "reason", "subject", "received_at")
+    )
+    return {"failing_addresses": failing, "oversized_messages": oversized}

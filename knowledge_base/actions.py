@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,10 +20,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from helpdesk import access, outbox, ratelimit
+from contacts.identifiers import normalize_regon
+from contacts.models import ReportingUnit
+from helpdesk import access, outbox, polish, ratelimit
 from helpdesk.filenames import neutral_name
+from inbox_ingest.acknowledgements import acknowledgement_allowed, acknowledgement_row
 from knowledge_base import extract, postings, render
-from knowledge_base import text as kbtext
 from knowledge_base.models import (
     Article,
     ArticleAttachment,
@@ -32,15 +35,21 @@ from knowledge_base.models import (
     Feedback,
     Kind,
     MissingArticleFlag,
+    RequesterLink,
     SearchEntry,
     SearchLog,
     Status,
     Tag,
     TermForm,
     Visibility,
+    new_token,
 )
 from knowledge_base.permissions import can_edit
+from knowledge_base.selectors import token_digest
+from tickets import actions as ticket_actions
 from tickets import ticket_access
+from tickets.models import Attachment, Channel, Entry
+from tickets.selectors import final_ticket
 
 MAX_TITLE = 300
 MAX_BODY = 400_000
@@ -65,7 +74,7 @@ def _require_editor(actor) -> None:
 def _clean_forms(forms: Iterable[str]) -> list[str]:
     cleaned = []
     for code in forms or ():
-        token = kbtext.form_token(str(code))
+        token = polish.form_token(str(code))
         if not token:
             raise ValidationError({"forms": _("„%(code)s” nie jest symbolem formularza (np. MZ-11).") % {"code": code}})
         label = "MZ-" + token[2:].upper()
@@ -75,7 +84,7 @@ def _clean_forms(forms: Iterable[str]) -> list[str]:
 
 
 def _unique_slug(title: str, wanted: str = "", exclude: int | None = None) -> str:
-    base = slugify(kbtext.fold(wanted or title))[:180] or "artykul"
+    base = slugify(polish.fold(wanted or title))[:180] or "artykul"
     others = Article.objects.exclude(pk=exclude) if exclude is not None else Article.objects.all()
     slug, n = base, 2
     while others.filter(slug=slug).exists():
@@ -113,9 +122,9 @@ def index_article(article: Article) -> dict[str, str]:
     headings_source = f"{article.summary} {' '.join(h[2] for h in rendered.headings)} {tags}"
     body_source = f"{rendered.text} {attachments}"
     tokens = {
-        "title": kbtext.index_text(title_source),
-        "headings": kbtext.index_text(headings_source),
-        "body": kbtext.index_text(body_source),
+        "title": polish.index_text(title_source),
+        "headings": polish.index_text(headings_source),
+        "body": polish.index_text(body_source),
     }
     _extend_vocabulary(f"{title_source} {headings_source} {body_source}", tokens)
     return tokens
@@ -161,7 +170,7 @@ def _extend_vocabulary(source: str, fields: dict[str, str]) -> None:
         known.update(form for form, lemma in rows if form == lemma)
     if tokens - known:
         pairs = {(token, token) for token in tokens - known}
-        pairs |= {(form, lemma) for form, lemma in kbtext.vocabulary_pairs(source) if lemma not in known}
+        pairs |= {(form, lemma) for form, lemma in polish.vocabulary_pairs(source) if lemma not in known}
         TermForm.objects.bulk_create(
             [TermForm(form=f, lemma=lem) for f, lem in pairs], batch_size=2000, ignore_conflicts=True
         )
@@ -182,40 +191,40 @@ def _save_version(article: Article, actor, note: str) -> ArticleVersion:
 
 
 @transaction.atomic
-def create_article(
-    *,
-    actor,
-    title: str,
-    body: str = "",
-    kind: str = Kind.FAQ,
-    summary: str = "",
-    category: Category | None = None,
-    tags: Sequence[Tag] = (),
-    forms: Sequence[str] = (),
-    reporting_year: int | None = None,
-    visibility: str = Visibility.PUBLIC,
-    language: str = "pl",
-    translation_of: Article | None = None,
-    publish_at: dt.datetime | None = None,
-    expire_at: dt.datetime | None = None,
-    slug: str = "",
-    note: str = "",
-) -> Article:
+@dataclass(frozen=True, kw_only=True)
+class ArticleDraft:
+    """What an editor writes of a new article: everything but its address, labels, status and history."""
+
+    title: str
+    body: str = ""
+    kind: str = Kind.FAQ
+    summary: str = ""
+    category: Category | None = None
+    forms: Sequence[str] = ()
+    reporting_year: int | None = None
+    visibility: str = Visibility.PUBLIC
+    language: str = "pl"
+    translation_of: Article | None = None
+    publish_at: dt.datetime | None = None
+    expire_at: dt.datetime | None = None
+
+
+def create_article(*, actor, draft: ArticleDraft, tags: Sequence[Tag] = (), slug: str = "", note: str = "") -> Article:
     """A new article, always a draft: publishing is a separate step (change_status)."""
     _require_editor(actor)
     article = Article(
-        kind=kind,
-        title=title,
-        body=body or "",
-        summary=(summary or "")[:500],
-        category=category,
-        forms=_clean_forms(forms),
-        reporting_year=reporting_year,
-        visibility=visibility,
-        language=language,
-        translation_of=translation_of,
-        publish_at=publish_at,
-        expire_at=expire_at,
+        kind=draft.kind,
+        title=draft.title,
+        body=draft.body or "",
+        summary=(draft.summary or "")[:500],
+        category=draft.category,
+        forms=_clean_forms(draft.forms),
+        reporting_year=draft.reporting_year,
+        visibility=draft.visibility,
+        language=draft.language,
+        translation_of=draft.translation_of,
+        publish_at=draft.publish_at,
+        expire_at=draft.expire_at,
         created_by=actor,
         status=Status.DRAFT,
     )
@@ -369,7 +378,7 @@ def save_tag(*, actor, tag: Tag) -> Tag:
     tag.name = " ".join((tag.name or "").split())[:100]
     if not tag.name:
         raise ValidationError({"name": _("Nazwa etykiety nie może być pusta.")})
-    tag.slug = tag.slug or slugify(kbtext.fold(tag.name))[:80]
+    tag.slug = tag.slug or slugify(polish.fold(tag.name))[:80]
     tag.save()
     for article in Article.objects.select_for_update().filter(tags=tag):
         tokens = index_article(article)
@@ -477,14 +486,6 @@ def submit_contact_form(
 
     Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256). The
     token is None when the acknowledgement loop guard held it back (too many to the address lately)."""
-    from contacts.identifiers import normalize_regon
-    from contacts.models import ReportingUnit
-    from inbox_ingest.acknowledgements import acknowledgement_allowed, acknowledgement_row
-    from knowledge_base.models import RequesterLink, new_token
-    from knowledge_base.selectors import token_digest
-    from tickets import actions as ticket_actions
-    from tickets.models import Channel
-
     errors = {}
     name, email = " ".join((name or "").split())[:200], (email or "").strip().lower()
     if not name:
@@ -546,9 +547,6 @@ def _check_requester_files(link, attachments: Sequence) -> None:
     cannot fill the attachment storage). Refused as a whole, before anything is written."""
     from django.db.models import Sum
 
-    from tickets.models import Attachment, Entry
-    from tickets.selectors import final_ticket
-
     count, size = len(attachments), sum(len(item.content) for item in attachments)
     if count > settings.REQUESTER_FILES_PER_REPLY:
         raise ValidationError(
@@ -583,9 +581,6 @@ def _check_requester_files(link, attachments: Sequence) -> None:
 
 def requester_reply(*, link, body: str, attachments: Sequence = ()):
     """The requester answers through the private link: an inbound entry, as if they had e-mailed."""
-    from tickets import actions as ticket_actions
-    from tickets.models import Entry
-
     if not (body or "").strip() and not attachments:
         raise ValidationError({"body": _("Wpisz treść odpowiedzi.")})
     _check_requester_files(link, attachments)

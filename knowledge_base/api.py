@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk import inputs, ratelimit
+from helpdesk.access import is_staff_member
 from knowledge_base import actions, search, selectors
 from knowledge_base.models import Article, Category, Kind, SearchLog, Status, Visibility
 from knowledge_base.permissions import can_edit
@@ -107,7 +108,6 @@ def search_view(request):
     results = search.search(
         request.query_params.get("q", ""), user=request.user, kinds=kinds, limit=limit, language=language
     )
-    from helpdesk.access import is_staff_member
 
     agent = request.query_params.get("source") == "agent" and is_staff_member(request.user)
     source = SearchLog.Source.AGENT if agent else SearchLog.Source.API
@@ -152,7 +152,8 @@ class ArticleList(APIView):
         if "title" not in fields:
             raise ApiValidationError({"title": ["Tytuł nie może być pusty."]})
         try:
-            article = actions.create_article(actor=request.user, **fields)
+            note = fields.pop("note", "")
+            article = actions.create_article(actor=request.user, draft=actions.ArticleDraft(**fields), note=note)
             if wanted_status and wanted_status != Status.DRAFT:
                 article = actions.change_status(actor=request.user, article=article, status=wanted_status)
         except ValidationError as exc:

@@ -18,6 +18,7 @@ from knowledge_base import render as kbrender
 from knowledge_base.editor_forms import ArticleForm, AttachmentForm, StatusForm
 from knowledge_base.models import Article, ArticleVersion, MissingArticleFlag
 from knowledge_base.permissions import can_edit
+from tickets.selectors import ticket_for_user
 
 editor_required = access.page_for(can_edit, gettext_lazy("Tylko redaktor bazy wiedzy ma dostęp do tej strony."))
 
@@ -46,7 +47,7 @@ def _save(request: HttpRequest, form: ArticleForm, article: Article | None):
     data = dict(form.cleaned_data)
     tags, note = data.pop("tags"), data.pop("note")
     if article is None:
-        return actions.create_article(actor=request.user, tags=tags, note=note, **data)
+        return actions.create_article(actor=request.user, draft=actions.ArticleDraft(**data), tags=tags, note=note)
     return actions.update_article(actor=request.user, article=article, tags=tags, note=note, **data)
 
 
@@ -142,8 +143,6 @@ def analytics(request: HttpRequest) -> HttpResponse:
 @login_required
 def flag_missing(request: HttpRequest, reference: str) -> HttpResponse:
     """An agent marks that the knowledge base lacks the answer to this ticket (shown to editors)."""
-    from tickets.selectors import ticket_for_user
-
     ticket = ticket_for_user(request.user, reference)
     try:
         actions.flag_missing_article(actor=request.user, ticket=ticket, note=request.POST.get("note", ""))

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from helpdesk import zipguard
+from tickets.previews import sniff
 
 ROOT = Path(__file__).resolve().parents[1]  # where `python -m knowledge_base.extract_worker` is found
 MAX_TEXT = 500_000
@@ -45,8 +46,6 @@ def kind_of(filename: str, content_type: str) -> str:
 def stored_type(kind: str, content: bytes) -> str | None:
     """The type stored for an accepted file of `kind`: an image's type as its content proves it (None when it
     proves none), a fixed type for the others; never the uploader's declaration."""
-    from tickets.previews import sniff
-
     if kind == "image":
         return sniff(content[:64])
     return {"pdf": PDF, "docx": DOCX, "text": "text/plain"}[kind]

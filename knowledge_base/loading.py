@@ -30,16 +30,8 @@ def load_starter_content() -> tuple[int, int]:
             total += 1
             if slug in existing:
                 continue
-            article = actions.create_article(
-                actor=None,
-                kind=kind,
-                slug=slug,
-                title=title,
-                body=body,
-                category=categories[category],
-                forms=forms,
-                note="Treść startowa",
-            )
+            draft = actions.ArticleDraft(kind=kind, title=title, body=body, category=categories[category], forms=forms)
+            article = actions.create_article(actor=None, draft=draft, slug=slug, note="Treść startowa")
             actions.change_status(actor=None, article=article, status=Status.PUBLISHED, note="Treść startowa")
             created += 1
     return total, created

@@ -3,7 +3,7 @@ index columns, plus what the public portal records (feedback, searches, contact-
 ticket links).
 
 Writes go through knowledge_base.actions only. Search reads a narrow companion table, SearchEntry (one row per
-article): the text already normalised in Python (knowledge_base.text: lemmas without diacritics) plus copies of
+article): the text already normalised in Python (helpdesk.polish: lemmas without diacritics) plus copies of
 the columns that decide whether an article is live and visible. Search matches on its own postings
 (knowledge_base.postings), the same on both databases; no database full-text index is kept (migration 0006).
 """

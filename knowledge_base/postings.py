@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
+from knowledge_base.models import Posting, TermForm
+
 TITLE_BIT, HEADINGS_BIT, BODY_BIT = 1, 2, 4
 FIELD_BITS = (TITLE_BIT, HEADINGS_BIT, BODY_BIT)
 CHUNK = 500
@@ -120,8 +122,6 @@ def bump(article_id: int | None, *, using: str = "default") -> int:
 def apply(changes: dict[int, tuple[dict[str, int], dict[str, int]]], version: int, *, using: str = "default") -> None:
     """Apply article id → (old field masks, new field masks) to the Posting rows; a token no article has any more
     keeps its (empty) row, so that other processes' caches see its new version, and loses its vocabulary."""
-    from knowledge_base.models import Posting
-
     per_token: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for article_id, (old, new) in changes.items():
         for token in old.keys() | new.keys():
@@ -167,8 +167,6 @@ def lock_writers(*, using: str = "default") -> None:
 def prune_vocabulary(tokens: Iterable[str], *, using: str = "default") -> None:
     """Forget the vocabulary (TermForm rows) of lemmas no article has any more: typo correction must not offer
     the words of removed text. Every vocabulary lemma is an index token; its forms go with it."""
-    from knowledge_base.models import TermForm
-
     tokens = sorted(set(tokens))
     for start in range(0, len(tokens), CHUNK):
         TermForm.objects.using(using).filter(lemma__in=tokens[start : start + CHUNK]).delete()
@@ -195,8 +193,6 @@ def add_entries(entries: Iterable[tuple[int, str, str, str]], *, using: str = "d
 def rebuild(*, using: str = "default") -> int:
     """Recompute every Posting row from the SearchEntry rows (migration, repair, bulk copies), and drop the
     vocabulary of lemmas no entry has."""
-    from knowledge_base.models import Posting
-
     version = bump(None, using=using)
     fields: dict[str, list[list[int]]] = defaultdict(lambda: [[], [], []])
     with connections[using].cursor() as cursor:
@@ -212,7 +208,6 @@ def rebuild(*, using: str = "default") -> int:
         for token, (t, h, b) in fields.items()
     ]  # fmt: skip
     Posting.objects.using(using).bulk_create(rows, batch_size=CHUNK)
-    from knowledge_base.models import TermForm
 
     lemmas = set(TermForm.objects.using(using).values_list("lemma", flat=True).distinct())
     prune_vocabulary(lemmas - fields.keys(), using=using)

@@ -14,7 +14,7 @@ import markdown
 from django.utils.text import slugify
 
 from helpdesk.html import sanitize_html
-from knowledge_base.text import fold
+from helpdesk.polish import fold
 
 _HEADING = re.compile(r"<h([2-4])>(.*?)</h\1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")

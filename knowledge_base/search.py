@@ -2,7 +2,7 @@
 
 How a query is answered:
 1. The query is cut to `MAX_QUERY` characters and split into words and "quoted phrases"; stop words drop out.
-2. Each word becomes a *group* of tokens (knowledge_base.text): its folded lemmas, the folded word, and the lemmas
+2. Each word becomes a *group* of tokens (helpdesk.polish): its folded lemmas, the folded word, and the lemmas
    whose inflected forms include it (table TermForm, so "hasla" → "haslo"). A word no article the caller may
    read contains is corrected by trigram similarity (pg_trgm's formula) against the vocabulary, keeping only
    words of articles the caller may read (published, live, visible to them, in the language searched); the last
@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
-from helpdesk import access
+from helpdesk import access, polish
 from helpdesk.models import Role
 from knowledge_base import postings
-from knowledge_base import text as kbtext
 from knowledge_base.models import Article, TermForm, Visibility
 
 MAX_QUERY = 200
@@ -82,7 +81,7 @@ class Query:
 
     @property
     def normalized(self) -> str:
-        return " ".join(kbtext.fold(w) for w in kbtext.words(self.raw))[:200]
+        return " ".join(polish.fold(w) for w in polish.words(self.raw))[:200]
 
     @property
     def corrections(self) -> dict[str, list[str]]:
@@ -117,31 +116,31 @@ def parse(raw: str, *, readable: Readable | None = None, using: str = "default",
             snap = postings.snapshot(using)
             readable = readable_for(snap, [Visibility.PUBLIC], "pl", using=using)
     raw = (raw or "")[:MAX_QUERY]
-    phrases = [" ".join(kbtext.fold(w) for w in kbtext.words(p)) for p in re.findall(r'"([^"]+)"', raw)]
+    phrases = [" ".join(polish.fold(w) for w in polish.words(p)) for p in re.findall(r'"([^"]+)"', raw)]
     phrases = [p for p in phrases if p]
     unquoted = re.sub(r'"[^"]*"?', " ", raw)
     groups: list[Group] = []
     seen: set[str] = set()
-    for word in kbtext.words(" ".join(re.findall(r'"([^"]+)"', raw))):
+    for word in polish.words(" ".join(re.findall(r'"([^"]+)"', raw))):
         _add_group(groups, seen, word, required=True)
-    loose = kbtext.words(unquoted)
+    loose = polish.words(unquoted)
     for word in loose:
         _add_group(groups, seen, word, required=False)
     groups = groups[:MAX_WORDS]
     unfinished = bool(loose) and not raw.rstrip('"').endswith((" ", "\t", "\n")) and not raw.endswith('"')
-    last_loose = kbtext.fold(loose[-1]) if loose and unfinished else ""
+    last_loose = polish.fold(loose[-1]) if loose and unfinished else ""
     _resolve(groups, last_loose=last_loose, readable=readable, using=using, cache=cache)
     return Query(raw=raw, groups=[g for g in groups if g.tokens or g.prefix], phrases=phrases)
 
 
 def _add_group(groups: list[Group], seen: set[str], word: str, *, required: bool) -> None:
-    folded = kbtext.fold(word)[: kbtext.MAX_TOKEN]
-    if not folded or folded in kbtext.STOP_WORDS or (len(folded) < 2 and not folded.isdigit()):
+    folded = polish.fold(word)[: polish.MAX_TOKEN]
+    if not folded or folded in polish.STOP_WORDS or (len(folded) < 2 and not folded.isdigit()):
         return
     if folded in seen:
         return
     seen.add(folded)
-    groups.append(Group(word=word, tokens=set(kbtext.word_tokens(word)), required=required))
+    groups.append(Group(word=word, tokens=set(polish.word_tokens(word)), required=required))
 
 
 def _known_forms(forms, *, using: str, cache: dict) -> None:
@@ -163,11 +162,11 @@ def _resolve(groups: list[Group], *, last_loose: str, readable: Readable, using:
     if not groups:
         return
     cache = {} if cache is None else cache
-    asked = {kbtext.fold(g.word) for g in groups} | {t for g in groups for t in g.tokens}
+    asked = {polish.fold(g.word) for g in groups} | {t for g in groups for t in g.tokens}
     _known_forms(asked, using=using, cache=cache)
     known = {form: cache["form", form] for form in asked if cache["form", form]}
     for group in groups:
-        folded = kbtext.fold(group.word)
+        folded = polish.fold(group.word)
         group.tokens |= known.get(folded, set())
         for token in list(group.tokens):
             group.tokens |= known.get(token, set())
@@ -175,9 +174,9 @@ def _resolve(groups: list[Group], *, last_loose: str, readable: Readable, using:
     # like any unknown word (no oracle telling that it exists).
     in_readable = readable([group.tokens for group in groups])
     for group, in_vocabulary in zip(groups, in_readable, strict=True):
-        folded = kbtext.fold(group.word)
-        is_code = kbtext.FORM_CODE.fullmatch(folded) is not None or folded.isdigit()
-        if folded == last_loose and len(folded) >= PREFIX_MIN_LENGTH and not kbtext.lemmas(group.word.lower()):
+        folded = polish.fold(group.word)
+        is_code = polish.FORM_CODE.fullmatch(folded) is not None or folded.isdigit()
+        if folded == last_loose and len(folded) >= PREFIX_MIN_LENGTH and not polish.lemmas(group.word.lower()):
             group.prefix = folded
         if not in_vocabulary and not is_code and len(folded) >= TYPO_MIN_LENGTH:
             candidates = cache.get(("typo", folded))
@@ -206,7 +205,7 @@ def _closest_terms(word: str, *, using: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [f"%{t}%" for t in inner])
         forms = [row[0] for row in cursor.fetchall()]
-    scored = sorted(((kbtext.similarity(word, f), f) for f in forms), key=lambda p: (-p[0], p[1]))
+    scored = sorted(((polish.similarity(word, f), f) for f in forms), key=lambda p: (-p[0], p[1]))
     return [form for score, form in scored[:TYPO_CANDIDATES] if score >= TYPO_THRESHOLD]
 
 
@@ -415,7 +414,7 @@ def _with_phrases(ids: list[int], phrases: list[str], *, using: str) -> list[int
     for start in range(0, len(ids), 500):
         texts = Article.objects.using(using).filter(pk__in=ids[start : start + 500])
         for pk, title, body in texts.values_list("pk", "title", "body_text"):
-            folded = " " + " ".join(kbtext.fold(w) for w in kbtext.words(f"{title}\n{body}")) + " "
+            folded = " " + " ".join(polish.fold(w) for w in polish.words(f"{title}\n{body}")) + " "
             if all(f" {phrase} " in folded for phrase in phrases):
                 keep.append(pk)
     return keep
@@ -429,7 +428,7 @@ _SPLIT = re.compile(r"([^\W_]+)", re.UNICODE)
 def _word_matches(word: str, query: Query) -> bool:
     known = query.matched.get(word)
     if known is None:
-        candidates = kbtext.word_tokens(word)
+        candidates = polish.word_tokens(word)
         known = query.matched[word] = any(group.matches(token) for group in query.groups for token in candidates)
     return known
 

@@ -24,6 +24,8 @@ from knowledge_base.models import (
 )
 from knowledge_base.permissions import can_edit
 from knowledge_base.search import visibilities_for
+from tickets.models import Entry
+from tickets.selectors import final_ticket
 
 
 def articles_for_user(user) -> ArticleQuerySet:
@@ -131,8 +133,6 @@ def requester_link(token: str) -> RequesterLink:
 
 
 def link_expired(link: RequesterLink, now=None) -> bool:
-    from tickets.selectors import final_ticket
-
     ticket = final_ticket(link.ticket)  # a merged ticket's link lives as long as the ticket it went to
     # counted from when the matter ended: resolved (closed later by itself, tickets.actions.close_resolved_tickets)
     # or closed without resolving; reopening clears both
@@ -149,8 +149,6 @@ def link_may_see(link: RequesterLink, entry) -> bool:
     moves a duplicate's conversation, with its staff replies and files, into the target), never shown here."""
     from email.utils import getaddresses
 
-    from tickets.models import Entry
-
     email = (link.email or "").strip().lower()
     if not email:
         return False
@@ -165,9 +163,6 @@ def link_may_see(link: RequesterLink, entry) -> bool:
 def requester_entries(link: RequesterLink) -> list:
     """The entries the link may see (`link_may_see`), in the conversation's order. After a merge the
     conversation lives in the ticket it went to."""
-    from tickets.models import Entry
-    from tickets.selectors import final_ticket
-
     ticket = final_ticket(link.ticket)
     entries = (
         ticket.entries.filter(kind__in=(Entry.Kind.INBOUND, Entry.Kind.OUTBOUND))

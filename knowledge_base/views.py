@@ -15,12 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts import catalogue
 from helpdesk import ratelimit
+from helpdesk.access import not_found
 from knowledge_base import actions, search, selectors
 from knowledge_base import render as kbrender
 from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
 from knowledge_base.models import Category, Kind, SearchLog
 from tickets import previews
 from tickets.actions import NewAttachment
+from tickets.selectors import final_ticket
 
 LANGUAGE = "pl"  # the knowledge base is Polish first; English translations are linked from each article
 TRANSLATIONS = "en"  # searched too, shown apart (so Polish results stay as they were)
@@ -213,7 +215,6 @@ def requester_ticket(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 messages.success(request, _("Dodaliśmy Twoją odpowiedź do zgłoszenia."))
                 return redirect("kb:requester_ticket", token=token)
-    from tickets.selectors import final_ticket
 
     ticket = final_ticket(link.ticket)  # after a merge: the ticket the conversation went to
     entries = selectors.requester_entries(link)
@@ -243,8 +244,6 @@ def requester_attachment(request: HttpRequest, token: str, attachment_id: int) -
     link = selectors.requester_link(token)
     item = selectors.requester_attachment(link, attachment_id)
     if item is None:
-        from helpdesk.access import not_found
-
         raise not_found()
     response = previews.file_response(
         item.file.content.open("rb"), filename=item.filename, declared_type=item.content_type, download=True

@@ -133,7 +133,9 @@ def test_uploaded_names_are_stored_neutralised(open_email_ticket, queue_14, reda
         attachments=[actions.NewAttachment(filename="skan\u2067gpj.exe\u2069", content=b"MZ", content_type="")],
     )
     assert Attachment.objects.values_list("filename", flat=True).get() == "skangpj.exe"
-    article = kb_actions.create_article(actor=redaktor, title="Instrukcja", body="Zobacz plik.")
+    article = kb_actions.create_article(
+        actor=redaktor, draft=kb_actions.ArticleDraft(title="Instrukcja", body="Zobacz plik.")
+    )
     kb_actions.add_attachment(
         actor=redaktor, article=article, filename="instrukcja\u202eexe.txt", content=b"Tekst instrukcji"
     )

@@ -37,7 +37,9 @@ def clinic(db):
 
 def article(slug: str, forms: list[str], *, status=Status.PUBLISHED, kind=Kind.FORM, **fields):
     title, body = f"Instrukcja {slug}", "Jak wypełnić formularz krok po kroku."
-    created = kb.create_article(actor=None, kind=kind, slug=slug, title=title, body=body, forms=forms, **fields)
+    created = kb.create_article(
+        actor=None, draft=kb.ArticleDraft(kind=kind, title=title, body=body, forms=forms, **fields), slug=slug
+    )
     if status != Status.DRAFT:
         created = kb.change_status(actor=None, article=created, status=status)
     return created

@@ -100,7 +100,7 @@ def test_the_guard_reads_only_the_directory_and_names_each_limit():
 def test_a_docx_bomb_is_refused_before_python_docx_reads_it_and_nothing_is_stored(redaktor):
     bomb = _inflate(_docx(), "word/document.xml", 12 * MIB)
     assert len(bomb) < 100_000
-    article = actions.create_article(actor=redaktor, title="Instrukcja", body="Treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Instrukcja", body="Treść"))
     with pytest.raises(ValidationError, match=r"bombę dekompresyjną.*word/document.xml"):
         actions.add_attachment(actor=redaktor, article=article, filename="instrukcja.docx", content=bomb)
     assert not ArticleAttachment.objects.exists()
@@ -112,7 +112,7 @@ def test_a_docx_bomb_is_refused_before_python_docx_reads_it_and_nothing_is_store
 def test_the_editor_page_shows_the_bomb_message_in_polish(client, redaktor):
     from django.urls import reverse
 
-    article = actions.create_article(actor=redaktor, title="Instrukcja", body="Treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Instrukcja", body="Treść"))
     client.force_login(redaktor)
     bomb = SimpleUploadedFile(
         "instrukcja.docx", _inflate(_docx(), "word/document.xml", 12 * MIB), content_type=actions.extract.DOCX
@@ -294,7 +294,7 @@ def test_a_utf16_csv_uploaded_in_the_admin_is_imported(client, admin_user, djang
     ],
 )
 def test_kb_text_uploads_with_nul_bytes_or_odd_encodings(redaktor, filename, content, outcome):
-    article = actions.create_article(actor=redaktor, title="Notatki", body="Treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Notatki", body="Treść"))
     if outcome.startswith("nie "):
         with pytest.raises(ValidationError, match=outcome):
             actions.add_attachment(actor=redaktor, article=article, filename=filename, content=content)

@@ -219,7 +219,9 @@ def world(db, alice, bob, redaktor, central, open_email_ticket, settings):
     """A ticket, a published article, a unit with a report, a requester's private link, a feed client, a PBX."""
     settings.LOOKUP_RATE_LIMIT = settings.KB_SEARCH_PER_MINUTE = settings.KB_CONTACT_PER_HOUR = 10**6
     ticket = open_email_ticket(central)
-    article = kb_actions.create_article(actor=None, title="Jak złożyć MZ-88", body="Instrukcja MZ-88.")
+    article = kb_actions.create_article(
+        actor=None, draft=kb_actions.ArticleDraft(title="Jak złożyć MZ-88", body="Instrukcja MZ-88.")
+    )
     article = kb_actions.change_status(actor=None, article=article, status=ArticleStatus.PUBLISHED)
     reporting = unit(8101, "14", name="Przychodnia Testowa", email="biuro@testowa.example.pl")
     report(reporting, "MZ-88", 2025, "draft")

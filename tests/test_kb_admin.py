@@ -20,7 +20,9 @@ def root(db):
 @pytest.fixture
 def article(redaktor):
     tag = Tag.objects.create(slug="konto", name="konto")
-    created = actions.create_article(actor=redaktor, title="Nowy użytkownik", body="Dodaj osobę w systemie.")
+    created = actions.create_article(
+        actor=redaktor, draft=actions.ArticleDraft(title="Nowy użytkownik", body="Dodaj osobę w systemie.")
+    )
     actions.update_article(actor=redaktor, article=created, tags=[tag])
     return actions.change_status(actor=redaktor, article=created, status=Status.PUBLISHED)
 

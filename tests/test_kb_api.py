@@ -25,7 +25,10 @@ def test_anonymous_search_returns_ranked_public_articles_with_snippets_and_forms
 
 def test_internal_articles_are_found_by_agents_only(client, alice, celina):
     article = actions.create_article(
-        actor=None, title="Procedura eskalacji awarii", body="Dzwoń do dyżurnego.", visibility=Visibility.INTERNAL
+        actor=None,
+        draft=actions.ArticleDraft(
+            title="Procedura eskalacji awarii", body="Dzwoń do dyżurnego.", visibility=Visibility.INTERNAL
+        ),
     )
     actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
     assert client.get("/api/v1/kb/search", {"q": "eskalacja awarii"}).json()["count"] == 0
@@ -64,6 +67,6 @@ def test_editors_create_and_update_articles_and_others_may_not(client, redaktor,
 
 def test_the_article_list_shows_only_what_the_caller_may_read(client):
     load_starter_content()
-    actions.create_article(actor=None, title="Szkic niewidoczny", body="x")
+    actions.create_article(actor=None, draft=actions.ArticleDraft(title="Szkic niewidoczny", body="x"))
     titles = [a["title"] for a in client.get("/api/v1/kb/articles/").json()["results"]]
     assert "Szkic niewidoczny" not in titles and len(titles) >= 30

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_change_keeps_a_version_with_its_author_and_a_diff(redaktor):
-    article = actions.create_article(actor=redaktor, title="Zmiana hasła", body="Wejdź na pz.gov.pl.")
+    article = actions.create_article(
+        actor=redaktor, draft=actions.ArticleDraft(title="Zmiana hasła", body="Wejdź na pz.gov.pl.")
+    )
     actions.update_article(actor=redaktor, article=article, body="Wejdź na pz.gov.pl.\nWybierz *Nie pamiętam hasła*.")
     versions = list(selectors.versions(article))
     assert [v.number for v in versions] == [2, 1] and versions[0].author == redaktor
@@ -23,13 +25,13 @@ def test_every_change_keeps_a_version_with_its_author_and_a_diff(redaktor):
 
 
 def test_an_unchanged_save_does_not_add_a_version(redaktor):
-    article = actions.create_article(actor=redaktor, title="Tytuł", body="Treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Tytuł", body="Treść"))
     actions.update_article(actor=redaktor, article=article, body="Treść")
     assert article.versions.count() == 1
 
 
 def test_a_version_can_be_restored(redaktor):
-    article = actions.create_article(actor=redaktor, title="Tytuł", body="Pierwsza treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Tytuł", body="Pierwsza treść"))
     first = article.versions.get()
     article = actions.update_article(actor=redaktor, article=article, body="Druga treść")
     article = actions.restore_version(actor=redaktor, article=article, version=first)
@@ -37,7 +39,7 @@ def test_a_version_can_be_restored(redaktor):
 
 
 def test_the_workflow_goes_through_review_and_refuses_impossible_moves(redaktor):
-    article = actions.create_article(actor=redaktor, title="Tytuł", body="Treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Tytuł", body="Treść"))
     actions.change_status(actor=redaktor, article=article, status=Status.REVIEW)
     actions.change_status(actor=redaktor, article=article, status=Status.PUBLISHED)
     actions.change_status(actor=redaktor, article=article, status=Status.ARCHIVED)
@@ -48,14 +50,14 @@ def test_the_workflow_goes_through_review_and_refuses_impossible_moves(redaktor)
 def test_only_editors_write_articles(alice, celina):
     for person in (alice, celina):
         with pytest.raises(PermissionDenied):
-            actions.create_article(actor=person, title="Tytuł", body="Treść")
+            actions.create_article(actor=person, draft=actions.ArticleDraft(title="Tytuł", body="Treść"))
 
 
 def test_bad_input_is_refused_with_a_polish_message(redaktor):
     with pytest.raises(ValidationError, match="Tytuł nie może być pusty"):
-        actions.create_article(actor=redaktor, title="   ", body="x")
+        actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="   ", body="x"))
     with pytest.raises(ValidationError, match="nie jest symbolem formularza"):
-        actions.create_article(actor=redaktor, title="Tytuł", forms=["ABC"])
+        actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Tytuł", forms=["ABC"]))
 
 
 def _pdf(text: str) -> bytes:
@@ -92,7 +94,9 @@ def _docx(text: str) -> bytes:
 
 
 def test_text_of_attached_pdf_and_docx_files_is_found_by_search(redaktor):
-    article = actions.create_article(actor=redaktor, title="Instrukcja systemu", body="Zobacz załączniki.")
+    article = actions.create_article(
+        actor=redaktor, draft=actions.ArticleDraft(title="Instrukcja systemu", body="Zobacz załączniki.")
+    )
     actions.add_attachment(
         actor=redaktor,
         article=article,
@@ -109,7 +113,7 @@ def test_text_of_attached_pdf_and_docx_files_is_found_by_search(redaktor):
 
 
 def test_a_corrupt_pdf_is_refused_with_a_clear_message_and_nothing_is_stored(redaktor):
-    article = actions.create_article(actor=redaktor, title="Instrukcja", body="Treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Instrukcja", body="Treść"))
     with pytest.raises(ValidationError, match="uszkodzony"):
         actions.add_attachment(
             actor=redaktor,

@@ -17,7 +17,7 @@ def _fresh_rate_limits():
 
 
 def publish(title, body, **extra):
-    article = actions.create_article(actor=None, title=title, body=body, **extra)
+    article = actions.create_article(actor=None, draft=actions.ArticleDraft(title=title, body=body, **extra))
     return actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
 
 
@@ -104,7 +104,7 @@ def test_article_visibility_follows_the_readers_role(
 def test_drafts_and_scheduled_articles_are_not_public_yet(client):
     from django.utils import timezone
 
-    draft = actions.create_article(actor=None, title="Szkic", body="Treść szkicu.")
+    draft = actions.create_article(actor=None, draft=actions.ArticleDraft(title="Szkic", body="Treść szkicu."))
     later = publish("Zaplanowany", "Treść.", publish_at=timezone.now() + timezone.timedelta(days=1))
     assert client.get(draft.get_absolute_url()).status_code == 404
     assert client.get(later.get_absolute_url()).status_code == 404

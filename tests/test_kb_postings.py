@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def publish(redaktor, title: str, body: str, **fields) -> Article:
-    article = actions.create_article(actor=redaktor, title=title, body=body, **fields)
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title=title, body=body, **fields))
     return actions.change_status(actor=redaktor, article=article, status=Status.PUBLISHED)
 
 

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  
 
 
 def test_a_search_has_its_connection_before_it_takes_the_index_lock(monkeypatch):
-    article = actions.create_article(actor=None, title="Jak odzyskać hasło", body="Kliknij „Nie pamiętam hasła”.")
+    article = actions.create_article(
+        actor=None, draft=actions.ArticleDraft(title="Jak odzyskać hasło", body="Kliknij „Nie pamiętam hasła”.")
+    )
     actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
     real = postings.lock()
     connected_when_locking = []

@@ -19,7 +19,7 @@ def _fresh_rate_limits():
 
 
 def _published(title, body, **fields) -> Article:
-    article = actions.create_article(actor=None, title=title, body=body, **fields)
+    article = actions.create_article(actor=None, draft=actions.ArticleDraft(title=title, body=body, **fields))
     return actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
 
 
@@ -56,7 +56,7 @@ def test_a_staff_articles_words_are_offered_to_staff_readers_only(client, celina
 
 
 def test_draft_review_and_english_articles_give_no_corrections(client, alice):
-    actions.create_article(actor=None, title="Szkic", body=f"Roboczo {SECRET}.")
+    actions.create_article(actor=None, draft=actions.ArticleDraft(title="Szkic", body=f"Roboczo {SECRET}."))
     _published("In English", f"The word {SECRET} here.", language="en")
     for who in (None, alice):
         if who:
@@ -219,7 +219,7 @@ def test_an_editors_upload_that_is_not_what_it_claims_is_refused(redaktor, filen
 
     from knowledge_base.models import ArticleAttachment
 
-    article = actions.create_article(actor=redaktor, title="Pliki", body="Treść")
+    article = actions.create_article(actor=redaktor, draft=actions.ArticleDraft(title="Pliki", body="Treść"))
     if message is None:
         row = actions.add_attachment(
             actor=redaktor, article=article, filename=filename, content=content, content_type=declared

@@ -18,7 +18,7 @@ def _fresh_rate_limits():
 
 
 def publish(title, body, **extra):
-    article = actions.create_article(actor=None, title=title, body=body, **extra)
+    article = actions.create_article(actor=None, draft=actions.ArticleDraft(title=title, body=body, **extra))
     return actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
 
 

@@ -48,7 +48,9 @@ def test_the_search_results_count_takes_the_polish_form_of_its_number(client):
     for count, phrase in expected.items():
         while published < count:
             published += 1
-            article = actions.create_article(actor=None, title=f"Kalibracja wagi {published}", body="Kalibracja.")
+            article = actions.create_article(
+                actor=None, draft=actions.ArticleDraft(title=f"Kalibracja wagi {published}", body="Kalibracja.")
+            )
             actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
         page = client.get(reverse("kb:search"), {"q": "kalibracja"}).content.decode()
         assert f"Znaleziono {phrase}" in page, (count, re.findall(r"Znaleziono [^<]*", page))

@@ -11,7 +11,7 @@ import time_machine
 
 from helpdesk.models import OutboxMessage, Role, User
 from tests.ticket_requests import new_entry
-from tickets import actions, sla
+from tickets import actions, escalation, sla
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def scan(clock):
     def run(*moment) -> int:
         now = at(*moment)
         clock.move_to(now)
-        return sla.escalate(now)
+        return escalation.escalate(now)
 
     return run
 

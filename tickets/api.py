@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from helpdesk import inputs
 from tickets import actions, selectors, telephony
+from tickets.forms import ReplyForm
 from tickets.models import Attachment, Channel, Entry, Status, Ticket
 
 
@@ -246,8 +247,6 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
         ticket = selectors.ticket_for_user(request.user, reference)
 
         def addresses(value) -> list[str]:
-            from tickets.forms import ReplyForm
-
             items = value if isinstance(value, list) else [value] if value else []
             return ReplyForm._addresses(", ".join(str(item) for item in items))
 

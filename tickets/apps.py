@@ -7,6 +7,6 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Zgłoszenia")
 
     def ready(self) -> None:
-        from tickets import delivery
+        from tickets import delivery  # here: models load only once the app registry is ready
 
         delivery.connect_signals()  # replies' delivery failures shown on their tickets

@@ -7,6 +7,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from contacts.selectors import current_offices
 from tickets.models import CannedResponse, Ticket
 
 PLACEHOLDERS = ("zglaszajacy", "sygnatura", "jednostka", "administrator_wojewodzki")
@@ -32,8 +33,6 @@ def check_body(body: str) -> None:
 
 def _regional_administrator(ticket: Ticket) -> str:
     """The regional office acting today for the unit's voivodeship (else the queue's): name and contacts."""
-    from contacts.selectors import current_offices
-
     code = (ticket.reporting_unit and ticket.reporting_unit.voivodeship_id) or ticket.queue.voivodeship_id
     if not code:
         return ""

@@ -15,6 +15,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from helpdesk import outbox
+from tickets import actions
+
 PENDING, SENT, RETRYING, FAILED = "pending", "sent", "retrying", "failed"
 
 
@@ -77,19 +80,13 @@ def delivery_of(entry) -> Delivery | None:
 
 
 def on_delivery_failed(sender, message, final: bool, **kwargs) -> None:
-    from tickets import actions
-
     actions.record_delivery_failure(message=message, final=final)
 
 
 def on_delivered_after_failure(sender, message, **kwargs) -> None:
-    from tickets import actions
-
     actions.record_late_delivery(message=message)
 
 
 def connect_signals() -> None:
-    from helpdesk import outbox
-
     outbox.delivery_failed.connect(on_delivery_failed, dispatch_uid="tickets.delivery.failed")
     outbox.delivered_after_failure.connect(on_delivered_after_failure, dispatch_uid="tickets.delivery.delivered")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from helpdesk.speed import bulk
-from tickets.models import Channel, Entry, Priority, Queue, Status, Ticket, TicketEvent
+from tickets.models import Channel, Entry, Priority, Queue, SlaTimer, Status, Ticket, TicketEvent
 
 # Reasons the system gives itself. They are stored in Polish like the rest of the log and translated only when
 # shown (`display_reason`), so the log does not depend on the language of whoever caused the change.
@@ -337,8 +337,6 @@ def describe_hidden(event: TicketEvent) -> str:
 
 
 def _timer_label(kind: str | None) -> str:
-    from tickets.models import SlaTimer
-
     return SlaTimer.Kind(kind).label if kind in SlaTimer.Kind.values else str(kind)
 
 

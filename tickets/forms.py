@@ -9,6 +9,7 @@ from helpdesk import inputs
 from tickets import ticket_access
 from tickets.actions import CallOutcome
 from tickets.calls import regon_problem, search_units
+from tickets.events import describe
 from tickets.models import OPEN_STATUSES, Category, Entry, Priority, Status, Ticket
 from tickets.selectors import changes_by_others, tickets_for_user
 
@@ -76,8 +77,6 @@ class ReplyForm(forms.Form):
         if self.ticket is not None and seen is not None:
             self.newer_events = list(changes_by_others(self.user, self.ticket, seen))
             if self.newer_events:
-                from tickets.events import describe
-
                 changes = "; ".join(f"{describe(e)} ({e.actor or _('system')})" for e in self.newer_events)
                 raise forms.ValidationError(
                     _("Zgłoszenie zmieniło się, gdy pisałeś(-aś): %(changes)s. Sprawdź zmiany i wyślij ponownie.")

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.filenames import FileNameField
+from tickets.previews import preview_kind
 
 
 class AssignmentMode(models.TextChoices):
@@ -350,7 +351,7 @@ class Entry(models.Model):
     @property
     def delivery(self):
         """The delivery state of a reply's e-mail (tickets.delivery.Delivery), None for other entries."""
-        from tickets.delivery import delivery_of
+        from tickets.delivery import delivery_of  # here: delivery reads these models (and the actions)
 
         return delivery_of(self)
 
@@ -373,8 +374,6 @@ class Attachment(models.Model):
     @property
     def preview(self) -> str | None:
         """ "image", "pdf" or None: how the ticket page previews it (tickets.previews)."""
-        from tickets.previews import preview_kind
-
         return preview_kind(self.content_type)
 
 
@@ -573,7 +572,7 @@ class RoutingRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from tickets.rules import validate_rule
+        from tickets.rules import validate_rule  # here: the rules module reads these models
 
         validate_rule(self)
 
@@ -698,7 +697,7 @@ class CannedResponse(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from tickets.canned import check_body
+        from tickets.canned import check_body  # here: the canned module reads these models
 
         try:
             check_body(self.body)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk import outbox
 from helpdesk.models import NoticeMode, Role
-from tickets import ticket_access
+from tickets import selectors, ticket_access
 from tickets.models import OPEN_STATUSES, DigestSent, Ticket, TicketEvent
 
 
@@ -135,9 +135,7 @@ def staff_reply_target(message_ids, sender_email: str):
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         ticket = Ticket.objects.select_related("queue").filter(pk=ticket_id).first()
         if user is not None and ticket is not None and user.email.lower() == sender:
-            from tickets.selectors import final_ticket
-
-            return final_ticket(ticket), user
+            return selectors.final_ticket(ticket), user
     return None
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -24,10 +23,11 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from helpdesk import ahead
+from helpdesk.polish import fold
+from tickets.models import RoutingRule
 
 # --- text ----------------------------------------------------------------------------------------------
 
-_FOLD = str.maketrans({"ł": "l", "Ł": "L"})
 _WORD = re.compile(r"[a-z0-9]+")
 # Inflectional endings, longest first; a stem keeps at least MIN_STEM letters.
 _NOUN_ENDINGS = (
@@ -40,13 +40,6 @@ _SUFFIXES = sorted(f"{_NOUN_ENDINGS} {_VERB_ENDINGS}".split(), key=len, reverse=
 MIN_STEM = 3
 
 
-def fold(text: str) -> str:
-    """Lower case without diacritics: "Hasło Łódź" → "haslo lodz"."""
-    text = (text or "").translate(_FOLD)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
 @functools.lru_cache(maxsize=65536)  # words repeat from message to message; a pure function
 def stem(word: str) -> str:
     for suffix in _SUFFIXES:
@@ -57,7 +50,7 @@ def stem(word: str) -> str:
 
 @ahead.pure  # e-mail ingestion computes it in its parsing workers
 def stems(text: str) -> list[str]:
-    return [stem(word) for word in _WORD.findall(fold(text))]
+    return [stem(word) for word in _WORD.findall(fold(text or ""))]
 
 
 def split_list(value: str) -> list[str]:
@@ -271,8 +264,6 @@ _compiled: dict[tuple, list[CompiledRule]] = {}
 def active_rules() -> list[CompiledRule]:
     """The active rules, compiled. The rows are read every time (so every process sees an edit at once); the
     compiling (stemming the phrases) is reused while the rows, their category and calendar are unchanged."""
-    from tickets.models import RoutingRule
-
     rules = list(
         RoutingRule.objects.filter(is_active=True)
         .select_related("category", "set_category", "calendar")

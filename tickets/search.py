@@ -2,7 +2,7 @@
 (messages, replies, notes, calls), Polish-friendly and the same on PostgreSQL and SQLite.
 
 One search document per ticket (table tickets_ticketsearch, one row per ticket). Text becomes tokens in Python
-with the knowledge base's building blocks (knowledge_base.text): each word gives its folded form ("KOREKTĘ" →
+with the same building blocks as the knowledge base (helpdesk.polish): each word gives its folded form ("KOREKTĘ" →
 "korekte") and its folded Morfeusz lemmas ("korekta"), so case, diacritics and inflection do not matter. Only the
 set of tokens is kept (the list is sorted by recency, not ranked), so a document grows with the vocabulary of
 the conversation, not with its length.
@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from helpdesk import ahead
-from knowledge_base import text as kbtext
+from helpdesk import ahead, polish
 
 TABLE = "tickets_ticketsearch"
 FTS_TABLE = "tickets_search_fts"
@@ -52,7 +51,7 @@ def document_tokens(*texts: str) -> set[str]:
 
 @ahead.pure  # e-mail ingestion computes it in its parsing workers (inbox_ingest.actions.foreseen)
 def text_tokens(text: str) -> frozenset[str]:
-    return frozenset(token for token in kbtext.tokens(text) if _TOKEN.match(token))
+    return frozenset(token for token in polish.tokens(text) if _TOKEN.match(token))
 
 
 def entry_text(entry) -> str:
@@ -188,16 +187,16 @@ def parse(raw: str) -> list[Word]:
     """Query words (at most MAX_WORDS), each with the tokens it may match; [] when nothing is searchable."""
     words: list[Word] = []
     seen: set[str] = set()
-    for word in kbtext.words((raw or "")[:MAX_QUERY]):
-        folded = kbtext.fold(word)[: kbtext.MAX_TOKEN]
+    for word in polish.words((raw or "")[:MAX_QUERY]):
+        folded = polish.fold(word)[: polish.MAX_TOKEN]
         if folded in seen or not _TOKEN.match(folded or "_"):
             continue
-        tokens = frozenset(t for t in kbtext.word_tokens(word) if _TOKEN.match(t))
+        tokens = frozenset(t for t in polish.word_tokens(word) if _TOKEN.match(t))
         if not tokens:
             continue  # a stop word
         seen.add(folded)
-        code = folded.isdigit() or kbtext.FORM_CODE.fullmatch(folded) is not None
-        unknown = not code and not kbtext.lemmas(word.lower())
+        code = folded.isdigit() or polish.FORM_CODE.fullmatch(folded) is not None
+        unknown = not code and not polish.lemmas(word.lower())
         prefix = folded if unknown and len(folded) >= PREFIX_MIN_LENGTH else ""
         words.append(Word(tokens=tokens, prefix=prefix))
         if len(words) == MAX_WORDS:

@@ -14,8 +14,11 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 
+from contacts.selectors import units_for_user
 from helpdesk import access, inputs
-from tickets import search, sla, ticket_access
+from helpdesk.html import BLOCKED_IMAGE, without_remote_images
+from tickets import events, search, sla, ticket_access
+from tickets.events import QUIET_KINDS
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -151,8 +154,6 @@ def event_log(user, ticket: Ticket, limit: int | None = None) -> tuple[list[tupl
 def _described(user, log: list[TicketEvent]) -> list[tuple[TicketEvent, str]]:
     """(event, sentence) for each event. A link or merge naming a ticket out of `user`'s sight is told without
     its reference (one query for all of them, whatever the length of the log)."""
-    from tickets import events
-
     named = {event.data.get(key) for event in log if (key := _EVENTS_NAMING_A_TICKET.get(event.kind))}
     named.discard(None)
     visible = set(tickets_for_user(user).filter(reference__in=named).values_list("reference", flat=True))
@@ -181,8 +182,6 @@ def latest_event_id() -> int:
 def changes_by_others(user, ticket: Ticket, after: int) -> QuerySet[TicketEvent]:
     """Events of `ticket` after event `after` that someone else made and that change what its page shows
     (following and links do not); the reply form's collision check and the page's catch-up ask the same."""
-    from tickets.events import QUIET_KINDS
-
     return (
         ticket.events.filter(pk__gt=after)
         .exclude(actor=user)
@@ -207,8 +206,6 @@ def tickets_changed_since(user, after: int, limit: int = CATCH_UP_LIMIT) -> dict
     `after` (most recently changed first, at most `limit`; `more` when there were others), and the next cursor.
     The cursor is read first: a change committed meanwhile is reported now and perhaps again next time, never
     lost."""
-    from tickets.events import QUIET_KINDS
-
     last = latest_event_id()
     changed = TicketEvent.objects.filter(pk__gt=after).exclude(kind__in=QUIET_KINDS).values("ticket_id")
     references = list(
@@ -235,8 +232,6 @@ def show_email_html(entries: list[Entry], load_images_of: int | None) -> bool:
     agent asked for its images) keeps them. Returns whether that entry had images to load (the page's
     Content-Security-Policy must then let them in)."""
     from django.templatetags.static import static
-
-    from helpdesk.html import BLOCKED_IMAGE, without_remote_images
 
     loaded = False
     for entry in entries:
@@ -491,8 +486,6 @@ def list_sla(tickets, now=None) -> None:
 
 def unit_candidates(user, ticket: Ticket) -> list:
     """The units identification found possible for the ticket, limited to those `user` may see."""
-    from contacts.selectors import units_for_user
-
     if not ticket.unit_candidates:
         return []
     return list(units_for_user(user).filter(pk__in=ticket.unit_candidates).order_by("name"))
@@ -539,20 +532,3 @@ def sla_report(user, start, end) -> list[SlaReportRow]:
         SlaReportRow(queue=queue, kind=str(SlaTimer.Kind(kind).label), **values)
         for (queue, kind), values in sorted(rows.items())
     ]
-
-
-def mail_warnings(ticket: Ticket) -> dict:
-    """What the e-mail channel knows that an agent answering should see: addresses of this ticket our mail bounced
-    from (inbox_ingest.FailingAddress), and received messages flagged as over the size limit."""
-    from inbox_ingest.models import FailingAddress, RawMessage
-
-    addresses = {ticket.requester_email.lower()} if ticket.requester_email else set()
-    for to, cc in ticket.entries.filter(kind=Entry.Kind.OUTBOUND).values_list("to", "cc"):
-        addresses.update(address.lower() for address in [*(to or []), *(cc or [])] if isinstance(address, str))
-    failing = list(FailingAddress.objects.filter(email__in=addresses).order_by("email")) if addresses else []
-    oversized = list(
-        RawMessage.objects.filter(ticket=ticket, oversized=True)
-        .order_by("received_at")
-        .only("pk", "size", "reason", "subject", "received_at")
-    )
-    return {"failing_addresses": failing, "oversized_messages": oversized}

@@ -1,29 +1,27 @@
 """SLA clocks: time to first response and to resolution, in working time of the ticket's queue calendar.
 
-`sync(ticket, now)` is the one function that brings a ticket's timers in line with the ticket: it picks the
-policy (queue, priority, category), starts missing clocks, pauses them while the ticket waits for the customer,
-resumes them when the customer answers, stops them on the first response / resolution, and recomputes due
-times when the policy changes. tickets.actions calls it after every change, inside the same transaction.
+This module decides; it writes only the clock rows themselves. `decide(ticket, now, policy, timers)` says what a
+ticket's clocks should become (start missing clocks, pause them while the ticket waits for the customer, resume
+them when the customer answers, stop them on the first response / resolution, recompute due times when the
+policy changes) and `apply(decisions)` writes that. `sync(ticket, now)` is the two for one ticket, which
+tickets.actions calls after every change, inside the same transaction.
 
-`escalate(now)` is the Celery beat scan: it reads only timers whose `next_check_at` has come (a partial index
-holds nothing else, so closed tickets are never loaded), claims each row with SELECT … FOR UPDATE SKIP LOCKED,
-logs the warning or the breach exactly once, and notifies the assignee and the queue's lead, never outside the
-calendar's hours unless the queue asks for it (the e-mail waits in the outbox until the next working minute).
+`escalation_for(timer, now)` decides what the Celery beat scan (tickets.escalation, which claims the rows and
+may call the actions) does with a timer whose `next_check_at` has come: warn, breach (and raise the priority or
+hand the ticket to the queue's lead, as the policy says) or only move the next check.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import business_time, outbox
+from helpdesk import business_time
 from tickets import events, ticket_access
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status, Ticket
 
@@ -80,10 +78,61 @@ def next_check(timer: SlaTimer, schedule: business_time.Schedule) -> dt.datetime
     return min(warn, timer.due_at) if warn else timer.due_at
 
 
+@dataclass(frozen=True)
+class ClockDecision:
+    """What one ticket's SLA clocks should become, decided by decide() without writing; apply() writes it."""
+
+    ticket: Ticket
+    timers: tuple[SlaTimer, ...]  # every clock the ticket keeps, as it should be (new ones unsaved)
+    new: tuple[SlaTimer, ...]  # of those, the clocks to create
+    changed: tuple[tuple[SlaTimer, tuple[str, ...]], ...]  # existing clocks and the fields that moved
+    sla_due_at: dt.datetime | None  # the earliest due time of the running clocks, kept on the ticket row
+
+
+def decide(ticket: Ticket, now: dt.datetime, policy: SlaPolicy | None, timers: dict[str, SlaTimer]) -> ClockDecision:
+    """The clocks of `ticket` brought in line with its status, `policy` (policy_for(ticket)) and first response;
+    `timers` are its current clocks by kind. Nothing is written and nothing passed in is changed."""
+    schedule = ticket.queue.calendar.schedule()
+    targets = _targets(policy)
+    kept, new, changed = [], [], []
+    for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION):
+        desired, current = _desired_state(ticket, kind), timers.get(kind)
+        if current is None:
+            if not targets[kind] or desired == State.DONE:
+                continue
+            timer = SlaTimer(ticket=ticket, kind=kind, state=State.PAUSED, target_seconds=targets[kind])
+            new.append(timer)
+        else:
+            timer = copy.copy(current)
+        before = tuple(getattr(timer, name) for name in _KEPT)
+        _update(timer, desired, policy, targets[kind], schedule, now)
+        moved = tuple(name for name, old in zip(_KEPT, before, strict=True) if getattr(timer, name) != old)
+        if current is not None and moved:  # a new message on a running clock changes nothing: no UPDATE
+            changed.append((timer, moved))
+        kept.append(timer)
+    due = min((t.due_at for t in kept if t.state != State.DONE and t.due_at), default=None)
+    return ClockDecision(ticket, tuple(kept), tuple(new), tuple(changed), due)
+
+
+def apply(decisions: list[ClockDecision]) -> None:
+    """Write what decide() decided: the new clocks, the moved fields of the others, the ticket's nearest due time
+    (the list sorts by it, with an index)."""
+    for decision in decisions:
+        for timer in decision.new:
+            timer.save(force_insert=True)
+        for timer, fields in decision.changed:
+            timer.save(update_fields=[_FIELD_OF.get(name, name) for name in fields])
+        if decision.ticket.sla_due_at != decision.sla_due_at:
+            decision.ticket.sla_due_at = decision.sla_due_at
+            Ticket.objects.filter(pk=decision.ticket.pk).update(sla_due_at=decision.sla_due_at)
+
+
 def sync(ticket: Ticket, now: dt.datetime) -> list[SlaTimer]:
-    """Bring the ticket's SLA timers in line with its status, policy and first response."""
+    """Bring the ticket's SLA timers in line with its status, policy and first response (read, decide, write)."""
     timers = {timer.kind: timer for timer in SlaTimer.objects.filter(ticket=ticket)}
-    return _plan(ticket, now, policy_for(ticket), timers, save=True)
+    decision = decide(ticket, now, policy_for(ticket), timers)
+    apply([decision])
+    return list(decision.timers)
 
 
 def sync_many(tickets: list[Ticket], now: dt.datetime, policy_of) -> None:
@@ -92,53 +141,27 @@ def sync_many(tickets: list[Ticket], now: dt.datetime, policy_of) -> None:
     timers: dict[int, dict] = {}
     for timer in SlaTimer.objects.filter(ticket__in=[ticket.pk for ticket in tickets]):
         timers.setdefault(timer.ticket_id, {})[timer.kind] = timer
-    for ticket in tickets:
-        _plan(ticket, now, policy_of(ticket), timers.get(ticket.pk, {}), save=True)
+    apply([decide(ticket, now, policy_of(ticket), timers.get(ticket.pk, {})) for ticket in tickets])
 
 
 def timers_for_new(ticket: Ticket, now: dt.datetime, policy: SlaPolicy | None) -> list[SlaTimer]:
     """The timers sync() would create for a ticket that has none yet, unsaved (batched creation writes them
-    with one INSERT); `policy` is policy_for(ticket)."""
-    return _plan(ticket, now, policy, {}, save=False)
-
-
-def _plan(ticket: Ticket, now: dt.datetime, policy, timers: dict, *, save: bool) -> list[SlaTimer]:
-    schedule = ticket.queue.calendar.schedule()
-    targets = _targets(policy)
-    result = []
-    for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION):
-        desired, timer = _desired_state(ticket, kind), timers.get(kind)
-        if timer is None:
-            if not targets[kind] or desired == State.DONE:
-                continue
-            timer = SlaTimer(ticket=ticket, kind=kind, state=State.PAUSED, target_seconds=targets[kind])
-        _update(timer, desired, policy, targets[kind], schedule, now, save=save)
-        result.append(timer)
-    _keep_nearest_due(ticket, result, save=save)
-    return result
-
-
-def _keep_nearest_due(ticket: Ticket, timers: list[SlaTimer], *, save: bool = True) -> None:
-    """Keep the earliest due time of the running clocks on the ticket row (the list sorts by it, with an index)."""
-    due = min((t.due_at for t in timers if t.state != State.DONE and t.due_at), default=None)
-    if ticket.sla_due_at != due:
-        ticket.sla_due_at = due
-        if save:  # a ticket of a batch is written with it (tickets.opening)
-            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+    with one INSERT); `policy` is policy_for(ticket). The ticket's `sla_due_at` is set, not saved: the batch
+    writes the ticket row with it."""
+    decision = decide(ticket, now, policy, {})
+    ticket.sla_due_at = decision.sla_due_at
+    return list(decision.new)
 
 
 _KEPT = (
     "state", "consumed_seconds", "running_since", "due_at", "done_at", "breached_at", "target_seconds",
     "policy_id", "warn_before_seconds", "next_check_at",
 )  # fmt: skip
+_FIELD_OF = {"policy_id": "policy"}
 
 
-def _update(
-    timer: SlaTimer, desired: str, policy, target: int | None, schedule, now: dt.datetime, *, save: bool = True
-) -> None:
-    """Move the clock to `desired`; saved only when something changed (a new message on a running clock
-    changes nothing, and the two UPDATEs per message were most of the cost of appending one)."""
-    before = None if timer.pk is None else tuple(getattr(timer, name) for name in _KEPT)
+def _update(timer: SlaTimer, desired: str, policy, target: int | None, schedule, now: dt.datetime) -> None:
+    """Move the clock to `desired` (in memory)."""
     if timer.state == State.RUNNING and desired != State.RUNNING:
         timer.consumed_seconds += int(schedule.between(timer.running_since, now).total_seconds())
         if timer.breached_at is None and timer.consumed_seconds > timer.target_seconds:
@@ -158,8 +181,6 @@ def _update(
         left = max(0, timer.target_seconds - timer.consumed_seconds)
         timer.due_at = schedule.add(timer.running_since, dt.timedelta(seconds=left))
     timer.next_check_at = next_check(timer, schedule)
-    if save and (before is None or before != tuple(getattr(timer, name) for name in _KEPT)):
-        timer.save()
 
 
 # --- showing --------------------------------------------------------------------------------------------
@@ -213,78 +234,37 @@ def due_for_check(now: dt.datetime, limit: int):
     )
 
 
-def escalate(now: dt.datetime | None = None, limit: int = 1000) -> int:
-    """Warn and breach every timer whose moment has come; returns how many escalations were logged."""
-    now = now or timezone.now()
-    done = 0
-    for timer_id in list(due_for_check(now, limit)):
-        with transaction.atomic():
-            timer = (
-                SlaTimer.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("ticket__queue__calendar", "ticket__queue__lead", "ticket__assignee", "policy")
-                .filter(pk=timer_id, next_check_at__lte=now)
-                .first()
-            )
-            if timer is not None:
-                done += _escalate_one(timer, now)
-    return done
+@dataclass(frozen=True)
+class Escalation:
+    """What the scan does with a claimed timer whose moment came: decided by escalation_for(), done by
+    tickets.escalation (which may call the actions: raise the priority, hand the ticket to the queue's lead)."""
+
+    kind: str  # BREACH, WARNING or RECHECK (nothing to say yet: only the next check moves)
+    next_check_at: dt.datetime | None
+    raise_priority: bool = False
+    reassign_to_lead: bool = False
 
 
-def _escalate_one(timer: SlaTimer, now: dt.datetime) -> int:
+BREACH, WARNING, RECHECK = "breach", "warning", "recheck"
+
+
+def escalation_for(timer: SlaTimer, now: dt.datetime) -> Escalation:
+    """Breach, warning or only a new check time for `timer` (its ticket, queue, lead and policy loaded)."""
     ticket = timer.ticket
     schedule = ticket.queue.calendar.schedule()
     if timer.due_at and now >= timer.due_at:
-        timer.breached_at = now
-        timer.next_check_at = None
-        timer.save(update_fields=["breached_at", "next_check_at"])
-        events.sla_breached(ticket, timer.kind, timer.due_at)
-        _notify(ticket, timer, schedule, now, breach=True)
-        _breach_actions(ticket, timer)
-        return 1
+        policy, lead = timer.policy, ticket.queue.lead
+        can_take = lead is not None and ticket_access.may_be_assigned(lead, ticket.queue)
+        return Escalation(
+            BREACH,
+            next_check_at=None,
+            raise_priority=bool(policy and policy.breach_raise_priority and ticket.priority < Priority.URGENT),
+            reassign_to_lead=bool(policy and policy.breach_reassign_to_lead and can_take)
+            and ticket.assignee_id != lead.pk,
+        )
     warn = warning_at(timer, schedule)
     if warn and now >= warn:
-        timer.warned_at = now
-        timer.next_check_at = next_check(timer, schedule)
-        timer.save(update_fields=["warned_at", "next_check_at"])
-        events.sla_warning(ticket, timer.kind, timer.due_at)
-        _notify(ticket, timer, schedule, now, breach=False)
-        return 1
-    timer.next_check_at = next_check(timer, schedule)  # e.g. the policy changed since the row was written
-    timer.save(update_fields=["next_check_at"])
-    return 0
-
-
-def _breach_actions(ticket: Ticket, timer: SlaTimer) -> None:
-    from tickets import actions
-
-    policy = timer.policy
-    if policy is None:
-        return
-    if policy.breach_raise_priority and ticket.priority < Priority.URGENT:
-        actions.change_priority(actor=None, ticket=ticket, priority=ticket.priority + 1, reason=REASON_BREACH)
-    lead = ticket.queue.lead
-    can_take = lead is not None and ticket_access.may_be_assigned(lead, ticket.queue)
-    if policy.breach_reassign_to_lead and can_take and ticket.assignee_id != lead.pk:
-        actions.assign(actor=None, ticket=ticket, assignee=lead, reason=REASON_BREACH)
-
-
-def _notify(ticket: Ticket, timer: SlaTimer, schedule, now: dt.datetime, *, breach: bool) -> None:
-    recipients = {user.email for user in (ticket.assignee, ticket.queue.lead) if user is not None and user.email}
-    if not recipients:
-        return
-    not_before = now if ticket.queue.escalate_outside_hours else schedule.next_open(now)
-    values = {"reference": ticket.reference, "kind": timer.get_kind_display()}
-    if breach:
-        subject = _("[%(reference)s] Przekroczony termin SLA: %(kind)s") % values
-    else:
-        subject = _("[%(reference)s] Zbliża się termin SLA: %(kind)s") % values
-    due = timezone.localtime(timer.due_at).strftime("%d.%m.%Y %H:%M") if timer.due_at else ""
-    body = "\n".join(
-        [
-            ticket.subject,
-            _("Termin: %(due)s") % {"due": due},
-            _("Kolejka: %(queue)s") % {"queue": ticket.queue.name},
-            settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference]),
-        ]
-    )
-    outbox.enqueue_email(to=sorted(recipients), subject=subject, body=body, not_before=not_before)
+        warned = copy.copy(timer)
+        warned.warned_at = now
+        return Escalation(WARNING, next_check_at=next_check(warned, schedule))
+    return Escalation(RECHECK, next_check_at=next_check(timer, schedule))  # e.g. the policy changed meanwhile

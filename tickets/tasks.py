@@ -1,13 +1,13 @@
-"""Celery beat tasks of tickets: thin wrappers over tickets.sla, tickets.actions and tickets.notices."""
+"""Celery beat tasks of tickets: thin wrappers over tickets.escalation, tickets.actions and tickets.notices."""
 
 from celery import shared_task
 
-from tickets import actions, notices, sla
+from tickets import actions, escalation, notices
 
 
 @shared_task(ignore_result=True)
 def escalate_sla() -> int:
-    return sla.escalate()
+    return escalation.escalate()
 
 
 @shared_task(ignore_result=True)

@@ -149,7 +149,6 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
             queues=selectors.handoff_queues_for_user(request.user), initial={"queue": ticket.queue_id}
         ),
         "sla": selectors.sla_overview(ticket),
-        "mail_warnings": selectors.mail_warnings(ticket),
         "unit_form": ChooseUnitForm(candidates=selectors.unit_candidates(request.user, ticket)),
         "canned_responses": selectors.canned_responses(),
         "linked": selectors.linked_tickets(request.user, ticket),

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import ngettext
 
 from helpdesk import speed
-from inbox_ingest import actions, pipeline, sources
+from inbox_ingest import actions, pipeline, sources, watcher
 from inbox_ingest.models import Mailbox, RawMessage
 
 
@@ -49,8 +49,6 @@ class Command(BaseCommand):
             workers = settings.INBOX_PARSE_WORKERS
         report = self._report(options["json"])
         if options["imap"]:
-            from inbox_ingest import watcher
-
             watcher.run(mailbox=mailbox, once=options["once"], report=report, workers=workers)
             return
         for name in options["paths"]:

@@ -3,7 +3,7 @@
 Creates the regional offices, a few hundred generated reporting units with valid REGON/NIP and their
 people, demo staff accounts with fixed passwords ("demo-" + login), extra days off of the office calendar and
 about forty sample tickets. Tickets are written only through tickets.actions; a sample ticket is skipped when
-the Message-ID of its first entry is already in the database. The data itself lives in contacts.demo_data.
+the Message-ID of its first entry is already in the database. The data itself lives in demo/data.py.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from django.utils import timezone
 from phonenumbers import PhoneNumberFormat, format_number, parse
 
 from contacts import actions as contacts_actions
-from contacts import demo_data as demo
-from contacts.demo_data import DemoTicket
 from contacts.identifiers import normalize_phone
 from contacts.models import (
     Person,
@@ -37,6 +35,8 @@ from contacts.models import (
     Voivodeship,
 )
 from contacts.submissions import CREATED, StatusBatch
+from demo import data as demo
+from demo.data import DemoTicket
 from helpdesk import access
 from helpdesk.models import BusinessCalendar, CalendarClosure, Role, User
 from knowledge_base.models import Article
