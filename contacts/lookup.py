@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from contacts import identifiers, instructions, selectors
 from contacts.models import FormDeadline, RegionalOffice, StatisticalForm, Submission, UnitKind
 from contacts.submissions import normalize_form_code
-from helpdesk import inputs
+from helpdesk import inputs, public_cache
 
 PRIVATE_KINDS = {UnitKind.INDIVIDUAL_PRACTICE, UnitKind.GROUP_PRACTICE}
 
@@ -151,6 +152,17 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
         forms=forms,
         offices=list(selectors.current_offices(today).filter(voivodeship=unit.voivodeship_id)),
     )
+
+
+def answer(regon: str, year: str | int | None = None, form: str | None = None) -> LookupResult:
+    """The lookup as the public page and API give it: from the public cache (helpdesk.public_cache) when the
+    same question was answered since the unit's reports or the shared facts (forms, deadlines, offices,
+    instructions) last changed. Keyed by the normalised question, today's date and the language, nothing else:
+    the answer is public and the same for everyone who asks."""
+    regon, year, code = clean_query(regon, year, form)
+    parts = ("status-lookup", regon, year, code, timezone.localdate().isoformat(), get_language())
+    versions = [public_cache.STATUS_LOOKUP, public_cache.unit_statuses(regon)]
+    return public_cache.answer(parts, versions, lambda: (lookup(regon, year, code), None))
 
 
 def as_json(result: LookupResult, absolute_url: Callable[[str], str] | None = None) -> dict:

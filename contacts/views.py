@@ -68,7 +68,7 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(settings.LOOKUP_RATE_WINDOW_SECONDS)
             return response
         try:
-            context["result"] = lookup.lookup(context["regon"], context["year"], context["form"])
+            context["result"] = lookup.answer(context["regon"], context["year"], context["form"])
         except ValidationError as exc:
             context["errors"] = exc.message_dict
             status = 400

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
-from helpdesk import access
+from helpdesk import access, public_cache
 from helpdesk.models import Role
 from knowledge_base import postings
 from knowledge_base import text as kbtext
@@ -408,6 +408,60 @@ def search(
         if pk in articles
     ]
     return Results(query=query, hits=hits, total=total)
+
+
+def answer(
+    raw: str,
+    *,
+    user=None,
+    language: str = "pl",
+    kinds: list[str] | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    using: str = "default",
+) -> Results:
+    """search() as the portal, the API and the contact form's suggestions give it: from the public cache
+    (helpdesk.public_cache) when the same question was answered, for a caller who may read the same articles,
+    at the index version the database holds now (read on every call: one cheap query; the version moves with
+    every change of an article, in its transaction, so an answer never outlives the change). An answer is kept
+    no longer than the next scheduled publication or expiry. The hits carry only the article fields the pages
+    and the API show (others load on access)."""
+    raw = _normalised(raw)
+    visibilities = sorted(visibilities_for(user))
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT version, stamp FROM {postings.STATE} WHERE id = 1")
+        state = cursor.fetchone()
+    if state is None:  # a flushed database (tests): nothing to key on
+        return _portable(search(raw, user=user, language=language, kinds=kinds, limit=limit, offset=offset,
+                                using=using), using)  # fmt: skip
+    parts = ("kb-search", using, *state, visibilities, language, sorted(kinds or []), limit, offset, raw)
+
+    def compute() -> tuple[Results, float | None]:
+        results = search(raw, user=user, language=language, kinds=kinds, limit=limit, offset=offset, using=using)
+        until = postings.next_schedule_change(using)
+        return _portable(results, using), None if until is None else until / 1e6
+
+    return public_cache.answer(parts, [], compute)
+
+
+_SPACES = re.compile(r"[ \t\n]+")
+PORTABLE_FIELDS = ("id", "title", "slug", "kind", "forms", "language", "summary")
+
+
+def _normalised(raw: str) -> str:
+    """The query as search() reads it, with runs of spaces as one (a trailing one kept: it ends the last word)."""
+    return _SPACES.sub(" ", (raw or "")[:MAX_QUERY]).lstrip()
+
+
+def _portable(results: Results, using: str) -> Results:
+    """The results with each article cut to the fields the answers show (a small cache entry; any other field
+    loads from the database if read)."""
+    for hit in results.hits:
+        article = hit.article
+        names = [f.attname for f in Article._meta.concrete_fields if f.attname in PORTABLE_FIELDS]  # model order
+        hit.article = Article.from_db(using, names, [getattr(article, name) for name in names])
+    results.query.matched.clear()  # highlighting's memo
+    return results
 
 
 def _with_phrases(ids: list[int], phrases: list[str], *, using: str) -> list[int]:

@@ -48,8 +48,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     limited = False
     if raw.strip():
         if _search_allowed(request):
-            results = search.search(raw, user=request.user, language=LANGUAGE, limit=20)
-            english = search.search(raw, user=request.user, language=TRANSLATIONS, limit=5)
+            results = search.answer(raw, user=request.user, language=LANGUAGE, limit=20)
+            english = search.answer(raw, user=request.user, language=TRANSLATIONS, limit=5)
             found = results.total + english.total
             actions.record_search(query=results.query, source=SearchLog.Source.PORTAL, results=found)
         else:
@@ -135,7 +135,7 @@ def suggestions(request: HttpRequest) -> HttpResponse:
     token = (request.POST.get("attempt") or "")[:40]
     hits = []
     if raw.strip() and _search_allowed(request):
-        results = search.search(raw, user=None, language=LANGUAGE, limit=5)
+        results = search.answer(raw, user=None, language=LANGUAGE, limit=5)
         hits = results.hits
         if hits and token:
             actions.record_suggestions(
