@@ -165,6 +165,15 @@ def answer(regon: str, year: str | int | None = None, form: str | None = None) -
     return public_cache.answer(parts, versions, lambda: (lookup(regon, year, code), None))
 
 
+def form_codes() -> list[str]:
+    """The codes of the active forms, for the lookup page's choice (from the public cache: no query per page)."""
+    return public_cache.answer(
+        ("status-form-codes",),
+        [public_cache.STATUS_LOOKUP],
+        lambda: (list(selectors.forms_for_filter().values_list("code", flat=True)), None),
+    )
+
+
 def as_json(result: LookupResult, absolute_url: Callable[[str], str] | None = None) -> dict:
     """The API's shape of a lookup result (the same facts as the page, nothing more); `absolute_url` turns the
     site-relative instruction links into absolute ones (the request's build_absolute_uri)."""

@@ -63,6 +63,17 @@ def _titles(client, query: str) -> list[str]:
 # --- hits ------------------------------------------------------------------------------------------------------
 
 
+def test_a_repeated_lookup_page_runs_no_query_at_all(client, clinic):
+    client.get("/status/", {"regon": clinic.regon, "year": "2025"})
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/status/", {"regon": clinic.regon, "year": "2025"}).content.decode()
+    assert queries.captured_queries == [] and 'value="MZ-88"' in page and "zwrócone do korekty" in page
+    form = StatisticalForm.objects.get(code="MZ-88")
+    form.is_active = False
+    form.save()  # the catalogue changed in the admin: the page's choice of forms follows at once
+    assert 'value="MZ-88"' not in client.get("/status/").content.decode()
+
+
 def test_a_repeated_lookup_reads_no_report_from_the_database(client, clinic):
     assert _queries_on("contacts_submission", lambda: client.get(LOOKUP, {"regon": clinic.regon, "year": 2025})) == 1
     again = lambda: client.get("/status/", {"regon": f" {clinic.regon[:3]}-{clinic.regon[3:]}", "year": "2025"})  # noqa: E731
