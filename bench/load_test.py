@@ -250,31 +250,37 @@ class ConnectionSampler(threading.Thread):
 
 
 async def hold_websockets(bases: list[str], cookies: list[str], stop: threading.Event, out: dict) -> None:
-    """Agents' live lists: one websocket per session to /ws/tickets/, open until `stop`; counts messages."""
+    """Agents' live lists: one websocket per session to /ws/tickets/, open until `stop`, reconnecting after a
+    second when refused or closed (as the page's script does); counts opens, failures (by kind) and messages."""
     import websockets
+    from websockets.exceptions import WebSocketException
 
-    out.update(opened=0, refused=0, messages=0, closed_early=0)
+    out.update(opened=0, messages=0, failures={})
+
+    def failed(kind: str) -> None:
+        out["failures"][kind] = out["failures"].get(kind, 0) + 1
 
     async def one(index: int, session: str) -> None:
         base = bases[index % len(bases)]
-        try:
-            async with websockets.connect(
-                base.replace("http://", "ws://") + "/ws/tickets/",
-                origin=base,
-                additional_headers={"Cookie": f"sessionid={session}"},
-                max_queue=None,
-            ) as ws:
-                out["opened"] += 1
-                while not stop.is_set():
-                    try:
-                        await asyncio.wait_for(ws.recv(), timeout=0.5)
-                        out["messages"] += 1
-                    except TimeoutError:
-                        continue
-        except websockets.ConnectionClosed:
-            out["closed_early"] += 1
-        except (OSError, websockets.InvalidStatus):
-            out["refused"] += 1
+        while not stop.is_set():
+            try:
+                async with websockets.connect(
+                    base.replace("http://", "ws://") + "/ws/tickets/",
+                    origin=base,
+                    additional_headers={"Cookie": f"sessionid={session}"},
+                    max_queue=None,
+                    open_timeout=30,
+                ) as ws:
+                    out["opened"] += 1
+                    while not stop.is_set():
+                        try:
+                            await asyncio.wait_for(ws.recv(), timeout=0.5)
+                            out["messages"] += 1
+                        except TimeoutError:
+                            continue
+            except (WebSocketException, OSError, TimeoutError) as exc:
+                failed(type(exc).__name__)
+                await asyncio.sleep(1)
 
     await asyncio.gather(*(one(index, session) for index, session in enumerate(cookies)))
 
@@ -467,8 +473,9 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
         "",
         f"- PostgreSQL connections to the database: max {connections['max']}, median {connections['median']} "
         f"({connections['samples']} samples); the pools' limit for these processes: {pool_limit}",
-        f"- Websockets: {ws.get('opened', 0)} opened, {ws.get('refused', 0)} refused, "
-        f"{ws.get('closed_early', 0)} closed early, {ws.get('messages', 0)} messages received",
+        f"- Websockets: {len(figures.get('sessions', [])) or figures['agents']} held open: {ws.get('opened', 0)} "
+        f"connections opened (reconnections included), failures: {ws.get('failures') or 'none'}, "
+        f"{ws.get('messages', 0)} messages received",
     ]
     if "ingest" in figures:
         ingest = figures["ingest"]

@@ -27,6 +27,7 @@ import re
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db import connections
 
@@ -35,6 +36,8 @@ from helpdesk.models import Role
 from knowledge_base import postings
 from knowledge_base import text as kbtext
 from knowledge_base.models import Article, TermForm, Visibility
+
+T = TypeVar("T")
 
 MAX_QUERY = 200
 MAX_WORDS = 12
@@ -427,21 +430,34 @@ def answer(
     no longer than the next scheduled publication or expiry. The hits carry only the article fields the pages
     and the API show (others load on access)."""
     raw = _normalised(raw)
-    visibilities = sorted(visibilities_for(user))
+    parts = ("kb-search", sorted(visibilities_for(user)), language, sorted(kinds or []), limit, offset, raw)
+
+    def compute() -> Results:
+        results = search(raw, user=user, language=language, kinds=kinds, limit=limit, offset=offset, using=using)
+        return _portable(results, using)
+
+    return at_index_version(parts, compute, using=using)
+
+
+def at_index_version(parts: tuple, compute: Callable[[], T], *, using: str = "default", versions=()) -> T:
+    """`compute()`'s answer, from the public cache when it was computed for the same `parts` at the index version
+    the database holds now (one cheap query) and no scheduled publication or expiry has come since. `parts` must
+    say everything else the answer depends on (who may read what, the language, the question); `versions` names
+    further data of helpdesk.public_cache it depends on."""
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT version, stamp FROM {postings.STATE} WHERE id = 1")
         state = cursor.fetchone()
     if state is None:  # a flushed database (tests): nothing to key on
-        return _portable(search(raw, user=user, language=language, kinds=kinds, limit=limit, offset=offset,
-                                using=using), using)  # fmt: skip
-    parts = ("kb-search", using, *state, visibilities, language, sorted(kinds or []), limit, offset, raw)
+        return compute()
 
-    def compute() -> tuple[Results, float | None]:
-        results = search(raw, user=user, language=language, kinds=kinds, limit=limit, offset=offset, using=using)
+    def computed() -> tuple[T, float | None]:
+        value = compute()
+        with postings.lock():
+            postings.snapshot(using)  # current, for the schedule below
         until = postings.next_schedule_change(using)
-        return _portable(results, using), None if until is None else until / 1e6
+        return value, None if until is None else until / 1e6
 
-    return public_cache.answer(parts, [], compute)
+    return public_cache.answer((using, *state, *parts), list(versions), computed)
 
 
 _SPACES = re.compile(r"[ \t\n]+")

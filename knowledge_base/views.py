@@ -16,9 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from contacts import catalogue
 from helpdesk import ratelimit
 from knowledge_base import actions, search, selectors
-from knowledge_base import render as kbrender
 from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
-from knowledge_base.models import Category, Kind, SearchLog
+from knowledge_base.models import Category, SearchLog
 from tickets import previews
 from tickets.actions import NewAttachment
 
@@ -33,12 +32,7 @@ def _search_allowed(request: HttpRequest) -> bool:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    context = {
-        "announcements": selectors.announcements(request.user, LANGUAGE),
-        "categories": selectors.categories_with_counts(request.user, LANGUAGE),
-        "popular": selectors.popular_articles(request.user, LANGUAGE),
-    }
-    return render(request, "public/kb/home.html", context)
+    return render(request, "public/kb/home.html", selectors.home_page(request.user, LANGUAGE))
 
 
 @require_GET
@@ -69,18 +63,11 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    article = selectors.article_for_user(request.user, slug)
+    context = selectors.article_page(request.user, slug)
     attempt = (request.GET.get("z") or "")[:40]
     if attempt:
-        actions.record_opened_article(token=attempt, article=article)
-    context = {
-        "article": article,
-        "toc": kbrender.render(article.body).headings if article.kind == Kind.MANUAL else [],
-        "related": selectors.related_for_user(request.user, article),
-        "translations": selectors.translations_for_user(request.user, article),
-        "feedback_form": FeedbackForm(),
-        "feedback_sent": request.GET.get("opinia") == "dziekujemy",
-    }
+        actions.record_opened_article(token=attempt, article=context["article"])
+    context.update(feedback_form=FeedbackForm(), feedback_sent=request.GET.get("opinia") == "dziekujemy")
     return render(request, "public/kb/article.html", context)
 
 

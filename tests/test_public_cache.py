@@ -20,7 +20,7 @@ from contacts.models import FormDeadline, StatisticalForm, SubmissionStatus
 from helpdesk import public_cache, ratelimit, shared_cache
 from helpdesk.models import Role, User
 from knowledge_base import actions as kb_actions
-from knowledge_base.models import Article, Kind, Status, Visibility
+from knowledge_base.models import Article, Category, Kind, Status, Visibility
 from tests.submission_data import office, regon9, report, unit
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +239,39 @@ def test_with_the_cache_away_the_lookup_answers_and_a_change_made_meanwhile_is_s
     ratelimit._fallback.clear()
     # the cache is back with the answer it held: this process sends its lost bump before trusting it
     assert _status(client, clinic.regon) == "accepted"
+
+
+# --- the front page and articles -------------------------------------------------------------------------------
+
+
+def test_a_repeated_article_page_reads_no_article_and_shows_an_edit_and_a_renamed_category_at_once(client):
+    category = Category.objects.create(name="Logowanie", slug="logowanie")
+    article = _publish("Jak zresetować hasło", "Kliknij „Nie pamiętam hasła”.", category=category)
+    url = article.get_absolute_url()
+    assert "Jak zresetować hasło" in client.get(url).content.decode()
+    assert _queries_on("knowledge_base_article", lambda: client.get(url)) == 0
+    kb_actions.update_article(actor=None, article=article, body="Użyj linku „Nie pamiętam hasła” na stronie.")
+    assert "Użyj linku" in client.get(url).content.decode()
+    category.name = "Logowanie i hasła"
+    category.save()  # in the admin
+    assert "Logowanie i hasła" in client.get(url).content.decode()
+    assert "Logowanie i hasła" in client.get("/").content.decode()
+
+
+def test_an_internal_article_page_seen_by_an_agent_is_not_found_by_others(client, alice, celina):
+    article = _publish("Procedura eskalacji awarii", "Dzwoń do dyżurnego.", visibility=Visibility.INTERNAL)
+    client.force_login(alice)
+    assert client.get(article.get_absolute_url()).status_code == 200
+    client.force_login(celina)
+    assert client.get(article.get_absolute_url()).status_code == 404
+    client.logout()
+    assert client.get(article.get_absolute_url()).status_code == 404
+    assert "Procedura eskalacji" not in client.get("/").content.decode()
+
+
+def test_an_editor_sees_a_draft_that_the_cache_never_shows_to_visitors(client, redaktor):
+    article = kb_actions.create_article(actor=None, title="Szkic komunikatu", body="W przygotowaniu.")
+    client.force_login(redaktor)
+    assert client.get(article.get_absolute_url()).status_code == 200
+    client.logout()
+    assert client.get(article.get_absolute_url()).status_code == 404
