@@ -10,8 +10,8 @@ never served after the change committed. Only the answer is cached, never a page
 staff's menu, and are rendered per request.
 
 Entries also expire after PUBLIC_CACHE_SECONDS. That bounds what a lost bump can cost: Redis away at the moment of
-a change, or, in the embedded default, a change made by another process (a command run from the shell), whose
-memory is not the web process's. With Redis away every read misses and every write is dropped
+a change (the process that failed sends its bumps again before it trusts the cache), or, in the embedded
+default, a change made by another process (a command run from the shell), whose memory is not the web process's. With Redis away every read misses and every write is dropped
 (helpdesk.shared_cache): the answer is computed as if there were no cache, and no page answers 500 for it.
 """
 
@@ -99,7 +99,7 @@ def _bump(names: Iterable[str]) -> bool:
     if not wanted:
         return True
     if shared_cache.set_many({_version_key(name): secrets.token_hex(8) for name in wanted}, VERSION_SECONDS):
-        _unsent.clear()
+        _unsent.difference_update(wanted)  # not clear(): another thread may have added one meanwhile
         return True
     _unsent.update(wanted)
     return False
