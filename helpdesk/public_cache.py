@@ -11,8 +11,9 @@ staff's menu, and are rendered per request.
 
 Entries also expire after PUBLIC_CACHE_SECONDS. That bounds what a lost bump can cost: Redis away at the moment of
 a change (the process that failed sends its bumps again before it trusts the cache), or, in the embedded
-default, a change made by another process (a command run from the shell), whose memory is not the web process's. With Redis away every read misses and every write is dropped
-(helpdesk.shared_cache): the answer is computed as if there were no cache, and no page answers 500 for it.
+default, a change made by another process (a command run from the shell), whose memory is not the web process's.
+With Redis away every read misses and every write is dropped (helpdesk.shared_cache): the answer is computed as
+if there were no cache, and no page answers 500 for it.
 """
 
 from __future__ import annotations
