@@ -310,6 +310,7 @@ def run_load(
     agents: int = 50,
     mails: int = 2000,
     work: Path | None = None,
+    pids: dict[str, int] | None = None,
 ) -> dict:
     """Deadline day for `duration` seconds against `bases` (servers started by the caller): locust's mix, 50
     websockets, the e-mail backlog ingested, connections sampled. Returns the figures (see report())."""
@@ -348,6 +349,7 @@ def run_load(
     locust_env = {**env, "LOAD_DATA": str(run_data), "LOAD_OUT": str(out), "LOAD_AGENTS": str(agents)}
     users = public_users + agents
     cpu_before = _children_cpu()
+    servers_before = process_cpu(pids or {})
     subprocess.run(
         [
             str(VENV / "locust"),
@@ -374,6 +376,10 @@ def run_load(
         stderr=subprocess.STDOUT,
     )
     figures["locust_cpu_seconds"] = round(_children_cpu() - cpu_before, 1)
+    servers_after = process_cpu(pids or {})
+    figures["server_cpu_seconds"] = {
+        name: round(servers_after[name] - servers_before[name], 1) for name in servers_after
+    }
     figures["load_avg_before"] = load_avg_before
     stop_ws.set()
     ws_thread.join(timeout=10)
@@ -399,6 +405,21 @@ def run_load(
         "samples": len(sampler.samples),
     }
     return figures
+
+
+def process_cpu(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each named process and its children (psutil, from locust)."""
+    import psutil
+
+    used = {}
+    for name, pid in pids.items():
+        try:
+            root = psutil.Process(pid)
+            total = sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+        except psutil.Error:
+            total = 0.0
+        used[name] = total
+    return used
 
 
 def _children_cpu() -> float:
@@ -477,6 +498,16 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
         f"connections opened (reconnections included), failures: {ws.get('failures') or 'none'}, "
         f"{ws.get('messages', 0)} messages received",
     ]
+    web_cpu = sum(v for k, v in figures.get("server_cpu_seconds", {}).items() if k.startswith("web"))
+    answered = sum(row["requests"] for name, row in requests.items() if name.endswith("(all)"))
+    if web_cpu and answered:
+        per_request = 1000 * web_cpu / answered
+        out.append(
+            f"- CPU used during the run: web processes {web_cpu:.1f} s for {answered} requests = {per_request:.1f} ms "
+            f"per request (at most about {2000 / per_request:.0f} req/s on two idle cores for the web processes "
+            f"alone); worker {figures['server_cpu_seconds'].get('worker', 0)} s, beat "
+            f"{figures['server_cpu_seconds'].get('beat', 0)} s"
+        )
     if "ingest" in figures:
         ingest = figures["ingest"]
         done = (
@@ -545,6 +576,7 @@ def main() -> int:
                 agents=args.agents,
                 mails=args.mails,
                 work=work,
+                pids={name: proc.pid for name, proc in stack.procs.items()},
             )
             limit = stack.pool_limit()
     print(report(figures, pool_limit=limit, web=len(args.base_url or []) or args.web, command=command))
