@@ -56,7 +56,7 @@ def submission_lookup(request):
         )
     params = request.query_params
     try:
-        result = lookup.lookup(params.get("regon", ""), params.get("year"), params.get("form"))
+        result = lookup.answer(params.get("regon", ""), params.get("year"), params.get("form"))
     except ValidationError as exc:
         return Response({"errors": exc.message_dict}, status=status.HTTP_400_BAD_REQUEST)
     return Response(lookup.as_json(result, absolute_url=request.build_absolute_uri))

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from contacts import identifiers, instructions, selectors
 from contacts.models import FormDeadline, RegionalOffice, StatisticalForm, Submission, UnitKind
 from contacts.submissions import normalize_form_code
-from helpdesk import inputs
+from helpdesk import inputs, public_cache
 
 PRIVATE_KINDS = {UnitKind.INDIVIDUAL_PRACTICE, UnitKind.GROUP_PRACTICE}
 
@@ -150,6 +151,26 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
         voivodeship=unit.voivodeship.name,
         forms=forms,
         offices=list(selectors.current_offices(today).filter(voivodeship=unit.voivodeship_id)),
+    )
+
+
+def answer(regon: str, year: str | int | None = None, form: str | None = None) -> LookupResult:
+    """The lookup as the public page and API give it: from the public cache (helpdesk.public_cache) when the
+    same question was answered since the unit's reports or the shared facts (forms, deadlines, offices,
+    instructions) last changed. Keyed by the normalised question, today's date and the language, nothing else:
+    the answer is public and the same for everyone who asks."""
+    regon, year, code = clean_query(regon, year, form)
+    parts = ("status-lookup", regon, year, code, timezone.localdate().isoformat(), get_language())
+    versions = [public_cache.STATUS_LOOKUP, public_cache.unit_statuses(regon)]
+    return public_cache.answer(parts, versions, lambda: (lookup(regon, year, code), None))
+
+
+def form_codes() -> list[str]:
+    """The codes of the active forms, for the lookup page's choice (from the public cache: no query per page)."""
+    return public_cache.answer(
+        ("status-form-codes",),
+        [public_cache.STATUS_LOOKUP],
+        lambda: (list(selectors.forms_for_filter().values_list("code", flat=True)), None),
     )
 
 

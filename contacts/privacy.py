@@ -26,7 +26,7 @@ from contacts.models import (
     SubmissionChange,
     UnitMembership,
 )
-from helpdesk import access
+from helpdesk import access, public_cache
 from helpdesk.models import Role
 
 # Rows elsewhere that keep a copy of a person's data: model label → (field pointing at the person or None,
@@ -95,6 +95,7 @@ def merge_units(*, actor, keep: ReportingUnit, duplicate: ReportingUnit, reason:
     gone = {"id": duplicate.pk, "name": duplicate.name, "regon": duplicate.regon, "rpwdl": duplicate.rpwdl}
     duplicate.delete()
     keep.save(update_fields=["regon", "nip", "rpwdl", "address", "teryt", "updated_at"])
+    public_cache.changed(public_cache.STATUS_LOOKUP)  # reports moved between REGONs
     return _log(
         DirectoryLog.Kind.MERGE_UNITS, actor, f"{keep.name} (#{keep.pk})", {"removed": gone, "moved": moved}, reason
     )

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from contacts import bulk, identifiers, tabular
 from contacts.models import ReportingUnit, StatisticalForm, Submission, SubmissionChange, SubmissionStatus
-from helpdesk import inputs
+from helpdesk import inputs, public_cache
 
 CHUNK = 5000  # rows per upsert statement (contacts.bulk splits further for SQLite)
 MIN_YEAR = 2000
@@ -174,6 +174,9 @@ class StatusBatch:
         rows_to_write = list(latest.values())
         for start in range(0, len(rows_to_write), CHUNK):
             self._upsert(rows_to_write[start : start + CHUNK], outcome)
+        written = {row.unit_id for row in rows_to_write if outcome.results[row.key] in (CREATED, UPDATED)}
+        if written:  # the public lookup of these units is answered afresh (now and once the caller commits)
+            public_cache.statuses_changed(regon for regon, unit_id in units.items() if unit_id in written)
         return outcome
 
     # --- writing -------------------------------------------------------------------------------------------

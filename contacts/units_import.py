@@ -26,7 +26,7 @@ from contacts.models import (
     UnitMembership,
     Voivodeship,
 )
-from helpdesk import inputs
+from helpdesk import inputs, public_cache
 
 COLUMNS = {
     "regon": ("nr regon", "numer regon"),
@@ -295,6 +295,7 @@ class UnitBatch:
         )
         existing.update({row.key: pk for row, pk in zip(new_rows, ids, strict=True)})
         ReportingUnit.objects.bulk_update(changed, [*UNIT_FIELDS, "email_domain", "updated_at"], batch_size=1000)
+        public_cache.statuses_changed(unit.regon for unit in changed if unit.regon)  # names shown by the lookup
         counts["created"], counts["updated"] = len(new_rows), len(changed)
         self._people([(row, existing[row.key]) for row in rows if row.email or row.phone])
         return counts

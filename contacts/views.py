@@ -55,7 +55,7 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "years": lookup.year_choices(today),
-        "forms": selectors.forms_for_filter(),
+        "forms": lookup.form_codes(),
         "regon": request.GET.get("regon", "")[:40],
         "year": request.GET.get("year") or str(lookup.default_year(today)),
         "form": request.GET.get("form", "")[:20],
@@ -68,7 +68,7 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(settings.LOOKUP_RATE_WINDOW_SECONDS)
             return response
         try:
-            context["result"] = lookup.lookup(context["regon"], context["year"], context["form"])
+            context["result"] = lookup.answer(context["regon"], context["year"], context["form"])
         except ValidationError as exc:
             context["errors"] = exc.message_dict
             status = 400

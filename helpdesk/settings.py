@@ -366,6 +366,9 @@ LOOKUP_RATE_WINDOW_SECONDS = env_int("LOOKUP_RATE_WINDOW_SECONDS", 60, minimum=1
 SUBMISSIONS_BATCH_MAX_ITEMS = env_int("SUBMISSIONS_BATCH_MAX_ITEMS", 5000, minimum=1)
 REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=0)  # one reminder per unit and report
 REMINDERS_PER_HOUR = env_int("REMINDERS_PER_HOUR", 500, minimum=1)  # per member of staff
+# Answers of the status lookup and the knowledge-base search kept in the shared cache (helpdesk.public_cache),
+# invalidated by every change they depend on; this many seconds at most in any case (0: no cache).
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300, minimum=0)
 # Knowledge base and public portal (knowledge_base/).
 # The private link of a web-form ticket keeps working this many days after the ticket is resolved or closed.
 KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)

@@ -43,3 +43,30 @@ def set(key: str, value: Any, timeout: int) -> bool:
         unavailable(exc)
         return False
     return True
+
+
+def get_many(keys: list[str]) -> dict[str, Any]:
+    """The values found (one round trip); nothing when the cache is away."""
+    try:
+        return cache.get_many(keys)
+    except ERRORS as exc:
+        unavailable(exc)
+        return {}
+
+
+def set_many(values: dict[str, Any], timeout: int) -> bool:
+    try:
+        cache.set_many(values, timeout)
+    except ERRORS as exc:
+        unavailable(exc)
+        return False
+    return True
+
+
+def add(key: str, value: Any, timeout: int) -> bool:
+    """Store `value` only when `key` holds nothing; False when it did (or the cache is away)."""
+    try:
+        return bool(cache.add(key, value, timeout))
+    except ERRORS as exc:
+        unavailable(exc)
+        return False

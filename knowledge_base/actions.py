@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 
 from contacts.identifiers import normalize_regon
 from contacts.models import ReportingUnit
-from helpdesk import access, outbox, polish, ratelimit
+from helpdesk import access, outbox, polish, public_cache, ratelimit
 from helpdesk.filenames import neutral_name
 from inbox_ingest.acknowledgements import acknowledgement_allowed, acknowledgement_row
 from knowledge_base import extract, postings, render
@@ -140,6 +140,7 @@ def entry_fields(article: Article) -> dict:
 def _sync_entry(article: Article, tokens: dict[str, str] | None = None) -> None:
     """Keep the article's SearchEntry in step: the live/visibility copies always, the tokens when given; then
     its postings and the index version (knowledge_base.postings), in the same transaction."""
+    public_cache.changed(public_cache.STATUS_LOOKUP)  # the status lookup links live form instructions
     if tokens is None:
         SearchEntry.objects.filter(article_id=article.pk).update(**entry_fields(article))
         postings.changed(article.pk)
@@ -151,6 +152,7 @@ def _sync_entry(article: Article, tokens: dict[str, str] | None = None) -> None:
 
 def entry_deleted(sender, instance: SearchEntry, using: str, **kwargs) -> None:
     """post_delete of a SearchEntry (an article deleted, e.g. in the admin): drop it from the postings."""
+    public_cache.changed(public_cache.STATUS_LOOKUP)
     postings.changed(instance.article_id, (instance.title, instance.headings, instance.body), None, using=using)
 
 

@@ -105,7 +105,7 @@ def search_view(request):
     language = request.query_params.get("lang") or "pl"
     if language not in dict(settings.LANGUAGES):
         return Response({"lang": ["Nieobsługiwany język (pl albo en)."]}, status=status.HTTP_400_BAD_REQUEST)
-    results = search.search(
+    results = search.answer(
         request.query_params.get("q", ""), user=request.user, kinds=kinds, limit=limit, language=language
     )
 

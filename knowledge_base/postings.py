@@ -464,6 +464,19 @@ def postings(snap: Snapshot, tokens: Iterable[str], *, using: str = "default") -
     return out
 
 
+def next_schedule_change(using: str = "default", now: int | None = None) -> int | None:
+    """When (Unix microseconds) an article scheduled in the process's snapshot next appears or expires: until
+    then a search's answer cannot change by the clock alone. None when nothing is scheduled."""
+    with _lock:
+        snap = _snapshots.get(using)
+        if snap is None:
+            return None
+        now = now_micros() if now is None else now
+        snap._hidden(now)
+        until = snap._hidden_cache[1] if snap._hidden_cache else NEVER
+    return None if until >= NEVER else until
+
+
 def now_micros() -> int:
     return _micros(dt.datetime.now(dt.UTC))
 

@@ -27,13 +27,16 @@ import re
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db import connections
 
-from helpdesk import access, polish
+from helpdesk import access, polish, public_cache
 from helpdesk.models import Role
 from knowledge_base import postings
 from knowledge_base.models import Article, TermForm, Visibility
+
+T = TypeVar("T")
 
 MAX_QUERY = 200
 MAX_WORDS = 12
@@ -407,6 +410,73 @@ def search(
         if pk in articles
     ]
     return Results(query=query, hits=hits, total=total)
+
+
+def answer(
+    raw: str,
+    *,
+    user=None,
+    language: str = "pl",
+    kinds: list[str] | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    using: str = "default",
+) -> Results:
+    """search() as the portal, the API and the contact form's suggestions give it: from the public cache
+    (helpdesk.public_cache) when the same question was answered, for a caller who may read the same articles,
+    at the index version the database holds now (read on every call: one cheap query; the version moves with
+    every change of an article, in its transaction, so an answer never outlives the change). An answer is kept
+    no longer than the next scheduled publication or expiry. The hits carry only the article fields the pages
+    and the API show (others load on access)."""
+    raw = _normalised(raw)
+    parts = ("kb-search", sorted(visibilities_for(user)), language, sorted(kinds or []), limit, offset, raw)
+
+    def compute() -> Results:
+        results = search(raw, user=user, language=language, kinds=kinds, limit=limit, offset=offset, using=using)
+        return _portable(results, using)
+
+    return at_index_version(parts, compute, using=using)
+
+
+def at_index_version(parts: tuple, compute: Callable[[], T], *, using: str = "default", versions=()) -> T:
+    """`compute()`'s answer, from the public cache when it was computed for the same `parts` at the index version
+    the database holds now (one cheap query) and no scheduled publication or expiry has come since. `parts` must
+    say everything else the answer depends on (who may read what, the language, the question); `versions` names
+    further data of helpdesk.public_cache it depends on."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT version, stamp FROM {postings.STATE} WHERE id = 1")
+        state = cursor.fetchone()
+    if state is None:  # a flushed database (tests): nothing to key on
+        return compute()
+
+    def computed() -> tuple[T, float | None]:
+        value = compute()
+        with postings.lock():
+            postings.snapshot(using)  # current, for the schedule below
+        until = postings.next_schedule_change(using)
+        return value, None if until is None else until / 1e6
+
+    return public_cache.answer((using, *state, *parts), list(versions), computed)
+
+
+_SPACES = re.compile(r"[ \t\n]+")
+PORTABLE_FIELDS = ("id", "title", "slug", "kind", "forms", "language", "summary")
+
+
+def _normalised(raw: str) -> str:
+    """The query as search() reads it, with runs of spaces as one (a trailing one kept: it ends the last word)."""
+    return _SPACES.sub(" ", (raw or "")[:MAX_QUERY]).lstrip()
+
+
+def _portable(results: Results, using: str) -> Results:
+    """The results with each article cut to the fields the answers show (a small cache entry; any other field
+    loads from the database if read)."""
+    for hit in results.hits:
+        article = hit.article
+        names = [f.attname for f in Article._meta.concrete_fields if f.attname in PORTABLE_FIELDS]  # model order
+        hit.article = Article.from_db(using, names, [getattr(article, name) for name in names])
+    results.query.matched.clear()  # highlighting's memo
+    return results
 
 
 def _with_phrases(ids: list[int], phrases: list[str], *, using: str) -> list[int]:

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from helpdesk import access
+from knowledge_base import render, search
 from knowledge_base.models import (
     Article,
     ArticleAttachment,
@@ -26,6 +27,8 @@ from knowledge_base.permissions import can_edit
 from knowledge_base.search import visibilities_for
 from tickets.models import Entry
 from tickets.selectors import final_ticket
+
+CATEGORIES = "kb-categories"  # helpdesk.public_cache: categories are edited in the admin, outside the index
 
 
 def articles_for_user(user) -> ArticleQuerySet:
@@ -99,6 +102,42 @@ def category_articles(user, category: Category, language: str = "pl") -> QuerySe
 def popular_articles(user, language: str = "pl", limit: int = 8) -> list[Article]:
     live = articles_for_user(user).live().filter(language=language).exclude(kind=Kind.ANNOUNCEMENT)
     return list(live.order_by("-helpful_yes", "title")[:limit])
+
+
+def home_page(user, language: str = "pl") -> dict:
+    """What the front page shows, from the public cache at the current index version (editors, who also see
+    drafts, get it computed)."""
+
+    def compute() -> dict:
+        return {
+            "announcements": announcements(user, language),
+            "categories": categories_with_counts(user, language),
+            "popular": popular_articles(user, language),
+        }
+
+    if can_edit(user):
+        return compute()
+    parts = ("kb-home", sorted(visibilities_for(user)), language)
+    return search.at_index_version(parts, compute, versions=[CATEGORIES])
+
+
+def article_page(user, slug: str) -> dict:
+    """The article `slug` as its page shows it (with related articles, translations and, for a manual, the table
+    of contents), from the public cache at the current index version; 404 when `user` may not read it."""
+
+    def compute() -> dict:
+        article = article_for_user(user, slug)
+        return {
+            "article": article,
+            "toc": render.render(article.body).headings if article.kind == Kind.MANUAL else [],
+            "related": related_for_user(user, article),
+            "translations": translations_for_user(user, article),
+        }
+
+    if can_edit(user):
+        return compute()
+    parts = ("kb-article", sorted(visibilities_for(user)), slug)
+    return search.at_index_version(parts, compute, versions=[CATEGORIES])
 
 
 # --- versions -------------------------------------------------------------------------------------------------

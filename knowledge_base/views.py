@@ -17,9 +17,8 @@ from contacts import catalogue
 from helpdesk import ratelimit
 from helpdesk.access import not_found
 from knowledge_base import actions, search, selectors
-from knowledge_base import render as kbrender
 from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
-from knowledge_base.models import Category, Kind, SearchLog
+from knowledge_base.models import Category, SearchLog
 from tickets import previews
 from tickets.actions import NewAttachment
 from tickets.selectors import final_ticket
@@ -35,12 +34,7 @@ def _search_allowed(request: HttpRequest) -> bool:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    context = {
-        "announcements": selectors.announcements(request.user, LANGUAGE),
-        "categories": selectors.categories_with_counts(request.user, LANGUAGE),
-        "popular": selectors.popular_articles(request.user, LANGUAGE),
-    }
-    return render(request, "public/kb/home.html", context)
+    return render(request, "public/kb/home.html", selectors.home_page(request.user, LANGUAGE))
 
 
 @require_GET
@@ -50,8 +44,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     limited = False
     if raw.strip():
         if _search_allowed(request):
-            results = search.search(raw, user=request.user, language=LANGUAGE, limit=20)
-            english = search.search(raw, user=request.user, language=TRANSLATIONS, limit=5)
+            results = search.answer(raw, user=request.user, language=LANGUAGE, limit=20)
+            english = search.answer(raw, user=request.user, language=TRANSLATIONS, limit=5)
             found = results.total + english.total
             actions.record_search(query=results.query, source=SearchLog.Source.PORTAL, results=found)
         else:
@@ -71,18 +65,11 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    article = selectors.article_for_user(request.user, slug)
+    context = selectors.article_page(request.user, slug)
     attempt = (request.GET.get("z") or "")[:40]
     if attempt:
-        actions.record_opened_article(token=attempt, article=article)
-    context = {
-        "article": article,
-        "toc": kbrender.render(article.body).headings if article.kind == Kind.MANUAL else [],
-        "related": selectors.related_for_user(request.user, article),
-        "translations": selectors.translations_for_user(request.user, article),
-        "feedback_form": FeedbackForm(),
-        "feedback_sent": request.GET.get("opinia") == "dziekujemy",
-    }
+        actions.record_opened_article(token=attempt, article=context["article"])
+    context.update(feedback_form=FeedbackForm(), feedback_sent=request.GET.get("opinia") == "dziekujemy")
     return render(request, "public/kb/article.html", context)
 
 
@@ -137,7 +124,7 @@ def suggestions(request: HttpRequest) -> HttpResponse:
     token = (request.POST.get("attempt") or "")[:40]
     hits = []
     if raw.strip() and _search_allowed(request):
-        results = search.search(raw, user=None, language=LANGUAGE, limit=5)
+        results = search.answer(raw, user=None, language=LANGUAGE, limit=5)
         hits = results.hits
         if hits and token:
             actions.record_suggestions(

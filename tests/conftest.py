@@ -68,13 +68,12 @@ def _staff(username: str, role: str, voivodeships: tuple[str, ...] = ()) -> User
 
 @pytest.fixture(autouse=True)
 def _fresh_shared_cache():
-    """With a Redis cache (the PostgreSQL + Redis pass) each test starts with this worker's keys gone, as it
-    would with a fresh in-memory cache."""
-    from django.conf import settings
+    """Each test starts with an empty cache: with Redis (the PostgreSQL + Redis pass) this worker's keys gone, in
+    the embedded pass the process's memory emptied (cached public answers, helpdesk.public_cache, must not
+    survive into a test whose database holds other data under the same REGON or index version)."""
     from django.core.cache import cache
 
-    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
-        cache.clear()
+    cache.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
