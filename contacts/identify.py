@@ -22,7 +22,6 @@ from django.core.exceptions import ValidationError
 
 from contacts import identifiers, mail_domains
 from contacts.models import Person, PersonEmail, ReportingUnit, UnitMembership
-from helpdesk import ahead
 
 _KEYWORD_NUMBER = re.compile(
     r"(?P<kw>regon|nip|rpwdl|ksi[eę]g[iaą]?\s+rejestrow\w*|nr\s+ksi[eę]gi)\W{0,12}?(?:nr\.?\s*|numer\s*)?"
@@ -49,7 +48,6 @@ def _add(found: list[str], value: str) -> None:
         found.append(value)
 
 
-@ahead.pure  # e-mail ingestion computes it in its parsing workers
 def find_numbers(text: str) -> Numbers:
     regons: list[str] = []
     nips: list[str] = []
@@ -124,9 +122,12 @@ def _active_units(person) -> list:
     return list(person.units.filter(is_active=True).select_related("voivodeship").order_by("pk"))
 
 
-def identify(*, sender_email: str = "", text: str = "", phone: str = "") -> Identification:
+def identify(
+    *, sender_email: str = "", text: str = "", phone: str = "", numbers: Numbers | None = None
+) -> Identification:
+    """`numbers`: find_numbers(text) when the caller has it already (tickets.text_facts)."""
     sender_email = (sender_email or "").strip().lower()
-    numbers = find_numbers(text)
+    numbers = find_numbers(text) if numbers is None else numbers
     person = _person_by_email(sender_email)
     method = "sender" if person else ""
     if person is None:
@@ -162,15 +163,16 @@ def _settle(result: Identification, units: list, method: str) -> Identification:
     return result
 
 
-def identify_many(items: list[tuple[str, str]]) -> list[Identification]:
+def identify_many(items: list[tuple[str, str | Numbers]]) -> list[Identification]:
     """identify(sender_email=…, text=…) for many (sender, text) pairs with three queries in all (people by
     address, units by the numbers written, units by e-mail domain) plus one for the people's units: the same
-    answers as calling identify() for each (tests/test_batched_ingestion.py). No phone numbers here."""
+    answers as calling identify() for each (tests/test_batched_ingestion.py). No phone numbers here. In place
+    of a text, its find_numbers() when the caller has it already (tickets.text_facts)."""
     from django.db.models import Q
     from django.db.models.functions import Upper
 
     senders = [(sender or "").strip().lower() for sender, _text in items]
-    numbers = [find_numbers(text) for _sender, text in items]
+    numbers = [text if isinstance(text, Numbers) else find_numbers(text) for _sender, text in items]
     people = {}
     wanted = {sender.upper() for sender in senders if sender}
     if wanted:

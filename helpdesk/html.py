@@ -2,8 +2,6 @@
 
 import nh3
 
-from helpdesk import ahead
-
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
@@ -12,7 +10,6 @@ _ALLOWED_ATTRIBUTES = {
 }
 
 
-@ahead.pure  # e-mail ingestion computes it in its parsing workers
 def sanitize_html(html: str) -> str:
     if not html:
         return ""

@@ -12,28 +12,18 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts import replies
-from helpdesk import ahead, outbox
+from helpdesk import outbox
 from inbox_ingest import parsing
 from inbox_ingest.models import FailingAddress, Mailbox, SentMessage
+from inbox_ingest.parsing import valid_email as valid_email  # where older callers import it from
 from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
-
-
-@ahead.pure  # computed in the parsing workers (foreseen)
-def valid_email(address: str) -> str:
-    try:
-        validate_email(address)
-    except ValidationError:
-        return ""
-    return address
 
 
 _OWN_CACHE: dict[str, tuple[float, frozenset[str]]] = {}
@@ -64,7 +54,7 @@ def automatic_status_answer(ticket: Ticket, parsed) -> str:
 
 def acknowledgement_address(parsed: parsing.ParsedMessage) -> str:
     """Where an acknowledgement would go ("" for nowhere: no valid address, or one of ours)."""
-    to = valid_email(parsed.reply_to or parsed.from_email) or valid_email(parsed.from_email)
+    to = parsed.valid_reply_to or parsed.valid_from  # valid_email() of each, in the parse
     to = to.lower()  # addresses are stored lower-case: exact lookups use the indexes
     return "" if not to or to in own_addresses() else to
 

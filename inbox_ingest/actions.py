@@ -18,25 +18,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import identify
-from helpdesk import ahead
-from helpdesk.html import sanitize_html
 from helpdesk.speed import bulk
 from inbox_ingest import parsing, pipeline
 from inbox_ingest.acknowledgements import _OWN_CACHE, acknowledgement_allowed, acknowledgement_row, valid_email
 from inbox_ingest.batching import Batch
-from inbox_ingest.messages import SAVED_FIELDS, content_key, dedupe_key, ingest, message_of, quarantine
+from inbox_ingest.messages import SAVED_FIELDS, content_key, dedupe_key, ingest, quarantine
 from inbox_ingest.models import Mailbox, RawMessage
 from tickets import actions as ticket_actions
-from tickets import checks, rules, search, ticket_access
-from tickets.models import Channel, Entry
+from tickets import checks, ticket_access
+from tickets.models import Channel
 
 __all__ = [
     "_OWN_CACHE",
@@ -47,7 +43,6 @@ __all__ = [
     "create_ticket_anyway",
     "dedupe_key",
     "discard_quarantined",
-    "foreseen",
     "process",
     "process_batch",
     "retry_quarantined",
@@ -166,8 +161,9 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
     rolled back and each message is processed on its own, so a bad one never blocks the others.
 
     `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process) from the
-    same bytes, with values of pure functions the processing will need (foreseen); a row without one (or whose
-    hash differs) is parsed here. The caller runs it inside helpdesk.speed.batch() (plans, collector)."""
+    same bytes, with the facts of the text of the ticket each would open (tickets.text_facts), handed to the
+    planner on its request; a row without one (or whose hash differs) is parsed here. The caller runs it
+    inside helpdesk.speed.batch() (plans, collector)."""
     try:
         with transaction.atomic():
             rows = list(
@@ -176,9 +172,7 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
                 .filter(pk__in=raw_ids)
                 .order_by("pk")
             )
-            values = {key: value for item in (prepared or {}).values() for key, value in item.ahead.items()}
-            with ahead.using(values):  # what the workers computed of pure functions (foreseen)
-                Batch(rows, prepared).run()
+            Batch(rows, prepared).run()
             return [_result(row) for row in rows]
     except Exception:
         log.info("batch of %s messages processed one by one after a failure", len(raw_ids), exc_info=True)
@@ -205,41 +199,6 @@ def _process_once(raw_id: int) -> Result:
 def _result(row: RawMessage) -> Result:
     ticket = row.ticket.reference if row.ticket else None
     return Result(row.pk, row.message_id, row.outcome or row.status, ticket, row.reason)
-
-
-def foreseen(parsed: parsing.ParsedMessage) -> list[tuple[ahead.Pure[Any], str]]:
-    """The calls of pure functions (helpdesk.ahead) that processing `parsed` will make when it opens a ticket
-    (inbox_ingest.batching, then tickets.opening: routing, identification, deadlines, the entry, the search
-    document, the acknowledgement's address), for the parsing workers to compute ahead (inbox_ingest.pipeline).
-    It builds the texts with the same functions the batch uses; one it foresees wrongly (a message with notes on
-    oversized attachments, a sender identified by a name of their own) is simply computed when it is needed."""
-    calls: list[tuple[ahead.Pure[Any], str]] = [(valid_email, parsed.from_email), (valid_email, parsed.reply_to)]
-    if parsed.is_bounce or parsed.auto_reply:
-        return calls
-    try:
-        subject = checks.clean_subject(parsed.subject or _("(bez tematu)"))
-    except ValidationError:
-        return calls
-    message = message_of(parsed)
-    text = f"{subject}\n{message.text}"  # what routing, identification and the deadlines read
-    email = valid_email.__wrapped__(parsed.from_email)
-    entry = Entry(
-        subject=subject,
-        sender_name=parsed.from_name,
-        sender_email=email,
-        body_text=message.text,
-        body_html=message.html,
-        visible_text=message.visible_text,
-    )
-    return [
-        *calls,
-        (rules.stems, text),
-        (rules.form_codes, text),
-        (identify.find_numbers, text),
-        (sanitize_html, parsed.html),
-        (search.text_tokens, search.requester_text(subject, parsed.from_name[:200], email.strip().lower())),
-        (search.text_tokens, search.entry_text(entry)),
-    ]
 
 
 # --- quarantine actions (agents) -------------------------------------------------------------------------

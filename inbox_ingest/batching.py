@@ -105,10 +105,15 @@ class Batch:
                 self.seen_keys.add(key)
         self._flush()
 
+    def _prepared(self, row: RawMessage) -> pipeline.Prepared | None:
+        """What a parsing worker computed from the row's bytes (None when none did, or from other bytes)."""
+        prepared = self.prepared.get(row.pk)
+        return prepared if prepared is not None and prepared.sha256 == row.sha256 else None
+
     def _parsed(self, row: RawMessage) -> parsing.ParsedMessage | Exception:
-        ahead = self.prepared.get(row.pk)
-        if ahead is not None and ahead.sha256 == row.sha256:
-            return ahead.parsed if ahead.parsed is not None else ValueError("unparseable")
+        prepared = self._prepared(row)
+        if prepared is not None:
+            return prepared.parsed if prepared.parsed is not None else ValueError("unparseable")
         try:
             return parsing.parse(bytes(row.raw))
         except Exception as exc:  # taken the usual way, which quarantines it
@@ -193,7 +198,9 @@ class Batch:
 
     def _open(self, row: RawMessage, parsed: parsing.ParsedMessage, attachments, notes) -> None:
         queue = row.mailbox.queue if row.mailbox is not None else self._queue()
-        opening = _Opening(messages.ticket_request(row, parsed, attachments, notes, queue), row, parsed)
+        prepared = self._prepared(row)  # with the facts of its text computed by the worker
+        facts = prepared.facts if prepared is not None else None
+        opening = _Opening(messages.ticket_request(row, parsed, attachments, notes, queue, facts=facts), row, parsed)
         self.opening.append(opening)
         self._entry_written(parsed, opening)
         row.outcome = RawMessage.Outcome.CREATED

@@ -23,13 +23,13 @@ from inbox_ingest.acknowledgements import (
     acknowledge,
     acknowledgement_address,
     automatic_status_answer,
-    valid_email,
 )
 from inbox_ingest.models import FailingAddress, RawMessage
 from tickets import actions as ticket_actions
 from tickets import notices
 from tickets.models import Channel, Entry, Queue, Ticket
 from tickets.requests import EmailHeaders, Message, NewAttachment, NewEntry, NewTicket, Requester, Routing, Sender
+from tickets.text_facts import TextFacts, facts_for
 
 log = logging.getLogger(__name__)
 
@@ -148,18 +148,39 @@ def ingest(row: RawMessage, *, parsed: parsing.ParsedMessage | None = None, uniq
 
 
 def ticket_request(
-    row: RawMessage, parsed: parsing.ParsedMessage, attachments, notes, fallback_queue: Queue, related=None
+    row: RawMessage | None,
+    parsed: parsing.ParsedMessage,
+    attachments,
+    notes,
+    fallback_queue: Queue | None,
+    related=None,
+    facts: TextFacts | None = None,
 ) -> NewTicket:
     """The ticket a message opens: the routing rules decide (tickets.rules), the mailbox's queue when none
-    does (a rule may name the mailbox by its address)."""
+    does (a rule may name the mailbox by its address). `facts`: of its text, computed ahead (text_facts)."""
     return NewTicket(
         channel=Channel.EMAIL,
         subject=parsed.subject or _("(bez tematu)"),
         message=message_of(parsed, attachments, notes),
-        requester=Requester(name=parsed.from_name, email=valid_email(parsed.from_email)),
+        requester=Requester(name=parsed.from_name, email=parsed.valid_from),
         routing=Routing(fallback_queue=fallback_queue, related_to=related),
-        email=_headers(parsed, mailbox=row.mailbox.email_address if row.mailbox is not None else ""),
+        email=_headers(parsed, mailbox=row.mailbox.email_address if row is not None and row.mailbox else ""),
+        facts=facts,
     )
+
+
+def text_facts(parsed: parsing.ParsedMessage) -> TextFacts | None:
+    """The facts of the text of the ticket `parsed` would open (tickets.text_facts), as its parsing worker
+    computes them ahead (inbox_ingest.pipeline); None for a message that opens none that way (a bounce, an
+    automatic answer) or whose subject cannot be a ticket's. The planner uses them only when they fit the
+    ticket it writes: a message with notes on oversized attachments, or whose sender is identified as a
+    person of a name of their own, has them computed again."""
+    if parsed.is_bounce or parsed.auto_reply:
+        return None
+    try:
+        return facts_for(ticket_request(None, parsed, (), (), None))
+    except ValidationError:
+        return None
 
 
 def entry_request(ticket: Ticket, parsed: parsing.ParsedMessage, attachments, notes=(), *, reopen: bool) -> NewEntry:
@@ -168,7 +189,7 @@ def entry_request(ticket: Ticket, parsed: parsing.ParsedMessage, attachments, no
         ticket=ticket,
         kind=Entry.Kind.INBOUND,
         message=message_of(parsed, attachments, notes),
-        sender=Sender(name=parsed.from_name, email=valid_email(parsed.from_email)),
+        sender=Sender(name=parsed.from_name, email=parsed.valid_from),
         email=_headers(parsed),
         reopen=reopen,
     )

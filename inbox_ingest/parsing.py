@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from email.header import Header
 from email.message import Message
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from helpdesk.filenames import neutral_name
 from helpdesk.html import sanitize_html
 from inbox_ingest import autoreply, htmltext, quotes
@@ -103,6 +106,8 @@ class ParsedMessage:
     defects: tuple[str, ...] = field(default=())
     size: int = 0
     cut: tuple[CutContent, ...] = ()  # content left out (nested too deep): the ticket says so
+    valid_from: str = ""  # from_email when it is a valid address (valid_email), else ""
+    valid_reply_to: str = ""  # reply_to likewise
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -730,6 +735,7 @@ def _parsed(message: Message, raw: bytes) -> ParsedMessage:
         if not bounced_ids:
             bounced_ids = list(message_ids(message.get("In-Reply-To")))
 
+    reply_to = next((address for _name, address in _addresses(message, "Reply-To") if address), "")
     return ParsedMessage(
         message_id=(message_ids(message.get("Message-ID")) or ("",))[0][:MAX_HEADER],
         subject=subject,
@@ -737,7 +743,7 @@ def _parsed(message: Message, raw: bytes) -> ParsedMessage:
         from_email=from_email,
         to=tuple(address for _name, address in _addresses(message, "To") if address),
         cc=tuple(address for _name, address in _addresses(message, "Cc") if address),
-        reply_to=next((address for _name, address in _addresses(message, "Reply-To") if address), ""),
+        reply_to=reply_to,
         date=_date(message),
         in_reply_to=message_ids(message.get("In-Reply-To")),
         references=message_ids(message.get("References")),
@@ -752,7 +758,18 @@ def _parsed(message: Message, raw: bytes) -> ParsedMessage:
         defects=tuple(body.defects),
         cut=tuple(body.cut),
         size=len(raw),
+        valid_from=valid_email(from_email),
+        valid_reply_to=valid_email(reply_to),
     )
+
+
+def valid_email(address: str) -> str:
+    """The address when it is a valid one (Django's validate_email), else ""."""
+    try:
+        validate_email(address)
+    except ValidationError:
+        return ""
+    return address
 
 
 @dataclass(frozen=True)

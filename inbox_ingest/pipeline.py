@@ -6,10 +6,11 @@ without workers, so exactly-once and threading guarantees are those of the one-p
 in a worker fails for any reason (a worker killed, a result that does not unpickle) is simply parsed again in
 the calling process.
 
-The workers also compute what processing a message will ask of a few pure functions of its text (routing
-stems, identifiers, search tokens: inbox_ingest.actions.foreseen, helpdesk.ahead), so the calling process,
-the bottleneck, looks them up. For that they set Django up (settings and apps, never a database connection);
-where they cannot, they only parse.
+The workers also compute the facts of the text of the ticket a message would open (tickets.text_facts: routing
+stems and form codes, identifiers, sanitised HTML, search tokens; inbox_ingest.messages.text_facts), returned on
+`Prepared.facts` and handed to the planner on the request (NewTicket.facts), so the calling process, the
+bottleneck, does not compute them. For that they set Django up (settings and apps, never a database
+connection); where they cannot, they only parse.
 
 This module imports only `parsing` (no Django models) at the top: the workers import the rest once set up.
 """
@@ -24,9 +25,13 @@ import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inbox_ingest import parsing
+
+if TYPE_CHECKING:
+    from tickets.text_facts import TextFacts
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,7 @@ class Prepared:
     sha256: str
     headers: parsing.Headers
     parsed: parsing.ParsedMessage | None  # None: parse failed; the usual path parses again and quarantines
-    ahead: dict = field(default_factory=dict)  # helpdesk.ahead values for processing it
+    facts: TextFacts | None = None  # of the ticket it would open (messages.text_facts), None: not computed
 
 
 def prepare(raw: bytes) -> Prepared:
@@ -48,19 +53,18 @@ def prepare(raw: bytes) -> Prepared:
         parsed, headers = parsing.parse_with_headers(raw)
     except Exception:  # the usual path reports it (quarantine with the reason)
         parsed, headers = None, parsing.parse_headers_only(raw)
-    values = _foresee(parsed) if parsed is not None and _django_ready else {}
-    return Prepared(hashlib.sha256(raw).hexdigest(), headers, parsed, values)
+    facts = _facts(parsed) if parsed is not None and _django_ready else None
+    return Prepared(hashlib.sha256(raw).hexdigest(), headers, parsed, facts)
 
 
-def _foresee(parsed: parsing.ParsedMessage) -> dict:
-    from helpdesk import ahead
-    from inbox_ingest.actions import foreseen
+def _facts(parsed: parsing.ParsedMessage) -> TextFacts | None:
+    from inbox_ingest.messages import text_facts
 
     try:
-        return ahead.compute(foreseen(parsed))
-    except Exception:  # only an optimisation: the calling process computes what it needs
-        log.debug("nothing computed ahead", exc_info=True)
-        return {}
+        return text_facts(parsed)
+    except Exception:  # only an optimisation: the planner computes what it is not given
+        log.debug("no facts computed ahead", exc_info=True)
+        return None
 
 
 _django_ready = False  # set in the workers once Django is set up (_worker_start)

@@ -24,7 +24,7 @@ from helpdesk.html import sanitize_html
 from helpdesk.speed import bulk
 from tickets import checks, events, files, mentions, notices, notifying, search, selectors, sla, ticket_access
 from tickets.models import Entry, Status, Ticket
-from tickets.requests import CallDetails, EmailHeaders, Message, NewAttachment, NewEntry
+from tickets.requests import CallDetails, EmailHeaders, Message, NewAttachment, NewEntry, Sender
 
 REFERENCES_KEPT = 20  # RFC 5322 lets References grow; mail clients cope with a trimmed middle
 REOPENED_BY_REQUESTER = (Status.WAITING_CUSTOMER, Status.RESOLVED)
@@ -37,13 +37,14 @@ def new_entry(
     kind: str,
     subject: str,
     message: Message,
-    sender_name: str,
-    sender_email: str,
+    sender: Sender,
     email: EmailHeaders,
     call: CallDetails | None,
     created_at,
+    safe_html: str | None = None,
 ) -> Entry:
-    """The entry, validated and sanitised, not saved yet (also a new ticket's first one, tickets.opening)."""
+    """The entry, validated and sanitised, not saved yet (also a new ticket's first one, tickets.opening).
+    `safe_html`: the message's HTML sanitised already (tickets.text_facts), else sanitised here."""
     if not message.text.strip() and not message.html and not message.attachments and kind != Entry.Kind.CALL:
         raise ValidationError({"body_text": _("Treść nie może być pusta.")})  # a logged call may have no notes
     return Entry(
@@ -52,10 +53,10 @@ def new_entry(
         author=actor,
         subject=subject,
         body_text=message.text,
-        body_html=sanitize_html(message.html or ""),
+        body_html=sanitize_html(message.html or "") if safe_html is None else safe_html,
         visible_text=message.visible_text,
-        sender_name=sender_name[:200],
-        sender_email=sender_email,
+        sender_name=sender.name[:200],
+        sender_email=sender.email,
         to=list(email.to),
         cc=list(email.cc),
         message_id=email.message_id,
@@ -154,8 +155,7 @@ def _decide(request: NewEntry, ticket: Ticket, actor, now, threads: dict) -> _De
         kind=kind,
         subject=ticket.subject,
         message=request.message,
-        sender_name=sender_name,
-        sender_email=sender_email,
+        sender=Sender(name=sender_name, email=sender_email),
         email=email,
         call=request.call,
         created_at=now,

@@ -26,7 +26,8 @@ from tickets import assignment, checks, deadlines, events, files, notifying, rul
 from tickets.entries import new_entry
 from tickets.models import Category, Entry, Priority, Queue, Ticket
 from tickets.references import next_references
-from tickets.requests import NewTicket
+from tickets.requests import NewTicket, Sender
+from tickets.text_facts import TextFacts, facts_for
 
 if TYPE_CHECKING:
     from helpdesk.models import User
@@ -39,6 +40,7 @@ class _Decided:
     request: NewTicket
     ticket: Ticket
     entry: Entry
+    text: TextFacts
     found: Identification | None = None  # when the unit was identified (not given)
     decision: rules.Decision | None = None
     near: list = field(default_factory=list)
@@ -86,9 +88,9 @@ class _Facts:
             self._categories[slug] = Category.objects.filter(slug=slug).first()
         return self._categories[slug]
 
-    def near_deadlines(self, text: str, queue: Queue, now) -> list:
-        """deadlines.near_deadlines(): every form's deadlines in the window read once per calendar and day."""
-        codes = rules.form_codes(text)
+    def near_deadlines(self, codes: frozenset[str], queue: Queue, now) -> list:
+        """deadlines.near_deadlines() of the forms `codes`: every form's deadlines in the window read once per
+        calendar and day."""
         if not codes:
             return []
         key = (queue.calendar_id, timezone.localdate(now))
@@ -115,25 +117,25 @@ class _Facts:
         return assignee if assignee is not None and ticket_access.may_be_assigned(assignee, queue) else None
 
 
-def _identify_all(requests: Sequence[NewTicket]) -> list[Identification | None]:
+def _identify_all(requests: Sequence[NewTicket], texts: Sequence[TextFacts]) -> list[Identification | None]:
     """The identification of each request without a known unit (None for the others), in one go: the sender
     and the numbers in the text; a phone number (rare in a batch) is asked one by one."""
     found: list[Identification | None] = [None] * len(requests)
     by_text = []
-    for index, request in enumerate(requests):
+    for index, (request, text) in enumerate(zip(requests, texts, strict=True)):
         if request.requester.unit is not None:
             continue
-        text = f"{checks.clean_subject(request.subject)}\n{request.message.text}"
+        email = request.requester.email
         if request.requester.phone:
-            found[index] = identify(sender_email=request.requester.email, text=text, phone=request.requester.phone)
+            found[index] = identify(sender_email=email, phone=request.requester.phone, numbers=text.numbers)
         else:
-            by_text.append((index, (request.requester.email, text)))
+            by_text.append((index, (email, text.numbers)))
     for (index, _pair), result in zip(by_text, identify_many([pair for _i, pair in by_text]), strict=True):
         found[index] = result
     return found
 
 
-def _route(request: NewTicket, unit, subject: str, now, facts: _Facts):
+def _route(request: NewTicket, unit, text: TextFacts, now, facts: _Facts):
     """(queue, category, priority, decision): the request's own queue, or what the routing rules decide (the
     fallback queue beats the generic "unidentified → triage"; a rule naming a queue beats both)."""
     routing = request.routing
@@ -146,11 +148,11 @@ def _route(request: NewTicket, unit, subject: str, now, facts: _Facts):
         sender=request.requester.email,
         unit_voivodeship=unit.voivodeship_id if unit else None,
         category=category.slug if category else "",
-        subject=subject,
+        subject=text.text.subject,
         body=request.message.text,
         moment=now,
     )
-    decision = rules.evaluate(rule_facts, facts.routing_rules())
+    decision = rules.evaluate(rule_facts, facts.routing_rules(), text_stems=text.stems, codes=text.form_codes)
     queue = facts.decided_queue(decision)
     if routing.fallback_queue is not None and (queue is None or queue.kind == Queue.Kind.TRIAGE):
         queue = facts.queue(routing.fallback_queue)
@@ -163,20 +165,27 @@ def _route(request: NewTicket, unit, subject: str, now, facts: _Facts):
     return queue, category, decision.priority or routing.priority, decision
 
 
-def _decide(request: NewTicket, found, actor, facts: _Facts, now) -> _Decided:
-    """The ticket and its first entry, unsaved and without a reference, with the assignee chosen."""
-    checks.check_choices(request.channel, request.routing.priority, request.entry_kind)
-    subject = checks.clean_subject(request.subject)
+def _name(request: NewTicket, person) -> str:
+    """The requester's name on the ticket: as given, else the contact person's."""
+    return request.requester.name or (person.name if person is not None else "")
+
+
+def _decide(request: NewTicket, found, actor, facts: _Facts, now, text: TextFacts) -> _Decided:
+    """The ticket and its first entry, unsaved and without a reference, with the assignee chosen. `text`: the
+    facts of the request's text (computed again here if the identified person gives the requester a name)."""
+    subject = text.text.subject
     requester = request.requester
     unit, person = requester.unit, requester.person
     if found is not None:
         unit, person = found.unit, person or found.person
-    queue, category, priority, decision = _route(request, unit, subject, now, facts)
+    name = _name(request, person)
+    if name[:200] != text.text.name:
+        text = facts_for(request, name=name, actor=actor)
+    queue, category, priority, decision = _route(request, unit, text, now, facts)
     checks.check_can_work(actor, queue)
-    near = facts.near_deadlines(f"{subject}\n{request.message.text}", queue, now)
+    near = facts.near_deadlines(text.form_codes, queue, now)
     if near and priority < Priority.HIGH:
         priority = Priority.HIGH
-    name = requester.name or (person.name if person is not None else "")
     ticket = Ticket(
         subject=subject,
         channel=request.channel,
@@ -201,13 +210,13 @@ def _decide(request: NewTicket, found, actor, facts: _Facts, now) -> _Decided:
         kind=request.entry_kind,
         subject=subject,
         message=request.message,
-        sender_name=name if actor is None else str(actor),
-        sender_email=requester.email if actor is None else actor.email,
+        sender=Sender(name=text.text.sender_name, email=text.text.sender_email),
         email=request.email,
         call=request.call,
         created_at=now,
+        safe_html=text.html,
     )
-    decided = _Decided(request, ticket, entry, found, decision, near)
+    decided = _Decided(request, ticket, entry, text, found, decision, near)
     _assign(decided, facts, now)
     return decided
 
@@ -237,13 +246,24 @@ def open_tickets(requests: Sequence[NewTicket], *, actor) -> list[Ticket]:
     Without a known unit the requester is identified (contacts.identify); without a queue the routing rules
     choose queue, category, priority, tags and assignee, logged with the rules that decided; the queue's
     assignment mode and SLA clocks apply; a form deadline near raises the priority. After commit: canned
-    replies of the rules, the regional administrators' notices and the live pushes."""
+    replies of the rules, the regional administrators' notices and the live pushes.
+
+    What is read in each request's text (tickets.text_facts: stems and form codes for routing and deadlines,
+    identifiers, sanitised HTML, search tokens) is the request's `facts` when they were computed for the very
+    text written here, else computed here."""
     if not requests:
         return []
     now = timezone.now()
     facts = _Facts()
-    found = _identify_all(requests)
-    decided = [_decide(request, guess, actor, facts, now) for request, guess in zip(requests, found, strict=True)]
+    texts = []
+    for request in requests:
+        checks.check_choices(request.channel, request.routing.priority, request.entry_kind)
+        texts.append(facts_for(request, name=_name(request, request.requester.person), actor=actor))
+    found = _identify_all(requests, texts)
+    decided = [
+        _decide(request, guess, actor, facts, now, text)
+        for request, guess, text in zip(requests, found, texts, strict=True)
+    ]
     _write(decided, actor, facts, now)
     return [item.ticket for item in decided]
 
@@ -263,8 +283,11 @@ def _write(decided: list[_Decided], actor, facts: _Facts, now) -> None:
     for item in decided:
         item.entry.ticket = item.ticket
     bulk.create([item.entry for item in decided])
-    search.add_many(
-        (item.ticket.pk, search.document_tokens(*search.ticket_texts(item.ticket), search.entry_text(item.entry)))
+    search.add_many(  # the tokens of search.ticket_texts() and search.entry_text(), the latter two from the facts
+        (
+            item.ticket.pk,
+            search.document_tokens(item.ticket.reference) | item.text.requester_tokens | item.text.entry_tokens,
+        )
         for item in decided
     )
     files.write_attachments((item.entry, item.request.message.attachments) for item in decided)

@@ -17,6 +17,7 @@ from tickets.models import Entry, Priority
 if TYPE_CHECKING:
     from contacts.models import Person, ReportingUnit
     from tickets.models import Category, Queue, Ticket
+    from tickets.text_facts import TextFacts
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ class Routing:
 @dataclass(frozen=True, kw_only=True)
 class NewTicket:
     """A ticket to open with its first conversation entry (a call when `call` is given, else an inbound
-    message)."""
+    message). `facts`: what the planner reads in its text, when the caller computed them already
+    (tickets.text_facts; used only if computed for the text the ticket ends up with)."""
 
     channel: str
     subject: str
@@ -106,6 +108,7 @@ class NewTicket:
     routing: Routing = field(default_factory=Routing)
     email: EmailHeaders = field(default_factory=EmailHeaders)
     call: CallDetails | None = None
+    facts: TextFacts | None = None
 
     @property
     def entry_kind(self) -> str:

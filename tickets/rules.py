@@ -16,13 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from helpdesk import ahead
 from helpdesk.polish import fold
 from tickets.models import RoutingRule
 
@@ -48,7 +48,6 @@ def stem(word: str) -> str:
     return word
 
 
-@ahead.pure  # e-mail ingestion computes it in its parsing workers
 def stems(text: str) -> list[str]:
     return [stem(word) for word in _WORD.findall(fold(text or ""))]
 
@@ -61,7 +60,6 @@ _FORM_CODE = re.compile(r"\bMZ[\s_\-–]?(\d{1,3})([A-Z])?\b", re.IGNORECASE)
 _FORM_CODE_EXACT = re.compile(r"^MZ-\d{1,3}[A-Z]?$")
 
 
-@ahead.pure
 def form_codes(text: str) -> set[str]:
     """Form symbols mentioned in `text`: "mz 88", "MZ-29a", "MZ_11" → {"MZ-88", "MZ-29A", "MZ-11"}."""
     return {f"MZ-{int(num):02d}{(letter or '').upper()}" for num, letter in _FORM_CODE.findall(text or "")}
@@ -148,7 +146,7 @@ def _sender_matches(patterns: tuple[str, ...], sender: str) -> bool:
     return False
 
 
-def _contains_phrase(text_stems: list[str], phrase: tuple[str, ...]) -> bool:
+def _contains_phrase(text_stems: Sequence[str], phrase: tuple[str, ...]) -> bool:
     """Whether the stems of `phrase` appear consecutively (list.index finds each candidate start)."""
     size, start = len(phrase), 0
     while True:
@@ -161,7 +159,7 @@ def _contains_phrase(text_stems: list[str], phrase: tuple[str, ...]) -> bool:
         start = index + 1
 
 
-def matches(rule: CompiledRule, facts: Facts, text_stems: list[str], codes: set[str]) -> bool:
+def matches(rule: CompiledRule, facts: Facts, text_stems: Sequence[str], codes: Set[str]) -> bool:
     if rule.channel and rule.channel != facts.channel:
         return False
     if rule.mailbox and rule.mailbox != (facts.mailbox or "").strip().lower():
@@ -187,10 +185,16 @@ def matches(rule: CompiledRule, facts: Facts, text_stems: list[str], codes: set[
     return True
 
 
-def evaluate(facts: Facts, rules: list[CompiledRule]) -> Decision:
+def evaluate(
+    facts: Facts, rules: list[CompiledRule], *, text_stems: Sequence[str] | None = None, codes: Set[str] | None = None
+) -> Decision:
+    """The decision of the rules for `facts`; `text_stems` and `codes`: the stems and form codes of its subject
+    and body when the caller has them already (tickets.text_facts), else computed here."""
     decision = Decision(category=facts.category)
-    text_stems = stems(f"{facts.subject}\n{facts.body}")
-    codes = form_codes(f"{facts.subject}\n{facts.body}")
+    if text_stems is None:
+        text_stems = stems(f"{facts.subject}\n{facts.body}")
+    if codes is None:
+        codes = form_codes(f"{facts.subject}\n{facts.body}")
     for rule in rules:
         if not matches(rule, facts, text_stems, codes):
             continue

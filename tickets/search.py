@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from helpdesk import ahead, polish
+from helpdesk import polish
 
 TABLE = "tickets_ticketsearch"
 FTS_TABLE = "tickets_search_fts"
@@ -49,19 +49,25 @@ def document_tokens(*texts: str) -> set[str]:
     return found
 
 
-@ahead.pure  # e-mail ingestion computes it in its parsing workers (inbox_ingest.actions.foreseen)
 def text_tokens(text: str) -> frozenset[str]:
     return frozenset(token for token in polish.tokens(text) if _TOKEN.match(token))
 
 
 def entry_text(entry) -> str:
     """The searchable text of one entry: what it says new (quoted history is in earlier entries already)."""
-    body = entry.visible_text or entry.body_text
-    if not body and entry.body_html:
+    return entry_text_of(
+        entry.subject, entry.sender_name, entry.sender_email, entry.visible_text or entry.body_text, entry.body_html
+    )
+
+
+def entry_text_of(subject: str, sender_name: str, sender_email: str, body: str, body_html: str) -> str:
+    """entry_text() of an entry with these fields (`body`: its visible text, else its text; `body_html`: its
+    sanitised HTML, read only when there is no body), before the entry exists (tickets.text_facts)."""
+    if not body and body_html:
         from django.utils.html import strip_tags
 
-        body = strip_tags(entry.body_html)
-    return "\n".join(part for part in (entry.subject, entry.sender_name, entry.sender_email, body) if part)
+        body = strip_tags(body_html)
+    return "\n".join(part for part in (subject, sender_name, sender_email, body) if part)
 
 
 def ticket_text(ticket) -> str:
@@ -71,7 +77,8 @@ def ticket_text(ticket) -> str:
 def ticket_texts(ticket) -> tuple[str, str]:
     """The ticket's searchable text in two parts, the reference and the rest (subject and requester), whose
     tokens together are those of ticket_text(): no word or form code spans the line between them. The second
-    part is known before the ticket has a reference, so it can be tokenised ahead (text_tokens)."""
+    part is known before the ticket has a reference, so it is tokenised with the rest of a new ticket's text
+    (tickets.text_facts)."""
     return ticket.reference, requester_text(ticket.subject, ticket.requester_name, ticket.requester_email)
 
 
