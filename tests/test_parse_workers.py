@@ -117,14 +117,22 @@ def test_the_watcher_parses_the_next_fetch_batch_in_a_worker(db, dovecot, queue_
 
 
 def test_prepared_parse_is_what_the_process_would_parse():
-    raw = _conversation()[5]
+    """In a worker process: the parse, the headers, and the facts of the text of the ticket each message would
+    open (tickets.text_facts, with the planner's own function), equal to what this process computes."""
+    raws = [_conversation()[5], message(subject="MZ-88 REGON 123456785", body="Nie działa hasło.\n")]
+    automatic = _conversation()[7]
     with pipeline.Preparer(1) as preparer:
-        prepared = preparer.submit([raw, b"\xff\xfe nie jest wiadomoscia"])()
-    assert prepared is not None and len(prepared) == 2
-    from inbox_ingest import parsing
+        prepared = preparer.submit([*raws, automatic, b"\xff\xfe nie jest wiadomoscia"])()
+    assert prepared is not None and len(prepared) == 4
+    from inbox_ingest import messages, parsing
 
-    assert prepared[0].parsed == parsing.parse(raw)
-    assert prepared[0].headers == parsing.parse_headers_only(raw)
+    for raw, item in zip(raws, prepared, strict=False):
+        assert item.parsed == parsing.parse(raw)
+        assert item.headers == parsing.parse_headers_only(raw)
+        assert item.facts is not None and item.facts == messages.text_facts(parsing.parse(raw))
+    assert prepared[1].facts.numbers.regons == ("123456785",) and prepared[1].facts.form_codes == {"MZ-88"}
+    assert prepared[2].facts is None  # an automatic answer opens no ticket that way
+    assert prepared[3].facts == messages.text_facts(parsing.parse(b"\xff\xfe nie jest wiadomoscia"))
 
 
 def test_the_prefetcher_gives_the_batches_in_order_at_most_one_ahead_and_reraises_a_failed_fetch():
