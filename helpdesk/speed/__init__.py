@@ -8,6 +8,9 @@
   cyclic garbage collections during it, its garbage collected after it (speed/batches.py says why). Nothing of
   it is set for the process at import, nor outside the batches.
 
+What the parsing workers compute for the planner is no part of it: an explicit value, the facts of a new
+ticket's text (tickets.text_facts), passed on the request (NewTicket.facts).
+
 It lives in `helpdesk`, the ground floor, because the writers of several apps (tickets, inbox_ingest, the outbox
 and the event log) use it and it uses nothing of theirs.
 """
