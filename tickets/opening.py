@@ -29,7 +29,12 @@ from tickets.references import next_references
 from tickets.requests import NewTicket
 
 if TYPE_CHECKING:
+    import datetime
+
+    from contacts.models import FormDeadline, ReportingUnit
+    from helpdesk import access
     from helpdesk.models import User
+    from tickets.models import SlaPolicy
 
 
 @dataclass
@@ -53,9 +58,9 @@ class _Facts:
         self._queues: dict[int, Queue] = {}
         self._decided: dict[tuple, Queue | None] = {}
         self._categories: dict[str, Category | None] = {}
-        self._policies: dict[tuple, object] = {}
-        self._near: dict[tuple, list] = {}
-        self._admins: dict[str, list] = {}
+        self._policies: dict[tuple[int, int, int | None], SlaPolicy | None] = {}
+        self._near: dict[tuple[int | None, datetime.date], list[FormDeadline]] = {}
+        self._admins: dict[str, list[User]] = {}
         self._users: dict[int, User | None] = {}
         self._rules: list | None = None
         self._default: Queue | None = None
@@ -86,7 +91,7 @@ class _Facts:
             self._categories[slug] = Category.objects.filter(slug=slug).first()
         return self._categories[slug]
 
-    def near_deadlines(self, text: str, queue: Queue, now) -> list:
+    def near_deadlines(self, text: str, queue: Queue, now: datetime.datetime) -> list[FormDeadline]:
         """deadlines.near_deadlines(): every form's deadlines in the window read once per calendar and day."""
         codes = rules.form_codes(text)
         if not codes:
@@ -96,13 +101,13 @@ class _Facts:
             self._near[key] = deadlines.near_deadlines(None, queue.calendar, now)
         return [deadline for deadline in self._near[key] if deadline.form.code in codes]
 
-    def policy(self, ticket: Ticket):
+    def policy(self, ticket: Ticket) -> SlaPolicy | None:
         key = (ticket.queue_id, ticket.priority, ticket.category_id)
         if key not in self._policies:
             self._policies[key] = sla.policy_for(ticket)
         return self._policies[key]
 
-    def admins_to_notify(self, code: str) -> list:
+    def admins_to_notify(self, code: str) -> list[User]:
         if code not in self._admins:
             self._admins[code] = notifying.admins_to_notify(code)
         return self._admins[code]
@@ -133,7 +138,9 @@ def _identify_all(requests: Sequence[NewTicket]) -> list[Identification | None]:
     return found
 
 
-def _route(request: NewTicket, unit, subject: str, now, facts: _Facts):
+def _route(
+    request: NewTicket, unit: ReportingUnit | None, subject: str, now: datetime.datetime, facts: _Facts
+) -> tuple[Queue, Category | None, int, rules.Decision | None]:
     """(queue, category, priority, decision): the request's own queue, or what the routing rules decide (the
     fallback queue beats the generic "unidentified → triage"; a rule naming a queue beats both)."""
     routing = request.routing
@@ -163,7 +170,9 @@ def _route(request: NewTicket, unit, subject: str, now, facts: _Facts):
     return queue, category, decision.priority or routing.priority, decision
 
 
-def _decide(request: NewTicket, found, actor, facts: _Facts, now) -> _Decided:
+def _decide(
+    request: NewTicket, found: Identification | None, actor: access.Actor, facts: _Facts, now: datetime.datetime
+) -> _Decided:
     """The ticket and its first entry, unsaved and without a reference, with the assignee chosen."""
     checks.check_choices(request.channel, request.routing.priority, request.entry_kind)
     subject = checks.clean_subject(request.subject)
@@ -212,7 +221,7 @@ def _decide(request: NewTicket, found, actor, facts: _Facts, now) -> _Decided:
     return decided
 
 
-def _assign(decided: _Decided, facts: _Facts, now) -> None:
+def _assign(decided: _Decided, facts: _Facts, now: datetime.datetime) -> None:
     """A rule's assignee, or the queue's assignment mode; someone who cannot see the queue is skipped."""
     ticket, decision = decided.ticket, decided.decision
     assignee, reason = None, events.REASON_QUEUE_MODE
@@ -230,7 +239,7 @@ def _assign(decided: _Decided, facts: _Facts, now) -> None:
 
 
 @transaction.atomic
-def open_tickets(requests: Sequence[NewTicket], *, actor) -> list[Ticket]:
+def open_tickets(requests: Sequence[NewTicket], *, actor: access.Actor) -> list[Ticket]:
     """Open a ticket with its first entry for each request, in order; `actor` is the member of staff who opens
     them (e.g. a logged call), None for the system (e-mail, the contact form). Returns the new tickets.
 
@@ -248,7 +257,7 @@ def open_tickets(requests: Sequence[NewTicket], *, actor) -> list[Ticket]:
     return [item.ticket for item in decided]
 
 
-def _write(decided: list[_Decided], actor, facts: _Facts, now) -> None:
+def _write(decided: list[_Decided], actor: access.Actor, facts: _Facts, now: datetime.datetime) -> None:
     tickets = [item.ticket for item in decided]
     timers = []  # computed before the tickets are written: they carry the nearest due time (sla_due_at)
     for ticket in tickets:
@@ -275,7 +284,7 @@ def _write(decided: list[_Decided], actor, facts: _Facts, now) -> None:
     facts.assigner.remember()
 
 
-def _log_and_tell(item: _Decided, actor, facts: _Facts) -> None:
+def _log_and_tell(item: _Decided, actor: access.Actor, facts: _Facts) -> None:
     ticket, decision = item.ticket, item.decision
     events.ticket_opened(ticket, actor)
     if item.found is not None:
