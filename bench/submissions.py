@@ -99,6 +99,7 @@ def child(command: list[str]) -> tuple[float, int, str, str]:
     wrapper = (
         "import os, resource, sys; from django.core.management import execute_from_command_line; "
         "import django; sys.argv = ['manage.py'] + sys.argv[1:]; "
+        "from django.db import connections; connections.close_all = lambda: None; "  # keep its backend to ask
         "execute_from_command_line(sys.argv); "
         "from django.db import connection; cursor = connection.cursor(); cursor.execute('SELECT pg_backend_pid()'); "
         "stat = open(f'/proc/{cursor.fetchone()[0]}/stat').read().rsplit(')', 1)[1].split(); "

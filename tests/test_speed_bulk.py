@@ -513,16 +513,22 @@ def _aliases():
 
 
 @pytest.mark.parametrize("alias", _aliases())
+@pytest.mark.parametrize("returning", ["id", ""], ids=["returning", "plain"])
 @pytest.mark.parametrize("written", INSERTED, ids=list(INSERTED))
-def test_insert_stores_what_bulk_create_stores_and_what_was_given(alias, written):
-    """bulk.insert() on either database: the rows read back are the values given, and the same values given to
-    bulk_create() as model instances read back the same (the keys aside)."""
+def test_insert_stores_what_bulk_create_stores_and_what_was_given(alias, returning, written):
+    """bulk.insert() on either database, plain (COPY on PostgreSQL) or with RETURNING (INSERT … unnest): the rows
+    read back are the values given, and the same values given to bulk_create() as model instances read back the
+    same (the keys aside)."""
     connection = connections[alias]
     model, columns, rows = INSERTED[written](alias, "c")
+    last = model._base_manager.using(alias).order_by("-pk").values_list("pk", flat=True).first() or 0
     adapted = [
         [connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v for v in row] for row in rows
     ]
-    ids = [pk for (pk,) in bulk.insert(model, columns, adapted, returning="id", using=alias)]
+    ids = [pk for (pk,) in bulk.insert(model, columns, adapted, returning=returning, using=alias)]
+    if not returning:
+        ids = list(model._base_manager.using(alias).filter(pk__gt=last).values_list("pk", flat=True))
+    assert len(ids) == len(rows)
     _model, _columns, other = INSERTED[written](alias, "i")
     with time_machine.travel(MOMENT, tick=False):  # auto_now(_add) of bulk_create: compared apart
         objs = model._base_manager.using(alias).bulk_create(

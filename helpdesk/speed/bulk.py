@@ -261,10 +261,12 @@ def insert(
     nor create() can say, and rows read from a file, not model instances, so the caller converts the values
     (connection.ops.adapt_datetimefield_value, …).
 
-    On PostgreSQL the rows travel as one array per column (`INSERT … SELECT * FROM unnest(%s::type[], …)`): a
-    handful of parameters whatever the number of rows, which keeps psycopg's client-side query building out of
-    the profile (bulk_create was several times slower on a 200,000-unit import: its per-object work). Elsewhere
-    (SQLite) a multi-row VALUES list, chunked under the bound-parameter limit."""
+    On PostgreSQL, plain new rows (no `tail`, no `returning`: an import's history rows, a person's e-mail
+    addresses and phone numbers) go in with COPY, the values as given, from COPY_FROM rows on; an upsert or a
+    RETURNING travels as one array per column (`INSERT … SELECT * FROM unnest(%s::type[], …)`): a handful of
+    parameters whatever the number of rows, which keeps psycopg's client-side query building out of the profile
+    (bulk_create was several times slower on a 200,000-unit import: its per-object work). Elsewhere (SQLite) a
+    multi-row VALUES list, chunked under the bound-parameter limit."""
     if not rows:
         return []
     connection = connections[using or router.db_for_write(model)]
@@ -274,6 +276,11 @@ def insert(
     suffix = (f" {tail}" if tail else "") + (f" RETURNING {returning}" if returning else "")
     found: list[tuple] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not tail and not returning and len(rows) >= COPY_FROM:
+            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream:
+                for row in rows:
+                    stream.write_row(row)
+            return found
         if connection.vendor == "postgresql":
             fields = [model._meta.get_field(column) for column in columns]
             arrays = ", ".join(f"%s::{_column_type(field, connection)}[]" for field in fields)
