@@ -92,14 +92,20 @@ def write_units_csv(path: Path, count: int) -> None:
             )
 
 
-def child(command: list[str]) -> tuple[float, int, str]:
-    """Run a manage.py command in a child process: (seconds, peak RSS in MiB, output)."""
+def child(command: list[str]) -> tuple[float, int, str, str]:
+    """Run a manage.py command in a child process: (seconds, peak RSS in MiB, output, CPU seconds of the child
+    and of its database backend as "client + database": on a shared machine the wall time says little)."""
     started = time.monotonic()
     wrapper = (
-        "import resource, sys; from django.core.management import execute_from_command_line; "
-        "import django; import os; sys.argv = ['manage.py'] + sys.argv[1:]; "
+        "import os, resource, sys; from django.core.management import execute_from_command_line; "
+        "import django; sys.argv = ['manage.py'] + sys.argv[1:]; "
+        "from django.db import connections; connections.close_all = lambda: None; "  # keep its backend to ask
         "execute_from_command_line(sys.argv); "
-        "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "from django.db import connection; cursor = connection.cursor(); cursor.execute('SELECT pg_backend_pid()'); "
+        "stat = open(f'/proc/{cursor.fetchone()[0]}/stat').read().rsplit(')', 1)[1].split(); "
+        "usage = resource.getrusage(resource.RUSAGE_SELF); "
+        "print('MAXRSS', usage.ru_maxrss); print('CPU', usage.ru_utime + usage.ru_stime); "
+        "print('DBCPU', (int(stat[11]) + int(stat[12])) / os.sysconf('SC_CLK_TCK'))"
     )
     done = subprocess.run(
         [sys.executable, "-c", wrapper, *command], cwd=ROOT, capture_output=True, text=True, check=False
@@ -108,9 +114,13 @@ def child(command: list[str]) -> tuple[float, int, str]:
     if done.returncode != 0:
         print(done.stdout, done.stderr, file=sys.stderr)
         raise SystemExit(f"{command[0]} failed")
-    rss = next(int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("MAXRSS"))
-    output = "\n".join(line for line in done.stdout.splitlines() if not line.startswith("MAXRSS"))
-    return seconds, rss // 1024, output
+    found = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines() if line.startswith(_MEASURES)}
+    output = "\n".join(line for line in done.stdout.splitlines() if not line.startswith(_MEASURES))
+    cpu = f"{float(found['CPU']):.1f} + {float(found['DBCPU']):.1f} s"
+    return seconds, int(found["MAXRSS"]) // 1024, output, cpu
+
+
+_MEASURES = ("MAXRSS ", "CPU ", "DBCPU ")
 
 
 def copy_baseline(years: list[int]) -> int:
@@ -251,22 +261,30 @@ def main() -> int:
     if ReportingUnit.objects.count() < args.units:
         units_csv = work / "units.csv"
         write_units_csv(units_csv, args.units)
-        seconds, rss, output = child(["import_units", str(units_csv), "--quiet"])
+        seconds, rss, output, cpu = child(["import_units", str(units_csv), "--quiet"])
         rate = args.units / seconds
         lines.append(
-            f"| `import_units` {args.units:,} units + people (new) | {seconds:.1f} s | {rate:,.0f}/s | {rss} MiB |"
+            f"| `import_units` {args.units:,} units + people (new) | {seconds:.1f} s | {rate:,.0f}/s | {rss} MiB "
+            f"| {cpu} |"
         )
         claims_hold &= seconds < 60
         print(output, file=sys.stderr)
-        seconds, rss, output = child(["import_units", str(units_csv), "--quiet"])
+        seconds, rss, output, cpu = child(["import_units", str(units_csv), "--quiet"])
         rate = args.units / seconds
         lines.append(
-            f"| `import_units` the same file again (unchanged) | {seconds:.1f} s | {rate:,.0f}/s | {rss} MiB |"
+            f"| `import_units` the same file again (unchanged) | {seconds:.1f} s | {rate:,.0f}/s | {rss} MiB | {cpu} |"
         )
     if args.units_only:
         print(
             "\n".join(
-                [*report, *machine_lines(), "", "| Import | Time | Rate | Peak memory |", "|---|--:|--:|--:|", *lines]
+                [
+                    *report,
+                    *machine_lines(),
+                    "",
+                    "| Import | Time | Rate | Peak memory | CPU client + database |",
+                    "|---|--:|--:|--:|--:|",
+                    *lines,
+                ]
             )
         )
         return 0 if claims_hold else 1
@@ -287,11 +305,11 @@ def main() -> int:
         changes = work / "changes.csv"
         write_changes_file(changes, args.import_rows, years[-2], units)
         for label in ("newer statuses, all updates + history", "the same file again (all unchanged)"):
-            seconds, rss, output = child(["import_submissions", str(changes), "--quiet"])
+            seconds, rss, output, cpu = child(["import_submissions", str(changes), "--quiet"])
             print(output, file=sys.stderr)
             lines.append(
                 f"| `import_submissions` {args.import_rows:,} rows: {label} | {seconds:.1f} s | "
-                f"{args.import_rows / seconds:,.0f}/s | {rss} MiB |"
+                f"{args.import_rows / seconds:,.0f}/s | {rss} MiB | {cpu} |"
             )
             claims_hold &= seconds < 600
         small = work / "changes-small.csv"
@@ -300,10 +318,10 @@ def main() -> int:
                 if n > args.import_rows // 10:
                     break
                 target.write(line)
-        seconds, rss, _output = child(["import_submissions", str(small), "--quiet"])
+        seconds, rss, _output, cpu = child(["import_submissions", str(small), "--quiet"])
         lines.append(
             f"| `import_submissions` {args.import_rows // 10:,} rows (memory comparison, unchanged) | "
-            f"{seconds:.1f} s | {args.import_rows // 10 / seconds:,.0f}/s | {rss} MiB |"
+            f"{seconds:.1f} s | {args.import_rows // 10 / seconds:,.0f}/s | {rss} MiB | {cpu} |"
         )
 
     regons = list(ReportingUnit.objects.order_by("?").values_list("regon", flat=True)[:2000])
@@ -326,7 +344,12 @@ def main() -> int:
         "",
     ]
     if lines:
-        report += ["| Import | Time | Rate | Peak memory (child process) |", "|---|--:|--:|--:|", *lines, ""]
+        report += [
+            "| Import | Time | Rate | Peak memory (child process) | CPU client + database |",
+            "|---|--:|--:|--:|--:|",
+            *lines,
+            "",
+        ]
     report += ["| Lookup | Median ms | p95 ms | SQL queries | HTTP |", "|---|--:|--:|--:|--:|"]
     for row in lookups:
         report.append(

@@ -75,9 +75,9 @@ def find_numbers(text: str) -> Numbers:
 
 @dataclass
 class Identification:
-    unit: object | None = None  # contacts.ReportingUnit
-    person: object | None = None  # contacts.Person
-    candidates: list = field(default_factory=list)  # ReportingUnit, when several are possible
+    unit: ReportingUnit | None = None
+    person: Person | None = None
+    candidates: list[ReportingUnit] = field(default_factory=list)  # when several are possible
     method: str = ""  # "number", "sender", "phone", "domain" or ""
     numbers: Numbers = field(default_factory=Numbers)
 

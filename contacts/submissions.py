@@ -20,11 +20,12 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import bulk, identifiers, tabular
+from contacts import identifiers, tabular
 from contacts.models import ReportingUnit, StatisticalForm, Submission, SubmissionChange, SubmissionStatus
 from helpdesk import inputs, public_cache
+from helpdesk.speed import bulk
 
-CHUNK = 5000  # rows per upsert statement (contacts.bulk splits further for SQLite)
+CHUNK = 5000  # rows per upsert statement (helpdesk.speed.bulk.insert splits further for SQLite)
 MIN_YEAR = 2000
 
 CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"

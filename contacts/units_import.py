@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import bulk, identifiers, mail_domains, tabular
+from contacts import identifiers, mail_domains, tabular
 from contacts.models import (
     Person,
     PersonEmail,
@@ -27,6 +27,7 @@ from contacts.models import (
     Voivodeship,
 )
 from helpdesk import inputs, public_cache
+from helpdesk.speed import bulk
 
 COLUMNS = {
     "regon": ("nr regon", "numer regon"),

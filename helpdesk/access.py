@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -27,6 +27,11 @@ from helpdesk.models import Role
 
 if TYPE_CHECKING:
     from helpdesk.models import User
+
+# Who acts in a write (the `actor` of tickets.actions and the modules it is split into): a member of staff, or
+# None for the system (e-mail ingestion, Celery beat, the public forms). A view passes `request.user` (typed
+# `User | AnonymousUser`) only behind login and a staff check, so an anonymous user never gets this far.
+Actor: TypeAlias = "User | None"
 
 ALL = None  # scope value meaning "every voivodeship and the central desk"
 

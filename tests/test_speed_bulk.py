@@ -16,6 +16,17 @@ from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext_lazy
 
+from contacts.models import (
+    Person,
+    PersonEmail,
+    PersonPhone,
+    ReportingUnit,
+    StatisticalForm,
+    Submission,
+    SubmissionChange,
+    SubmissionStatus,
+    UnitMembership,
+)
 from helpdesk.models import OutboxMessage
 from helpdesk.speed import bulk
 from inbox_ingest.models import Mailbox, RawMessage, SentMessage
@@ -408,3 +419,145 @@ def test_update_writes_what_save_with_update_fields_writes(central, open_email_t
 
 def test_update_of_nothing_is_nothing():
     assert bulk.update([], ["status"]) is None
+
+
+# --- bulk.insert: the imports' rows (database values) into the models contacts.units_import and
+# contacts.submissions write with it; the same rows through bulk_create must read back the same.
+
+
+def _units(alias, side):
+    columns = ["regon", "name", "nip", "rpwdl", "kind", "voivodeship_id", "teryt", "address", "is_active"]
+    columns += ["email_domain", "created_at", "updated_at"]
+    more = [[bool(n % 2), "szpital.example.pl" if n % 2 else "", when(n), when(n + 1)] for n in range(len(TEXTS))]
+    rows = [
+        [f"{side}{n:08d}" if n % 3 else None, text or "—", f"{n:010d}", "", "hospital", "14", "1465011", text, *more[n]]
+        for n, text in enumerate(TEXTS)
+    ]
+    return ReportingUnit, columns, rows
+
+
+def _people(alias, side):
+    return Person, ["name", "notes", "created_at"], [[text[:200], text * 2, when(n)] for n, text in enumerate(TEXTS)]
+
+
+def _person(alias):
+    return Person.objects.using(alias).create(name="Anna Nowak")
+
+
+def _unit(alias):
+    """The unit both sides' rows belong to (the first side creates it)."""
+    defaults = {"name": "Szpital", "voivodeship_id": "14"}
+    return ReportingUnit.objects.using(alias).get_or_create(regon="000000001", defaults=defaults)[0]
+
+
+def _emails(alias, side):
+    person = _person(alias)
+    return PersonEmail, ["person_id", "email"], [[person.pk, f"{side}{n}.żółć@example.pl"] for n in range(len(TEXTS))]
+
+
+def _phones(alias, side):
+    person = _person(alias)
+    return PersonPhone, ["person_id", "number"], [[person.pk, f"+4822{side}{n:07d}"] for n in range(len(TEXTS))]
+
+
+def _memberships(alias, side):
+    unit = _unit(alias)
+    people = [_person(alias) for _text in TEXTS]
+    return (
+        UnitMembership,
+        ["person_id", "unit_id", "role"],
+        [[p.pk, unit.pk, t[:200]] for p, t in zip(people, TEXTS, strict=True)],
+    )
+
+
+def _submissions(alias, side):
+    unit = _unit(alias)
+    forms = list(StatisticalForm.objects.using(alias).order_by("pk")[: len(TEXTS)])
+    status = SubmissionStatus.objects.using(alias).order_by("pk").first()
+    columns = ["unit_id", "form_id", "year", "status_id", "changed_at", "source", "created_at", "updated_at"]
+    year = {"c": 2025, "i": 2026}[side]
+    return (
+        Submission,
+        columns,
+        [[unit.pk, f.pk, year, status.pk, when(n), "file", when(0), when(n)] for n, f in enumerate(forms)],
+    )
+
+
+def _changes(alias, side):
+    model, columns, rows = _submissions(alias, side)
+    written = bulk.insert(model, columns, rows, returning="id", using=alias)
+    columns = ["submission_id", "status_id", "changed_at", "recorded_at", "source", "actor_id", "import_run_id", "note"]
+    return (
+        SubmissionChange,
+        columns,
+        [
+            [pk, rows[0][3], when(n), when(0), "api", None, None, TEXTS[n % len(TEXTS)]]
+            for n, (pk,) in enumerate(written)
+        ],
+    )
+
+
+INSERTED = {
+    "units": _units,
+    "people": _people,
+    "emails": _emails,
+    "phones": _phones,
+    "memberships": _memberships,
+    "submissions": _submissions,
+    "changes": _changes,
+}
+
+
+def _aliases():
+    return ["default", OTHER] if OTHER in settings.DATABASES else ["default"]
+
+
+@pytest.mark.parametrize("alias", _aliases())
+@pytest.mark.parametrize("returning", ["id", ""], ids=["returning", "plain"])
+@pytest.mark.parametrize("written", INSERTED, ids=list(INSERTED))
+def test_insert_stores_what_bulk_create_stores_and_what_was_given(alias, returning, written):
+    """bulk.insert() on either database, plain (COPY on PostgreSQL) or with RETURNING (INSERT … unnest): the rows
+    read back are the values given, and the same values given to bulk_create() as model instances read back the
+    same (the keys aside)."""
+    connection = connections[alias]
+    model, columns, rows = INSERTED[written](alias, "c")
+    last = model._base_manager.using(alias).order_by("-pk").values_list("pk", flat=True).first() or 0
+    adapted = [
+        [connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v for v in row] for row in rows
+    ]
+    ids = [pk for (pk,) in bulk.insert(model, columns, adapted, returning=returning, using=alias)]
+    if not returning:
+        ids = list(model._base_manager.using(alias).filter(pk__gt=last).values_list("pk", flat=True))
+    assert len(ids) == len(rows)
+    _model, _columns, other = INSERTED[written](alias, "i")
+    with time_machine.travel(MOMENT, tick=False):  # auto_now(_add) of bulk_create: compared apart
+        objs = model._base_manager.using(alias).bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in other]
+        )
+    read = list(model._base_manager.using(alias).filter(pk__in=ids).order_by("pk").values_list(*columns))
+    assert [list(row) for row in read] == rows
+    if connection.features.can_return_rows_from_bulk_insert:
+        read_back = model._base_manager.using(alias).filter(pk__in=[o.pk for o in objs]).order_by("pk")
+        assert [list(row) for row in read_back.values_list(*columns)] == [
+            [
+                MOMENT if c in ("created_at", "updated_at") and _auto(model, c) else v
+                for c, v in zip(columns, row, strict=True)
+            ]
+            for row in other
+        ]
+
+
+def _auto(model, column: str) -> bool:
+    field = model._meta.get_field(column)
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+def test_insert_returns_the_rows_of_an_upsert_and_select_in_finds_them():
+    person = Person.objects.create(name="Anna")
+    numbers = [f"+48221{n:06d}" for n in range(5)]
+    ids = bulk.insert(PersonPhone, ["person_id", "number"], [[person.pk, number] for number in numbers], returning="id")
+    assert len(ids) == 5
+    found = bulk.select_in(PersonPhone, "number", [*numbers, "+48000"], ["number", "person_id"])
+    assert sorted(found) == [(number, person.pk) for number in numbers]
+    assert bulk.insert(PersonPhone, ["person_id", "number"], []) == []
+    assert bulk.select_in(PersonPhone, "number", [], ["number"]) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,6 +41,10 @@ from tickets.requests import (
     Routing,
     Sender,
 )
+
+if TYPE_CHECKING:
+    from contacts.models import ReportingUnit
+    from helpdesk.models import OutboxMessage, User
 
 __all__ = [  # its own actions and those of the sibling modules it names
     "CallDetails",
@@ -86,7 +91,7 @@ log = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ticket:
+def change_status(*, actor: access.Actor, ticket: Ticket, status: str, reason: str = "") -> Ticket:
     if status not in Status.values:
         raise ValidationError({"status": _("Nieznany status: %(status)s.") % {"status": status}})
     ticket = checks.locked(ticket)
@@ -106,7 +111,7 @@ def change_status(*, actor, ticket: Ticket, status: str, reason: str = "") -> Ti
 
 
 @transaction.atomic
-def change_priority(*, actor, ticket: Ticket, priority: int, reason: str = "") -> Ticket:
+def change_priority(*, actor: access.Actor, ticket: Ticket, priority: int, reason: str = "") -> Ticket:
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Nieznany priorytet.")})
     ticket = checks.locked(ticket)
@@ -122,7 +127,7 @@ def change_priority(*, actor, ticket: Ticket, priority: int, reason: str = "") -
 
 
 @transaction.atomic
-def assign(*, actor, ticket: Ticket, assignee, reason: str = "") -> Ticket:
+def assign(*, actor: access.Actor, ticket: Ticket, assignee: User | None, reason: str = "") -> Ticket:
     """Give the ticket to `assignee` (None: back to the queue). The assignee must be able to see it."""
     ticket = checks.locked(ticket)
     checks.check_can_assign(actor, ticket.queue)
@@ -149,7 +154,7 @@ def assign(*, actor, ticket: Ticket, assignee, reason: str = "") -> Ticket:
 
 
 @transaction.atomic
-def move_to_queue(*, actor, ticket: Ticket, queue: Queue, reason: str = "") -> Ticket:
+def move_to_queue(*, actor: access.Actor, ticket: Ticket, queue: Queue, reason: str = "") -> Ticket:
     """Hand the ticket to another queue (e.g. from the central desk to a voivodeship, and back)."""
     ticket = checks.locked(ticket)
     checks.check_can_work(actor, ticket.queue)
@@ -195,7 +200,7 @@ class CallOutcome(models.TextChoices):
 @transaction.atomic
 def log_call(
     *,
-    actor,
+    actor: access.Actor,
     call: CallDetails,
     outcome: str,
     notes: str = "",
@@ -203,7 +208,7 @@ def log_call(
     caller: Requester | None = None,
     category: Category | None = None,
     ticket: Ticket | None = None,
-    callback_due_at=None,
+    callback_due_at: datetime.datetime | None = None,
 ) -> Ticket:
     """Log a phone call an agent handled: a new ticket (resolved already if answered on the call, handed to
     the unit's voivodeship, or waiting for a call back) or the next entry of an existing ticket. `caller`: who
@@ -276,7 +281,7 @@ def _check_call_says_something(number: str, caller: Requester, notes: str) -> No
         )
 
 
-def _queue_for_call(actor, unit) -> Queue:
+def _queue_for_call(actor: access.Actor, unit: ReportingUnit | None) -> Queue:
     """The voivodeship's queue when handing over; a regional administrator's own queue; else the default."""
     if unit is not None:
         return Queue.objects.get(voivodeship_id=unit.voivodeship_id)
@@ -287,7 +292,7 @@ def _queue_for_call(actor, unit) -> Queue:
 
 
 @transaction.atomic
-def reroute(*, actor, ticket: Ticket) -> Ticket:
+def reroute(*, actor: access.Actor, ticket: Ticket) -> Ticket:
     """Run the routing rules again on the ticket's first message; log what they decided and which rule did."""
     ticket = checks.locked(ticket)
     checks.check_can_work(actor, ticket.queue)
@@ -344,7 +349,7 @@ def reroute(*, actor, ticket: Ticket) -> Ticket:
 
 
 @transaction.atomic
-def choose_unit(*, actor, ticket: Ticket, unit) -> Ticket:
+def choose_unit(*, actor: access.Actor, ticket: Ticket, unit: ReportingUnit) -> Ticket:
     """The agent picks the reporting unit (e.g. one of several candidates found by identification)."""
     ticket = checks.locked(ticket)
     checks.check_can_work(actor, ticket.queue)
@@ -364,7 +369,7 @@ def choose_unit(*, actor, ticket: Ticket, unit) -> Ticket:
     return ticket
 
 
-def return_tickets_of_absent_staff(*, day=None) -> int:
+def return_tickets_of_absent_staff(*, day: datetime.date | None = None) -> int:
     """Open tickets of staff on leave on `day` go back to their queue (each in its own transaction)."""
     day = day or timezone.localdate()
     count = 0
@@ -374,7 +379,7 @@ def return_tickets_of_absent_staff(*, day=None) -> int:
     return count
 
 
-def close_resolved_tickets(*, now=None, limit: int = 1000) -> int:
+def close_resolved_tickets(*, now: datetime.datetime | None = None, limit: int = 1000) -> int:
     """Close the tickets resolved more than `TICKETS_CLOSE_RESOLVED_AFTER_DAYS` days ago (0: never): nobody
     came back, the matter is over (and the requester's private link ends `KB_REQUESTER_LINK_DAYS` later). Runs on
     Celery beat; each ticket in its own transaction, logged as an automatic status change. Returns how many."""
@@ -406,7 +411,7 @@ def close_resolved_tickets(*, now=None, limit: int = 1000) -> int:
 WAITING_BATCH = 500  # tickets looked at per queue and run of assign_waiting_tickets()
 
 
-def assign_waiting_tickets(*, now=None) -> int:
+def assign_waiting_tickets(*, now: datetime.datetime | None = None) -> int:
     """Give the unassigned new and open tickets of queues that assign automatically (round-robin, fewest open
     tickets) to a member who works now: a ticket that came in while nobody was at work (before everyone's own
     hours, or at night in a queue of such members) or that came back when its assignee went on leave would
@@ -429,7 +434,7 @@ def assign_waiting_tickets(*, now=None) -> int:
 
 
 @transaction.atomic
-def _assign_waiting(ticket_id: int, now) -> bool:
+def _assign_waiting(ticket_id: int, now: datetime.datetime) -> bool:
     ticket = Ticket.objects.select_for_update().select_related("queue").get(pk=ticket_id)
     if ticket.assignee_id is not None or ticket.status not in (Status.NEW, Status.OPEN):
         return True  # taken meanwhile: go on with the next one
@@ -448,7 +453,7 @@ def record_automatic_answer(*, ticket: Ticket, text: str) -> None:
 
 
 @transaction.atomic
-def save_view(*, actor, name: str, query: str) -> SavedView:
+def save_view(*, actor: access.Actor, name: str, query: str) -> SavedView:
     """Save the current ticket-list filters under a name (saving again under the same name replaces them)."""
     access.require(access.is_staff_member(actor), _("Brak uprawnień."))
     name = (name or "").strip()
@@ -463,7 +468,7 @@ def save_view(*, actor, name: str, query: str) -> SavedView:
 
 
 @transaction.atomic
-def delete_view(*, actor, view: SavedView) -> None:
+def delete_view(*, actor: access.Actor, view: SavedView) -> None:
     """Delete a saved view; only its owner may."""
     access.require(view.user_id == getattr(actor, "pk", None), _("To nie jest Twój widok."))
     view.delete()
@@ -472,7 +477,7 @@ def delete_view(*, actor, view: SavedView) -> None:
 # --- delivery of replies (tickets.delivery) ------------------------------------------------------------
 
 
-def _announce_delivery(ticket: Ticket, entry: Entry, actor=None) -> None:
+def _announce_delivery(ticket: Ticket, entry: Entry, actor: access.Actor = None) -> None:
     """A live push so open ticket pages update the reply's delivery line in place."""
     delivery = entry.delivery
     outbox.enqueue_push(
@@ -491,12 +496,12 @@ def _announce_delivery(ticket: Ticket, entry: Entry, actor=None) -> None:
     )
 
 
-def _reply_of(message) -> Entry | None:
+def _reply_of(message: OutboxMessage) -> Entry | None:
     return Entry.objects.select_related("ticket__queue", "outbox_message").filter(outbox_message=message).first()
 
 
 @transaction.atomic
-def record_delivery_failure(*, message, final: bool) -> None:
+def record_delivery_failure(*, message: OutboxMessage, final: bool) -> None:
     """The outbox failed to send a reply's e-mail: the ticket's log says so at the first failure and when retries
     are given up, and open ticket pages update at every attempt. Status, assignee and SLA clocks are untouched."""
     entry = _reply_of(message)
@@ -508,7 +513,7 @@ def record_delivery_failure(*, message, final: bool) -> None:
 
 
 @transaction.atomic
-def record_late_delivery(*, message) -> None:
+def record_late_delivery(*, message: OutboxMessage) -> None:
     """A reply's e-mail went out after failed attempts."""
     entry = _reply_of(message)
     if entry is None:
@@ -518,7 +523,7 @@ def record_late_delivery(*, message) -> None:
 
 
 @transaction.atomic
-def retry_delivery(*, actor, entry: Entry) -> Entry:
+def retry_delivery(*, actor: access.Actor, entry: Entry) -> Entry:
     """An agent asks to send an undelivered reply again now (also after the automatic retries gave up)."""
     ticket = checks.locked(entry.ticket)
     checks.check_can_work(actor, ticket.queue)

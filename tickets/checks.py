@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from helpdesk import ratelimit
+from helpdesk import access, ratelimit
 from tickets import events, rules, selectors, ticket_access
 from tickets.models import OPEN_STATUSES, Channel, Entry, Priority, Queue, Status, Ticket
 
@@ -46,12 +46,12 @@ def check_recipients(actor: User, addresses: Sequence[str]) -> None:
         )
 
 
-def check_can_work(actor: User | None, queue: Queue) -> None:
+def check_can_work(actor: access.Actor, queue: Queue) -> None:
     """A human actor must be allowed to work on tickets of `queue`; the system (None) always may."""
     ticket_access.require_work_in(actor, queue)
 
 
-def check_can_assign(actor: User | None, queue: Queue) -> None:
+def check_can_assign(actor: access.Actor, queue: Queue) -> None:
     ticket_access.require_assign_in(actor, queue)
 
 
@@ -102,7 +102,7 @@ def decided_queue(decision: rules.Decision) -> Queue | None:
 
 
 def set_status(
-    ticket: Ticket, actor: User | None, status: str, reason: str, changed: list[str], now: datetime.datetime
+    ticket: Ticket, actor: access.Actor, status: str, reason: str, changed: list[str], now: datetime.datetime
 ) -> None:
     if ticket.status == status:
         return

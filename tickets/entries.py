@@ -9,8 +9,10 @@ changed fields, their SLA clocks.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,12 +21,17 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import outbox
+from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.speed import bulk
 from tickets import checks, events, files, mentions, notices, notifying, search, selectors, sla, ticket_access
-from tickets.models import Entry, Status, Ticket
+from tickets.models import Entry, SlaPolicy, Status, Ticket, TicketFollower
 from tickets.requests import CallDetails, EmailHeaders, Message, NewAttachment, NewEntry, Sender
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
+
+_Thread = list[tuple[str, str]]  # (kind, Message-ID) of a ticket's e-mail messages, oldest first
 
 REFERENCES_KEPT = 20  # RFC 5322 lets References grow; mail clients cope with a trimmed middle
 REOPENED_BY_REQUESTER = (Status.WAITING_CUSTOMER, Status.RESOLVED)
@@ -32,7 +39,7 @@ REOPENED_BY_REQUESTER = (Status.WAITING_CUSTOMER, Status.RESOLVED)
 
 def new_entry(
     ticket: Ticket,
-    actor,
+    actor: access.Actor,
     *,
     kind: str,
     subject: str,
@@ -40,7 +47,7 @@ def new_entry(
     sender: Sender,
     email: EmailHeaders,
     call: CallDetails | None,
-    created_at,
+    created_at: datetime.datetime,
     safe_html: str | None = None,
 ) -> Entry:
     """The entry, validated and sanitised, not saved yet (also a new ticket's first one, tickets.opening).
@@ -87,7 +94,7 @@ class _Decided:
 
 
 @transaction.atomic
-def add_entries(requests: Sequence[NewEntry], *, actor) -> list[Entry]:
+def add_entries(requests: Sequence[NewEntry], *, actor: access.Actor) -> list[Entry]:
     """Add each requested entry, in order; `actor`: the member of staff who writes them, None for the system
     (a message from outside). Returns the entries (each `entry.ticket` the ticket it landed on).
 
@@ -127,7 +134,9 @@ def _locked_targets(ticket_ids: list[int]) -> dict[int, Ticket]:
     return targets
 
 
-def _decide(request: NewEntry, ticket: Ticket, actor, now, threads: dict) -> _Decided:
+def _decide(
+    request: NewEntry, ticket: Ticket, actor: access.Actor, now: datetime.datetime, threads: dict[int, _Thread]
+) -> _Decided:
     checks.check_can_work(actor, ticket.queue)
     kind = request.kind
     mentioned = _mentioned_staff(ticket, actor, request.message.text) if kind == Entry.Kind.NOTE else []
@@ -138,6 +147,7 @@ def _decide(request: NewEntry, ticket: Ticket, actor, now, threads: dict) -> _De
         to = list(email.to) or ([ticket.requester_email] if ticket.requester_email else [])
         if not to:
             raise ValidationError({"to": _("Zgłaszający nie ma adresu e-mail: podaj adresata.")})
+        assert actor is not None, "a reply has a member of staff as its author"  # the system sends none
         checks.check_recipients(actor, [*to, *email.cc])
         earlier = [message_id for _kind, message_id in thread]
         email = EmailHeaders(
@@ -165,7 +175,7 @@ def _decide(request: NewEntry, ticket: Ticket, actor, now, threads: dict) -> _De
     return _Decided(request, ticket, entry, mentioned, earlier)
 
 
-def _write(decided: list[_Decided], actor, now) -> None:
+def _write(decided: list[_Decided], actor: access.Actor, now: datetime.datetime) -> None:
     bulk.create([item.entry for item in decided])
     files.write_attachments((item.entry, item.request.message.attachments) for item in decided)
     search.add_many(
@@ -195,9 +205,9 @@ def _write(decided: list[_Decided], actor, now) -> None:
     for ticket in tickets:
         if ticket.pk not in quiet:
             ticket.save(update_fields=sorted(set(changed[ticket.pk])))
-    policies: dict[tuple, object] = {}
+    policies: dict[tuple[int, int, int | None], SlaPolicy | None] = {}
 
-    def policy_of(ticket: Ticket):
+    def policy_of(ticket: Ticket) -> SlaPolicy | None:
         key = (ticket.queue_id, ticket.priority, ticket.category_id)
         if key not in policies:
             policies[key] = sla.policy_for(ticket)
@@ -206,7 +216,7 @@ def _write(decided: list[_Decided], actor, now) -> None:
     sla.sync_many(tickets, now, policy_of)
 
 
-def _apply(item: _Decided, actor, now, changed: list[str]) -> None:
+def _apply(item: _Decided, actor: access.Actor, now: datetime.datetime, changed: list[str]) -> None:
     """What the entry changes on its ticket (first response, status), logged; a reply is put in the outbox."""
     ticket, entry = item.ticket, item.entry
     events.entry_added(ticket, actor, entry, via=item.request.via, automatic=item.automatic)
@@ -226,7 +236,9 @@ def _apply(item: _Decided, actor, now, changed: list[str]) -> None:
         changed.append("first_response_at")
 
 
-def _tell(item: _Decided, actor, followers: list, answerers: dict) -> None:
+def _tell(
+    item: _Decided, actor: access.Actor, followers: list[TicketFollower], answerers: dict[int, list[User]]
+) -> None:
     ticket, entry = item.ticket, item.entry
     notifying.announce(ticket, "entry_added", actor)
     told = []
@@ -238,7 +250,9 @@ def _tell(item: _Decided, actor, followers: list, answerers: dict) -> None:
     )
 
 
-def post_staff_email_reply(*, ticket: Ticket, staff, text: str, attachments: Sequence[NewAttachment] = ()) -> Entry:
+def post_staff_email_reply(
+    *, ticket: Ticket, staff: User, text: str, attachments: Sequence[NewAttachment] = ()
+) -> Entry:
     """A member of staff answered a notice by e-mail: their reply to the requester, or an internal note when
     the first line is #notatka / #note. Their usual permissions apply (a refusal is raised, not ignored)."""
     as_note, text = notices.split_note_marker(text)
@@ -249,7 +263,7 @@ def post_staff_email_reply(*, ticket: Ticket, staff, text: str, attachments: Seq
     return add_entries([request], actor=staff)[0]
 
 
-def _mentioned_staff(ticket: Ticket, actor, text: str) -> list:
+def _mentioned_staff(ticket: Ticket, actor: access.Actor, text: str) -> list[User]:
     """The colleagues @mentioned in a note. A name nobody has, or someone who cannot see the ticket, is refused
     (the note is not saved, the writer keeps the text and corrects it)."""
     names = mentions.usernames_in(text)
@@ -284,12 +298,12 @@ def _mentioned_staff(ticket: Ticket, actor, text: str) -> list:
     return [people[name.lower()] for name in names]
 
 
-def _thread_message_ids(ticket: Ticket) -> list[tuple[str, str]]:
+def _thread_message_ids(ticket: Ticket) -> _Thread:
     """(kind, Message-ID) of every message of the ticket's e-mail thread, oldest first."""
     return list(ticket.entries.exclude(message_id="").order_by("created_at", "id").values_list("kind", "message_id"))
 
 
-def _message_to_answer(thread: list[tuple[str, str]]) -> str:
+def _message_to_answer(thread: _Thread) -> str:
     """A reply answers the requester's latest message, or continues our own last one if they never wrote."""
     inbound = [message_id for kind, message_id in thread if kind == Entry.Kind.INBOUND]
     return (inbound or [message_id for _kind, message_id in thread] or [""])[-1]

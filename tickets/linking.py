@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -11,9 +13,12 @@ from helpdesk import access
 from tickets import checks, events, notifying, search, selectors, sla, ticket_access
 from tickets.models import Entry, Status, Ticket, TicketFollower, TicketLink
 
+if TYPE_CHECKING:
+    from helpdesk.models import User
+
 
 @transaction.atomic
-def merge_tickets(*, actor, source: Ticket, target: Ticket, reason: str = "") -> Ticket:
+def merge_tickets(*, actor: access.Actor, source: Ticket, target: Ticket, reason: str = "") -> Ticket:
     """Merge the duplicate `source` into `target` (or into the ticket `target` was itself merged into).
 
     The source's conversation (entries with their attachments, in their own time order among the target's),
@@ -80,7 +85,7 @@ def merge_tickets(*, actor, source: Ticket, target: Ticket, reason: str = "") ->
     return target
 
 
-def _check_can_link(actor, ticket: Ticket, other: Ticket) -> None:
+def _check_can_link(actor: access.Actor, ticket: Ticket, other: Ticket) -> None:
     checks.check_can_work(actor, ticket.queue)
     if actor is not None and not ticket_access.may_read(actor, other):
         raise access.not_found()
@@ -89,7 +94,7 @@ def _check_can_link(actor, ticket: Ticket, other: Ticket) -> None:
 
 
 @transaction.atomic
-def link_tickets(*, actor, ticket: Ticket, other: Ticket) -> TicketLink:
+def link_tickets(*, actor: access.Actor, ticket: Ticket, other: Ticket) -> TicketLink:
     """Mark two tickets as related (symmetric: shown on both). The actor works on `ticket` and sees `other`."""
     _check_can_link(actor, ticket, other)
     low, high = sorted((ticket.pk, other.pk))
@@ -106,7 +111,7 @@ def link_tickets(*, actor, ticket: Ticket, other: Ticket) -> TicketLink:
 
 
 @transaction.atomic
-def unlink_tickets(*, actor, ticket: Ticket, other: Ticket) -> None:
+def unlink_tickets(*, actor: access.Actor, ticket: Ticket, other: Ticket) -> None:
     _check_can_link(actor, ticket, other)
     low, high = sorted((ticket.pk, other.pk))
     deleted, _rows = TicketLink.objects.filter(low_id=low, high_id=high).delete()
@@ -118,14 +123,14 @@ def unlink_tickets(*, actor, ticket: Ticket, other: Ticket) -> None:
     events.unlinked(other, actor, ticket)
 
 
-def _check_can_follow(actor, ticket: Ticket) -> None:
+def _check_can_follow(actor: User, ticket: Ticket) -> None:
     access.require(access.is_staff_member(actor), _("Brak uprawnień."))
     if not ticket_access.may_read(actor, ticket):
         raise access.not_found()
 
 
 @transaction.atomic
-def follow(*, actor, ticket: Ticket, by_email: bool = False) -> TicketFollower:
+def follow(*, actor: User, ticket: Ticket, by_email: bool = False) -> TicketFollower:
     """Follow a ticket one may see (also read-only): notices of new entries and status changes."""
     _check_can_follow(actor, ticket)
     if ticket.merged_into_id is not None:
@@ -142,7 +147,7 @@ def follow(*, actor, ticket: Ticket, by_email: bool = False) -> TicketFollower:
 
 
 @transaction.atomic
-def unfollow(*, actor, ticket: Ticket) -> None:
+def unfollow(*, actor: User, ticket: Ticket) -> None:
     _check_can_follow(actor, ticket)
     deleted, _rows = TicketFollower.objects.filter(ticket=ticket, user=actor).delete()
     if deleted:

@@ -3,6 +3,9 @@ notices of new tickets, followers, colleagues @mentioned in a note, and staff wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,13 +15,16 @@ from helpdesk.models import NoticeMode, Role
 from tickets import notices, ticket_access
 from tickets.models import Entry, Ticket, TicketEvent, TicketFollower
 
+if TYPE_CHECKING:
+    from helpdesk.models import User
+
 
 def push_groups(ticket: Ticket) -> list[str]:
     """Websocket groups told about a change: those of everyone who may read the ticket, and its open pages."""
     return ticket_access.push_groups(ticket)
 
 
-def announce(ticket: Ticket, change: str, actor=None) -> None:
+def announce(ticket: Ticket, change: str, actor: access.Actor = None) -> None:
     outbox.enqueue_push(
         groups=push_groups(ticket),
         event={
@@ -45,12 +51,12 @@ def send_canned_reply(ticket: Ticket, entry: Entry, reply_subject: str, reply_bo
     )
 
 
-def admins_to_notify(code: str) -> list:
+def admins_to_notify(code: str) -> list[User]:
     admins = access.workers_for(code).filter(role=Role.REGIONAL_ADMIN, notice_mode=NoticeMode.EACH).exclude(email="")
     return list(admins.order_by("pk"))
 
 
-def notify_regional_admins(ticket: Ticket, admins: list | None = None) -> None:
+def notify_regional_admins(ticket: Ticket, admins: list[User] | None = None) -> None:
     """A regional administrator who chose a notice per ticket gets one when a ticket reaches their queue
     (`admins`: admins_to_notify(code), when the caller has it already)."""
     code = ticket.queue.voivodeship_id
@@ -85,7 +91,7 @@ def notify_regional_admins(ticket: Ticket, admins: list | None = None) -> None:
         )
 
 
-def email_answerers(ticket_ids) -> dict[int, list]:
+def email_answerers(ticket_ids: Iterable[int]) -> dict[int, list[User]]:
     """The active members of staff who answered these tickets' requesters from their mailbox (answering a
     notice: post_staff_email_reply), by ticket (one query)."""
     found: dict[int, dict] = {}
@@ -98,7 +104,9 @@ def email_answerers(ticket_ids) -> dict[int, list]:
     return {ticket_id: list(people.values()) for ticket_id, people in found.items()}
 
 
-def tell_email_answerers(items: list[tuple[Ticket, Entry]], answerers: dict | None = None) -> list:
+def tell_email_answerers(
+    items: list[tuple[Ticket, Entry]], answerers: dict[int, list[User]] | None = None
+) -> list[User]:
     """The requester wrote back on a ticket that a member of staff answered by e-mail: who chose a notice per
     ticket gets this message by e-mail at once, and can answer it from their mailbox again (its Message-ID is a
     notice's); who chose the daily digest finds it there (tickets.notices); who chose none, nothing. Returns
@@ -116,7 +124,7 @@ def tell_email_answerers(items: list[tuple[Ticket, Entry]], answerers: dict | No
     return told
 
 
-def _send_requester_wrote_back(ticket: Ticket, entry: Entry, person) -> None:
+def _send_requester_wrote_back(ticket: Ticket, entry: Entry, person: User) -> None:
     text = (entry.visible_text or entry.body_text or "").strip()
     body = "\n".join(
         [
@@ -159,7 +167,7 @@ def ticket_url(ticket: Ticket) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.reference])
 
 
-def notify_mentioned(ticket: Ticket, actor, entry: Entry, people: list) -> None:
+def notify_mentioned(ticket: Ticket, actor: access.Actor, entry: Entry, people: list[User]) -> None:
     """A live notice (/ws/notify/) and an e-mail to each colleague mentioned (not to the writer)."""
     for person in people:
         if actor is not None and person.pk == actor.pk:
@@ -195,7 +203,7 @@ def notify_mentioned(ticket: Ticket, actor, entry: Entry, people: list) -> None:
             )
 
 
-def followers_of(ticket_ids) -> dict[int, list[TicketFollower]]:
+def followers_of(ticket_ids: Iterable[int]) -> dict[int, list[TicketFollower]]:
     """The active followers of these tickets, with their users, by ticket (one query)."""
     found: dict[int, list[TicketFollower]] = {}
     rows = TicketFollower.objects.filter(ticket_id__in=ticket_ids, user__is_active=True).select_related("user")
@@ -204,7 +212,15 @@ def followers_of(ticket_ids) -> dict[int, list[TicketFollower]]:
     return found
 
 
-def notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=(), followers=None, no_email=()) -> None:
+def notify_followers(
+    ticket: Ticket,
+    actor: access.Actor,
+    what: str,
+    detail: str,
+    skip: Iterable[User] = (),
+    followers: list[TicketFollower] | None = None,
+    no_email: Iterable[User] = (),
+) -> None:
     """Followers who still see the ticket get a live notice, and an e-mail if they chose one (not the actor).
     `followers`: the ticket's, read beforehand for a batch (_followers); else they are read here. `no_email`:
     people already told by e-mail of the same thing."""

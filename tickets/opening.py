@@ -30,7 +30,12 @@ from tickets.requests import NewTicket, Sender
 from tickets.text_facts import TextFacts, facts_for
 
 if TYPE_CHECKING:
+    import datetime
+
+    from contacts.models import FormDeadline, Person, ReportingUnit
+    from helpdesk import access
     from helpdesk.models import User
+    from tickets.models import SlaPolicy
 
 
 @dataclass
@@ -55,9 +60,9 @@ class _Facts:
         self._queues: dict[int, Queue] = {}
         self._decided: dict[tuple, Queue | None] = {}
         self._categories: dict[str, Category | None] = {}
-        self._policies: dict[tuple, object] = {}
-        self._near: dict[tuple, list] = {}
-        self._admins: dict[str, list] = {}
+        self._policies: dict[tuple[int, int, int | None], SlaPolicy | None] = {}
+        self._near: dict[tuple[int | None, datetime.date], list[FormDeadline]] = {}
+        self._admins: dict[str, list[User]] = {}
         self._users: dict[int, User | None] = {}
         self._rules: list | None = None
         self._default: Queue | None = None
@@ -88,7 +93,7 @@ class _Facts:
             self._categories[slug] = Category.objects.filter(slug=slug).first()
         return self._categories[slug]
 
-    def near_deadlines(self, codes: frozenset[str], queue: Queue, now) -> list:
+    def near_deadlines(self, codes: frozenset[str], queue: Queue, now: datetime.datetime) -> list[FormDeadline]:
         """deadlines.near_deadlines() of the forms `codes`: every form's deadlines in the window read once per
         calendar and day."""
         if not codes:
@@ -98,13 +103,13 @@ class _Facts:
             self._near[key] = deadlines.near_deadlines(None, queue.calendar, now)
         return [deadline for deadline in self._near[key] if deadline.form.code in codes]
 
-    def policy(self, ticket: Ticket):
+    def policy(self, ticket: Ticket) -> SlaPolicy | None:
         key = (ticket.queue_id, ticket.priority, ticket.category_id)
         if key not in self._policies:
             self._policies[key] = sla.policy_for(ticket)
         return self._policies[key]
 
-    def admins_to_notify(self, code: str) -> list:
+    def admins_to_notify(self, code: str) -> list[User]:
         if code not in self._admins:
             self._admins[code] = notifying.admins_to_notify(code)
         return self._admins[code]
@@ -135,7 +140,9 @@ def _identify_all(requests: Sequence[NewTicket], texts: Sequence[TextFacts]) -> 
     return found
 
 
-def _route(request: NewTicket, unit, text: TextFacts, now, facts: _Facts):
+def _route(
+    request: NewTicket, unit: ReportingUnit | None, text: TextFacts, now: datetime.datetime, facts: _Facts
+) -> tuple[Queue, Category | None, int, rules.Decision | None]:
     """(queue, category, priority, decision): the request's own queue, or what the routing rules decide (the
     fallback queue beats the generic "unidentified → triage"; a rule naming a queue beats both)."""
     routing = request.routing
@@ -165,12 +172,19 @@ def _route(request: NewTicket, unit, text: TextFacts, now, facts: _Facts):
     return queue, category, decision.priority or routing.priority, decision
 
 
-def _name(request: NewTicket, person) -> str:
+def _name(request: NewTicket, person: Person | None) -> str:
     """The requester's name on the ticket: as given, else the contact person's."""
     return request.requester.name or (person.name if person is not None else "")
 
 
-def _decide(request: NewTicket, found, actor, facts: _Facts, now, text: TextFacts) -> _Decided:
+def _decide(
+    request: NewTicket,
+    found: Identification | None,
+    actor: access.Actor,
+    facts: _Facts,
+    now: datetime.datetime,
+    text: TextFacts,
+) -> _Decided:
     """The ticket and its first entry, unsaved and without a reference, with the assignee chosen. `text`: the
     facts of the request's text (computed again here if the identified person gives the requester a name)."""
     subject = text.text.subject
@@ -221,7 +235,7 @@ def _decide(request: NewTicket, found, actor, facts: _Facts, now, text: TextFact
     return decided
 
 
-def _assign(decided: _Decided, facts: _Facts, now) -> None:
+def _assign(decided: _Decided, facts: _Facts, now: datetime.datetime) -> None:
     """A rule's assignee, or the queue's assignment mode; someone who cannot see the queue is skipped."""
     ticket, decision = decided.ticket, decided.decision
     assignee, reason = None, events.REASON_QUEUE_MODE
@@ -239,7 +253,7 @@ def _assign(decided: _Decided, facts: _Facts, now) -> None:
 
 
 @transaction.atomic
-def open_tickets(requests: Sequence[NewTicket], *, actor) -> list[Ticket]:
+def open_tickets(requests: Sequence[NewTicket], *, actor: access.Actor) -> list[Ticket]:
     """Open a ticket with its first entry for each request, in order; `actor` is the member of staff who opens
     them (e.g. a logged call), None for the system (e-mail, the contact form). Returns the new tickets.
 
@@ -268,7 +282,7 @@ def open_tickets(requests: Sequence[NewTicket], *, actor) -> list[Ticket]:
     return [item.ticket for item in decided]
 
 
-def _write(decided: list[_Decided], actor, facts: _Facts, now) -> None:
+def _write(decided: list[_Decided], actor: access.Actor, facts: _Facts, now: datetime.datetime) -> None:
     tickets = [item.ticket for item in decided]
     timers = []  # computed before the tickets are written: they carry the nearest due time (sla_due_at)
     for ticket in tickets:
@@ -298,7 +312,7 @@ def _write(decided: list[_Decided], actor, facts: _Facts, now) -> None:
     facts.assigner.remember()
 
 
-def _log_and_tell(item: _Decided, actor, facts: _Facts) -> None:
+def _log_and_tell(item: _Decided, actor: access.Actor, facts: _Facts) -> None:
     ticket, decision = item.ticket, item.decision
     events.ticket_opened(ticket, actor)
     if item.found is not None:

@@ -139,7 +139,7 @@ def _plain(document: str) -> bool:
 
 
 def _add_many_postgres(documents, *, new: bool) -> None:
-    """One INSERT for all the documents (arrays as parameters, as contacts.bulk does). A document whose tokens
+    """One INSERT for all the documents (arrays as parameters, as speed.bulk.insert does). A document whose tokens
     are all plain lexemes (_plain) becomes its tsvector directly (array_to_tsvector: the same value as
     strip(to_tsvector('simple', …)), without the text parser, which was half the statement's time); any other
     goes through to_tsvector as in add(). Several documents for one ticket are merged first (one row may be
