@@ -141,7 +141,8 @@ def nginx_binary() -> str | None:
 def start_nginx(binary: str, work: Path, ports: list[int], port: int) -> subprocess.Popen:
     """The shipped deploy/nginx.conf's proxy block, on plain HTTP, with the two daphne processes upstream."""
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
-    location = shipped[shipped.index("    location / {") :].rsplit("}", 1)[0]
+    https_server = shipped[shipped.index("    listen 443 ") :]  # after the port-80 server (only a redirect)
+    location = https_server[https_server.index("    location / {") :].rsplit("}", 1)[0]
     upstream = "".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=2s; " for p in ports)
     conf = f"""
 daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
