@@ -3,6 +3,7 @@ retry schedule of an e-mail that keeps failing, and when an e-mail claimed by a 
 middle of sending goes out again (helpdesk.outbox.CLAIM_LEASE: 5 min after the claim, at beat's next drain)."""
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def test_an_email_that_keeps_failing_is_tried_8_times_over_63_and_a_half_minutes
             tried_at.append(message.next_attempt_at)
             outbox.drain()
             message.refresh_from_db()
-    waits = [(later - earlier).total_seconds() for earlier, later in zip(tried_at, tried_at[1:], strict=False)]
+    waits = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(tried_at)]
     assert waits == [30, 60, 120, 240, 480, 960, 1920]  # outbox.backoff(1…7); its 1 h cap comes only after the 8th
     assert message.attempts == 8 and message.failed_at - NOON == dt.timedelta(minutes=63, seconds=30)
     assert outbox.backoff(8) == outbox.MAX_BACKOFF == dt.timedelta(hours=1)
@@ -60,7 +61,7 @@ def test_an_email_claimed_by_a_worker_killed_while_sending_goes_out_5_minutes_af
     """docs/faults.md: the row stays claimed until CLAIM_LEASE (5 min) after the claim; beat's drain, every
     OUTBOX_DRAIN_SECONDS, sends it at its first tick after that (here ticks at :03, :13, … past the claim's
     minute). The broker's redelivery of the task, or another worker, does not send it earlier."""
-    assert outbox.CLAIM_LEASE == dt.timedelta(minutes=5)
+    assert dt.timedelta(minutes=5) == outbox.CLAIM_LEASE
     drain_every = dt.timedelta(seconds=settings.OUTBOX_DRAIN_SECONDS)
     sending = {"calls": 0}
     real = outbox.DELIVERERS[OutboxMessage.Kind.EMAIL]
