@@ -18,7 +18,8 @@ The production set-up on this machine, started by the script (run as root, for t
 Load (simple threads; replaceable by the locust runner under bench/load/): public readers, contact forms, agents'
 replies through the API, submission status changes through the feed API, incoming e-mails (some with an
 attachment). A writer whose request fails retries it, as a person or a feed would, so a write that was done but
-answered with an error would show up twice in the count.
+answered with an error would show up twice in the count. Replies are sent with an Idempotency-Key (docs/api.md),
+as a careful API client does: a retried reply is the same reply.
 
 The count at the end: every e-mail written to the mailbox is exactly one ticket; every contact form answered
 with success is exactly one ticket; every reply answered 201 is exactly one entry and exactly one delivered
@@ -260,9 +261,10 @@ class Load:
             token = f"FAULT-{RUN_ID}-R{index}-{number}"
             reference = random.choice(self.facts["tickets"])
             body = json.dumps({"text": f"Odpowiedź {token}"}).encode()
+            keyed = {**headers, "Idempotency-Key": token}  # a retry after a lost answer is the same reply
 
-            def attempt(reference=reference, body=body) -> int:
-                return client.request("POST", f"/api/v1/tickets/{reference}/replies/", data=body, headers=headers)[0]
+            def attempt(reference=reference, body=body, keyed=keyed) -> int:
+                return client.request("POST", f"/api/v1/tickets/{reference}/replies/", data=body, headers=keyed)[0]
 
             if self._until_done("reply", attempt) == 201:
                 with self.lock:
