@@ -233,7 +233,7 @@ def test_clean_key():
 # --- two submissions at the same moment --------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_posts_with_one_key_give_one_entry_on_postgresql(alice, central, open_email_ticket, monkeypatch):
     """Two connections: the first has claimed the key and not committed yet when the second posts. The second's
     insert of the key waits on the unique index (seen in pg_stat_activity), then finds the first's committed
