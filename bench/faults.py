@@ -18,7 +18,8 @@ The production set-up on this machine, started by the script (run as root, for t
 Load (simple threads; replaceable by the locust runner under bench/load/): public readers, contact forms, agents'
 replies through the API, submission status changes through the feed API, incoming e-mails (some with an
 attachment). A writer whose request fails retries it, as a person or a feed would, so a write that was done but
-answered with an error would show up twice in the count.
+answered with an error would show up twice in the count. Replies are sent with an Idempotency-Key (docs/api.md),
+as a careful API client does: a retried reply is the same reply.
 
 The count at the end: every e-mail written to the mailbox is exactly one ticket; every contact form answered
 with success is exactly one ticket; every reply answered 201 is exactly one entry and exactly one delivered
@@ -141,7 +142,8 @@ def nginx_binary() -> str | None:
 def start_nginx(binary: str, work: Path, ports: list[int], port: int) -> subprocess.Popen:
     """The shipped deploy/nginx.conf's proxy block, on plain HTTP, with the two daphne processes upstream."""
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
-    location = shipped[shipped.index("    location / {") :].rsplit("}", 1)[0]
+    https_server = shipped[shipped.index("    listen 443 ") :]  # after the port-80 server (only a redirect)
+    location = https_server[https_server.index("    location / {") :].rsplit("}", 1)[0]
     upstream = "".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=2s; " for p in ports)
     conf = f"""
 daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
@@ -259,9 +261,10 @@ class Load:
             token = f"FAULT-{RUN_ID}-R{index}-{number}"
             reference = random.choice(self.facts["tickets"])
             body = json.dumps({"text": f"Odpowiedź {token}"}).encode()
+            keyed = {**headers, "Idempotency-Key": token}  # a retry after a lost answer is the same reply
 
-            def attempt(reference=reference, body=body) -> int:
-                return client.request("POST", f"/api/v1/tickets/{reference}/replies/", data=body, headers=headers)[0]
+            def attempt(reference=reference, body=body, keyed=keyed) -> int:
+                return client.request("POST", f"/api/v1/tickets/{reference}/replies/", data=body, headers=keyed)[0]
 
             if self._until_done("reply", attempt) == 201:
                 with self.lock:

@@ -264,8 +264,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
 
-# An e-mail that still fails after this many attempts (backoff 30 s, 1, 2, 4 … min, at most 1 h between them:
-# about 2 hours for 8) is marked failed; a reply shows "delivery failed" on its ticket, with "retry now".
+# An e-mail that still fails after this many attempts is marked failed; a reply shows "delivery failed" on its
+# ticket, with "retry now". The waits between attempts (helpdesk.outbox.backoff: 15 s × 2^n, at most 1 h): for 8,
+# 30 s, then 1, 2, 4, 8, 16 and 32 min, so the 8th and last attempt comes 63.5 min after the first (the 1 h cap
+# only matters above 8). tests/test_outbox_schedule.py checks it.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- REST API -------------------------------------------------------------------------------------

@@ -5,8 +5,11 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,18 +21,39 @@ from tests.conftest import need_server
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def ask(server: str, path: str, headers: str = "") -> tuple[int, dict[str, str], str]:
-    """One raw HTTP/1.1 request (urllib refuses nothing, but a raw socket shows a dropped connection as such)."""
-    address = urlsplit(server)
-    with socket.create_connection((address.hostname, address.port), timeout=60) as sock:
+@dataclass(frozen=True)
+class Nginx:
+    """The shipped nginx running: `url` its HTTPS server, `http_url` its port-80 server, `tls` a client context
+    that trusts the certificate made for the test (and checks it is the site's: SERVER_NAME)."""
+
+    url: str
+    http_url: str
+    tls: ssl.SSLContext
+    directory: Path
+    acme: Path  # the port-80 server's root for Let's Encrypt's challenge files
+
+
+SERVER_NAME = "pomoc.example.gov.pl"  # deploy/nginx.conf's, kept as shipped
+
+
+def ask(server: "str | Nginx", path: str, headers: str = "") -> tuple[int, dict[str, str], str]:
+    """One raw HTTP/1.1 request (urllib refuses nothing, but a raw socket shows a dropped connection as such);
+    to nginx over TLS, verifying its certificate. Several headers of one name are joined with ", "."""
+    tls = server.tls if isinstance(server, Nginx) else None
+    address = urlsplit(server.url if isinstance(server, Nginx) else server)
+    with socket.create_connection((address.hostname, address.port), timeout=60) as raw:
+        sock = tls.wrap_socket(raw, server_hostname=SERVER_NAME) if tls else raw
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n".encode())
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
-    assert answer, "daphne dropped the connection without an answer"
+    assert answer, "the server dropped the connection without an answer"
     head, _, body = answer.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    fields = {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in header_lines)}
+    fields: dict[str, str] = {}
+    for name, value in (line.split(":", 1) for line in header_lines):
+        key = name.lower()
+        fields[key] = f"{fields[key]}, {value.strip()}" if key in fields else value.strip()
     return int(status_line.split()[1]), fields, body.decode()
 
 
@@ -79,24 +103,53 @@ def nginx_in_front(daphne_server, tmp_path):
     yield from run_nginx(daphne_server, tmp_path)
 
 
-def run_nginx(daphne_url: str, tmp_path: Path):
-    """The shipped deploy/nginx.conf in front of daphne: only its listen address (no TLS here), upstream and
-    server name changed. Yields nginx's URL."""
-    need_server("nginx", bool(NGINX), "apt-get install nginx-light, or set NGINX_PATH")
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for SERVER_NAME made with openssl, as an operator makes one to try the site."""
+    certificate, key = directory / "fullchain.pem", directory / "privkey.pem"
+    subprocess.run(
+        [shutil.which("openssl") or "/usr/bin/openssl", "req", "-x509", "-nodes",
+         "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-keyout", str(key), "-out", str(certificate), "-days", "2", "-subj", f"/CN={SERVER_NAME}",
+         "-addext", f"subjectAltName=DNS:{SERVER_NAME}"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return certificate, key
+
+
+def shipped_site(daphne_url: str, directory: Path, acme: Path, http_port: int, https_port: int) -> str:
+    """deploy/nginx.conf as shipped, with only what an operator sets (the certificate's files) and what one
+    machine shared by tests needs (free ports of 127.0.0.1, the test's daphne, files in `directory`) changed."""
+    certificate, key = self_signed_certificate(directory)
     site = (Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf").read_text()
-    for shipped, here in [
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{port};"),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_url).port};"),
-        ("server_name pomoc.example.gov.pl;", "server_name 127.0.0.1;"),
-        ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/"),
-        ("access_log /var/log/nginx/pomoc-ssoz.access.log", f"access_log {tmp_path}/access.log"),
+    for shipped, here, times in [
+        ("listen 80;", f"listen 127.0.0.1:{http_port};", 1),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1),
+        ("ssl_certificate /etc/ssl/helpdesk/fullchain.pem;", f"ssl_certificate {certificate};", 1),
+        ("ssl_certificate_key /etc/ssl/helpdesk/privkey.pem;", f"ssl_certificate_key {key};", 1),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_url).port};", 1),
+        ("root /var/www/letsencrypt;", f"root {acme};", 1),
+        ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/", 1),
+        ("access_log /var/log/nginx/pomoc-ssoz.access.log", f"access_log {directory}/access.log", 2),
     ]:
-        assert shipped in site
+        assert site.count(shipped) == times, shipped
         site = site.replace(shipped, here)
-    (tmp_path / "site.conf").write_text(site)
+    return site
+
+
+def run_nginx(daphne_url: str, tmp_path: Path):
+    """The shipped deploy/nginx.conf in front of daphne (shipped_site), inside an http block like Debian's
+    /etc/nginx/nginx.conf, checked with `nginx -t` first. Yields an Nginx."""
+    need_server("nginx", bool(NGINX), "apt-get install nginx-light, or set NGINX_PATH")
+    http_port, https_port = free_port(), free_port()
+    acme = Path(tempfile.mkdtemp(prefix="acme-"))  # readable by nginx's workers (nobody), unlike tmp_path
+    acme.chmod(0o755)
+    (tmp_path / "site.conf").write_text(shipped_site(daphne_url, tmp_path, acme, http_port, https_port))
     temp = " ".join(
         f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
@@ -104,24 +157,26 @@ def run_nginx(daphne_url: str, tmp_path: Path):
         f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
         f"events {{}}\nhttp {{ access_log off; {temp} include {tmp_path}/site.conf; }}\n"
     )
-    process = subprocess.Popen(
-        [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    command = [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    check = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"nginx did not start: {process.stdout.read().decode()[-2000:]}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
+    for port in (http_port, https_port):
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail(f"nginx did not start: {process.stdout.read().decode()[-2000:]}")
+                time.sleep(0.1)
+    tls = ssl.create_default_context(cafile=str(tmp_path / "fullchain.pem"))
+    yield Nginx(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", tls, tmp_path, acme)
     process.terminate()
     process.wait(timeout=10)
+    shutil.rmtree(acme, ignore_errors=True)
 
 
 def test_the_shipped_nginx_answers_an_over_long_address_with_the_same_page(nginx_in_front, daphne_server):

@@ -2,12 +2,17 @@
 deploy/helpdesk-web.service) gives the application the address nginx saw, whatever X-Forwarded-For or
 X-Real-IP the client writes: per-address rate limits cannot be dodged by forging them."""
 
+import socket
+import ssl
+import subprocess
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import run_daphne, shipped_daphne_options
-from tests.test_overlong_address import ask, run_nginx
+from tests.test_overlong_address import NGINX, SERVER_NAME, ask, run_nginx
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -66,3 +71,94 @@ def test_the_limits_named_in_docs_security_exist_with_the_documented_defaults(se
     assert settings.LOGIN_FAILURES_PER_ADDRESS == 30 and settings.LOGIN_FAILURES_PER_ACCOUNT == 50
     assert settings.LOGIN_THROTTLE_WINDOW_SECONDS == 15 * 60 and settings.TELEPHONY_MAX_BODY_BYTES == 16 * 1024
     assert "client_max_body_size 30m;" in (DEPLOY / "nginx.conf").read_text() and "| 30 MiB |" in page
+
+
+# --- HTTPS as shipped: the certificate, the port-80 redirect, HSTS ----------------------------------------------
+
+HSTS = "max-age=31536000; includeSubDomains; preload"  # Django's with HTTPS on (helpdesk/settings.py defaults)
+
+
+@pytest.fixture
+def https_chain(transactional_db, tmp_path):
+    """The chain as in production: daphne with HTTPS on (secure cookies, HSTS, redirect of plain HTTP) behind the
+    shipped nginx with a self-signed certificate."""
+    for daphne_url in run_daphne(shipped_daphne_options(), {"HTTPS": "true"}):
+        yield from run_nginx(daphne_url, tmp_path)
+
+
+def test_the_shipped_file_passes_nginx_t_with_a_certificate(https_chain):
+    check = subprocess.run(
+        [NGINX, "-t", "-p", str(https_chain.directory), "-c", str(https_chain.directory / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0 and "syntax is ok" in check.stderr and "test is successful" in check.stderr
+
+
+@pytest.mark.parametrize("path", ["/", "/szukaj/?q=mz-03&strona=2", "/zgloszenie/abc/pliki/1", "/healthz"])
+def test_port_80_redirects_to_the_same_address_on_https(https_chain, path):
+    status, headers, _ = ask(https_chain.http_url, path)
+    assert status == 301 and headers["location"] == f"https://127.0.0.1{path}"
+    assert "strict-transport-security" not in headers  # meaningless over plain HTTP
+
+
+def test_port_80_serves_the_lets_encrypt_challenge_and_masks_the_private_link_in_its_log(https_chain):
+    challenge = https_chain.acme / ".well-known" / "acme-challenge"
+    challenge.mkdir(parents=True)
+    for folder in (challenge.parent, challenge):
+        folder.chmod(0o755)
+    (challenge / "tok3n").write_text("tok3n.thumbprint")
+    status, headers, body = ask(https_chain.http_url, "/.well-known/acme-challenge/tok3n")
+    assert status == 200 and body == "tok3n.thumbprint" and headers["content-type"] == "text/plain"
+    ask(https_chain.http_url, "/zgloszenie/SEKRETNYtoken123/")
+    log = https_chain.directory / "access.log"
+    deadline = time.monotonic() + 5
+    while "zgloszenie" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert '"GET /zgloszenie/***/ HTTP/1.1" 301' in log.read_text() and "SEKRETNY" not in log.read_text()
+
+
+def test_https_serves_the_site_through_daphne_with_modern_tls_and_one_hsts_header(https_chain):
+    status, headers, page = ask(https_chain, "/")
+    assert status == 200 and '<html lang="pl">' in page
+    assert headers["strict-transport-security"] == HSTS  # Django's, once (two would be joined with ", ")
+    status, headers, _ = ask(https_chain, "/.well-known/security.txt")  # nginx's own answer: the same value
+    assert status == 200 and headers["strict-transport-security"] == HSTS
+    address = urlsplit(https_chain.url)
+    with (
+        socket.create_connection((address.hostname, address.port), timeout=30) as raw,
+        https_chain.tls.wrap_socket(raw, server_hostname=SERVER_NAME) as sock,
+    ):
+        assert sock.version() == "TLSv1.3"
+    tls12 = ssl.create_default_context(cafile=str(https_chain.directory / "fullchain.pem"))
+    tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+    with (
+        socket.create_connection((address.hostname, address.port), timeout=30) as raw,
+        tls12.wrap_socket(raw, server_hostname=SERVER_NAME) as sock,
+    ):
+        name, version, _bits = sock.cipher()
+        assert version == "TLSv1.2" and name.startswith("ECDHE-") and ("GCM" in name or "CHACHA20" in name)
+
+
+def test_the_certificate_is_checked_by_name(https_chain):
+    """The client really verifies: the test's certificate is for the shipped server name only."""
+    address = urlsplit(https_chain.url)
+    with (
+        socket.create_connection((address.hostname, address.port), timeout=30) as raw,
+        pytest.raises(ssl.SSLCertVerificationError),
+    ):
+        https_chain.tls.wrap_socket(raw, server_hostname="inna.example.gov.pl")
+
+
+def test_hsts_in_the_shipped_nginx_is_the_value_django_sends(settings):
+    """The one HSTS value nginx adds itself (its own answers) is the one the settings give with HTTPS on."""
+    import re
+
+    site = (DEPLOY / "nginx.conf").read_text()
+    added = re.findall(r'add_header Strict-Transport-Security "([^"]+)" always;', site)
+    assert added == [HSTS]
+    settings_source = (DEPLOY.parent / "helpdesk" / "settings.py").read_text()
+    assert 'env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0' in settings_source
+    assert "SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS" in settings_source
+    assert "SECURE_HSTS_PRELOAD = HTTPS" in settings_source

@@ -4,6 +4,9 @@ GET /api/v1/tickets/?status=&queue=&channel=&voivodeship=&regon=&requester_email
 POST /api/v1/tickets/<reference>/notes/  {"text": "… @alice …"}     an internal note (@mentions notify)
 POST /api/v1/tickets/<reference>/replies/  {"text": "…", "to": [], "cc": []}   a reply by e-mail (to empty: the
                                     requester; at most REPLY_MAX_RECIPIENTS addresses, REPLY_RECIPIENTS_PER_HOUR)
+    Both take `Idempotency-Key: <1–100 ASCII characters>`: the same request again with the same key writes
+    nothing and answers as the first time (201, the same entry id, `Idempotent-Replayed: true`); the key with
+    another request is refused with 422 (tickets.submissions).
 POST /api/v1/tickets/<reference>/merge/  {"into": "<reference>", "reason": ""}   merge this duplicate into another
 POST|DELETE /api/v1/tickets/<reference>/links/  {"reference": "<reference>"}   link / unlink a related ticket
 POST|DELETE /api/v1/tickets/<reference>/follow/ {"by_email": false}            follow / stop following
@@ -27,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk import inputs
-from tickets import actions, selectors, telephony
+from tickets import actions, selectors, submissions, telephony
 from tickets.forms import ReplyForm
 from tickets.models import Attachment, Channel, Entry, Status, Ticket
 
@@ -209,6 +212,8 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
     def _run(self, perform, success_status=200):
         try:
             result = perform()
+        except submissions.SubmissionKeyReused as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=422)
         except ValidationError as exc:
             return Response({"detail": " ".join(exc.messages)}, status=400)
         except PermissionDenied as exc:
@@ -227,18 +232,33 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
         except Http404:
             raise ValidationError(_("Nie znaleziono zgłoszenia %(reference)s.") % {"reference": reference}) from None
 
+    def _add_entry(self, make_request, answer) -> Response:
+        """Add the entry `make_request(submission_key)` asks for; 201 with `answer(entry)`. With an
+        Idempotency-Key used before for the same request: the same answer about the entry written then."""
+        repeated = False
+
+        def perform():
+            nonlocal repeated
+            key = submissions.clean_key(self.request.headers.get("Idempotency-Key", ""))
+            (entry,) = actions.add_entries([make_request(key)], actor=self.request.user)
+            repeated = entry.repeated
+            return answer(entry)
+
+        response = self._run(perform, 201)
+        if repeated:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
     @action(detail=True, methods=["post"])
     def notes(self, request, reference=None):
         ticket = selectors.ticket_for_user(request.user, reference)
-
-        def perform():
-            note = actions.NewEntry(
-                ticket=ticket, kind=Entry.Kind.NOTE, message=actions.Message(text=str(self._data().get("text", "")))
-            )
-            (entry,) = actions.add_entries([note], actor=request.user)
-            return {"id": entry.pk, "ticket": entry.ticket.reference}
-
-        return self._run(perform, 201)
+        text = str(self._data().get("text", ""))
+        return self._add_entry(
+            lambda key: actions.NewEntry(
+                ticket=ticket, kind=Entry.Kind.NOTE, message=actions.Message(text=text), submission_key=key
+            ),
+            lambda entry: {"id": entry.pk, "ticket": entry.ticket.reference},
+        )
 
     @action(detail=True, methods=["post"])
     def replies(self, request, reference=None):
@@ -250,20 +270,21 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
             items = value if isinstance(value, list) else [value] if value else []
             return ReplyForm._addresses(", ".join(str(item) for item in items))
 
-        def perform():
+        def reply(key: str):
             text = str(self._data().get("text", "")).strip()
             if not text:
                 raise ValidationError(_("Wpisz treść odpowiedzi."))
-            reply = actions.NewEntry(
+            return actions.NewEntry(
                 ticket=ticket,
                 kind=Entry.Kind.OUTBOUND,
                 message=actions.Message(text=text),
                 email=actions.EmailHeaders(to=addresses(self._data().get("to")), cc=addresses(self._data().get("cc"))),
+                submission_key=key,
             )
-            (entry,) = actions.add_entries([reply], actor=request.user)
-            return {"id": entry.pk, "ticket": entry.ticket.reference, "to": entry.to, "cc": entry.cc}
 
-        return self._run(perform, 201)
+        return self._add_entry(
+            reply, lambda entry: {"id": entry.pk, "ticket": entry.ticket.reference, "to": entry.to, "cc": entry.cc}
+        )
 
     @action(detail=True, methods=["post"])
     def merge(self, request, reference=None):

@@ -24,7 +24,19 @@ from django.utils.translation import gettext as _
 from helpdesk import access, outbox
 from helpdesk.html import sanitize_html
 from helpdesk.speed import bulk
-from tickets import checks, events, files, mentions, notices, notifying, search, selectors, sla, ticket_access
+from tickets import (
+    checks,
+    events,
+    files,
+    mentions,
+    notices,
+    notifying,
+    search,
+    selectors,
+    sla,
+    submissions,
+    ticket_access,
+)
 from tickets.models import Entry, SlaPolicy, Status, Ticket, TicketFollower
 from tickets.requests import CallDetails, EmailHeaders, Message, NewAttachment, NewEntry, Sender
 
@@ -101,7 +113,11 @@ def add_entries(requests: Sequence[NewEntry], *, actor: access.Actor) -> list[En
     A reply goes to the requester unless `to` names others, answers the requester's latest message and is
     sent after commit; it and a call count as the first response; a reply waits for the customer, a message
     from the requester reopens a ticket waiting for them or resolved (unless `reopen=False`). Followers,
-    colleagues @mentioned in a note and staff who answered by e-mail are told."""
+    colleagues @mentioned in a note and staff who answered by e-mail are told.
+
+    A request with a `submission_key` the actor used before for the same request is not written again: the
+    entry written then is returned in its place, with `repeated` set (tickets.submissions; the key is claimed
+    first, so a concurrent second submission waits for the first and gets its entry)."""
     if not requests:
         return []
     for request in requests:
@@ -109,6 +125,16 @@ def add_entries(requests: Sequence[NewEntry], *, actor: access.Actor) -> list[En
             raise ValidationError({"kind": _("Nieznany rodzaj wpisu.")})
         if request.kind in (Entry.Kind.OUTBOUND, Entry.Kind.NOTE, Entry.Kind.CALL) and actor is None:
             raise ValidationError(_("Odpowiedź, notatkę i rozmowę dodaje pracownik."))
+    repeats = submissions.claim(requests, actor)
+    written = iter(_add([request for i, request in enumerate(requests) if i not in repeats], actor))
+    entries = [repeats[i] if i in repeats else next(written) for i in range(len(requests))]
+    submissions.record(requests, entries, actor)
+    return entries
+
+
+def _add(requests: list[NewEntry], actor: access.Actor) -> list[Entry]:
+    if not requests:
+        return []
     tickets = _locked_targets([request.ticket.pk for request in requests])
     now = timezone.now()
     threads: dict[int, list[tuple[str, str]]] = {}  # ticket → (kind, Message-ID) of the batch's entries

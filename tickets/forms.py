@@ -47,6 +47,8 @@ class ReplyForm(forms.Form):
     body_text = forms.CharField(label=_("Treść"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     attachments = MultipleFileField(label=_("Załączniki"), required=False)
     seen_event = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    # made when the page is rendered (tickets.submissions): the same submission sent twice is written once
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def __init__(self, *args, ticket=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,6 +86,15 @@ class ReplyForm(forms.Form):
                     code="stale",
                 )
         return data
+
+    def clean_submission_key(self) -> str:
+        key = self.cleaned_data["submission_key"]
+        return key if key.isascii() and key.isprintable() and " " not in key else ""
+
+    def renew_submission_key(self, key: str) -> None:
+        """After the key was refused as used for another text: the next submit is a new submission."""
+        self.data = self.data.copy()
+        self.data["submission_key"] = key
 
     def acknowledge_changes(self) -> None:
         """After a refusal for staleness, the next submit of the same text goes through."""

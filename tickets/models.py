@@ -338,6 +338,8 @@ class Entry(models.Model):
     # Not stored: set on the e-mail entries the ticket page shows (tickets.selectors.show_email_html).
     shown_html: str
     blocked_images: int
+    # Not stored: True on an entry add_entries() returns again for a submission key used before (SubmissionKey).
+    repeated: bool = False
 
     class Meta:
         verbose_name = _("wpis")
@@ -717,3 +719,24 @@ class TicketSearch(models.Model):
 
     def __str__(self) -> str:
         return str(self.ticket_id)
+
+
+class SubmissionKey(models.Model):
+    """A one-time key of one staff member's submission (the ticket page's hidden token, the API's
+    Idempotency-Key): written in the transaction that writes the entry, so a repeated or concurrent submission
+    under the same key gets the entry written first (tickets.submissions). `fingerprint`: what was asked, so the
+    same key with another request is refused rather than answered with the first."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("klucz wysłania")
+        verbose_name_plural = _("klucze wysłania")
+        constraints = [models.UniqueConstraint(fields=["actor", "key"], name="submission_key_once_per_actor")]
+
+    def __str__(self) -> str:
+        return self.key

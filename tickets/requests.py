@@ -121,7 +121,10 @@ class NewEntry:
     target): an inbound message, a reply (sent by e-mail after commit), an internal note or a call.
 
     `reopen=False` for automatic inbound mail (out-of-office answers, bounces): recorded, never changing the
-    ticket's status. `via="email"`: staff wrote it from their mailbox (an answer to a notice)."""
+    ticket's status. `via="email"`: staff wrote it from their mailbox (an answer to a notice).
+    `submission_key`: the acting member of staff's one-time key of this submission (the ticket page's hidden
+    token, the API's Idempotency-Key): the same submission again gets the entry written first
+    (tickets.submissions)."""
 
     ticket: Ticket
     kind: str
@@ -131,3 +134,4 @@ class NewEntry:
     call: CallDetails | None = None
     reopen: bool = True
     via: str = ""
+    submission_key: str = ""

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import replies
 from helpdesk import access, inputs, live_groups, outbox
-from tickets import actions, calls, canned, deadlines, previews, selectors, ticket_access
+from tickets import actions, calls, canned, deadlines, previews, selectors, submissions, ticket_access
 from tickets.forms import (
     AssignForm,
     CallForm,
@@ -128,6 +128,7 @@ def _detail_context(request: HttpRequest, ticket, reply_form: ReplyForm | None =
         initial = {
             "seen_event": log[-1][0].pk if log else 0,
             "to": ticket.requester_email,
+            "submission_key": submissions.new_key(),
         }
         reply_form = ReplyForm(initial=initial | _reply_initial(request, ticket))
     return {
@@ -240,12 +241,26 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
             kind=data["kind"],
             message=actions.Message(text=data["body_text"], attachments=tuple(_uploaded(data["attachments"]))),
             email=actions.EmailHeaders(to=data["to"] if outbound else (), cc=data["cc"] if outbound else ()),
+            submission_key=data["submission_key"],
         )
-        actions.add_entries([entry], actor=request.user)
+        (written,) = actions.add_entries([entry], actor=request.user)
+    except submissions.SubmissionKeyReused:
+        # the page's key went with another text (e.g. sent, then back and edited): show it, the text kept
+        form.add_error(
+            None, _("Ten formularz wysłano już z inną treścią. Sprawdź rozmowę; aby wysłać tę treść, wyślij ponownie.")
+        )
+        form.renew_submission_key(submissions.new_key())
+        return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=409)
     except (ValidationError, PermissionDenied) as exc:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         return render(request, "tickets/detail.html", _detail_context(request, ticket, reply_form=form), status=400)
-    messages.success(request, _("Wysłano odpowiedź.") if data["kind"] == "outbound" else _("Dodano notatkę."))
+    if written.repeated:  # a double click, or the browser sending again: written once, said so
+        messages.info(
+            request,
+            _("Ta odpowiedź została już wysłana.") if outbound else _("Ta notatka została już dodana."),
+        )
+    else:
+        messages.success(request, _("Wysłano odpowiedź.") if outbound else _("Dodano notatkę."))
     return redirect("tickets:detail", reference=ticket.reference)
 
 

@@ -157,6 +157,7 @@ class Agent(HttpUser):
             "cc": "",
             "body_text": "Dzień dobry, sprawdziliśmy: sprawozdanie dotarło i czeka na weryfikację. Pozdrawiamy.",
             "seen_event": _field(page, "seen_event"),
+            "submission_key": _field(page, "submission_key"),  # the page's one-time key, as a browser sends it
         }
         with self.client.post(
             f"/tickets/{reference}/reply",
