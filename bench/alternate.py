@@ -25,9 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-ROW = re.compile(
-    r"^\| (?P<label>.+?) `(?P<url>[^`]+)` \| (?P<user>[\w-]+) \|.*?\| (?P<median>[\d.]+) \| (?P<p95>[\d.]+) \|"
-)
+ROW = re.compile(r"^\| (?P<label>.+?) `(?P<url>[^`]+)` \| (?P<user>[\w-]+) \|")  # then rows, queries, median, p95 …
 CPU_ROW = re.compile(r"^\| (?P<label>[^|`]+?) \| (?P<user>[\w-]+) \| (?P<proc>[\d.]+) \| (?P<db>[\d.]+) \| [\d.]+ \|$")
 KB_LINES = {
     "warm": re.compile(r"^- search time, warm .*?median ([\d.]+) ms, p95 ([\d.]+) ms"),
@@ -66,7 +64,8 @@ def parse_workspace(text: str) -> dict:
     rows: dict[tuple[str, str], dict] = {}
     for line in text.splitlines():
         if m := ROW.match(line):
-            rows[(m["label"], m["user"])] = {"median": float(m["median"]), "p95": float(m["p95"])}
+            cells = [cell.strip() for cell in line.split("|")]  # …, median, p95, SQL ms, HTTP, ""
+            rows[(m["label"], m["user"])] = {"median": float(cells[-5]), "p95": float(cells[-4])}
         elif (m := CPU_ROW.match(line)) and (m["label"], m["user"]) in rows:
             rows[(m["label"], m["user"])]["cpu"] = float(m["proc"]) + float(m["db"])
     return rows
