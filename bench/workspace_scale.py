@@ -26,6 +26,7 @@ import io
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -33,6 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpu
 import ticket_list as base
 
 SEED = 20261127
@@ -190,6 +192,10 @@ def generate(args, rng: random.Random, units_by_voivodeship, agents, admins) -> 
             [TABLES],
         )
         dropped = cursor.fetchall()
+        # kept in the database until they are built again: a run stopped half-way leaves no table without them
+        cursor.executemany(
+            "INSERT INTO bench_dropped_indexes VALUES (%s) ON CONFLICT DO NOTHING", [[d] for _n, d in dropped]
+        )
         for name, _definition in dropped:
             cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET session_replication_role = replica")  # no FK triggers during the load
@@ -349,9 +355,23 @@ def generate(args, rng: random.Random, units_by_voivodeship, agents, admins) -> 
         print(f"Building {len(dropped)} indexes", file=sys.stderr)
         for _name, definition in dropped:
             cursor.execute(definition)
+        cursor.execute("DELETE FROM bench_dropped_indexes")
     for year, last in counters.items():
         ReferenceCounter.objects.update_or_create(year=year, defaults={"last_number": last})
     print(f"Generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def restore_dropped_indexes() -> None:
+    """Build the indexes an earlier generation dropped for its load and did not build again (it was stopped)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_dropped_indexes (definition text PRIMARY KEY)")
+        cursor.execute("SELECT definition FROM bench_dropped_indexes")
+        for (definition,) in cursor.fetchall():
+            print(f"Building an index a stopped generation left out: {definition}", file=sys.stderr)
+            cursor.execute(re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX IF NOT EXISTS ", definition))
+        cursor.execute("DELETE FROM bench_dropped_indexes")
 
 
 def vacuum_analyze() -> None:
@@ -378,13 +398,15 @@ def ensure_memberships(agents, admins) -> None:
 # --- measurement ---------------------------------------------------------------------------------------
 
 
-def measure(client, user, label: str, url: str, runs: int, warmup: int) -> dict:
+def measure(client, user, label: str, url: str, runs: int, warmup: int, meter=None) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(warmup):
         client.get(url)
     times, sql_times, query_counts, statuses = [], [], set(), set()
+    if meter:
+        meter.start()
     for _ in range(runs):
         with CaptureQueriesContext(connection) as ctx:
             start = time.perf_counter()
@@ -394,6 +416,7 @@ def measure(client, user, label: str, url: str, runs: int, warmup: int) -> dict:
         sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
         query_counts.add(len(ctx.captured_queries))
         statuses.add(response.status_code)
+    process_cpu, database_cpu = meter.stop() if meter else (None, None)
     rows = None
     if url.startswith("/tickets/?") or url == "/tickets/":
         from django.http import QueryDict
@@ -414,6 +437,9 @@ def measure(client, user, label: str, url: str, runs: int, warmup: int) -> dict:
         "median": statistics.median(times),
         "p95": base.p95(times),
         "sql_median": statistics.median(sql_times),
+        # mean CPU per request (ms): this process (Django) and the PostgreSQL backends serving it
+        "cpu_ms": None if process_cpu is None else process_cpu * 1000 / runs,
+        "db_cpu_ms": None if database_cpu is None else database_cpu * 1000 / runs,
     }
 
 
@@ -490,6 +516,7 @@ def main() -> int:
     units = base.ensure_units(rng)
     agents, admins = base.ensure_staff(rng)
     ensure_memberships(agents, admins)
+    restore_dropped_indexes()
     have = Ticket.objects.count()
     if have < args.tickets:
         generate(args, rng, units, agents, admins)
@@ -514,6 +541,7 @@ def main() -> int:
     admin_visible = (
         Ticket.objects.filter(queue__voivodeship_id="14").order_by("-id").values_list("reference", flat=True)
     )
+    meter = cpu.meter_for_default_database()
     results = []
     for user in (agent, admin):
         client = Client()
@@ -529,11 +557,12 @@ def main() -> int:
         for label, path in scenarios:
             if args.only and args.only not in label:
                 continue
-            results.append(measure(client, user, label, path, args.runs, args.warmup))
+            results.append(measure(client, user, label, path, args.runs, args.warmup, meter))
             if args.explain:
                 explain_slow(client, path, args.explain)
             r = results[-1]
-            print(f"  {r['user']} {r['label']}: median {r['median']:.1f} p95 {r['p95']:.1f}", file=sys.stderr)
+            cpu_note = f" cpu {r['cpu_ms']:.1f}+{r['db_cpu_ms']:.1f} db" if r["cpu_ms"] is not None else ""
+            print(f"  {r['user']} {r['label']}: median {r['median']:.1f} p95 {r['p95']:.1f}{cpu_note}", file=sys.stderr)
 
     load = os.getloadavg()
     print(f"## Workspace at scale: {args.tickets:,} tickets, {Entry.objects.count():,} entries, PostgreSQL\n")
@@ -542,7 +571,22 @@ def main() -> int:
     print(
         f"- Runs: {args.runs} timed requests per row after {args.warmup} warm-ups; budget p95 {args.budget_ms:g} ms\n"
     )
-    return base.report(results, args.budget_ms, "p95", "Rows", lambda r: r["rows"] or "—")
+    status = base.report(results, args.budget_ms, "p95", "Rows", lambda r: r["rows"] or "—")
+    if meter:
+        meter.close()
+        print_cpu(results)
+    return status
+
+
+def print_cpu(results: list[dict]) -> None:
+    """CPU per request, mean over the timed runs: less distorted than wall-clock time by other load on the
+    machine (a request waiting for a core counts in its time, not in its CPU)."""
+    print("\nCPU per request (mean of the timed runs; bench/cpu.py):\n")
+    print("| Request | User | Django process CPU ms | PostgreSQL backend CPU ms | Total CPU ms |")
+    print("|---|---|--:|--:|--:|")
+    for r in results:
+        total = r["cpu_ms"] + r["db_cpu_ms"]
+        print(f"| {r['label']} | {r['user']} | {r['cpu_ms']:.1f} | {r['db_cpu_ms']:.1f} | {total:.1f} |")
 
 
 if __name__ == "__main__":
