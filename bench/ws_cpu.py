@@ -309,7 +309,7 @@ def main() -> int:
     print("- Servers: 1 daphne process (DEBUG=false, channels-redis), PostgreSQL, Redis; outbox delivered by the")
     print("  bench process (Celery eager), clients in another process; all on this machine")
     print(f"- Sockets: {by_label['agent']} agents, {by_label['admin14']} admins of 14 on the list,")
-    print(f"  {by_label['page14']} admins of 14 on a ticket page, {by_label['outsider']} admins of 24 (must get nothing)")
+    print(f"  {by_label['page14']} admins of 14 on a ticket page, {by_label['outsider']} admins of 24 (must get none)")
     print(f"- Changes: {args.events} per run, one every {args.interval:g} s, 2 tickets in the queue of 14, 2 central")
     print("  tickets about a unit of 14")
     print(f"- Load average before / after (1 min): {load_before[0]:.2f} / {load[0]:.2f} (5 min {load[1]:.2f})\n")

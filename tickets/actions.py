@@ -143,7 +143,12 @@ def assign(*, actor, ticket: Ticket, assignee, reason: str = "") -> Ticket:
     if assignee is not None and assignee != actor:
         outbox.enqueue_push(
             groups=[live_groups.user(assignee.pk)],
-            event={"change": "assigned_to_you", "reference": ticket.reference, "subject": ticket.subject},
+            event={
+                "change": "assigned_to_you",
+                "reference": ticket.reference,
+                "subject": ticket.subject,
+                **ticket_access.push_place(ticket),
+            },
         )
     return ticket
 
@@ -487,6 +492,7 @@ def _announce_delivery(ticket: Ticket, entry: Entry, actor=None) -> None:
             "entry": entry.pk,
             "delivery": delivery.state if delivery else "",
             "delivery_text": delivery.text if delivery else "",
+            **ticket_access.push_place(ticket),
         },
     )
 

@@ -28,6 +28,7 @@ def announce(ticket: Ticket, change: str, actor=None) -> None:
             "queue": ticket.queue_id,
             "actor_id": actor.pk if actor else None,
             "actor": str(actor) if actor else "",
+            **ticket_access.push_place(ticket),
         },
     )
 
@@ -171,6 +172,7 @@ def notify_mentioned(ticket: Ticket, actor, entry: Entry, people: list) -> None:
                 "reference": ticket.reference,
                 "subject": ticket.subject,
                 "by": str(actor) if actor else "",
+                **ticket_access.push_place(ticket),
             },
         )
         if person.email:
@@ -224,6 +226,7 @@ def notify_followers(ticket: Ticket, actor, what: str, detail: str, skip=(), fol
                 "reference": ticket.reference,
                 "subject": ticket.subject,
                 "by": str(actor) if actor else "",
+                **ticket_access.push_place(ticket),
             },
         )
         if follower.by_email and follower.user.email and follower.user_id not in emailed:
