@@ -116,6 +116,7 @@ def test_every_push_about_a_ticket_carries_its_place(alice, bob):
 def test_a_push_is_encoded_once_for_all_sockets_of_the_process():
     event = {"change": "status_changed", "reference": "SSOZ-2026-000001", "notice": 10**9}
     assert consumers.encoded(event) is consumers.encoded(dict(event))
+    assert '"moved"' in consumers.encoded({**event, "change": "moved"})  # the same id, another push: encoded anew
     for notice in range(consumers.ENCODED_PUSHES + 10):
         consumers.encoded({"notice": notice})
     assert len(consumers._encoded) <= consumers.ENCODED_PUSHES

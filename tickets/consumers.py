@@ -127,20 +127,23 @@ def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
 
 ACCESS_RECHECK_SECONDS = 60.0  # an open socket reads its session again at its first event after this long
 ENCODED_PUSHES = 256  # pushes kept encoded per process: each goes to many sockets one right after the other
-_encoded: dict[int, str] = {}
+_encoded: dict[int, tuple[dict, str]] = {}
 
 
 def encoded(event: dict) -> str:
     """The JSON text of `event`, made once per push (`notice`) for all the sockets of this process: each
-    socket receives the same push, its own copy of it."""
+    socket receives the same push, its own copy of it. Reused only for an equal event (an id used again, e.g.
+    a database emptied and filled again, never gets another push's text)."""
     notice = event.get("notice")
     if notice is None:
         return json.dumps(event)
-    text = _encoded.get(notice)
-    if text is None:
-        text = _encoded[notice] = json.dumps(event)
-        if len(_encoded) > ENCODED_PUSHES:
-            del _encoded[next(iter(_encoded))]  # the oldest (dicts keep insertion order)
+    kept = _encoded.get(notice)
+    if kept is not None and kept[0] == event:
+        return kept[1]
+    text = json.dumps(event)
+    _encoded[notice] = (event, text)
+    if len(_encoded) > ENCODED_PUSHES:
+        del _encoded[next(iter(_encoded))]  # the oldest (dicts keep insertion order)
     return text
 
 
