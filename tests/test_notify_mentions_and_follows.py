@@ -42,6 +42,7 @@ async def test_a_mention_reaches_the_colleagues_socket(alice, bob, celina, queue
     await database_sync_to_async(outbox.drain)()
     event = await bobs.receive_json_from(timeout=2)
     assert event.pop("notice") > 0  # the outbox row's id: the page's cursor for catching up after a reconnect
+    assert event.pop("place") == ["14", None]  # the ticket's place: the socket decides the read rule from it
     assert event == {"change": "mentioned", "reference": ticket.reference, "subject": "Korekta MZ-11", "by": "Alice"}
     assert await celinas.receive_nothing(timeout=0.3)
     await bobs.disconnect()

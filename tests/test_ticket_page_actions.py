@@ -55,6 +55,7 @@ def test_a_note_mentioning_a_colleague_notifies_them_live_and_by_email(
     event = ticket.events.get(kind="mentioned")
     assert event.data["users"] == ["bob"] and event.actor == alice
     (notice,) = _pushes(bob)
+    assert notice.pop("place") == ["14", None]  # where the ticket is: the socket applies the read rule to it
     assert notice == {"change": "mentioned", "reference": ticket.reference, "subject": ticket.subject, "by": "Alice"}
     (message,) = [m for m in mail.outbox if m.to == [bob.email]]
     assert ticket.reference in message.subject and "wspomina o Tobie" in message.subject

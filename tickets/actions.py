@@ -148,7 +148,12 @@ def assign(*, actor: access.Actor, ticket: Ticket, assignee: User | None, reason
     if assignee is not None and assignee != actor:
         outbox.enqueue_push(
             groups=[live_groups.user(assignee.pk)],
-            event={"change": "assigned_to_you", "reference": ticket.reference, "subject": ticket.subject},
+            event={
+                "change": "assigned_to_you",
+                "reference": ticket.reference,
+                "subject": ticket.subject,
+                **ticket_access.push_place(ticket),
+            },
         )
     return ticket
 
@@ -492,6 +497,7 @@ def _announce_delivery(ticket: Ticket, entry: Entry, actor: access.Actor = None)
             "entry": entry.pk,
             "delivery": delivery.state if delivery else "",
             "delivery_text": delivery.text if delivery else "",
+            **ticket_access.push_place(ticket),
         },
     )
 

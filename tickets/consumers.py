@@ -6,8 +6,11 @@ groups a socket joins and which groups a ticket's change is pushed to, from the 
 - /ws/tickets/<ref>/      one ticket: changes, who else is viewing, who is typing a reply
 
 Joining a group proves nothing later, so access is decided at connection and again for every event delivered
-(`_GroupsConsumer.check`): the session must not have expired, and a ticket's event goes only to whom may see
-the ticket now (`deliverable`: a database check for users who do not see everything). A ticket belongs to up to
+(`_GroupsConsumer.check`): the session must not have expired, and a ticket's event goes only to whom may read
+the ticket (`decided`: by the read rule of ticket_access, from the place of the ticket the push carries, in
+memory; `deliverable`: from the ticket as it is now, a query, for an event without one such as presence). The
+session is read again whenever the user's access may have changed (below) and, as a net, at the first event
+after ACCESS_RECHECK_SECONDS; a push is encoded once per process, not once per socket. A ticket belongs to up to
 two voivodeships (its queue's and its unit's), so a socket in both groups gets its change twice: the second
 copy, with the same outbox id (`notice`), is dropped. What ends a session
 or changes a user's access (logout, a password change, deactivation, a new role or voivodeships, a one-time
@@ -20,6 +23,7 @@ With Redis (the channel layer) away, a handshake is refused (daphne answers 403)
 its groups afresh (Redis may have lost them) and asks what it missed (static/js/live.js).
 """
 
+import json
 import logging
 import time
 from collections import deque
@@ -85,21 +89,62 @@ def _visible(user, **ticket) -> bool:
     return found is not None and ticket_access.may_read(user, found)
 
 
+UNDECIDED = -1  # `decided`: only the database can tell
+
+
+def decided(user, event: dict, ticket_id: int | None = None) -> int | None:
+    """`deliverable` from what the socket holds, without a query: the user (their scope is kept on them) and the
+    event. A ticket's push carries the ticket's place at the change (ticket_access.push_place), so the same
+    rule as the pages (`may_read_place`) decides it in memory; UNDECIDED for an event without one (presence,
+    typing, a push queued before pushes carried it) about a ticket the user may not see by its queue."""
+    if ticket_access.reads_every_ticket(user):
+        return None
+    place = ticket_access.place_in_push(event)
+    if place is not None:
+        if ticket_access.may_read_place(user, place):
+            return None
+        return CLOSE_NOT_FOUND if ticket_id is not None else 0
+    if _in_users_queue(user, event, fresh_only=True):
+        return None
+    if ticket_id is None and (not event.get("reference") or event.get("change") == "moved_away"):
+        return None  # "moved_away" tells a list to drop a ticket that has just left it: it carries nothing else
+    return UNDECIDED
+
+
 def deliverable(user, event: dict, ticket_id: int | None = None) -> int | None:
     """May `event` go to `user`'s socket now, as far as the ticket is concerned? None: yes; CLOSE_NOT_FOUND: the
     ticket page's ticket has left the user's sight; 0: skip this one event (a ticket of a live list that the
-    user no longer sees). Free for those who see everything."""
-    if ticket_access.reads_every_ticket(user):
-        return None
+    user no longer sees). In memory when `decided` can tell, else from the ticket as it is now (a query)."""
+    verdict = decided(user, event, ticket_id)
+    if verdict != UNDECIDED:
+        return verdict
     if _in_users_queue(user, event):
         return None
     if ticket_id is not None:
         return None if _visible(user, pk=ticket_id) else CLOSE_NOT_FOUND
-    reference = event.get("reference")
-    # "moved_away" tells a list to drop a ticket that has just left it: it carries nothing but the reference
-    if reference and event.get("change") != "moved_away" and not _visible(user, reference=reference):
-        return 0
-    return None
+    return None if _visible(user, reference=event["reference"]) else 0
+
+
+ACCESS_RECHECK_SECONDS = 60.0  # an open socket reads its session again at its first event after this long
+ENCODED_PUSHES = 256  # pushes kept encoded per process: each goes to many sockets one right after the other
+_encoded: dict[int, tuple[dict, str]] = {}
+
+
+def encoded(event: dict) -> str:
+    """The JSON text of `event`, made once per push (`notice`) for all the sockets of this process: each
+    socket receives the same push, its own copy of it. Reused only for an equal event (an id used again, e.g.
+    a database emptied and filled again, never gets another push's text)."""
+    notice = event.get("notice")
+    if notice is None:
+        return json.dumps(event)
+    kept = _encoded.get(notice)
+    if kept is not None and kept[0] == event:
+        return kept[1]
+    text = json.dumps(event)
+    _encoded[notice] = (event, text)
+    if len(_encoded) > ENCODED_PUSHES:
+        del _encoded[next(iter(_encoded))]  # the oldest (dicts keep insertion order)
+    return text
 
 
 RECENT_NOTICES = 64  # outbox ids remembered per socket: a change's copies are sent one right after the other
@@ -109,6 +154,7 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
     joined: list[str]
     user = None
     expires_at = None
+    access_read_at = float("-inf")  # time.monotonic() when the session was last read
     ticket_id: int | None = None
     accepted = False
 
@@ -143,6 +189,7 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = session.session_key if session is not None else None
         found = await database_sync_to_async(access.socket_access)(self.session_key)
         self.user, self.expires_at = (found.user, found.expires_at) if found else (None, None)
+        self.access_read_at = time.monotonic()
         return self.user
 
     async def join(self, groups: list[str]) -> None:
@@ -163,17 +210,21 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         await self.leave()
 
     async def check(self, event: dict) -> bool:
-        """True when `event` may be delivered; closes the socket when access has ended."""
+        """True when `event` may be delivered; closes the socket when access has ended. The session was read at
+        connection and is read again when the user's access may have changed (`access_changed`) and at the
+        first event after ACCESS_RECHECK_SECONDS; in between its expiry is checked here, without a query."""
         if self.user is None:
             return False
         if timezone.now() >= self.expires_at:
             await self.end(CLOSE_SESSION_ENDED)
             return False
-        if ticket_access.reads_every_ticket(self.user):  # the scope is kept on the user: no query
-            return True
-        if _in_users_queue(self.user, event, fresh_only=True):
-            return True  # no query: the codes of the queues are already in this process
-        verdict = await database_sync_to_async(deliverable)(self.user, event, self.ticket_id)
+        if time.monotonic() - self.access_read_at >= ACCESS_RECHECK_SECONDS:
+            await self.access_changed({})
+            if self.user is None:
+                return False
+        verdict = decided(self.user, event, self.ticket_id)  # no query for a ticket's push
+        if verdict == UNDECIDED:
+            verdict = await database_sync_to_async(deliverable)(self.user, event, self.ticket_id)
         if verdict:
             await self.end(verdict)
         return verdict is None
@@ -191,13 +242,14 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
                 return  # the same change through the group of the ticket's other voivodeship
             self.recent_notices.append(notice)
         if await self.check(event):
-            await self.send_json(event)
+            await self.send(text_data=encoded(event))
 
     async def access_changed(self, message):
         """The user's access may have changed: read the session afresh; close if it has ended."""
         if self.user is None:
             return
         found = await database_sync_to_async(access.socket_access)(self.session_key, self.user.pk)
+        self.access_read_at = time.monotonic()
         if found is None:
             await self.end(CLOSE_SESSION_ENDED)
             return

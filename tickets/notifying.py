@@ -34,6 +34,7 @@ def announce(ticket: Ticket, change: str, actor: access.Actor = None) -> None:
             "queue": ticket.queue_id,
             "actor_id": actor.pk if actor else None,
             "actor": str(actor) if actor else "",
+            **ticket_access.push_place(ticket),
         },
     )
 
@@ -179,6 +180,7 @@ def notify_mentioned(ticket: Ticket, actor: access.Actor, entry: Entry, people: 
                 "reference": ticket.reference,
                 "subject": ticket.subject,
                 "by": str(actor) if actor else "",
+                **ticket_access.push_place(ticket),
             },
         )
         if person.email:
@@ -240,6 +242,7 @@ def notify_followers(
                 "reference": ticket.reference,
                 "subject": ticket.subject,
                 "by": str(actor) if actor else "",
+                **ticket_access.push_place(ticket),
             },
         )
         if follower.by_email and follower.user.email and follower.user_id not in emailed:

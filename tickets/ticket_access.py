@@ -196,6 +196,25 @@ def place_groups(place: Place) -> list[str]:
     return [live_groups.EVERY_TICKET, *(live_groups.voivodeship(code) for code in sorted(place.voivodeships))]
 
 
+def push_place(ticket: Ticket) -> dict[str, list[str | None]]:
+    """What a live push about `ticket` carries so that each socket decides `may_read_place` from the event
+    itself, without asking the database: the ticket's place at the change (`place_in_push` reads it back).
+    A later change of place is pushed too (a "moved" to the new place, "moved_away" to the groups losing it)."""
+    place = place_of(ticket)
+    return {"place": [place.queue, place.unit]}
+
+
+def place_in_push(event: dict) -> Place | None:
+    """The place `push_place` put in `event`; None when it has none (presence, typing, a push queued before
+    pushes carried it): then only the database can tell."""
+    found = event.get("place")
+    if not isinstance(found, list) or len(found) != 2:
+        return None
+    if not all(code is None or isinstance(code, str) for code in found):
+        return None
+    return Place(queue=found[0], unit=found[1])
+
+
 def push_groups(ticket: Ticket) -> list[str]:
     """Where a change of `ticket` is pushed: the live lists of everyone who may read it and the pages open on it.
     Each socket still checks the event against the ticket as it is now (tickets.consumers)."""
