@@ -356,7 +356,6 @@ def run_load(
     if profile and pids and "web0" in pids:
         spy_out = work / "web0.pyspy.txt"
         spy_args = ["--rate", "200", "--nonblocking", "--format", "raw", "-o", str(spy_out)]
-        spy_args += ["--duration", str(duration)]
         spy = subprocess.Popen(
             [str(VENV / "py-spy"), "record", "--pid", str(pids["web0"]), *spy_args],
             stdout=subprocess.DEVNULL,
@@ -387,8 +386,13 @@ def run_load(
         stdout=(work / "locust.log").open("w"),
         stderr=subprocess.STDOUT,
     )
-    if spy is not None:
-        spy.wait(timeout=60)
+    if spy is not None:  # stopped with the load (SIGINT: py-spy writes what it sampled and exits)
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
         figures["profile"] = str(spy_out)
     figures["locust_cpu_seconds"] = round(_children_cpu() - cpu_before, 1)
     servers_after = process_cpu(pids or {})
