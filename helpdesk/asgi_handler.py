@@ -16,6 +16,9 @@ fixed set of request threads per process.
   request_finished all run in that thread, so its database connection is taken from the pool and given back in
   one thread, as before. A request waiting for a thread waits in the event loop: no thread, no CPU. Keep it under
   DB_POOL_MAX_SIZE, so that no running request waits for a database connection.
+- A bounded wait. A request that found no free thread within WEB_QUEUE_SECONDS is answered 503 with Retry-After
+  and the site's Polish page (`errors.busy`, JSON under /api/), from the event loop, without a thread: overload
+  gives clean refusals after a known time, not a queue that grows without end.
 
 Figures: bench/RESULTS.md ("Where the web processes' CPU goes").
 """
@@ -31,6 +34,8 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponseBase
+
+from helpdesk import errors
 
 
 class OneThreadASGIHandler(ASGIHandler):
@@ -56,7 +61,11 @@ class OneThreadASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         free = self.request_threads()
-        thread = await free.get()
+        try:
+            thread = await asyncio.wait_for(free.get(), settings.WEB_QUEUE_SECONDS)
+        except TimeoutError:  # more requests than this process can run: a clean 503 rather than a growing wait
+            await self.send_response(errors.busy(scope.get("path", "/")), send)
+            return
         try:
             async with ThreadSensitiveContext(executor=thread):
                 await self.handle(scope, receive, send)

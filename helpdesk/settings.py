@@ -128,6 +128,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Requests a web process runs at once, each in one of this many threads (helpdesk.asgi_handler); the others wait
 # in the event loop. Keep it under DB_POOL_MAX_SIZE, so that no running request waits for a database connection.
 WEB_REQUEST_THREADS = env_int("WEB_REQUEST_THREADS", 8, minimum=1)
+# A request that waited this long for one of them is answered 503 with Retry-After (a Polish page).
+WEB_QUEUE_SECONDS = env_int("WEB_QUEUE_SECONDS", 10, minimum=1)
 
 AUTH_USER_MODEL = "helpdesk.User"
 AUTH_PASSWORD_VALIDATORS = [

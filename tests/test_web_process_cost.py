@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import threading
 import time
 
@@ -17,7 +18,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.signals import request_finished, request_started
 from django.http import HttpResponse
 from django.test import override_settings
-from django.urls import path
+from django.urls import include, path
 
 from helpdesk.asgi_handler import OneThreadASGIHandler
 from helpdesk.cache_backend import ProcessRedisCache
@@ -65,11 +66,11 @@ _lock = threading.Lock()
 
 
 def slow_view(request):
-    time.sleep(0.02)  # long enough for requests to overlap if they were allowed to
+    time.sleep(float(request.GET.get("s", "0.02")))  # long enough for requests to overlap if they were allowed to
     return HttpResponse("gotowe")
 
 
-urlpatterns = [path("wolno/", slow_view)]
+urlpatterns = [path("wolno/", slow_view), path("", include("helpdesk.urls"))]
 
 
 def _started(**kwargs) -> None:
@@ -90,7 +91,12 @@ def _finished(**kwargs) -> None:
 _local = threading.local()
 
 
-async def _get(app, path_: str) -> tuple[int, bytes]:
+async def _get(app, path_: str, query: bytes = b"") -> tuple[int, bytes]:
+    status, body, _ = await _get_full(app, path_, query)
+    return status, body
+
+
+async def _get_full(app, path_: str, query: bytes = b"") -> tuple[int, bytes, dict]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -99,7 +105,7 @@ async def _get(app, path_: str) -> tuple[int, bytes]:
         "scheme": "http",
         "path": path_,
         "raw_path": path_.encode(),
-        "query_string": b"",
+        "query_string": query,
         "root_path": "",
         "headers": [(b"host", b"testserver")],
         "client": ("127.0.0.1", 5000),
@@ -110,7 +116,7 @@ async def _get(app, path_: str) -> tuple[int, bytes]:
     start = await communicator.receive_output(10)
     body = await communicator.receive_output(10)
     await communicator.wait(10)
-    return start["status"], body["body"]
+    return start["status"], body["body"], {k.decode().lower(): v.decode() for k, v in start["headers"]}
 
 
 @override_settings(ROOT_URLCONF=__name__, WEB_REQUEST_THREADS=3, ALLOWED_HOSTS=["testserver"])
@@ -151,3 +157,29 @@ def test_a_public_page_through_it_is_the_same_page():
     status, body = asyncio.run(_get(application.application_mapping["http"], "/formularze/"))
     assert status == Client().get("/formularze/").status_code == 200
     assert "Formularze" in body.decode()
+
+
+@override_settings(ROOT_URLCONF=__name__, WEB_REQUEST_THREADS=1, WEB_QUEUE_SECONDS=0.2, ALLOWED_HOSTS=["testserver"])
+def test_a_request_that_waited_too_long_for_a_thread_gets_a_clean_polish_503():
+    handler = OneThreadASGIHandler()
+
+    async def crowd():
+        return await asyncio.gather(
+            _get_full(handler, "/wolno/", b"s=0.6"),
+            _get_full(handler, "/wolno/", b"s=0.6"),
+            _get_full(handler, "/api/v1/kb/search", b"q=haslo"),
+        )
+
+    first, second, api = asyncio.run(crowd())
+    assert first[0] == 200 and first[1] == b"gotowe"
+    status, body, headers = second
+    assert status == 503
+    assert headers["retry-after"] == "30" and headers["content-language"] == "pl"
+    assert headers["cache-control"] == "no-store"
+    page = body.decode()
+    assert "Usługa chwilowo niedostępna" in page and "zbyt wiele żądań" in page
+    assert "csrfmiddlewaretoken" not in page or 'value=""' in page  # the same page for everyone: no one's token
+    assert "set-cookie" not in headers
+    status, body, headers = api
+    assert status == 503 and headers["content-type"] == "application/json"
+    assert "zbyt wiele żądań" in json.loads(body)["detail"]
