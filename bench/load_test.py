@@ -311,9 +311,11 @@ def run_load(
     mails: int = 2000,
     work: Path | None = None,
     pids: dict[str, int] | None = None,
+    profile: bool = False,
 ) -> dict:
     """Deadline day for `duration` seconds against `bases` (servers started by the caller): locust's mix, 50
-    websockets, the e-mail backlog ingested, connections sampled. Returns the figures (see report())."""
+    websockets, the e-mail backlog ingested, connections sampled. Returns the figures (see report()). With
+    `profile`, py-spy samples the first web process (`pids["web0"]`) for the run (bench/load/spy_top.py)."""
     work = work or Path(tempfile.mkdtemp(prefix="load_run_"))
     data = json.loads(data_path.read_text())
     data["bases"] = bases
@@ -350,6 +352,15 @@ def run_load(
     users = public_users + agents
     cpu_before = _children_cpu()
     servers_before = process_cpu(pids or {})
+    spy = None
+    if profile and pids and "web0" in pids:
+        spy_out = work / "web0.pyspy.txt"
+        spy_args = ["--rate", "200", "--nonblocking", "--format", "raw", "-o", str(spy_out)]
+        spy = subprocess.Popen(
+            [str(VENV / "py-spy"), "record", "--pid", str(pids["web0"]), *spy_args],
+            stdout=subprocess.DEVNULL,
+            stderr=(work / "py-spy.log").open("w"),
+        )
     subprocess.run(
         [
             str(VENV / "locust"),
@@ -375,6 +386,14 @@ def run_load(
         stdout=(work / "locust.log").open("w"),
         stderr=subprocess.STDOUT,
     )
+    if spy is not None:  # stopped with the load (SIGINT: py-spy writes what it sampled and exits)
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+        figures["profile"] = str(spy_out)
     figures["locust_cpu_seconds"] = round(_children_cpu() - cpu_before, 1)
     servers_after = process_cpu(pids or {})
     figures["server_cpu_seconds"] = {
@@ -533,6 +552,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=300, help="generated published articles")
     parser.add_argument("--mails", type=int, default=2000, help="e-mail backlog ingested during the run")
     parser.add_argument("--base-url", action="append", help="run against servers already running (repeatable)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the first web process; print its top functions")
     args = parser.parse_args()
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not database_url.startswith("postgres") or not any(
@@ -577,9 +597,14 @@ def main() -> int:
                 mails=args.mails,
                 work=work,
                 pids={name: proc.pid for name, proc in stack.procs.items()},
+                profile=args.profile,
             )
             limit = stack.pool_limit()
     print(report(figures, pool_limit=limit, web=len(args.base_url or []) or args.web, command=command))
+    if figures.get("profile"):
+        from load.spy_top import table
+
+        print("\nWhere web0's CPU went (py-spy, 200 samples/s):\n\n" + table(Path(figures["profile"])))
     print(f"\n(logs and data in {work})")
     return 0 if not verdict(figures, limit) else 1
 

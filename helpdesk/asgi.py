@@ -2,10 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
-django_asgi_app = get_asgi_application()
+
+from helpdesk.asgi_handler import get_asgi_application
+
+django_asgi_app = get_asgi_application()  # Django's, with the middleware chain and the view in one thread
 
 from helpdesk import http_limits  # noqa: E402
 

@@ -9,7 +9,8 @@ the database is what failed. API addresses get the same answers as JSON.
 A passing outage is no server error: the database unreachable (its connections terminated, the pool unable to
 give one within DB_POOL_TIMEOUT) or the attachment storage full answers 503 with Retry-After and a Polish page
 saying so (`unavailable`), from the same handler, so that whatever raised it (a view, a middleware reading the
-session) gets it.
+session) gets it. A web process with more requests than it can run answers the ones that waited too long with the
+same 503 (`busy`, helpdesk.asgi_handler).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import sys
 from functools import cache
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -176,4 +177,40 @@ def server_error(request):
         response = HttpResponse(html, status=status)
     if status == 503:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@cache
+def _busy_page(path_kind: str) -> tuple[bytes, str]:
+    """The Polish 503 page of `busy` for an address of this kind ("api", "staff", "public"), rendered once."""
+    from django.utils import translation
+
+    request = HttpRequest()
+    request.path = request.path_info = reverse("api-root") if path_kind == "api" else "/"
+    if path_kind == "staff":
+        request.path = request.path_info = _staff_prefixes()[0]
+    with translation.override("pl"):
+        context = _context(request, 503, _("Serwer obsługuje teraz zbyt wiele żądań naraz."))
+        if path_kind == "api":
+            return JsonResponse({"detail": context["detail"]}).content, "application/json"
+        try:
+            html = render_to_string(f"errors/{context['layout']}.html", context)
+        except Exception:  # the last resort must not fail in its turn
+            logger.exception("the busy page could not be rendered")
+            html = f"<!doctype html><title>{escape(context['title'])}</title><h1>{escape(context['title'])}</h1>"
+    return html.encode(), "text/html; charset=utf-8"
+
+
+def busy(path: str) -> HttpResponse:
+    """503 with Retry-After for a request that waited WEB_QUEUE_SECONDS for one of its web process's request
+    threads (helpdesk.asgi_handler): the Polish page (JSON under /api/), made without the request (no session, no
+    query, no thread: it is answered from the event loop) and the same for everyone, so it carries no token."""
+    request = HttpRequest()
+    request.path = path
+    kind = "api" if _is_api(request) else layout_for(request)
+    body, content_type = _busy_page(kind)
+    response = HttpResponse(body, status=503, content_type=content_type)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Content-Language"] = "pl"
+    response["Cache-Control"] = "no-store"
     return response

@@ -125,6 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Requests a web process runs at once, each in one of this many threads (helpdesk.asgi_handler); the others wait
+# in the event loop. Keep it under DB_POOL_MAX_SIZE, so that no running request waits for a database connection.
+WEB_REQUEST_THREADS = env_int("WEB_REQUEST_THREADS", 8, minimum=1)
+# A request that waited this long for one of them is answered 503 with Retry-After (a Polish page).
+WEB_QUEUE_SECONDS = env_int("WEB_QUEUE_SECONDS", 10, minimum=1)
 
 AUTH_USER_MODEL = "helpdesk.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -201,10 +206,11 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
     # Shared by every web and worker process (nothing that matters lives in one process's memory). Every use
     # goes through helpdesk.shared_cache / helpdesk.ratelimit, which carry on without it when Redis is away;
-    # the short timeouts keep a page from hanging on an unreachable server.
+    # the short timeouts keep a page from hanging on an unreachable server. One client (connection pool) per
+    # process, not one per request (helpdesk.cache_backend).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "helpdesk.cache_backend.ProcessRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }

@@ -1,9 +1,9 @@
-"""The test suite's Redis cache: like production's, but clear() removes only this worker's keys."""
+"""The test suite's Redis cache: production's (one client per process), but clear() removes only this worker's keys."""
 
-from django.core.cache.backends.redis import RedisCache
+from helpdesk.cache_backend import ProcessRedisCache
 
 
-class PrefixClearingRedisCache(RedisCache):
+class PrefixClearingRedisCache(ProcessRedisCache):
     """Django's RedisCache whose clear() deletes the keys under its KEY_PREFIX instead of flushing the database,
     so that parallel test workers sharing one Redis database do not wipe each other's keys."""
 

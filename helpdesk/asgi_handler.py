@@ -1,0 +1,84 @@
+"""Django's ASGI handler, cheaper per request: the middleware chain and the view in one hop to a thread, and a
+fixed set of request threads per process.
+
+- One hop. Django builds its ASGI middleware chain for the event loop. With sync-only middleware in it
+  (WhiteNoise, ours) and sync views, a request went to a thread for the outer middleware, back to the event loop
+  for the async-capable inner ones (messages, X-Frame-Options), and to the thread again for the view: three
+  hand-overs, each a wake-up through the event loop. Here the chain is built as for WSGI (every middleware in its
+  sync form) and called once through `sync_to_async(thread_sensitive=True)`. Async views would still work (Django
+  runs them with async_to_sync inside the chain); this project has none.
+- WEB_REQUEST_THREADS threads. Django gave every request a thread of its own (a new ThreadSensitiveContext, so a
+  new thread, started and joined per request), and ran all of them at once: hundreds of threads under a crowd,
+  taking turns on the GIL, and queueing on the one lock that guards Django's current language (an asgiref Local)
+  at every translated string, so that the CPU spent per request grew with the crowd. Here a request borrows one
+  of a fixed set of single-thread executors (asgiref's `ThreadSensitiveContext(executor=…)`) for its whole
+  handling, as a WSGI server's worker thread: request_started, the chain and the view, the response's close and
+  request_finished all run in that thread, so its database connection is taken from the pool and given back in
+  one thread, as before. A request waiting for a thread waits in the event loop: no thread, no CPU. Keep it under
+  DB_POOL_MAX_SIZE, so that no running request waits for a database connection.
+- A bounded wait. A request that found no free thread within WEB_QUEUE_SECONDS is answered 503 with Retry-After
+  and the site's Polish page (`errors.busy`, JSON under /api/), from the event loop, without a thread: overload
+  gives clean refusals after a known time, not a queue that grows without end.
+
+Figures: bench/RESULTS.md ("Where the web processes' CPU goes").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
+from django.http import HttpRequest, HttpResponseBase
+
+from helpdesk import errors
+
+
+class OneThreadASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)  # the chain as for WSGI: every middleware in its sync form
+        # the request threads of each event loop (daphne runs one; tests may run several, one after the other)
+        self._threads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[ThreadPoolExecutor]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def request_threads(self) -> asyncio.Queue[ThreadPoolExecutor]:
+        """The running loop's free request threads (WEB_REQUEST_THREADS single-thread executors)."""
+        loop = asyncio.get_running_loop()
+        free = self._threads.get(loop)
+        if free is None:
+            free = self._threads[loop] = asyncio.Queue()
+            for _ in range(settings.WEB_REQUEST_THREADS):
+                free.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix="request"))
+        return free
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        free = self.request_threads()
+        try:
+            thread = await asyncio.wait_for(free.get(), settings.WEB_QUEUE_SECONDS)
+        except TimeoutError:  # more requests than this process can run: a clean 503 rather than a growing wait
+            await self.send_response(errors.busy(scope.get("path", "/")), send)
+            return
+        try:
+            async with ThreadSensitiveContext(executor=thread):
+                await self.handle(scope, receive, send)
+        finally:
+            free.put_nowait(thread)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+def get_asgi_application() -> OneThreadASGIHandler:
+    """django.core.asgi.get_asgi_application with this handler."""
+    import django
+
+    django.setup(set_prefix=False)
+    return OneThreadASGIHandler()
