@@ -97,6 +97,31 @@ def workers_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by process `pid` and every process under it, alive or ended (/proc; an ended
+    child's time is in its parent's cutime/cstime once reaped). Used for the bench's Dovecot (its master, the
+    imap-login process that ends TLS, the imap process that answers)."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        times[int(entry)] = sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        total += times.get(current, 0.0)
+        stack.extend(children.get(current, []))
+    return total
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -185,15 +210,18 @@ def empty_tables() -> None:
 
 
 class Meter:
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, dovecot_pid: int | None = None) -> None:
         self.total = total
+        self.dovecot_pid = dovecot_pid
+        self.dovecot_cpu = tree_cpu_seconds(dovecot_pid) if dovecot_pid else 0.0
         self.count = 0
         self.outcomes: dict[str, int] = {}
         self.samples: list[float] = []
         from django.db import connection
 
         self.connection = connection
-        self.cpu = time.process_time() + workers_cpu_seconds()
+        self.process_cpu = time.process_time()
+        self.workers_cpu = workers_cpu_seconds()
         self.server_cpu = backend_cpu_seconds(connection)
         self.started = time.perf_counter()
 
@@ -205,11 +233,19 @@ class Meter:
 
     def report(self, label: str) -> dict:
         seconds = time.perf_counter() - self.started
-        client = time.process_time() + workers_cpu_seconds() - self.cpu  # with the parsing workers
+        process = time.process_time() - self.process_cpu  # the ingesting process, all its threads
+        workers = workers_cpu_seconds() - self.workers_cpu
+        client = process + workers  # with the parsing workers
         server = backend_cpu_seconds(self.connection) - self.server_cpu
+        dovecot = tree_cpu_seconds(self.dovecot_pid) - self.dovecot_cpu if self.dovecot_pid else None
         return {
+            "cpu_process_s": round(process, 2),
+            "cpu_workers_s": round(workers, 2),
+            "cpu_dovecot_s": None if dovecot is None else round(dovecot, 2),
+            "process_ms_per_message": round(1000 * process / self.count, 3),
+            "per_process_cpu_second": round(self.count / process, 1),
             "cpu_client_s": round(client, 1),
-            "cpu_server_s": round(server, 1),
+            "cpu_server_s": round(server, 2),
             "per_cpu_second": round(self.count / (client + server), 1),
             "label": label,
             "messages": self.count,
@@ -277,7 +313,7 @@ def ours_from_dovecot(messages: list[bytes], workers: int) -> dict:
             verify_certificate=False, username=user, secret_env="IMAP_PASSWORD_BENCH",
             queue=Queue.objects.get(slug="centralna"),
         )  # fmt: skip
-        meter = Meter(len(messages))
+        meter = Meter(len(messages), server.process.pid)
         Watcher(box, report=meter, workers=workers).run_once()
         result = meter.report(f"ours: Dovecot (IMAPS) → PostgreSQL, {workers} parsing workers")
         result["multiappend_seconds"] = round(loaded, 1)
@@ -324,6 +360,55 @@ def django_helpdesk_from_dovecot(messages: list[bytes], url: str, workdir: Path)
         return django_helpdesk(f"imaps://{user}:{password}@127.0.0.1:{server.ssl_port}", url, workdir)
 
 
+MEDIAN_FIELDS = [
+    "per_second", "process_ms_per_message", "per_process_cpu_second", "cpu_process_s", "cpu_workers_s",
+    "cpu_server_s", "cpu_dovecot_s", "per_cpu_second",
+]  # fmt: skip
+
+
+def medians(results: list[dict]) -> list[dict]:
+    """One row per label (run kind), each field the median over its repeats."""
+    import statistics
+
+    by_label: dict[str, list[dict]] = {}
+    for row in results:
+        by_label.setdefault(row["label"], []).append(row)
+    rows = []
+    for label, runs in by_label.items():
+        row = {"label": label, "runs": len(runs)}
+        for name in MEDIAN_FIELDS:
+            values = [run[name] for run in runs if run.get(name) is not None]
+            row[name] = round(statistics.median(values), 3) if values else None
+        rows.append(row)
+    return rows
+
+
+def print_medians(results: list[dict]) -> None:
+    """CPU per message of each party, medians over the repeats: the figures a shared machine does not distort."""
+    print(
+        "Medians over the repeats. CPU of the ingesting process (all its threads, without the parsing workers), "
+        "of the parsing workers, of its PostgreSQL backend and of Dovecot (master, imap-login, imap), per 1,000 "
+        "messages:\n"
+    )
+    print(
+        "| run | runs | messages/s (wall) | ingesting process CPU s / 1,000 | messages per process CPU-second "
+        "| workers CPU s / 1,000 | PostgreSQL backend CPU s / 1,000 | Dovecot CPU s / 1,000 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    count = {row["label"]: row["messages"] for row in results}
+    for row in medians(results):
+        per_k = 1000 / count[row["label"]]
+
+        def scaled(name: str, row: dict = row, per_k: float = per_k) -> str:
+            return "–" if row[name] is None else f"{row[name] * per_k:.2f}"
+
+        print(
+            f"| {row['label']} | {row['runs']} | {row['per_second']} | {row['process_ms_per_message']:.2f} "
+            f"| {row['per_process_cpu_second']} | {scaled('cpu_workers_s')} | {scaled('cpu_server_s')} "
+            f"| {scaled('cpu_dovecot_s')} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
@@ -331,6 +416,9 @@ def main() -> None:
     parser.add_argument("--no-django-helpdesk", action="store_true")
     parser.add_argument(
         "--workers", default="0,1", help="parsing worker processes to measure, comma-separated (default 0,1)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="our runs, each this many times, interleaved; medians printed (default 1)"
     )
     args = parser.parse_args()
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -359,10 +447,11 @@ def main() -> None:
     size = sum(len(raw) for raw in messages)
 
     results = []
-    for workers in [int(value) for value in args.workers.split(",")]:
-        results.append(ours_from_maildir(workdir / "Maildir", len(messages), workers))
-        if not args.no_dovecot:
-            results.append(ours_from_dovecot(messages, workers))
+    for _repeat in range(max(1, args.repeat)):
+        for workers in [int(value) for value in args.workers.split(",")]:
+            results.append(ours_from_maildir(workdir / "Maildir", len(messages), workers))
+            if not args.no_dovecot:
+                results.append(ours_from_dovecot(messages, workers))
     theirs: dict[str, dict] = {}  # source ("Maildir", "Dovecot") → django-helpdesk's run into PostgreSQL
     theirs_sqlite = None
     if not args.no_django_helpdesk:
@@ -399,7 +488,9 @@ def main() -> None:
             print(f"\nDovecot: {len(messages)} messages appended with MULTIAPPEND in {row['multiappend_seconds']} s; "
                   f"{row['seen_on_server']} marked \\Seen after the pass.")  # fmt: skip
     print()
-    for row in results:
+    print_medians(results)
+    print()
+    for row in medians(results):
         source = "Dovecot" if "Dovecot" in row["label"] else "Maildir"
         if same := theirs.get(source):  # the same messages from the same kind of source into PostgreSQL
             print(

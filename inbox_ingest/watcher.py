@@ -277,6 +277,14 @@ class Watcher:
             WatcherState.objects.filter(free, pk=self.mailbox.pk).update(lease_owner=self.owner, lease_until=until)
         )
 
+    def renew(self, backlog: int) -> None:
+        """Between batches: extend our lease and record what is left, in one statement (a lease another
+        watcher took meanwhile is not ours to extend)."""
+        until = timezone.now() + timedelta(seconds=settings.INBOX_LEASE_SECONDS)
+        WatcherState.objects.filter(pk=self.mailbox.pk, lease_owner=self.owner).update(
+            lease_until=until, backlog=backlog
+        )
+
     def release(self) -> None:
         WatcherState.objects.filter(pk=self.mailbox.pk, lease_owner=self.owner).update(
             lease_until=None, connected=False
@@ -349,6 +357,7 @@ class Watcher:
         if uids:
             log.info("mailbox %s: %s new message(s) in %s, UIDs %s–%s", self.mailbox.name, len(uids),
                      self.mailbox.folder, uids[0], uids[-1])  # fmt: skip
+            self._state(backlog=len(uids))
         fetched = 0
         size = settings.INBOX_FETCH_BATCH
         batches = [uids[start : start + size] for start in range(0, len(uids), size)]
@@ -362,10 +371,10 @@ class Watcher:
             for number, items in enumerate(fetches):
                 if self.stop.is_set():
                     break
-                self._state(backlog=len(uids) - number * size)
                 ahead = (items, preparer.submit([item["raw"] for item in items]) if current else lambda: None)
                 if current is not None:
                     fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
+                    self.renew(backlog=max(0, len(uids) - number * size))
                 current = ahead
             if current is not None:
                 fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
@@ -409,7 +418,6 @@ class Watcher:
         _fault("before_flag")
         with lock:
             self._finish_on_server(client, uidvalidity)
-        self.claim()  # renew the lease
         return len(rows)
 
     def _log_outcomes(self, fetched: int, results: list) -> None:
