@@ -8,9 +8,9 @@ The production set-up on this machine, started by the script (run as root, for t
   it unreachable; the shared server is never stopped. Its database is created, migrated and loaded with the demo
   data when empty.
 - Redis: a redis-server of its own on a free port (tests/redis_server.py), stopped and started by the script.
-- Two daphne processes (the options of deploy/helpdesk-web.service) behind the shipped nginx when its binary is
-  found (NGINX_PATH, /tmp/ci-nginx/usr/sbin/nginx, nginx), else the load client tries the other process itself;
-  a Celery worker and beat. Each is restarted when it exits, as systemd's Restart=always does.
+- Two daphne processes (deploy/helpdesk-web@.service's ExecStart, the port as its instance) behind the shipped
+  nginx when its binary is found (NGINX_PATH, /tmp/ci-nginx/usr/sbin/nginx, nginx), else the load client tries
+  the other process itself; a Celery worker and beat. Each is restarted when it exits, as systemd's Restart=always does.
 - MEDIA_ROOT on a small tmpfs of its own; outgoing mail to an SMTP sink in this process (tests/smtp_server.py).
 - E-mail comes in through `manage.py ingest_mail <directory>` run again and again (Dovecot and the IMAP watcher
   are used when installed? not yet: the IMAP path is covered by tests/test_imap_fault_tolerance.py).
@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.redis_server import RedisServer  # noqa: E402
+from tests.shipped_unit import web_command_here  # noqa: E402
 from tests.smtp_server import SmtpServer  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402
 
@@ -144,7 +145,10 @@ def start_nginx(binary: str, work: Path, ports: list[int], port: int) -> subproc
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
     https_server = shipped[shipped.index("    listen 443 ") :]  # after the port-80 server (only a redirect)
     location = https_server[https_server.index("    location / {") :].rsplit("}", 1)[0]
-    upstream = "".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=2s; " for p in ports)
+    shipped_upstream = shipped[shipped.index("upstream helpdesk {") :].split("}", 1)[0].splitlines()[1:]
+    servers = [line.strip() for line in shipped_upstream if line.strip().startswith("server ")]
+    assert len(servers) == len(ports), servers  # the shipped servers' parameters, our ports
+    upstream = " ".join(f"server 127.0.0.1:{p} {s.split(None, 2)[2]}" for p, s in zip(ports, servers, strict=True))
     conf = f"""
 daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
 events {{ worker_connections 1024; }}
@@ -394,10 +398,8 @@ def main() -> int:
         feed_token = re.search(r"token \(pokazywany tylko teraz\): (\S+)", shown).group(1)
         facts = json.loads(manage(env, "shell", "-c", FACTS))
         ports = [free_port(), free_port()]
-        daphne = str(VENV_BIN / "daphne")
         for number, port in enumerate(ports, 1):
-            command = [daphne, "-b", "127.0.0.1", "-p", str(port), "--proxy-headers", "--access-log", "/dev/null",
-                       "helpdesk.asgi:application"]  # fmt: skip
+            command = web_command_here(port, VENV_BIN / "daphne")  # deploy/helpdesk-web@.service, instance = port
             processes.append(Supervised(f"web{number}", command, env, work / f"web{number}.log").start())
         celery = str(VENV_BIN / "celery")
         worker = Supervised("worker", [celery, "-A", "helpdesk", "worker", "-l", "info", "--concurrency", "2"], env,

@@ -10,7 +10,7 @@ stays under the pools' limit".
 
 What runs (see docs/load.md):
 - the recipe of deploy/ and the README's production section, started by this script on free 127.0.0.1 ports:
-  `--web` daphne processes exactly as deploy/helpdesk-web.service runs them (`--proxy-headers --access-log
+  `--web` daphne processes exactly as deploy/helpdesk-web@.service runs them (`--proxy-headers --access-log
   /dev/null helpdesk.asgi:application`), one Celery worker as deploy/helpdesk-worker.service (`--concurrency 4`)
   and one beat, with DEBUG=false, the PostgreSQL pool (DB_POOL_MAX_SIZE, default 10 per process), Redis as
   cache, channel layer and broker. Differences, all said in the report: plain HTTP (HTTPS=false: no nginx/TLS in
@@ -170,19 +170,10 @@ class Stack:
         return self.procs[name]
 
     def start_web(self, index: int, port: int) -> subprocess.Popen:
-        # deploy/helpdesk-web.service's ExecStart, on our port
-        argv = [
-            str(VENV / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--proxy-headers",
-            "--access-log",
-            "/dev/null",
-            "helpdesk.asgi:application",
-        ]
-        return self.start(f"web{index}", argv)
+        # deploy/helpdesk-web@.service's ExecStart, read from the unit, with our port as its instance
+        from tests.shipped_unit import web_command_here
+
+        return self.start(f"web{index}", web_command_here(port, VENV / "daphne"))
 
     def __enter__(self) -> Stack:
         # deploy/helpdesk-worker.service and the README's single beat
@@ -491,7 +482,7 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
     out = [
         f"- Command: `{command}`",
         *machine(),
-        f"- Servers: {web} daphne process(es) as deploy/helpdesk-web.service, 1 Celery worker (--concurrency 4), "
+        f"- Servers: {web} daphne process(es) as deploy/helpdesk-web@.service, 1 Celery worker (--concurrency 4), "
         "1 beat; DEBUG=false, HTTPS=false (plain HTTP, no nginx: locust spreads users over the daphne ports), "
         "DB pool 10 per process, Redis cache/channel layer/broker, mail to files",
         f"- Load: {figures['public_users']} units at 1 request/s each + {figures['agents']} agents (every 2–6 s), "

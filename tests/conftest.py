@@ -199,28 +199,17 @@ def daphne_server(transactional_db):
 
 
 def shipped_daphne_options() -> tuple[str, ...]:
-    """The options deploy/helpdesk-web.service gives daphne, without its address, port and application."""
-    import shlex
-    from pathlib import Path
+    """The options deploy/helpdesk-web@.service gives daphne, without its address, port and application."""
+    from tests.shipped_unit import daphne_options
 
-    unit = (Path(__file__).resolve().parents[1] / "deploy" / "helpdesk-web.service").read_text()
-    (line,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
-    words = shlex.split(line.removeprefix("ExecStart="))
-    assert words[0].endswith("/daphne") and words[-1] == "helpdesk.asgi:application", words
-    options, words = [], words[1:-1]
-    while words:
-        word = words.pop(0)
-        if word in ("-b", "--bind", "-p", "--port"):
-            words.pop(0)  # the test's own address and port
-        else:
-            options.append(word)
-    return tuple(options)
+    return daphne_options()
 
 
-def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None, output=None):
+def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None, output=None, started=None):
     """Start daphne with these command-line `options` (e.g. the shipped unit's) and extra environment; yield its
-    URL, stop it afterwards. What it writes goes to the file `output` (a temporary one if None): never to a pipe
-    nobody reads, which fills up and stops the server in the middle of a test."""
+    URL, stop it afterwards; its process is appended to the list `started` when given (to kill it). What it
+    writes goes to the file `output` (a temporary one if None): never to a pipe nobody reads, which fills up and
+    stops the server in the middle of a test."""
     import socket
     import subprocess
     import sys
@@ -255,6 +244,8 @@ def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    if started is not None:
+        started.append(process)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -122,17 +122,20 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
-def shipped_site(daphne_url: str, directory: Path, acme: Path, http_port: int, https_port: int) -> str:
+def shipped_site(daphne_url: str | list[str], directory: Path, acme: Path, http_port: int, https_port: int) -> str:
     """deploy/nginx.conf as shipped, with only what an operator sets (the certificate's files) and what one
-    machine shared by tests needs (free ports of 127.0.0.1, the test's daphne, files in `directory`) changed."""
+    machine shared by tests needs (free ports of 127.0.0.1, the test's daphne, files in `directory`) changed.
+    The upstream's two servers (8000, 8001) become the test's two daphne processes, or both its one."""
     certificate, key = self_signed_certificate(directory)
+    first, second = [daphne_url, daphne_url] if isinstance(daphne_url, str) else daphne_url
     site = (Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf").read_text()
     for shipped, here, times in [
         ("listen 80;", f"listen 127.0.0.1:{http_port};", 1),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1),
         ("ssl_certificate /etc/ssl/helpdesk/fullchain.pem;", f"ssl_certificate {certificate};", 1),
         ("ssl_certificate_key /etc/ssl/helpdesk/privkey.pem;", f"ssl_certificate_key {key};", 1),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{urlsplit(daphne_url).port};", 1),
+        ("server 127.0.0.1:8000 ", f"server 127.0.0.1:{urlsplit(first).port} ", 1),
+        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{urlsplit(second).port} ", 1),
         ("root /var/www/letsencrypt;", f"root {acme};", 1),
         ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/", 1),
         ("access_log /var/log/nginx/pomoc-ssoz.access.log", f"access_log {directory}/access.log", 2),
@@ -142,8 +145,8 @@ def shipped_site(daphne_url: str, directory: Path, acme: Path, http_port: int, h
     return site
 
 
-def run_nginx(daphne_url: str, tmp_path: Path):
-    """The shipped deploy/nginx.conf in front of daphne (shipped_site), inside an http block like Debian's
+def run_nginx(daphne_url: str | list[str], tmp_path: Path):
+    """The shipped deploy/nginx.conf in front of daphne, one or two (shipped_site), inside an http block like Debian's
     /etc/nginx/nginx.conf, checked with `nginx -t` first. Yields an Nginx."""
     need_server("nginx", bool(NGINX), "apt-get install nginx-light, or set NGINX_PATH")
     http_port, https_port = free_port(), free_port()

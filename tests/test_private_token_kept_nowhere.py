@@ -44,7 +44,7 @@ def test_the_sent_acknowledgement_keeps_no_token_and_the_admin_never_shows_one(c
 
 @pytest.fixture
 def shipped_daphne(transactional_db, tmp_path):
-    """daphne started with the options of deploy/helpdesk-web.service (its own port), on the test database;
+    """daphne started with the options of deploy/helpdesk-web@.service (its own port), on the test database;
     yields (origin, path of what it wrote to stdout and stderr)."""
     output = tmp_path / "daphne.out"
     for origin in run_daphne(shipped_daphne_options(), output=output):

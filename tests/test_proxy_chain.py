@@ -1,5 +1,5 @@
 """The shipped chain (deploy/nginx.conf in front of daphne started with the options of
-deploy/helpdesk-web.service) gives the application the address nginx saw, whatever X-Forwarded-For or
+deploy/helpdesk-web@.service) gives the application the address nginx saw, whatever X-Forwarded-For or
 X-Real-IP the client writes: per-address rate limits cannot be dodged by forging them."""
 
 import socket
