@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import actions, lookup, selectors
 from contacts.models import StatisticalForm, SubmissionStatus, Voivodeship
-from helpdesk import access, exports, inputs, ratelimit
+from helpdesk import access, exports, inputs, public_cache, ratelimit
 
 # Logged-in staff who see units (a scope that is not empty); anyone else gets 403, anonymous users the login.
 staff_required = access.page_for(access.can_see_units)
@@ -51,6 +52,7 @@ def rate_limit_message() -> str:
     ) % {"seconds": settings.LOOKUP_RATE_WINDOW_SECONDS}
 
 
+@public_cache.shared_page("regon", "year", "form")  # the rate limit below counts every request, a kept page or not
 def status_lookup(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {
@@ -72,7 +74,7 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             context["errors"] = exc.message_dict
             status = 400
-    return render(request, "contacts/status.html", context, status=status)
+    return TemplateResponse(request, "contacts/status.html", context, status=status)
 
 
 def administrators(request: HttpRequest) -> HttpResponse:

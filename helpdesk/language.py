@@ -11,6 +11,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language as django_set_language
+
+# Django's view (it refuses a `next` to another host, url_has_allowed_host_and_scheme, and sets the language
+# cookie), without the CSRF check: a forged switch changes nothing but the visitor's own preference cookie, and
+# without a token in the switch's form the public pages are the same for every visitor and can be kept whole
+# (helpdesk.public_cache.shared_page). See docs/security.md.
+set_language = csrf_exempt(django_set_language)
 
 
 def chosen_language(request) -> str:

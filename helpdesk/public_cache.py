@@ -6,8 +6,12 @@ knowledge base, the visibility the caller's role gives) and the version tokens o
 The write paths that change such data call `changed(name, …)`, which puts a new random token in place at once and
 again when the transaction commits: a reader between the two may compute from the data as it was and store it
 under the first new token, and the second makes that entry unreachable. So an answer computed before a change is
-never served after the change committed. Only the answer is cached, never a page: pages carry CSRF tokens and the
-staff's menu, and are rendered per request.
+never served after the change committed.
+
+Whole pages are cached too, for visitors without a session (`shared_page`): a page is a function of its
+address, the language, the day and the answers it showed, so it is kept under a key made of exactly these,
+the answers by their own keys. A change that makes an answer's key move (a version token, the knowledge base's
+index version) moves the key of every page that showed it: a page is never served after its data changed.
 
 Entries also expire after PUBLIC_CACHE_SECONDS. That bounds what a lost bump can cost: Redis away at the moment of
 a change (the process that failed sends its bumps again before it trusts the cache), or, in the embedded
@@ -18,15 +22,21 @@ if there were no cache, and no page answers 500 for it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone, translation
 
 from helpdesk import shared_cache
 
@@ -69,14 +79,17 @@ def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tupl
     seconds = settings.PUBLIC_CACHE_SECONDS
     current = tokens(versions) if seconds > 0 else None
     if current is None:
+        not_shared()
         return compute()[0]
     digest = hashlib.sha256(json.dumps([list(parts), current], default=str).encode()).hexdigest()[:40]
     key = f"{PREFIX}:a:{digest}"
     hit = shared_cache.get(key, _MISSING)
     now = time.time()
     if hit is not _MISSING and (hit[0] is None or now < hit[0]):
+        _shown(key, hit[0])
         return hit[1]
     value, until = compute()
+    _shown(key, until)
     timeout = seconds if until is None else min(seconds, int(until - now))
     if timeout > 0:
         shared_cache.set(key, (until, value), timeout)
@@ -126,3 +139,115 @@ def statuses_changed(regons: Iterable[str]) -> None:
         changed(STATUS_LOOKUP)
     else:
         changed(*(unit_statuses(regon) for regon in regons))
+
+
+# --- whole pages for visitors without a session ---------------------------------------------------------------
+
+
+@dataclass
+class _Page:
+    """The answers a page being made has shown (their keys), the earliest time one must be computed again, and
+    whether everything it showed came from the cache (an answer computed without it: the page is not kept)."""
+
+    keys: list[str] = field(default_factory=list)
+    until: float | None = None
+    shared: bool = True
+
+
+_page: ContextVar[_Page | None] = ContextVar("public_cache_page", default=None)
+
+
+def _shown(key: str, until: float | None) -> None:
+    page = _page.get()
+    if page is not None:
+        page.keys.append(key)
+        if until is not None:
+            page.until = until if page.until is None else min(page.until, until)
+
+
+def not_shared() -> None:
+    """The page being made shows something computed outside the cache: it is not kept as a whole."""
+    page = _page.get()
+    if page is not None:
+        page.shared = False
+
+
+def _cookies_that_do_not_change_pages() -> set[str]:
+    return {settings.LANGUAGE_COOKIE_NAME, settings.CSRF_COOKIE_NAME}  # the language is in the key
+
+
+def _may_share(request: HttpRequest, params: tuple[str, ...]) -> bool:
+    """A GET by a visitor without a session (nor any cookie but the language's and the CSRF one), asking
+    nothing but the view's own parameters, each once."""
+    return (
+        settings.PUBLIC_CACHE_SECONDS > 0
+        and request.method == "GET"
+        and set(request.COOKIES) <= _cookies_that_do_not_change_pages()
+        and set(request.GET) <= set(params)
+        and all(len(values) == 1 for _, values in request.GET.lists())
+        and not request.user.is_authenticated
+    )
+
+
+def shared_page(*params: str) -> Callable:
+    """Decorates a public view whose page shows nothing but its address (with `params`, the only query
+    parameters it reads), the language, today's date and answers of `answer()`; the view returns a
+    TemplateResponse. For a visitor without a session the rendered page is kept and served to every such visitor
+    for the same address, language, day and answers. The view itself always runs (its rate limits and logs
+    count every request; its answers come from the cache); only the rendering is saved. Kept only when it is
+    a 200 that sets no cookie, used no CSRF token nor CSP nonce and showed answers only from the cache."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not _may_share(request, params):
+                return view(request, *args, **kwargs)
+            page = _Page()
+            reset = _page.set(page)
+            try:
+                response = view(request, *args, **kwargs)
+                return _shared(request, response, page)
+            finally:
+                _page.reset(reset)
+
+        return wrapped
+
+    return decorate
+
+
+def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpResponse:
+    now = time.time()
+    if (
+        not isinstance(response, SimpleTemplateResponse)
+        or response.status_code != 200
+        or response.cookies
+        or not page.shared
+        or not page.keys
+        or (page.until is not None and now >= page.until)
+    ):
+        return response
+    day = timezone.localdate().isoformat()
+    parts = [request.get_full_path(), translation.get_language(), day, page.keys]
+    key = f"{PREFIX}:p:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:40]
+    hit = shared_cache.get(key)
+    if hit is not None and (hit[0] is None or now < hit[0]):
+        cached = HttpResponse(hit[1])
+        for name, value in hit[2]:
+            cached[name] = value
+        return cached
+    shown = len(page.keys)
+    response.render()
+    if (
+        len(page.keys) != shown  # the template asked for more: not in the key
+        or not page.shared
+        or response.cookies
+        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # a CSRF token on the page: per visitor
+        or getattr(request, "_csp_nonce", None)  # a CSP nonce: per response
+    ):
+        return response
+    timeout = settings.PUBLIC_CACHE_SECONDS
+    if page.until is not None:
+        timeout = min(timeout, int(page.until - now))
+    if timeout > 0:
+        shared_cache.set(key, (page.until, response.content, list(response.items())), timeout)
+    return response

@@ -447,6 +447,7 @@ def at_index_version(parts: tuple, compute: Callable[[], T], *, using: str = "de
         cursor.execute(f"SELECT version, stamp FROM {postings.STATE} WHERE id = 1")
         state = cursor.fetchone()
     if state is None:  # a flushed database (tests): nothing to key on
+        public_cache.not_shared()
         return compute()
 
     def computed() -> tuple[T, float | None]:

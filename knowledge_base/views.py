@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts import catalogue
-from helpdesk import ratelimit
+from helpdesk import public_cache, ratelimit
 from helpdesk.access import not_found
 from knowledge_base import actions, search, selectors
 from knowledge_base.forms import ContactForm, FeedbackForm, ReplyForm
@@ -33,11 +34,13 @@ def _search_allowed(request: HttpRequest) -> bool:
     )
 
 
+@public_cache.shared_page()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/kb/home.html", selectors.home_page(request.user, LANGUAGE))
+    return TemplateResponse(request, "public/kb/home.html", selectors.home_page(request.user, LANGUAGE))
 
 
 @require_GET
+@public_cache.shared_page("q")  # the rate limit and the search log below run on every request, a kept page or not
 def search_page(request: HttpRequest) -> HttpResponse:
     raw = (request.GET.get("q") or "")[: search.MAX_QUERY]
     results = english = None
@@ -50,7 +53,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             actions.record_search(query=results.query, source=SearchLog.Source.PORTAL, results=found)
         else:
             limited = True
-    return render(
+    return TemplateResponse(
         request,
         "public/kb/search.html",
         {"q": raw, "results": results, "english": english, "limited": limited},

@@ -177,3 +177,17 @@ def test_a_requester_writes_reads_the_acknowledgement_replies_with_an_attachment
     )
     assert fetched == [200, 72]
     _interface_was_polish(requester)
+
+
+def test_a_visitor_switches_the_portal_to_english_and_back_on_a_kept_page(tab, live_server):
+    """The switch posts without a CSRF token (docs/security.md): the kept pages are the same for every visitor,
+    and the switch brings the visitor back to the page they were on, in the other language."""
+    cache.clear()
+    load_starter_content()
+    tab.goto(live_server.url + "/szukaj/?q=haslo")
+    tab.click("form.lang-switch button[value=en]", navigates=True)
+    assert tab.url == live_server.url + "/szukaj/?q=haslo"
+    assert tab.evaluate("() => document.documentElement.lang") == "en"
+    tab.click("form.lang-switch button[value=pl]", navigates=True)
+    assert tab.url == live_server.url + "/szukaj/?q=haslo"
+    assert tab.evaluate("() => document.documentElement.lang") == "pl"
