@@ -36,6 +36,18 @@ def read_docx(content: bytes) -> str:
 READERS = {"pdf": read_pdf, "docx": read_docx}
 
 
+def _ran_out_of_memory(memory_mb: int) -> bool:
+    """Whether a reader's failure came from the memory limit: libxml2 (python-docx's lxml) reports an allocation
+    that failed as a parse error ("unknown error", line 0), not as MemoryError. An allocation fails only when the
+    address space is near the limit, so a failure after the peak came within a tenth of it is the limit's."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmPeak:"))
+    except (OSError, StopIteration, ValueError):  # not Linux: only MemoryError counts
+        return False
+    return peak_kb * 1024 >= memory_mb * 1024 * 1024 * 0.9
+
+
 def main(argv: list[str]) -> int:
     kind, memory_mb, cpu_seconds = argv[0], int(argv[1]), int(argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
@@ -46,7 +58,7 @@ def main(argv: list[str]) -> int:
     except MemoryError:
         return 3
     except Exception:  # pypdf/python-docx raise many types on broken files
-        return 2
+        return 3 if _ran_out_of_memory(memory_mb) else 2
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))
     return 0
 

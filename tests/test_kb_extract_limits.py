@@ -57,3 +57,12 @@ def test_a_docx_that_needs_more_time_than_allowed_is_refused(settings):
 def test_a_broken_file_is_still_called_broken_not_costly():
     with pytest.raises(ValidationError, match="uszkodzony albo zabezpieczony hasłem"):
         extract.extract_text("zepsuty.pdf", b"%PDF-1.4 to nie jest PDF")
+
+
+@pytest.mark.parametrize("memory_mb", [100, 128, 140, 160])
+def test_running_out_of_memory_anywhere_in_the_reader_is_the_limit_not_a_broken_file(settings, memory_mb):
+    """libxml2 reports a failed allocation as a parse error ("unknown error"), not MemoryError; where the limit
+    is hit depends on the limit (and on what the process holds), so several limits are tried."""
+    settings.KB_EXTRACT_MEMORY_MB = memory_mb
+    with pytest.raises(ValidationError, match="przekroczył limit pamięci albo czasu"):
+        extract.extract_text("ogromny.docx", docx(180_000))
