@@ -36,7 +36,6 @@ import os
 import random
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load.front import nginx_binary, start_nginx  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.shipped_unit import web_command_here  # noqa: E402
 from tests.smtp_server import SmtpServer  # noqa: E402
@@ -131,40 +131,6 @@ def wait_listening(port: int, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"nothing listens on {port} after {timeout} s")
-
-
-def nginx_binary() -> str | None:
-    for candidate in (os.environ.get("NGINX_PATH"), "/tmp/ci-nginx/usr/sbin/nginx", shutil.which("nginx")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def start_nginx(binary: str, work: Path, ports: list[int], port: int) -> subprocess.Popen:
-    """The shipped deploy/nginx.conf's proxy block, on plain HTTP, with the two daphne processes upstream."""
-    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
-    https_server = shipped[shipped.index("    listen 443 ") :]  # after the port-80 server (only a redirect)
-    location = https_server[https_server.index("    location / {") :].rsplit("}", 1)[0]
-    shipped_upstream = shipped[shipped.index("upstream helpdesk {") :].split("}", 1)[0].splitlines()[1:]
-    servers = [line.strip() for line in shipped_upstream if line.strip().startswith("server ")]
-    assert len(servers) == len(ports), servers  # the shipped servers' parameters, our ports
-    upstream = " ".join(f"server 127.0.0.1:{p} {s.split(None, 2)[2]}" for p, s in zip(ports, servers, strict=True))
-    conf = f"""
-daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off; client_body_temp_path {work}/body; proxy_temp_path {work}/proxy;
-  fastcgi_temp_path {work}/f; uwsgi_temp_path {work}/u; scgi_temp_path {work}/s;
-  upstream helpdesk {{ {upstream} }}
-  server {{ listen 127.0.0.1:{port}; client_max_body_size 30m;
-{location}
-  }}
-}}
-"""
-    (work / "nginx.conf").write_text(conf)
-    process = subprocess.Popen([binary, "-c", str(work / "nginx.conf"), "-p", str(work)])
-    wait_listening(port)
-    return process
 
 
 # --- load -------------------------------------------------------------------------------------------------------

@@ -156,12 +156,17 @@ class Stack:
     env: dict
     web: int = 2
     work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="load_")))
+    front: bool = True  # the shipped nginx in front (plain HTTP), when its binary is found
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     ports: list[int] = field(default_factory=list)
+    nginx_port: int | None = None
     _logs: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @property
     def bases(self) -> list[str]:
+        """Where clients go: nginx, or without it every daphne (locust spreads its users over them)."""
+        if self.nginx_port is not None and "nginx" in self.procs:
+            return [f"http://127.0.0.1:{self.nginx_port}"]
         return [f"http://127.0.0.1:{port}" for port in self.ports]
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
@@ -176,6 +181,12 @@ class Stack:
         return self.start(f"web{index}", web_command_here(port, VENV / "daphne"))
 
     def __enter__(self) -> Stack:
+        from load.front import nginx_binary, start_nginx
+
+        binary = nginx_binary() if self.front else None
+        if binary:  # its address is the site's origin for the contact form's CSRF check
+            self.nginx_port = free_port()
+            self.env = {**self.env, "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{self.nginx_port}"}
         # deploy/helpdesk-worker.service and the README's single beat
         self.start("worker", [str(VENV / "celery"), "-A", "helpdesk", "worker", "-l", "info", "--concurrency", "4"])
         beat_file = str(self.work / "celerybeat-schedule")
@@ -186,6 +197,8 @@ class Stack:
             self.start_web(index, port)
         for port in self.ports:
             wait_for_port(port)
+        if binary and self.nginx_port is not None:
+            self.procs["nginx"] = start_nginx(binary, self.work, self.ports, self.nginx_port)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -483,8 +496,13 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
         f"- Command: `{command}`",
         *machine(),
         f"- Servers: {web} daphne process(es) as deploy/helpdesk-web@.service, 1 Celery worker (--concurrency 4), "
-        "1 beat; DEBUG=false, HTTPS=false (plain HTTP, no nginx: locust spreads users over the daphne ports), "
-        "DB pool 10 per process, Redis cache/channel layer/broker, mail to files",
+        "1 beat; DEBUG=false, HTTPS=false, "
+        + (
+            "the shipped deploy/nginx.conf's proxy block and edge cache in front (plain HTTP, one nginx worker), "
+            if figures.get("edge") is not None
+            else "no nginx (locust spreads users over the daphne ports), "
+        )
+        + "DB pool 10 per process, Redis cache/channel layer/broker, mail to files",
         f"- Load: {figures['public_users']} units at 1 request/s each + {figures['agents']} agents (every 2–6 s), "
         f"{figures['duration']} s; load average before: {', '.join(f'{x:.2f}' for x in figures['load_avg_before'])}"
         f"; locust's own CPU: {figures['locust_cpu_seconds']} s",
@@ -518,6 +536,17 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
             f"alone); worker {figures['server_cpu_seconds'].get('worker', 0)} s, beat "
             f"{figures['server_cpu_seconds'].get('beat', 0)} s"
         )
+    if figures.get("edge"):
+        parts = []
+        for segment, statuses in sorted(figures["edge"].items(), key=lambda item: -sum(item[1].values())):
+            total = sum(statuses.values())
+            hits = statuses.get("HIT", 0)
+            parts.append(f"`{segment}` {total} ({100 * hits / total:.0f} % HIT)")
+        out.append(
+            "- Answered by nginx from its edge cache (HIT) of all answers per path: "
+            + ", ".join(parts[:10])
+            + f"; nginx CPU {figures['server_cpu_seconds'].get('nginx', 0)} s"
+        )
     if "ingest" in figures:
         ingest = figures["ingest"]
         done = (
@@ -544,6 +573,7 @@ def main() -> int:
     parser.add_argument("--mails", type=int, default=2000, help="e-mail backlog ingested during the run")
     parser.add_argument("--base-url", action="append", help="run against servers already running (repeatable)")
     parser.add_argument("--profile", action="store_true", help="py-spy the first web process; print its top functions")
+    parser.add_argument("--no-nginx", action="store_true", help="clients straight to daphne, without the shipped nginx")
     args = parser.parse_args()
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not database_url.startswith("postgres") or not any(
@@ -577,7 +607,7 @@ def main() -> int:
         )
         limit = int(env.get("DB_POOL_MAX_SIZE", "10")) * (len(args.base_url) + 7)
     else:
-        with Stack(env, web=args.web, work=work) as stack:
+        with Stack(env, web=args.web, work=work, front=not args.no_nginx) as stack:
             figures = run_load(
                 stack.bases,
                 args.duration,
@@ -591,6 +621,10 @@ def main() -> int:
                 profile=args.profile,
             )
             limit = stack.pool_limit()
+            if "nginx" in stack.procs:
+                from load.front import edge_counts
+
+                figures["edge"] = edge_counts(work)
     print(report(figures, pool_limit=limit, web=len(args.base_url or []) or args.web, command=command))
     if figures.get("profile"):
         from load.spy_top import table

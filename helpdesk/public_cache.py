@@ -234,7 +234,7 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
         cached = HttpResponse(hit[1])
         for name, value in hit[2]:
             cached[name] = value
-        return cached
+        return _for_the_edge(cached, hit[0], now)
     shown = len(page.keys)
     response.render()
     if (
@@ -250,4 +250,16 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
         timeout = min(timeout, int(page.until - now))
     if timeout > 0:
         shared_cache.set(key, (page.until, response.content, list(response.items())), timeout)
+    return _for_the_edge(response, page.until, now)
+
+
+def _for_the_edge(response: HttpResponse, until: float | None, now: float) -> HttpResponse:
+    """A kept page may also be kept by the proxy in front (deploy/nginx.conf) for PUBLIC_EDGE_SECONDS: nginx
+    caches nothing but answers carrying X-Accel-Expires (it takes the header off), so this is the one place
+    that decides, with the same rules as the page kept here. A change shows at the edge that much later."""
+    seconds = settings.PUBLIC_EDGE_SECONDS
+    if until is not None:
+        seconds = min(seconds, int(until - now))
+    if seconds > 0:
+        response["X-Accel-Expires"] = str(seconds)
     return response

@@ -377,6 +377,9 @@ REMINDERS_PER_HOUR = env_int("REMINDERS_PER_HOUR", 500, minimum=1)  # per member
 # Answers of the status lookup and the knowledge-base search kept in the shared cache (helpdesk.public_cache),
 # invalidated by every change they depend on; this many seconds at most in any case (0: no cache).
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300, minimum=0)
+# A page kept whole for visitors without a session may be served by nginx in front for this many seconds
+# without asking the application (deploy/nginx.conf's proxy_cache; 0: never). Changes show at most this late.
+PUBLIC_EDGE_SECONDS = env_int("PUBLIC_EDGE_SECONDS", 5, minimum=0)
 # Knowledge base and public portal (knowledge_base/).
 # The private link of a web-form ticket keeps working this many days after the ticket is resolved or closed.
 KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import real_clock_env
+from tests.clock_env import real_clock_env
 
 
 def available() -> bool:

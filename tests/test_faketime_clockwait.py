@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import need_server, real_clock_env
+from tests.clock_env import real_clock_env
+from tests.conftest import need_server
 
 SOURCE = Path(__file__).resolve().parents[1] / ".ci" / "faketime-clockwait.c"
 

@@ -122,7 +122,9 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
-def shipped_site(daphne_url: str | list[str], directory: Path, acme: Path, http_port: int, https_port: int) -> str:
+def shipped_site(
+    daphne_url: str | list[str], directory: Path, acme: Path, http_port: int, https_port: int, edge_cache: Path
+) -> str:
     """deploy/nginx.conf as shipped, with only what an operator sets (the certificate's files) and what one
     machine shared by tests needs (free ports of 127.0.0.1, the test's daphne, files in `directory`) changed.
     The upstream's two servers (8000, 8001) become the test's two daphne processes, or both its one."""
@@ -139,6 +141,7 @@ def shipped_site(daphne_url: str | list[str], directory: Path, acme: Path, http_
         ("root /var/www/letsencrypt;", f"root {acme};", 1),
         ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/", 1),
         ("access_log /var/log/nginx/pomoc-ssoz.access.log", f"access_log {directory}/access.log", 2),
+        ("proxy_cache_path /var/cache/nginx/helpdesk ", f"proxy_cache_path {edge_cache} ", 1),
     ]:
         assert site.count(shipped) == times, shipped
         site = site.replace(shipped, here)
@@ -152,7 +155,10 @@ def run_nginx(daphne_url: str | list[str], tmp_path: Path):
     http_port, https_port = free_port(), free_port()
     acme = Path(tempfile.mkdtemp(prefix="acme-"))  # readable by nginx's workers (nobody), unlike tmp_path
     acme.chmod(0o755)
-    (tmp_path / "site.conf").write_text(shipped_site(daphne_url, tmp_path, acme, http_port, https_port))
+    edge_cache = Path(tempfile.mkdtemp(prefix="edge-cache-"))  # written by nginx's workers (nobody)
+    edge_cache.chmod(0o777)
+    site = shipped_site(daphne_url, tmp_path, acme, http_port, https_port, edge_cache)
+    (tmp_path / "site.conf").write_text(site)
     temp = " ".join(
         f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
@@ -180,6 +186,7 @@ def run_nginx(daphne_url: str | list[str], tmp_path: Path):
     process.terminate()
     process.wait(timeout=10)
     shutil.rmtree(acme, ignore_errors=True)
+    shutil.rmtree(edge_cache, ignore_errors=True)
 
 
 def test_the_shipped_nginx_answers_an_over_long_address_with_the_same_page(nginx_in_front, daphne_server):

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import real_clock_env
+from tests.clock_env import real_clock_env
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "driver.mjs"
