@@ -143,12 +143,16 @@ def _retry_when_due(message: OutboxMessage) -> None:
         transaction.on_commit(lambda: hand_over(message.pk, eta=message.next_attempt_at))
 
 
-def hand_over_many(message_ids: list[int]) -> None:
-    """One Celery task for the messages of a batch (not one per message); the drain covers a lost broker."""
+def hand_over_many(message_ids: list[int], *, eta: dt.datetime | None = None) -> None:
+    """One Celery task for the messages of a batch (not one per message), at `eta` for a retry; the drain covers
+    a lost broker."""
     from helpdesk.tasks import dispatch_outbox_many  # here: the task module imports this one
 
     try:
-        dispatch_outbox_many.delay(list(message_ids))
+        if eta is None:
+            dispatch_outbox_many.delay(list(message_ids))
+        else:
+            dispatch_outbox_many.apply_async((list(message_ids),), eta=eta)
     except Exception as exc:
         log.warning("outbox %s… (%s messages) left for the drain: %s", message_ids[0], len(message_ids), exc)
 
@@ -243,17 +247,18 @@ def _dispatch_one(message_id: int) -> bool:
     return True
 
 
-def _failed(message: OutboxMessage, exc: Exception) -> None:
-    """Record a failed attempt: its backoff, or the end of the attempts (an e-mail); tell the owner."""
+def _failed(message: OutboxMessage, exc: Exception, *, now: dt.datetime | None = None, retry: bool = True) -> None:
+    """Record a failed attempt: its backoff, or the end of the attempts (an e-mail); tell the owner. `retry`:
+    hand it over again for when its backoff ends (else the caller does, for a batch)."""
     attempts = message.attempts + 1
-    now = timezone.now()
+    now = now or timezone.now()
     final = message.kind == OutboxMessage.Kind.EMAIL and attempts >= settings.OUTBOX_MAX_ATTEMPTS
     message.attempts, message.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
     message.next_attempt_at = now + backoff(attempts)
     message.failed_at = now if final else None
     _record(message, ["attempts", "last_error", "next_attempt_at", "failed_at"])
     log.warning("outbox %s delivery failed (attempt %s%s): %s", message.pk, attempts, ", final" * final, exc)
-    if not final:
+    if retry and not final:
         _retry_when_due(message)
     _notify(delivery_failed, message, final=final)
 
@@ -287,11 +292,26 @@ def _send_pushes(messages: list[OutboxMessage]) -> int:
                 message.sent_at, message.attempts, message.last_error = now, message.attempts + 1, ""
                 _notify(delivered_after_failure, message)
     if len(delivered) < len(messages):
-        sent = {message.pk for message in delivered}
-        for message in messages:
-            if message.pk not in sent:
-                _failed(message, error or ConnectionError("not sent"))
+        sent, now = {message.pk for message in delivered}, timezone.now()
+        failed = [message for message in messages if message.pk not in sent]
+        retries: dict[dt.datetime, list[int]] = {}
+        for message in failed:
+            _failed(message, error or ConnectionError("not sent"), now=now, retry=False)
+            retries.setdefault(message.next_attempt_at, []).append(message.pk)
+        _retry_many_when_due(retries)
     return len(delivered)
+
+
+def _retry_many_when_due(retries: dict[dt.datetime, list[int]]) -> None:
+    """Hand failed pushes over again, one task per moment their backoff ends (after a failure of the channel
+    layer the rows of a batch share their history, so mostly one task). Not with tasks run in-process, as
+    `_retry_when_due`."""
+    from helpdesk.tasks import dispatch_outbox_many
+
+    if dispatch_outbox_many.app.conf.task_always_eager:
+        return
+    for eta, ids in retries.items():
+        transaction.on_commit(lambda ids=ids, eta=eta: hand_over_many(ids, eta=eta))
 
 
 def send_groups(by_group: dict[str, list[dict]]) -> tuple[set[str], Exception | None]:

@@ -179,16 +179,32 @@ def test_a_worker_killed_between_claim_and_send_loses_nothing(monkeypatch, setti
 
 
 @pytest.mark.django_db
-def test_a_channel_layer_away_fails_the_batch_for_a_retry_with_backoff(monkeypatch):
+def test_a_channel_layer_away_fails_the_batch_for_one_retry_after_the_backoff(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """Every row of the batch is a failed attempt with its backoff; the batch is handed over again as ONE task
+    for when the backoff ends (a worker, not tasks run in-process, which would ignore the ETA)."""
+
     def away(by_group):
         return set(), ConnectionError("Redis away")
 
+    handed = []
     monkeypatch.setattr(outbox, "send_groups", away)
-    rows = _enqueue_batch([["a"], ["b"]])
-    assert outbox.dispatch_many([row.pk for row in rows]) == 0
+    monkeypatch.setattr(outbox, "hand_over_many", lambda ids, eta=None: handed.append((ids, eta)))
+    conf = tasks.dispatch_outbox_many.app.conf
+    eager = conf.task_always_eager
+    conf.update(task_always_eager=False)  # (monkeypatch would delete the setting afterwards, not restore it)
+    try:
+        with time_machine.travel(NOON, tick=False):
+            rows = _enqueue_batch([["a"], ["b"], ["a", "b"]])
+            with django_capture_on_commit_callbacks(execute=True):
+                assert outbox.dispatch_many([row.pk for row in rows]) == 0
+    finally:
+        conf.update(task_always_eager=eager)
+    assert handed == [([row.pk for row in rows], NOON + outbox.backoff(1))]
     for row in OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]):
         assert row.sent_at is None and row.failed_at is None and row.attempts == 1
-        assert row.last_error == "ConnectionError: Redis away" and row.next_attempt_at > timezone.now()
+        assert row.last_error == "ConnectionError: Redis away" and row.next_attempt_at == NOON + outbox.backoff(1)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -219,3 +235,12 @@ async def test_a_ticket_page_gets_the_events_before_its_ticket_left_sight_and_th
     frames, closed = await _frames(page)
     assert frames == [{"events": events[:2]}] and closed == consumers.CLOSE_NOT_FOUND
     await page.disconnect()
+
+
+def test_a_batch_frame_is_encoded_once_for_all_sockets_of_the_process():
+    events = [{"change": "opened", "reference": f"SSOZ-2026-00000{n}", "notice": 10**8 + n} for n in (1, 2)]
+    text = consumers.encoded_batch(events)
+    assert consumers.encoded_batch([dict(event) for event in events]) is text
+    assert json.loads(text) == {"events": events}
+    changed = [events[0], {**events[1], "change": "moved"}]  # the same ids, other pushes: encoded anew
+    assert json.loads(consumers.encoded_batch(changed)) == {"events": changed}
