@@ -255,11 +255,12 @@ class ConnectionSampler(threading.Thread):
 
 async def hold_websockets(bases: list[str], cookies: list[str], stop: threading.Event, out: dict) -> None:
     """Agents' live lists: one websocket per session to /ws/tickets/, open until `stop`, reconnecting after a
-    second when refused or closed (as the page's script does); counts opens, failures (by kind) and messages."""
+    second when refused or closed (as the page's script does); counts opens, failures (by kind), messages (frames)
+    and the events they carry (a frame is one event or a batch, {"events": [...]})."""
     import websockets
     from websockets.exceptions import WebSocketException
 
-    out.update(opened=0, messages=0, failures={})
+    out.update(opened=0, messages=0, events=0, failures={})
 
     def failed(kind: str) -> None:
         out["failures"][kind] = out["failures"].get(kind, 0) + 1
@@ -278,8 +279,10 @@ async def hold_websockets(bases: list[str], cookies: list[str], stop: threading.
                     out["opened"] += 1
                     while not stop.is_set():
                         try:
-                            await asyncio.wait_for(ws.recv(), timeout=0.5)
+                            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
                             out["messages"] += 1
+                            batch = frame.get("events") if isinstance(frame, dict) else None
+                            out["events"] += len(batch) if isinstance(batch, list) else 1
                         except TimeoutError:
                             continue
             except (WebSocketException, OSError, TimeoutError) as exc:
@@ -524,7 +527,7 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
         f"({connections['samples']} samples); the pools' limit for these processes: {pool_limit}",
         f"- Websockets: {len(figures.get('sessions', [])) or figures['agents']} held open: {ws.get('opened', 0)} "
         f"connections opened (reconnections included), failures: {ws.get('failures') or 'none'}, "
-        f"{ws.get('messages', 0)} messages received",
+        f"{ws.get('messages', 0)} messages (frames) received carrying {ws.get('events', 0)} events",
     ]
     web_cpu = sum(v for k, v in figures.get("server_cpu_seconds", {}).items() if k.startswith("web"))
     answered = sum(row["requests"] for name, row in requests.items() if name.endswith("(all)"))

@@ -8,6 +8,12 @@ commit and the hand-over) stays pending and `drain()` (Celery beat every OUTBOX_
 or `manage.py drain_outbox`) delivers it.
 A row is claimed by an atomic UPDATE, so any number of workers can drain at once without sending twice.
 
+Live pushes are delivered batch-first (`dispatch_many`; a single push is a batch of one): every due push of the
+list is claimed by one UPDATE … RETURNING, the events are grouped by channel-layer group and each group gets ONE
+message, `ticket.events`, carrying its events in order (each with its `notice`, the row's id), and the rows
+sent are recorded by one UPDATE. E-mails go one by one (`claim` each), so a worker killed while sending one holds
+only that one for CLAIM_LEASE.
+
 An e-mail that fails `settings.OUTBOX_MAX_ATTEMPTS` times is marked failed (`failed_at`) and no longer retried
 by itself; `retry_now()` gives it another attempt. Every failed attempt sends `delivery_failed`, and a delivery
 that succeeds after failures sends `delivered_after_failure`, so the owner of the message (e.g. a ticket reply,
@@ -17,9 +23,10 @@ tickets.delivery) can show it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,7 +36,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -136,12 +143,16 @@ def _retry_when_due(message: OutboxMessage) -> None:
         transaction.on_commit(lambda: hand_over(message.pk, eta=message.next_attempt_at))
 
 
-def hand_over_many(message_ids: list[int]) -> None:
-    """One Celery task for the messages of a batch (not one per message); the drain covers a lost broker."""
+def hand_over_many(message_ids: list[int], *, eta: dt.datetime | None = None) -> None:
+    """One Celery task for the messages of a batch (not one per message), at `eta` for a retry; the drain covers
+    a lost broker."""
     from helpdesk.tasks import dispatch_outbox_many  # here: the task module imports this one
 
     try:
-        dispatch_outbox_many.delay(list(message_ids))
+        if eta is None:
+            dispatch_outbox_many.delay(list(message_ids))
+        else:
+            dispatch_outbox_many.apply_async((list(message_ids),), eta=eta)
     except Exception as exc:
         log.warning("outbox %s… (%s messages) left for the drain: %s", message_ids[0], len(message_ids), exc)
 
@@ -161,23 +172,68 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def dispatch(message_id: int) -> bool:
     """Deliver one pending message if nobody else holds it; True when it was delivered now."""
+    return dispatch_many([message_id]) == 1
+
+
+def dispatch_many(message_ids: list[int]) -> int:
+    """Deliver the pending messages among `message_ids` that nobody else holds; returns how many were delivered
+    now. The pushes are claimed together and sent in one channel-layer message per group (`_send_pushes`);
+    the e-mails one by one, after them (a push is cheap and live, an e-mail may wait on SMTP)."""
+    ids = list(dict.fromkeys(message_ids))
+    pushes = claim_pushes(ids)
+    delivered = _send_pushes(pushes) if pushes else 0
+    claimed = {message.pk for message in pushes}
+    return delivered + sum(_dispatch_one(message_id) for message_id in ids if message_id not in claimed)
+
+
+CLAIM_CHUNK = 5000  # ids per claiming UPDATE (PostgreSQL takes at most 65,535 parameters in a statement)
+
+
+def claim_pushes(message_ids: list[int]) -> list[OutboxMessage]:
+    """Claim every due push among `message_ids` at once (the lease of `claim`, one UPDATE … RETURNING per
+    CLAIM_CHUNK ids): the rows claimed, oldest first, as they were before the claim (`attempts`)."""
+    now = timezone.now()
+    lease_ends = now + CLAIM_LEASE
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    found: list[OutboxMessage] = []
+    for start in range(0, len(message_ids), CLAIM_CHUNK):
+        chunk = message_ids[start : start + CLAIM_CHUNK]
+        marks = ", ".join(["%s"] * len(chunk))  # a fixed table name; the ids are bound parameters
+        sql = (
+            f'UPDATE {table} SET "next_attempt_at" = %s WHERE "id" IN ({marks}) '  # noqa: S608
+            'AND "kind" = %s AND "sent_at" IS NULL AND "failed_at" IS NULL AND "next_attempt_at" <= %s '
+            'RETURNING "id", "payload", "attempts"'
+        )
+        params = [connection.ops.adapt_datetimefield_value(lease_ends), *chunk, OutboxMessage.Kind.PUSH]
+        params.append(connection.ops.adapt_datetimefield_value(now))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for pk, payload, attempts in rows:
+            message = OutboxMessage(
+                pk=pk,
+                kind=OutboxMessage.Kind.PUSH,
+                payload=json.loads(payload) if isinstance(payload, str) else payload,  # text: SQLite, psycopg
+                attempts=attempts,
+                next_attempt_at=lease_ends,
+            )
+            message._state.adding = False
+            message._state.db = connection.alias
+            found.append(message)
+    found.sort(key=lambda message: message.pk)
+    return found
+
+
+def _dispatch_one(message_id: int) -> bool:
     message = claim(message_id)
     if message is None:
         return False
+    if message.kind == OutboxMessage.Kind.PUSH:  # claimed here only if it fell due just after claim_pushes
+        return _send_pushes([message]) == 1
     try:
         DELIVERERS[message.kind](message)
     except Exception as exc:
-        attempts = message.attempts + 1
-        now = timezone.now()
-        final = message.kind == OutboxMessage.Kind.EMAIL and attempts >= settings.OUTBOX_MAX_ATTEMPTS
-        message.attempts, message.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
-        message.next_attempt_at = now + backoff(attempts)
-        message.failed_at = now if final else None
-        _record(message, ["attempts", "last_error", "next_attempt_at", "failed_at"])
-        log.warning("outbox %s delivery failed (attempt %s%s): %s", message.pk, attempts, ", final" * final, exc)
-        if not final:
-            _retry_when_due(message)
-        _notify(delivery_failed, message, final=final)
+        _failed(message, exc)
         return False
     failed_before = message.attempts > 0
     message.sent_at, message.attempts, message.last_error = timezone.now(), message.attempts + 1, ""
@@ -191,21 +247,118 @@ def dispatch(message_id: int) -> bool:
     return True
 
 
+def _failed(message: OutboxMessage, exc: Exception, *, now: dt.datetime | None = None, retry: bool = True) -> None:
+    """Record a failed attempt: its backoff, or the end of the attempts (an e-mail); tell the owner. `retry`:
+    hand it over again for when its backoff ends (else the caller does, for a batch)."""
+    attempts = message.attempts + 1
+    now = now or timezone.now()
+    final = message.kind == OutboxMessage.Kind.EMAIL and attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    message.attempts, message.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
+    message.next_attempt_at = now + backoff(attempts)
+    message.failed_at = now if final else None
+    _record(message, ["attempts", "last_error", "next_attempt_at", "failed_at"])
+    log.warning("outbox %s delivery failed (attempt %s%s): %s", message.pk, attempts, ", final" * final, exc)
+    if retry and not final:
+        _retry_when_due(message)
+    _notify(delivery_failed, message, final=final)
+
+
+PUSH_BATCH = 200  # events per channel-layer message (and so at most per websocket frame)
+
+
+def _send_pushes(messages: list[OutboxMessage]) -> int:
+    """Send claimed pushes: per group, its events in order in one `ticket.events` message (PUSH_BATCH at most);
+    then record every row whose groups were all reached with one UPDATE. A row a group of which was not reached
+    (the channel layer went away) is a failed attempt, retried after its backoff; the groups it did reach get it
+    again then, and the sockets drop the copy by its `notice`."""
+    by_group: dict[str, list[dict]] = {}
+    for message in messages:
+        event = {**message.payload["event"], "notice": message.pk}
+        for group in message.payload["groups"]:
+            by_group.setdefault(group, []).append(event)
+    reached, error = send_groups(by_group)
+    delivered = [m for m in messages if all(group in reached for group in m.payload["groups"])]
+    if delivered:
+        now = timezone.now()
+        pks = [message.pk for message in delivered]
+        _persist(
+            f"{pks[0]}… ({len(pks)} pushes)",
+            lambda: OutboxMessage.objects.filter(pk__in=pks).update(
+                sent_at=now, attempts=F("attempts") + 1, last_error=""
+            ),
+        )
+        for message in delivered:
+            if message.attempts > 0:
+                message.sent_at, message.attempts, message.last_error = now, message.attempts + 1, ""
+                _notify(delivered_after_failure, message)
+    if len(delivered) < len(messages):
+        sent, now = {message.pk for message in delivered}, timezone.now()
+        failed = [message for message in messages if message.pk not in sent]
+        retries: dict[dt.datetime, list[int]] = {}
+        for message in failed:
+            _failed(message, error or ConnectionError("not sent"), now=now, retry=False)
+            retries.setdefault(message.next_attempt_at, []).append(message.pk)
+        _retry_many_when_due(retries)
+    return len(delivered)
+
+
+def _retry_many_when_due(retries: dict[dt.datetime, list[int]]) -> None:
+    """Hand failed pushes over again, one task per moment their backoff ends (after a failure of the channel
+    layer the rows of a batch share their history, so mostly one task). Not with tasks run in-process, as
+    `_retry_when_due`."""
+    from helpdesk.tasks import dispatch_outbox_many
+
+    if dispatch_outbox_many.app.conf.task_always_eager:
+        return
+    for eta, ids in retries.items():
+        transaction.on_commit(lambda ids=ids, eta=eta: hand_over_many(ids, eta=eta))
+
+
+def send_groups(by_group: dict[str, list[dict]]) -> tuple[set[str], Exception | None]:
+    """One event-loop run for all the groups (each async_to_sync call costs a loop and, with Redis, a
+    connection): each group gets its events in `ticket.events` messages of PUSH_BATCH at most. Stops at the
+    first failure (the channel layer away: the next groups would wait for the same timeout). Returns the groups
+    reached and the error, if any."""
+    layer = get_channel_layer()
+    reached: set[str] = set()
+    failure: list[Exception] = []
+
+    async def send_all() -> None:
+        for group, events in by_group.items():
+            try:
+                for start in range(0, len(events), PUSH_BATCH):
+                    await layer.group_send(
+                        group, {"type": "ticket.events", "events": events[start : start + PUSH_BATCH]}
+                    )
+            except Exception as exc:
+                failure.append(exc)
+                return
+            reached.add(group)
+
+    async_to_sync(send_all)()
+    return reached, (failure[0] if failure else None)
+
+
 RECORD_RETRY_SECONDS = (1, 2, 4, 8, 15, 30, 30, 30)  # about 2 minutes in all, well within CLAIM_LEASE
 
 
 def _record(message: OutboxMessage, fields: list[str]) -> None:
-    """Save what the attempt did. The e-mail is gone already: if the database went away at that moment (its
+    """Save what the attempt did (`_persist`)."""
+    _persist(str(message.pk), lambda: message.save(update_fields=fields))
+
+
+def _persist(what: str, write: Callable[[], object]) -> None:
+    """Write what an attempt did. The e-mail is gone already: if the database went away at that moment (its
     connection terminated, the server unreachable), keep trying for about two minutes rather than give up, for
     a row left claimed is attempted again when its lease ends, and the e-mail would be sent twice."""
     for wait in (*RECORD_RETRY_SECONDS, None):
         try:
-            message.save(update_fields=fields)
+            write()
             return
         except DatabaseError as exc:
             if wait is None or connection.in_atomic_block:  # inside a transaction only its owner can recover
                 raise
-            log.warning("outbox %s: recording the attempt failed (%s); trying again in %ss", message.pk, exc, wait)
+            log.warning("outbox %s: recording the attempt failed (%s); trying again in %ss", what, exc, wait)
             connection.close()  # a broken connection goes back to the pool, which replaces it
             time.sleep(wait)
 
@@ -233,7 +386,7 @@ def drain(limit: int = 500) -> int:
         sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=timezone.now()
     )
     ids = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-    return sum(dispatch(message_id) for message_id in ids)
+    return dispatch_many(ids)
 
 
 def latest_id() -> int:
@@ -300,18 +453,4 @@ def _deliver_email(message: OutboxMessage) -> None:
     ).send(fail_silently=False)
 
 
-def _deliver_push(message: OutboxMessage) -> None:
-    """Every group in one event-loop run (each async_to_sync call costs a loop and, with Redis, a connection).
-    The event carries its row's id as `notice`: a page that lost its socket asks `pushes_since` what it missed
-    from the last one it saw."""
-    layer = get_channel_layer()
-    sent = {"type": "ticket.event", "event": {**message.payload["event"], "notice": message.pk}}
-
-    async def send_all() -> None:
-        for group in message.payload["groups"]:
-            await layer.group_send(group, sent)
-
-    async_to_sync(send_all)()
-
-
-DELIVERERS = {OutboxMessage.Kind.EMAIL: _deliver_email, OutboxMessage.Kind.PUSH: _deliver_push}
+DELIVERERS = {OutboxMessage.Kind.EMAIL: _deliver_email}  # pushes: `_send_pushes`, in batches

@@ -9,13 +9,12 @@ from helpdesk.models import WorkerHeartbeat
 
 @shared_task(ignore_result=True)
 def dispatch_outbox(message_id: int) -> None:
-    outbox.dispatch(message_id)
+    outbox.dispatch_many([message_id])
 
 
 @shared_task(ignore_result=True)
 def dispatch_outbox_many(message_ids: list[int]) -> None:
-    for message_id in message_ids:
-        outbox.dispatch(message_id)
+    outbox.dispatch_many(message_ids)
 
 
 @shared_task(ignore_result=True)

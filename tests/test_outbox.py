@@ -96,7 +96,7 @@ def test_a_live_push_waits_while_redis_is_down_and_arrives_when_it_returns(setti
 
     delivered, received = async_to_sync(listen_then_drain)()
     assert delivered == 1
-    assert received["event"]["reference"] == "SSOZ-2026-000001"
+    assert received["events"][0]["reference"] == "SSOZ-2026-000001"  # a batch of one
     assert outbox.pending_count() == 0
 
 

@@ -10,7 +10,10 @@ Joining a group proves nothing later, so access is decided at connection and aga
 the ticket (`decided`: by the read rule of ticket_access, from the place of the ticket the push carries, in
 memory; `deliverable`: from the ticket as it is now, a query, for an event without one such as presence). The
 session is read again whenever the user's access may have changed (below) and, as a net, at the first event
-after ACCESS_RECHECK_SECONDS; a push is encoded once per process, not once per socket. A ticket belongs to up to
+after ACCESS_RECHECK_SECONDS; a push is encoded once per process, not once per socket. The outbox's pushes
+come in batches, one channel-layer message per group (`ticket_events`), and leave as ONE frame per batch,
+{"events": [...]}, with the events the user may see (one alone goes as the event itself, as presence and typing
+always do); the pages take both shapes. A ticket belongs to up to
 two voivodeships (its queue's and its unit's), so a socket in both groups gets its change twice: the second
 copy, with the same outbox id (`notice`), is dropped. What ends a session
 or changes a user's access (logout, a password change, deactivation, a new role or voivodeships, a one-time
@@ -147,7 +150,26 @@ def encoded(event: dict) -> str:
     return text
 
 
-RECENT_NOTICES = 64  # outbox ids remembered per socket: a change's copies are sent one right after the other
+_encoded_batches: dict[tuple, tuple[list[dict], str]] = {}
+
+
+def encoded_batch(events: list[dict]) -> str:
+    """The frame of several pushes, `{"events": [...]}` in order, made once per process for every socket that
+    may see the same ones (most see the whole batch); one event alone goes as its own frame (`encoded`)."""
+    key = tuple(event.get("notice") for event in events)
+    kept = _encoded_batches.get(key)
+    if kept is not None and kept[0] == events:
+        return kept[1]
+    text = '{"events": [' + ", ".join(encoded(event) for event in events) + "]}"
+    _encoded_batches[key] = (events, text)
+    if len(_encoded_batches) > ENCODED_PUSHES:
+        del _encoded_batches[next(iter(_encoded_batches))]
+    return text
+
+
+# Outbox ids remembered per socket: a change's copies come in the batches of its groups, one right after the other
+# (at most outbox.PUSH_BATCH events each)
+RECENT_NOTICES = 1024
 
 
 class _GroupsConsumer(AsyncJsonWebsocketConsumer):
@@ -181,7 +203,8 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.recent_notices: deque[int] = deque(maxlen=RECENT_NOTICES)
+        self.recent_notices: deque[int] = deque()
+        self.recent_notice_set: set[int] = set()
 
     async def authenticate(self):
         """The member of staff behind this socket, read afresh from the session (None: refuse)."""
@@ -210,9 +233,18 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
         await self.leave()
 
     async def check(self, event: dict) -> bool:
-        """True when `event` may be delivered; closes the socket when access has ended. The session was read at
-        connection and is read again when the user's access may have changed (`access_changed`) and at the
-        first event after ACCESS_RECHECK_SECONDS; in between its expiry is checked here, without a query."""
+        """True when `event` may be delivered; closes the socket when access has ended."""
+        if not await self.session_holds():
+            return False
+        verdict = await self.verdict(event)
+        if verdict:
+            await self.end(verdict)
+        return verdict is None
+
+    async def session_holds(self) -> bool:
+        """False (the socket closed if need be) when the session has ended. It was read at connection and is
+        read again when the user's access may have changed (`access_changed`) and at the first event after
+        ACCESS_RECHECK_SECONDS; in between its expiry is checked here, without a query."""
         if self.user is None:
             return False
         if timezone.now() >= self.expires_at:
@@ -222,27 +254,61 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
             await self.access_changed({})
             if self.user is None:
                 return False
-        verdict = decided(self.user, event, self.ticket_id)  # no query for a ticket's push
+        return True
+
+    async def verdict(self, event: dict) -> int | None:
+        """`deliverable` for this socket: in memory for a ticket's push (`decided`), else a query."""
+        verdict = decided(self.user, event, self.ticket_id)
         if verdict == UNDECIDED:
             verdict = await database_sync_to_async(deliverable)(self.user, event, self.ticket_id)
-        if verdict:
-            await self.end(verdict)
-        return verdict is None
+        return verdict
 
     async def end(self, code: int) -> None:
         await self.leave()
         self.user = None
         await self.close(code=code)
 
+    def fresh(self, event: dict) -> bool:
+        """False for a push this socket has had already: the same change through the group of the ticket's
+        other voivodeship (the same outbox id, `notice`). Presence and typing go straight, without one."""
+        notice = event.get("notice")
+        if notice is None:
+            return True
+        if notice in self.recent_notice_set:
+            return False
+        self.recent_notices.append(notice)
+        self.recent_notice_set.add(notice)
+        if len(self.recent_notices) > RECENT_NOTICES:
+            self.recent_notice_set.discard(self.recent_notices.popleft())
+        return True
+
     async def ticket_event(self, message):
+        """One event (presence, typing: sent straight, not through the outbox) in a frame of its own."""
         event = message["event"]
-        notice = event.get("notice")  # a push from the outbox (presence and typing go straight, without one)
-        if notice is not None:
-            if notice in self.recent_notices:
-                return  # the same change through the group of the ticket's other voivodeship
-            self.recent_notices.append(notice)
-        if await self.check(event):
+        if self.fresh(event) and await self.check(event):
             await self.send(text_data=encoded(event))
+
+    async def ticket_events(self, message):
+        """The outbox's pushes for one group, in order (helpdesk.outbox._send_pushes): each is deduplicated and
+        decided as `ticket_event` does, and those the user may see go in ONE frame (`encoded_batch`). When an
+        event shows the user's access has ended (the ticket page's ticket out of sight), the events before it
+        are sent and the socket closes, as it would have one event at a time."""
+        events = [event for event in message["events"] if self.fresh(event)]
+        if not events or not await self.session_holds():
+            return
+        sendable: list[dict] = []
+        closing = None
+        for event in events:
+            verdict = await self.verdict(event)
+            if verdict is None:
+                sendable.append(event)
+            elif verdict:
+                closing = verdict
+                break
+        if sendable:
+            await self.send(text_data=encoded(sendable[0]) if len(sendable) == 1 else encoded_batch(sendable))
+        if closing:
+            await self.end(closing)
 
     async def access_changed(self, message):
         """The user's access may have changed: read the session afresh; close if it has ended."""

@@ -33,9 +33,12 @@
     const socket = new WebSocket(`${scheme}://${location.host}/ws/tickets/`);
     socket.onopen = () => { delay = 1000; catchUp(); };
     socket.onmessage = (message) => {
-      const event = JSON.parse(message.data);
-      changed.add(event.reference || `${event.change}-${changed.size}`);
-      notice.dataset.lastReference = event.reference || "";
+      // one frame: a single event, or {"events": [...]} (the pushes of a batch, in order)
+      const data = JSON.parse(message.data);
+      (Array.isArray(data.events) ? data.events : [data]).forEach((event) => {
+        changed.add(event.reference || `${event.change}-${changed.size}`);
+        notice.dataset.lastReference = event.reference || "";
+      });
       show();
     };
     socket.onclose = (closed) => {

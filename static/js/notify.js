@@ -73,7 +73,11 @@
     // Each time the socket opens (also the first: pushes may have gone between the page and the socket),
     // what was sent meanwhile is asked for; live pushes arriving at the same time are shown once.
     socket.onopen = () => { delay = 1000; catchUp(); };
-    socket.onmessage = (message) => take(JSON.parse(message.data));
+    socket.onmessage = (message) => {
+      // one frame: a single event, or {"events": [...]} (the pushes of a batch, in order)
+      const data = JSON.parse(message.data);
+      (Array.isArray(data.events) ? data.events : [data]).forEach(take);
+    };
     socket.onclose = (closed) => {
       if (closed.code === 4403 || closed.code === 4401) return; // not allowed or logged out
       setTimeout(connect, delay);

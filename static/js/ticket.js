@@ -57,18 +57,22 @@
     socket = new WebSocket(`${scheme}://${location.host}/ws/tickets/${box.dataset.reference}/`);
     socket.onopen = () => { delay = 1000; catchUp(); };
     socket.onmessage = (message) => {
-      const event = JSON.parse(message.data);
-      if (event.change === "presence") showViewers(event.viewers);
-      else if (event.change === "typing") { if (event.user_id !== me) showTyping(event.user); }
-      else if (event.change === "assigned_to_you") { /* shown by the list page */ }
-      else if (event.change === "delivery" && event.reference === box.dataset.reference) showDelivery(event);
-      else if (event.actor_id !== me && event.reference === box.dataset.reference) showChanged([event.actor]);
+      // one frame: a single event, or {"events": [...]} (the pushes of a batch, applied in order)
+      const data = JSON.parse(message.data);
+      (Array.isArray(data.events) ? data.events : [data]).forEach(apply);
     };
     socket.onclose = (closed) => {
       if (closed.code === 4404 || closed.code === 4403 || closed.code === 4401) return; // gone, not allowed, logged out
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };
+  }
+  function apply(event) {
+    if (event.change === "presence") showViewers(event.viewers);
+    else if (event.change === "typing") { if (event.user_id !== me) showTyping(event.user); }
+    else if (event.change === "assigned_to_you") { /* shown by the list page */ }
+    else if (event.change === "delivery" && event.reference === box.dataset.reference) showDelivery(event);
+    else if (event.actor_id !== me && event.reference === box.dataset.reference) showChanged([event.actor]);
   }
   setInterval(() => { if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: "heartbeat" })); }, 20000);
   if (textarea) {
