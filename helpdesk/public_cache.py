@@ -53,21 +53,41 @@ def _version_key(name: str) -> str:
 
 def tokens(names: list[str]) -> list[str] | None:
     """The current version token of each named piece of data (one round trip; a missing one is made, atomically,
-    so concurrent first readers agree). None when the shared cache is away: do not cache then."""
+    so concurrent first readers agree). None when the shared cache is away: do not cache then. Within one request
+    of a public view (`shared_page`) each token is read once: the second answer of a page reuses what the first
+    read (as consistent as reading it again a moment later), unless the request itself changed something."""
     if _unsent and not _bump(()):
         return None  # a change this process recorded has still not reached the cache: do not trust it
-    keys = [_version_key(name) for name in names]
-    found = shared_cache.get_many(keys)
+    page = _page.get()
+    known = page.tokens if page is not None else {}
+    keys = [_version_key(name) for name in names if name not in known]
+    found = shared_cache.get_many(keys) if keys else {}
     out = []
-    for key in keys:
-        token = found.get(key)
+    for name in names:
+        token = known.get(name)
         if token is None:
-            shared_cache.add(key, secrets.token_hex(8), VERSION_SECONDS)
-            token = shared_cache.get(key)  # ours, or another reader's who made it first
-            if token is None:  # the cache is away
-                return None
+            key = _version_key(name)
+            token = found.get(key)
+            if token is None:
+                shared_cache.add(key, secrets.token_hex(8), VERSION_SECONDS)
+                token = shared_cache.get(key)  # ours, or another reader's who made it first
+                if token is None:  # the cache is away
+                    return None
+            if page is not None:
+                page.tokens[name] = token
         out.append(token)
     return out
+
+
+def per_request(name: str, read: Callable[[], T]) -> T:
+    """`read()`, once per request of a public view (`shared_page`; every call outside one reads): for a fact
+    several answers of one page are keyed on, e.g. the knowledge base's index version (a query)."""
+    page = _page.get()
+    if page is None:
+        return read()
+    if name not in page.facts:
+        page.facts[name] = read()
+    return page.facts[name]
 
 
 def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tuple[T, float | None]]) -> T:
@@ -101,6 +121,10 @@ def changed(*names: str) -> None:
     is served again. Call it inside the write's transaction."""
     if not names:
         return
+    page = _page.get()
+    if page is not None:  # this request changed data: what it read before is not reused
+        page.tokens.clear()
+        page.facts.clear()
     _bump(names)
     transaction.on_commit(lambda: _bump(names), robust=True)
 
@@ -147,11 +171,14 @@ def statuses_changed(regons: Iterable[str]) -> None:
 @dataclass
 class _Page:
     """The answers a page being made has shown (their keys), the earliest time one must be computed again, and
-    whether everything it showed came from the cache (an answer computed without it: the page is not kept)."""
+    whether everything it showed came from the cache (an answer computed without it: the page is not kept); what
+    the request read once for all its answers (version tokens, `per_request` facts)."""
 
     keys: list[str] = field(default_factory=list)
     until: float | None = None
     shared: bool = True
+    tokens: dict[str, str] = field(default_factory=dict)  # version tokens read by this request (`tokens`)
+    facts: dict[str, Any] = field(default_factory=dict)  # `per_request`
 
 
 _page: ContextVar[_Page | None] = ContextVar("public_cache_page", default=None)
@@ -200,13 +227,12 @@ def shared_page(*params: str) -> Callable:
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not _may_share(request, params):
-                return view(request, *args, **kwargs)
-            page = _Page()
+            shared = _may_share(request, params)
+            page = _Page(shared=shared)
             reset = _page.set(page)
             try:
                 response = view(request, *args, **kwargs)
-                return _shared(request, response, page)
+                return _shared(request, response, page) if shared else response
             finally:
                 _page.reset(reset)
 
