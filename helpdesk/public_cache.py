@@ -53,30 +53,33 @@ def _version_key(name: str) -> str:
 
 def tokens(names: list[str]) -> list[str] | None:
     """The current version token of each named piece of data (one round trip; a missing one is made, atomically,
-    so concurrent first readers agree). None when the shared cache is away: do not cache then. Within one request
-    of a public view (`shared_page`) each token is read once: the second answer of a page reuses what the first
-    read (as consistent as reading it again a moment later), unless the request itself changed something."""
+    so concurrent first readers agree: one more round trip). None when the shared cache is away: do not cache
+    then. Within one request of a public view (`shared_page`) each token is read once: the second answer of a
+    page reuses what the first read (as consistent as reading it again a moment later), unless the request
+    itself changed something."""
+    return _tokens(names)[0]
+
+
+def _tokens(names: list[str]) -> tuple[list[str] | None, bool]:
+    """tokens(), and whether one of them was made just now by this call (nothing can be cached under it yet)."""
     if _unsent and not _bump(()):
-        return None  # a change this process recorded has still not reached the cache: do not trust it
+        return None, False  # a change this process recorded has still not reached the cache: do not trust it
     page = _page.get()
-    known = page.tokens if page is not None else {}
-    keys = [_version_key(name) for name in names if name not in known]
-    found = shared_cache.get_many(keys) if keys else {}
+    known = dict(page.tokens) if page is not None else {}
+    wanted = [_version_key(name) for name in names if name not in known]
+    found = shared_cache.get_many(wanted) if wanted else {}
+    made = {key: secrets.token_hex(8) for key in wanted if found.get(key) is None}
+    if made:
+        found.update(shared_cache.add_then_get(made, VERSION_SECONDS))  # ours, or another reader's made first
     out = []
     for name in names:
-        token = known.get(name)
-        if token is None:
-            key = _version_key(name)
-            token = found.get(key)
-            if token is None:
-                shared_cache.add(key, secrets.token_hex(8), VERSION_SECONDS)
-                token = shared_cache.get(key)  # ours, or another reader's who made it first
-                if token is None:  # the cache is away
-                    return None
-            if page is not None:
-                page.tokens[name] = token
+        token = known.get(name) or found.get(_version_key(name))
+        if token is None:  # the cache is away
+            return None, False
+        if page is not None:
+            page.tokens[name] = token
         out.append(token)
-    return out
+    return out, any(found.get(key) == token for key, token in made.items())
 
 
 def per_request(name: str, read: Callable[[], T]) -> T:
@@ -97,17 +100,20 @@ def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tupl
     computed again (e.g. an article scheduled to appear), or None. Entries live at most PUBLIC_CACHE_SECONDS.
     """
     seconds = settings.PUBLIC_CACHE_SECONDS
-    current = tokens(versions) if seconds > 0 else None
+    current, new = _tokens(versions) if seconds > 0 else (None, False)
     if current is None:
         not_shared()
         return compute()[0]
     digest = hashlib.sha256(json.dumps([list(parts), current], default=str).encode()).hexdigest()[:40]
     key = f"{PREFIX}:a:{digest}"
-    hit = shared_cache.get(key, _MISSING)
+    hit = _MISSING if new else shared_cache.get(key, _MISSING)  # under a token made just now: nothing yet
     now = time.time()
     if hit is not _MISSING and (hit[0] is None or now < hit[0]):
         _shown(key, hit[0])
         return hit[1]
+    page = _page.get()
+    if page is not None:
+        page.computed = True
     value, until = compute()
     _shown(key, until)
     timeout = seconds if until is None else min(seconds, int(until - now))
@@ -177,6 +183,7 @@ class _Page:
     keys: list[str] = field(default_factory=list)
     until: float | None = None
     shared: bool = True
+    computed: bool = False  # an answer was computed (a new answer key): no page kept under its key yet
     tokens: dict[str, str] = field(default_factory=dict)  # version tokens read by this request (`tokens`)
     facts: dict[str, Any] = field(default_factory=dict)  # `per_request`
 
@@ -255,7 +262,7 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
     day = timezone.localdate().isoformat()
     parts = [request.get_full_path(), translation.get_language(), day, page.keys]
     key = f"{PREFIX}:p:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:40]
-    hit = shared_cache.get(key)
+    hit = None if page.computed else shared_cache.get(key)
     if hit is not None and (hit[0] is None or now < hit[0]):
         cached = HttpResponse(hit[1])
         for name, value in hit[2]:
