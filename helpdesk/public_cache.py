@@ -114,7 +114,12 @@ def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tupl
     page = _page.get()
     if page is not None:
         page.computed = True
-    value, until = compute()
+        page.depth += 1  # answers asked while computing this one are part of it: its key stands for them
+    try:
+        value, until = compute()
+    finally:
+        if page is not None:
+            page.depth -= 1
     _shown(key, until)
     timeout = seconds if until is None else min(seconds, int(until - now))
     if timeout > 0:
@@ -183,6 +188,7 @@ class _Page:
     keys: list[str] = field(default_factory=list)
     until: float | None = None
     shared: bool = True
+    depth: int = 0  # answers being computed (inside one: not shown by the page itself)
     computed: bool = False  # an answer was computed (a new answer key): no page kept under its key yet
     tokens: dict[str, str] = field(default_factory=dict)  # version tokens read by this request (`tokens`)
     facts: dict[str, Any] = field(default_factory=dict)  # `per_request`
@@ -193,7 +199,7 @@ _page: ContextVar[_Page | None] = ContextVar("public_cache_page", default=None)
 
 def _shown(key: str, until: float | None) -> None:
     page = _page.get()
-    if page is not None:
+    if page is not None and not page.depth:
         page.keys.append(key)
         if until is not None:
             page.until = until if page.until is None else min(page.until, until)
@@ -246,6 +252,21 @@ def shared_page(*params: str) -> Callable:
         return wrapped
 
     return decorate
+
+
+def read_once(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorates a public view whose answer is not kept as a page (an API): its answers read each version token
+    and `per_request` fact once for the request, as those of a `shared_page` view do."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        reset = _page.set(_Page(shared=False))
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            _page.reset(reset)
+
+    return wrapped
 
 
 def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpResponse:

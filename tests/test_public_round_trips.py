@@ -201,3 +201,20 @@ def test_the_rate_limit_still_refuses_past_the_limit_per_address():
     codes = [_visit("/api/v1/kb/search", {"q": "hasło"}, REMOTE_ADDR="10.8.0.1").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert _visit("/api/v1/kb/search", {"q": "hasło"}, REMOTE_ADDR="10.8.0.2").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_second_unit_of_the_voivodeship_gets_the_shared_facts_from_the_cache(django_assert_num_queries):
+    office("14")
+    first, second = unit(1001, "14", name="Przychodnia A"), unit(1002, "14", name="Przychodnia B")
+    for clinic in (first, second):
+        report(clinic, "MZ-88", 2025, "returned")
+    from contacts import lookup
+
+    assert lookup.answer(first.regon, 2025).offices
+    with django_assert_num_queries(1):  # the unit's reports only: instructions and offices as for the first
+        result = lookup.answer(second.regon, 2025)
+    assert result.offices and result.unit_name == "Przychodnia B"
+    kept = _visit("/status/", {"regon": second.regon, "year": "2025"})
+    assert _rendered(lambda: _visit("/status/", {"regon": second.regon, "year": "2025"})) == 0
+    assert "Przychodnia B" in kept.content.decode()
