@@ -164,7 +164,8 @@ def pct(values: list[float], q: float) -> float:
 
 def machine() -> str:
     load = Path("/proc/loadavg").read_text().split()[:3]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, cwd=ROOT, capture_output=True, text=True, check=False)
     return f"{os.cpu_count()} CPUs, load {' '.join(load)}, {ROOT} at {commit.stdout.strip() or '?'}"
 
 

@@ -106,7 +106,7 @@ def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tupl
         return compute()[0]
     digest = hashlib.sha256(json.dumps([list(parts), current], default=str).encode()).hexdigest()[:40]
     key = f"{PREFIX}:a:{digest}"
-    hit = _MISSING if new else shared_cache.get(key, _MISSING)  # under a token made just now: nothing yet
+    hit = _MISSING if new else _fetch(key)  # under a token made just now: nothing yet
     now = time.time()
     if hit is not _MISSING and (hit[0] is None or now < hit[0]):
         _shown(key, hit[0])
@@ -125,6 +125,19 @@ def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tupl
     if timeout > 0:
         shared_cache.set(key, (until, value), timeout)
     return value
+
+
+def _fetch(key: str) -> Any:
+    """The entry of answer `key` (or _MISSING). On a page that may be kept, in the same round trip, the page it
+    would be if this answer were the last it shows (the usual case: one answer, or the last of a few): then the
+    kept page needs no round trip of its own (`_shared`)."""
+    page = _page.get()
+    if page is None or page.prefix is None or not page.shared or page.depth:
+        return shared_cache.get(key, _MISSING)
+    guess = _page_key(page.prefix, [*page.keys, key])
+    found = shared_cache.get_many([key, guess])
+    page.prefetched = {guess: found.get(guess)}
+    return found.get(key, _MISSING)
 
 
 def changed(*names: str) -> None:
@@ -190,6 +203,8 @@ class _Page:
     shared: bool = True
     depth: int = 0  # answers being computed (inside one: not shown by the page itself)
     computed: bool = False  # an answer was computed (a new answer key): no page kept under its key yet
+    prefix: list[str] | None = None  # what a kept page's key starts with (address, language, day)
+    prefetched: dict[str, Any] = field(default_factory=dict)  # a page fetched with the last answer (`_fetch`)
     tokens: dict[str, str] = field(default_factory=dict)  # version tokens read by this request (`tokens`)
     facts: dict[str, Any] = field(default_factory=dict)  # `per_request`
 
@@ -241,7 +256,7 @@ def shared_page(*params: str) -> Callable:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             shared = _may_share(request, params)
-            page = _Page(shared=shared)
+            page = _Page(shared=shared, prefix=_page_prefix(request) if shared else None)
             reset = _page.set(page)
             try:
                 response = view(request, *args, **kwargs)
@@ -269,6 +284,15 @@ def read_once(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
+def _page_prefix(request: HttpRequest) -> list[str]:
+    return [request.get_full_path(), translation.get_language(), timezone.localdate().isoformat()]
+
+
+def _page_key(prefix: list[str], keys: list[str]) -> str:
+    """A kept page's key: its address, language and day, and the keys of the answers it showed."""
+    return f"{PREFIX}:p:" + hashlib.sha256(json.dumps([*prefix, keys]).encode()).hexdigest()[:40]
+
+
 def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpResponse:
     now = time.time()
     if (
@@ -280,10 +304,11 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
         or (page.until is not None and now >= page.until)
     ):
         return response
-    day = timezone.localdate().isoformat()
-    parts = [request.get_full_path(), translation.get_language(), day, page.keys]
-    key = f"{PREFIX}:p:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:40]
-    hit = None if page.computed else shared_cache.get(key)
+    key = _page_key(_page_prefix(request), page.keys)
+    if key in page.prefetched:
+        hit = page.prefetched[key]
+    else:
+        hit = None if page.computed else shared_cache.get(key)
     if hit is not None and (hit[0] is None or now < hit[0]):
         cached = HttpResponse(hit[1])
         for name, value in hit[2]:
