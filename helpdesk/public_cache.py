@@ -305,10 +305,13 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
     ):
         return response
     key = _page_key(_page_prefix(request), page.keys)
-    if key in page.prefetched:
-        hit = page.prefetched[key]
+    prefetched = page.prefetched.get(key, _MISSING)  # with the last answer (`_fetch`)
+    if prefetched is not _MISSING:
+        hit = prefetched
+    elif page.computed:
+        hit = None  # an answer computed now: no page kept under its key yet
     else:
-        hit = None if page.computed else shared_cache.get(key)
+        hit = shared_cache.get(key)
     if hit is not None and (hit[0] is None or now < hit[0]):
         cached = HttpResponse(hit[1])
         for name, value in hit[2]:
