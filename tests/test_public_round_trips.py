@@ -70,6 +70,8 @@ def test_a_visit_from_a_contact_attempt_or_with_a_message_is_rendered_for_itself
     article = _publish("Jak zresetować hasło", "Kliknij „Nie pamiętam hasła”.")
     _visit(article.get_absolute_url())
     assert _rendered(lambda: _visit(article.get_absolute_url(), {"z": "attempt-token"})) > 0
+    assert "X-Accel-Expires" not in _visit(article.get_absolute_url(), {"z": "attempt-token"})  # nor at the edge
+    assert _visit(article.get_absolute_url())["X-Accel-Expires"] == str(settings.PUBLIC_EDGE_SECONDS)
     thanks = {"opinia": "dziekujemy"}
     assert "Dziękujemy za opinię." in _visit(article.get_absolute_url(), thanks).content.decode()
     assert _rendered(lambda: _visit(article.get_absolute_url(), thanks)) == 0  # kept too: the same for everyone
