@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from contacts import lookup, submissions
 from contacts.models import Submission
 from contacts.views import lookup_allowed, rate_limit_message
-from helpdesk import tokens
+from helpdesk import public_cache, tokens
 
 
 class CanPushSubmissions(BasePermission):
@@ -47,6 +47,7 @@ class CanPushSubmissions(BasePermission):
 @authentication_classes([])
 @permission_classes([AllowAny])
 @throttle_classes([])
+@public_cache.read_once  # the shared facts' version token read with the unit's, once
 def submission_lookup(request):
     if not lookup_allowed(request._request):
         return Response(

@@ -106,7 +106,8 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
     """Statuses of the unit's reports for the year, with deadlines and its regional administrator's contacts.
 
     Three queries when something is due (the reports with unit, form, status and deadline joined in; the forms'
-    instructions in the knowledge base; the regional office), one when nothing is.
+    instructions in the knowledge base; the regional office), one when nothing is; the last two are the same for
+    many units and come from the public cache when another unit asked first.
     """
     regon, year, code = clean_query(regon, year, form)
     today = timezone.localdate()
@@ -123,7 +124,8 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
         if code and not StatisticalForm.objects.filter(code=code).exists():
             raise _unknown_form(code)
         return LookupResult(regon, year, code, "", "", "", [], [])
-    links = instructions.instruction_links(row.form for row in rows)
+    unit = rows[0].unit
+    links, offices = _shared_facts([row.form for row in rows], unit.voivodeship_id, today)
     forms = []
     for row in rows:
         forms.append(
@@ -141,7 +143,6 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
                 overdue=bool(row.due and row.due < today and not row.status.counts_as_submitted),
             )
         )
-    unit = rows[0].unit
     return LookupResult(
         regon=regon,
         year=year,
@@ -150,8 +151,25 @@ def lookup(regon: str, year: str | int | None = None, form: str | None = None) -
         unit_kind=UnitKind(unit.kind).label if unit.kind in UnitKind.values else "",
         voivodeship=unit.voivodeship.name,
         forms=forms,
-        offices=list(selectors.current_offices(today).filter(voivodeship=unit.voivodeship_id)),
+        offices=offices,
     )
+
+
+def _shared_facts(forms: list[StatisticalForm], voivodeship_id: int, today: dt.date):
+    """The forms' instruction links and the voivodeship's regional offices: the same for every unit of the
+    voivodeship with these forms (two queries), so kept in the public cache under the shared facts' version
+    (helpdesk.public_cache.STATUS_LOOKUP moves with every change of forms, offices and instructions)."""
+
+    def compute():
+        links = instructions.instruction_links(forms)
+        offices = list(selectors.current_offices(today).filter(voivodeship=voivodeship_id))
+        return (links, offices), None
+
+    # the forms as read with the reports (their own instruction fields too: a change of them made by an update()
+    # that bypasses the signals is still seen by the next look-up)
+    shown = sorted({(form.code, form.instruction_url, form.instruction_article_id) for form in forms})
+    parts = ("status-lookup-facts", shown, voivodeship_id, today.isoformat(), get_language())
+    return public_cache.answer(parts, [public_cache.STATUS_LOOKUP], compute)
 
 
 def answer(regon: str, year: str | int | None = None, form: str | None = None) -> LookupResult:

@@ -55,25 +55,22 @@ def rate_limit_message() -> str:
 @public_cache.shared_page("regon", "year", "form")  # the rate limit below counts every request, a kept page or not
 def status_lookup(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    context = {
-        "years": lookup.year_choices(today),
-        "forms": lookup.form_codes(),
-        "regon": request.GET.get("regon", "")[:40],
-        "year": request.GET.get("year") or str(lookup.default_year(today)),
-        "form": request.GET.get("form", "")[:20],
-    }
+    regon, year, form = request.GET.get("regon", "")[:40], request.GET.get("year"), request.GET.get("form", "")[:20]
+    context: dict = {"regon": regon, "year": year or str(lookup.default_year(today)), "form": form}
     status = 200
     if "regon" in request.GET:
         if not lookup_allowed(request):
-            context["limited"] = rate_limit_message()
+            context.update(limited=rate_limit_message(), years=lookup.year_choices(today), forms=lookup.form_codes())
             response = render(request, "contacts/status.html", context, status=429)
             response["Retry-After"] = str(settings.LOOKUP_RATE_WINDOW_SECONDS)
             return response
         try:
-            context["result"] = lookup.answer(context["regon"], context["year"], context["form"])
+            context["result"] = lookup.answer(regon, year, form)
         except ValidationError as exc:
             context["errors"] = exc.message_dict
             status = 400
+    # the forms' list after the answer: its version token was read with the answer's (helpdesk.public_cache)
+    context.update(years=lookup.year_choices(today), forms=lookup.form_codes())
     return TemplateResponse(request, "contacts/status.html", context, status=status)
 
 

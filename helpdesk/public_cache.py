@@ -53,21 +53,44 @@ def _version_key(name: str) -> str:
 
 def tokens(names: list[str]) -> list[str] | None:
     """The current version token of each named piece of data (one round trip; a missing one is made, atomically,
-    so concurrent first readers agree). None when the shared cache is away: do not cache then."""
+    so concurrent first readers agree: one more round trip). None when the shared cache is away: do not cache
+    then. Within one request of a public view (`shared_page`) each token is read once: the second answer of a
+    page reuses what the first read (as consistent as reading it again a moment later), unless the request
+    itself changed something."""
+    return _tokens(names)[0]
+
+
+def _tokens(names: list[str]) -> tuple[list[str] | None, bool]:
+    """tokens(), and whether one of them was made just now by this call (nothing can be cached under it yet)."""
     if _unsent and not _bump(()):
-        return None  # a change this process recorded has still not reached the cache: do not trust it
-    keys = [_version_key(name) for name in names]
-    found = shared_cache.get_many(keys)
+        return None, False  # a change this process recorded has still not reached the cache: do not trust it
+    page = _page.get()
+    known = dict(page.tokens) if page is not None else {}
+    wanted = [_version_key(name) for name in names if name not in known]
+    found = shared_cache.get_many(wanted) if wanted else {}
+    made = {key: secrets.token_hex(8) for key in wanted if found.get(key) is None}
+    if made:
+        found.update(shared_cache.add_then_get(made, VERSION_SECONDS))  # ours, or another reader's made first
     out = []
-    for key in keys:
-        token = found.get(key)
-        if token is None:
-            shared_cache.add(key, secrets.token_hex(8), VERSION_SECONDS)
-            token = shared_cache.get(key)  # ours, or another reader's who made it first
-            if token is None:  # the cache is away
-                return None
+    for name in names:
+        token = known.get(name) or found.get(_version_key(name))
+        if token is None:  # the cache is away
+            return None, False
+        if page is not None:
+            page.tokens[name] = token
         out.append(token)
-    return out
+    return out, any(found.get(key) == token for key, token in made.items())
+
+
+def per_request(name: str, read: Callable[[], T]) -> T:
+    """`read()`, once per request of a public view (`shared_page`; every call outside one reads): for a fact
+    several answers of one page are keyed on, e.g. the knowledge base's index version (a query)."""
+    page = _page.get()
+    if page is None:
+        return read()
+    if name not in page.facts:
+        page.facts[name] = read()
+    return page.facts[name]
 
 
 def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tuple[T, float | None]]) -> T:
@@ -77,18 +100,26 @@ def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tupl
     computed again (e.g. an article scheduled to appear), or None. Entries live at most PUBLIC_CACHE_SECONDS.
     """
     seconds = settings.PUBLIC_CACHE_SECONDS
-    current = tokens(versions) if seconds > 0 else None
+    current, new = _tokens(versions) if seconds > 0 else (None, False)
     if current is None:
         not_shared()
         return compute()[0]
     digest = hashlib.sha256(json.dumps([list(parts), current], default=str).encode()).hexdigest()[:40]
     key = f"{PREFIX}:a:{digest}"
-    hit = shared_cache.get(key, _MISSING)
+    hit = _MISSING if new else _fetch(key)  # under a token made just now: nothing yet
     now = time.time()
     if hit is not _MISSING and (hit[0] is None or now < hit[0]):
         _shown(key, hit[0])
         return hit[1]
-    value, until = compute()
+    page = _page.get()
+    if page is not None:
+        page.computed = True
+        page.depth += 1  # answers asked while computing this one are part of it: its key stands for them
+    try:
+        value, until = compute()
+    finally:
+        if page is not None:
+            page.depth -= 1
     _shown(key, until)
     timeout = seconds if until is None else min(seconds, int(until - now))
     if timeout > 0:
@@ -96,11 +127,28 @@ def answer(parts: Iterable[Any], versions: list[str], compute: Callable[[], tupl
     return value
 
 
+def _fetch(key: str) -> Any:
+    """The entry of answer `key` (or _MISSING). On a page that may be kept, in the same round trip, the page it
+    would be if this answer were the last it shows (the usual case: one answer, or the last of a few): then the
+    kept page needs no round trip of its own (`_shared`)."""
+    page = _page.get()
+    if page is None or page.prefix is None or not page.shared or page.depth:
+        return shared_cache.get(key, _MISSING)
+    guess = _page_key(page.prefix, [*page.keys, key])
+    found = shared_cache.get_many([key, guess])
+    page.prefetched = {guess: found.get(guess)}
+    return found.get(key, _MISSING)
+
+
 def changed(*names: str) -> None:
     """The named data changed (or will when the current transaction commits): no answer computed from it before
     is served again. Call it inside the write's transaction."""
     if not names:
         return
+    page = _page.get()
+    if page is not None:  # this request changed data: what it read before is not reused
+        page.tokens.clear()
+        page.facts.clear()
     _bump(names)
     transaction.on_commit(lambda: _bump(names), robust=True)
 
@@ -147,11 +195,18 @@ def statuses_changed(regons: Iterable[str]) -> None:
 @dataclass
 class _Page:
     """The answers a page being made has shown (their keys), the earliest time one must be computed again, and
-    whether everything it showed came from the cache (an answer computed without it: the page is not kept)."""
+    whether everything it showed came from the cache (an answer computed without it: the page is not kept); what
+    the request read once for all its answers (version tokens, `per_request` facts)."""
 
     keys: list[str] = field(default_factory=list)
     until: float | None = None
     shared: bool = True
+    depth: int = 0  # answers being computed (inside one: not shown by the page itself)
+    computed: bool = False  # an answer was computed (a new answer key): no page kept under its key yet
+    prefix: list[str] | None = None  # what a kept page's key starts with (address, language, day)
+    prefetched: dict[str, Any] = field(default_factory=dict)  # a page fetched with the last answer (`_fetch`)
+    tokens: dict[str, str] = field(default_factory=dict)  # version tokens read by this request (`tokens`)
+    facts: dict[str, Any] = field(default_factory=dict)  # `per_request`
 
 
 _page: ContextVar[_Page | None] = ContextVar("public_cache_page", default=None)
@@ -159,7 +214,7 @@ _page: ContextVar[_Page | None] = ContextVar("public_cache_page", default=None)
 
 def _shown(key: str, until: float | None) -> None:
     page = _page.get()
-    if page is not None:
+    if page is not None and not page.depth:
         page.keys.append(key)
         if until is not None:
             page.until = until if page.until is None else min(page.until, until)
@@ -200,19 +255,42 @@ def shared_page(*params: str) -> Callable:
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not _may_share(request, params):
-                return view(request, *args, **kwargs)
-            page = _Page()
+            shared = _may_share(request, params)
+            page = _Page(shared=shared, prefix=_page_prefix(request) if shared else None)
             reset = _page.set(page)
             try:
                 response = view(request, *args, **kwargs)
-                return _shared(request, response, page)
+                return _shared(request, response, page) if shared else response
             finally:
                 _page.reset(reset)
 
         return wrapped
 
     return decorate
+
+
+def read_once(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorates a public view whose answer is not kept as a page (an API): its answers read each version token
+    and `per_request` fact once for the request, as those of a `shared_page` view do."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        reset = _page.set(_Page(shared=False))
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            _page.reset(reset)
+
+    return wrapped
+
+
+def _page_prefix(request: HttpRequest) -> list[str]:
+    return [request.get_full_path(), translation.get_language(), timezone.localdate().isoformat()]
+
+
+def _page_key(prefix: list[str], keys: list[str]) -> str:
+    """A kept page's key: its address, language and day, and the keys of the answers it showed."""
+    return f"{PREFIX}:p:" + hashlib.sha256(json.dumps([*prefix, keys]).encode()).hexdigest()[:40]
 
 
 def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpResponse:
@@ -226,10 +304,14 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
         or (page.until is not None and now >= page.until)
     ):
         return response
-    day = timezone.localdate().isoformat()
-    parts = [request.get_full_path(), translation.get_language(), day, page.keys]
-    key = f"{PREFIX}:p:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:40]
-    hit = shared_cache.get(key)
+    key = _page_key(_page_prefix(request), page.keys)
+    prefetched = page.prefetched.get(key, _MISSING)  # with the last answer (`_fetch`)
+    if prefetched is not _MISSING:
+        hit = prefetched
+    elif page.computed:
+        hit = None  # an answer computed now: no page kept under its key yet
+    else:
+        hit = shared_cache.get(key)
     if hit is not None and (hit[0] is None or now < hit[0]):
         cached = HttpResponse(hit[1])
         for name, value in hit[2]:

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from helpdesk import shared_cache
+from helpdesk.speed import cache as speed_cache
 
 _fallback = LocMemCache("helpdesk-ratelimit-fallback", {"MAX_ENTRIES": 10_000})
 
@@ -88,11 +89,5 @@ def _take(store: BaseCache, cache_key: str, amount: int, limit: int, timeout: in
 
 
 def _hit(store: BaseCache, cache_key: str, timeout: int, amount: int = 1) -> int:
-    """The number of hits of `cache_key` including these `amount`."""
-    if store.add(cache_key, amount, timeout=timeout):
-        return amount
-    try:
-        return store.incr(cache_key, amount)
-    except ValueError:  # expired between add and incr
-        store.add(cache_key, amount, timeout=timeout)
-        return amount
+    """The number of hits of `cache_key` including these `amount` (one round trip on Redis: helpdesk.speed)."""
+    return speed_cache.count(store, cache_key, amount, timeout)

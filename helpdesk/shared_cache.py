@@ -11,6 +11,8 @@ from typing import Any
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
+from helpdesk.speed import cache as speed_cache
+
 log = logging.getLogger(__name__)
 
 ERRORS = (RedisError, OSError)  # what a cache backend raises when its server is away
@@ -70,3 +72,13 @@ def add(key: str, value: Any, timeout: int) -> bool:
     except ERRORS as exc:
         unavailable(exc)
         return False
+
+
+def add_then_get(values: dict[str, Any], timeout: int) -> dict[str, Any]:
+    """Store each value whose key holds nothing, and read every key back (one round trip on Redis): the values
+    now in the cache, ours or another writer's; nothing when the cache is away."""
+    try:
+        return speed_cache.add_then_get(cache, values, timeout)
+    except ERRORS as exc:
+        unavailable(exc)
+        return {}

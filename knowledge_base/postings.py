@@ -376,11 +376,21 @@ def lock() -> threading.RLock:
     return _lock
 
 
-def snapshot(using: str = "default") -> Snapshot:
-    """The snapshot of `using`, brought up to the database's current index version. Call with lock() held."""
+def state(using: str = "default") -> tuple[int, str] | None:
+    """The index version and stamp the database holds now (None in a flushed database)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT version, stamp FROM {STATE} WHERE id = 1")
+        return cursor.fetchone()
+
+
+def snapshot(using: str = "default", *, known: tuple[int, str] | None = None) -> Snapshot:
+    """The snapshot of `using`, brought up to the database's current index version (at least to `known`, a
+    state() read just before by the caller: no query when the snapshot is at it). Call with lock() held."""
     snap = _snapshots.get(using)
     if snap is None:
         snap = _snapshots[using] = Snapshot()
+    if known is not None and tuple(known) == (snap.version, snap.stamp):
+        return snap
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT version, stamp FROM {STATE} WHERE id = 1")
         row = cursor.fetchone()

@@ -443,9 +443,7 @@ def at_index_version(parts: tuple, compute: Callable[[], T], *, using: str = "de
     the database holds now (one cheap query) and no scheduled publication or expiry has come since. `parts` must
     say everything else the answer depends on (who may read what, the language, the question); `versions` names
     further data of helpdesk.public_cache it depends on."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT version, stamp FROM {postings.STATE} WHERE id = 1")
-        state = cursor.fetchone()
+    state = public_cache.per_request(f"kb-index-state:{using}", lambda: postings.state(using))
     if state is None:  # a flushed database (tests): nothing to key on
         public_cache.not_shared()
         return compute()
@@ -453,7 +451,7 @@ def at_index_version(parts: tuple, compute: Callable[[], T], *, using: str = "de
     def computed() -> tuple[T, float | None]:
         value = compute()
         with postings.lock():
-            postings.snapshot(using)  # current, for the schedule below
+            postings.snapshot(using, known=state)  # current, for the schedule below (no query when it is)
         until = postings.next_schedule_change(using)
         return value, None if until is None else until / 1e6
 

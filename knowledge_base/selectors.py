@@ -42,7 +42,7 @@ def article_for_user(user, slug: str) -> Article:
     article = (
         articles_for_user(user)
         .select_related("category", "translation_of")
-        .prefetch_related("tags", "attachments")
+        .prefetch_related("attachments")  # what the article page shows (not its tags)
         .filter(slug=slug)
         .first()
     )

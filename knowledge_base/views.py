@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts import catalogue
@@ -67,15 +68,21 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "public/kb/category.html", {"category": category, "articles": articles})
 
 
-def article(request: HttpRequest, slug: str) -> HttpResponse:
-    context = selectors.article_page(request.user, slug)
+@public_cache.shared_page("opinia")  # kept whole for visitors without a session; one with ?z= (a contact attempt's
+def article(request: HttpRequest, slug: str) -> HttpResponse:  # link) is rendered for itself, and recorded
+    context = {**selectors.article_page(request.user, slug)}  # a copy: the page's answer is not changed
     attempt = (request.GET.get("z") or "")[:40]
     if attempt:
         actions.record_opened_article(token=attempt, article=context["article"])
     context.update(feedback_form=FeedbackForm(), feedback_sent=request.GET.get("opinia") == "dziekujemy")
-    return render(request, "public/kb/article.html", context)
+    return TemplateResponse(request, "public/kb/article.html", context)
 
 
+# Without the CSRF check, like the language switch (helpdesk.language): the vote needs no session and changes
+# nothing of the visitor's, so a vote forged from another site is one the forger could post himself, bounded by
+# the same per-address limit; with a token in its form every article page was different for every visitor and
+# could not be kept whole (docs/security.md).
+@csrf_exempt
 @require_POST
 def feedback(request: HttpRequest, slug: str) -> HttpResponse:
     article = selectors.article_for_user(request.user, slug)
