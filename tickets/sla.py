@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from helpdesk import business_time
+from helpdesk import business_time, choices
 from tickets import events, ticket_access
 from tickets.models import Priority, SlaPolicy, SlaTimer, Status, Ticket
 
@@ -206,7 +206,7 @@ def describe(timer: SlaTimer, schedule: business_time.Schedule, now: dt.datetime
     else:
         text = _("zostało %(amount)s") % {"amount": amount}
     return {
-        "label": timer.get_kind_display(),
+        "label": choices.label(timer, "kind"),
         "text": text,
         "due_at": timer.due_at,
         "state": timer.state,
