@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 300
 DATABASE_BACKOFF_MAX = 30  # the database away: try again at least this often (nothing is lost meanwhile)
 SEEN = b"\\Seen"
+SIZES_PER_FETCH = 2000  # UIDs per FETCH of sizes: a command line well under servers' limits (Dovecot: 64 KiB)
 
 
 class MailboxConfigError(Exception):
@@ -115,6 +116,25 @@ class Prefetcher:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def fetch_batches(uids: list[int], sizes: dict[int, int], count: int, size: int) -> list[list[int]]:
+    """`uids` in order, cut into batches of at most `count` messages and `size` bytes (by the sizes the server
+    gave; a larger message is a batch of its own). What the watcher holds in memory is a few batches (one being
+    written, the next parsed, the one after fetched), so this bounds it whatever the messages weigh, and lets a
+    batch of small messages be large, which spreads the per-batch costs (commits, lease, server flags, plans)."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    weight = 0
+    for uid in uids:
+        if batch and (len(batch) >= count or weight + sizes.get(uid, 0) > size):
+            batches.append(batch)
+            batch, weight = [], 0
+        batch.append(uid)
+        weight += sizes.get(uid, 0)
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def _fault(point: str) -> None:
@@ -353,14 +373,15 @@ class Watcher:
         self._finish_on_server(client, uidvalidity)
         last = RawMessage.objects.filter(mailbox=self.mailbox, uidvalidity=uidvalidity).aggregate(top=Max("uid"))
         last_uid = last["top"] or 0
-        uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        sizes = self._new_messages(client, last_uid)
+        uids = sorted(sizes)
         if uids:
             log.info("mailbox %s: %s new message(s) in %s, UIDs %s–%s", self.mailbox.name, len(uids),
                      self.mailbox.folder, uids[0], uids[-1])  # fmt: skip
             self._state(backlog=len(uids))
         fetched = 0
-        size = settings.INBOX_FETCH_BATCH
-        batches = [uids[start : start + size] for start in range(0, len(uids), size)]
+        batches = fetch_batches(uids, sizes, settings.INBOX_FETCH_BATCH, settings.INBOX_FETCH_BATCH_BYTES)
+        left = len(uids)
         # Batch N+2 is fetched (in a thread) and batch N+1 parsed (by the parsing workers) while batch N is
         # stored and processed; storing, processing and the server action keep their order (see the top).
         with (
@@ -374,11 +395,24 @@ class Watcher:
                 ahead = (items, preparer.submit([item["raw"] for item in items]) if current else lambda: None)
                 if current is not None:
                     fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
-                    self.renew(backlog=max(0, len(uids) - number * size))
+                    left -= len(batches[number - 1])
+                    self.renew(backlog=left)
                 current = ahead
             if current is not None:
                 fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
         return fetched
+
+    def _new_messages(self, client: IMAPClient, last_uid: int) -> dict[int, int]:
+        """UID → size (RFC822.SIZE, which bounds a batch's bytes) of every message after `last_uid`: one SEARCH,
+        then the sizes by FETCH, SIZES_PER_FETCH UIDs a command. `N:*` names the last message even when its UID
+        is below N."""
+        uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        sizes: dict[int, int] = {}
+        for start in range(0, len(uids), SIZES_PER_FETCH):
+            chunk = uids[start : start + SIZES_PER_FETCH]
+            data = client.fetch(chunk, ["RFC822.SIZE"])
+            sizes.update((uid, int(data[uid].get(b"RFC822.SIZE") or 0)) for uid in chunk if uid in data)
+        return sizes
 
     def _fetch(self, client: IMAPClient, batch: list[int], uidvalidity: int) -> list[dict]:
         data = client.fetch(batch, ["BODY.PEEK[]"])
