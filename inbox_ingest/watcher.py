@@ -4,7 +4,8 @@ Progress is the stored rows themselves: a UID is fetched only when no row holds 
 UIDVALIDITY, so a crash anywhere (after fetch, after store, before the flag) never loses or doubles a message:
 - killed before the row was committed → the UID is fetched again next time;
 - killed after the row, before processing → the row is pending and processed on the next pass;
-- killed before the server action → the row is done but not `server_done_at`; the action is redone.
+- killed before the server action → the row is done but its UID is above the mailbox's watermark
+  (WatcherState.server_done_uid); the action is redone.
 A new UIDVALIDITY means every UID is fetched again; the dedupe key turns each copy into a "duplicate".
 
 One watcher per mailbox holds a lease row (WatcherState), claimed with an atomic UPDATE and renewed while
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 300
 DATABASE_BACKOFF_MAX = 30  # the database away: try again at least this often (nothing is lost meanwhile)
 SEEN = b"\\Seen"
-SIZES_PER_FETCH = 2000  # UIDs per FETCH of sizes: a command line well under servers' limits (Dovecot: 64 KiB)
+UIDS_PER_COMMAND = 2000  # UIDs named in one command (sizes, server action): a line well under servers' limits
 
 
 class MailboxConfigError(Exception):
@@ -404,12 +405,12 @@ class Watcher:
 
     def _new_messages(self, client: IMAPClient, last_uid: int) -> dict[int, int]:
         """UID → size (RFC822.SIZE, which bounds a batch's bytes) of every message after `last_uid`: one SEARCH,
-        then the sizes by FETCH, SIZES_PER_FETCH UIDs a command. `N:*` names the last message even when its UID
+        then the sizes by FETCH, UIDS_PER_COMMAND UIDs a command. `N:*` names the last message even when its UID
         is below N."""
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         sizes: dict[int, int] = {}
-        for start in range(0, len(uids), SIZES_PER_FETCH):
-            chunk = uids[start : start + SIZES_PER_FETCH]
+        for start in range(0, len(uids), UIDS_PER_COMMAND):
+            chunk = uids[start : start + UIDS_PER_COMMAND]
             data = client.fetch(chunk, ["RFC822.SIZE"])
             sizes.update((uid, int(data[uid].get(b"RFC822.SIZE") or 0)) for uid in chunk if uid in data)
         return sizes
@@ -475,14 +476,28 @@ class Watcher:
             self._log_outcomes(len(results), results)
 
     def _finish_on_server(self, client: IMAPClient, uidvalidity: int) -> None:
-        """Mark seen / move / delete the messages that are safely processed (or quarantined)."""
-        rows = RawMessage.objects.filter(
-            mailbox=self.mailbox, uidvalidity=uidvalidity, server_done_at__isnull=True, uid__isnull=False
-        ).exclude(status=RawMessage.Status.PENDING)
-        ids_uids = list(rows.values_list("pk", "uid"))
-        if not ids_uids:
-            return
-        uids = [uid for _pk, uid in ids_uids]
+        """Mark seen / move / delete the messages that are safely processed (or quarantined), in UID order from
+        the mailbox's watermark (WatcherState.server_done_uid) up to the first one still pending, then move the
+        watermark past them: one row updated, whatever the number of messages (UIDS_PER_COMMAND at a time).
+        Killed in between, the action is done again from the old watermark, as it was when each message
+        recorded its own (adding \\Seen again changes nothing; moved or deleted UIDs are gone from the folder)."""
+        done = (
+            WatcherState.objects.filter(pk=self.mailbox.pk, server_done_uidvalidity=uidvalidity)
+            .values_list("server_done_uid", flat=True)
+            .first()
+        ) or 0
+        rows = RawMessage.objects.filter(mailbox=self.mailbox, uidvalidity=uidvalidity, uid__gt=done)
+        uids = []
+        for uid, status in rows.order_by("uid").values_list("uid", "status"):
+            if status == RawMessage.Status.PENDING:  # not processed yet: the watermark stops below it
+                break
+            uids.append(uid)
+        for start in range(0, len(uids), UIDS_PER_COMMAND):
+            chunk = uids[start : start + UIDS_PER_COMMAND]
+            self._server_action(client, chunk)
+            self._state(server_done_uidvalidity=uidvalidity, server_done_uid=chunk[-1])
+
+    def _server_action(self, client: IMAPClient, uids: list[int]) -> None:
         action = self.mailbox.after_ingest
         if action == Mailbox.AfterIngest.MARK_SEEN:
             client.add_flags(uids, [SEEN], silent=True)
@@ -500,7 +515,6 @@ class Watcher:
         else:
             client.delete_messages(uids, silent=True)
             client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
-        RawMessage.objects.filter(pk__in=[pk for pk, _uid in ids_uids]).update(server_done_at=timezone.now())
 
     # --- forever --------------------------------------------------------------------------------------
 
