@@ -487,9 +487,9 @@ class Watcher:
             .first()
         ) or 0
         rows = RawMessage.objects.filter(mailbox=self.mailbox, uidvalidity=uidvalidity, uid__gt=done)
-        uids = []
+        uids: list[int] = []
         for uid, status in rows.order_by("uid").values_list("uid", "status"):
-            if status == RawMessage.Status.PENDING:  # not processed yet: the watermark stops below it
+            if status == RawMessage.Status.PENDING or uid is None:  # not processed yet: the watermark stops below it
                 break
             uids.append(uid)
         for start in range(0, len(uids), UIDS_PER_COMMAND):
