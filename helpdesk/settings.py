@@ -414,8 +414,10 @@ INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 120, minimum=10)
 # admin are watched with their new settings within this time, without restarting the process.
 INBOX_MAILBOX_RESCAN_SECONDS = env_int("INBOX_MAILBOX_RESCAN_SECONDS", 30, minimum=1)
 INBOX_IMAP_TIMEOUT = env_int("INBOX_IMAP_TIMEOUT", 60, minimum=1)
-# Messages fetched from IMAP (and stored, processed and flagged) per batch.
-INBOX_FETCH_BATCH = env_int("INBOX_FETCH_BATCH", 250, minimum=1)
+# Messages fetched from IMAP (and stored, processed and flagged) per batch: at most this many, and at most this
+# many bytes (by the sizes the server gives; a larger message alone). A few batches are in memory at a time.
+INBOX_FETCH_BATCH = env_int("INBOX_FETCH_BATCH", 500, minimum=1)
+INBOX_FETCH_BATCH_BYTES = env_int("INBOX_FETCH_BATCH_BYTES", 32 * 1024 * 1024, minimum=1)
 # Worker processes parsing the next batch of messages while the current one is written (ingest_mail, the
 # IMAP watcher); 0 parses in the ingesting process. Only a backlog of more than one batch starts the worker.
 # Default: one on a machine with more than one core: parsing is ~0.3 ms of the ~1.4 ms of client CPU per

@@ -63,7 +63,7 @@ class WatcherStateInline(admin.StackedInline):
     can_delete = False
     readonly_fields = (
         "connected", "idle", "last_fetch_at", "backlog", "last_error", "last_error_at", "lease_owner", "lease_until",
-        "uidvalidity",
+        "uidvalidity", "server_done_uid",
     )  # fmt: skip
     fields = readonly_fields
 

@@ -4,7 +4,8 @@ Progress is the stored rows themselves: a UID is fetched only when no row holds 
 UIDVALIDITY, so a crash anywhere (after fetch, after store, before the flag) never loses or doubles a message:
 - killed before the row was committed → the UID is fetched again next time;
 - killed after the row, before processing → the row is pending and processed on the next pass;
-- killed before the server action → the row is done but not `server_done_at`; the action is redone.
+- killed before the server action → the row is done but its UID is above the mailbox's watermark
+  (WatcherState.server_done_uid); the action is redone.
 A new UIDVALIDITY means every UID is fetched again; the dedupe key turns each copy into a "duplicate".
 
 One watcher per mailbox holds a lease row (WatcherState), claimed with an atomic UPDATE and renewed while
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 300
 DATABASE_BACKOFF_MAX = 30  # the database away: try again at least this often (nothing is lost meanwhile)
 SEEN = b"\\Seen"
+UIDS_PER_COMMAND = 2000  # UIDs named in one command (sizes, server action): a line well under servers' limits
 
 
 class MailboxConfigError(Exception):
@@ -115,6 +117,25 @@ class Prefetcher:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def fetch_batches(uids: list[int], sizes: dict[int, int], count: int, size: int) -> list[list[int]]:
+    """`uids` in order, cut into batches of at most `count` messages and `size` bytes (by the sizes the server
+    gave; a larger message is a batch of its own). What the watcher holds in memory is a few batches (one being
+    written, the next parsed, the one after fetched), so this bounds it whatever the messages weigh, and lets a
+    batch of small messages be large, which spreads the per-batch costs (commits, lease, server flags, plans)."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    weight = 0
+    for uid in uids:
+        if batch and (len(batch) >= count or weight + sizes.get(uid, 0) > size):
+            batches.append(batch)
+            batch, weight = [], 0
+        batch.append(uid)
+        weight += sizes.get(uid, 0)
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def _fault(point: str) -> None:
@@ -353,14 +374,15 @@ class Watcher:
         self._finish_on_server(client, uidvalidity)
         last = RawMessage.objects.filter(mailbox=self.mailbox, uidvalidity=uidvalidity).aggregate(top=Max("uid"))
         last_uid = last["top"] or 0
-        uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        sizes = self._new_messages(client, last_uid)
+        uids = sorted(sizes)
         if uids:
             log.info("mailbox %s: %s new message(s) in %s, UIDs %s–%s", self.mailbox.name, len(uids),
                      self.mailbox.folder, uids[0], uids[-1])  # fmt: skip
             self._state(backlog=len(uids))
         fetched = 0
-        size = settings.INBOX_FETCH_BATCH
-        batches = [uids[start : start + size] for start in range(0, len(uids), size)]
+        batches = fetch_batches(uids, sizes, settings.INBOX_FETCH_BATCH, settings.INBOX_FETCH_BATCH_BYTES)
+        left = len(uids)
         # Batch N+2 is fetched (in a thread) and batch N+1 parsed (by the parsing workers) while batch N is
         # stored and processed; storing, processing and the server action keep their order (see the top).
         with (
@@ -374,11 +396,24 @@ class Watcher:
                 ahead = (items, preparer.submit([item["raw"] for item in items]) if current else lambda: None)
                 if current is not None:
                     fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
-                    self.renew(backlog=max(0, len(uids) - number * size))
+                    left -= len(batches[number - 1])
+                    self.renew(backlog=left)
                 current = ahead
             if current is not None:
                 fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
         return fetched
+
+    def _new_messages(self, client: IMAPClient, last_uid: int) -> dict[int, int]:
+        """UID → size (RFC822.SIZE, which bounds a batch's bytes) of every message after `last_uid`: one SEARCH,
+        then the sizes by FETCH, UIDS_PER_COMMAND UIDs a command. `N:*` names the last message even when its UID
+        is below N."""
+        uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        sizes: dict[int, int] = {}
+        for start in range(0, len(uids), UIDS_PER_COMMAND):
+            chunk = uids[start : start + UIDS_PER_COMMAND]
+            data = client.fetch(chunk, ["RFC822.SIZE"])
+            sizes.update((uid, int(data[uid].get(b"RFC822.SIZE") or 0)) for uid in chunk if uid in data)
+        return sizes
 
     def _fetch(self, client: IMAPClient, batch: list[int], uidvalidity: int) -> list[dict]:
         data = client.fetch(batch, ["BODY.PEEK[]"])
@@ -441,14 +476,28 @@ class Watcher:
             self._log_outcomes(len(results), results)
 
     def _finish_on_server(self, client: IMAPClient, uidvalidity: int) -> None:
-        """Mark seen / move / delete the messages that are safely processed (or quarantined)."""
-        rows = RawMessage.objects.filter(
-            mailbox=self.mailbox, uidvalidity=uidvalidity, server_done_at__isnull=True, uid__isnull=False
-        ).exclude(status=RawMessage.Status.PENDING)
-        ids_uids = list(rows.values_list("pk", "uid"))
-        if not ids_uids:
-            return
-        uids = [uid for _pk, uid in ids_uids]
+        """Mark seen / move / delete the messages that are safely processed (or quarantined), in UID order from
+        the mailbox's watermark (WatcherState.server_done_uid) up to the first one still pending, then move the
+        watermark past them: one row updated, whatever the number of messages (UIDS_PER_COMMAND at a time).
+        Killed in between, the action is done again from the old watermark, as it was when each message
+        recorded its own (adding \\Seen again changes nothing; moved or deleted UIDs are gone from the folder)."""
+        done = (
+            WatcherState.objects.filter(pk=self.mailbox.pk, server_done_uidvalidity=uidvalidity)
+            .values_list("server_done_uid", flat=True)
+            .first()
+        ) or 0
+        rows = RawMessage.objects.filter(mailbox=self.mailbox, uidvalidity=uidvalidity, uid__gt=done)
+        uids: list[int] = []
+        for uid, status in rows.order_by("uid").values_list("uid", "status"):
+            if status == RawMessage.Status.PENDING or uid is None:  # not processed yet: the watermark stops below it
+                break
+            uids.append(uid)
+        for start in range(0, len(uids), UIDS_PER_COMMAND):
+            chunk = uids[start : start + UIDS_PER_COMMAND]
+            self._server_action(client, chunk)
+            self._state(server_done_uidvalidity=uidvalidity, server_done_uid=chunk[-1])
+
+    def _server_action(self, client: IMAPClient, uids: list[int]) -> None:
         action = self.mailbox.after_ingest
         if action == Mailbox.AfterIngest.MARK_SEEN:
             client.add_flags(uids, [SEEN], silent=True)
@@ -466,7 +515,6 @@ class Watcher:
         else:
             client.delete_messages(uids, silent=True)
             client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
-        RawMessage.objects.filter(pk__in=[pk for pk, _uid in ids_uids]).update(server_done_at=timezone.now())
 
     # --- forever --------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from inbox_ingest.models import RawMessage
+from inbox_ingest.models import RawMessage, WatcherState
 from tests.imaptools import flags, make_mailbox
 from tests.mailtools import POLISH, message
 from tickets.models import Entry, Queue, Ticket
@@ -77,7 +77,9 @@ def _check(mailbox, client, raws: list[bytes], tickets_expected: int) -> None:
     assert Ticket.objects.count() == tickets_expected
     rows = RawMessage.objects.filter(mailbox=mailbox)
     assert rows.count() == len(raws) and not rows.exclude(status="done").exists()
-    assert not rows.filter(server_done_at__isnull=True).exists()
+    state = WatcherState.objects.get(mailbox=mailbox)  # every message's server action done: the watermark past all
+    assert rows.filter(uidvalidity=state.server_done_uidvalidity, uid__gt=state.server_done_uid).count() == 0
+    assert rows.exclude(uidvalidity=state.server_done_uidvalidity).count() == 0
     assert all(b"\\Seen" in message_flags for message_flags in flags(client))
 
 

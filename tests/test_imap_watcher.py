@@ -141,3 +141,65 @@ def test_the_watcher_logs_its_connection_its_batches_and_their_outcomes(db, dove
     assert any(f"mailbox {mailbox.name}: connected to {mailbox.host}:{mailbox.port}" in line for line in lines), lines
     assert any(f"mailbox {mailbox.name}: 3 new message(s) in INBOX" in line for line in lines), lines
     assert f"mailbox {mailbox.name}: batch of 3 stored and processed: created 3" in lines
+
+
+def test_batches_are_bounded_by_bytes_as_well_as_by_count(db, dovecot, queue_14, monkeypatch, settings, caplog):
+    """INBOX_FETCH_BATCH_BYTES cuts the fetch batches by the sizes the server gives (memory bounded whatever
+    the messages weigh); a message larger than the limit is a batch of its own; every message lands once and
+    the watermark of the server action ends past the last one."""
+    mailbox, client = make_mailbox(dovecot, queue_14, monkeypatch)
+    small = _messages(4, prefix="small")
+    large = message(message_id="<large@x>", subject="Duża", body="x" * 5000)
+    client.multiappend("INBOX", [*small[:2], large, *small[2:]])
+    # two small ones fit (the server counts CRLF line ends: a few bytes more), a third or the large one does not
+    settings.INBOX_FETCH_BATCH, settings.INBOX_FETCH_BATCH_BYTES = 3, 2 * (max(len(raw) for raw in small) + 40)
+    monkeypatch.setattr(watcher, "UIDS_PER_COMMAND", 2)  # sizes fetched, and the server action done, 2 UIDs a command
+    with caplog.at_level("INFO", logger="inbox_ingest.watcher"):
+        assert watcher.Watcher(mailbox).run_once() == 5
+    batches = [record.getMessage() for record in caplog.records if "stored and processed" in record.getMessage()]
+    assert [line.split("batch of ")[1].split(" ")[0] for line in batches] == ["2", "1", "2"]
+    assert Ticket.objects.filter(queue=queue_14).count() == 5
+    assert all(b"\\Seen" in message_flags for message_flags in flags(client))
+    top = RawMessage.objects.filter(mailbox=mailbox).order_by("uid").last()
+    assert WatcherState.objects.get(mailbox=mailbox).server_done_uid == top.uid
+
+
+def test_fetch_batches_keep_the_order_and_both_bounds():
+    sizes = {1: 10, 2: 10, 3: 100, 4: 10, 5: 10, 6: 10, 7: 10}
+    assert watcher.fetch_batches(sorted(sizes), sizes, 3, 25) == [[1, 2], [3], [4, 5], [6, 7]]
+    assert watcher.fetch_batches(sorted(sizes), sizes, 2, 10_000) == [[1, 2], [3, 4], [5, 6], [7]]
+    assert watcher.fetch_batches([8, 9], {}, 5, 1) == [[8, 9]]  # no sizes known: by count
+    assert watcher.fetch_batches([], sizes, 3, 25) == []
+
+
+def test_the_server_action_moves_one_watermark_and_stops_below_a_message_not_processed(
+    db, dovecot, queue_14, monkeypatch
+):
+    """The server action is recorded per mailbox (WatcherState.server_done_uid), not by a second UPDATE of every
+    message; a message still pending keeps the watermark (and the action) below it until it is processed."""
+    mailbox, client = make_mailbox(dovecot, queue_14, monkeypatch)
+    client.multiappend("INBOX", _messages(3, prefix="wm"))
+    running = watcher.Watcher(mailbox)
+    running.run_once()
+    state = WatcherState.objects.get(mailbox=mailbox)
+    uids = sorted(RawMessage.objects.filter(mailbox=mailbox).values_list("uid", flat=True))
+    assert (state.server_done_uidvalidity, state.server_done_uid) == (state.uidvalidity, uids[-1])
+    client.multiappend("INBOX", _messages(2, prefix="wm2"))
+    client.select_folder("INBOX")
+    new = sorted(client.search(["UNSEEN"]))
+    # the first new one stored by a run that died before processing it, the second processed already
+    from inbox_ingest import actions
+
+    _pending, second = actions.store_batch(
+        [{"raw": bytes(client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]), "mailbox": mailbox,
+          "uidvalidity": state.uidvalidity, "uid": uid} for uid in new]
+    )  # fmt: skip
+    actions.process_batch([second.pk])
+    running._finish_on_server(client, state.uidvalidity)
+    assert WatcherState.objects.get(mailbox=mailbox).server_done_uid == uids[-1]  # stopped below the pending one
+    client.noop()
+    assert sorted(client.search(["UNSEEN"])) == new
+    running.run_once()  # processes the pending one first, then acts on both
+    assert WatcherState.objects.get(mailbox=mailbox).server_done_uid == new[-1]
+    assert all(b"\\Seen" in message_flags for message_flags in flags(client))
+    assert Ticket.objects.filter(queue=queue_14).count() == 5

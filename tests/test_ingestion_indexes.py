@@ -19,7 +19,7 @@ SERVED_BY = {
     ("tickets_slatimer", "ticket_id"): "one_sla_timer_per_kind",
     ("tickets_ticket", "queue_id"): "ticket_queue_status",
     ("tickets_ticket", "assignee_id"): "ticket_assignee_status",
-    ("inbox_ingest_rawmessage", "mailbox_id"): "raw_server_pending",
+    ("inbox_ingest_rawmessage", "mailbox_id"): "raw_mailbox_status",
 }
 
 

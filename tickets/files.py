@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.filenames import neutral_name
 from helpdesk.speed import bulk
+from helpdesk.speed.files import save_all
 from tickets.models import Attachment, Entry, StoredFile
 from tickets.requests import NewAttachment
 
@@ -54,12 +56,11 @@ def store_files(contents: Sequence[bytes]) -> dict[str, StoredFile]:
             store_file(content)  # raises the usual error
     wanted = {hashlib.sha256(content).hexdigest(): content for content in contents}
     found = {stored.sha256: stored for stored in StoredFile.objects.filter(sha256__in=list(wanted))}
-    new = []
-    for digest, content in wanted.items():
-        if digest not in found:
-            stored = StoredFile(sha256=digest, size=len(content))
-            stored.content.save(digest, ContentFile(content), save=False)
-            new.append(stored)
+    new = [StoredFile(sha256=digest, size=len(content)) for digest, content in wanted.items() if digest not in found]
+    # the files first (side by side), then the rows naming them
+    save_all(
+        [partial(stored.content.save, stored.sha256, ContentFile(wanted[stored.sha256]), save=False) for stored in new]
+    )
     try:
         with transaction.atomic():
             StoredFile.objects.bulk_create(new)

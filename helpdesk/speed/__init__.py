@@ -6,6 +6,8 @@
 - `bulk.insert(model, columns, rows, tail=…, returning=…)`, `bulk.select_in(…)`: rows given as database values,
   for the imports of contacts (units, people, submission statuses and their history): upserts and RETURNING as
   one array per column, plain new rows with COPY; look-ups of thousands of values as one array parameter.
+- `files.save_all(saves)`: the new files of a batch saved side by side (their fsyncs or uploads overlap), all
+  saved before it returns.
 - `batch()`: the context of one batch of e-mail ingestion, entered by the adapters that run batches (the IMAP
   watcher, the ingest_mail command, the parsing workers): PostgreSQL's cached plans discarded before it, fewer
   cyclic garbage collections during it, its garbage collected after it (speed/batches.py says why). Nothing of
