@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import NotSupportedError, connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 
 # Rows from which COPY is used. Entry rows into PostgreSQL 15 on the same machine, best of 15 (ms), INSERT / COPY:
@@ -103,14 +105,14 @@ def copy(objs: Sequence[Model], *, ids: bool = True, using: str | None = None) -
     for obj in objs:
         if type(obj) is not model:
             raise TypeError(f"One model per call: {meta.label} and {type(obj)._meta.label}")
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        _prepare_related(obj, operation_name="bulk_create")
         rows.append([column.value(obj, connection) for column in columns])
     quote = connection.ops.quote_name
-    names = [quote(column.field.column) for column in columns]
+    names = [quote(_column_name(column.field)) for column in columns]
     with connection.cursor() as cursor, connection.wrap_database_errors:  # IntegrityError as Django's
         if ids:
             _number(cursor, objs, model)
-            names.insert(0, quote(pk.column))
+            names.insert(0, quote(_column_name(pk)))
             for row, obj in zip(rows, objs, strict=True):
                 row.insert(0, getattr(obj, pk.attname))
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({', '.join(names)}) FROM STDIN") as stream:
@@ -151,7 +153,7 @@ def _copyable(model: type[Model]) -> bool:
     )
 
 
-def _number(cursor, objs: Sequence[Model], model: type[Model]) -> None:
+def _number(cursor: CursorWrapper, objs: Sequence[Model], model: type[Model]) -> None:
     """Give the objects without a primary key the next values of the table's sequence, in one statement."""
     pk = _primary_key(model)
     missing = [obj for obj in objs if getattr(obj, pk.attname) is None]
@@ -159,7 +161,7 @@ def _number(cursor, objs: Sequence[Model], model: type[Model]) -> None:
         return
     cursor.execute(  # the sequence looked up once (an InitPlan), not once per row: 5 µs → 0.5 µs a key
         "SELECT nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)) FROM generate_series(1, %s)",
-        [model._meta.db_table, pk.column, len(missing)],
+        [model._meta.db_table, _column_name(pk), len(missing)],
     )
     for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
         setattr(obj, pk.attname, value)
@@ -176,7 +178,7 @@ class _Column:
 
     @classmethod
     def of(cls, field: Field) -> _Column:
-        rule = field.target_field if type(field) in _KEYS else field
+        rule = _target(field) if type(field) in _KEYS else field
         kind = PLAIN.get(type(rule))
         if kind is None or getattr(rule, "auto_now", False) or getattr(rule, "auto_now_add", False):
             plain: frozenset[type] = frozenset()  # pre_save() or get_db_prep_save() may change the value
@@ -184,7 +186,7 @@ class _Column:
             plain = frozenset({kind, type(None)} if field.null else {kind})
         return cls(field, field.attname, plain, kind is _DATETIME)
 
-    def value(self, obj: Model, connection):
+    def value(self, obj: Model, connection: BaseDatabaseWrapper) -> Any:
         value = getattr(obj, self.attname)
         if type(value) in self.plain and not (self.aware and value is not None and value.utcoffset() is None):
             return value
@@ -208,36 +210,61 @@ def update(objs: Sequence[Model], field_names: Sequence[str], *, using: str | No
     meta = model._meta
     pk = _primary_key(model)
     connection = connections[using or router.db_for_write(model)]
-    fields = [meta.get_field(name) for name in field_names]
+    fields = [_field(model, name) for name in field_names]
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="save", fields=fields)
+        _prepare_related(obj, operation_name="save", fields=fields)
     columns = [[field.get_db_prep_save(field.pre_save(obj, False), connection) for obj in objs] for field in fields]
     keys = [obj.pk for obj in objs]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     with connection.cursor() as cursor, connection.wrap_database_errors:
         if connection.vendor != "postgresql":
-            sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+            sets = ", ".join(f"{quote(_column_name(field))} = %s" for field in fields)
             cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {quote(pk.column)} = %s",  # noqa: S608 (names from the model)
+                f"UPDATE {table} SET {sets} WHERE {quote(_column_name(pk))} = %s",  # noqa: S608 (names from the model)
                 [[*values, key] for *values, key in zip(*columns, keys, strict=True)],
             )
             return
         arrays = ", ".join(f"%s::{_column_type(field, connection)}[]" for field in [*fields, pk])
         names = ", ".join(f"c{n}" for n in range(len(fields)))
-        sets = ", ".join(f"{quote(field.column)} = d.c{n}" for n, field in enumerate(fields))
+        sets = ", ".join(f"{quote(_column_name(field))} = d.c{n}" for n, field in enumerate(fields))
         cursor.execute(
             f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS d ({names}, k)"  # noqa: S608 (names from the model)
-            f" WHERE {table}.{quote(pk.column)} = d.k",
+            f" WHERE {table}.{quote(_column_name(pk))} = d.k",
             [*columns, keys],
         )
 
 
-def _column_type(field: Field, connection) -> str:
+def _column_type(field: Field, connection: BaseDatabaseWrapper) -> str:
     """The column's SQL type, for casting an array parameter (a foreign key: the type of the key it refers to)."""
     if field.is_relation:
-        return field.target_field.rel_db_type(connection)
-    return field.db_type(connection)
+        return str(_target(field).rel_db_type(connection))
+    return str(field.db_type(connection))
+
+
+def _field(model: type[Model], name: str) -> Field:
+    """A concrete field of `model` (get_field() may also give a reverse relation, which has no column)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model._meta.label}.{name} is not a concrete field")
+    return field
+
+
+def _column_name(field: Field) -> str:
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
+
+
+def _target(field: Field) -> Field:
+    """The field a foreign key refers to."""
+    return field.target_field  # type: ignore[attr-defined]  # ForeignKey's, not on Field in the stubs
+
+
+def _prepare_related(obj: Model, **kwargs: Any) -> None:
+    """Model._prepare_related_fields_for_save(): what save() and bulk_create() check before writing (module
+    docstring); private in Django, so called in this one place."""
+    obj._prepare_related_fields_for_save(**kwargs)  # type: ignore[attr-defined]
 
 
 # --- rows as database values: the imports' upserts (contacts.units_import, contacts.submissions) ----------------
@@ -282,7 +309,7 @@ def insert(
                     stream.write_row(row)
             return found
         if connection.vendor == "postgresql":
-            fields = [model._meta.get_field(column) for column in columns]
+            fields = [_field(model, column) for column in columns]
             arrays = ", ".join(f"%s::{_column_type(field, connection)}[]" for field in fields)
             for start in range(0, len(rows), ROWS_CHUNK):
                 part = rows[start : start + ROWS_CHUNK]
