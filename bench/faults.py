@@ -320,11 +320,16 @@ def mail_bytes(token: str, *, attachment: bool = False) -> bytes:
 
 
 def _send_form(client: Http, form: dict) -> int:
-    """The contact form as a browser sends it: the page (for its CSRF token), then the form."""
+    """The contact form as a browser sends it: the page (for its CSRF token), then the form. The page's own
+    token (the hidden field "attempt") is kept from the first page for the retries, as a person going back to
+    the page they filled in and pressing the button again sends it: the same form, sent once."""
     status, page = client.request("GET", "/kontakt/")
     found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    attempt = re.search(rb'name="attempt" value="([^"]+)"', page)
     if status != 200 or not found:
         return status or 599
+    if not form["attempt"] and attempt:
+        form["attempt"] = attempt.group(1).decode()
     origin = client.origins[0]
     headers = {"Referer": origin + "/kontakt/", "Origin": origin}
     return client.request("POST", "/kontakt/", data={**form, "csrfmiddlewaretoken": found.group(1).decode()},
