@@ -12,8 +12,15 @@ The production set-up on this machine, started by the script (run as root, for t
   nginx when its binary is found (NGINX_PATH, /tmp/ci-nginx/usr/sbin/nginx, nginx), else the load client tries
   the other process itself; a Celery worker and beat. Each is restarted when it exits, as systemd's Restart=always does.
 - MEDIA_ROOT on a small tmpfs of its own; outgoing mail to an SMTP sink in this process (tests/smtp_server.py).
-- E-mail comes in through `manage.py ingest_mail <directory>` run again and again (Dovecot and the IMAP watcher
-  are used when installed? not yet: the IMAP path is covered by tests/test_imap_fault_tolerance.py).
+- E-mail comes in as in production when Dovecot is installed (and the script runs as root): a Dovecot of its own
+  (tests/dovecot_server.py, deploy/dovecot/), a mailbox configured as docs/operations.md says (IMAPS, the
+  password in an IMAP_PASSWORD_… variable, the certificate unchecked on 127.0.0.1 with
+  INBOX_ALLOW_INSECURE_LOCALHOST), the IMAP watcher (`manage.py ingest_mail --imap`, deploy/helpdesk-mail.service)
+  supervised like the others, and the mailbox writer APPENDs over IMAP. Without Dovecot: `manage.py ingest_mail
+  <directory>` run again and again over files the writer puts there.
+- Agents' websockets (bench/load_test.py's hold_websockets): one per session of agent, agent2, kierownik and
+  admin, held open to /ws/tickets/ through nginx for the whole run and reconnected a second after they close;
+  every handshake's outcome is counted, and every message kept with its time.
 
 Load (simple threads; replaceable by the locust runner under bench/load/): public readers, contact forms, agents'
 replies through the API, submission status changes through the feed API, incoming e-mails (some with an
@@ -21,15 +28,22 @@ attachment). A writer whose request fails retries it, as a person or a feed woul
 answered with an error would show up twice in the count. Replies are sent with an Idempotency-Key (docs/api.md),
 as a careful API client does: a retried reply is the same reply.
 
+Faults: web (kill -9 a web process), worker (kill -9 the Celery worker three times while it sends), watcher
+(kill -9 the IMAP watcher three times in the middle of a batch of 300 messages: with Dovecot only), redis (stopped
+for --outage s, then started empty), database (backends terminated, then unreachable for --outage s; the
+watcher's restarts meanwhile are counted: it should retry without one), storage (MEDIA_ROOT full).
+
 The count at the end: every e-mail written to the mailbox is exactly one ticket; every contact form answered
 with success is exactly one ticket; every reply answered 201 is exactly one entry and exactly one delivered
-e-mail; every status change accepted is exactly one change row; nothing is half-written in MEDIA_ROOT. Exit 0
-when every count holds, 1 otherwise.
+e-mail; every status change accepted is exactly one change row; nothing is half-written in MEDIA_ROOT; no
+websocket handshake was answered 500, and after Redis came back the sockets received live updates again (at
+least one event of a ticket opened after it was back). Exit 0 when every count holds, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.cookiejar
 import json
 import os
@@ -54,6 +68,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load.front import nginx_binary, start_nginx  # noqa: E402
+from bench.load_test import hold_websockets  # noqa: E402
+from bench.ticket_list import ensure_database  # noqa: E402
+from tests import dovecot_server  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.shipped_unit import web_command_here  # noqa: E402
 from tests.smtp_server import SmtpServer  # noqa: E402
@@ -162,8 +179,9 @@ class Http:
 
 
 class Load:
-    def __init__(self, origins: list[str], token: str, feed_token: str, maildir: Path, facts: dict) -> None:
+    def __init__(self, origins: list[str], token: str, feed_token: str, maildir: Path, facts: dict, imap=None) -> None:
         self.origins, self.token, self.feed_token, self.maildir, self.facts = origins, token, feed_token, maildir, facts
+        self.imap = imap  # (Dovecot, user, password): e-mails APPENDed to its INBOX, else written to `maildir`
         self.stop = threading.Event()
         self.statuses: Counter = Counter()  # (kind, status)
         self.contacts_ok: list[str] = []
@@ -263,29 +281,55 @@ class Load:
 
     def mailer(self, index: int) -> None:
         number = 0
+        client = None
         while not self.stop.is_set():
             number += 1
             token = f"FAULT-{RUN_ID}-M{index}-{number}"
-            mail = EmailMessage()
-            mail["From"] = f"Jan Nowak <m{index}-{number}@przychodnia.example.pl>"
-            mail["To"] = "pomoc-ssoz@localhost"
-            mail["Subject"] = f"Pytanie {token}"
-            mail["Message-ID"] = f"<{token}@przychodnia.example.pl>"
-            mail.set_content(f"Dzień dobry,\nnie mogę złożyć sprawozdania ({token}).\n")
-            if self.attachments:
-                mail.add_attachment(os.urandom(200 * 1024), maintype="application", subtype="pdf", filename="skan.pdf")
-            (self.maildir / f"{token}.eml").write_bytes(mail.as_bytes())
+            raw = mail_bytes(token, attachment=self.attachments)
+            if self.imap is None:
+                (self.maildir / f"{token}.eml").write_bytes(raw)
+            else:
+                while True:  # APPEND until Dovecot says it is stored (it is not one of the faults)
+                    try:
+                        client = client or self.imap_client()
+                        client.append("INBOX", raw)
+                        break
+                    except Exception as exc:
+                        log(f"APPEND failed ({exc}); again")
+                        client = None
+                        time.sleep(1)
             with self.lock:
                 self.mails.append(token)
             time.sleep(0.5)
 
+    def imap_client(self):
+        server, user, password = self.imap
+        return server.client(user, password)
+
+
+def mail_bytes(token: str, *, attachment: bool = False) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = f"Jan Nowak <{token.lower()}@przychodnia.example.pl>"
+    mail["To"] = "pomoc-ssoz@localhost"
+    mail["Subject"] = f"Pytanie {token}"
+    mail["Message-ID"] = f"<{token}@przychodnia.example.pl>"
+    mail.set_content(f"Dzień dobry,\nnie mogę złożyć sprawozdania ({token}).\n")
+    if attachment:
+        mail.add_attachment(os.urandom(200 * 1024), maintype="application", subtype="pdf", filename="skan.pdf")
+    return mail.as_bytes()
+
 
 def _send_form(client: Http, form: dict) -> int:
-    """The contact form as a browser sends it: the page (for its CSRF token), then the form."""
+    """The contact form as a browser sends it: the page (for its CSRF token), then the form. The page's own
+    token (the hidden field "attempt") is kept from the first page for the retries, as a person going back to
+    the page they filled in and pressing the button again sends it: the same form, sent once."""
     status, page = client.request("GET", "/kontakt/")
     found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    attempt = re.search(rb'name="attempt" value="([^"]+)"', page)
     if status != 200 or not found:
         return status or 599
+    if not form["attempt"] and attempt:
+        form["attempt"] = attempt.group(1).decode()
     origin = client.origins[0]
     headers = {"Referer": origin + "/kontakt/", "Origin": origin}
     return client.request("POST", "/kontakt/", data={**form, "csrfmiddlewaretoken": found.group(1).decode()},
@@ -317,7 +361,7 @@ def ingest_forever(env: dict, maildir: Path, stop: threading.Event, logfile: Pat
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--faults", default="web,worker,redis,database,storage")
+    parser.add_argument("--faults", default="web,worker,watcher,redis,database,storage")
     parser.add_argument("--seconds", type=float, default=30, help="load before and after each fault")
     parser.add_argument("--outage", type=float, default=30, help="how long Redis and the database are away")
     parser.add_argument("--readers", type=int, default=6)
@@ -335,6 +379,14 @@ def main() -> int:
     mounted = subprocess.run(mount, check=False).returncode == 0
     maildir = work / "mail"
     maildir.mkdir()
+    dovecot = dovecot_server.Dovecot().start() if dovecot_server.available() else None
+    imap = None
+    if dovecot:
+        user, password = dovecot.new_user()
+        imap = (dovecot, user, password)
+        log(f"Dovecot on 127.0.0.1:{dovecot.ssl_port} (IMAPS); the watcher reads {user}'s INBOX")
+    else:
+        log("no Dovecot (apt-get install dovecot-imapd, run as root): e-mail comes in through ingest_mail <dir>")
 
     redis = RedisServer(work / "redis").start()
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432).start()
@@ -348,12 +400,17 @@ def main() -> int:
            "ALLOW_DEMO_DATA": "true", "KB_CONTACT_PER_HOUR": "100000", "KB_CONTACT_ATTEMPTS_PER_HOUR": "100000",
            "KB_SEARCH_PER_MINUTE": "1000000", "REPLY_RECIPIENTS_PER_HOUR": "100000", "INBOX_ACK_LIMIT": "100000",
            "REQUESTER_REPLIES_PER_ADDRESS_HOUR": "100000", "LOOKUP_RATE_LIMIT": "1000000", "DB_POOL_MAX_SIZE": "8",
-           "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{nginx_port}"}  # fmt: skip
+           "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{nginx_port}",
+           # the mailbox as docs/operations.md configures one: the password in an IMAP_PASSWORD_… variable; the
+           # test Dovecot's self-signed certificate unchecked, allowed only on 127.0.0.1
+           "INBOX_ALLOW_INSECURE_LOCALHOST": "true", MAILBOX_PASSWORD_ENV: imap[2] if imap else ""}  # fmt: skip
     processes: list[Supervised] = []
     nginx = None
     stop_ingest = threading.Event()
+    stop_ws = threading.Event()
     try:
         log("migrating and loading the demo data (once)")
+        ensure_database(database_url)
         manage(env, "migrate", "-v0")
         manage(env, "collectstatic", "--noinput", "-v0")
         users = "from helpdesk.models import User; print(*User.objects.values_list('username', flat=True))"
@@ -363,6 +420,12 @@ def main() -> int:
         shown = manage(env, "create_feed_client", f"faults-feed-{RUN_ID}")
         feed_token = re.search(r"token \(pokazywany tylko teraz\): (\S+)", shown).group(1)
         facts = json.loads(manage(env, "shell", "-c", FACTS))
+        facts["database_url"] = database_url  # the server itself, not through the proxy: the script's own checks
+        sessions = json.loads(manage(env, "shell", "-c", SESSIONS))
+        if imap:
+            mailbox = f"faults-{RUN_ID}"
+            manage(env, "shell", "-c", f"NAME, USER, PORT, ENV = {mailbox!r}, {imap[1]!r}, {dovecot.ssl_port}, "
+                   f"{MAILBOX_PASSWORD_ENV!r}\n" + MAILBOX)  # fmt: skip
         ports = [free_port(), free_port()]
         for number, port in enumerate(ports, 1):
             command = web_command_here(port, VENV_BIN / "daphne")  # deploy/helpdesk-web@.service, instance = port
@@ -373,6 +436,9 @@ def main() -> int:
         beat = Supervised("beat", [celery, "-A", "helpdesk", "beat", "-l", "info", "--schedule",
                                    str(work / "beat-schedule")], env, work / "beat.log").start()  # fmt: skip
         processes += [worker, beat]
+        if imap:  # deploy/helpdesk-mail.service's ExecStart
+            processes.append(Supervised("watcher", [sys.executable, "manage.py", "ingest_mail", "--imap"], env,
+                                        work / "watcher.log").start())  # fmt: skip
         for port in ports:
             wait_listening(port)
         binary = nginx_binary()
@@ -383,34 +449,45 @@ def main() -> int:
         else:
             origins = [f"http://127.0.0.1:{port}" for port in ports]
             log("no nginx: the load client tries the other daphne itself")
+        if not imap:
+            threading.Thread(
+                target=ingest_forever, args=(env, maildir, stop_ingest, work / "ingest.log"), daemon=True
+            ).start()
+        sockets: dict = {"events": []}
         threading.Thread(
-            target=ingest_forever, args=(env, maildir, stop_ingest, work / "ingest.log"), daemon=True
+            target=lambda: asyncio.run(hold_websockets(origins, sessions, stop_ws, sockets, sockets["events"])),
+            daemon=True,
+            name="websockets",
         ).start()
 
-        load = Load(origins, token, feed_token, maildir, facts)
+        load = Load(origins, token, feed_token, maildir, facts, imap)
         load.run({"reader": args.readers, "contact": 2, "replier": 3, "feed": 1, "mailer": 1})
         time.sleep(args.seconds)
         for fault in args.faults.split(","):
             log(f"fault: {fault}")
             FAULTS[fault](args, processes=processes, redis=redis, proxy=proxy, load=load, media=media,
-                          mounted=mounted, env=env)  # fmt: skip
+                          mounted=mounted, env=env, facts=facts, sockets=sockets)  # fmt: skip
             time.sleep(args.seconds)
         log("load stops; waiting for the outbox and the ingestion to settle")
         load.stop.set()
+        stop_ws.set()
         time.sleep(5)
         settle(env, load)
         stop_ingest.set()
         if "storage" in args.faults:  # those ingested after the agent's retry, refused still (none, normally)
             log(f"the agent retries what is left in quarantine: {manage(env, 'shell', '-c', RETRY_STORAGE_QUARANTINE)}")
             settle(env, load)
-        report = count(env, load, smtp, media, processes)
+        report = count(env, load, smtp, media, processes, sockets, facts)
         print(report["text"])
         (work / "report.md").write_text(report["text"])
         return 0 if report["ok"] else 1
     finally:
         stop_ingest.set()
+        stop_ws.set()
         for process in processes:
             process.stop()
+        if dovecot:
+            dovecot.stop()
         if nginx:
             nginx.terminate()
         smtp.stop()
@@ -418,6 +495,38 @@ def main() -> int:
         redis.stop()
         if mounted:
             subprocess.run(["umount", "-l", str(media)], check=False)  # noqa: S607
+
+
+MAILBOX_PASSWORD_ENV = "IMAP_PASSWORD_FAULTS"
+
+MAILBOX = """
+from inbox_ingest.models import Mailbox
+from tickets.models import Queue
+Mailbox.objects.exclude(name=NAME).update(is_active=False)  # those of earlier runs: their Dovecot is gone
+Mailbox.objects.create(name=NAME, email_address="pomoc-ssoz@localhost", host="127.0.0.1", port=PORT,
+    security=Mailbox.Security.SSL, verify_certificate=False, username=USER, secret_env=ENV,
+    queue=Queue.objects.get(slug="centralna"))
+"""
+
+SESSIONS = """
+import json
+from django.test import Client
+from helpdesk.models import User
+sessions = []
+for name in ("agent", "agent2", "kierownik", "admin"):
+    client = Client()
+    client.force_login(User.objects.get(username=name))
+    sessions.append(client.cookies["sessionid"].value)
+print(json.dumps(sessions))
+"""
+
+
+def sql(facts: dict, query: str, params: tuple = ()) -> list[tuple]:
+    """A quick read of the database itself (not through the proxy the faults cut)."""
+    import psycopg
+
+    with psycopg.connect(facts["database_url"], connect_timeout=5) as connection:
+        return connection.execute(query, params).fetchall()
 
 
 FACTS = """
@@ -445,21 +554,57 @@ def fault_worker(args, *, processes, **_kw) -> None:
         time.sleep(args.seconds / 3)
 
 
-def fault_redis(args, *, redis, **_kw) -> None:
+def fault_watcher(args, *, processes, load, facts, **_kw) -> None:
+    """kill -9 the IMAP watcher in the middle of a batch: 300 messages APPENDed at once, the watcher killed when
+    it has stored some of them and not all (three times)."""
+    watcher = next((p for p in processes if p.name == "watcher"), None)
+    if watcher is None:
+        log("no IMAP watcher (no Dovecot): the watcher fault is skipped")
+        return
+    client = load.imap_client()
+    for burst in range(1, 4):
+        tokens = [f"FAULT-{RUN_ID}-B{burst}-{n}" for n in range(300)]
+        client.multiappend("INBOX", [mail_bytes(token) for token in tokens])
+        with load.lock:
+            load.mails.extend(tokens)
+        like = f"%FAULT-{RUN_ID}-B{burst}-%"
+        deadline = time.monotonic() + 60
+        stored = 0
+        while time.monotonic() < deadline:
+            stored = sql(facts, "SELECT count(*) FROM inbox_ingest_rawmessage WHERE message_id LIKE %s", (like,))[0][0]
+            if stored:
+                break
+            time.sleep(0.05)
+        time.sleep(random.uniform(0, 0.5))  # somewhere in the batch: storing, processing, flagging
+        watcher.kill9()
+        log(f"kill -9 the IMAP watcher: {stored} of the burst's 300 stored when it was first seen working")
+        time.sleep(args.seconds / 3)
+    client.logout()
+
+
+def fault_redis(args, *, redis, facts, sockets, **_kw) -> None:
     redis.stop()
     log(f"Redis stopped for {args.outage:g} s")
     time.sleep(args.outage)
+    facts["last_ticket_before_redis_back"] = sql(facts, "SELECT coalesce(max(id), 0) FROM tickets_ticket")[0][0]
+    facts["redis_back_at"] = time.time()
     redis.start()
     log("Redis started again (empty)")
 
 
-def fault_database(args, *, env, proxy, **_kw) -> None:
+def fault_database(args, *, env, proxy, processes, facts, **_kw) -> None:
+    watcher = next((p for p in processes if p.name == "watcher"), None)
+    before = watcher.restarts if watcher else 0
     terminated = manage(env, "shell", "-c", TERMINATE, check=False).strip()
     log(f"pg_terminate_backend: {terminated} backends; the database unreachable for {args.outage:g} s")
     proxy.cut()
     time.sleep(args.outage)
     proxy.restore()
     log("the database is reachable again")
+    if watcher:
+        time.sleep(min(args.seconds, 15))  # a watcher that died of it would be restarted by now
+        facts["watcher_restarts_in_database_fault"] = watcher.restarts - before
+        log(f"the IMAP watcher was restarted {watcher.restarts - before} times during the database fault")
 
 
 TERMINATE = """
@@ -516,6 +661,7 @@ print(dict(outcomes))
 FAULTS = {
     "web": fault_web,
     "worker": fault_worker,
+    "watcher": fault_watcher,
     "redis": fault_redis,
     "database": fault_database,
     "storage": fault_storage,
@@ -527,7 +673,7 @@ def settle(env: dict, load: Load, timeout: float = 420) -> None:
     claim's lease to end (helpdesk.outbox.CLAIM_LEASE, 5 min) before another worker takes it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = json.loads(manage(env, "shell", "-c", SETTLED, check=False) or "{}")
+        state = json.loads(manage(env, "shell", "-c", f"MARK = 'FAULT-{RUN_ID}-'\n" + SETTLED, check=False) or "{}")
         if state and state["outbox"] == 0 and state["raw_pending"] == 0 and state["stored"] >= len(load.mails):
             return
         time.sleep(3)
@@ -540,7 +686,7 @@ from helpdesk.models import OutboxMessage
 from inbox_ingest.models import RawMessage
 print(json.dumps({"outbox": OutboxMessage.objects.filter(sent_at__isnull=True, failed_at__isnull=True).count(),
   "raw_pending": RawMessage.objects.filter(status="pending").count(),
-  "stored": RawMessage.objects.filter(message_id__contains="FAULT-").values("message_id").distinct().count()}))
+  "stored": RawMessage.objects.filter(message_id__contains=MARK).values("message_id").distinct().count()}))
 """
 
 COUNT = """
@@ -559,7 +705,9 @@ print(json.dumps({"subjects": subjects, "replies": Counter(replies), "changes": 
 """
 
 
-def count(env: dict, load: Load, smtp: SmtpServer, media: Path, processes: list[Supervised]) -> dict:
+def count(
+    env: dict, load: Load, smtp: SmtpServer, media: Path, processes: list[Supervised], sockets: dict, facts: dict
+) -> dict:
     found = json.loads(manage(env, "shell", "-c", f"RUN = {RUN_ID!r}\n" + COUNT))
     subjects, replies, changes = Counter(found["subjects"]), Counter(found["replies"]), Counter(found["changes"])
     delivered = Counter()
@@ -587,6 +735,22 @@ def count(env: dict, load: Load, smtp: SmtpServer, media: Path, processes: list[
     ])  # fmt: skip
     partial = [str(path) for path in media.rglob(".partial-*")]
     ok = ok and not partial
+    handshakes = sockets.get("handshakes", {})
+    server_errors = sum(n for kind, n in handshakes.items() if kind.endswith((" 500", " 1011")))
+    live = ""
+    if "redis_back_at" in facts:
+        after = [text for at, text in sockets["events"] if at >= facts["redis_back_at"]]
+        references = {event.get("reference") for event in map(json.loads, after) if isinstance(event, dict)} - {None}
+        fresh = sql(facts, "SELECT count(*) FROM tickets_ticket WHERE reference = ANY(%s) AND id > %s",
+                    (sorted(references), facts["last_ticket_before_redis_back"]))[0][0]  # fmt: skip
+        live = (f" Live messages received after Redis came back: {len(after)}, about {len(references)} tickets, "
+                f"{fresh} of them opened after it was back.")  # fmt: skip
+        ok = ok and fresh > 0
+    ok = ok and server_errors == 0
+    outcomes = ", ".join(f"{kind}: {n}" for kind, n in sorted(handshakes.items())) or "none"
+    restarted = facts.get("watcher_restarts_in_database_fault")
+    watcher_line = (f" Restarts of the IMAP watcher during the database fault: {restarted}."
+                    if restarted is not None else "")  # fmt: skip
     statuses = ", ".join(f"{kind} {status}: {n}" for (kind, status), n in sorted(load.statuses.items()))
     restarts = ", ".join(f"{p.name} {p.restarts}" for p in processes)
     text = "\n".join([
@@ -594,7 +758,10 @@ def count(env: dict, load: Load, smtp: SmtpServer, media: Path, processes: list[
         "| what | sent | exactly once | missing | doubled |", "|---|---|---|---|---|", *rows, "",
         f"Half-written files in MEDIA_ROOT: {len(partial)}. Still quarantined: {len(found['quarantined'])}"
         + (f" (e.g. {found['quarantined'][:2]})" if found["quarantined"] else "") + ".",
-        f"Answers by kind and status: {statuses}.", f"Restarts by the supervisor: {restarts}.",
+        f"Answers by kind and status: {statuses}.", f"Restarts by the supervisor: {restarts}.{watcher_line}",
+        f"Websocket handshakes and ends ({len(sockets.get('events', []))} messages in all): {outcomes}; "
+        f"500/1011: {server_errors}.{live}",
+        f"E-mail in through: {'Dovecot and the IMAP watcher' if load.imap else 'ingest_mail <dir>'}.",
         f"Result: {'nothing lost or doubled' if ok else 'SOMETHING LOST OR DOUBLED'}.",
     ])  # fmt: skip
     return {"ok": ok, "text": text}

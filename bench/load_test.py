@@ -253,21 +253,26 @@ class ConnectionSampler(threading.Thread):
                 self.samples.append(row[0])
 
 
-async def hold_websockets(bases: list[str], cookies: list[str], stop: threading.Event, out: dict) -> None:
+async def hold_websockets(
+    bases: list[str], cookies: list[str], stop: threading.Event, out: dict, events: list | None = None
+) -> None:
     """Agents' live lists: one websocket per session to /ws/tickets/, open until `stop`, reconnecting after a
     second when refused or closed (as the page's script does); counts opens, failures (by kind), messages (frames)
-    and the events they carry (a frame is one event or a batch, {"events": [...]})."""
+    and the events they carry (a frame is one event or a batch, {"events": [...]}), and every handshake's outcome
+    (`handshakes`: "accepted", "refused <HTTP status>", "closed <close code>" once an accepted socket ends, "no
+    connection <error>"). `events`: (time.time(), text) of each message appended."""
     import websockets
-    from websockets.exceptions import WebSocketException
+    from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-    out.update(opened=0, messages=0, events=0, failures={})
+    out.update(opened=0, messages=0, events=0, failures={}, handshakes={})
 
-    def failed(kind: str) -> None:
-        out["failures"][kind] = out["failures"].get(kind, 0) + 1
+    def counted(table: str, kind: str) -> None:
+        out[table][kind] = out[table].get(kind, 0) + 1
 
     async def one(index: int, session: str) -> None:
         base = bases[index % len(bases)]
         while not stop.is_set():
+            accepted = False
             try:
                 async with websockets.connect(
                     base.replace("http://", "ws://") + "/ws/tickets/",
@@ -276,17 +281,33 @@ async def hold_websockets(bases: list[str], cookies: list[str], stop: threading.
                     max_queue=None,
                     open_timeout=30,
                 ) as ws:
+                    accepted = True
                     out["opened"] += 1
+                    counted("handshakes", "accepted")
                     while not stop.is_set():
                         try:
-                            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
-                            out["messages"] += 1
-                            batch = frame.get("events") if isinstance(frame, dict) else None
-                            out["events"] += len(batch) if isinstance(batch, list) else 1
+                            text = await asyncio.wait_for(ws.recv(), timeout=0.5)
                         except TimeoutError:
                             continue
+                        out["messages"] += 1
+                        frame = json.loads(text)
+                        batch = frame.get("events") if isinstance(frame, dict) else None
+                        out["events"] += len(batch) if isinstance(batch, list) else 1
+                        if events is not None:
+                            events.append((time.time(), text))
+            except InvalidStatus as refused:
+                counted("failures", type(refused).__name__)
+                counted("handshakes", f"refused {refused.response.status_code}")
+                await asyncio.sleep(1)
+            except ConnectionClosed as closed:
+                counted("failures", type(closed).__name__)
+                code = closed.rcvd.code if closed.rcvd else 1006
+                counted("handshakes", f"closed {code}" if accepted else f"no connection (closed {code})")
+                await asyncio.sleep(1)
             except (WebSocketException, OSError, TimeoutError) as exc:
-                failed(type(exc).__name__)
+                counted("failures", type(exc).__name__)
+                counted("handshakes", f"closed {type(exc).__name__}" if accepted else f"no connection "
+                        f"({type(exc).__name__})")  # fmt: skip
                 await asyncio.sleep(1)
 
     await asyncio.gather(*(one(index, session) for index, session in enumerate(cookies)))
@@ -527,6 +548,7 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
         f"({connections['samples']} samples); the pools' limit for these processes: {pool_limit}",
         f"- Websockets: {len(figures.get('sessions', [])) or figures['agents']} held open: {ws.get('opened', 0)} "
         f"connections opened (reconnections included), failures: {ws.get('failures') or 'none'}, "
+        f"handshakes and ends: {ws.get('handshakes') or 'none'}, "
         f"{ws.get('messages', 0)} messages (frames) received carrying {ws.get('events', 0)} events",
     ]
     web_cpu = sum(v for k, v in figures.get("server_cpu_seconds", {}).items() if k.startswith("web"))

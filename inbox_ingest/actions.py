@@ -137,10 +137,15 @@ def store_batch(items: list[dict]) -> list[RawMessage]:
 
 
 def process(raw_id: int) -> Result:
-    """Turn a stored message into a ticket or entry (or a duplicate, autoreply, bounce, quarantine)."""
+    """Turn a stored message into a ticket or entry (or a duplicate, autoreply, bounce, quarantine), in a
+    transaction of its own (a savepoint inside the caller's): the row is locked for it (select_for_update).
+    Before, it ran in the caller's transaction and had none when process_batch fell back to it after a failed
+    batch (e.g. attachment storage full) on PostgreSQL: TransactionManagementError, the rows stayed pending and
+    the IMAP watcher retried the same batch for ever, taking no more mail from that mailbox."""
     for attempt in range(2):
         try:
-            return _process_once(raw_id)
+            with transaction.atomic():
+                return _process_once(raw_id)
         except IntegrityError:
             # two processes claimed the same dedupe key at once: the loser is a duplicate, see it on retry
             if attempt:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import Max, Q
 from django.utils import timezone
 from imapclient import IMAPClient
@@ -578,8 +578,12 @@ class Watcher:
 
     def _database_away(self, exc: DatabaseError, backoff: int) -> int:
         """Log, drop the broken connection, wait; the next wait (doubling, at most DATABASE_BACKOFF_MAX)."""
-        log.warning("mailbox %s: the database is unreachable (%s: %s); trying again in %ss", self.mailbox.name,
-                    type(exc).__name__, str(exc).strip()[:200], backoff)  # fmt: skip
+        if isinstance(exc, OperationalError | InterfaceError):
+            log.warning("mailbox %s: the database is unreachable (%s: %s); trying again in %ss", self.mailbox.name,
+                        type(exc).__name__, str(exc).strip()[:200], backoff)  # fmt: skip
+        else:  # not the database being away (e.g. a query the database refused): the traceback says where
+            log.error("mailbox %s: database error (%s: %s); trying again in %ss", self.mailbox.name,
+                      type(exc).__name__, str(exc).strip()[:200], backoff, exc_info=exc)  # fmt: skip
         try:
             connection.close()
         except DatabaseError:

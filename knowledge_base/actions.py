@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -487,7 +487,14 @@ def submit_contact_form(
     """Open a web-channel ticket from the portal's contact form, send the acknowledgement with a private link.
 
     Returns (ticket, token); the token is shown once in the e-mail and never stored (only its SHA-256). The
-    token is None when the acknowledgement loop guard held it back (too many to the address lately)."""
+    token is None when the acknowledgement loop guard held it back (too many to the address lately).
+
+    Sent once: the form carries a token made when the page was rendered (`attempt_token`). The same page sent
+    again with the same content — the person pressing the button again after an error page although the first
+    sending had been saved (the database going away right after the commit, a web process killed before it
+    answered) — opens no second ticket: the first one is returned, with `ticket.repeated` set and token None
+    (the acknowledgement went out the first time). Sent at the same moment twice, the second waits for the
+    first (the attempt's row is locked). Other content under the same token is a new ticket."""
     errors = {}
     name, email = " ".join((name or "").split())[:200], (email or "").strip().lower()
     if not name:
@@ -512,6 +519,13 @@ def submit_contact_form(
     text = body.strip()
     if regon:
         text += "\n\n" + _("REGON jednostki: %(regon)s") % {"regon": regon}
+    attempt, digest = None, contact_digest(name, email, subject, text, attachments)
+    if attempt_token:
+        attempt = _locked_attempt(attempt_token[:40])
+        if attempt.ticket is not None and attempt.sent_digest == digest:
+            ticket = attempt.ticket
+            ticket.repeated = True
+            return ticket, None
     request = ticket_actions.NewTicket(
         channel=Channel.WEB,
         subject=subject,
@@ -537,9 +551,32 @@ def submit_contact_form(
             secrets=[token],
         )
         sent.save(force_insert=True)
-    if attempt_token:
-        ContactAttempt.objects.filter(token=attempt_token[:40]).update(ticket_sent=True, updated_at=timezone.now())
+    if attempt is not None:
+        attempt.ticket, attempt.sent_digest, attempt.ticket_sent = ticket, digest, True
+        attempt.updated_at = timezone.now()
+        attempt.save(update_fields=["ticket", "sent_digest", "ticket_sent", "updated_at"])
+    ticket.repeated = False
     return ticket, token
+
+
+def contact_digest(name: str, email: str, subject: str, text: str, attachments: Sequence) -> str:
+    """What a contact form asks for (its fields and files), as a SHA-256: only the same content is a repeat."""
+    digest = hashlib.sha256()
+    for part in (name, email, subject or "", text):
+        digest.update(part.encode() + b"\0")
+    for item in attachments:
+        digest.update(item.filename.encode() + b"\0" + hashlib.sha256(item.content).digest())
+    return digest.hexdigest()
+
+
+def _locked_attempt(token: str) -> ContactAttempt:
+    """The attempt row of `token` (made if the page was never shown suggestions), locked until the commit."""
+    try:
+        with transaction.atomic():
+            ContactAttempt.objects.get_or_create(token=token)
+    except IntegrityError:  # made at the same moment by the same form sent twice: it is there now
+        pass
+    return ContactAttempt.objects.select_for_update(of=("self",)).select_related("ticket").get(token=token)
 
 
 @transaction.atomic

@@ -319,6 +319,10 @@ class ContactAttempt(models.Model):
     suggested = models.JSONField(default=list, blank=True)
     opened_article = models.ForeignKey(Article, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     ticket_sent = models.BooleanField(default=False)
+    # the ticket the form opened and what it was sent with (actions.contact_digest): the same form sent again
+    # with the same content (a retry after an error page) is answered with this ticket, not a second one
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sent_digest = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

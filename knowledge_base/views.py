@@ -179,7 +179,8 @@ def contact(request: HttpRequest) -> HttpResponse:
             form.add_error(field if field in form.fields else None, errors)
         return render(request, "public/kb/contact.html", {"form": form}, status=400)
     request.session["kb_last_ticket"] = ticket.reference
-    request.session["kb_last_acknowledged"] = token is not None
+    # a repeat (the same form sent again after an error page) was acknowledged the first time
+    request.session["kb_last_acknowledged"] = token is not None or ticket.repeated
     return redirect("kb:contact_sent")
 
 

@@ -86,6 +86,19 @@ class Dovecot:
         self._next += 1
         return name, self.users[name]
 
+    def client(self, user: str, password: str, *, timeout: float = 30):
+        """An IMAP client logged in as `user` over IMAPS (the self-signed certificate is not checked)."""
+        import ssl
+
+        from imapclient import IMAPClient
+
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        client = IMAPClient("127.0.0.1", port=self.ssl_port, ssl=True, ssl_context=context, timeout=timeout)
+        client.login(user, password)
+        return client
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

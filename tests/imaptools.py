@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
-
 from imapclient import IMAPClient
 
 from inbox_ingest.models import Mailbox
@@ -12,12 +10,7 @@ PASSWORD_ENV = "IMAP_PASSWORD_SSOZ_TEST"
 
 
 def client_for(dovecot, user: str, password: str) -> IMAPClient:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    client = IMAPClient("127.0.0.1", port=dovecot.ssl_port, ssl=True, ssl_context=context, timeout=30)
-    client.login(user, password)
-    return client
+    return dovecot.client(user, password)
 
 
 def make_mailbox(dovecot, queue, monkeypatch, **fields) -> tuple[Mailbox, IMAPClient]:

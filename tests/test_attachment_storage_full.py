@@ -91,3 +91,31 @@ def test_an_email_whose_attachment_does_not_fit_waits_in_quarantine_and_goes_thr
     (attachment,) = Attachment.objects.select_related("file")
     assert attachment.filename == "skan.pdf" and attachment.file.size == 400 * KIB
     assert _files(small_disk) == [attachment.file.content.name]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_whose_attachment_does_not_fit_is_quarantined_outside_a_transaction(settings, small_disk, queue_14):
+    """The watcher's and ingest_mail's path (store_batch, then process_batch), not inside a test's transaction:
+    the batch fails on the full disk and its messages are processed one by one, each in a transaction of its own.
+    Before, on PostgreSQL, that fallback raised TransactionManagementError (select_for_update outside a
+    transaction), the message stayed pending and the watcher retried it for ever (bench/faults.py)."""
+    settings.MEDIA_ROOT = small_disk
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "helpdesk.storage.AtomicFileSystemStorage", "OPTIONS": {"location": small_disk}},
+    }
+    mailbox = Mailbox.objects.create(
+        name="mazowieckie", email_address="pomoc-14@localhost", host="127.0.0.1", username="u", queue=queue_14
+    )
+    ingest_actions._OWN_CACHE.clear()
+    rows = ingest_actions.store_batch(
+        [{"raw": _mail_with_attachment(400 * KIB), "mailbox": mailbox, "uid": 1, "uidvalidity": 1, "source": "imap"}]
+    )
+
+    (result,) = ingest_actions.process_batch([row.pk for row in rows])
+
+    row = RawMessage.objects.get(pk=rows[0].pk)
+    assert result.outcome == "quarantined" and row.status == RawMessage.Status.QUARANTINED
+    assert row.reason.startswith("StorageFull: Brak miejsca na dysku na załączniki")
+    assert (Ticket.objects.count(), Attachment.objects.count()) == (0, 0)
+    assert _files(small_disk) == ["filler"]

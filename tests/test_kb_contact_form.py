@@ -167,3 +167,27 @@ def test_a_wrong_regon_is_reported_together_with_the_other_missing_fields(client
     assert response.status_code == 400 and not Ticket.objects.exists()
     assert "REGON 123456786 ma błędną cyfrę kontrolną" in page
     assert page.count("field-error") >= 3  # e-mail, subject and REGON at once
+
+
+def test_the_same_form_sent_again_after_an_error_page_opens_one_ticket(client):
+    """The page's token (the hidden field "attempt") makes a second sending of the same form with the same content
+    the first one's repeat: the person pressing the button again after an error page (the database gone right
+    after the commit; bench/faults.py saw one doubled so) gets the first ticket, and one acknowledgement."""
+    page = client.get(reverse("kb:contact")).content.decode()
+    token = re.search(r'name="attempt" value="([^"]+)"', page).group(1)
+    first = send(client, attempt=token)
+    again = send(client, attempt=token)
+
+    assert first.status_code == again.status_code == 302
+    (ticket,) = Ticket.objects.all()
+    assert client.session["kb_last_ticket"] == ticket.reference and client.session["kb_last_acknowledged"]
+    assert RequesterLink.objects.filter(ticket=ticket).count() == 1
+    assert ContactAttempt.objects.get(token=token).ticket == ticket
+
+
+def test_other_content_under_the_same_token_or_no_token_is_another_ticket(client):
+    send(client, attempt="strona-1")
+    send(client, attempt="strona-1", body="Jednak inne pytanie.")
+    send(client)
+    send(client, name="Jan Nowak", email="jan@przychodnia.example.pl")
+    assert Ticket.objects.count() == 4

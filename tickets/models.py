@@ -201,6 +201,10 @@ class Ticket(models.Model):
         editable=False,
     )
 
+    # Not stored: True on a ticket knowledge_base.actions.submit_contact_form() returns again for a contact form
+    # sent a second time with the same content (ContactAttempt).
+    repeated: bool = False
+
     class Meta:
         verbose_name = _("zgłoszenie")
         verbose_name_plural = _("zgłoszenia")
