@@ -158,10 +158,10 @@ class Killed(BaseException):
 def test_a_worker_killed_between_claim_and_send_loses_nothing(monkeypatch, settings):
     """The rows stay claimed for CLAIM_LEASE (a redelivered task or another worker does not send them at
     once), then the drain sends every one, counted as one attempt."""
-    channel = _listen("a")
     real_send = outbox.send_groups
     monkeypatch.setattr(outbox, "send_groups", lambda by_group: (_ for _ in ()).throw(Killed()))
     with time_machine.travel(NOON, tick=False) as clock:
+        channel = _listen("a")  # the in-memory layer's memberships and messages expire by its clock: NOON's
         rows = _enqueue_batch([["a"], ["a"], ["a"]])
         with pytest.raises(Killed):
             tasks.dispatch_outbox_many([row.pk for row in rows])
@@ -173,7 +173,7 @@ def test_a_worker_killed_between_claim_and_send_loses_nothing(monkeypatch, setti
         assert outbox.drain() == 0
         clock.move_to(NOON + outbox.CLAIM_LEASE)
         assert outbox.drain() == 3
-    received = async_to_sync(get_channel_layer().receive)(channel)
+        received = async_to_sync(get_channel_layer().receive)(channel)
     assert [event["notice"] for event in received["events"]] == [row.pk for row in rows]
     assert all(row.attempts == 1 and row.sent_at is not None for row in OutboxMessage.objects.filter(kind="push"))
 
