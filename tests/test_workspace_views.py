@@ -106,7 +106,7 @@ def test_a_regional_admin_of_another_voivodeship_sees_no_counts_or_tickets_of_an
     assert refs(client, view="region") == [ticket_14.reference]
 
 
-def test_the_counts_take_two_queries_whatever_the_number_of_tickets(alice, central, open_email_ticket):
+def test_the_counts_take_one_query_whatever_the_number_of_tickets(alice, central, open_email_ticket):
     open_email_ticket(central)
     with CaptureQueriesContext(connection) as few:
         selectors.workspace_views(alice)
@@ -114,9 +114,8 @@ def test_the_counts_take_two_queries_whatever_the_number_of_tickets(alice, centr
         open_email_ticket(central, subject=f"Kolejne {n}")
     with CaptureQueriesContext(connection) as many:
         views = selectors.workspace_views(alice)
-    # one aggregate over the open tickets, one count of the recently changed ones (on PostgreSQL also the
-    # statement that turns parallel workers off for them)
-    expected = 3 if connection.vendor == "postgresql" else 2
+    # one capped count per view in one statement (on PostgreSQL also the one that turns parallel workers off)
+    expected = 2 if connection.vendor == "postgresql" else 1
     statements = [
         [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
         for ctx in (few, many)
@@ -176,3 +175,14 @@ def test_a_saved_view_of_another_user_is_neither_listed_nor_deletable(client, al
     assert client.get(reverse("tickets:saved_view_delete", args=[own.pk])).status_code == 405
     assert client.post(reverse("tickets:saved_view_delete", args=[own.pk])).status_code == 302
     assert not SavedView.objects.filter(pk=own.pk).exists()
+
+
+def test_a_count_stops_at_the_cap_and_says_so(client, alice, central, open_email_ticket, monkeypatch):
+    monkeypatch.setattr(selectors, "VIEW_COUNT_CAP", 3)
+    for n in range(4):
+        open_email_ticket(central, subject=f"Zgłoszenie {n}")
+    views = {v["slug"]: v for v in selectors.workspace_views(alice)}
+    assert views["unassigned"]["count"] == 3 and views["unassigned"]["capped"]
+    assert views["mine"]["count"] == 0 and not views["mine"]["capped"]
+    client.force_login(alice)
+    assert '<span class="count">3+</span>' in client.get(reverse("tickets:list")).content.decode()
