@@ -541,6 +541,9 @@ def main() -> int:
     admin_visible = (
         Ticket.objects.filter(queue__voivodeship_id="14").order_by("-id").values_list("reference", flat=True)
     )
+    from helpdesk.speed import heap
+
+    heap.settle()  # as the web process does once helpdesk.asgi is loaded (its start-up objects frozen)
     meter = cpu.meter_for_default_database()
     results = []
     for user in (agent, admin):

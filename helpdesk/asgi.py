@@ -27,3 +27,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+from helpdesk.speed import heap  # noqa: E402
+
+heap.settle()  # start-up is done: its objects out of the collector's full passes
