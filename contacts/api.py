@@ -43,11 +43,11 @@ class CanPushSubmissions(BasePermission):
         return bool(user and user.is_authenticated and user.is_active and user.has_perm("contacts.push_submissions"))
 
 
+@public_cache.shared_page("regon", "year", "form")  # JSON kept whole as the status page is; the limit counts each
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 @throttle_classes([])
-@public_cache.read_once  # the shared facts' version token read with the unit's, once
 def submission_lookup(request):
     if not lookup_allowed(request._request):
         return Response(

@@ -232,11 +232,13 @@ def _cookies_that_do_not_change_pages() -> set[str]:
 
 
 def _may_share(request: HttpRequest, params: tuple[str, ...]) -> bool:
-    """A GET by a visitor without a session (nor any cookie but the language's and the CSRF one), asking
-    nothing but the view's own parameters, each once."""
+    """A GET by a visitor without a session (nor any cookie but the language's and the CSRF one) and without
+    credentials (an API token authenticates after this decorator ran), asking nothing but the view's own
+    parameters, each once."""
     return (
         settings.PUBLIC_CACHE_SECONDS > 0
         and request.method == "GET"
+        and "HTTP_AUTHORIZATION" not in request.META
         and set(request.COOKIES) <= _cookies_that_do_not_change_pages()
         and set(request.GET) <= set(params)
         and all(len(values) == 1 for _, values in request.GET.lists())
@@ -247,7 +249,8 @@ def _may_share(request: HttpRequest, params: tuple[str, ...]) -> bool:
 def shared_page(*params: str) -> Callable:
     """Decorates a public view whose page shows nothing but its address (with `params`, the only query
     parameters it reads), the language, today's date and answers of `answer()`; the view returns a
-    TemplateResponse. For a visitor without a session the rendered page is kept and served to every such visitor
+    TemplateResponse, or is a REST framework view (decorated outside `@api_view`: its answers are kept as JSON
+    only). For a visitor without a session the rendered page is kept and served to every such visitor
     for the same address, language, day and answers. The view itself always runs (its rate limits and logs
     count every request; its answers come from the cache); only the rendering is saved. Kept only when it is
     a 200 that sets no cookie, used no CSRF token nor CSP nonce and showed answers only from the cache."""
@@ -269,23 +272,9 @@ def shared_page(*params: str) -> Callable:
     return decorate
 
 
-def read_once(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Decorates a public view whose answer is not kept as a page (an API): its answers read each version token
-    and `per_request` fact once for the request, as those of a `shared_page` view do."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        reset = _page.set(_Page(shared=False))
-        try:
-            return view(request, *args, **kwargs)
-        finally:
-            _page.reset(reset)
-
-    return wrapped
-
-
 def _page_prefix(request: HttpRequest) -> list[str]:
-    return [request.get_full_path(), translation.get_language(), timezone.localdate().isoformat()]
+    # the whole address: an API answer holds absolute links (scheme and host)
+    return [request.build_absolute_uri(), translation.get_language(), timezone.localdate().isoformat()]
 
 
 def _page_key(prefix: list[str], keys: list[str]) -> str:
@@ -297,6 +286,7 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
     now = time.time()
     if (
         not isinstance(response, SimpleTemplateResponse)
+        or _negotiated_other_than_json(response)
         or response.status_code != 200
         or response.cookies
         or not page.shared
@@ -333,6 +323,15 @@ def _shared(request: HttpRequest, response: HttpResponse, page: _Page) -> HttpRe
     if timeout > 0:
         shared_cache.set(key, (page.until, response.content, list(response.items())), timeout)
     return _for_the_edge(response, page.until, now)
+
+
+def _negotiated_other_than_json(response: HttpResponse) -> bool:
+    """An API answer (a REST framework response, which chose its format from the request's Accept header) is kept
+    only as JSON: the key holds no Accept header, so the browsable HTML form is rendered for each request. nginx
+    keeps the JSON under the answer's `Vary: Accept`, so a browser asking for HTML never gets it from there
+    either."""
+    media_type = getattr(response, "accepted_media_type", None)
+    return media_type is not None and media_type != "application/json"
 
 
 def _for_the_edge(response: HttpResponse, until: float | None, now: float) -> HttpResponse:

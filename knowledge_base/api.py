@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk import inputs, ratelimit
+from helpdesk import inputs, public_cache, ratelimit
 from helpdesk.access import is_staff_member
 from knowledge_base import actions, search, selectors
 from knowledge_base.models import Article, Category, Kind, SearchLog, Status, Visibility
@@ -92,6 +92,7 @@ def _as_api_error(exc: ValidationError) -> ApiValidationError:
     return ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
 
+@public_cache.shared_page("q", "limit", "kind", "lang")  # JSON kept whole as the search page is; the limit counts each
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 @throttle_classes([])

@@ -1,6 +1,7 @@
-"""The edge cache of the shipped deploy/nginx.conf: nginx keeps for PUBLIC_EDGE_SECONDS exactly the pages the
-application keeps whole for visitors without a session (X-Accel-Expires, set only by helpdesk.public_cache),
-and nothing of the staff's, of a visitor with a session, of a page that sets a cookie, or of a private link."""
+"""The edge cache of the shipped deploy/nginx.conf: nginx keeps for PUBLIC_EDGE_SECONDS exactly the pages and
+the public APIs' JSON answers the application keeps whole for visitors without a session (X-Accel-Expires, set
+only by helpdesk.public_cache), and nothing of the staff's, of a visitor with a session or an API token, of a
+page that sets a cookie, of the browsable API, or of a private link."""
 
 import time
 
@@ -8,6 +9,9 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
+from helpdesk import tokens
+from knowledge_base import actions
+from knowledge_base.models import Status, Visibility
 from tests.conftest import run_daphne, shipped_daphne_options
 from tests.submission_data import office, report, unit
 from tests.test_overlong_address import ask, run_nginx
@@ -30,6 +34,10 @@ def edge(transactional_db, tmp_path):
         yield from run_nginx(daphne_url, tmp_path)
 
 
+def _apis(clinic):
+    return (f"/api/v1/submissions/lookup?regon={clinic.regon}&year=2025", "/api/v1/kb/search?q=has%C5%82o")
+
+
 def _twice(edge, path, headers=""):
     first = ask(edge, path, headers=headers)
     return first, ask(edge, path, headers=headers)
@@ -40,7 +48,7 @@ def _twice(edge, path, headers=""):
 
 def test_a_kept_page_carries_the_edge_time_and_nothing_else_does(clinic):
     visitor = Client()
-    for path in ("/", f"/status/?regon={clinic.regon}&year=2025", "/szukaj/?q=has%C5%82o"):
+    for path in ("/", f"/status/?regon={clinic.regon}&year=2025", "/szukaj/?q=has%C5%82o", *_apis(clinic)):
         visitor.get(path)
         assert visitor.get(path)["X-Accel-Expires"] == str(settings.PUBLIC_EDGE_SECONDS)
     assert "X-Accel-Expires" not in Client().get("/kontakt/")  # a CSRF token on the page
@@ -55,9 +63,48 @@ def test_a_kept_page_carries_the_edge_time_and_nothing_else_does(clinic):
 def test_the_staff_and_the_regional_administrator_of_another_voivodeship_never_get_it(client, alice, celina, clinic):
     for user in (alice, celina):
         client.force_login(user)
-        for path in ("/", f"/status/?regon={clinic.regon}&year=2025", "/szukaj/?q=has%C5%82o", "/tickets/"):
+        for path in (
+            "/",
+            f"/status/?regon={clinic.regon}&year=2025",
+            "/szukaj/?q=has%C5%82o",
+            "/tickets/",
+            *_apis(clinic),
+        ):
             client.get(path)
             assert "X-Accel-Expires" not in client.get(path), (user, path)
+
+
+def test_an_api_answer_is_kept_as_json_only(clinic):
+    """The browsable API (a browser's Accept) is rendered for each request, and never from a kept JSON answer."""
+    visitor = Client()
+    for path in _apis(clinic):
+        visitor.get(path)
+        kept = visitor.get(path, headers={"Accept": "application/json"})
+        assert kept["Content-Type"] == "application/json" and "X-Accel-Expires" in kept
+        browsable = visitor.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert browsable["Content-Type"].startswith("text/html") and "X-Accel-Expires" not in browsable
+        assert "Accept" in kept["Vary"]  # nginx keeps the JSON for this Accept header only
+
+
+def test_an_api_token_is_never_answered_from_or_into_the_kept_answers(clinic, alice):
+    """A token authenticates inside the API view, after the page cache decided: an agent's search (which finds
+    internal articles) is neither kept for the public nor answered with the public's kept JSON."""
+    article = actions.create_article(
+        actor=None,
+        draft=actions.ArticleDraft(
+            title="Procedura eskalacji awarii", body="Dzwoń do dyżurnego.", visibility=Visibility.INTERNAL
+        ),
+    )
+    actions.change_status(actor=None, article=article, status=Status.PUBLISHED)
+    path = "/api/v1/kb/search?q=eskalacja+awarii"
+    public = Client()
+    for _ in range(2):
+        assert public.get(path).json()["count"] == 0
+    agent = Client(headers={"Authorization": f"Token {tokens.issue(alice)}"})
+    for _ in range(2):
+        answer = agent.get(path)
+        assert answer.json()["count"] == 1 and "X-Accel-Expires" not in answer
+    assert public.get(path).json()["count"] == 0
 
 
 # --- nginx as shipped --------------------------------------------------------------------------------------------
@@ -70,6 +117,16 @@ def test_nginx_serves_a_kept_page_again_without_asking_and_hides_the_header(edge
             again, headers, cached = ask(edge, path)
         assert (status, again, headers.get("x-cache")) == (200, 200, "HIT"), path
         assert cached == page and "x-accel-expires" not in headers and "set-cookie" not in headers
+
+
+def test_nginx_keeps_the_public_apis_json_and_not_the_browsable_api(edge, clinic):
+    for path in _apis(clinic):
+        (_, _, answer), (status, headers, cached) = _twice(edge, path, headers="Accept: application/json\r\n")
+        if headers.get("x-cache") != "HIT":
+            status, headers, cached = ask(edge, path, headers="Accept: application/json\r\n")
+        assert (status, headers.get("x-cache"), cached) == (200, "HIT", answer), path
+        browser = [ask(edge, path, headers="Accept: text/html\r\n") for _ in range(3)]
+        assert all(h.get("x-cache") != "HIT" and "<html" in page.lower() for _, h, page in browser), path
 
 
 @pytest.mark.parametrize(
