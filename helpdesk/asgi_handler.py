@@ -5,8 +5,9 @@ fixed set of request threads per process.
   (WhiteNoise, ours) and sync views, a request went to a thread for the outer middleware, back to the event loop
   for the async-capable inner ones (messages, X-Frame-Options), and to the thread again for the view: three
   hand-overs, each a wake-up through the event loop. Here the chain is built as for WSGI (every middleware in its
-  sync form) and called once through `sync_to_async(thread_sensitive=True)`. Async views would still work (Django
-  runs them with async_to_sync inside the chain); this project has none.
+  sync form) and called once through `sync_to_async(thread_sensitive=True)`, together with the request_started
+  signal and the response's close (request_finished), which Django 5 runs in hops of their own (`handle`). Async
+  views would still work (Django runs them with async_to_sync inside the chain); this project has none.
 - WEB_REQUEST_THREADS threads. Django gave every request a thread of its own (a new ThreadSensitiveContext, so a
   new thread, started and joined per request), and ran all of them at once: hundreds of threads under a crowd,
   taking turns on the GIL, and queueing on the one lock that guards Django's current language (an asgiref Local)
@@ -31,9 +32,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
 
 from helpdesk import errors
 
@@ -72,8 +76,38 @@ class OneThreadASGIHandler(ASGIHandler):
         finally:
             free.put_nowait(thread)
 
-    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+    async def handle(self, scope, receive, send) -> None:
+        """Django's `ASGIHandler.handle` with one hop to the request thread instead of three: request_started,
+        the request, the middleware chain and the view, and (for a response that is not streamed) the response's
+        close with request_finished run in one call there, as under WSGI; the event loop then sends the finished
+        bytes. A streamed response (a file download) is closed after it was sent, in the thread again. Unlike
+        Django 5's handler this does not watch for the client going away meanwhile: a sync view cannot be
+        stopped anyway, and the answer to a closed connection is dropped by daphne (Django 4.2's handler did the
+        same)."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            await self.send_response(response, send)
+            if response.streaming:
+                await sync_to_async(response.close, thread_sensitive=True)()
+        finally:
+            body_file.close()
+
+    def _respond(self, scope, body_file) -> HttpResponseBase:
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__
+            if isinstance(response, FileResponse):  # as Django's: the ASGI server chunks the body itself
+                response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()  # request_finished: the database connection goes back to the pool from this thread
+        return response
 
 
 def get_asgi_application() -> OneThreadASGIHandler:
