@@ -576,7 +576,10 @@ def _locked_attempt(token: str) -> ContactAttempt:
             ContactAttempt.objects.get_or_create(token=token)
     except IntegrityError:  # made at the same moment by the same form sent twice: it is there now
         pass
-    return ContactAttempt.objects.select_for_update(of=("self",)).select_related("ticket").get(token=token)
+    # the ticket is read after the lock, in a query of its own: a row lock waited for gives the row as the other
+    # transaction committed it, but a join in the same statement still sees the ticket as it was when the
+    # statement began (none yet), so the form sent twice at once opened two tickets
+    return ContactAttempt.objects.select_for_update().get(token=token)
 
 
 @transaction.atomic

@@ -191,3 +191,60 @@ def test_other_content_under_the_same_token_or_no_token_is_another_ticket(client
     send(client)
     send(client, name="Jan Nowak", email="jan@przychodnia.example.pl")
     assert Ticket.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_form_sent_twice_at_the_same_moment_opens_one_ticket_on_postgresql(monkeypatch):
+    """Two connections: the first has locked the form's attempt row and is opening the ticket when the second
+    sending arrives. The second waits on the row (seen in pg_stat_activity), then finds the first's ticket and
+    answers with it: one ticket, one acknowledgement."""
+    import threading
+    import time
+
+    from django.db import connection
+    from django.test import Client
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: the second sending waits for the first transaction's row lock")
+    locked, go = threading.Event(), threading.Event()
+    real_open = ticket_actions.open_tickets
+
+    def open_after_the_lock(requests, *, actor):
+        if not locked.is_set():
+            locked.set()
+            assert go.wait(30)
+        return real_open(requests, actor=actor)
+
+    monkeypatch.setattr(ticket_actions, "open_tickets", open_after_the_lock)
+    ContactAttempt.objects.create(token="strona-rownoczesna", suggested=True)  # the page showed suggestions
+    answers: dict[str, object] = {}
+
+    def post(name: str) -> None:
+        try:
+            answers[name] = send(Client(), attempt="strona-rownoczesna")
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=post, args=("first",))
+    first.start()
+    assert locked.wait(30)
+    second = threading.Thread(target=post, args=("second",))
+    second.start()
+    deadline, waiting = time.monotonic() + 30, 0
+    while not waiting and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE %s",
+                ['SELECT "knowledge_base_contactattempt".%'],  # the locking read (its text is cut before FOR UPDATE)
+            )
+            waiting = cursor.fetchone()[0]
+        time.sleep(0.05)
+    go.set()
+    first.join(30)
+    second.join(30)
+    assert waiting == 1  # the second sending really waited on the attempt's row while the first held it
+    assert answers["first"].status_code == answers["second"].status_code == 302
+    (ticket,) = Ticket.objects.all()
+    assert RequesterLink.objects.filter(ticket=ticket).count() == 1
+    assert ContactAttempt.objects.get(token="strona-rownoczesna").ticket == ticket
