@@ -380,6 +380,21 @@ PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300, minimum=0)
 # A page kept whole for visitors without a session may be served by nginx in front for this many seconds
 # without asking the application (deploy/nginx.conf's proxy_cache; 0: never). Changes show at most this late.
 PUBLIC_EDGE_SECONDS = env_int("PUBLIC_EDGE_SECONDS", 5, minimum=0)
+STATIC_EDGE_SECONDS = 24 * 3600  # static files named by their content's hash (never change): kept a day there
+
+
+def _static_edge_headers(headers, path: str, url: str) -> None:
+    """WhiteNoise's headers of a static file (WHITENOISE_ADD_HEADERS_FUNCTION, run once per file at start-up): a
+    file whose name carries its content's hash ("immutable") may be kept by nginx's edge cache, which keeps only
+    what the application marks with X-Accel-Expires (as helpdesk.public_cache marks pages). A new release's
+    files have new names; PUBLIC_EDGE_SECONDS=0 turns the edge cache off for these too."""
+    from django.conf import settings  # the live settings (called when WhiteNoise starts, not while they load)
+
+    if settings.PUBLIC_EDGE_SECONDS > 0 and "immutable" in (headers.get("Cache-Control") or ""):
+        headers["X-Accel-Expires"] = str(STATIC_EDGE_SECONDS)
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_edge_headers
 # Knowledge base and public portal (knowledge_base/).
 # The private link of a web-form ticket keeps working this many days after the ticket is resolved or closed.
 KB_REQUESTER_LINK_DAYS = env_int("KB_REQUESTER_LINK_DAYS", 30, minimum=0)

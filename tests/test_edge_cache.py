@@ -107,6 +107,33 @@ def test_an_api_token_is_never_answered_from_or_into_the_kept_answers(clinic, al
     assert public.get(path).json()["count"] == 0
 
 
+def test_static_files_named_by_their_hash_are_marked_for_the_edge_and_no_others(tmp_path):
+    """WhiteNoise with the project's header function (production's manifest storage names files by their hash
+    and WhiteNoise calls them immutable): those are kept at the edge for a day; a file without a hash in its
+    name (the error page nginx itself shows) is not; PUBLIC_EDGE_SECONDS=0 keeps none."""
+    from whitenoise import WhiteNoise
+
+    (tmp_path / "public.0123456789ab.css").write_text("body{}")
+    (tmp_path / "request-too-long.html").write_text("<html></html>")
+
+    def marks(edge_seconds: int) -> dict[str, str | None]:
+        with override_settings(PUBLIC_EDGE_SECONDS=edge_seconds):
+            files = WhiteNoise(
+                None,
+                root=tmp_path,
+                prefix="/static/",
+                immutable_file_test=r"\.[0-9a-f]{12}\.",
+                add_headers_function=settings.WHITENOISE_ADD_HEADERS_FUNCTION,
+            )
+        return {
+            name: dict(files.files[f"/static/{name}"].alternatives[0][2]).get("X-Accel-Expires")
+            for name in ("public.0123456789ab.css", "request-too-long.html")
+        }
+
+    assert marks(5) == {"public.0123456789ab.css": str(24 * 3600), "request-too-long.html": None}
+    assert marks(0) == {"public.0123456789ab.css": None, "request-too-long.html": None}
+
+
 # --- nginx as shipped --------------------------------------------------------------------------------------------
 
 
