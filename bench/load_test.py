@@ -565,10 +565,11 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
         parts = []
         for segment, statuses in sorted(figures["edge"].items(), key=lambda item: -sum(item[1].values())):
             total = sum(statuses.values())
-            hits = statuses.get("HIT", 0)
-            parts.append(f"`{segment}` {total} ({100 * hits / total:.0f} % HIT)")
+            hits = sum(statuses.get(status, 0) for status in ("HIT", "STALE", "UPDATING"))
+            parts.append(f"`{segment}` {total} ({100 * hits / total:.0f} % from the edge)")
         out.append(
-            "- Answered by nginx from its edge cache (HIT) of all answers per path: "
+            "- Answered by nginx from its edge cache (HIT, or STALE/UPDATING while it fetched a new copy) of all "
+            "answers per path: "
             + ", ".join(parts[:10])
             + f"; nginx CPU {figures['server_cpu_seconds'].get('nginx', 0)} s"
         )

@@ -81,8 +81,8 @@ def start_nginx(binary: str, work: Path, ports: list[int], port: int) -> subproc
 
 
 def edge_counts(work: Path) -> dict[str, dict[str, int]]:
-    """From its access log: answers per first path segment and cache status (HIT, MISS, BYPASS, EXPIRED, - for
-    none: not cacheable or a POST)."""
+    """From its access log: answers per first path segment and cache status (HIT, STALE, UPDATING, MISS, BYPASS,
+    EXPIRED, - for none: not cacheable or a POST)."""
     counts: dict[str, dict[str, int]] = {}
     log = work / "nginx-access.log"
     if not log.exists():
