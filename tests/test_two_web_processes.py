@@ -56,3 +56,48 @@ def test_killing_one_web_process_leaves_the_other_answering_every_read(two_behin
     while "Connection refused" not in error_log.read_text() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "Connection refused" in error_log.read_text()
+
+
+@pytest.fixture
+def staff_process():
+    """Stands for the staff's web process (helpdesk-web@8010): answers every request with "the staff's process"
+    (a plain HTTP server in a thread); stopped by the test to see nginx fall back to the public processes."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Staff(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"the staff's process"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Staff)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_with_a_session_go_to_the_staffs_own_process_and_fall_back_to_the_public_ones(
+    transactional_db, tmp_path, staff_process
+):
+    """On a deadline day the public crowd queues in the public processes; the desk's requests (a session cookie)
+    are answered by a process of their own, and by the public ones when it is down."""
+    staff_url = f"http://127.0.0.1:{staff_process.server_address[1]}"
+    for daphne_url in run_daphne(shipped_daphne_options()):
+        for nginx in run_nginx(daphne_url, tmp_path, staff_url=staff_url):
+            with_session = "Cookie: sessionid=abc\r\n"
+            assert ask(nginx, "/tickets/", headers=with_session)[2] == "the staff's process"
+            assert ask(nginx, "/", headers=with_session)[2] == "the staff's process"
+            status, _, page = ask(nginx, "/")  # no session: the public processes
+            assert status == 200 and '<html lang="pl"' in page
+            staff_process.shutdown()
+            staff_process.server_close()
+            status, headers, _ = ask(nginx, "/tickets/", headers=with_session)
+            assert status == 302 and headers["location"].startswith("/login/")  # daphne: its login page
