@@ -120,7 +120,8 @@ class Tokens:
 TICKET_COLUMNS = (
     "id, reference, subject, status, priority, channel, requester_name, requester_email, requester_phone,"
     " created_at, updated_at, first_response_at, resolved_at, closed_at, assignee_id, category_id, queue_id,"
-    " reporting_unit_id, requester_id, related_to_id, identification, tags, unit_candidates, callback_due_at"
+    " reporting_unit_id, requester_id, related_to_id, identification, tags, unit_candidates, callback_due_at,"
+    " sla_due_at"
 )
 ENTRY_COLUMNS = (
     'id, kind, sender_name, sender_email, "to", cc, subject, body_text, body_html, message_id, in_reply_to,'
@@ -213,6 +214,14 @@ def generate(args, rng: random.Random, units_by_voivodeship, agents, admins) -> 
             updated, first_response, resolved_at, closed_at, assignee = base.lifecycle(
                 rng, opened, age, status, queue, admins, agents
             )
+            # SLA clocks (written below): first response (done once answered) and resolution (done once resolved,
+            # paused while waiting for the customer); the ticket keeps the earliest due time of the running ones,
+            # as tickets.sla does (the "overdue" view and ?sort=sla read it)
+            fr_due = opened + timedelta(hours=8)
+            res_due = opened + timedelta(days=5)
+            done = status in ("resolved", "closed")
+            paused = status == "waiting_customer"
+            sla_due = min(([] if first_response else [fr_due]) + ([] if done or paused else [res_due]), default=None)
             unit = None
             if rng.random() < 0.85:
                 unit = rng.choice(units_by_voivodeship.get(queue.voivodeship_id) or all_units)
@@ -232,7 +241,7 @@ def generate(args, rng: random.Random, units_by_voivodeship, agents, admins) -> 
                     ticket_id, reference, subject, status, base.pick(rng, {1: 15, 2: 65, 3: 15, 4: 5}), channel,
                     requester_name, requester_email, "", opened, updated, first_response, resolved_at, closed_at,
                     assignee.pk if assignee else None, rng.choice(categories), queue.pk, unit.pk if unit else None,
-                    None, None, "identified" if unit else "unidentified", "[]", "[]", None,
+                    None, None, "identified" if unit else "unidentified", "[]", "[]", None, sla_due,
                 )
             )  # fmt: skip
             # the same tokens as search.document_tokens(requester_email), from cached pieces
@@ -305,17 +314,12 @@ def generate(args, rng: random.Random, units_by_voivodeship, agents, admins) -> 
                          assignee.pk if assignee else None, ticket_id)
                 )  # fmt: skip
                 next_event += 1
-            # SLA clocks: first response (done once answered) and resolution (done once resolved)
-            fr_due = opened + timedelta(hours=8)
             out["tickets_slatimer"].write(
                 _row(next_timer, "first_response", 8 * 3600, 3600, "done" if first_response else "running", 0,
                      None if first_response else opened, None if first_response else fr_due,
                      first_response, None, None, None if first_response else fr_due, None, ticket_id)
             )  # fmt: skip
             next_timer += 1
-            done = status in ("resolved", "closed")
-            res_due = opened + timedelta(days=5)
-            paused = status == "waiting_customer"
             breached = None if done or res_due > now else res_due
             out["tickets_slatimer"].write(
                 _row(next_timer, "resolution", 40 * 3600, 3600,

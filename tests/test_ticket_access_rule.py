@@ -73,6 +73,21 @@ def test_the_check_the_queryset_the_readers_and_the_live_groups_agree(
             assert not works or reads  # nobody works on a ticket they cannot read
 
 
+def test_the_parts_of_the_queryset_are_disjoint_and_make_it_up(alice, szef, redaktor, dorota, tickets_everywhere):
+    """tickets.selectors counts a regional administrator's tickets part by part: no ticket counted twice, none
+    left out."""
+    for user in (alice, szef, redaktor, dorota):
+        listed = set(ticket_access.readable(user).values_list("pk", flat=True))
+        parts = [set(part.values_list("pk", flat=True)) for part in ticket_access.readable_parts(user)]
+        assert sum(len(part) for part in parts) == len(set().union(*parts)), user.username
+        assert set().union(*parts) == listed, user.username
+    # Dorota's: the tickets of her queues (whatever their unit), then those about her units elsewhere
+    of_queues, about_units = (set(part.values_list("queue__slug", "reporting_unit__voivodeship")) for part in
+                              ticket_access.readable_parts(dorota))  # fmt: skip
+    assert of_queues == {("woj-14", None), ("woj-14", "14"), ("woj-14", "24"), ("woj-24", "14")}
+    assert about_units == {("centralna", "14"), ("do-rozdzielenia", "24")}
+
+
 def test_a_regional_admin_reads_a_ticket_about_their_unit_in_another_queue_but_works_only_in_their_own(
     bob, celina, tickets_everywhere
 ):

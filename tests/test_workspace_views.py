@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.models import ReportingUnit
 from tickets import actions, selectors
 from tickets.models import Priority, SavedView, SlaTimer, Status, Ticket
 
@@ -106,6 +107,61 @@ def test_a_regional_admin_of_another_voivodeship_sees_no_counts_or_tickets_of_an
     assert refs(client, view="region") == [ticket_14.reference]
 
 
+def test_a_regional_admins_counts_are_those_of_their_lists_wherever_the_ticket_is(
+    client, bob, central, queue_14, queue_24, open_email_ticket
+):
+    """A regional administrator's views are counted part by part (their queues; their units in other queues):
+    each count is the length of the view's list, with tickets in every place that concerns them."""
+    radom = ReportingUnit.objects.create(name="Szpital w Radomiu", regon="123456785", voivodeship_id="14")
+    gliwice = ReportingUnit.objects.create(name="Przychodnia w Gliwicach", regon="730000005", voivodeship_id="24")
+    places = [
+        (queue_14, None),
+        (queue_14, gliwice),
+        (central, radom),
+        (queue_24, radom),
+        (queue_24, gliwice),
+        (queue_14, radom),  # in both parts' reach: counted once
+    ]
+    tickets = [open_email_ticket(queue, subject=f"{queue.slug} {unit}", reporting_unit=unit) for queue, unit in places]
+    for ticket in tickets[::2]:
+        actions.change_status(actor=None, ticket=ticket, status=Status.WAITING_REGION)
+    actions.assign(actor=None, ticket=tickets[1], assignee=bob)
+    past_due = timezone.now() - dt.timedelta(hours=1)
+    Ticket.objects.filter(pk__in=[tickets[2].pk, tickets[3].pk]).update(sla_due_at=past_due)
+    actions.change_status(actor=None, ticket=tickets[3], status=Status.CLOSED)  # closed: in "recent" only
+    queue_14.members.add(bob)
+
+    client.force_login(bob)
+    got = counts(client)
+    for view in ("mine", "my_queues", "region", "unassigned", "overdue", "waiting_region", "recent", "followed"):
+        assert got[view] == len(refs(client, view=view)), view
+    assert got == {
+        "mine": 1,
+        "my_queues": 3,
+        "region": 3,
+        "unassigned": 3,
+        "overdue": 1,
+        "waiting_customer": 0,
+        "waiting_region": 2,
+        "recent": 5,
+        "followed": 0,
+    }
+    assert tickets[4].reference not in refs(client)
+
+
+def test_a_regional_admins_count_stops_at_the_cap_over_both_parts(
+    bob, central, queue_14, open_email_ticket, monkeypatch
+):
+    monkeypatch.setattr(selectors, "VIEW_COUNT_CAP", 3)
+    radom = ReportingUnit.objects.create(name="Szpital w Radomiu", regon="123456785", voivodeship_id="14")
+    for n in range(2):
+        open_email_ticket(queue_14, subject=f"Województwo {n}")
+        open_email_ticket(central, subject=f"Centrala {n}", reporting_unit=radom)
+    views = {v["slug"]: v for v in selectors.workspace_views(bob)}
+    assert views["unassigned"]["count"] == 3 and views["unassigned"]["capped"]
+    assert views["region"]["count"] == 2 and not views["region"]["capped"]
+
+
 def test_the_counts_take_one_query_whatever_the_number_of_tickets(alice, central, open_email_ticket):
     open_email_ticket(central)
     with CaptureQueriesContext(connection) as few:
@@ -121,6 +177,19 @@ def test_the_counts_take_one_query_whatever_the_number_of_tickets(alice, central
         for ctx in (few, many)
     ]
     assert len(statements[0]) == len(statements[1]) == expected
+    assert {v["slug"]: v["count"] for v in views}["unassigned"] == 11
+
+
+def test_a_regional_admins_counts_take_one_query_whatever_the_number_of_tickets(bob, queue_14, open_email_ticket):
+    open_email_ticket(queue_14)
+    with CaptureQueriesContext(connection) as few:
+        selectors.workspace_views(bob)
+    for n in range(10):
+        open_email_ticket(queue_14, subject=f"Kolejne {n}")
+    bob = type(bob).objects.get(pk=bob.pk)  # the scope is cached on the user object: read it again, as a request does
+    with CaptureQueriesContext(connection) as many:
+        views = selectors.workspace_views(bob)
+    assert len(few.captured_queries) == len(many.captured_queries)
     assert {v["slug"]: v["count"] for v in views}["unassigned"] == 11
 
 

@@ -227,6 +227,19 @@ class Ticket(models.Model):
                 condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
                 name="ticket_open_sla_due",
             ),
+            # a regional administrator's counts (tickets.ticket_access.readable_parts): the open tickets of their
+            # queues, and those about their units in other queues, each read from its own range of an index
+            # rather than testing the scope on every open ticket of the country
+            models.Index(
+                fields=["queue", "status", "assignee", "sla_due_at", "id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_by_queue",
+            ),
+            models.Index(
+                fields=["reporting_unit", "queue", "status", "assignee", "sla_due_at", "id"],
+                condition=models.Q(status__in=["new", "open", "waiting_customer", "waiting_region"]),
+                name="ticket_open_by_unit",
+            ),
             # the open tickets by priority (?status=open&sort=priority), without sorting all of them
             models.Index(
                 fields=["-priority", "-updated_at", "-id"],

@@ -26,9 +26,9 @@ place). Group names are spelled in helpdesk.live_groups.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Lookup, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from contacts.models import ReportingUnit
@@ -37,6 +37,8 @@ from tickets.models import Queue, Ticket
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
     from helpdesk.models import User
 
@@ -93,11 +95,52 @@ def readable(user: Visitor) -> QuerySet[Ticket]:
         return Ticket.objects.all()
     if not scope.codes:
         return Ticket.objects.none()
-    codes = sorted(scope.codes)
-    # two semi-joins instead of an OR across joined tables: each side can use its own index
-    queues = Queue.objects.filter(voivodeship_id__in=codes).values("pk")
-    units = ReportingUnit.objects.filter(voivodeship_id__in=codes).values("pk")
-    return Ticket.objects.filter(Q(queue_id__in=queues) | Q(reporting_unit_id__in=units))
+    in_queues, about_units = _sides(scope.codes)
+    return Ticket.objects.filter(in_queues | about_units)
+
+
+def readable_parts(user: Visitor) -> list[QuerySet[Ticket]]:
+    """`readable(user)` as disjoint querysets whose union it is: for a regional administrator, the tickets of
+    their queues, and the tickets about their units in other queues. Why: PostgreSQL cannot use an index for
+    either side of the OR, so a count over `readable` tests both sides on every open ticket of the country
+    (80,000 at a million tickets) to find the 10,000 in one voivodeship; each part alone reads its own range of
+    an index leading with the queue or the unit (Ticket.Meta.indexes). tickets.selectors counts through them."""
+    scope = access.voivodeship_scope(user)
+    if scope.codes is None:
+        return [Ticket.objects.all()]
+    if not scope.codes:
+        return []
+    in_queues, about_units = _sides(scope.codes, apart=True)
+    return [Ticket.objects.filter(in_queues), Ticket.objects.filter(about_units).exclude(in_queues)]
+
+
+def _sides(codes: frozenset[str], *, apart: bool = False) -> tuple[Q, Q]:
+    """The two sides of the read rule for a scope of some voivodeships: in one of their queues, about one of
+    their units. Semi-joins rather than joins: each side can use its own index. `apart`: for a side queried on
+    its own (`readable_parts`), the units as `_AmongIds`."""
+    codes_in_order = sorted(codes)
+    queues = Queue.objects.filter(voivodeship_id__in=codes_in_order).values("pk")
+    units = ReportingUnit.objects.filter(voivodeship_id__in=codes_in_order).order_by().values("pk")
+    about_units = Q(_AmongIds(F("reporting_unit_id"), units)) if apart else Q(reporting_unit_id__in=units)
+    return Q(queue_id__in=queues), about_units
+
+
+class _AmongIds(Lookup):
+    """`column IN (subquery)`, written on PostgreSQL as `column = ANY(ARRAY(subquery))`: an index condition, so
+    the tickets about a voivodeship's 1,250 units are read from their 1,250 ranges of `ticket_open_by_unit`.
+    For `IN (subquery)` the planner chose a merge join that read the whole index (71,000 entries at a million
+    tickets, to find 1,700 of a voivodeship's open tickets in other queues; EXPLAIN ANALYZE 97 ms against 32 ms
+    on a busy machine). Not for a side of an OR: there the array would be searched linearly for every row,
+    where `IN` hashes the subquery once."""
+
+    lookup_name = "among_ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        template = "%s = ANY(ARRAY%s)" if connection.vendor == "postgresql" else "%s IN %s"
+        return template % (lhs, rhs), (*lhs_params, *rhs_params)
 
 
 def readers(ticket: Ticket) -> QuerySet[User]:
