@@ -132,8 +132,9 @@ class Prefetcher:
 def fetch_batches(uids: list[int], sizes: dict[int, int], count: int, size: int) -> list[list[int]]:
     """`uids` in order, cut into batches of at most `count` messages and `size` bytes (by the sizes the server
     gave; a larger message is a batch of its own). What the watcher holds in memory is a few batches (one being
-    written, the next parsed, the one after fetched), so this bounds it whatever the messages weigh, and lets a
-    batch of small messages be large, which spreads the per-batch costs (commits, lease, server flags, plans)."""
+    written, the next parsed, the one after fetched and handed to the workers), so this bounds it whatever the
+    messages weigh, and lets a batch of small messages be large, which spreads the per-batch costs (commits,
+    lease, server flags, plans)."""
     batches: list[list[int]] = []
     batch: list[int] = []
     weight = 0
