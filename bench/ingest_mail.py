@@ -91,8 +91,14 @@ def backend_cpu_seconds(connection) -> float:
 
 
 def workers_cpu_seconds() -> float:
-    """CPU time of the parsing workers that have ended (children of this process, reaped when the pool
-    closes at the end of each ingestion)."""
+    """CPU time of the parsing workers that have ended (children of this process). The ingestion does not wait
+    for its workers to end (pipeline.Preparer.close): this waits until they are reaped, so their CPU is counted
+    whole (call it after the wall clock is read)."""
+    import multiprocessing
+
+    deadline = time.monotonic() + 30
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.01)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 

@@ -28,6 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
@@ -68,23 +69,32 @@ class Prefetcher:
     server's answer and reading it off TLS overlap storing and processing the batch before. Iterating gives the
     fetched batches in order and re-raises a failed fetch. Fetching is read-only (BODY.PEEK), so a batch fetched
     ahead and never stored (a crash, a stop) is simply fetched again next time. Other users of the IMAP client
-    hold `lock` (imapclient is not thread-safe). No database in the thread."""
+    hold `lock` (imapclient is not thread-safe). No database in the thread.
 
-    def __init__(self, fetch: Callable[[list[int]], list[dict]], batches: list[list[int]]) -> None:
+    `then(number, fetched)`, when given, runs in the thread on each fetched batch (outside `lock`) and what it
+    returns is given instead: the watcher hands the batch to the parsing workers there, as soon as it is fetched,
+    so the ingesting thread need not wait for the next fetch to start writing the batch it has."""
+
+    def __init__(
+        self,
+        fetch: Callable[[list[int]], list[dict]],
+        batches: list[list[int]],
+        then: Callable[[int, list[dict]], Any] | None = None,
+    ) -> None:
         self.lock = threading.Lock()
-        self._fetch, self._batches = fetch, batches
+        self._fetch, self._batches, self._then = fetch, batches, then
         self._ready: queue.Queue = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="imap-prefetch", daemon=True)
 
     def _run(self) -> None:
         try:
-            for batch in self._batches:
+            for number, batch in enumerate(self._batches):
                 if self._stop.is_set():
                     return
                 with self.lock:
                     items = self._fetch(batch)
-                self._put(("items", items))
+                self._put(("items", items if self._then is None else self._then(number, items)))
             self._put(("end", None))
         except BaseException as exc:  # handed to the iterating thread
             self._put(("error", exc))
@@ -97,7 +107,7 @@ class Prefetcher:
             except queue.Full:
                 continue
 
-    def __iter__(self) -> Iterator[list[dict]]:
+    def __iter__(self) -> Iterator[Any]:
         while True:
             kind, value = self._ready.get()
             if kind == "end":
@@ -122,8 +132,9 @@ class Prefetcher:
 def fetch_batches(uids: list[int], sizes: dict[int, int], count: int, size: int) -> list[list[int]]:
     """`uids` in order, cut into batches of at most `count` messages and `size` bytes (by the sizes the server
     gave; a larger message is a batch of its own). What the watcher holds in memory is a few batches (one being
-    written, the next parsed, the one after fetched), so this bounds it whatever the messages weigh, and lets a
-    batch of small messages be large, which spreads the per-batch costs (commits, lease, server flags, plans)."""
+    written, the next parsed, the one after fetched and handed to the workers), so this bounds it whatever the
+    messages weigh, and lets a batch of small messages be large, which spreads the per-batch costs (commits,
+    lease, server flags, plans)."""
     batches: list[list[int]] = []
     batch: list[int] = []
     weight = 0
@@ -383,24 +394,23 @@ class Watcher:
         fetched = 0
         batches = fetch_batches(uids, sizes, settings.INBOX_FETCH_BATCH, settings.INBOX_FETCH_BATCH_BYTES)
         left = len(uids)
-        # Batch N+2 is fetched (in a thread) and batch N+1 parsed (by the parsing workers) while batch N is
-        # stored and processed; storing, processing and the server action keep their order (see the top).
-        with (
-            pipeline.Preparer(self.workers if len(batches) > 1 else 0) as preparer,
-            Prefetcher(lambda batch: self._fetch(client, batch, uidvalidity), batches) as fetches,
-        ):
-            current: tuple[list[dict], Callable] | None = None
-            for number, items in enumerate(fetches):
-                if self.stop.is_set():
-                    break
-                ahead = (items, preparer.submit([item["raw"] for item in items]) if current else lambda: None)
-                if current is not None:
-                    fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
-                    left -= len(batches[number - 1])
-                    self.renew(backlog=left)
-                current = ahead
-            if current is not None:
-                fetched += self._ingest(client, uidvalidity, current[0], current[1](), fetches.lock)
+        # Batch N+2 is fetched (in a thread) and batch N+1 parsed (by the parsing workers, handed to them by that
+        # thread once fetched) while batch N is stored and processed; storing, processing and the server action
+        # keep their order (see the top). The first batch is parsed here while the workers start.
+        with pipeline.Preparer(self.workers if len(batches) > 1 else 0) as preparer:
+            preparer.start()
+
+            def parse_ahead(number: int, items: list[dict]) -> tuple[list[dict], Callable]:
+                return items, preparer.submit([item["raw"] for item in items]) if number else lambda: None
+
+            with Prefetcher(lambda batch: self._fetch(client, batch, uidvalidity), batches, parse_ahead) as fetches:
+                for number, (items, prepared) in enumerate(fetches):
+                    if self.stop.is_set():
+                        break
+                    fetched += self._ingest(client, uidvalidity, items, prepared(), fetches.lock)
+                    left -= len(batches[number])
+                    if left:
+                        self.renew(backlog=left)
         return fetched
 
     def _new_messages(self, client: IMAPClient, last_uid: int) -> dict[int, int]:

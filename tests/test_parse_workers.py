@@ -121,8 +121,9 @@ def test_prepared_parse_is_what_the_process_would_parse():
     open (tickets.text_facts, with the planner's own function), equal to what this process computes."""
     raws = [_conversation()[5], message(subject="MZ-88 REGON 123456785", body="Nie działa hasło.\n")]
     automatic = _conversation()[7]
-    with pipeline.Preparer(1) as preparer:
-        prepared = preparer.submit([*raws, automatic, b"\xff\xfe nie jest wiadomoscia"])()
+    with pipeline.Preparer(1) as preparer:  # the worker's task itself: submit()'s results may be parsed here
+        task = preparer._executor().submit(pipeline.prepare_many, [*raws, automatic, b"\xff\xfe nie jest wiadomoscia"])
+        prepared = task.result()
     assert prepared is not None and len(prepared) == 4
     from inbox_ingest import messages, parsing
 
@@ -163,3 +164,33 @@ def test_a_prefetcher_left_early_stops_its_thread():
     assert not fetches._thread.is_alive()
     with watcher.Prefetcher(lambda batch: [], []) as nothing:
         assert list(nothing) == []
+
+
+def test_the_calling_process_parses_the_chunks_no_worker_has_started_from_the_last_one_back():
+    """Results wanted before the workers are through: the chunks still queued are parsed here, from the last one
+    back, down to the first one a worker has; that one and the ones before it are the workers'. While the workers
+    are still starting (their first task not done), a chunk handed to one is parsed here too."""
+    from concurrent.futures import Future
+
+    raws = [message(message_id=f"<c{n}@x>", subject=f"Sprawa {n}") for n in range(4)]
+    chunks = [[raw] for raw in raws]
+
+    def futures(running: int) -> list[Future]:
+        made = [Future() for _chunk in chunks]
+        for future in made[:running]:  # handed to a worker: no longer cancellable
+            assert future.set_running_or_notify_cancel()
+        return made
+
+    started = Future()
+    started.set_result(0)
+    here = pipeline._take_over(chunks, futures(running=2), started)
+    assert sorted(here) == [2, 3]
+    assert [item.parsed.message_id for index in (2, 3) for item in here[index]] == ["<c2@x>", "<c3@x>"]
+    assert here[2][0] == pipeline.prepare(raws[2])  # the function the workers run (without the facts here)
+    assert pipeline._take_over(chunks, futures(running=4), started) == {}
+    booting = Future()
+    assert booting.set_running_or_notify_cancel()
+    assert sorted(pipeline._take_over(chunks, futures(running=2), booting)) == [0, 1, 2, 3]
+    done = futures(running=2)
+    done[1].set_result([])  # a worker gave it: kept even while another is starting
+    assert sorted(pipeline._take_over(chunks, done, booting)) == [2, 3]
