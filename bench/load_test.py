@@ -57,7 +57,6 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 VENV = ROOT / ".venv" / "bin"
-STAFF_NICE = -5  # the staff process before the public ones (deploy/helpdesk-web@8010.service.d/staff.conf)
 AGENT_PASSWORD = "obciazenie-agent-2026"
 QUERIES = [
     "hasło",
@@ -160,7 +159,6 @@ class Stack:
     front: bool = True  # the shipped nginx in front (plain HTTP), when its binary is found
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     ports: list[int] = field(default_factory=list)
-    staff_port: int | None = None  # the staff's own web process behind nginx (deploy/nginx.conf)
     nginx_port: int | None = None
     _logs: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -176,7 +174,7 @@ class Stack:
         self.procs[name] = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         return self.procs[name]
 
-    def start_web(self, index: int | str, port: int) -> subprocess.Popen:
+    def start_web(self, index: int, port: int) -> subprocess.Popen:
         # deploy/helpdesk-web@.service's ExecStart, read from the unit, with our port as its instance
         from tests.shipped_unit import web_command_here
 
@@ -197,14 +195,10 @@ class Stack:
             port = free_port()
             self.ports.append(port)
             self.start_web(index, port)
-        if binary:  # the shipped nginx sends every request with a session (the agents') to a process of its own
-            self.staff_port = free_port()
-            self.start_web("-staff", self.staff_port)
-            os.setpriority(os.PRIO_PROCESS, self.procs["web-staff"].pid, STAFF_NICE)
-        for port in [*self.ports, *([self.staff_port] if self.staff_port else [])]:
+        for port in self.ports:
             wait_for_port(port)
         if binary and self.nginx_port is not None:
-            self.procs["nginx"] = start_nginx(binary, self.work, self.ports, self.nginx_port, self.staff_port)
+            self.procs["nginx"] = start_nginx(binary, self.work, self.ports, self.nginx_port)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -219,10 +213,10 @@ class Stack:
         self._logs.close()
 
     def pool_limit(self) -> int:
-        """Connections the started processes may hold: each process's pool (daphne ×web and the staff's, the
-        worker's 4 children and its parent, beat) and the ingest command."""
+        """Connections the started processes may hold: each process's pool (daphne ×web, the worker's 4 children
+        and its parent, beat) and the ingest command."""
         size = int(self.env.get("DB_POOL_MAX_SIZE", "10"))
-        return size * (self.web + (1 if self.staff_port else 0) + 5 + 1 + 1)
+        return size * (self.web + 5 + 1 + 1)
 
 
 # --- what runs beside locust -----------------------------------------------------------------------------------
@@ -528,8 +522,7 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
         f"- Servers: {web} daphne process(es) as deploy/helpdesk-web@.service, 1 Celery worker (--concurrency 4), "
         "1 beat; DEBUG=false, HTTPS=false, "
         + (
-            "+ the staff's own daphne (requests with a session), the shipped deploy/nginx.conf's upstreams, proxy "
-            "block and edge cache in front (plain HTTP, one nginx worker), "
+            "the shipped deploy/nginx.conf's proxy block and edge cache in front (plain HTTP, one nginx worker), "
             if figures.get("edge") is not None
             else "no nginx (locust spreads users over the daphne ports), "
         )

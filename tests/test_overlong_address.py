@@ -123,18 +123,11 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 def shipped_site(
-    daphne_url: str | list[str],
-    directory: Path,
-    acme: Path,
-    http_port: int,
-    https_port: int,
-    edge_cache: Path,
-    staff_url: str | None = None,
+    daphne_url: str | list[str], directory: Path, acme: Path, http_port: int, https_port: int, edge_cache: Path
 ) -> str:
     """deploy/nginx.conf as shipped, with only what an operator sets (the certificate's files) and what one
     machine shared by tests needs (free ports of 127.0.0.1, the test's daphne, files in `directory`) changed.
-    The public upstream's two servers (8000, 8001) become the test's two daphne processes, or both its one; the
-    staff's (8010) becomes `staff_url`, or the first."""
+    The upstream's two servers (8000, 8001) become the test's two daphne processes, or both its one."""
     certificate, key = self_signed_certificate(directory)
     first, second = [daphne_url, daphne_url] if isinstance(daphne_url, str) else daphne_url
     site = (Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf").read_text()
@@ -143,9 +136,8 @@ def shipped_site(
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1),
         ("ssl_certificate /etc/ssl/helpdesk/fullchain.pem;", f"ssl_certificate {certificate};", 1),
         ("ssl_certificate_key /etc/ssl/helpdesk/privkey.pem;", f"ssl_certificate_key {key};", 1),
-        ("server 127.0.0.1:8000 ", f"server 127.0.0.1:{urlsplit(first).port} ", 2),  # and the staff's backup
-        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{urlsplit(second).port} ", 2),
-        ("server 127.0.0.1:8010 ", f"server 127.0.0.1:{urlsplit(staff_url or first).port} ", 1),
+        ("server 127.0.0.1:8000 ", f"server 127.0.0.1:{urlsplit(first).port} ", 1),
+        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{urlsplit(second).port} ", 1),
         ("root /var/www/letsencrypt;", f"root {acme};", 1),
         ("alias /srv/helpdesk/deploy/", f"alias {Path(__file__).resolve().parents[1]}/deploy/", 1),
         ("access_log /var/log/nginx/pomoc-ssoz.access.log", f"access_log {directory}/access.log", 2),
@@ -156,17 +148,16 @@ def shipped_site(
     return site
 
 
-def run_nginx(daphne_url: str | list[str], tmp_path: Path, staff_url: str | None = None):
-    """The shipped deploy/nginx.conf in front of daphne, one or two (shipped_site), and the staff's process
-    (`staff_url`, or the first), inside an http block like Debian's /etc/nginx/nginx.conf, checked with `nginx -t`
-    first. Yields an Nginx."""
+def run_nginx(daphne_url: str | list[str], tmp_path: Path):
+    """The shipped deploy/nginx.conf in front of daphne, one or two (shipped_site), inside an http block like Debian's
+    /etc/nginx/nginx.conf, checked with `nginx -t` first. Yields an Nginx."""
     need_server("nginx", bool(NGINX), "apt-get install nginx-light, or set NGINX_PATH")
     http_port, https_port = free_port(), free_port()
     acme = Path(tempfile.mkdtemp(prefix="acme-"))  # readable by nginx's workers (nobody), unlike tmp_path
     acme.chmod(0o755)
     edge_cache = Path(tempfile.mkdtemp(prefix="edge-cache-"))  # written by nginx's workers (nobody)
     edge_cache.chmod(0o777)
-    site = shipped_site(daphne_url, tmp_path, acme, http_port, https_port, edge_cache, staff_url)
+    site = shipped_site(daphne_url, tmp_path, acme, http_port, https_port, edge_cache)
     (tmp_path / "site.conf").write_text(site)
     temp = " ".join(
         f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -34,23 +34,15 @@ def writable(work: Path, name: str) -> Path:
     return folder
 
 
-SHIPPED_PUBLIC_PORTS, SHIPPED_STAFF_PORT = (8000, 8001), 8010  # deploy/nginx.conf's upstreams
-
-
-def site_config(work: Path, ports: list[int], port: int, staff_port: int | None = None) -> str:
-    """nginx.conf for `work`: the shipped upstreams (public `ports`, the staff's `staff_port`, or the first public
-    one without it), the map that chooses between them and the proxy block, on 127.0.0.1:`port`."""
+def site_config(work: Path, ports: list[int], port: int) -> str:
+    """nginx.conf for `work`: the shipped proxy block on 127.0.0.1:`port`, upstream `ports`."""
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
     https_server = shipped[shipped.index("    listen 443 ") :]  # after the port-80 server (only a redirect)
     location = https_server[https_server.index("    location / {") :].rsplit("}", 1)[0]
-    upstreams = shipped[shipped.index("upstream helpdesk {") : shipped.index("proxy_cache_path ")]
-    assert len(ports) == len(SHIPPED_PUBLIC_PORTS), ports  # the shipped servers' parameters, our ports
-    ours = {**dict(zip(SHIPPED_PUBLIC_PORTS, ports, strict=True)), SHIPPED_STAFF_PORT: staff_port or ports[0]}
-    for shipped_port, here in ours.items():
-        assert f"127.0.0.1:{shipped_port} " in upstreams or f"127.0.0.1:{shipped_port};" in upstreams, shipped_port
-        upstreams = upstreams.replace(f"127.0.0.1:{shipped_port} ", f"127.0.0.1:{here} ")
-        upstreams = upstreams.replace(f"127.0.0.1:{shipped_port};", f"127.0.0.1:{here};")
-    upstreams = "\n".join(line for line in upstreams.splitlines() if not line.lstrip().startswith("#"))
+    shipped_upstream = shipped[shipped.index("upstream helpdesk {") :].split("}", 1)[0].splitlines()[1:]
+    servers = [line.strip() for line in shipped_upstream if line.strip().startswith("server ")]
+    assert len(servers) == len(ports), servers  # the shipped servers' parameters, our ports
+    upstream = " ".join(f"server 127.0.0.1:{p} {s.split(None, 2)[2]}" for p, s in zip(ports, servers, strict=True))
     cache = next(line for line in shipped.splitlines() if line.startswith("proxy_cache_path "))
     cache = cache.replace("/var/cache/nginx/helpdesk ", f"{writable(work, 'edge-cache')} ")
     return f"""
@@ -65,7 +57,7 @@ http {{
   client_body_temp_path {writable(work, "body")}; proxy_temp_path {writable(work, "proxy")};
   fastcgi_temp_path {work}/f; uwsgi_temp_path {work}/u; scgi_temp_path {work}/s;
   {cache}
-{upstreams}
+  upstream helpdesk {{ {upstream} }}
   server {{ listen 127.0.0.1:{port}; client_max_body_size 30m;
 {location}
   }}
@@ -73,11 +65,9 @@ http {{
 """
 
 
-def start_nginx(
-    binary: str, work: Path, ports: list[int], port: int, staff_port: int | None = None
-) -> subprocess.Popen:
+def start_nginx(binary: str, work: Path, ports: list[int], port: int) -> subprocess.Popen:
     """Start it (one worker process) and wait until it listens."""
-    (work / "nginx.conf").write_text(site_config(work, ports, port, staff_port))
+    (work / "nginx.conf").write_text(site_config(work, ports, port))
     process = subprocess.Popen([binary, "-c", str(work / "nginx.conf"), "-p", str(work)])
     deadline = time.monotonic() + 30
     while True:
