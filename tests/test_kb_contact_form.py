@@ -14,6 +14,7 @@ from django.utils import timezone
 from helpdesk import outbox
 from knowledge_base.loading import load_starter_content
 from knowledge_base.models import ContactAttempt, RequesterLink
+from tests.lock_race import hold_first_call, race
 from tests.ticket_requests import new_entry, new_ticket
 from tickets import actions as ticket_actions
 from tickets.models import Channel, Entry, Status, Ticket
@@ -198,51 +199,18 @@ def test_the_same_form_sent_twice_at_the_same_moment_opens_one_ticket_on_postgre
     """Two connections: the first has locked the form's attempt row and is opening the ticket when the second
     sending arrives. The second waits on the row (seen in pg_stat_activity), then finds the first's ticket and
     answers with it: one ticket, one acknowledgement."""
-    import threading
-    import time
-
     from django.db import connection
     from django.test import Client
 
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: the second sending waits for the first transaction's row lock")
-    locked, go = threading.Event(), threading.Event()
-    real_open = ticket_actions.open_tickets
-
-    def open_after_the_lock(requests, *, actor):
-        if not locked.is_set():
-            locked.set()
-            assert go.wait(30)
-        return real_open(requests, actor=actor)
-
-    monkeypatch.setattr(ticket_actions, "open_tickets", open_after_the_lock)
+    held = hold_first_call(monkeypatch, ticket_actions, "open_tickets")
     ContactAttempt.objects.create(token="strona-rownoczesna", suggested=True)  # the page showed suggestions
-    answers: dict[str, object] = {}
-
-    def post(name: str) -> None:
-        try:
-            answers[name] = send(Client(), attempt="strona-rownoczesna")
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=post, args=("first",))
-    first.start()
-    assert locked.wait(30)
-    second = threading.Thread(target=post, args=("second",))
-    second.start()
-    deadline, waiting = time.monotonic() + 30, 0
-    while not waiting and time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND query LIKE %s",
-                ['SELECT "knowledge_base_contactattempt".%'],  # the locking read (its text is cut before FOR UPDATE)
-            )
-            waiting = cursor.fetchone()[0]
-        time.sleep(0.05)
-    go.set()
-    first.join(30)
-    second.join(30)
+    answers, waiting = race(
+        lambda: send(Client(), attempt="strona-rownoczesna"),
+        held=held,
+        waiting_in='SELECT "knowledge_base_contactattempt".%',  # the locking read (its text is cut before FOR UPDATE)
+    )
     assert waiting == 1  # the second sending really waited on the attempt's row while the first held it
     assert answers["first"].status_code == answers["second"].status_code == 302
     (ticket,) = Ticket.objects.all()

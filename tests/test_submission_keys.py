@@ -3,9 +3,6 @@ form again, an API client retrying after a timeout — is one entry and one e-ma
 ticket page's form carries a one-time key made when the page is rendered, the API an Idempotency-Key header;
 the key is unique per member of staff, claimed in the transaction that writes the entry."""
 
-import threading
-import time
-
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -14,6 +11,7 @@ from django.urls import reverse
 
 from helpdesk.models import OutboxMessage, Role
 from tests.conftest import _staff
+from tests.lock_race import hold_first_call, race
 from tickets import entries, submissions
 from tickets.models import Entry, SubmissionKey, Ticket
 
@@ -241,45 +239,14 @@ def test_two_concurrent_posts_with_one_key_give_one_entry_on_postgresql(alice, c
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: the second insert waits for the first transaction")
     ticket = open_email_ticket(central)
-    claimed, go = threading.Event(), threading.Event()
-    real_add = entries._add
+    held = hold_first_call(monkeypatch, entries, "_add")
 
-    def add_after_the_claim(requests, actor):
-        if not claimed.is_set():
-            claimed.set()
-            assert go.wait(30)
-        return real_add(requests, actor)
+    def post():
+        client = Client()
+        client.force_login(alice)
+        return api_post(client, ticket, "replies", REPLY, "concurrent-1")
 
-    monkeypatch.setattr(entries, "_add", add_after_the_claim)
-    answers: dict[str, object] = {}
-
-    def post(name: str) -> None:
-        try:
-            client = Client()
-            client.force_login(alice)
-            answers[name] = api_post(client, ticket, "replies", REPLY, "concurrent-1")
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=post, args=("first",))
-    first.start()
-    assert claimed.wait(30)
-    second = threading.Thread(target=post, args=("second",))
-    second.start()
-    deadline = time.monotonic() + 30
-    waiting = 0
-    while not waiting and time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND query LIKE %s",
-                ['%INSERT INTO "tickets_submissionkey"%'],
-            )
-            waiting = cursor.fetchone()[0]
-        time.sleep(0.05)
-    go.set()
-    first.join(30)
-    second.join(30)
+    answers, waiting = race(post, held=held, waiting_in='%INSERT INTO "tickets_submissionkey"%')
     assert waiting == 1  # the second post really was inside its insert while the first held the key
     assert answers["first"].status_code == answers["second"].status_code == 201
     assert answers["first"].json() == answers["second"].json()
