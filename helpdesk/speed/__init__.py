@@ -1,4 +1,4 @@
-"""The speed machinery of the batched write paths, in one place, so that no domain module carries any of it.
+"""The speed machinery, in one place, so that no domain module carries any of it.
 
 - `bulk.create(objs, ids=…)`, `bulk.update(objs, fields)`: the bulk writer. New rows of one model as
   bulk_create() stores them, with PostgreSQL's COPY where that pays (speed/bulk.py lists the field types it takes
@@ -12,6 +12,8 @@
   watcher, the ingest_mail command, the parsing workers): PostgreSQL's cached plans discarded before it, fewer
   cyclic garbage collections during it, its garbage collected after it (speed/batches.py says why). Nothing of
   it is set for the process at import, nor outside the batches.
+- `forms.FormRenderer` (settings.FORM_RENDERER): every form and widget rendered with Django's Jinja2 versions of
+  its form templates, the same HTML for less CPU; templates with no such version through the Django templates.
 
 What the parsing workers compute for the planner is no part of it: an explicit value, the facts of a new
 ticket's text (tickets.text_facts), passed on the request (NewTicket.facts).

@@ -1,0 +1,90 @@
+"""Every form renders with helpdesk.speed.forms.FormRenderer (Django's Jinja2 form templates, the admin's widget
+wrappers through the Django templates) as with Django's default renderer: the same HTML on each page with forms,
+blank space aside, shown empty and with errors, for staff, the public and the admin."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.forms.renderers import get_default_renderer
+from django.test import override_settings
+
+from helpdesk.models import Role
+from helpdesk.speed.forms import FormRenderer
+
+pytestmark = pytest.mark.django_db
+
+DJANGO_DEFAULT = "django.forms.renderers.DjangoTemplates"
+
+
+def normalised(html: bytes) -> str:
+    """The page without what differs between two requests (tokens, nonces) and without blank space between tags."""
+    text = html.decode()
+    text = re.sub(r'(<input type="hidden" name="[^"]+") value="[^"]*"', r"\1", text)
+    text = re.sub(r'nonce="[^"]*"', "", text)
+    text = re.sub(r">\s+<", "><", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def both_ways(client, method: str, url: str, data: dict | None = None) -> tuple[str, str]:
+    answers = []
+    for renderer in ("helpdesk.speed.forms.FormRenderer", DJANGO_DEFAULT):
+        with override_settings(FORM_RENDERER=renderer):
+            response = getattr(client, method)(url, data or {})
+            assert response.status_code in (200, 400), (url, renderer, response.status_code)  # 400: shown with errors
+            answers.append(normalised(response.content))
+    return answers[0], answers[1]
+
+
+def test_the_configured_renderer_is_the_fast_one():
+    assert isinstance(get_default_renderer(), FormRenderer)
+
+
+def test_the_staff_pages_with_forms_are_the_same(client, alice, central, open_email_ticket):
+    ticket = open_email_ticket(central)
+    client.force_login(alice)
+    for method, url, data in [
+        ("get", f"/tickets/{ticket.reference}/", None),
+        ("post", f"/tickets/{ticket.reference}/reply", {"kind": "outbound", "text": ""}),  # errors shown
+        ("get", "/tickets/calls/new", None),
+        ("post", "/tickets/calls/new", {"caller_phone": "abc"}),
+        ("get", "/tickets/", None),
+        ("get", "/haslo/", None),
+    ]:
+        fast, default = both_ways(client, method, url, data)
+        assert "<select" in fast or "<input" in fast
+        assert fast == default, url
+
+
+def test_the_editors_pages_with_forms_are_the_same(client, redaktor):
+    client.force_login(redaktor)
+    for method, url, data in [("get", "/redakcja/nowy/", None), ("post", "/redakcja/nowy/", {"title": ""})]:
+        fast, default = both_ways(client, method, url, data)
+        assert "<textarea" in fast and fast == default, url
+
+
+def test_the_public_pages_with_forms_are_the_same(client):
+    for method, url, data in [
+        ("get", "/kontakt/", None),
+        ("post", "/kontakt/", {"email": "to nie adres"}),
+        ("get", "/login/", None),
+        ("post", "/login/", {"username": "nikt", "password": "zle"}),
+        ("get", "/status/", None),
+    ]:
+        fast, default = both_ways(client, method, url, data)
+        assert fast == default, url
+
+
+def test_the_admin_with_its_own_widget_templates_is_the_same(client):
+    root = get_user_model().objects.create_superuser("root", "root@example.gov.pl", "test-pass-123", role=Role.ADMIN)
+    client.force_login(root)
+    for url in [
+        "/admin/inbox_ingest/mailbox/add/",
+        "/admin/contacts/person/add/",
+        "/admin/contacts/reportingunit/add/",
+    ]:
+        fast, default = both_ways(client, "get", url)
+        assert "related-widget-wrapper" in fast  # a widget of the admin's own templates, rendered by Django's
+        assert fast == default, url
+    fast, default = both_ways(client, "post", "/admin/inbox_ingest/mailbox/add/", {"name": ""})  # with errors
+    assert "errorlist" in fast and fast == default
