@@ -161,6 +161,64 @@ def test_the_call_page_refuses_bad_input_in_polish_and_keeps_what_was_typed(clie
     assert "Nieprawidłowy numer telefonu" in page and "Nie znaleziono jednostki" in page and "Ważna notatka" in page
 
 
+def call_into(client, reference: str):
+    return client.post(
+        reverse("tickets:call_new"),
+        {"direction": "incoming", "notes": "Dzwoni ponownie", "outcome": "existing", "ticket": reference},
+    )
+
+
+def test_the_call_page_adds_a_call_to_a_ticket_given_by_its_reference(client, alice, central, open_email_ticket):
+    ticket = open_email_ticket(central)
+    open_email_ticket(central, subject="Inne")
+    client.force_login(alice)
+    page = client.get(reverse("tickets:call_new")).content.decode()
+    # the reference is typed or picked from the caller card, never chosen from a list of every open ticket
+    assert 'name="ticket"' in page and "<option" not in page.split('name="ticket"')[1].split("</div>")[0]
+    response = call_into(client, f"  {ticket.reference.lower()} ")  # as pasted: spaces, small letters
+    assert response.status_code == 302
+    assert ticket.entries.filter(kind=Entry.Kind.CALL, body_text__contains="Dzwoni ponownie").count() == 1
+
+
+def test_a_reference_of_no_open_ticket_in_scope_is_refused_in_polish(
+    client, alice, celina, queue_24, open_email_ticket
+):
+    theirs = open_email_ticket(queue_24)  # celina's voivodeship
+    mine = open_email_ticket(queue_24)
+    actions.change_status(actor=None, ticket=mine, status=Status.CLOSED)
+    client.force_login(celina)
+    for reference in ["SSOZ-2026-999999", mine.reference, "SSOZ-٢٠٢٦-000001"]:  # unknown, closed, Arabic digits
+        response = call_into(client, reference)
+        assert response.status_code == 400, reference
+        assert "Nie ma otwartego zgłoszenia o tym numerze" in response.content.decode()
+    assert call_into(client, "SSOZ\x00-2026").status_code == 400  # a NUL byte: refused before any form
+    assert not Entry.objects.filter(kind=Entry.Kind.CALL).exists()
+    client.force_login(alice)  # an agent of the central desk reads every queue
+    assert call_into(client, theirs.reference).status_code == 302
+
+
+def test_another_voivodeships_admin_cannot_add_a_call_to_a_ticket_they_cannot_read(
+    client, bob, queue_24, open_email_ticket
+):
+    ticket = open_email_ticket(queue_24)
+    client.force_login(bob)  # regional administrator of 14
+    response = call_into(client, ticket.reference)
+    assert response.status_code == 400 and "Nie ma otwartego zgłoszenia o tym numerze" in response.content.decode()
+    assert not ticket.entries.filter(kind=Entry.Kind.CALL).exists()
+
+
+def test_the_caller_card_offers_to_add_the_call_to_an_open_ticket(client, alice, przychodnia):
+    ticket = actions.log_call(
+        actor=alice,
+        call=actions.CallDetails(direction="incoming", caller_number="501369856"),
+        caller=actions.Requester(unit=przychodnia),
+        outcome="new",
+    )
+    client.force_login(alice)
+    page = client.get(reverse("tickets:call_caller_card"), {"number": "501369856"}).content.decode()
+    assert f'data-pick-ticket="{ticket.reference}"' in page
+
+
 def test_the_caller_card_fragment_never_shows_another_voivodeships_units_or_tickets(client, alice, celina, przychodnia):
     actions.log_call(
         actor=alice,

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import profile_pages
+import profile_pages  # sets Django up as the profile does
 from django.test import Client
 from django.test.utils import override_settings
 

@@ -1,5 +1,6 @@
 // The call log form: a running timer, the caller card refreshed as the number is typed, unit suggestions,
-// and Ctrl+Enter to save. Without JavaScript the form still works (duration typed by hand, unit by REGON).
+// a ticket picked from the card, and Ctrl+Enter to save. Without JavaScript the form still works (duration typed
+// by hand, unit by REGON, ticket by its reference).
 (function () {
   const form = document.getElementById("call-form");
   if (!form) return;
@@ -46,7 +47,16 @@
     suggestions.innerHTML = unitQuery.value.trim().length < 2 ? "" :
       await fragment(`${card.dataset.url.replace("caller-card", "units")}?q=${encodeURIComponent(unitQuery.value)}`);
   }, 250));
+  const ticketField = form.querySelector("[name=ticket]");
   document.addEventListener("click", (event) => {
+    const ticketButton = event.target.closest("[data-pick-ticket]");
+    if (ticketButton) {  // the call goes into that ticket: its outcome is "add to an existing ticket"
+      ticketField.value = ticketButton.dataset.pickTicket;
+      const existing = form.querySelector("[name=outcome][value=existing]");
+      if (existing) existing.checked = true;
+      ticketField.focus();
+      return;
+    }
     const button = event.target.closest("[data-pick-unit]");
     if (!button) return;
     unitId.value = button.dataset.pickUnit;
