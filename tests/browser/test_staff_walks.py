@@ -266,6 +266,7 @@ def test_an_agent_logs_a_call_as_a_new_ticket_and_one_added_to_an_existing_ticke
     tab.click("#unit-suggestions button")
     tab.fill("#id_subject", "Korekta działu II MZ-88")
     tab.fill("#id_notes", "Pani Ewa pyta, jak poprawić dział II.")
+    tab.check("#call-form input[name=outcome][value=new]")  # not settled on the phone: a new open ticket
     tab.press("Control+Enter", "#id_notes", navigates=True)  # saved from the keyboard
     created = Ticket.objects.get(subject="Korekta działu II MZ-88")
     assert tab.url.endswith(f"/tickets/{created.reference}/")
@@ -289,6 +290,18 @@ def test_an_agent_logs_a_call_as_a_new_ticket_and_one_added_to_an_existing_ticke
     assert tab.url.endswith(f"/tickets/{earlier.reference}/")
     assert earlier.entries.filter(kind=Entry.Kind.CALL, body_text__contains="ponownie").count() == 1
     assert Ticket.objects.count() == 2
+
+    # a third call, about the ticket her first call opened: picked from the caller card, which sets the
+    # reference and the outcome "add to an existing ticket"
+    tab.click("a[href='/tickets/calls/new']", navigates=True)
+    tab.fill("#id_caller_number", "501 369 856")
+    tab.click(f"#caller-card [data-pick-ticket='{created.reference}']")
+    assert tab.evaluate("() => document.querySelector('#id_ticket').value") == created.reference
+    assert tab.evaluate("() => document.querySelector('#call-form input[name=outcome][value=existing]').checked")
+    tab.fill("#id_notes", "Dziękuje, dział II poprawiony.")
+    tab.click("#call-form button[type=submit]", navigates=True)
+    assert tab.url.endswith(f"/tickets/{created.reference}/")
+    assert created.entries.filter(kind=Entry.Kind.CALL).count() == 2 and Ticket.objects.count() == 2
 
     _refused(open_tab, live_server.url, f"/tickets/{created.reference}/", f"/sprawozdania/jednostka/{lipowa.regon}/")
 
