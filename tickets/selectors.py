@@ -527,16 +527,35 @@ class CappedPaginator(Paginator):
 
     object_list: QuerySet
 
-    def __init__(self, *args, cap: int = 0, **kwargs):
+    def __init__(self, *args, cap: int = 0, count_order: tuple = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.cap = cap or LIST_COUNT_CAP
+        self.count_order = count_order  # the order the capped count reads rows in (none: the planner's choice)
         self.capped = False
 
     @cached_property
     def count(self) -> int:
-        counted = self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        counted = self.object_list.order_by(*self.count_order).values("pk")[: self.cap + 1].count()
         self.capped = counted > self.cap
         return min(counted, self.cap)
+
+
+def list_paginator(user, filters: TicketFilters, tickets: QuerySet[Ticket], per_page: int) -> CappedPaginator:
+    """The ticket list's paginator: a search counts at most SEARCH_COUNT_CAP matches, a list LIST_COUNT_CAP
+    tickets. A search by someone who does not read every ticket (a regional administrator) counts its matches in
+    recency order: with no order PostgreSQL merged the tickets and their search documents in id order, reading
+    from the oldest ticket every document until 251 in scope matched (~6,000 documents for a voivodeship with
+    14 % of a million tickets); in recency order it reads `ticket_recent` alone, testing the scope in the columns
+    the index carries (migration 0017), and opens only the documents of tickets in scope (~800), the newest,
+    which the page reads next (EXPLAIN at a million tickets: 9-21 -> 3-11 ms by query). Someone who reads every
+    ticket has no scope to skip: the merge stays cheaper for them (1.4 against 6.4 ms)."""
+    searched_in_scope = bool(filters.q) and not ticket_access.reads_every_ticket(user)
+    return CappedPaginator(
+        tickets,
+        per_page=per_page,
+        cap=SEARCH_COUNT_CAP if filters.q else LIST_COUNT_CAP,
+        count_order=SORTS["updated"][1] if searched_in_scope else (),
+    )
 
 
 def saved_views_for_user(user) -> QuerySet[SavedView]:
