@@ -552,11 +552,11 @@ def list_paginator(user, filters: TicketFilters, tickets: QuerySet[Ticket], per_
     from the oldest ticket every document until 251 in scope matched (~6,000 documents for a voivodeship with
     14 % of a million tickets); in recency order it reads `ticket_recent` alone, testing the scope in the columns
     the index carries (migration 0017), and opens only the documents of tickets in scope (~800), the newest,
-    which the page reads next (EXPLAIN at a million tickets: 9-21 -> 3-11 ms by query). Someone who reads every
-    ticket has no scope to skip: the merge stays cheaper for them (1.4 against 6.4 ms). The ordered count runs
-    without parallel workers (`_serial_plans`): PostgreSQL planned a Gather Merge whose two workers each
-    built the scope's hashed units and read ahead of the LIMIT (1,850 documents opened instead of ~800; 29 ms
-    on a busy 2-core machine)."""
+    which the page reads next (raw SQL at a million tickets on a busy machine, fastest of 5: 9-37 -> 3-19 ms
+    by query). Someone who reads every ticket has no scope to skip: the merge stays cheaper for them (1.4
+    against 6.4 ms). The ordered count runs without parallel workers (`_serial_plans`): PostgreSQL planned a
+    Gather Merge whose two workers each built the scope's hashed units and read ahead of the LIMIT (1,850
+    documents opened instead of ~800; 29 ms on a busy 2-core machine)."""
     searched_in_scope = bool(filters.q) and not ticket_access.reads_every_ticket(user)
     return CappedPaginator(
         tickets,
