@@ -428,8 +428,7 @@ def measure(client, user, label: str, url: str, runs: int, warmup: int, meter=No
         from tickets import selectors
 
         filters = selectors.TicketFilters.from_query(QueryDict(url.partition("?")[2]))
-        cap = selectors.SEARCH_COUNT_CAP if filters.q else selectors.LIST_COUNT_CAP
-        paginator = selectors.CappedPaginator(selectors.list_tickets(user, filters), per_page=50, cap=cap)
+        paginator = selectors.list_paginator(user, filters, selectors.list_tickets(user, filters), 50)
         rows = f"{paginator.count:,}" + ("+" if paginator.capped else "")
     return {
         "label": label,

@@ -214,6 +214,33 @@ def test_the_list_counts_at_most_the_cap_and_says_so(client, alice, central, ope
     assert response.context["page"].paginator.count == 2 and response.context["page"].paginator.capped
 
 
+def test_a_regional_admins_search_counts_their_matches_in_both_parts_up_to_the_cap(
+    client, bob, central, queue_14, queue_24, open_email_ticket, monkeypatch
+):
+    """A regional administrator's search is counted in recency order (selectors.list_paginator): the same count
+    as any order, over their queues and their units in other queues, never a ticket out of their sight."""
+    from contacts.models import ReportingUnit
+    from tickets import selectors
+
+    radom = ReportingUnit.objects.create(name="Szpital w Radomiu", regon="123456785", voivodeship_id="14")
+    mine = [
+        open_email_ticket(queue_14, subject="Gabinet zabiegowy 1"),
+        open_email_ticket(central, subject="Gabinet zabiegowy 2", reporting_unit=radom),
+        open_email_ticket(queue_24, subject="Gabinet zabiegowy 3", reporting_unit=radom),
+    ]
+    open_email_ticket(queue_24, subject="Gabinet zabiegowy 4")  # another voivodeship's
+    open_email_ticket(central, subject="Gabinet zabiegowy 5")
+    client.force_login(bob)
+    response = client.get(reverse("tickets:list"), {"q": "gabinet"})
+    paginator = response.context["page"].paginator
+    assert paginator.count_order and paginator.count == 3 and not paginator.capped
+    assert sorted(t.reference for t in response.context["page"]) == sorted(t.reference for t in mine)
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    paginator = client.get(reverse("tickets:list"), {"q": "gabinet"}).context["page"].paginator
+    assert paginator.count == 2 and paginator.capped
+    assert not client.get(reverse("tickets:list")).context["page"].paginator.count_order  # a list: no order
+
+
 def test_the_nearest_sla_due_time_is_kept_on_the_ticket_for_sorting(client, alice, central, open_email_ticket):
     """tickets.sla.sync writes Ticket.sla_due_at (the earliest running clock): the list sorts by it."""
     from tickets.models import SlaTimer, Ticket

@@ -411,28 +411,45 @@ def _counts_per_view(user, conditions: dict[str, Q]) -> tuple[str, list[Any]]:
     return "SELECT " + ", ".join(selects), params
 
 
+# the columns of a ticket the open views' conditions test (workspace_conditions): what each part of a regional
+# administrator's scope hands to their one count, all of them in the partial indexes the parts are read from
+# (`ticket_open_by_queue`, `ticket_open_by_unit`), so neither part reads a ticket row
+_COUNTED_COLUMNS = ("id", "status", "assignee_id", "queue_id", "sla_due_at")
+
+
 def _counts_in_one_pass(user, conditions: dict[str, Q]) -> tuple[str, list[Any]]:
     """SQL with the count of each view in the order of `conditions`: "recent" capped (`_capped_count`), the
-    others summed over the parts of the scope, each part's open tickets read once with a filtered count per view.
+    others counted in one aggregate over the open tickets of the parts of the scope (each part read from its own
+    index, then the rows of both put together: the views' conditions, and the subqueries they hash — the breached
+    clocks of the whole country for "overdue" — are then built once, not once per part; 3 ms less database time
+    and 2 ms less CPU per list page at a million tickets). The aggregate is compiled over the ticket table and
+    reads the parts' rows under the table's own name, so each condition is Django's SQL for it, unchanged.
     (The list is open only to staff whose scope holds a voivodeship: there is at least one part.)"""
-    open_views = [slug for slug in conditions if slug != "recent"]
-    passes: list[str] = []
+    rows: list[str] = []
     params: list[Any] = []
     for part in ticket_access.readable_parts(user):
-        query = part.filter(status__in=OPEN_STATUSES).order_by().query.chain()
-        query.clear_select_clause()
-        for slug in open_views:
-            query.add_annotation(Count("pk", filter=conditions[slug]), slug)
-        part_sql, part_params = query.sql_with_params()
-        passes.append(part_sql)
+        part_sql, part_params = (
+            part.filter(status__in=OPEN_STATUSES).order_by().values(*_COUNTED_COLUMNS).query.sql_with_params()
+        )
+        rows.append(part_sql)
         params.extend(part_params)
+    query = Ticket.objects.order_by().query.chain()
+    query.clear_select_clause()
+    for slug in conditions:
+        if slug != "recent":
+            query.add_annotation(Count("pk", filter=conditions[slug]), slug)
+    counts_sql, counts_params = query.sql_with_params()
+    table = f" FROM {connection.ops.quote_name(Ticket._meta.db_table)}"
+    if not counts_sql.endswith(table) or counts_sql.count(table) != 1:  # a condition reading the table itself
+        raise ValueError(f"The view counts are not one aggregate over the ticket table: {counts_sql}")
+    union = " UNION ALL ".join(rows)
+    counts_sql = f"{counts_sql[: -len(table)]} FROM ({union}) AS {connection.ops.quote_name(Ticket._meta.db_table)}"
     recent_sql, recent_params = _capped_count(tickets_for_user(user).filter(conditions["recent"]), VIEW_COUNT_CAP)
     columns = [
-        f"({recent_sql})" if slug == "recent" else f"SUM(counted.{connection.ops.quote_name(slug)})"
-        for slug in conditions
+        f"({recent_sql})" if slug == "recent" else f"counted.{connection.ops.quote_name(slug)}" for slug in conditions
     ]
-    sql = f"SELECT {', '.join(columns)} FROM ({' UNION ALL '.join(passes)}) AS counted"  # noqa: S608 (Django's SQL)
-    return sql, [*recent_params, *params]
+    sql = f"SELECT {', '.join(columns)} FROM ({counts_sql}) AS counted"  # noqa: S608 (Django's SQL)
+    return sql, [*recent_params, *counts_params, *params]
 
 
 def _capped_count(tickets: QuerySet[Ticket], cap: int) -> tuple[str, list[Any]]:
@@ -510,16 +527,43 @@ class CappedPaginator(Paginator):
 
     object_list: QuerySet
 
-    def __init__(self, *args, cap: int = 0, **kwargs):
+    def __init__(self, *args, cap: int = 0, count_order: tuple = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.cap = cap or LIST_COUNT_CAP
+        self.count_order = count_order  # the order the capped count reads rows in (none: the planner's choice)
         self.capped = False
 
     @cached_property
     def count(self) -> int:
-        counted = self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        first = self.object_list.order_by(*self.count_order).values("pk")[: self.cap + 1]
+        if self.count_order:  # read in order: no parallel workers (each would read ahead of the LIMIT, see below)
+            with _serial_plans():
+                counted = first.count()
+        else:
+            counted = first.count()
         self.capped = counted > self.cap
         return min(counted, self.cap)
+
+
+def list_paginator(user, filters: TicketFilters, tickets: QuerySet[Ticket], per_page: int) -> CappedPaginator:
+    """The ticket list's paginator: a search counts at most SEARCH_COUNT_CAP matches, a list LIST_COUNT_CAP
+    tickets. A search by someone who does not read every ticket (a regional administrator) counts its matches in
+    recency order: with no order PostgreSQL merged the tickets and their search documents in id order, reading
+    from the oldest ticket every document until 251 in scope matched (~6,000 documents for a voivodeship with
+    14 % of a million tickets); in recency order it reads `ticket_recent` alone, testing the scope in the columns
+    the index carries (migration 0017), and opens only the documents of tickets in scope (~800), the newest,
+    which the page reads next (raw SQL at a million tickets on a busy machine, fastest of 5: 9-37 -> 3-19 ms
+    by query). Someone who reads every ticket has no scope to skip: the merge stays cheaper for them (1.4
+    against 6.4 ms). The ordered count runs without parallel workers (`_serial_plans`): PostgreSQL planned a
+    Gather Merge whose two workers each built the scope's hashed units and read ahead of the LIMIT (1,850
+    documents opened instead of ~800; 29 ms on a busy 2-core machine)."""
+    searched_in_scope = bool(filters.q) and not ticket_access.reads_every_ticket(user)
+    return CappedPaginator(
+        tickets,
+        per_page=per_page,
+        cap=SEARCH_COUNT_CAP if filters.q else LIST_COUNT_CAP,
+        count_order=SORTS["updated"][1] if searched_in_scope else (),
+    )
 
 
 def saved_views_for_user(user) -> QuerySet[SavedView]:

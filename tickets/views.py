@@ -45,8 +45,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     # read before the list: a change committed meanwhile is then caught up by the page (live.js), not lost
     last_event = selectors.latest_event_id()
     tickets = selectors.list_page_rows(selectors.list_tickets(request.user, filters))
-    cap = selectors.SEARCH_COUNT_CAP if filters.q else selectors.LIST_COUNT_CAP
-    paginator = selectors.CappedPaginator(tickets, per_page=settings.TICKETS_PER_PAGE, cap=cap)
+    paginator = selectors.list_paginator(request.user, filters, tickets, settings.TICKETS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     selectors.list_sla(page)
     context = {
