@@ -168,8 +168,8 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
 
     `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process, with the facts
     of the text of the ticket each would open, tickets.text_facts, handed to the planner on its request; or in
-    this thread before storing) from the same bytes; a row without one (or whose hash differs) is parsed here. The caller runs it
-    inside helpdesk.speed.batch() (plans, collector)."""
+    this thread before storing) from the same bytes; a row without one (or whose hash differs) is parsed here.
+    The caller runs it inside helpdesk.speed.batch() (plans, collector)."""
     try:
         with transaction.atomic():
             rows = _with_mailboxes(

@@ -800,4 +800,6 @@ def _headers(message: Message, parsed: ParsedMessage | None = None) -> Headers:
         subject, from_email = parsed.subject, parsed.from_email
     else:
         subject, from_email = decode_header(message.get("Subject"), hint), _sender(message, hint)[1]
-    return Headers(message_id=(message_ids(message.get("Message-ID")) or ("",))[0], subject=subject, from_email=from_email)
+    return Headers(
+        message_id=(message_ids(message.get("Message-ID")) or ("",))[0], subject=subject, from_email=from_email
+    )
