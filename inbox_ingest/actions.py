@@ -105,7 +105,8 @@ def store_batch(items: list[dict]) -> list[RawMessage]:
     """Store several fetched messages in one transaction (each item: the keyword arguments of `store`).
 
     Faster than one transaction each; if any UID was stored meanwhile, falls back to storing one by one.
-    An item may carry `prepared` (pipeline.Prepared: its hash and headers computed ahead in a worker)."""
+    An item may carry `prepared` (pipeline.Prepared: its hash and headers computed ahead, in a worker or in the
+    calling thread by pipeline.Preparer.here, with the rest of its parse)."""
     rows = []
     for item in items:
         raw = item["raw"]
@@ -165,10 +166,10 @@ def process_batch(raw_ids: list[int], prepared: dict[int, pipeline.Prepared] | N
     is the one of processing the messages one by one in order. If anything else fails, the whole batch is
     rolled back and each message is processed on its own, so a bad one never blocks the others.
 
-    `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process) from the
-    same bytes, with the facts of the text of the ticket each would open (tickets.text_facts), handed to the
-    planner on its request; a row without one (or whose hash differs) is parsed here. The caller runs it
-    inside helpdesk.speed.batch() (plans, collector)."""
+    `prepared` (row id → pipeline.Prepared) are parse results computed ahead (in a worker process, with the facts
+    of the text of the ticket each would open, tickets.text_facts, handed to the planner on its request; or in
+    this thread before storing) from the same bytes; a row without one (or whose hash differs) is parsed here.
+    The caller runs it inside helpdesk.speed.batch() (plans, collector)."""
     try:
         with transaction.atomic():
             rows = _with_mailboxes(

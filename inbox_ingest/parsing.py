@@ -693,11 +693,12 @@ def parse_with_headers(raw: bytes) -> tuple[ParsedMessage, Headers]:
     if len(raw) > HEADERS_READ:
         return parse(raw), parse_headers_only(raw)
     message = _load(raw)
+    parsed = _parsed(message, raw)
     try:
-        headers = _headers(message)
+        headers = _headers(message, parsed)
     except Exception:
         headers = Headers("", "", "")
-    return _parsed(message, raw), headers
+    return parsed, headers
 
 
 def _parsed(message: Message, raw: bytes) -> ParsedMessage:
@@ -790,10 +791,15 @@ def parse_headers_only(raw: bytes) -> Headers:
         return Headers("", "", "")
 
 
-def _headers(message: Message) -> Headers:
+def _headers(message: Message, parsed: ParsedMessage | None = None) -> Headers:
+    """The stored headers of `message`; `parsed`: its parse (parse_with_headers), whose subject and sender are
+    these when it decoded them with the same charset hint (a message of one part: its own charset): the same
+    calls on the same headers, not made twice (the sender's address parsing is most of it)."""
     hint = message.get_content_charset()
+    if parsed is not None and hint == _charset_hint(message):
+        subject, from_email = parsed.subject, parsed.from_email
+    else:
+        subject, from_email = decode_header(message.get("Subject"), hint), _sender(message, hint)[1]
     return Headers(
-        message_id=(message_ids(message.get("Message-ID")) or ("",))[0],
-        subject=decode_header(message.get("Subject"), hint),
-        from_email=_sender(message, hint)[1],
+        message_id=(message_ids(message.get("Message-ID")) or ("",))[0], subject=subject, from_email=from_email
     )

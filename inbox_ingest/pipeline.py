@@ -133,9 +133,10 @@ def _take_over(chunks: list[list[bytes]], futures: list[Future], started: Future
 
 class Preparer:
     """`submit(raws)` starts parsing a batch and returns a callable giving the list of `Prepared` (or None,
-    when the workers failed: then the caller parses in-process). With `workers=0` nothing runs ahead and
-    the callable gives None at once (the one-process path). `submit` may be called from another thread than
-    the one that reads the results (the watcher's fetching thread)."""
+    when the workers failed: then the caller parses in-process). With `workers=0` nothing runs ahead: the
+    callable parses the batch in the calling thread when called (`here`), as a worker would (without the facts),
+    so that storing (the hash, the headers) and processing (the parse) read each message once. `submit` may be
+    called from another thread than the one that reads the results (the watcher's fetching thread)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(0, workers)
@@ -169,9 +170,14 @@ class Preparer:
             log.warning("parsing workers unavailable; parsing in this process", exc_info=True)
             self._discard()
 
+    @staticmethod
+    def here(raws: list[bytes]) -> Callable[[], list[Prepared] | None]:
+        """A batch parsed in the thread that takes the result, when it takes it (a first batch, no workers)."""
+        return lambda: [prepare(raw) for raw in raws]
+
     def submit(self, raws: list[bytes]) -> Callable[[], list[Prepared] | None]:
         if not self.workers or not raws:
-            return lambda: None
+            return self.here(raws)
         chunks = [raws[start : start + CHUNK] for start in range(0, len(raws), CHUNK)]
         self.start()
         try:

@@ -401,13 +401,14 @@ class Watcher:
             preparer.start()
 
             def parse_ahead(number: int, items: list[dict]) -> tuple[list[dict], Callable]:
-                return items, preparer.submit([item["raw"] for item in items]) if number else lambda: None
+                raws = [item["raw"] for item in items]
+                return items, preparer.submit(raws) if number else preparer.here(raws)
 
             with Prefetcher(lambda batch: self._fetch(client, batch, uidvalidity), batches, parse_ahead) as fetches:
                 for number, (items, prepared) in enumerate(fetches):
                     if self.stop.is_set():
                         break
-                    fetched += self._ingest(client, uidvalidity, items, prepared(), fetches.lock)
+                    fetched += self._ingest(client, uidvalidity, items, prepared, fetches.lock)
                     left -= len(batches[number])
                     if left:
                         self.renew(backlog=left)
@@ -444,14 +445,21 @@ class Watcher:
         return items
 
     def _ingest(
-        self, client: IMAPClient, uidvalidity: int, items: list[dict], prepared: list | None, lock: threading.Lock
+        self,
+        client: IMAPClient,
+        uidvalidity: int,
+        items: list[dict],
+        prepared: Callable[[], list | None],
+        lock: threading.Lock,
     ) -> int:
-        """Store, process and finish one fetched batch; `prepared`: its parse from the workers (or None); `lock`:
-        held while the client is in use (the Prefetcher's thread fetches with it)."""
-        if prepared is not None and len(prepared) == len(items):
-            for item, ahead in zip(items, prepared, strict=True):
-                item["prepared"] = ahead
+        """Store, process and finish one fetched batch; `prepared`: gives its parse (pipeline.Preparer: from the
+        workers, or made here; None: parsed while processing); `lock`: held while the client is in use (the
+        Prefetcher's thread fetches with it)."""
         with speed.batch():
+            parsed = prepared()
+            if parsed is not None and len(parsed) == len(items):
+                for item, ahead in zip(items, parsed, strict=True):
+                    item["prepared"] = ahead
             rows = actions.store_batch(items)
             for _row in rows:
                 _fault("after_store")

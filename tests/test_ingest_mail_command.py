@@ -78,14 +78,17 @@ def test_the_same_file_twice_in_one_run_is_stored_once_and_reported_as_a_duplica
 def test_a_batch_with_one_unreadable_message_quarantines_only_that_one(db, central, tmp_path, monkeypatch):
     from inbox_ingest import parsing
 
-    real = parsing.parse
+    def broken(real):
+        def parse(raw):
+            if b"ZEPSUTA" in raw:
+                raise ValueError("nie do odczytania")
+            return real(raw)
 
-    def broken(raw):
-        if b"ZEPSUTA" in raw:
-            raise ValueError("nie do odczytania")
-        return real(raw)
+        return parse
 
-    monkeypatch.setattr(parsing, "parse", broken)
+    # both ways a message is parsed: ahead of storing (pipeline.prepare) and the usual way (messages.ingest)
+    monkeypatch.setattr(parsing, "parse", broken(parsing.parse))
+    monkeypatch.setattr(parsing, "parse_with_headers", broken(parsing.parse_with_headers))
     for number in range(5):
         subject = "ZEPSUTA" if number == 2 else f"Dobra {number}"
         (tmp_path / f"{number}.eml").write_bytes(message(message_id=f"<b{number}@x>", subject=subject))

@@ -89,21 +89,24 @@ def ingest_stream(
     with pipeline.Preparer(workers) as preparer:
         current: tuple[list, Callable] | None = None
         for batch in _batches(messages):
+            raws = [raw for _source, raw in batch]
             if current is None:  # the first batch is parsed here: a single batch never starts a worker
-                current = (batch, lambda: None)
+                current = (batch, preparer.here(raws))
                 continue
-            ahead = (batch, preparer.submit([raw for _source, raw in batch]))
-            yield from _ingested(current[0], mailbox, current[1]())
+            ahead = (batch, preparer.submit(raws))
+            yield from _ingested(current[0], mailbox, current[1])
             current = ahead
         if current is not None:
-            yield from _ingested(current[0], mailbox, current[1]())
+            yield from _ingested(current[0], mailbox, current[1])
 
 
 def _ingested(
-    batch: list[tuple[str, bytes]], mailbox: Mailbox | None, prepared: list[pipeline.Prepared] | None
+    batch: list[tuple[str, bytes]], mailbox: Mailbox | None, prepared: Callable[[], list[pipeline.Prepared] | None]
 ) -> list[actions.Result]:
+    """One batch: its parse taken (from the workers, or made here) and the batch written, in one
+    helpdesk.speed.batch()."""
     with speed.batch():
-        return ingest_file_messages(batch, mailbox=mailbox, prepared=prepared)
+        return ingest_file_messages(batch, mailbox=mailbox, prepared=prepared())
 
 
 def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
