@@ -1,7 +1,7 @@
 """Raw e-mail bytes → a plain `ParsedMessage` value. No database, no Django models: fast to test with
 thousands of fixtures.
 
-Robust first: any charset label (with fallbacks for the wrong ones mail clients write), RFC 2047 headers,
+Robust first: any charset label (inbox_ingest.charsets: fallbacks for the wrong ones clients write), RFC 2047 headers,
 RFC 2231 file names, broken MIME, HTML-only mail (sanitised for display, plain text derived), inline images
 and every other part kept as attachments, TNEF `winmail.dat` unpacked, uuencoded blocks decoded. Quoted
 history and signatures are folded away into `visible_text` (inbox_ingest.quotes). Auto-replies and
@@ -30,28 +30,7 @@ from django.core.validators import validate_email
 from helpdesk.filenames import neutral_name
 from helpdesk.html import sanitize_html
 from inbox_ingest import autoreply, htmltext, quotes
-
-# Labels mail clients write that Python's codecs do not know, or that name a subset of what is really sent.
-CHARSET_ALIASES = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "ks_c_5601-1987": "cp949",
-    "iso-8859-8-i": "iso-8859-8",
-    "unicode-1-1-utf-7": "utf-7",
-    "x-unknown": "utf-8",
-    "unknown-8bit": "utf-8",
-    "x-user-defined": "windows-1252",
-    "us-ascii": "windows-1252",  # 8-bit bytes in "ASCII" mail are nearly always Windows-1252
-    "ascii": "windows-1252",
-    "ansi_x3.4-1968": "windows-1252",
-    "iso-8859-1": "windows-1252",  # the superset browsers use too
-    "latin1": "windows-1252",
-    "iso-8859-2": "iso-8859-2",
-    "cp-850": "cp850",
-    "utf8": "utf-8",
-    "utf-16": "utf-16",
-}
+from inbox_ingest.charsets import decode_bytes, guess_8bit
 
 MAX_HEADER = 998
 RAW_HEADER_MAX = 65536  # characters of an address header read for its addresses
@@ -122,51 +101,6 @@ class ParsedMessage:
 # --- headers -----------------------------------------------------------------------------------------
 
 
-def decode_bytes(data: bytes, charset: str | None, hint: str | None = None) -> str:
-    """Bytes of a declared charset to text, never failing: unknown or wrong labels fall back sensibly. NUL
-    characters are left out: no text column of PostgreSQL can hold one (the message went to quarantine)."""
-    return _decode_bytes(data, charset, hint).replace("\x00", "")
-
-
-def _decode_bytes(data: bytes, charset: str | None, hint: str | None) -> str:
-    candidates = []
-    for label in (charset, "utf-8", hint, "windows-1250"):
-        label = (label or "").strip().strip('"').lower()
-        if label:
-            label = CHARSET_ALIASES.get(label, label)
-            if label not in candidates:
-                candidates.append(label)
-    for candidate in candidates:
-        try:
-            return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    for candidate in candidates:
-        try:
-            return data.decode(candidate, errors="replace")
-        except LookupError:
-            continue
-    return data.decode("utf-8", errors="replace")
-
-
-def _guess_8bit(data: bytes, hint: str | None) -> str:
-    """Raw 8-bit header bytes: UTF-8 if valid; East Asian encodings when nearly every byte is high
-    (Polish text in Windows-1250/ISO-8859-2 has only a few); otherwise the message's declared charset."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    high = sum(byte >= 0x80 for byte in data)
-    if high * 2 > len(data.strip()):
-        asian = ["shift_jis", "euc-jp"] if (hint or "").lower().startswith("iso-2022-jp") else ["gb18030", "big5"]
-        for candidate in asian:
-            try:
-                return data.decode(candidate)
-            except UnicodeDecodeError:
-                continue
-    return decode_bytes(data, hint)
-
-
 # A header as the compat32 parser hands it over: text, a Header (raw 8-bit or unknown charsets), or missing.
 HeaderValue = str | Header | None
 
@@ -184,7 +118,7 @@ def decode_header(value: HeaderValue, hint: str | None = None, *, collapse: bool
     if isinstance(value, email.header.Header):
         try:
             value = "".join(
-                (_guess_8bit(chunk, hint) if charset in (None, "unknown-8bit") else decode_bytes(chunk, charset, hint))
+                (guess_8bit(chunk, hint) if charset in (None, "unknown-8bit") else decode_bytes(chunk, charset, hint))
                 if isinstance(chunk, bytes)
                 else chunk
                 for chunk, charset in email.header.decode_header(value)
@@ -195,7 +129,7 @@ def decode_header(value: HeaderValue, hint: str | None = None, *, collapse: bool
         value = str(value)
     if _SURROGATE.search(value):
         # raw 8-bit bytes that the parser smuggled in as surrogates
-        value = _guess_8bit(value.encode("ascii", "surrogateescape"), hint)
+        value = guess_8bit(value.encode("ascii", "surrogateescape"), hint)
     if "=?" in value:
         # RFC 2047 forbids encoded words inside quotes, but many clients put them there
         value = re.sub(r'"(=\?[^"]*\?=)"', r"\1", value)
@@ -229,14 +163,14 @@ def raw_header(value: HeaderValue, hint: str | None = None) -> str:
     if isinstance(value, email.header.Header):  # compat32 hands raw 8-bit headers over as unknown-8bit chunks
         try:
             value = "".join(
-                _guess_8bit(chunk, hint) if isinstance(chunk, bytes) else chunk
+                guess_8bit(chunk, hint) if isinstance(chunk, bytes) else chunk
                 for chunk, _charset in email.header.decode_header(value)
             )
         except Exception:
             value = str(value)
     value = str(value)
     if _SURROGATE.search(value):
-        value = _guess_8bit(value.encode("ascii", "surrogateescape"), hint)
+        value = guess_8bit(value.encode("ascii", "surrogateescape"), hint)
     value = value.replace("\x00", "")  # no NUL: PostgreSQL cannot store it, and no address holds one
     value = " ".join(value.replace("\r", " ").replace("\n", " ").replace("\t", " ").split())
     if len(value) > RAW_HEADER_MAX:  # cut between two addresses, never inside one
@@ -355,7 +289,7 @@ def _filename(part: Message, hint: str | None = None) -> str:
         raw = _raw_param(part)
         name = raw or name
     if isinstance(name, str) and any("\udc80" <= ch <= "\udcff" for ch in name):
-        name = _guess_8bit(name.encode("ascii", "surrogateescape"), part.get_content_charset() or hint)
+        name = guess_8bit(name.encode("ascii", "surrogateescape"), part.get_content_charset() or hint)
     return safe_filename(decode_header(name, hint, collapse=False))
 
 
