@@ -9,6 +9,7 @@ import mailbox as stdlib_mailbox
 import pytest
 from django.core.management import CommandError, call_command
 
+from inbox_ingest import sources
 from tests.mailtools import POLISH, corpus, message
 from tickets.models import Ticket
 
@@ -43,6 +44,29 @@ def test_mbox_and_maildir_are_read(db, central, tmp_path):
     lines = run(str(tmp_path / "skrzynka.mbox"), str(tmp_path / "Maildir"))
     assert [line["outcome"] for line in lines] == ["created"] * 6
     assert Ticket.objects.filter(subject__startswith="maildir").count() == 3
+
+
+def test_a_maildir_is_read_in_delivery_order_so_a_reply_joins_the_message_it_answers(db, central, tmp_path):
+    """Maildir names carry the delivery time's microseconds and a counter without a fixed width: as text
+    "…M10…" sorts before "…M9…", and the reply, read first, opened a ticket of its own."""
+    maildir = stdlib_mailbox.Maildir(tmp_path / "Maildir")
+    original = message(message_id="<pytanie@x>", subject="Korekta MZ-06")
+    reply = message(
+        message_id="<odpowiedz@x>", subject="Re: Korekta MZ-06", headers={"In-Reply-To": "<pytanie@x>"}, body="Jeszcze"
+    )
+    for name, raw in [("1765100000.M9P100Q1.host", original), ("1765100000.M10P100Q2.host", reply)]:
+        (tmp_path / "Maildir" / "new" / name).write_bytes(raw)
+    assert sorted(maildir.keys()) == ["1765100000.M10P100Q2.host", "1765100000.M9P100Q1.host"]  # text order
+    lines = run(str(tmp_path / "Maildir"))
+    assert [line["outcome"] for line in lines] == ["created", "appended"]
+    assert Ticket.objects.get().entries.count() == 2
+
+
+def test_maildir_names_of_other_forms_are_read_after_in_text_order():
+    keys = ["b", "1765100001.M1P1.host", "a", "1765100000.M20P1Q3.host", "1765100000.M20P1Q10.host"]
+    assert sorted(keys, key=sources.delivery_order) == [
+        "1765100000.M20P1Q3.host", "1765100000.M20P1Q10.host", "1765100001.M1P1.host", "a", "b",
+    ]  # fmt: skip
 
 
 def test_a_missing_path_is_refused_with_a_clear_message(db):
