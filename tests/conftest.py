@@ -248,10 +248,12 @@ def run_daphne(options: tuple[str, ...] = (), env: dict[str, str] | None = None,
     else:
         process.kill()
         pytest.fail("daphne did not start within 30 s")
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # a websocket's blocking read on Redis may outlast the shutdown: end it
-        process.kill()
-        process.wait(timeout=10)
+        yield f"http://127.0.0.1:{port}"
+    finally:  # also when the caller failed while using it (e.g. nginx missing): never a daphne left running
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a websocket's blocking read on Redis may outlast the shutdown: end it
+            process.kill()
+            process.wait(timeout=10)
