@@ -383,7 +383,7 @@ def run_load(
     spy = None
     if profile and pids and "web0" in pids:
         spy_out = work / "web0.pyspy.txt"
-        spy_args = ["--rate", "200", "--nonblocking", "--format", "raw", "-o", str(spy_out)]
+        spy_args = ["--rate", "200", "--gil", "--nonblocking", "--format", "raw", "-o", str(spy_out)]
         spy = subprocess.Popen(
             [str(VENV / "py-spy"), "record", "--pid", str(pids["web0"]), *spy_args],
             stdout=subprocess.DEVNULL,
@@ -575,6 +575,14 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
             + ", ".join(parts[:10])
             + f"; nginx CPU {figures['server_cpu_seconds'].get('nginx', 0)} s"
         )
+    if figures.get("timeline"):
+        out.append(
+            "- Through the run, every answer as nginx timed it (s from the start: answers, median / p95 ms, errors): "
+            + "; ".join(
+                f"{s}: {n}, {med:.0f} / {p95:.0f}" + (f", {bad}" if bad else "")
+                for s, n, med, p95, bad in figures["timeline"]
+            )
+        )
     if "ingest" in figures:
         ingest = figures["ingest"]
         done = (
@@ -650,9 +658,10 @@ def main() -> int:
             )
             limit = stack.pool_limit()
             if "nginx" in stack.procs:
-                from load.front import edge_counts
+                from load.front import edge_counts, timeline
 
                 figures["edge"] = edge_counts(work)
+                figures["timeline"] = timeline(work)
     print(report(figures, pool_limit=limit, web=len(args.base_url or []) or args.web, command=command))
     if figures.get("profile"):
         from load.spy_top import table

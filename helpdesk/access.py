@@ -40,6 +40,9 @@ ALL = None  # scope value meaning "every voivodeship and the central desk"
 # (staff_seeing, workers_for) read these and nothing else.
 SEES_EVERYTHING = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 WORKS_ON_TICKETS = (Role.AGENT, Role.REGIONAL_ADMIN, Role.ADMIN)
+# Role.values builds its list (and every label) at each use: asked at every event a websocket decides, it was 5 %
+# of a web process's CPU under the load test (bench/RESULTS.md)
+STAFF_ROLES = frozenset(Role.values)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ NOTHING = Scope(frozenset())
 
 
 def is_staff_member(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in Role.values)
+    return bool(user and user.is_authenticated and user.is_active and user.role in STAFF_ROLES)
 
 
 def voivodeship_scope(user: Any) -> Scope:
@@ -90,7 +93,7 @@ def staff_seeing(voivodeship_codes: Iterable[str | None]) -> QuerySet[User]:
     everything, plus the regional administrators of those voivodeships. `voivodeship_scope` turned around."""
     from django.contrib.auth import get_user_model
 
-    who = Q(role__in=SEES_EVERYTHING) | Q(is_superuser=True, role__in=Role.values)
+    who = Q(role__in=SEES_EVERYTHING) | Q(is_superuser=True, role__in=STAFF_ROLES)
     codes = sorted({code for code in voivodeship_codes if code})
     if codes:
         who |= Q(role=Role.REGIONAL_ADMIN, voivodeships__in=codes)

@@ -31,6 +31,7 @@ import logging
 import time
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db.models.signals import post_save
@@ -200,6 +201,16 @@ class _GroupsConsumer(AsyncJsonWebsocketConsumer):
     async def accept(self, subprotocol=None, headers=None):
         await super().accept(subprotocol, headers)
         self.accepted = True
+
+    async def dispatch(self, message):
+        """channels' dispatch without its `aclose_old_connections()` before every message: that is a hop to a
+        thread and back for each group message each socket receives (with 50 agents' lists open, most of a web
+        process's websocket work under the load test). Nothing here touches the database but through
+        `database_sync_to_async`, which closes old connections itself around each call."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

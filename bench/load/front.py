@@ -52,7 +52,7 @@ http {{
   # the load client stands for the crowd behind a load balancer: trusted as docs/security.md and the shipped
   # file's comment say, so that each simulated unit's address (X-Forwarded-For) is the one the limits count
   set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; real_ip_recursive on;
-  log_format edge '$upstream_cache_status $request_method $uri';
+  log_format edge '$upstream_cache_status $request_method $msec $request_time $status $uri';
   access_log {work}/nginx-access.log edge;
   client_body_temp_path {writable(work, "body")}; proxy_temp_path {writable(work, "proxy")};
   fastcgi_temp_path {work}/f; uwsgi_temp_path {work}/u; scgi_temp_path {work}/s;
@@ -84,14 +84,42 @@ def edge_counts(work: Path) -> dict[str, dict[str, int]]:
     """From its access log: answers per first path segment and cache status (HIT, STALE, UPDATING, MISS, BYPASS,
     EXPIRED, - for none: not cacheable or a POST)."""
     counts: dict[str, dict[str, int]] = {}
-    log = work / "nginx-access.log"
-    if not log.exists():
-        return counts
-    for line in log.read_text(errors="replace").splitlines():
-        status, _method, uri = [*line.split(" ", 2), "", ""][:3]
+    for status, _method, _at, _seconds, _code, uri in _log(work):
         segment = "/" + uri.strip("/").split("/", 1)[0] if uri.strip("/") else "/"
         if segment == "/api":
             segment = "/" + "/".join(uri.strip("/").split("/")[:3])
         row = counts.setdefault(segment, {})
         row[status] = row.get(status, 0) + 1
     return counts
+
+
+def timeline(work: Path, step: int = 10) -> list[tuple[int, int, float, float, int]]:
+    """From its access log, per `step` seconds of the run: (start second, answers, median and p95 ms as nginx
+    timed them, answers not 2xx/3xx). Websocket upgrades (held open for the run) are left out. Shows whether the
+    slow answers come all through the run or in a burst (the e-mail backlog's first seconds, say)."""
+    rows = [
+        (float(at), 1000 * float(seconds), code)
+        for _s, _m, at, seconds, code, uri in _log(work)
+        if uri != "/ws/tickets/"
+    ]
+    if not rows:
+        return []
+    start = min(at for at, _ms, _code in rows)
+    windows: dict[int, list[tuple[float, str]]] = {}
+    for at, ms, code in rows:
+        windows.setdefault(int((at - start) // step) * step, []).append((ms, code))
+    out = []
+    for second, answers in sorted(windows.items()):
+        times = sorted(ms for ms, _code in answers)
+        bad = sum(1 for _ms, code in answers if not code.startswith(("2", "3")))
+        out.append(
+            (second, len(times), times[len(times) // 2], times[min(len(times) - 1, int(0.95 * len(times)))], bad)
+        )
+    return out
+
+
+def _log(work: Path) -> list[list[str]]:
+    log = work / "nginx-access.log"
+    if not log.exists():
+        return []
+    return [fields for line in log.read_text(errors="replace").splitlines() if len(fields := line.split(" ", 5)) == 6]
