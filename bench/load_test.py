@@ -115,7 +115,9 @@ def prepare(env: dict, *, units: int, articles: int, agents: int, work: Path) ->
     for locust; returns its path."""
     from ticket_list import ensure_database
 
-    ensure_database(env["DATABASE_URL"])
+    seeded = from_seed(env["DATABASE_URL"])
+    if not seeded:
+        ensure_database(env["DATABASE_URL"])
     _manage(env, "migrate", "--no-input", stdout=subprocess.DEVNULL)
     _manage(env, "collectstatic", "--no-input", stdout=subprocess.DEVNULL)
     data = work / "data.json"
@@ -126,7 +128,53 @@ def prepare(env: dict, *, units: int, articles: int, agents: int, work: Path) ->
         cwd=ROOT,
         check=True,
     )
+    if not seeded:
+        make_seed(env["DATABASE_URL"])
     return data
+
+
+def _admin_connection(url: str):
+    """A connection to the server's "postgres" database, and the name of the database of `url`."""
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    params = {key.lower(): cfg.get(key) or None for key in ("HOST", "PORT", "USER", "PASSWORD")}
+    return psycopg.connect(dbname="postgres", autocommit=True, **params), cfg["NAME"]
+
+
+def from_seed(url: str) -> bool:
+    """Every run starts from the same data: the database is made again from its seed (`<name>_seed`, a copy
+    taken when the data was first generated), without the tickets, e-mails and answers of earlier runs (each
+    run adds about 2,000 tickets; the agents' counts and lists grew with them from run to run). False when there
+    is no seed yet."""
+    from psycopg import sql
+
+    conn, name = _admin_connection(url)
+    with conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [f"{name}_seed"]).fetchone():
+            return False
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(f"{name}_seed"))
+        )
+    return True
+
+
+def make_seed(url: str) -> None:
+    """Keep the freshly generated data as `<name>_seed` (see from_seed), its statistics gathered first."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as data:
+        data.execute("ANALYZE")
+    conn, name = _admin_connection(url)
+    with conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(f"{name}_seed"), sql.Identifier(name))
+        )
 
 
 # --- servers -----------------------------------------------------------------------------------------------------
@@ -380,6 +428,7 @@ def run_load(
     users = public_users + agents
     cpu_before = _children_cpu()
     servers_before = process_cpu(pids or {})
+    machine_before, services_before = machine_busy(), service_cpu()
     spy = None
     if profile and pids and "web0" in pids:
         spy_out = work / "web0.pyspy.txt"
@@ -427,6 +476,11 @@ def run_load(
     figures["server_cpu_seconds"] = {
         name: round(servers_after[name] - servers_before[name], 1) for name in servers_after
     }
+    services_after = service_cpu()
+    figures["machine_cpu_seconds"] = round(machine_busy() - machine_before, 1)
+    figures["service_cpu_seconds"] = {
+        name: round(services_after[name] - services_before.get(name, 0.0), 1) for name in services_after
+    }
     figures["load_avg_before"] = load_avg_before
     stop_ws.set()
     ws_thread.join(timeout=10)
@@ -467,6 +521,27 @@ def process_cpu(pids: dict[str, int]) -> dict[str, float]:
             total = 0.0
         used[name] = total
     return used
+
+
+def service_cpu() -> dict[str, float]:
+    """CPU seconds used so far by the machine's PostgreSQL and Redis servers (every process of theirs now
+    running: PostgreSQL's backends of a pool live as long as the run)."""
+    import psutil
+
+    used = {"PostgreSQL": 0.0, "Redis": 0.0}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        name = process.info["name"] or ""
+        times = process.info["cpu_times"]
+        group = "PostgreSQL" if name.startswith("postgres") else "Redis" if name.startswith("redis") else None
+        if group and times is not None:
+            used[group] += times.user + times.system
+    return used
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores: /proc/stat's first line, idle and iowait left out)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:
@@ -562,6 +637,21 @@ def report(figures: dict, *, pool_limit: int, web: int, command: str) -> str:
             f"per request (at most about {2000 / per_request:.0f} req/s on two idle cores for the web processes "
             f"alone); worker {figures['server_cpu_seconds'].get('worker', 0)} s, beat "
             f"{figures['server_cpu_seconds'].get('beat', 0)} s"
+        )
+    if figures.get("machine_cpu_seconds"):
+        known = {
+            "web": web_cpu,
+            **{k: v for k, v in figures.get("server_cpu_seconds", {}).items() if not k.startswith("web")},
+            **figures.get("service_cpu_seconds", {}),
+            "locust": figures["locust_cpu_seconds"],
+        }
+        rest = figures["machine_cpu_seconds"] - sum(known.values())
+        out.append(
+            f"- The machine's CPU during the load: {figures['machine_cpu_seconds']} s busy of "
+            f"{(os.cpu_count() or 1) * figures['locust'].get('seconds', figures['duration']):.0f} s on "
+            f"{os.cpu_count()} cores: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in sorted(known.items(), key=lambda kv: -kv[1]) if v)
+            + f", the rest (the e-mail ingestion, the websocket holder, the system) {rest:.1f}"
         )
     if figures.get("edge"):
         parts = []
