@@ -614,6 +614,12 @@ class Watcher:
         if not client.has_capability("IDLE"):
             self.stop.wait(wait)
             return
+        # IDLE announces only what arrives after it starts: a message delivered since the pass's search would wait a
+        # whole `wait` (the tests saw it under load), or its EXISTS came before IDLE's "+" and imapclient refused it.
+        # The NOOP has the server report it now; the pass that follows fetches it.
+        _text, updates = client.noop()
+        if any(b"EXISTS" in update or b"RECENT" in update for update in updates if isinstance(update, tuple)):
+            return
         client.idle()
         try:
             deadline = time.monotonic() + wait

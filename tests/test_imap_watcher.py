@@ -108,6 +108,37 @@ def test_healthz_reports_each_mailbox(client, db, dovecot, queue_14, monkeypatch
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_mail_delivered_between_a_pass_and_idle_is_fetched_at_once(dovecot, monkeypatch):
+    """IDLE announces only what arrives after it starts: a message delivered after the pass's search and before
+    IDLE is reported by the NOOP before it, not left for the next poll (30 s here)."""
+    from tickets.models import Queue
+
+    mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch, poll_seconds=30)
+    running = watcher.Watcher(mailbox)
+    first_pass = running._pass
+    delivered = []
+
+    def pass_then_deliver(imap):
+        fetched = first_pass(imap)
+        if not delivered:  # right after the first pass's search, before the watcher waits
+            client.append("INBOX", message(message_id="<between@x>", subject="Między przebiegiem a IDLE"))
+            delivered.append(True)
+        return fetched
+
+    monkeypatch.setattr(running, "_pass", pass_then_deliver)
+    thread = threading.Thread(target=running.watch, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not Ticket.objects.filter(subject="Między przebiegiem a IDLE").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert Ticket.objects.filter(subject="Między przebiegiem a IDLE").exists()
+    finally:
+        running.stop.set()
+        thread.join(timeout=40)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_watcher_uses_idle_and_picks_up_new_mail_within_seconds(dovecot, monkeypatch):
     from tickets.models import Queue
 
