@@ -107,6 +107,14 @@ def test_healthz_reports_each_mailbox(client, db, dovecot, queue_14, monkeypatch
     assert state["last_fetch_at"] and state["last_error"] == "" and state["backlog"] == 0
 
 
+def _ticket_within(subject: str, *, seconds: float) -> bool:
+    """Whether a ticket with `subject` exists within `seconds` (looked for every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while not Ticket.objects.filter(subject=subject).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return Ticket.objects.filter(subject=subject).exists()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_mail_delivered_between_a_pass_and_idle_is_fetched_at_once(dovecot, monkeypatch):
     """IDLE announces only what arrives after it starts: a message delivered after the pass's search and before
@@ -129,10 +137,7 @@ def test_mail_delivered_between_a_pass_and_idle_is_fetched_at_once(dovecot, monk
     thread = threading.Thread(target=running.watch, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 15
-        while not Ticket.objects.filter(subject="Między przebiegiem a IDLE").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert Ticket.objects.filter(subject="Między przebiegiem a IDLE").exists()
+        assert _ticket_within("Między przebiegiem a IDLE", seconds=15)
     finally:
         running.stop.set()
         thread.join(timeout=40)
@@ -152,10 +157,7 @@ def test_the_watcher_uses_idle_and_picks_up_new_mail_within_seconds(dovecot, mon
             time.sleep(0.1)
         assert WatcherState.objects.get(mailbox=mailbox).idle
         client.append("INBOX", message(message_id="<idle@x>", subject="Przez IDLE"))
-        deadline = time.monotonic() + 15
-        while not Ticket.objects.filter(subject="Przez IDLE").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert Ticket.objects.filter(subject="Przez IDLE").exists()
+        assert _ticket_within("Przez IDLE", seconds=15)
     finally:
         running.stop.set()
         thread.join(timeout=40)

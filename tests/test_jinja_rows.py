@@ -17,6 +17,16 @@ pytestmark = pytest.mark.django_db
 MOMENT = dt.datetime(2027, 1, 15, 9, 30, tzinfo=dt.UTC)  # 10:30 in Warsaw (CET)
 
 
+def _listed_row(client, user, queue, open_email_ticket, **fields) -> str:
+    """The list's row of a ticket opened (with `fields`) and listed at MOMENT."""
+    with time_machine.travel(MOMENT, tick=False):
+        ticket = open_email_ticket(queue, **fields)
+        client.force_login(user)
+        page = client.get(reverse("tickets:list")).content.decode()
+    assert "<script>" not in page
+    return _row(page, ticket.reference)
+
+
 def _row(page: str, reference: str) -> str:
     found = re.search(rf'<tr class="prio-\d">\s*<td><a href="/tickets/{reference}/">.*?</tr>', page, re.DOTALL)
     assert found, f"no row for {reference}"
@@ -25,30 +35,25 @@ def _row(page: str, reference: str) -> str:
 
 def test_a_row_escapes_every_value_as_django_does(client, alice, queue_14, open_email_ticket):
     unit = ReportingUnit.objects.create(name='Szpital "Pod Lipą" & <Spółka>', regon="123456785", voivodeship_id="14")
-    with time_machine.travel(MOMENT, tick=False):
-        ticket = open_email_ticket(
-            queue_14,
-            subject="<script>alert('x')</script> \"MZ-11\" & korekta",
-            requester_name="",
-            requester_email="o'brien@example.pl",
-            reporting_unit=unit,
-        )
-        client.force_login(alice)
-        page = client.get(reverse("tickets:list")).content.decode()
-    row = _row(page, ticket.reference)
-    assert "<script>" not in page
+    row = _listed_row(
+        client,
+        alice,
+        queue_14,
+        open_email_ticket,
+        subject="<script>alert('x')</script> \"MZ-11\" & korekta",
+        requester_name="",
+        requester_email="o'brien@example.pl",
+        reporting_unit=unit,
+    )
+    reference = re.search(r'href="/tickets/([^/]+)/"', row).group(1)
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &quot;MZ-11&quot; &amp; korekta" in row
     assert "o&#x27;brien@example.pl" in row  # no name: the address, as `default` gave
     assert "Szpital &quot;Pod Lipą&quot; &amp; &lt;Spółka&gt;" in row
-    assert f'<td><a href="/tickets/{ticket.reference}/">{ticket.reference}</a></td>' in row
+    assert f'<td><a href="/tickets/{reference}/">{reference}</a></td>' in row
 
 
 def test_a_row_without_unit_or_assignee_shows_dashes_and_local_times(client, alice, central, open_email_ticket):
-    with time_machine.travel(MOMENT, tick=False):
-        ticket = open_email_ticket(central, subject="Logowanie")
-        client.force_login(alice)
-        page = client.get(reverse("tickets:list")).content.decode()
-    row = _row(page, ticket.reference)
+    row = _listed_row(client, alice, central, open_email_ticket, subject="Logowanie")
     cells = re.findall(r"<td>(.*?)</td>", row, re.DOTALL)
     assert cells[5] == "—" and cells[6] == "—"  # assignee, unit
     assert '<time datetime="2027-01-15T10:30:00+01:00">15.01.2027 10:30</time>' in row
@@ -57,11 +62,7 @@ def test_a_row_without_unit_or_assignee_shows_dashes_and_local_times(client, ali
 
 
 def test_the_sla_cell_names_the_nearest_clock_with_its_due_time(client, alice, central, open_email_ticket):
-    with time_machine.travel(MOMENT, tick=False):
-        ticket = open_email_ticket(central, subject="Termin")
-        client.force_login(alice)
-        page = client.get(reverse("tickets:list")).content.decode()
-    row = _row(page, ticket.reference)
+    row = _listed_row(client, alice, central, open_email_ticket, subject="Termin")
     sla = re.search(r'<span class="sla[^"]*" title="([^"]+)">([^<]+)</span>', row)
     assert sla, row
     title, text = sla.groups()

@@ -15,15 +15,13 @@ and `isoformat` take the value in the current time zone first, as Django does fo
 
 from __future__ import annotations
 
-import datetime as dt
-
 import jinja2
 from django import template
 from django.template import engines
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
 from helpdesk.templatetags.choices import choice
 from helpdesk.templatetags.listing import isoformat, shorten, strftime
@@ -37,15 +35,10 @@ def environment(**options) -> jinja2.Environment:
     env.filters.update(
         choice=choice,
         shorten=shorten,
-        strftime=lambda value, format_string: strftime(_local(value), format_string),
-        isoformat=lambda value: isoformat(_local(value)),
+        strftime=lambda value, format_string: strftime(template_localtime(value), format_string),
+        isoformat=lambda value: isoformat(template_localtime(value)),
     )
     return env
-
-
-def _local(value):
-    """An aware datetime in the current time zone, as Django's templates hand it to `expects_localtime` filters."""
-    return timezone.localtime(value) if isinstance(value, dt.datetime) and timezone.is_aware(value) else value
 
 
 register = template.Library()
