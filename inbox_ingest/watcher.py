@@ -622,12 +622,34 @@ class Watcher:
             return
         client.idle()
         try:
+            if _read_ahead(client):  # mail delivered between the NOOP and IDLE, announced with IDLE's "+"
+                return
             deadline = time.monotonic() + wait
             while not self.stop.is_set() and time.monotonic() < deadline:
                 if client.idle_check(timeout=1):  # the server announced something: fetch now
                     break
         finally:
             client.idle_done()
+
+
+def _read_ahead(client: IMAPClient) -> bool:
+    """Whether the server's answer to IDLE brought more than its "+" continuation. Dovecot looks at the mailbox as
+    IDLE starts and announces what arrived since the last command in the same packet; imaplib reads the "+" through
+    a buffered file, which takes those lines along. `idle_check` polls the socket, which no longer has them: the
+    message would wait the whole poll interval (seen in CI: the IDLE test's 15 s ran out against 30 s). Bytes left
+    in that buffer, or decrypted and held by TLS, mean an announcement is waiting: the caller fetches at once, and
+    `idle_done` reads the lines. The socket is asked without blocking."""
+    sock = client.socket()
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        return bool(client._imap.file.peek(1))  # imaplib's buffered reader; reads the socket only if it is empty
+    except OSError:  # nothing buffered and nothing to read (EAGAIN, or TLS wanting more bytes)
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def run(
