@@ -40,6 +40,7 @@ from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
 from helpdesk import errors
+from helpdesk.speed import warm
 
 
 class OneThreadASGIHandler(ASGIHandler):
@@ -50,6 +51,11 @@ class OneThreadASGIHandler(ASGIHandler):
         self._threads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[ThreadPoolExecutor]] = (
             weakref.WeakKeyDictionary()
         )
+        # the first loop's threads, started and warmed now, before the server listens (helpdesk.speed.warm)
+        self._ready = [_request_thread() for _ in range(settings.WEB_REQUEST_THREADS)]
+        for started in [thread.submit(warm.thread) for thread in self._ready]:
+            started.result()
+        warm.process()
 
     def request_threads(self) -> asyncio.Queue[ThreadPoolExecutor]:
         """The running loop's free request threads (WEB_REQUEST_THREADS single-thread executors)."""
@@ -57,8 +63,9 @@ class OneThreadASGIHandler(ASGIHandler):
         free = self._threads.get(loop)
         if free is None:
             free = self._threads[loop] = asyncio.Queue()
-            for _ in range(settings.WEB_REQUEST_THREADS):
-                free.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix="request"))
+            ready, self._ready = self._ready, []
+            for thread in ready or [_request_thread() for _ in range(settings.WEB_REQUEST_THREADS)]:
+                free.put_nowait(thread)
         return free
 
     async def __call__(self, scope, receive, send) -> None:
@@ -108,6 +115,10 @@ class OneThreadASGIHandler(ASGIHandler):
         if not response.streaming:
             response.close()  # request_finished: the database connection goes back to the pool from this thread
         return response
+
+
+def _request_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
 
 
 def get_asgi_application() -> OneThreadASGIHandler:

@@ -139,6 +139,11 @@ def form_token(code: str) -> str:
     return normalize_form_code(match) if match else ""
 
 
+def prepare_thread() -> None:
+    """Load this thread's analyser now (a web process's request threads, at start: helpdesk.speed.warm)."""
+    _morfeusz()
+
+
 def _morfeusz(generate: bool = False):
     name = "generator" if generate else "analyser"
     instance = getattr(_local, name, None)

@@ -1,0 +1,59 @@
+"""A web process does its one-time work before it takes requests, not in its first requests.
+
+A fresh daphne paid, in the first requests of each of its request threads: Morfeusz's analyser (its dictionary,
+about 60 ms a thread, eight threads), and, once per process, the compilation of every template a page uses (about
+170 ms for the first status page against 7 ms after). On deadline day a process starts under the crowd (a deploy,
+or the supervisor restarting one that died), and those seconds of CPU were taken from the requests waiting then.
+`helpdesk.asgi_handler` runs `thread` in each request thread and `process` once, while the application is built:
+daphne listens only afterwards, so the other process (nginx's other upstream) answers meanwhile.
+
+Nothing here needs the database or Redis: a process starts while either is away, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.template import engines
+
+from helpdesk import polish
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = {".html", ".txt"}
+
+
+def thread() -> None:
+    """What each request thread keeps for itself (helpdesk.polish keeps one analyser per thread)."""
+    polish.prepare_thread()
+
+
+def process() -> int:
+    """Compile the project's templates (the TEMPLATES directories of both engines), which the engines' loaders
+    keep for the life of the process; returns how many. A template that does not compile is logged and left for
+    its page to report, as without this."""
+    compiled = 0
+    for engine_settings in settings.TEMPLATES:
+        engine = engines[engine_settings.get("NAME") or engine_settings["BACKEND"].rsplit(".", 2)[-2]]
+        for directory in map(Path, engine_settings.get("DIRS", [])):
+            for path in sorted(directory.rglob("*")):
+                if path.suffix not in SUFFIXES or _inside_other_engine(path, directory):
+                    continue
+                try:
+                    engine.get_template(path.relative_to(directory).as_posix())
+                except Exception as exc:  # any: its page reports it when asked, as without this
+                    log.warning("template %s not compiled at start: %s", path, exc)
+                    continue
+                compiled += 1
+    return compiled
+
+
+def _inside_other_engine(path: Path, directory: Path) -> bool:
+    """The Django engine's directory holds the Jinja2 engine's (templates/jinja2): each is compiled by its own."""
+    return any(
+        directory in Path(other).parents and Path(other) in path.parents
+        for engine_settings in settings.TEMPLATES
+        for other in engine_settings.get("DIRS", [])
+    )
