@@ -1,9 +1,11 @@
 """A web process does its one-time work before it takes requests, not in its first requests.
 
-A fresh daphne paid, in the first requests of each of its request threads: Morfeusz's analyser (its dictionary,
-about 60 ms a thread, eight threads), and, once per process, the compilation of every template a page uses (about
-170 ms for the first status page against 7 ms after). On deadline day a process starts under the crowd (a deploy,
-or the supervisor restarting one that died), and those seconds of CPU were taken from the requests waiting then.
+A fresh daphne paid, in its first requests: Morfeusz's dictionary (62 ms, then 5 ms for each further request
+thread's analyser) and the compilation of the project's templates (50 templates, 132 ms of CPU), about 0.25 s of
+CPU per process in all. On deadline day a process starts under the crowd (a deploy, or the supervisor restarting
+one that died), and that CPU was taken from the requests waiting then. (Small beside a cold cache: in
+bench/forty_clients.py's first 3 s, whose answers are all computed afresh, the difference is inside the noise.)
+
 `helpdesk.asgi_handler` runs `thread` in each request thread and `process` once, while the application is built:
 daphne listens only afterwards, so the other process (nginx's other upstream) answers meanwhile.
 
