@@ -10,7 +10,7 @@ from django.forms.renderers import get_default_renderer
 from django.test import override_settings
 
 from helpdesk.models import Role
-from helpdesk.speed.forms import FormRenderer
+from helpdesk.speed.forms import SELECT, FormRenderer, select
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,57 @@ def test_the_admin_with_its_own_widget_templates_is_the_same(client):
         assert fast == default, url
     fast, default = both_ways(client, "post", "/admin/inbox_ingest/mailbox/add/", {"name": ""})  # with errors
     assert "errorlist" in fast and fast == default
+
+
+def test_selects_are_printed_as_djangos_jinja2_templates_print_them_byte_for_byte():
+    """The select fast path (helpdesk.speed.forms.select) against the templates it stands for: groups, odd
+    characters, marked-safe labels, lazy labels, None, numbers, attributes True/False/text, several selected."""
+    from django import forms
+    from django.forms.renderers import Jinja2
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    templates, fast = Jinja2(), FormRenderer()
+    choices = [
+        ("", "— nieprzydzielone —"),
+        ("Grupa <&\"'>", [(1, "Anna <b>&\" 'Kowalska'"), (2, mark_safe("<i>bezpieczna</i>"))]),
+        (None, gettext_lazy("Status")),
+        (3, 0),
+        ('x"y', "Zażółć gęślą jaźń"),
+        ("", [("a", "pusta nazwa grupy")]),
+    ]
+    widgets = [
+        forms.Select(choices=choices),
+        forms.Select(choices=choices, attrs={"required": True, "disabled": False, "data-n": 5, "title": '"<>'}),
+        forms.SelectMultiple(choices=choices),
+        forms.NullBooleanSelect(),
+        forms.Select(choices=[]),
+    ]
+    for widget in widgets:
+        values = ("", True, None) if isinstance(widget, forms.NullBooleanSelect) else ("", 1, [1, 'x"y', 3], None)
+        for value in values:
+            context = widget.get_context("pole<&>", value, {"id": "id_pole"})
+            assert select(context["widget"]) is not None  # the fast path, not the templates through it
+            assert fast.render(widget.template_name, context) == templates.render(widget.template_name, context)
+    grouped = fast.render(SELECT, widgets[0].get_context("pole", 1, {}))
+    assert '<optgroup label="Grupa &lt;&amp;&#34;&#39;&gt;">' in grouped
+    assert '<option value="1" selected>Anna &lt;b&gt;&amp;&#34; &#39;Kowalska&#39;</option>' in grouped
+    assert '<option value="2"><i>bezpieczna</i></option>' in grouped
+    # a form's fields, through their own widgets, as the ticket page's forms print them
+    for field in (
+        forms.ChoiceField(choices=[("a", "A"), ("b", "B")], initial="b"),
+        forms.TypedChoiceField(choices=[(1, "jeden")], coerce=int),
+    ):
+        form = type("F", (forms.Form,), {"pole": field})(renderer=fast)
+        assert str(form["pole"]) == str(type("F", (forms.Form,), {"pole": field})(renderer=templates)["pole"])
+
+
+def test_a_select_whose_options_have_a_template_of_their_own_is_left_to_the_templates():
+    from django import forms
+    from django.forms.renderers import Jinja2
+
+    class Own(forms.Select):
+        option_template_name = "django/forms/widgets/input_option.html"
+
+    context = Own(choices=[("a", "A")]).get_context("pole", "a", {})
+    assert FormRenderer().render(Own.template_name, context) == Jinja2().render(Own.template_name, context)
