@@ -142,3 +142,20 @@ def test_a_select_whose_options_have_a_template_of_their_own_is_left_to_the_temp
 
     context = Own(choices=[("a", "A")]).get_context("pole", "a", {})
     assert FormRenderer().render(Own.template_name, context) == Jinja2().render(Own.template_name, context)
+
+
+def test_short_model_selects_read_their_options_with_one_plain_query(central, open_email_ticket):
+    """The ticket page's assignee and queue selects: one SELECT each, not a server-side cursor (PostgreSQL's
+    DECLARE … WITH HOLD, FETCH, CLOSE, which QuerySet.iterator() opens), and the options read once per form."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.forms import AssignForm, QueueForm
+    from tickets.models import Queue
+
+    ticket = open_email_ticket(central)
+    for form, name in ((AssignForm(ticket=ticket), "assignee"), (QueueForm(queues=Queue.objects.all()), "queue")):
+        with CaptureQueriesContext(connection) as queries:
+            first, again = str(form[name]), str(form[name])
+        assert first == again and first.count("<option") == len(form.fields[name].queryset) + 1  # and the empty choice
+        assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT"), queries.captured_queries

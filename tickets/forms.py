@@ -6,6 +6,7 @@ from contacts.identifiers import normalize_phone
 from contacts.models import StatisticalForm
 from contacts.selectors import units_for_user
 from helpdesk import inputs
+from helpdesk.speed.forms import ListedModelChoiceField
 from tickets import ticket_access
 from tickets.actions import CallOutcome
 from tickets.calls import regon_problem, search_units
@@ -117,7 +118,7 @@ class PriorityForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Przydziel"), queryset=None, required=False)
+    assignee = ListedModelChoiceField(label=_("Przydziel"), queryset=None, required=False)
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,7 +127,7 @@ class AssignForm(forms.Form):
 
 
 class QueueForm(forms.Form):
-    queue = forms.ModelChoiceField(label=_("Przekaż do kolejki"), queryset=None)
+    queue = ListedModelChoiceField(label=_("Przekaż do kolejki"), queryset=None)
     reason = forms.CharField(label=_("Notatka do przekazania"), required=False, max_length=500)
 
     def __init__(self, *args, queues, **kwargs):
@@ -162,8 +163,8 @@ class CallForm(forms.Form):
     unit_query = forms.CharField(label=_("Jednostka (REGON, NIP, nr księgi lub nazwa)"), required=False, max_length=200)
     requester_name = forms.CharField(label=_("Rozmówca"), required=False, max_length=200)
     subject = forms.CharField(label=_("Temat"), required=False, max_length=300)
-    category = forms.ModelChoiceField(label=_("Kategoria"), queryset=Category.objects.none(), required=False)
-    form_code = forms.ModelChoiceField(
+    category = ListedModelChoiceField(label=_("Kategoria"), queryset=Category.objects.none(), required=False)
+    form_code = ListedModelChoiceField(
         label=_("Formularz"), queryset=StatisticalForm.objects.none(), required=False, to_field_name="code"
     )
     notes = forms.CharField(label=_("Notatka z rozmowy"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
