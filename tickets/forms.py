@@ -122,7 +122,10 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = ticket_access.workers(ticket.queue).order_by("last_name", "username")
+        people = ticket_access.workers(ticket.queue).order_by("last_name", "username")
+        if not self.is_bound:  # shown: what an option shows (User.__str__), not DISTINCT over every column of 55
+            people = people.only("username", "first_name", "last_name")  # people; the chosen one is read whole
+        self.fields["assignee"].queryset = people
         self.fields["assignee"].empty_label = _("— nieprzydzielone —")
 
 
