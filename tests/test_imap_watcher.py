@@ -6,6 +6,8 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -115,6 +117,32 @@ def _ticket_within(subject: str, *, seconds: float) -> bool:
     return Ticket.objects.filter(subject=subject).exists()
 
 
+@contextmanager
+def _watching(running: watcher.Watcher) -> Iterator[threading.Thread]:
+    """`running.watch()` in a thread for the block; stopped and joined after it."""
+    thread = threading.Thread(target=running.watch, daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        running.stop.set()
+        thread.join(timeout=40)
+
+
+def _delivering_once_after(step: Callable, client, message_id: str, subject: str) -> Callable:
+    """`step`, which delivers one message through `client` right after its first call returns."""
+    delivered = []
+
+    def step_then_deliver(*args):
+        answer = step(*args)
+        if not delivered:
+            client.append("INBOX", message(message_id=message_id, subject=subject))
+            delivered.append(True)
+        return answer
+
+    return step_then_deliver
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_mail_delivered_between_a_pass_and_idle_is_fetched_at_once(dovecot, monkeypatch):
     """IDLE announces only what arrives after it starts: a message delivered after the pass's search and before
@@ -123,24 +151,11 @@ def test_mail_delivered_between_a_pass_and_idle_is_fetched_at_once(dovecot, monk
 
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch, poll_seconds=30)
     running = watcher.Watcher(mailbox)
-    first_pass = running._pass
-    delivered = []
-
-    def pass_then_deliver(imap):
-        fetched = first_pass(imap)
-        if not delivered:  # right after the first pass's search, before the watcher waits
-            client.append("INBOX", message(message_id="<between@x>", subject="Między przebiegiem a IDLE"))
-            delivered.append(True)
-        return fetched
-
-    monkeypatch.setattr(running, "_pass", pass_then_deliver)
-    thread = threading.Thread(target=running.watch, daemon=True)
-    thread.start()
-    try:
-        assert _ticket_within("Między przebiegiem a IDLE", seconds=15)
-    finally:
-        running.stop.set()
-        thread.join(timeout=40)
+    # right after the first pass's search, before the watcher waits
+    subject = "Między przebiegiem a IDLE"
+    monkeypatch.setattr(running, "_pass", _delivering_once_after(running._pass, client, "<between@x>", subject))
+    with _watching(running):
+        assert _ticket_within(subject, seconds=15)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -153,25 +168,11 @@ def test_mail_delivered_between_the_noop_and_idle_is_fetched_at_once(dovecot, mo
     from tickets.models import Queue
 
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch, poll_seconds=30)
-    noop = IMAPClient.noop
-    delivered = []
-
-    def noop_then_deliver(imap):
-        answer = noop(imap)
-        if not delivered:  # the NOOP reported nothing new; the message arrives before IDLE starts
-            client.append("INBOX", message(message_id="<after-noop@x>", subject="Po NOOP, przed IDLE"))
-            delivered.append(True)
-        return answer
-
-    monkeypatch.setattr(IMAPClient, "noop", noop_then_deliver)
-    running = watcher.Watcher(mailbox)
-    thread = threading.Thread(target=running.watch, daemon=True)
-    thread.start()
-    try:
-        assert _ticket_within("Po NOOP, przed IDLE", seconds=15)
-    finally:
-        running.stop.set()
-        thread.join(timeout=40)
+    # the NOOP reported nothing new; the message arrives before IDLE starts
+    subject = "Po NOOP, przed IDLE"
+    monkeypatch.setattr(IMAPClient, "noop", _delivering_once_after(IMAPClient.noop, client, "<after-noop@x>", subject))
+    with _watching(watcher.Watcher(mailbox)):
+        assert _ticket_within(subject, seconds=15)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -179,19 +180,13 @@ def test_the_watcher_uses_idle_and_picks_up_new_mail_within_seconds(dovecot, mon
     from tickets.models import Queue
 
     mailbox, client = make_mailbox(dovecot, Queue.objects.get(slug="centralna"), monkeypatch, poll_seconds=30)
-    running = watcher.Watcher(mailbox)
-    thread = threading.Thread(target=running.watch, daemon=True)
-    thread.start()
-    try:
+    with _watching(watcher.Watcher(mailbox)) as thread:
         deadline = time.monotonic() + 10
         while not WatcherState.objects.get(mailbox=mailbox).connected and time.monotonic() < deadline:
             time.sleep(0.1)
         assert WatcherState.objects.get(mailbox=mailbox).idle
         client.append("INBOX", message(message_id="<idle@x>", subject="Przez IDLE"))
         assert _ticket_within("Przez IDLE", seconds=15)
-    finally:
-        running.stop.set()
-        thread.join(timeout=40)
     assert not thread.is_alive()
 
 
