@@ -22,11 +22,12 @@ def test_every_template_of_both_engines_compiles_at_start():
     assert "tickets/detail.html" in {key.split("-")[0] for key in loader.get_template_cache}
 
 
-def test_a_broken_template_is_logged_not_fatal(tmp_path, settings, monkeypatch, caplog):
+def test_a_broken_template_is_logged_not_fatal(tmp_path, monkeypatch, caplog):
     (tmp_path / "zly.html").write_text("{% if %}")
     (tmp_path / "dobry.html").write_text("{% if True %}tak{% endif %}")
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}, {**settings.TEMPLATES[1], "DIRS": []}]
-    monkeypatch.setattr(engines["django"].engine, "dirs", [tmp_path])
+    monkeypatch.setattr(engines["django"], "dirs", [tmp_path])
+    monkeypatch.setattr(engines["django"].engine, "dirs", [tmp_path])  # where its loader looks
+    monkeypatch.setattr(engines["jinja2"], "dirs", [])
     with caplog.at_level("WARNING", logger="helpdesk.speed.warm"):
         assert warm.process() == 1
     assert any("zly.html" in record.getMessage() for record in caplog.records)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from django.conf import settings
 from django.template import engines
 
 from helpdesk import polish
@@ -33,15 +32,17 @@ def thread() -> None:
 
 
 def process() -> int:
-    """Compile the project's templates (the TEMPLATES directories of both engines), which the engines' loaders
-    keep for the life of the process; returns how many. A template that does not compile is logged and left for
-    its page to report, as without this."""
+    """Compile the project's templates (the directories of both engines, `TEMPLATES`' DIRS), which the engines'
+    loaders keep for the life of the process; returns how many. A template that does not compile is logged and
+    left for its page to report, as without this."""
     compiled = 0
-    for engine_settings in settings.TEMPLATES:
-        engine = engines[engine_settings.get("NAME") or engine_settings["BACKEND"].rsplit(".", 2)[-2]]
-        for directory in map(Path, engine_settings.get("DIRS", [])):
+    every_dir = [Path(directory) for engine in engines.all() for directory in engine.dirs]
+    for engine in engines.all():
+        for directory in map(Path, engine.dirs):
+            # the Django engine's directory holds the Jinja2 engine's (templates/jinja2): each compiles its own
+            others = [other for other in every_dir if directory in other.parents]
             for path in sorted(directory.rglob("*")):
-                if path.suffix not in SUFFIXES or _inside_other_engine(path, directory):
+                if path.suffix not in SUFFIXES or any(other in path.parents for other in others):
                     continue
                 try:
                     engine.get_template(path.relative_to(directory).as_posix())
@@ -50,12 +51,3 @@ def process() -> int:
                     continue
                 compiled += 1
     return compiled
-
-
-def _inside_other_engine(path: Path, directory: Path) -> bool:
-    """The Django engine's directory holds the Jinja2 engine's (templates/jinja2): each is compiled by its own."""
-    return any(
-        directory in Path(other).parents and Path(other) in path.parents
-        for engine_settings in settings.TEMPLATES
-        for other in engine_settings.get("DIRS", [])
-    )
